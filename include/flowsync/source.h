@@ -1,0 +1,59 @@
+// Source readers: turn one workflow definition on disk into a ParsedWorkflow.
+//
+// The tree walk (sync module) decides which paths are candidates by name:
+// a folder holding workflow.json is a bundle, a *.json file an n8n export,
+// a *.toml file a phase file. ReadSource then reads and validates one
+// candidate. All functions here are pure apart from FileSystem reads and are
+// safe to call from several threads at once.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "flowsync/file_system.h"
+#include "flowsync/status.h"
+#include "flowsync/workflow.h"
+
+namespace flowsync {
+
+struct SourceLimits {
+  uint64_t max_file_size = 64ull << 20;  // bytes, per file
+  int max_json_depth = 512;  // nesting of arrays and objects
+};
+
+struct SourceCandidate {
+  Format format = Format::kN8n;
+  // Key of the workflow: path relative to the sync root, '/'-separated.
+  // For a bundle, the folder; otherwise the file.
+  std::string key;
+  // Where to read it: the file, or the bundle folder.
+  std::string path;
+};
+
+// Reads a candidate.
+// - A value: the workflow, with its findings (n8n structure rules, unknown
+//   phase keys, ...). Findings never make the read fail.
+// - std::nullopt: the file is well-formed but is no workflow of that format
+//   (a .json without `nodes` and `connections`, a .toml without [[phase]]
+//   tables); the caller ignores it.
+// - An error Status whose message starts with the offending file relative to
+//   the sync root and, where known, line and column:
+//   "flows/a.json:3:7: invalid JSON: ...". The cases: unreadable file, file
+//   over the size limit, empty file, invalid UTF-8, invalid or truncated JSON,
+//   nesting deeper than max_json_depth, a bundle workflow.json that is not an
+//   object with `nodes` (array) and `connections` (object), a meta.json that
+//   is not an object, TOML syntax or type errors.
+Result<std::optional<ParsedWorkflow>> ReadSource(const FileSystem& fs,
+                                                 const SourceCandidate& candidate,
+                                                 const SourceLimits& limits);
+
+// Canonical form of a JSON text: no insignificant whitespace, object keys
+// sorted by their UTF-8 bytes (for duplicate keys the last one wins, as in
+// JavaScript), strings re-escaped minimally, numbers as written. Two texts
+// with the same canonical form are the same document for flowsync.
+// Errors: InvalidArgument/Corruption with "line:column: reason".
+Result<std::string> CanonicalJson(std::string_view text, int max_depth);
+
+}  // namespace flowsync
