@@ -1,5 +1,566 @@
+// The sub-commands, as a table of {name, help, setup, handler} rows (as
+// ninja's tools). Handlers turn library results into output; the one place
+// where a Status becomes a message and an exit status is Fail().
 #include "cli/cli.h"
 
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/context.h"
+#include "cli/output.h"
+#include "flowsync/store.h"
+#include "flowsync/sync.h"
+#include "flowsync/watch.h"
+#include "util/time_format.h"
+
 namespace flowsync::cli {
-int Main(int, char**) { return 0; }
+namespace {
+
+// Exit statuses (README.md, "Exit status").
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;  // per-file errors, changes found, not found
+constexpr int kExitUsage = 2;
+constexpr int kExitRefused = 3;  // guard rail
+constexpr int kExitBusy = 4;
+constexpr int kExitDatabase = 5;
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "flowsync: error: %s\n", s.message().c_str());
+  switch (s.code()) {
+    case StatusCode::kOk: return kExitOk;
+    case StatusCode::kNotFound: return kExitFailed;
+    case StatusCode::kInvalidArgument: return kExitUsage;
+    case StatusCode::kConflict: return kExitRefused;
+    case StatusCode::kBusy: return kExitBusy;
+    default: return kExitDatabase;
+  }
+}
+
+void PrintJson(const Json& j) { std::cout << j.dump(2) << std::endl; }
+
+// Options every command shares.
+struct CommonOptions {
+  GlobalFlags flags;
+  bool json = false;
+};
+
+void AddDbOptions(CLI::App* cmd, CommonOptions& o) {
+  cmd->add_option("--db", o.flags.db,
+                  "Database URL: sqlite:PATH, sqlite:///ABS/PATH or a file path "
+                  "(default: ROOT/.flowsync/flowsync.db; also $DATABASE_URL, flowsync.toml)");
+  cmd->add_option("--lock-timeout", o.flags.lock_timeout_s,
+                  "Seconds to wait for another writer before giving up (default 60)")
+      ->check(CLI::NonNegativeNumber);
+}
+
+// ---- Progress bar ------------------------------------------------------------
+
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled) : enabled_(enabled), start_(Clock::now()) {}
+  ~ProgressBar() { Clear(); }
+
+  void Update(size_t done, size_t total) {
+    if (!enabled_) return;
+    auto now = Clock::now();
+    // Only long runs get a bar, and it is redrawn at most 10 times a second.
+    if (now - start_ < std::chrono::milliseconds(500)) return;
+    if (drawn_ && now - last_ < std::chrono::milliseconds(100) && done != total) return;
+    last_ = now;
+    drawn_ = true;
+    constexpr int kWidth = 30;
+    int filled = total == 0 ? kWidth : static_cast<int>(kWidth * done / total);
+    std::fprintf(stderr, "\rsyncing [%s%s] %zu/%zu", std::string(filled, '#').c_str(),
+                 std::string(kWidth - filled, ' ').c_str(), done, total);
+    std::fflush(stderr);
+  }
+
+  void Clear() {
+    if (drawn_) std::fprintf(stderr, "\r\033[K");
+    drawn_ = false;
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  bool enabled_;
+  bool drawn_ = false;
+  Clock::time_point start_;
+  Clock::time_point last_;
+};
+
+// ---- sync ----------------------------------------------------------------------
+
+struct SyncCommand {
+  CommonOptions common;
+  bool full = false, dry_run = false, force = false, watch = false, verbose = false;
+  int interval_s = 300, debounce_ms = 300, threads = 0;
+};
+
+void PrintSyncReport(const SyncReport& r, const Context& ctx, const std::string& db,
+                     bool verbose) {
+  for (const Change& c : r.changes) {
+    if (c.kind != ChangeKind::kError) continue;
+    // Messages already start with the path when the reader knew it.
+    if (c.message.rfind(c.path, 0) == 0) {
+      std::fprintf(stderr, "error: %s\n", c.message.c_str());
+    } else {
+      std::fprintf(stderr, "error: %s: %s\n", c.path.c_str(), c.message.c_str());
+    }
+  }
+  size_t missing = 0;
+  for (const Change& c : r.changes) {
+    if (c.kind == ChangeKind::kMissing) ++missing;
+    if (c.kind == ChangeKind::kError || c.kind == ChangeKind::kMissing) continue;
+    if (!verbose && !r.dry_run) continue;
+    std::string verb(ChangeKindName(c.kind));
+    if (r.dry_run) verb = "would be " + verb;
+    if (c.kind == ChangeKind::kRenamed) {
+      fmt::print("{:<20} {} -> {}\n", verb, c.old_path, c.path);
+    } else {
+      fmt::print("{:<20} {}\n", verb, c.path);
+    }
+  }
+  fmt::print("{}{} sync of {} into {}: {} in {} ms\n", r.dry_run ? "dry run: " : "",
+             SyncModeName(r.mode), ctx.root, db, CountsText(r.counts), r.duration_ms);
+  if (missing > 0) {
+    fmt::print("{} stored workflow{} no longer on disk; `flowsync sync --full` deletes {}\n",
+               missing, missing == 1 ? " is" : "s are", missing == 1 ? "it" : "them");
+  }
+  std::fflush(stdout);
+}
+
+int RunSyncCommand(SyncCommand& o) {
+  auto ctx = ResolveContext(o.common.flags);
+  if (!ctx.ok()) return Fail(ctx.status());
+  auto store = OpenContextStore(*ctx, /*for_writing=*/!o.dry_run);
+  if (!store.ok()) return Fail(store.status());
+
+  bool tty = ::isatty(STDOUT_FILENO) && ::isatty(STDERR_FILENO);
+  ProgressBar bar(tty && !o.common.json && !o.watch);
+  SyncOptions options;
+  options.root = ctx->root;
+  options.mode = o.full ? SyncMode::kFull : SyncMode::kIncremental;
+  options.dry_run = o.dry_run;
+  options.force = o.force;
+  options.limits = ctx->limits;
+  options.threads = o.threads;
+  options.progress = [&bar](size_t done, size_t total) { bar.Update(done, total); };
+  std::string db = (*store)->Describe();
+
+  auto emit = [&](const SyncReport& r) {
+    bar.Clear();
+    if (o.common.json) {
+      std::cout << SyncReportJson(r).dump() << std::endl;
+    } else {
+      PrintSyncReport(r, *ctx, db, o.verbose);
+    }
+  };
+
+  if (o.watch) {
+    if (o.dry_run) return Fail(Status::InvalidArgument("--watch and --dry-run do not go together"));
+    WatchOptions w;
+    w.debounce_ms = o.debounce_ms;
+    w.interval_s = o.interval_s;
+    if (!o.common.json) {
+      fmt::print("watching {} (debounce {} ms, full check every {} s); Ctrl-C stops\n", ctx->root,
+                 w.debounce_ms, w.interval_s);
+      std::fflush(stdout);
+    }
+    Status s = WatchAndSync(**store, options, w, [&](const Result<SyncReport>& r) {
+      if (r.ok()) {
+        emit(*r);
+      } else {
+        std::fprintf(stderr, "flowsync: error: %s\n", r.status().message().c_str());
+      }
+    });
+    if (!s.ok()) return Fail(s);
+    return kExitOk;
+  }
+
+  auto report = RunSync(**store, options);
+  bar.Clear();
+  if (!report.ok()) return Fail(report.status());
+  emit(*report);
+  return report->counts.errors > 0 ? kExitFailed : kExitOk;
+}
+
+void SetupSync(CLI::App* cmd, SyncCommand& o) {
+  cmd->add_option("root", o.common.flags.root,
+                  "Tree of workflow definitions (default: the nearest folder upwards holding "
+                  ".flowsync/ or flowsync.toml, else the current folder)");
+  AddDbOptions(cmd, o.common);
+  cmd->add_flag("--full", o.full, "Also soft-delete workflows whose source is gone");
+  cmd->add_flag("-n,--dry-run", o.dry_run, "Print what would change; write nothing");
+  cmd->add_flag("--force", o.force,
+                "Sync even when a guard rail refuses (missing root, mass deletion)");
+  cmd->add_flag("--json", o.common.json, "Print one JSON object per run");
+  cmd->add_flag("-v,--verbose", o.verbose, "List every change, not only the summary");
+  cmd->add_option("--max-file-size", o.common.flags.max_file_size,
+                  "Largest file read, e.g. 64MB (the default), 512KB");
+  cmd->add_option("--threads", o.threads, "File readers (default: one per core)")
+      ->check(CLI::Range(0, 64));
+  cmd->add_flag("-w,--watch", o.watch, "Keep syncing on file changes until SIGINT/SIGTERM");
+  cmd->add_option("--interval", o.interval_s,
+                  "With --watch: seconds between safety-net syncs (default 300; 0 = never)")
+      ->check(CLI::Range(0, 86400 * 7));
+  cmd->add_option("--debounce", o.debounce_ms,
+                  "With --watch: milliseconds of quiet before a sync (default 300)")
+      ->check(CLI::Range(0, 600000));
+}
+
+// ---- status ----------------------------------------------------------------
+
+struct StatusCommand {
+  CommonOptions common;
+  bool exit_code = false;
+};
+
+int RunStatusCommand(StatusCommand& o) {
+  auto ctx = ResolveContext(o.common.flags);
+  if (!ctx.ok()) return Fail(ctx.status());
+  auto store = OpenContextStore(*ctx, /*for_writing=*/false);
+  if (!store.ok()) return Fail(store.status());
+  SyncOptions options;
+  options.root = ctx->root;
+  options.mode = SyncMode::kFull;  // show what is gone, as git shows deletions
+  options.dry_run = true;
+  options.force = true;  // status reports; the guard rails belong to sync
+  options.limits = ctx->limits;
+  auto report = RunSync(**store, options);
+  if (!report.ok()) return Fail(report.status());
+  bool clean = report->changes.empty();
+  if (o.common.json) {
+    PrintJson(StatusJson(*report));
+  } else {
+    auto last = (*store)->LastRun();
+    fmt::print("database {}\n", (*store)->Describe());
+    if (last.ok() && last->has_value()) {
+      fmt::print("last sync: run {} ({}) at {}\n", (*last)->id, (*last)->mode,
+                 (*last)->finished_at);
+    } else {
+      fmt::print("never synced\n");
+    }
+    if (clean) {
+      fmt::print("nothing to sync: {} workflows up to date\n", report->counts.unchanged);
+    } else {
+      fmt::print("\nchanges a sync would make (`flowsync sync`; deletions need --full):\n");
+      for (const Change& c : report->changes) {
+        if (c.kind == ChangeKind::kError) continue;
+        std::string kind(c.kind == ChangeKind::kDeleted ? "deleted" : ChangeKindName(c.kind));
+        if (c.kind == ChangeKind::kRenamed) {
+          fmt::print("  {:<10} {} -> {}\n", kind + ":", c.old_path, c.path);
+        } else {
+          fmt::print("  {:<10} {}\n", kind + ":", c.path);
+        }
+      }
+      bool header = false;
+      for (const Change& c : report->changes) {
+        if (c.kind != ChangeKind::kError) continue;
+        if (!header) fmt::print("\nfiles that fail to read:\n");
+        header = true;
+        fmt::print("  {}\n", c.message.rfind(c.path, 0) == 0 ? c.message
+                                                              : c.path + ": " + c.message);
+      }
+    }
+  }
+  return (o.exit_code && !clean) ? kExitFailed : kExitOk;
+}
+
+void SetupStatus(CLI::App* cmd, StatusCommand& o) {
+  cmd->add_option("root", o.common.flags.root, "Tree of workflow definitions");
+  AddDbOptions(cmd, o.common);
+  cmd->add_flag("--json", o.common.json, "Print one JSON object");
+  cmd->add_flag("--exit-code", o.exit_code, "Exit with status 1 when a sync would change anything");
+  cmd->add_option("--max-file-size", o.common.flags.max_file_size, "Largest file read");
+}
+
+// ---- list ------------------------------------------------------------------
+
+struct ListCommand {
+  CommonOptions common;
+  bool deleted = false, all = false;
+  std::optional<std::string> category;
+};
+
+int RunListCommand(ListCommand& o) {
+  auto ctx = ResolveContext(o.common.flags);
+  if (!ctx.ok()) return Fail(ctx.status());
+  auto store = OpenContextStore(*ctx, false);
+  if (!store.ok()) return Fail(store.status());
+  ListFilter filter;
+  filter.deleted = o.all       ? ListFilter::Deleted::kInclude
+                   : o.deleted ? ListFilter::Deleted::kOnly
+                               : ListFilter::Deleted::kExclude;
+  filter.category = o.category;
+  auto rows = (*store)->ListWorkflows(filter);
+  if (!rows.ok()) return Fail(rows.status());
+  if (o.common.json) {
+    Json arr = Json::array();
+    for (const WorkflowSummary& s : *rows) arr.push_back(SummaryJson(s));
+    PrintJson(arr);
+    return kExitOk;
+  }
+  for (const WorkflowSummary& s : *rows) {
+    std::string cats;
+    for (const std::string& c : s.categories) cats += (cats.empty() ? "" : ",") + c;
+    fmt::print("{}  {:<6} {}{}  {}{}\n", s.id.substr(0, 8), FormatName(s.format),
+               s.deleted_at ? "[deleted] " : "", Fit(s.name, 40), s.path,
+               cats.empty() ? "" : "  [" + cats + "]");
+  }
+  if (rows->empty() && ::isatty(STDOUT_FILENO)) fmt::print("no workflows\n");
+  return kExitOk;
+}
+
+void SetupList(CLI::App* cmd, ListCommand& o) {
+  AddDbOptions(cmd, o.common);
+  cmd->add_flag("--json", o.common.json, "Print a JSON array");
+  auto* deleted = cmd->add_flag("--deleted", o.deleted, "Only soft-deleted workflows");
+  auto* all = cmd->add_flag("--all", o.all, "Live and soft-deleted workflows");
+  deleted->excludes(all);
+  cmd->add_option("--category", o.category, "Only workflows in this category");
+}
+
+// ---- show ------------------------------------------------------------------
+
+struct ShowCommand {
+  CommonOptions common;
+  std::string workflow;
+  bool content = false;
+};
+
+Result<WorkflowDetail> FindOrFail(Store& store, const std::string& query) {
+  FS_TRY_ASSIGN(std::optional<WorkflowDetail> d, store.FindWorkflow(query));
+  if (!d) {
+    return Status::NotFound("no workflow '" + query + "' (give an id, a unique id prefix or a path; "
+                            "see `flowsync list`)");
+  }
+  return std::move(*d);
+}
+
+int RunShowCommand(ShowCommand& o) {
+  auto ctx = ResolveContext(o.common.flags);
+  if (!ctx.ok()) return Fail(ctx.status());
+  auto store = OpenContextStore(*ctx, false);
+  if (!store.ok()) return Fail(store.status());
+  auto d = FindOrFail(**store, o.workflow);
+  if (!d.ok()) return Fail(d.status());
+  if (o.content) {
+    std::cout << d->content;
+    return kExitOk;
+  }
+  if (o.common.json) {
+    PrintJson(DetailJson(*d));
+    return kExitOk;
+  }
+  const WorkflowSummary& s = d->summary;
+  std::string cats;
+  for (const std::string& c : s.categories) cats += (cats.empty() ? "" : ", ") + c;
+  fmt::print("id:          {}\n", s.id);
+  fmt::print("name:        {}\n", s.name);
+  fmt::print("path:        {}\n", s.path);
+  fmt::print("format:      {}\n", FormatName(s.format));
+  if (s.source_id) fmt::print("source id:   {}\n", *s.source_id);
+  fmt::print("active:      {}\n", s.active ? "yes" : "no");
+  if (s.deleted_at) fmt::print("deleted at:  {}\n", *s.deleted_at);
+  fmt::print("categories:  {}\n", cats.empty() ? "-" : cats);
+  fmt::print("hash:        {}\n", s.content_hash);
+  fmt::print("version:     {} ({} earlier version{} stored)\n", s.version, d->stored_versions,
+             d->stored_versions == 1 ? "" : "s");
+  fmt::print("created:     {}\n", s.created_at);
+  fmt::print("updated:     {}\n", s.updated_at);
+  fmt::print("ratings:     {} up, {} down\n", d->thumbs_up, d->thumbs_down);
+  if (d->metadata_json != "{}") fmt::print("metadata:    {}\n", d->metadata_json);
+  if (!d->documentation.empty()) {
+    fmt::print("readme:      {} bytes\n", d->documentation.size());
+  }
+  if (!d->phases.empty()) {
+    fmt::print("phases:\n");
+    for (const PhaseEntry& p : d->phases) {
+      fmt::print("  line {:<4} task={} depends_on={} rule={} retry={}\n", p.line, p.task,
+                 p.depends_on.empty() ? "-" : p.depends_on, p.rule.empty() ? "-" : p.rule,
+                 p.retry);
+    }
+  }
+  if (d->findings.empty()) {
+    fmt::print("findings:    none\n");
+  } else {
+    fmt::print("findings:\n");
+    for (const Finding& f : d->findings) {
+      fmt::print("  {}: {} [{}] {}\n", SeverityName(f.severity), f.location, f.code, f.message);
+    }
+  }
+  return kExitOk;
+}
+
+void SetupShow(CLI::App* cmd, ShowCommand& o) {
+  cmd->add_option("workflow", o.workflow, "Id, unique id prefix (4+ characters) or path")
+      ->required();
+  AddDbOptions(cmd, o.common);
+  cmd->add_flag("--json", o.common.json, "Print one JSON object");
+  cmd->add_flag("--content", o.content, "Print the stored definition itself");
+}
+
+// ---- log -------------------------------------------------------------------
+
+struct LogCommand {
+  CommonOptions common;
+  int64_t limit = 50;
+  std::optional<std::string> workflow;
+};
+
+int RunLogCommand(LogCommand& o) {
+  auto ctx = ResolveContext(o.common.flags);
+  if (!ctx.ok()) return Fail(ctx.status());
+  auto store = OpenContextStore(*ctx, false);
+  if (!store.ok()) return Fail(store.status());
+  std::optional<std::string> id;
+  if (o.workflow) {
+    auto d = FindOrFail(**store, *o.workflow);
+    if (!d.ok()) return Fail(d.status());
+    id = d->summary.id;
+  }
+  auto log = (*store)->ReadLog(o.limit, id);
+  if (!log.ok()) return Fail(log.status());
+  if (o.common.json) {
+    Json arr = Json::array();
+    for (const LogRecord& r : *log) arr.push_back(LogJson(r));
+    PrintJson(arr);
+    return kExitOk;
+  }
+  for (const LogRecord& r : *log) {
+    std::string what = r.event == SyncEvent::kRenamed ? r.old_path + " -> " + r.path : r.path;
+    fmt::print("{}  run {:<4} {:<8} {}{}\n", r.time, r.run_id, SyncEventName(r.event), what,
+               r.message.empty() ? "" : "  (" + r.message + ")");
+  }
+  return kExitOk;
+}
+
+void SetupLog(CLI::App* cmd, LogCommand& o) {
+  AddDbOptions(cmd, o.common);
+  cmd->add_flag("--json", o.common.json, "Print a JSON array");
+  cmd->add_option("-n,--limit", o.limit, "Newest N events (default 50; 0 = all)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--workflow", o.workflow, "Only events of this workflow (id, prefix or path)");
+}
+
+// ---- rate ------------------------------------------------------------------
+
+struct RateCommand {
+  CommonOptions common;
+  std::string workflow, value, user;
+};
+
+int RunRateCommand(RateCommand& o) {
+  auto ctx = ResolveContext(o.common.flags);
+  if (!ctx.ok()) return Fail(ctx.status());
+  auto store = OpenContextStore(*ctx, false);
+  if (!store.ok()) return Fail(store.status());
+  auto d = FindOrFail(**store, o.workflow);
+  if (!d.ok()) return Fail(d.status());
+  int value = o.value == "up" ? 1 : -1;
+  Status s = (*store)->Rate(d->summary.id, o.user, value, FormatTimestampMs(SystemNowMs()));
+  if (!s.ok()) return Fail(s);
+  if (o.common.json) {
+    PrintJson({{"id", d->summary.id}, {"user", o.user}, {"rating", o.value}});
+  } else {
+    fmt::print("{} rated {} ({}) {}\n", o.user, d->summary.name, d->summary.path, o.value);
+  }
+  return kExitOk;
+}
+
+void SetupRate(CLI::App* cmd, RateCommand& o) {
+  cmd->add_option("workflow", o.workflow, "Id, unique id prefix or path")->required();
+  cmd->add_option("rating", o.value, "up or down")
+      ->required()
+      ->check(CLI::IsMember({"up", "down"}));
+  cmd->add_option("-u,--user", o.user, "Who rates")->required()->check([](const std::string& u) {
+    return u.empty() ? std::string("the user name must not be empty") : std::string();
+  });
+  AddDbOptions(cmd, o.common);
+  cmd->add_flag("--json", o.common.json, "Print one JSON object");
+}
+
+// ---- The table -------------------------------------------------------------
+
+struct Commands {
+  SyncCommand sync;
+  StatusCommand status;
+  ListCommand list;
+  ShowCommand show;
+  LogCommand log;
+  RateCommand rate;
+};
+
+struct Command {
+  const char* name;
+  const char* help;
+  std::function<void(CLI::App*, Commands&)> setup;
+  std::function<int(Commands&)> run;
+};
+
+const std::vector<Command>& CommandTable() {
+  static const std::vector<Command> table = {
+      {"sync", "Mirror a tree of workflow definitions into the database",
+       [](CLI::App* c, Commands& o) { SetupSync(c, o.sync); },
+       [](Commands& o) { return RunSyncCommand(o.sync); }},
+      {"status", "Show what a sync would change, like git status",
+       [](CLI::App* c, Commands& o) { SetupStatus(c, o.status); },
+       [](Commands& o) { return RunStatusCommand(o.status); }},
+      {"list", "List stored workflows",
+       [](CLI::App* c, Commands& o) { SetupList(c, o.list); },
+       [](Commands& o) { return RunListCommand(o.list); }},
+      {"show", "Show one workflow: metadata, categories, ratings, versions, findings",
+       [](CLI::App* c, Commands& o) { SetupShow(c, o.show); },
+       [](Commands& o) { return RunShowCommand(o.show); }},
+      {"log", "Show the sync audit log, newest first",
+       [](CLI::App* c, Commands& o) { SetupLog(c, o.log); },
+       [](Commands& o) { return RunLogCommand(o.log); }},
+      {"rate", "Rate a workflow thumbs up or down",
+       [](CLI::App* c, Commands& o) { SetupRate(c, o.rate); },
+       [](Commands& o) { return RunRateCommand(o.rate); }},
+  };
+  return table;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app("flowsync: mirror workflow definitions (n8n exports, bundles, phase files) into "
+               "a database",
+               "flowsync");
+  app.set_version_flag("--version", "flowsync 0.1.0");
+  app.require_subcommand(1);
+  app.footer("Exit status: 0 ok, 1 some files failed / changes found / not found, 2 usage, "
+             "3 refused by a guard rail, 4 database busy, 5 database error.\n"
+             "Run `flowsync COMMAND --help` for a command's options.");
+  Commands options;
+  std::vector<std::pair<CLI::App*, const Command*>> subs;
+  for (const Command& c : CommandTable()) {
+    CLI::App* sub = app.add_subcommand(c.name, c.help);
+    c.setup(sub, options);
+    subs.emplace_back(sub, &c);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  for (auto& [sub, cmd] : subs) {
+    if (sub->parsed()) return cmd->run(options);
+  }
+  return kExitUsage;
+}
+
 }  // namespace flowsync::cli

@@ -1,0 +1,154 @@
+#include "cli/output.h"
+
+#include <fmt/format.h>
+
+namespace flowsync::cli {
+
+Json SyncReportJson(const SyncReport& r) {
+  Json j;
+  j["run_id"] = r.run_id;
+  j["mode"] = SyncModeName(r.mode);
+  j["dry_run"] = r.dry_run;
+  j["added"] = r.counts.added;
+  j["updated"] = r.counts.updated;
+  j["renamed"] = r.counts.renamed;
+  j["deleted"] = r.counts.deleted;
+  j["restored"] = r.counts.restored;
+  j["unchanged"] = r.counts.unchanged;
+  Json errors = Json::array();
+  Json changes = Json::array();
+  for (const Change& c : r.changes) {
+    if (c.kind == ChangeKind::kError) {
+      errors.push_back({{"path", c.path}, {"message", c.message}});
+      continue;
+    }
+    Json change;
+    change["kind"] = ChangeKindName(c.kind);
+    change["path"] = c.path;
+    if (c.kind == ChangeKind::kRenamed) change["old_path"] = c.old_path;
+    change["id"] = c.workflow_id;
+    changes.push_back(std::move(change));
+  }
+  j["errors"] = std::move(errors);
+  j["changes"] = std::move(changes);
+  j["duration_ms"] = r.duration_ms;
+  return j;
+}
+
+Json StatusJson(const SyncReport& r) {
+  Json j;
+  Json added = Json::array(), updated = Json::array(), renamed = Json::array(),
+       deleted = Json::array(), restored = Json::array(), errors = Json::array();
+  for (const Change& c : r.changes) {
+    switch (c.kind) {
+      case ChangeKind::kAdded: added.push_back(c.path); break;
+      case ChangeKind::kUpdated: updated.push_back(c.path); break;
+      case ChangeKind::kRenamed: renamed.push_back({{"from", c.old_path}, {"to", c.path}}); break;
+      case ChangeKind::kDeleted:
+      case ChangeKind::kMissing: deleted.push_back(c.path); break;
+      case ChangeKind::kRestored: restored.push_back(c.path); break;
+      case ChangeKind::kError: errors.push_back({{"path", c.path}, {"message", c.message}}); break;
+    }
+  }
+  bool clean = r.changes.empty();
+  j["added"] = std::move(added);
+  j["updated"] = std::move(updated);
+  j["renamed"] = std::move(renamed);
+  j["deleted"] = std::move(deleted);
+  j["restored"] = std::move(restored);
+  j["errors"] = std::move(errors);
+  j["unchanged"] = r.counts.unchanged;
+  j["clean"] = clean;
+  return j;
+}
+
+Json SummaryJson(const WorkflowSummary& s) {
+  Json j;
+  j["id"] = s.id;
+  j["name"] = s.name;
+  j["path"] = s.path;
+  j["format"] = FormatName(s.format);
+  j["content_hash"] = s.content_hash;
+  j["source_id"] = s.source_id ? Json(*s.source_id) : Json(nullptr);
+  j["active"] = s.active;
+  j["deleted"] = s.deleted_at.has_value();
+  j["deleted_at"] = s.deleted_at ? Json(*s.deleted_at) : Json(nullptr);
+  j["categories"] = s.categories;
+  j["version"] = s.version;
+  j["created_at"] = s.created_at;
+  j["updated_at"] = s.updated_at;
+  return j;
+}
+
+Json DetailJson(const WorkflowDetail& d) {
+  Json j = SummaryJson(d.summary);
+  Json metadata = Json::parse(d.metadata_json, nullptr, /*allow_exceptions=*/false);
+  j["metadata"] = metadata.is_discarded() ? Json::object() : metadata;
+  j["documentation"] = d.documentation;
+  j["ratings"] = {{"up", d.thumbs_up}, {"down", d.thumbs_down}};
+  j["versions"] = d.stored_versions + 1;
+  Json findings = Json::array();
+  for (const Finding& f : d.findings) {
+    findings.push_back({{"severity", SeverityName(f.severity)},
+                        {"code", f.code},
+                        {"location", f.location},
+                        {"message", f.message}});
+  }
+  j["findings"] = std::move(findings);
+  Json phases = Json::array();
+  for (const PhaseEntry& p : d.phases) {
+    phases.push_back({{"task", p.task},
+                      {"depends_on", p.depends_on},
+                      {"rule", p.rule},
+                      {"template", p.template_text},
+                      {"retry", p.retry},
+                      {"line", p.line}});
+  }
+  j["phases"] = std::move(phases);
+  return j;
+}
+
+Json LogJson(const LogRecord& r) {
+  auto opt = [](const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); };
+  Json j;
+  j["id"] = r.id;
+  j["run_id"] = r.run_id;
+  j["event"] = SyncEventName(r.event);
+  j["workflow_id"] = opt(r.workflow_id);
+  j["path"] = r.path;
+  j["old_path"] = opt(r.old_path);
+  j["old_hash"] = opt(r.old_hash);
+  j["new_hash"] = opt(r.new_hash);
+  j["message"] = opt(r.message);
+  j["time"] = r.time;
+  return j;
+}
+
+std::string CountsText(const RunCounts& c) {
+  return fmt::format("{} added, {} updated, {} renamed, {} deleted, {} restored, {} unchanged, {} {}",
+                     c.added, c.updated, c.renamed, c.deleted, c.restored, c.unchanged, c.errors,
+                     c.errors == 1 ? "error" : "errors");
+}
+
+std::string Fit(const std::string& text, size_t width) {
+  size_t columns = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
+    if (columns + 1 > width) break;
+    ++columns;
+    i += len;
+  }
+  if (i >= text.size()) return text + std::string(width - columns, ' ');
+  // Cut one column earlier to make room for the ellipsis.
+  size_t cut = 0, cols = 0;
+  while (cut < text.size() && cols + 1 < width) {
+    unsigned char c = static_cast<unsigned char>(text[cut]);
+    cut += c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
+    ++cols;
+  }
+  return text.substr(0, cut) + "…";
+}
+
+}  // namespace flowsync::cli

@@ -1,0 +1,128 @@
+#include "store/sqlite/schema.h"
+
+namespace flowsync::sqlite {
+namespace {
+
+constexpr std::string_view kVersion1 = R"sql(
+CREATE TABLE flowsync_meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE sync_runs (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  mode        TEXT NOT NULL CHECK (mode IN ('incremental', 'full')),
+  root        TEXT NOT NULL,
+  started_at  TEXT NOT NULL,
+  finished_at TEXT,
+  added       INTEGER NOT NULL DEFAULT 0,
+  updated     INTEGER NOT NULL DEFAULT 0,
+  renamed     INTEGER NOT NULL DEFAULT 0,
+  deleted     INTEGER NOT NULL DEFAULT 0,
+  restored    INTEGER NOT NULL DEFAULT 0,
+  unchanged   INTEGER NOT NULL DEFAULT 0,
+  errors      INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE workflows (
+  id            TEXT PRIMARY KEY,
+  path          TEXT NOT NULL UNIQUE,
+  name          TEXT NOT NULL,
+  format        TEXT NOT NULL CHECK (format IN ('bundle', 'n8n', 'phase')),
+  source_id     TEXT,
+  content       TEXT NOT NULL,
+  content_hash  TEXT NOT NULL,
+  metadata      TEXT NOT NULL DEFAULT '{}',
+  documentation TEXT NOT NULL DEFAULT '',
+  active        INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1)),
+  version       INTEGER NOT NULL DEFAULT 1,
+  source_sig    TEXT NOT NULL DEFAULT '',
+  created_at    TEXT NOT NULL,
+  updated_at    TEXT NOT NULL,
+  deleted_at    TEXT
+);
+CREATE INDEX workflows_source_id ON workflows (source_id) WHERE source_id IS NOT NULL;
+CREATE INDEX workflows_content_hash ON workflows (content_hash);
+
+CREATE TABLE workflow_categories (
+  workflow_id TEXT NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+  category    TEXT NOT NULL,
+  PRIMARY KEY (workflow_id, category)
+) WITHOUT ROWID;
+CREATE INDEX workflow_categories_category ON workflow_categories (category);
+
+CREATE TABLE workflow_ratings (
+  workflow_id TEXT NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+  user_name   TEXT NOT NULL,
+  value       INTEGER NOT NULL CHECK (value IN (-1, 1)),
+  rated_at    TEXT NOT NULL,
+  PRIMARY KEY (workflow_id, user_name)
+) WITHOUT ROWID;
+
+CREATE TABLE workflow_versions (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  workflow_id   TEXT NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+  version       INTEGER NOT NULL,
+  path          TEXT NOT NULL,
+  name          TEXT NOT NULL,
+  content       TEXT NOT NULL,
+  content_hash  TEXT NOT NULL,
+  metadata      TEXT NOT NULL,
+  documentation TEXT NOT NULL,
+  valid_from    TEXT NOT NULL,
+  replaced_at   TEXT NOT NULL,
+  run_id        INTEGER REFERENCES sync_runs (id),
+  UNIQUE (workflow_id, version)
+);
+
+CREATE TABLE workflow_findings (
+  workflow_id TEXT NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+  severity    TEXT NOT NULL CHECK (severity IN ('error', 'warning', 'info')),
+  code        TEXT NOT NULL,
+  location    TEXT NOT NULL,
+  message     TEXT NOT NULL
+);
+CREATE INDEX workflow_findings_workflow ON workflow_findings (workflow_id);
+CREATE INDEX workflow_findings_code ON workflow_findings (code);
+
+CREATE TABLE workflow_phases (
+  workflow_id TEXT NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+  position    INTEGER NOT NULL,
+  task        TEXT NOT NULL,
+  depends_on  TEXT NOT NULL,
+  rule        TEXT NOT NULL,
+  template    TEXT NOT NULL,
+  retry       INTEGER NOT NULL,
+  line        INTEGER NOT NULL,
+  PRIMARY KEY (workflow_id, position)
+) WITHOUT ROWID;
+
+CREATE TABLE workflow_sync_log (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id      INTEGER NOT NULL REFERENCES sync_runs (id),
+  event       TEXT NOT NULL CHECK (event IN ('added', 'updated', 'renamed', 'deleted',
+                                             'restored', 'error')),
+  workflow_id TEXT,
+  path        TEXT NOT NULL,
+  old_path    TEXT,
+  old_hash    TEXT,
+  new_hash    TEXT,
+  message     TEXT,
+  created_at  TEXT NOT NULL
+);
+CREATE INDEX workflow_sync_log_workflow ON workflow_sync_log (workflow_id);
+CREATE INDEX workflow_sync_log_run ON workflow_sync_log (run_id);
+
+INSERT INTO flowsync_meta (key, value) VALUES ('schema_version', '1');
+)sql";
+
+}  // namespace
+
+std::string_view SchemaStep(int from) {
+  switch (from) {
+    case 0: return kVersion1;
+    default: return {};
+  }
+}
+
+}  // namespace flowsync::sqlite

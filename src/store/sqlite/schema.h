@@ -1,0 +1,21 @@
+// The SQLite schema of flowsync and its version history.
+//
+// Versions (flowsync_meta.schema_version):
+//   1  workflows, categories, ratings, versions, findings, phases, sync log,
+//      sync runs.
+// Policy: an older database is upgraded in one transaction when opened; a
+// newer one is refused (Unsupported) and left untouched.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+namespace flowsync::sqlite {
+
+inline constexpr int kSchemaVersion = 1;
+
+// Statements that take a database at version `from` to `from + 1`
+// (from = 0: an empty database).
+std::string_view SchemaStep(int from);
+
+}  // namespace flowsync::sqlite

@@ -1,0 +1,76 @@
+// Thin RAII wrappers over sqlite3* and sqlite3_stmt*. SQLite result codes
+// become a Status in exactly one function, SqliteError().
+//
+// Thread-safety: none; one connection per thread.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "flowsync/status.h"
+
+namespace flowsync::sqlite {
+
+// Busy for SQLITE_BUSY/LOCKED, Corruption for CORRUPT/NOTADB, IOError for
+// CANTOPEN/IOERR/FULL/READONLY, Internal otherwise; the message is
+// "<context>: <sqlite message>".
+Status SqliteError(sqlite3* db, int rc, std::string_view context);
+
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(Stmt&& other) noexcept : db_(other.db_), stmt_(other.stmt_) { other.stmt_ = nullptr; }
+  Stmt& operator=(Stmt&& other) noexcept;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool valid() const { return stmt_ != nullptr; }
+
+  // Parameters are 1-based, as in SQLite. Text is bound as a copy-free view:
+  // REQUIRES: the data outlives the next Step()/Reset().
+  Stmt& Bind(int index, std::string_view text);
+  Stmt& Bind(int index, int64_t value);
+  Stmt& BindNull(int index);
+  Stmt& BindOptional(int index, const std::optional<std::string>& text);
+
+  // true when a row is available, false when done.
+  Result<bool> Step();
+  // Steps to completion and resets for reuse (keeps bindings cleared).
+  Status Run();
+  void Reset();
+
+  std::string Text(int column) const;
+  std::string_view TextView(int column) const;
+  int64_t Int(int column) const;
+  bool IsNull(int column) const;
+  std::optional<std::string> OptionalText(int column) const;
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class Db {
+ public:
+  Db() = default;
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  // Opens (or creates, when `create`) the database file at `path`.
+  Status Open(const std::string& path, bool create);
+  Status Exec(std::string_view sql);
+  Result<Stmt> Prepare(std::string_view sql);
+  sqlite3* handle() const { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace flowsync::sqlite

@@ -1,0 +1,47 @@
+// Reads workflow candidates on worker threads and hands the results back
+// in order, keeping at most `window` results in memory at once.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "flowsync/source.h"
+
+namespace flowsync {
+
+using ReadOutcome = Result<std::optional<ParsedWorkflow>>;
+
+class ParallelReader {
+ public:
+  // REQUIRES: fs and candidates outlive the reader.
+  ParallelReader(const FileSystem& fs, const std::vector<const SourceCandidate*>& candidates,
+                 const SourceLimits& limits, int threads, size_t window = 128);
+  ~ParallelReader();  // joins the workers
+  ParallelReader(const ParallelReader&) = delete;
+  ParallelReader& operator=(const ParallelReader&) = delete;
+
+  // The outcome for candidates[i]; call with i = 0, 1, 2, ... in order.
+  ReadOutcome Take(size_t i);
+
+ private:
+  void Work();
+
+  const FileSystem& fs_;
+  const std::vector<const SourceCandidate*>& candidates_;
+  SourceLimits limits_;
+  size_t window_;
+  std::mutex mu_;
+  std::condition_variable ready_;    // a slot was filled
+  std::condition_variable advance_;  // the consumer moved on
+  size_t next_ = 0;                  // next index to hand to a worker
+  size_t consumed_ = 0;              // indices below this were taken
+  bool stop_ = false;
+  std::vector<std::optional<ReadOutcome>> slots_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace flowsync

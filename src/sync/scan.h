@@ -1,0 +1,46 @@
+// The tree walk of a sync: which paths are workflow candidates, and the
+// cheap stat signature of each.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "flowsync/file_system.h"
+#include "flowsync/source.h"
+
+namespace flowsync {
+
+struct ScannedSource {
+  SourceCandidate candidate;
+  // "size:mtime_ns:inode" of the file, or of each bundle member joined by
+  // '|' ("-" for an absent optional member).
+  std::string sig;
+  int64_t newest_mtime_ns = 0;
+};
+
+struct ScanProblem {
+  std::string path;  // relative to the root
+  std::string message;
+};
+
+struct ScanResult {
+  std::vector<ScannedSource> sources;  // in walk order (sorted per folder)
+  // Candidates that exist but could not even be stat'ed (a symbolic link
+  // loop named x.json, say): they are per-file errors, not missing sources.
+  std::vector<ScanProblem> broken;
+  // Folders that could not be listed. Stored workflows below them are
+  // neither missing nor deleted: we cannot tell.
+  std::vector<ScanProblem> unreadable_dirs;
+};
+
+// Walks `root` (which must be a readable directory):
+// - a folder holding workflow.json is a bundle; the walk does not descend it;
+// - *.json files are n8n candidates, *.toml files phase candidates, except
+//   flowsync.toml at the root (the configuration file);
+// - names starting with '.' (.git, .flowsync, editor files) are skipped;
+// - symbolic links to folders are not followed (as git does), links to
+//   files are read.
+ScanResult ScanTree(const FileSystem& fs, const std::string& root);
+
+}  // namespace flowsync
