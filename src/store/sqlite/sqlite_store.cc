@@ -545,19 +545,17 @@ class SqliteStore final : public Store {
     FS_TRY_ASSIGN(Stmt prefix, db_.Prepare("SELECT id, path FROM workflows WHERE "
                                            "substr(id, 1, length(?1)) = ?1 ORDER BY id LIMIT 5"));
     prefix.Bind(1, query);
-    std::vector<std::string> matches;
+    std::vector<std::string> ids;
+    std::string list;
     while (true) {
       FS_TRY_ASSIGN(bool row, prefix.Step());
       if (!row) break;
-      matches.push_back(prefix.Text(0) + " (" + prefix.Text(1) + ")");
-      if (matches.size() == 1) matches.back() = prefix.Text(0);
+      ids.push_back(prefix.Text(0));
+      list += "\n  " + prefix.Text(0) + " (" + prefix.Text(1) + ")";
     }
-    if (matches.empty()) return std::optional<std::string>();
-    if (matches.size() == 1) return std::optional<std::string>(matches[0]);
-    std::string list;
-    for (size_t i = 1; i < matches.size(); ++i) list += "\n  " + matches[i];
-    return Status::InvalidArgument("id prefix '" + query + "' is ambiguous; it matches " +
-                                   matches[0] + " and:" + list);
+    if (ids.empty()) return std::optional<std::string>();
+    if (ids.size() == 1) return std::optional<std::string>(ids[0]);
+    return Status::InvalidArgument("id prefix '" + query + "' is ambiguous; candidates:" + list);
   }
 
   Result<std::optional<WorkflowDetail>> FindInTransaction(const std::string& query) {

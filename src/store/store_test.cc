@@ -1,0 +1,385 @@
+// Store conformance suite: every backend must pass these. Backends register
+// a factory in Backends(); PostgreSQL joins when it exists.
+#include "flowsync/store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <functional>
+#include <thread>
+
+#include "util/test_util.h"
+
+namespace flowsync {
+namespace {
+
+struct Backend {
+  std::string name;
+  // Returns a URL for a fresh, empty database under `dir`.
+  std::function<std::string(const std::string& dir)> fresh_url;
+};
+
+void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
+
+std::vector<Backend> Backends() {
+  return {{"sqlite", [](const std::string& dir) { return "sqlite:" + dir + "/store.db"; }}};
+}
+
+ParsedWorkflow MakeWorkflow(const std::string& name, const std::string& hash) {
+  ParsedWorkflow wf;
+  wf.format = Format::kN8n;
+  wf.name = name;
+  wf.source_id = "1";
+  wf.content = "{\"name\":\"" + name + "\"}";
+  wf.content_hash = hash;
+  wf.metadata_json = "{\"author\":\"me\"}";
+  wf.categories = {"ops", "sales"};
+  wf.findings = {{Severity::kError, "duplicate-node-name", "nodes[1].name", "duplicate"}};
+  return wf;
+}
+
+class StoreTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    auto url = ParseDatabaseUrl(GetParam().fresh_url(dir_.path()));
+    ASSERT_OK(url);
+    url_ = *url;
+    auto store = OpenStore(url_, {});
+    ASSERT_OK(store);
+    store_ = std::move(store).value();
+  }
+
+  // Adds workflows in one committed run; returns the run id.
+  int64_t AddAll(const std::vector<std::pair<std::string, ParsedWorkflow>>& wfs) {
+    auto txn = store_->BeginSync(false);
+    EXPECT_OK(txn);
+    auto run = (*txn)->BeginRun("incremental", "/root", "2026-01-01T00:00:00.000Z");
+    EXPECT_OK(run);
+    for (const auto& [path, wf] : wfs) {
+      EXPECT_OK((*txn)->AddWorkflow("id-" + path, path, wf, "sig", "2026-01-01T00:00:00.000Z"));
+    }
+    EXPECT_OK((*txn)->RefreshSourceIdFindings());
+    EXPECT_OK((*txn)->FinishRun(*run, {}, "2026-01-01T00:00:01.000Z"));
+    EXPECT_OK((*txn)->Commit());
+    return *run;
+  }
+
+  test::TempDir dir_;
+  DatabaseUrl url_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreTest, AddedWorkflowReadsBack) {
+  AddAll({{"a.json", MakeWorkflow("A", "h1")}});
+  auto found = store_->FindWorkflow("a.json");
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  const WorkflowDetail& d = **found;
+  EXPECT_EQ(d.summary.id, "id-a.json");
+  EXPECT_EQ(d.summary.name, "A");
+  EXPECT_EQ(d.summary.format, Format::kN8n);
+  EXPECT_EQ(d.summary.content_hash, "h1");
+  EXPECT_EQ(d.summary.source_id, "1");
+  EXPECT_EQ(d.summary.categories, (std::vector<std::string>{"ops", "sales"}));
+  EXPECT_EQ(d.summary.version, 1);
+  EXPECT_EQ(d.metadata_json, "{\"author\":\"me\"}");
+  EXPECT_EQ(d.content, "{\"name\":\"A\"}");
+  ASSERT_EQ(d.findings.size(), 1u);
+  EXPECT_EQ(d.findings[0].code, "duplicate-node-name");
+  EXPECT_EQ(d.stored_versions, 0);
+}
+
+TEST_P(StoreTest, FindByIdPrefixAndAmbiguity) {
+  AddAll({{"a.json", MakeWorkflow("A", "h1")}, {"b.json", MakeWorkflow("B", "h2")}});
+  auto by_id = store_->FindWorkflow("id-b.json");
+  ASSERT_OK(by_id);
+  ASSERT_TRUE(by_id->has_value());
+  EXPECT_EQ((*by_id)->summary.path, "b.json");
+  auto prefix = store_->FindWorkflow("id-a");
+  ASSERT_OK(prefix);
+  ASSERT_TRUE(prefix->has_value());
+  EXPECT_EQ((*prefix)->summary.path, "a.json");
+  AddAll({{"aa1.json", MakeWorkflow("C", "h3")}, {"aa2.json", MakeWorkflow("D", "h4")}});
+  auto ambiguous = store_->FindWorkflow("id-aa");
+  EXPECT_EQ(ambiguous.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ambiguous.status().message(),
+            "id prefix 'id-aa' is ambiguous; candidates:\n  id-aa1.json (aa1.json)\n  id-aa2.json (aa2.json)");
+  auto too_short = store_->FindWorkflow("id-");
+  ASSERT_OK(too_short);
+  EXPECT_FALSE(too_short->has_value());
+  auto none = store_->FindWorkflow("nope.json");
+  ASSERT_OK(none);
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST_P(StoreTest, UpdateKeepsPreviousVersion) {
+  int64_t run = AddAll({{"a.json", MakeWorkflow("A", "h1")}});
+  {
+    auto txn = store_->BeginSync(false);
+    ASSERT_OK(txn);
+    ParsedWorkflow wf = MakeWorkflow("A2", "h2");
+    wf.categories = {"new"};
+    wf.findings.clear();
+    ASSERT_OK((*txn)->UpdateWorkflow("id-a.json", wf, "sig2", true, run, "2026-01-02T00:00:00.000Z"));
+    ASSERT_OK((*txn)->Commit());
+  }
+  auto d = store_->FindWorkflow("a.json");
+  ASSERT_OK(d);
+  EXPECT_EQ((*d)->summary.name, "A2");
+  EXPECT_EQ((*d)->summary.version, 2);
+  EXPECT_EQ((*d)->summary.updated_at, "2026-01-02T00:00:00.000Z");
+  EXPECT_EQ((*d)->summary.categories, std::vector<std::string>{"new"});
+  EXPECT_TRUE((*d)->findings.empty());
+  EXPECT_EQ((*d)->stored_versions, 1);
+}
+
+TEST_P(StoreTest, FormattingOnlyUpdateKeepsVersionAndTime) {
+  int64_t run = AddAll({{"a.json", MakeWorkflow("A", "h1")}});
+  auto txn = store_->BeginSync(false);
+  ASSERT_OK(txn);
+  ParsedWorkflow wf = MakeWorkflow("A", "h1");
+  wf.content = "{ \"name\": \"A\" }";
+  ASSERT_OK((*txn)->UpdateWorkflow("id-a.json", wf, "sig2", false, run, "2026-01-02T00:00:00.000Z"));
+  ASSERT_OK((*txn)->Commit());
+  auto d = store_->FindWorkflow("a.json");
+  ASSERT_OK(d);
+  EXPECT_EQ((*d)->summary.version, 1);
+  EXPECT_EQ((*d)->summary.updated_at, "2026-01-01T00:00:00.000Z");
+  EXPECT_EQ((*d)->content, "{ \"name\": \"A\" }");
+  EXPECT_EQ((*d)->stored_versions, 0);
+}
+
+TEST_P(StoreTest, UncommittedTransactionRollsBack) {
+  {
+    auto txn = store_->BeginSync(false);
+    ASSERT_OK(txn);
+    ASSERT_OK((*txn)->AddWorkflow("x", "x.json", MakeWorkflow("X", "h"), "s", "t"));
+    // Destroyed without Commit().
+  }
+  auto list = store_->ListWorkflows({});
+  ASSERT_OK(list);
+  EXPECT_TRUE(list->empty());
+}
+
+TEST_P(StoreTest, SoftDeleteRestoreAndListFilters) {
+  AddAll({{"a.json", MakeWorkflow("A", "h1")}, {"b.json", MakeWorkflow("B", "h2")}});
+  {
+    auto txn = store_->BeginSync(false);
+    ASSERT_OK(txn);
+    ASSERT_OK((*txn)->MarkDeleted("id-a.json", "2026-01-03T00:00:00.000Z"));
+    ASSERT_OK((*txn)->Commit());
+  }
+  ListFilter live;
+  ListFilter only_deleted;
+  only_deleted.deleted = ListFilter::Deleted::kOnly;
+  ListFilter all;
+  all.deleted = ListFilter::Deleted::kInclude;
+  EXPECT_EQ(store_->ListWorkflows(live)->size(), 1u);
+  ASSERT_EQ(store_->ListWorkflows(only_deleted)->size(), 1u);
+  EXPECT_EQ(store_->ListWorkflows(only_deleted)->at(0).deleted_at, "2026-01-03T00:00:00.000Z");
+  EXPECT_EQ(store_->ListWorkflows(all)->size(), 2u);
+  {
+    auto txn = store_->BeginSync(false);
+    ASSERT_OK(txn);
+    // Deleting twice is a caller bug, reported.
+    EXPECT_EQ((*txn)->MarkDeleted("id-a.json", "t").code(), StatusCode::kInternal);
+  }
+  {
+    auto txn = store_->BeginSync(false);
+    ASSERT_OK(txn);
+    ASSERT_OK((*txn)->Restore("id-a.json", "2026-01-04T00:00:00.000Z"));
+    ASSERT_OK((*txn)->Commit());
+  }
+  EXPECT_EQ(store_->ListWorkflows(live)->size(), 2u);
+}
+
+TEST_P(StoreTest, CategoryFilter) {
+  ParsedWorkflow other = MakeWorkflow("B", "h2");
+  other.categories = {"finance"};
+  AddAll({{"a.json", MakeWorkflow("A", "h1")}, {"b.json", other}});
+  ListFilter f;
+  f.category = "finance";
+  auto rows = store_->ListWorkflows(f);
+  ASSERT_OK(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->at(0).path, "b.json");
+  EXPECT_EQ(rows->at(0).categories, std::vector<std::string>{"finance"});
+}
+
+TEST_P(StoreTest, DuplicateSourceIdsGetWarnings) {
+  ParsedWorkflow unique = MakeWorkflow("C", "h3");
+  unique.source_id = "unique";
+  AddAll({{"a.json", MakeWorkflow("A", "h1")},
+          {"b.json", MakeWorkflow("B", "h2")},
+          {"c.json", unique}});
+  auto a = store_->FindWorkflow("a.json");
+  ASSERT_OK(a);
+  int warnings = 0;
+  for (const Finding& f : (*a)->findings) {
+    if (f.code == "duplicate-source-id") {
+      ++warnings;
+      EXPECT_EQ(f.severity, Severity::kWarning);
+      EXPECT_EQ(f.message,
+                "source id \"1\" is also used by 1 other workflow(s), e.g. b.json; flowsync ids "
+                "stay distinct");
+    }
+  }
+  EXPECT_EQ(warnings, 1);
+  auto c = store_->FindWorkflow("c.json");
+  ASSERT_OK(c);
+  EXPECT_TRUE((*c)->findings.size() == 1u);  // only its own error finding
+}
+
+TEST_P(StoreTest, MoveKeepsIdAndLogReadsBackNewestFirst) {
+  int64_t run = AddAll({{"a.json", MakeWorkflow("A", "h1")}});
+  {
+    auto txn = store_->BeginSync(false);
+    ASSERT_OK(txn);
+    ASSERT_OK((*txn)->MoveWorkflow("id-a.json", "moved/a.json", "s", "2026-01-05T00:00:00.000Z"));
+    LogRecord r;
+    r.run_id = run;
+    r.event = SyncEvent::kRenamed;
+    r.workflow_id = "id-a.json";
+    r.path = "moved/a.json";
+    r.old_path = "a.json";
+    r.time = "2026-01-05T00:00:00.000Z";
+    ASSERT_OK((*txn)->AppendLog(r));
+    r.event = SyncEvent::kError;
+    r.workflow_id.clear();
+    r.old_path.clear();
+    r.message = "broken";
+    ASSERT_OK((*txn)->AppendLog(r));
+    ASSERT_OK((*txn)->Commit());
+  }
+  auto d = store_->FindWorkflow("moved/a.json");
+  ASSERT_OK(d);
+  ASSERT_TRUE(d->has_value());
+  EXPECT_EQ((*d)->summary.id, "id-a.json");
+  auto log = store_->ReadLog(0, std::nullopt);
+  ASSERT_OK(log);
+  ASSERT_EQ(log->size(), 2u);
+  EXPECT_EQ(log->at(0).event, SyncEvent::kError);
+  EXPECT_EQ(log->at(0).message, "broken");
+  EXPECT_EQ(log->at(1).event, SyncEvent::kRenamed);
+  EXPECT_EQ(log->at(1).old_path, "a.json");
+  auto only = store_->ReadLog(0, std::string("id-a.json"));
+  ASSERT_OK(only);
+  EXPECT_EQ(only->size(), 1u);
+}
+
+TEST_P(StoreTest, RatingsOneVotePerUser) {
+  AddAll({{"a.json", MakeWorkflow("A", "h1")}});
+  ASSERT_OK(store_->Rate("id-a.json", "ann", 1, "t"));
+  ASSERT_OK(store_->Rate("id-a.json", "bob", 1, "t"));
+  ASSERT_OK(store_->Rate("id-a.json", "ann", -1, "t"));
+  auto d = store_->FindWorkflow("a.json");
+  ASSERT_OK(d);
+  EXPECT_EQ((*d)->thumbs_up, 1);
+  EXPECT_EQ((*d)->thumbs_down, 1);
+  EXPECT_EQ(store_->Rate("id-a.json", "ann", 2, "t").code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(store_->Rate("no-such-id", "ann", 1, "t").ok());
+}
+
+TEST_P(StoreTest, SecondWriterWaitsThenFailsBusy) {
+  StoreOptions quick;
+  quick.lock_timeout_ms = 200;
+  auto other = OpenStore(url_, quick);
+  ASSERT_OK(other);
+  auto holder = store_->BeginSync(false);
+  ASSERT_OK(holder);
+  auto blocked = (*other)->BeginSync(false);
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_EQ(blocked.status().code(), StatusCode::kBusy);
+  EXPECT_NE(blocked.status().message().find("locked by another writer"), std::string::npos);
+  // Readers are not blocked by the writer.
+  auto reader = (*other)->BeginSync(true);
+  ASSERT_OK(reader);
+  EXPECT_OK((*reader)->LoadIndex());
+}
+
+TEST_P(StoreTest, ReadOnlyTransactionRefusesWrites) {
+  auto txn = store_->BeginSync(true);
+  ASSERT_OK(txn);
+  EXPECT_EQ((*txn)->AddWorkflow("x", "x", MakeWorkflow("X", "h"), "", "t").code(),
+            StatusCode::kInternal);
+}
+
+TEST_P(StoreTest, ReopenKeepsDataAndSchemaVersion) {
+  AddAll({{"a.json", MakeWorkflow("A", "h1")}});
+  int version = store_->SchemaVersion();
+  store_.reset();
+  auto again = OpenStore(url_, {});
+  ASSERT_OK(again);
+  EXPECT_EQ((*again)->SchemaVersion(), version);
+  EXPECT_EQ((*again)->ListWorkflows({})->size(), 1u);
+}
+
+TEST_P(StoreTest, MissingDatabaseIsNotFoundWhenNotCreating) {
+  StoreOptions options;
+  options.create_if_missing = false;
+  auto url = ParseDatabaseUrl(GetParam().fresh_url(dir_.path() + "/nowhere"));
+  ASSERT_OK(url);
+  auto store = OpenStore(*url, options);
+  EXPECT_EQ(store.status().code(), StatusCode::kNotFound);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(Backends()),
+                         [](const auto& param_info) { return param_info.param.name; });
+
+// ---- SQLite specifics ------------------------------------------------------
+
+TEST(SqliteStore, NewerSchemaIsRefusedAndLeftUntouched) {
+  test::TempDir dir;
+  std::string path = dir.path() + "/s.db";
+  { ASSERT_OK(OpenStore(*ParseDatabaseUrl(path), {})); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE flowsync_meta SET value = '99' WHERE key = 'schema_version'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto store = OpenStore(*ParseDatabaseUrl(path), {});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kUnsupported);
+  EXPECT_EQ(store.status().message(),
+            "database sqlite:" + path +
+                " has schema version 99, newer than this flowsync supports (1); upgrade flowsync "
+                "to use it (the database was not changed)");
+}
+
+TEST(SqliteStore, ForeignDatabaseIsRefused) {
+  test::TempDir dir;
+  std::string path = dir.path() + "/other.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE users (id INTEGER)", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto store = OpenStore(*ParseDatabaseUrl(path), {});
+  EXPECT_EQ(store.status().code(), StatusCode::kUnsupported);
+}
+
+TEST(SqliteStore, NotADatabaseIsCorruption) {
+  test::TempDir dir;
+  dir.Write("junk.db", std::string(4096, 'x'));
+  auto store = OpenStore(*ParseDatabaseUrl(dir.path() + "/junk.db"), {});
+  EXPECT_EQ(store.status().code(), StatusCode::kCorruption);
+}
+
+TEST(DatabaseUrl, Forms) {
+  EXPECT_EQ(ParseDatabaseUrl("sqlite:db/x.db")->path, "db/x.db");
+  EXPECT_EQ(ParseDatabaseUrl("sqlite:///abs/x.db")->path, "/abs/x.db");
+  EXPECT_EQ(ParseDatabaseUrl("sqlite3:x.db")->path, "x.db");
+  EXPECT_EQ(ParseDatabaseUrl("x.db")->path, "x.db");
+  EXPECT_EQ(ParseDatabaseUrl("/a/b c.db")->path, "/a/b c.db");
+  EXPECT_EQ(ParseDatabaseUrl("postgres://u@h/db")->kind, DatabaseUrl::Kind::kPostgres);
+  EXPECT_EQ(ParseDatabaseUrl("postgresql://u@h/db")->kind, DatabaseUrl::Kind::kPostgres);
+  EXPECT_EQ(ParseDatabaseUrl("").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseDatabaseUrl("sqlite:").status().code(), StatusCode::kInvalidArgument);
+  auto bad = ParseDatabaseUrl("mysql://h/db");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("unsupported scheme 'mysql'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace flowsync

@@ -1,0 +1,446 @@
+#include "flowsync/sync.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+
+#include "sync/identity.h"
+#include "util/test_util.h"
+#include "util/uuid.h"
+
+namespace flowsync {
+namespace {
+
+std::string N8n(const std::string& name, const std::string& extra_node = "Set") {
+  return R"({"name": ")" + name + R"(", "nodes": [
+    {"id": "1", "name": "Start", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1, "position": [0, 0], "parameters": {}},
+    {"id": "2", "name": ")" + extra_node + R"(", "type": "n8n-nodes-base.set", "typeVersion": 3, "position": [200, 0], "parameters": {}}],
+  "connections": {"Start": {"main": [[{"node": ")" + extra_node + R"(", "type": "main", "index": 0}]]}}})";
+}
+
+// Fails reads and listings of chosen paths, as an unreadable file or folder
+// would, whoever runs the test.
+class FaultyFileSystem : public FileSystem {
+ public:
+  std::set<std::string> unreadable;
+  Result<FileInfo> Stat(const std::string& p) const override { return real().Stat(p); }
+  Result<FileInfo> Lstat(const std::string& p) const override { return real().Lstat(p); }
+  Result<std::vector<DirEntry>> ListDir(const std::string& p) const override {
+    if (unreadable.count(p)) return Status::IOError(p + ": Permission denied");
+    return real().ListDir(p);
+  }
+  Result<std::string> ReadFile(const std::string& p, uint64_t max) const override {
+    if (unreadable.count(p)) return Status::IOError(p + ": Permission denied");
+    return real().ReadFile(p, max);
+  }
+
+ private:
+  static const FileSystem& real() { return RealFileSystem(); }
+};
+
+class SyncTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = tree_.path() + "/tree";
+    std::filesystem::create_directories(root_);
+    store_ = Open("db.sqlite");
+  }
+
+  std::unique_ptr<Store> Open(const std::string& name) {
+    auto store = OpenStore(*ParseDatabaseUrl(db_dir_.path() + "/" + name), {});
+    EXPECT_OK(store);
+    return std::move(store).value();
+  }
+
+  void Write(const std::string& rel, const std::string& content) {
+    tree_.Write("tree/" + rel, content);
+  }
+  void Remove(const std::string& rel) { tree_.Remove("tree/" + rel); }
+  void Move(const std::string& from, const std::string& to) {
+    std::filesystem::create_directories(std::filesystem::path(root_ + "/" + to).parent_path());
+    std::filesystem::rename(root_ + "/" + from, root_ + "/" + to);
+  }
+
+  SyncReport Sync(SyncMode mode = SyncMode::kIncremental, bool dry_run = false,
+                  Store* store = nullptr) {
+    auto r = TrySync(mode, dry_run, store);
+    EXPECT_OK(r);
+    return r.ok() ? *r : SyncReport{};
+  }
+
+  Result<SyncReport> TrySync(SyncMode mode = SyncMode::kIncremental, bool dry_run = false,
+                             Store* store = nullptr, bool force = false) {
+    SyncOptions o;
+    o.root = root_;
+    o.mode = mode;
+    o.dry_run = dry_run;
+    o.force = force;
+    o.fs = &fs_;
+    o.threads = 2;
+    // Pretend the run starts a minute from now, so files just written are
+    // not "racily clean" and their signatures are trusted.
+    o.now_ms = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count() +
+             60'000;
+    };
+    return RunSync(store ? *store : *store_, o);
+  }
+
+  WorkflowDetail Get(const std::string& path) {
+    auto d = store_->FindWorkflow(path);
+    EXPECT_OK(d);
+    EXPECT_TRUE(d.ok() && d->has_value()) << path;
+    return d.ok() && d->has_value() ? **d : WorkflowDetail{};
+  }
+
+  size_t Live() { return store_->ListWorkflows({})->size(); }
+
+  test::TempDir tree_;
+  test::TempDir db_dir_;
+  std::string root_;
+  FaultyFileSystem fs_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(SyncTest, AddsEveryFormatAndIgnoresTheRest) {
+  Write("flows/a.json", N8n("A"));
+  Write("bundles/b/workflow.json", N8n("B"));
+  Write("bundles/b/meta.json", R"({"categories": ["ops"], "author": "me", "extra": 1})");
+  Write("bundles/b/README.md", "# B\n");
+  Write("bundles/b/nested/ignored.json", N8n("inside a bundle"));
+  Write("phases/p.toml", "[[phase]]\ntask = \"t\"\n");
+  Write("package.json", R"({"name": "not a workflow"})");
+  Write("pyproject.toml", "[tool]\nx = 1\n");
+  Write("flowsync.toml", "[sync]\nmax_file_size = \"1MB\"\n");
+  Write(".git/x.json", N8n("hidden"));
+  Write("notes.txt", "hello");
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.added, 3);
+  EXPECT_EQ(r.counts.errors, 0);
+  EXPECT_EQ(Get("flows/a.json").summary.format, Format::kN8n);
+  WorkflowDetail b = Get("bundles/b");
+  EXPECT_EQ(b.summary.format, Format::kBundle);
+  EXPECT_EQ(b.summary.categories, std::vector<std::string>{"ops"});
+  EXPECT_EQ(b.documentation, "# B\n");
+  EXPECT_EQ(Get("phases/p.toml").summary.format, Format::kPhase);
+  EXPECT_EQ(Live(), 3u);
+}
+
+TEST_F(SyncTest, IdsDependOnlyOnThePathWhereFirstSeen) {
+  Write("flows/a.json", N8n("A"));
+  Sync();
+  auto other = Open("other.sqlite");
+  Sync(SyncMode::kIncremental, false, other.get());
+  std::string id = Get("flows/a.json").summary.id;
+  EXPECT_EQ(id, UuidV5(kWorkflowIdNamespace, "flows/a.json"));
+  EXPECT_EQ((*other->FindWorkflow("flows/a.json"))->summary.id, id);
+}
+
+TEST_F(SyncTest, ContentChangeKeepsPreviousVersionAndLogs) {
+  Write("a.json", N8n("A"));
+  Sync();
+  Write("a.json", N8n("A", "Changed"));
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.updated, 1);
+  WorkflowDetail d = Get("a.json");
+  EXPECT_EQ(d.summary.version, 2);
+  EXPECT_EQ(d.stored_versions, 1);
+  auto log = store_->ReadLog(1, std::nullopt);
+  ASSERT_EQ(log->size(), 1u);
+  EXPECT_EQ(log->at(0).event, SyncEvent::kUpdated);
+  EXPECT_NE(log->at(0).old_hash, log->at(0).new_hash);
+}
+
+TEST_F(SyncTest, ReformattingIsNotAContentChange) {
+  Write("a.json", R"({"nodes": [], "connections": {}, "name": "A"})");
+  Sync();
+  std::string hash = Get("a.json").summary.content_hash;
+  Write("a.json", "{\n  \"name\" : \"A\",\n  \"connections\": {},\n  \"nodes\": [ ]\n}\n");
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.updated, 0);
+  EXPECT_EQ(r.counts.unchanged, 1);
+  WorkflowDetail d = Get("a.json");
+  EXPECT_EQ(d.summary.content_hash, hash);
+  EXPECT_EQ(d.summary.version, 1);
+  EXPECT_EQ(d.content.substr(0, 3), "{\n ");  // stored text follows the file
+}
+
+TEST_F(SyncTest, UnchangedSignatureSkipsTheRead) {
+  Write("a.json", N8n("A"));
+  Sync();
+  // Make the file unreadable: an unchanged signature means it is not read.
+  fs_.unreadable.insert(root_ + "/a.json");
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.unchanged, 1);
+  EXPECT_EQ(r.counts.errors, 0);
+}
+
+TEST_F(SyncTest, RenameKeepsIdAndHistoryInBothModes) {
+  Write("a.json", N8n("A"));
+  Sync();
+  Write("a.json", N8n("A", "v2"));
+  Sync();
+  std::string id = Get("a.json").summary.id;
+  Move("a.json", "moved/a.json");
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.renamed, 1);
+  EXPECT_EQ(r.counts.added, 0);
+  WorkflowDetail d = Get("moved/a.json");
+  EXPECT_EQ(d.summary.id, id);
+  EXPECT_EQ(d.stored_versions, 1);
+  auto log = store_->ReadLog(1, std::nullopt);
+  EXPECT_EQ(log->at(0).event, SyncEvent::kRenamed);
+  EXPECT_EQ(log->at(0).old_path, "a.json");
+
+  Move("moved/a.json", "b.json");
+  r = Sync(SyncMode::kFull);
+  EXPECT_EQ(r.counts.renamed, 1);
+  EXPECT_EQ(r.counts.deleted, 0);
+  EXPECT_EQ(Get("b.json").summary.id, id);
+}
+
+TEST_F(SyncTest, RenameOfIdenticalCopiesPrefersTheSameFileName) {
+  Write("x/one.json", N8n("Same"));
+  Write("x/two.json", N8n("Same"));
+  Sync();
+  std::string one = Get("x/one.json").summary.id;
+  std::string two = Get("x/two.json").summary.id;
+  Move("x", "y");
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.renamed, 2);
+  EXPECT_EQ(Get("y/one.json").summary.id, one);
+  EXPECT_EQ(Get("y/two.json").summary.id, two);
+}
+
+TEST_F(SyncTest, NewFileAtARenamedPathGetsAFreshId) {
+  Write("a.json", N8n("A"));
+  Sync();
+  std::string first = Get("a.json").summary.id;
+  Move("a.json", "b.json");
+  Sync();
+  Write("a.json", N8n("Another", "Other"));
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.added, 1);
+  std::string second = Get("a.json").summary.id;
+  EXPECT_NE(second, first);
+  EXPECT_EQ(second, UuidV5(kWorkflowIdNamespace, "a.json#2"));
+}
+
+TEST_F(SyncTest, IncrementalKeepsMissingFullDeletesAndReturnRestores) {
+  Write("a.json", N8n("A"));
+  Write("b.json", N8n("B", "Other"));
+  Sync();
+  Remove("a.json");
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.deleted, 0);
+  ASSERT_EQ(r.changes.size(), 1u);
+  EXPECT_EQ(r.changes[0].kind, ChangeKind::kMissing);
+  EXPECT_EQ(Live(), 2u);
+
+  r = Sync(SyncMode::kFull);
+  EXPECT_EQ(r.counts.deleted, 1);
+  EXPECT_EQ(Live(), 1u);
+  WorkflowDetail gone = Get("a.json");
+  EXPECT_TRUE(gone.summary.deleted_at.has_value());
+
+  Write("a.json", N8n("A", "Changed while away"));
+  r = Sync();  // incremental restores too
+  EXPECT_EQ(r.counts.restored, 1);
+  WorkflowDetail back = Get("a.json");
+  EXPECT_FALSE(back.summary.deleted_at.has_value());
+  EXPECT_EQ(back.summary.id, gone.summary.id);
+  EXPECT_EQ(back.summary.version, 2);
+  EXPECT_EQ(Live(), 2u);
+}
+
+TEST_F(SyncTest, MassDeletionNeedsForce) {
+  for (int i = 0; i < 30; ++i) {
+    Write("f" + std::to_string(i) + ".json", N8n("W", "N" + std::to_string(i)));
+  }
+  Sync();
+  for (int i = 0; i < 16; ++i) Remove("f" + std::to_string(i) + ".json");
+  auto refused = TrySync(SyncMode::kFull);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kConflict);
+  EXPECT_NE(refused.status().message().find("would delete 16 of 30 workflows"), std::string::npos);
+  EXPECT_EQ(Live(), 30u);
+  EXPECT_EQ(store_->LastRun()->value().id, 1);  // the refused run left no trace
+
+  auto forced = TrySync(SyncMode::kFull, false, nullptr, /*force=*/true);
+  ASSERT_OK(forced);
+  EXPECT_EQ(forced->counts.deleted, 16);
+  EXPECT_EQ(Live(), 14u);
+}
+
+TEST_F(SyncTest, HalfOrTenAreNotMassDeletion) {
+  for (int i = 0; i < 30; ++i) {
+    Write("f" + std::to_string(i) + ".json", N8n("W", "N" + std::to_string(i)));
+  }
+  Sync();
+  for (int i = 0; i < 15; ++i) Remove("f" + std::to_string(i) + ".json");
+  EXPECT_EQ(Sync(SyncMode::kFull).counts.deleted, 15);  // exactly half: allowed
+}
+
+TEST_F(SyncTest, SmallTreesMayLoseMoreThanHalf) {
+  Write("a.json", N8n("A"));
+  Write("b.json", N8n("B", "X"));
+  Sync();
+  Remove("a.json");
+  Remove("b.json");
+  // Not more than 10: allowed.
+  EXPECT_EQ(Sync(SyncMode::kFull).counts.deleted, 2);
+}
+
+TEST_F(SyncTest, MissingRootIsRefused) {
+  Write("a.json", N8n("A"));
+  Sync();
+  std::filesystem::remove_all(root_);
+  for (SyncMode mode : {SyncMode::kIncremental, SyncMode::kFull}) {
+    auto r = TrySync(mode);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kConflict);
+    EXPECT_NE(r.status().message().find("is missing or unreadable"), std::string::npos);
+  }
+  EXPECT_EQ(Live(), 1u);
+}
+
+TEST_F(SyncTest, UnreadableRootIsRefused) {
+  fs_.unreadable.insert(root_);
+  auto r = TrySync(SyncMode::kFull);
+  EXPECT_EQ(r.status().code(), StatusCode::kConflict);
+}
+
+TEST_F(SyncTest, DryRunWritesNothing) {
+  Write("a.json", N8n("A"));
+  SyncReport r = Sync(SyncMode::kIncremental, /*dry_run=*/true);
+  EXPECT_EQ(r.counts.added, 1);
+  EXPECT_EQ(r.run_id, 0);
+  ASSERT_EQ(r.changes.size(), 1u);
+  EXPECT_EQ(r.changes[0].kind, ChangeKind::kAdded);
+  EXPECT_EQ(Live(), 0u);
+  EXPECT_FALSE(store_->LastRun()->has_value());
+}
+
+TEST_F(SyncTest, BrokenFileKeepsLastGoodVersion) {
+  Write("a.json", N8n("A"));
+  Write("b.json", N8n("B", "X"));
+  Sync();
+  std::string hash = Get("a.json").summary.content_hash;
+  Write("a.json", R"({"name": "A", "nodes": [)");
+  Write("b.json", N8n("B", "Y"));
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.errors, 1);
+  EXPECT_EQ(r.counts.updated, 1);  // the rest of the run goes on
+  EXPECT_EQ(Get("a.json").summary.content_hash, hash);
+  auto log = store_->ReadLog(0, std::nullopt);
+  bool error_logged = false;
+  for (const LogRecord& l : *log) {
+    if (l.event == SyncEvent::kError && l.path == "a.json") {
+      error_logged = true;
+      EXPECT_EQ(l.workflow_id, Get("a.json").summary.id);
+      EXPECT_EQ(l.message.rfind("a.json:", 0), 0u) << l.message;
+    }
+  }
+  EXPECT_TRUE(error_logged);
+  // Still an error next time, since the file was not stored.
+  EXPECT_EQ(Sync().counts.errors, 1);
+}
+
+TEST_F(SyncTest, WorkflowTurnedIntoOtherJsonIsAnError) {
+  Write("a.json", N8n("A"));
+  Sync();
+  Write("a.json", R"({"just": "data"})");
+  SyncReport r = Sync(SyncMode::kFull);
+  EXPECT_EQ(r.counts.errors, 1);
+  EXPECT_EQ(r.counts.deleted, 0);
+  EXPECT_FALSE(Get("a.json").summary.deleted_at.has_value());
+}
+
+TEST_F(SyncTest, UnreadableFileIsAPerFileError) {
+  Write("a.json", N8n("A"));
+  Write("b.json", N8n("B", "X"));
+  fs_.unreadable.insert(root_ + "/a.json");
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.errors, 1);
+  EXPECT_EQ(r.counts.added, 1);
+  ASSERT_EQ(r.changes[0].kind, ChangeKind::kError);
+  EXPECT_NE(r.changes[0].message.find("Permission denied"), std::string::npos);
+}
+
+TEST_F(SyncTest, UnreadableFolderDoesNotDeleteWhatIsBelowIt) {
+  Write("team/a.json", N8n("A"));
+  Write("b.json", N8n("B", "X"));
+  Sync();
+  fs_.unreadable.insert(root_ + "/team");
+  SyncReport r = Sync(SyncMode::kFull);
+  EXPECT_EQ(r.counts.deleted, 0);
+  EXPECT_EQ(r.counts.errors, 1);
+  EXPECT_EQ(Live(), 2u);
+}
+
+TEST_F(SyncTest, SymlinkedFoldersAreNotFollowedAndLoopsAreErrors) {
+  Write("a/x.json", N8n("X"));
+  ASSERT_EQ(::symlink("..", (root_ + "/a/up").c_str()), 0);
+  ASSERT_EQ(::symlink(root_.c_str(), (root_ + "/self").c_str()), 0);
+  ASSERT_EQ(::symlink("loop2.json", (root_ + "/loop1.json").c_str()), 0);
+  ASSERT_EQ(::symlink("loop1.json", (root_ + "/loop2.json").c_str()), 0);
+  ASSERT_EQ(::symlink("a/x.json", (root_ + "/link.json").c_str()), 0);  // files are read
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.added, 2);
+  EXPECT_EQ(r.counts.errors, 2);
+  for (const Change& c : r.changes) {
+    if (c.kind == ChangeKind::kError) {
+      EXPECT_NE(c.message.find("symbolic link loop"), std::string::npos) << c.message;
+    }
+  }
+  EXPECT_EQ(Live(), 2u);
+}
+
+TEST_F(SyncTest, RacilyCleanFilesAreHashedAgain) {
+  Write("a.json", N8n("A"));
+  SyncOptions o;
+  o.root = root_;
+  o.fs = &fs_;
+  // The run "starts" before the file's mtime: its signature is not trusted.
+  o.now_ms = [] { return int64_t{0}; };
+  ASSERT_OK(RunSync(*store_, o));
+  auto txn = store_->BeginSync(true);
+  ASSERT_OK(txn);
+  auto index = (*txn)->LoadIndex();
+  ASSERT_OK(index);
+  ASSERT_EQ(index->size(), 1u);
+  EXPECT_EQ(index->at(0).source_sig, "");
+}
+
+TEST_F(SyncTest, SourceIdDuplicatesAreKeptWithWarnings) {
+  Write("a.json", R"({"id": "1", "name": "A", "nodes": [], "connections": {}})");
+  Write("b.json", R"({"id": "1", "name": "B", "nodes": [], "connections": {}})");
+  Sync();
+  WorkflowDetail a = Get("a.json");
+  WorkflowDetail b = Get("b.json");
+  EXPECT_NE(a.summary.id, b.summary.id);
+  EXPECT_EQ(a.summary.source_id, "1");
+  ASSERT_EQ(a.findings.size(), 1u);
+  EXPECT_EQ(a.findings[0].code, "duplicate-source-id");
+  // Deleting one clears the other's warning.
+  Remove("b.json");
+  Sync(SyncMode::kFull);
+  EXPECT_TRUE(Get("a.json").findings.empty());
+}
+
+TEST_F(SyncTest, BundleMemberChangesAreContentChanges) {
+  Write("b/workflow.json", N8n("B"));
+  Sync();
+  Write("b/README.md", "# now documented\n");
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.updated, 1);
+  EXPECT_EQ(Get("b").documentation, "# now documented\n");
+}
+
+}  // namespace
+}  // namespace flowsync
