@@ -254,9 +254,13 @@ int RunStatusCommand(StatusCommand& o) {
     if (clean) {
       fmt::print("nothing to sync: {} workflows up to date\n", report->counts.unchanged);
     } else {
-      fmt::print("\nchanges a sync would make (`flowsync sync`; deletions need --full):\n");
+      bool header = false;
       for (const Change& c : report->changes) {
         if (c.kind == ChangeKind::kError) continue;
+        if (!header) {
+          fmt::print("\nchanges a sync would make (`flowsync sync`; deletions need --full):\n");
+          header = true;
+        }
         std::string kind(c.kind == ChangeKind::kDeleted ? "deleted" : ChangeKindName(c.kind));
         if (c.kind == ChangeKind::kRenamed) {
           fmt::print("  {:<10} {} -> {}\n", kind + ":", c.old_path, c.path);
@@ -264,7 +268,7 @@ int RunStatusCommand(StatusCommand& o) {
           fmt::print("  {:<10} {}\n", kind + ":", c.path);
         }
       }
-      bool header = false;
+      header = false;
       for (const Change& c : report->changes) {
         if (c.kind != ChangeKind::kError) continue;
         if (!header) fmt::print("\nfiles that fail to read:\n");
@@ -440,8 +444,11 @@ int RunLogCommand(LogCommand& o) {
   }
   for (const LogRecord& r : *log) {
     std::string what = r.event == SyncEvent::kRenamed ? r.old_path + " -> " + r.path : r.path;
-    fmt::print("{}  run {:<4} {:<8} {}{}\n", r.time, r.run_id, SyncEventName(r.event), what,
-               r.message.empty() ? "" : "  (" + r.message + ")");
+    if (!r.message.empty()) {
+      // Error messages usually start with the path already.
+      what = r.message.rfind(r.path, 0) == 0 ? r.message : what + ": " + r.message;
+    }
+    fmt::print("{}  run {:<4} {:<8} {}\n", r.time, r.run_id, SyncEventName(r.event), what);
   }
   return kExitOk;
 }
