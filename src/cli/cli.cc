@@ -49,6 +49,16 @@ int Fail(const Status& s) {
 
 void PrintJson(const Json& j) { std::cout << j.dump(2) << std::endl; }
 
+// The database as users know it, also when a dry run planned against an
+// empty in-memory stand-in (IfMissing::kEmpty).
+std::string DbLabel(const Context& ctx, const Store& store) {
+  std::string label = store.Describe();
+  if (label == "sqlite::memory:" && ctx.db.path != ":memory:") {
+    label = "sqlite:" + ctx.db.path + " (not created yet)";
+  }
+  return label;
+}
+
 // Options every command shares.
 struct CommonOptions {
   GlobalFlags flags;
@@ -143,7 +153,7 @@ void PrintSyncReport(const SyncReport& r, const Context& ctx, const std::string&
 int RunSyncCommand(SyncCommand& o) {
   auto ctx = ResolveContext(o.common.flags);
   if (!ctx.ok()) return Fail(ctx.status());
-  auto store = OpenContextStore(*ctx, /*for_writing=*/!o.dry_run);
+  auto store = OpenContextStore(*ctx, o.dry_run ? IfMissing::kEmpty : IfMissing::kCreate);
   if (!store.ok()) return Fail(store.status());
 
   bool tty = ::isatty(STDOUT_FILENO) && ::isatty(STDERR_FILENO);
@@ -156,7 +166,7 @@ int RunSyncCommand(SyncCommand& o) {
   options.limits = ctx->limits;
   options.threads = o.threads;
   options.progress = [&bar](size_t done, size_t total) { bar.Update(done, total); };
-  std::string db = (*store)->Describe();
+  std::string db = DbLabel(*ctx, **store);
 
   auto emit = [&](const SyncReport& r) {
     bar.Clear();
@@ -229,7 +239,7 @@ struct StatusCommand {
 int RunStatusCommand(StatusCommand& o) {
   auto ctx = ResolveContext(o.common.flags);
   if (!ctx.ok()) return Fail(ctx.status());
-  auto store = OpenContextStore(*ctx, /*for_writing=*/false);
+  auto store = OpenContextStore(*ctx, IfMissing::kEmpty);
   if (!store.ok()) return Fail(store.status());
   SyncOptions options;
   options.root = ctx->root;
@@ -244,7 +254,7 @@ int RunStatusCommand(StatusCommand& o) {
     PrintJson(StatusJson(*report));
   } else {
     auto last = (*store)->LastRun();
-    fmt::print("database {}\n", (*store)->Describe());
+    fmt::print("database {}\n", DbLabel(*ctx, **store));
     if (last.ok() && last->has_value()) {
       fmt::print("last sync: run {} ({}) at {}\n", (*last)->id, (*last)->mode,
                  (*last)->finished_at);
@@ -300,7 +310,7 @@ struct ListCommand {
 int RunListCommand(ListCommand& o) {
   auto ctx = ResolveContext(o.common.flags);
   if (!ctx.ok()) return Fail(ctx.status());
-  auto store = OpenContextStore(*ctx, false);
+  auto store = OpenContextStore(*ctx, IfMissing::kFail);
   if (!store.ok()) return Fail(store.status());
   ListFilter filter;
   filter.deleted = o.all       ? ListFilter::Deleted::kInclude
@@ -355,7 +365,7 @@ Result<WorkflowDetail> FindOrFail(Store& store, const std::string& query) {
 int RunShowCommand(ShowCommand& o) {
   auto ctx = ResolveContext(o.common.flags);
   if (!ctx.ok()) return Fail(ctx.status());
-  auto store = OpenContextStore(*ctx, false);
+  auto store = OpenContextStore(*ctx, IfMissing::kFail);
   if (!store.ok()) return Fail(store.status());
   auto d = FindOrFail(**store, o.workflow);
   if (!d.ok()) return Fail(d.status());
@@ -426,7 +436,7 @@ struct LogCommand {
 int RunLogCommand(LogCommand& o) {
   auto ctx = ResolveContext(o.common.flags);
   if (!ctx.ok()) return Fail(ctx.status());
-  auto store = OpenContextStore(*ctx, false);
+  auto store = OpenContextStore(*ctx, IfMissing::kFail);
   if (!store.ok()) return Fail(store.status());
   std::optional<std::string> id;
   if (o.workflow) {
@@ -471,7 +481,7 @@ struct RateCommand {
 int RunRateCommand(RateCommand& o) {
   auto ctx = ResolveContext(o.common.flags);
   if (!ctx.ok()) return Fail(ctx.status());
-  auto store = OpenContextStore(*ctx, false);
+  auto store = OpenContextStore(*ctx, IfMissing::kFail);
   if (!store.ok()) return Fail(store.status());
   auto d = FindOrFail(**store, o.workflow);
   if (!d.ok()) return Fail(d.status());

@@ -175,9 +175,19 @@ Result<Context> ResolveContext(const GlobalFlags& flags) {
   return ctx;
 }
 
-Result<std::unique_ptr<Store>> OpenContextStore(const Context& ctx, bool for_writing) {
+Result<std::unique_ptr<Store>> OpenContextStore(const Context& ctx, IfMissing if_missing) {
   StoreOptions options = ctx.store_options;
+  bool for_writing = if_missing == IfMissing::kCreate;
   options.create_if_missing = for_writing;
+  if (if_missing == IfMissing::kEmpty && ctx.db.kind == DatabaseUrl::Kind::kSqlite) {
+    std::error_code ec;
+    if (!fs::exists(ctx.db.path, ec)) {
+      DatabaseUrl memory = ctx.db;
+      memory.path = ":memory:";
+      options.create_if_missing = true;
+      return OpenStore(memory, options);
+    }
+  }
   if (for_writing && ctx.db.kind == DatabaseUrl::Kind::kSqlite) {
     fs::path parent = fs::path(ctx.db.path).parent_path();
     std::error_code ec;

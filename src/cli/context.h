@@ -40,8 +40,13 @@ Result<Context> ResolveContext(const GlobalFlags& flags);
 // "64MB", "10KB", "1.5M", "1024" (bytes); K, M, G are powers of 1024.
 Result<uint64_t> ParseSize(std::string_view text);
 
-// Opens the context's database. `for_writing` creates it (and the default
-// .flowsync/ folder) when missing; otherwise a missing database is NotFound.
-Result<std::unique_ptr<Store>> OpenContextStore(const Context& ctx, bool for_writing);
+enum class IfMissing {
+  kCreate,  // create the database (and the default .flowsync/ folder)
+  kFail,    // NotFound
+  kEmpty,   // plan against an empty in-memory database; write nothing
+};
+
+// Opens the context's database.
+Result<std::unique_ptr<Store>> OpenContextStore(const Context& ctx, IfMissing if_missing);
 
 }  // namespace flowsync::cli

@@ -319,6 +319,9 @@ class SqliteStore final : public Store {
     // WAL: readers never wait for the writer. synchronous=NORMAL is safe
     // against process crashes (a run is all or nothing); a power loss can
     // lose the last committed run, never corrupt the file.
+    // Workflow rows are ~10 KB of JSON: big pages mean fewer overflow pages
+    // and far fewer system calls. Takes effect only on a new database.
+    FS_TRY(db_.Exec("PRAGMA page_size = 16384"));
     Status s = db_.Exec("PRAGMA journal_mode = WAL");
     if (!s.ok()) return Describe(s);
     FS_TRY(db_.Exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
