@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ struct DirEntry {
   // kSymlink for a symbolic link (never resolved here); the caller decides
   // whether to follow it.
   FileType type = FileType::kOther;
+  // Lstat() of the entry, filled by ListDirWithInfo() only; nullopt when the
+  // entry vanished between listing and stat.
+  std::optional<FileInfo> info;
 };
 
 class FileSystem {
@@ -44,6 +48,10 @@ class FileSystem {
   virtual Result<FileInfo> Lstat(const std::string& path) const = 0;
   // Entries other than "." and "..", sorted by name (byte order).
   virtual Result<std::vector<DirEntry>> ListDir(const std::string& path) const = 0;
+  // ListDir() plus each entry's Lstat() info. The default calls Lstat() per
+  // entry; the POSIX one stats relative to the open folder, which saves the
+  // kernel resolving the whole path again for every file of a large tree.
+  virtual Result<std::vector<DirEntry>> ListDirWithInfo(const std::string& path) const;
   // Reads a whole file. InvalidArgument when it is larger than max_size
   // bytes; the message names the path, the size and the limit.
   virtual Result<std::string> ReadFile(const std::string& path,

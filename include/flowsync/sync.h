@@ -61,6 +61,11 @@ struct SyncReport {
   int64_t scanned = 0;  // workflow candidates found on disk
 };
 
+// The first guard rail on its own: Conflict when `root` is missing, not a
+// folder or unreadable (and force is false). RunSync checks it too; callers
+// check it first when they would otherwise create something for the run.
+Status CheckSyncRoot(const FileSystem& fs, const std::string& root, SyncMode mode, bool force);
+
 // Runs one sync. Errors:
 // - Conflict: a guard rail refused the run (root missing or unreadable;
 //   a full run deleting more than half of the workflows and more than 10)

@@ -153,6 +153,11 @@ void PrintSyncReport(const SyncReport& r, const Context& ctx, const std::string&
 int RunSyncCommand(SyncCommand& o) {
   auto ctx = ResolveContext(o.common.flags);
   if (!ctx.ok()) return Fail(ctx.status());
+  SyncMode mode = o.full ? SyncMode::kFull : SyncMode::kIncremental;
+  // Before opening: opening may create the database (inside the root, by
+  // default), and a refused run writes nothing.
+  Status root = CheckSyncRoot(RealFileSystem(), ctx->root, mode, o.force);
+  if (!root.ok()) return Fail(root);
   auto store = OpenContextStore(*ctx, o.dry_run ? IfMissing::kEmpty : IfMissing::kCreate);
   if (!store.ok()) return Fail(store.status());
 
@@ -160,7 +165,7 @@ int RunSyncCommand(SyncCommand& o) {
   ProgressBar bar(tty && !o.common.json && !o.watch);
   SyncOptions options;
   options.root = ctx->root;
-  options.mode = o.full ? SyncMode::kFull : SyncMode::kIncremental;
+  options.mode = mode;
   options.dry_run = o.dry_run;
   options.force = o.force;
   options.limits = ctx->limits;

@@ -192,7 +192,8 @@ Result<std::unique_ptr<Store>> OpenContextStore(const Context& ctx, IfMissing if
     fs::path parent = fs::path(ctx.db.path).parent_path();
     std::error_code ec;
     if (ctx.db_is_default) {
-      fs::create_directories(parent, ec);
+      // Only .flowsync itself: never create the root as a side effect.
+      fs::create_directory(parent, ec);
       if (ec) {
         return Status::IOError(fmt::format("cannot create {}: {}", parent.string(), ec.message()));
       }

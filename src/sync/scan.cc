@@ -1,6 +1,7 @@
 #include "sync/scan.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -32,7 +33,7 @@ class Walker {
   }
 
   void Walk(const std::string& rel) {
-    auto entries = fs_.ListDir(Abs(rel));
+    auto entries = fs_.ListDirWithInfo(Abs(rel));
     if (!entries.ok()) {
       result_.unreadable_dirs.push_back(
           {rel.empty() ? "." : rel, "cannot read folder: " + entries.status().message()});
@@ -48,8 +49,8 @@ class Walker {
     for (const DirEntry& e : *entries) {
       if (e.name.empty() || e.name[0] == '.') continue;
       std::string child = Child(rel, e.name);
-      FileType type = e.type;
-      if (type == FileType::kSymlink) {
+      std::optional<FileInfo> info = e.info;
+      if (e.type == FileType::kSymlink) {
         auto target = fs_.Stat(Abs(child));
         if (!target.ok()) {
           if (Claims(rel, e.name)) {
@@ -58,12 +59,13 @@ class Walker {
           continue;
         }
         if (target->type == FileType::kDirectory) continue;  // not followed
-        type = target->type;
+        info = *target;
       }
+      FileType type = info ? info->type : e.type;
       if (type == FileType::kDirectory) {
         Walk(child);
       } else if (type == FileType::kRegular && Claims(rel, e.name)) {
-        AddFile(child, e.name);
+        AddFile(child, e.name, info);
       }
     }
   }
@@ -74,8 +76,9 @@ class Walker {
     return EndsWith(name, ".json") || EndsWith(name, ".toml");
   }
 
-  void AddFile(const std::string& rel, const std::string& name) {
-    auto info = fs_.Stat(Abs(rel));
+  void AddFile(const std::string& rel, const std::string& name,
+               const std::optional<FileInfo>& known) {
+    Result<FileInfo> info = known ? Result<FileInfo>(*known) : fs_.Stat(Abs(rel));
     if (!info.ok()) {
       result_.broken.push_back({rel, info.status().message()});
       return;
@@ -95,14 +98,17 @@ class Walker {
     s.candidate.key = rel;
     s.candidate.path = Abs(rel);
     for (const char* member : {"workflow.json", "meta.json", "README.md"}) {
-      bool present = std::any_of(entries.begin(), entries.end(),
-                                 [&](const DirEntry& e) { return e.name == member; });
+      auto entry = std::find_if(entries.begin(), entries.end(),
+                                [&](const DirEntry& e) { return e.name == member; });
       if (!s.sig.empty()) s.sig += '|';
-      if (!present) {
+      if (entry == entries.end()) {
         s.sig += '-';
         continue;
       }
-      auto info = fs_.Stat(JoinPath(s.candidate.path, member));
+      // Links are followed for members: stat the target.
+      Result<FileInfo> info = entry->info && entry->info->type != FileType::kSymlink
+                                  ? Result<FileInfo>(*entry->info)
+                                  : fs_.Stat(JoinPath(s.candidate.path, member));
       if (!info.ok()) {
         // The reader reports the problem; an empty signature forces a read.
         s.sig.clear();

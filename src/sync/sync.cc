@@ -35,6 +35,27 @@ std::string_view ChangeKindName(ChangeKind kind) {
   return "unknown";
 }
 
+Status CheckSyncRoot(const FileSystem& fs, const std::string& root, SyncMode mode, bool force) {
+  if (force) return Status::OK();
+  // A missing or unreadable root looks exactly like "every workflow was
+  // deleted".
+  auto info = fs.Stat(root);
+  Status problem;
+  if (!info.ok()) {
+    problem = info.status();
+  } else if (info->type != FileType::kDirectory) {
+    problem = Status::InvalidArgument("not a folder");
+  } else if (auto listing = fs.ListDir(root); !listing.ok()) {
+    problem = listing.status();
+  }
+  if (problem.ok()) return Status::OK();
+  return Status::Conflict(fmt::format(
+      "sync root {} is missing or unreadable ({}); refusing to sync (use --force to sync it "
+      "anyway{})",
+      root, problem.message(),
+      mode == SyncMode::kFull ? ", which deletes every stored workflow" : ""));
+}
+
 namespace {
 
 // A file whose mtime is this close to the start of the run (or later) may
@@ -66,25 +87,9 @@ class SyncRun {
     report_.mode = options_.mode;
     report_.dry_run = options_.dry_run;
 
-    // Guard rail: a missing or unreadable root looks exactly like "every
-    // workflow was deleted".
-    auto root = fs_.Stat(options_.root);
-    bool root_ok = root.ok() && root->type == FileType::kDirectory;
-    if (root_ok) {
-      auto listing = fs_.ListDir(options_.root);
-      if (!listing.ok()) {
-        root_ok = false;
-        root = listing.status();
-      }
-    }
-    if (!root_ok && !options_.force) {
-      std::string why = root.ok() ? "not a folder" : root.status().message();
-      return Status::Conflict(fmt::format(
-          "sync root {} is missing or unreadable ({}); refusing to sync (use --force to sync "
-          "it anyway{})",
-          options_.root, why,
-          options_.mode == SyncMode::kFull ? ", which deletes every stored workflow" : ""));
-    }
+    Status root_status = CheckSyncRoot(fs_, options_.root, options_.mode, /*force=*/false);
+    bool root_ok = root_status.ok();
+    if (!root_ok && !options_.force) return root_status;
 
     FS_TRY_ASSIGN(txn_, store_.BeginSync(options_.dry_run));
     FS_TRY_ASSIGN(std::vector<IndexRow> index, txn_->LoadIndex());

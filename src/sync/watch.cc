@@ -36,19 +36,21 @@ constexpr uint32_t kWatchMask = IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRI
                                 IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF |
                                 IN_DONT_FOLLOW | IN_ONLYDIR;
 
-// Adds a watch on every folder of the tree not yet watched. Folders are
-// keyed by (device, inode), so a link back up the tree cannot loop.
+// Watches every folder of the tree; run before each sync so that folders
+// created since the last one are watched too (adding a watch twice is
+// harmless: the kernel returns the existing one). `visited` holds the
+// (device, inode) of folders seen in this walk, so nothing is walked twice.
 void WatchTree(int inotify_fd, const FileSystem& fs, const std::string& dir,
-               std::set<std::pair<uint64_t, uint64_t>>& seen) {
+               std::set<std::pair<uint64_t, uint64_t>>& visited) {
   auto info = fs.Lstat(dir);
   if (!info.ok() || info->type != FileType::kDirectory) return;
-  if (!seen.insert({info->device, info->inode}).second) return;
+  if (!visited.insert({info->device, info->inode}).second) return;
   if (::inotify_add_watch(inotify_fd, dir.c_str(), kWatchMask) < 0) return;
   auto entries = fs.ListDir(dir);
   if (!entries.ok()) return;
   for (const DirEntry& e : *entries) {
     if (e.type != FileType::kDirectory || (e.name.size() > 0 && e.name[0] == '.')) continue;
-    WatchTree(inotify_fd, fs, JoinPath(dir, e.name), seen);
+    WatchTree(inotify_fd, fs, JoinPath(dir, e.name), visited);
   }
 }
 
@@ -80,10 +82,10 @@ Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& w
   Fd inotify_fd(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
   if (inotify_fd.get() < 0) return PosixError("inotify_init1", errno);
 
-  std::set<std::pair<uint64_t, uint64_t>> watched;
   auto run = [&]() -> Status {
     // Watch before syncing, so that no change slips between the two.
-    WatchTree(inotify_fd.get(), fs, sync.root, watched);
+    std::set<std::pair<uint64_t, uint64_t>> visited;
+    WatchTree(inotify_fd.get(), fs, sync.root, visited);
     Result<SyncReport> report = RunSync(store, sync);
     on_run(report);
     if (!report.ok() && Fatal(report.status())) return report.status();
@@ -120,9 +122,6 @@ Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& w
         for (char* p = buf; p < buf + len;) {
           auto* ev = reinterpret_cast<struct inotify_event*>(p);
           if (ev->mask & IN_Q_OVERFLOW) overflow = true;
-          if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
-            watched.clear();  // re-learn the tree at the next sync
-          }
           p += sizeof(struct inotify_event) + ev->len;
         }
       }

@@ -48,8 +48,20 @@ class PosixFileSystem final : public FileSystem {
   }
 
   Result<std::vector<DirEntry>> ListDir(const std::string& path) const override {
+    return List(path, /*with_info=*/false);
+  }
+
+  Result<std::vector<DirEntry>> ListDirWithInfo(const std::string& path) const override {
+    return List(path, /*with_info=*/true);
+  }
+
+  Result<std::string> ReadFile(const std::string& path, uint64_t max_size) const override;
+
+ private:
+  Result<std::vector<DirEntry>> List(const std::string& path, bool with_info) const {
     DIR* dir = ::opendir(path.c_str());
     if (dir == nullptr) return PosixError(path, errno);
+    int dir_fd = ::dirfd(dir);
     std::vector<DirEntry> entries;
     errno = 0;
     while (struct dirent* ent = ::readdir(dir)) {
@@ -58,18 +70,34 @@ class PosixFileSystem final : public FileSystem {
       DirEntry entry;
       entry.name = std::string(name);
       switch (ent->d_type) {
-        case DT_REG: entry.type = FileType::kRegular; break;
-        case DT_DIR: entry.type = FileType::kDirectory; break;
-        case DT_LNK: entry.type = FileType::kSymlink; break;
+        case DT_REG:
+          entry.type = FileType::kRegular;
+          break;
+        case DT_DIR:
+          entry.type = FileType::kDirectory;
+          break;
+        case DT_LNK:
+          entry.type = FileType::kSymlink;
+          break;
         case DT_UNKNOWN: {
           // Some file systems do not fill d_type; ask.
           auto info = Lstat(JoinPath(path, entry.name));
           entry.type = info.ok() ? info->type : FileType::kOther;
           break;
         }
-        default: entry.type = FileType::kOther; break;
+        default:
+          entry.type = FileType::kOther;
+          break;
+      }
+      if (with_info) {
+        struct stat st;
+        if (::fstatat(dir_fd, entry.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+          entry.info = ToInfo(st);
+          entry.type = entry.info->type;
+        }
       }
       entries.push_back(std::move(entry));
+      errno = 0;
     }
     int err = errno;
     ::closedir(dir);
@@ -78,56 +106,68 @@ class PosixFileSystem final : public FileSystem {
               [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
     return entries;
   }
+};
 
-  Result<std::string> ReadFile(const std::string& path, uint64_t max_size) const override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return PosixError(path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
+Result<std::string> PosixFileSystem::ReadFile(const std::string& path, uint64_t max_size) const {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return PosixError(path, errno);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return PosixError(path, err);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return Status::IOError(path + ": is a directory");
+  }
+  if (static_cast<uint64_t>(st.st_size) > max_size) {
+    ::close(fd);
+    return Status::InvalidArgument(path + ": file is " + std::to_string(st.st_size) +
+                                   " bytes, over the limit of " + std::to_string(max_size) +
+                                   " bytes (--max-file-size)");
+  }
+  std::string data;
+  data.resize(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (true) {
+    if (done == data.size()) {
+      // The file may have grown since fstat: read on, within the limit.
+      if (data.size() >= max_size + 1) break;
+      data.resize(std::min<uint64_t>(max_size + 1, data.size() + 65536));
+    }
+    ssize_t n = ::read(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
       int err = errno;
       ::close(fd);
       return PosixError(path, err);
     }
-    if (S_ISDIR(st.st_mode)) {
-      ::close(fd);
-      return Status::IOError(path + ": is a directory");
-    }
-    if (static_cast<uint64_t>(st.st_size) > max_size) {
-      ::close(fd);
-      return Status::InvalidArgument(path + ": file is " + std::to_string(st.st_size) +
-                                     " bytes, over the limit of " + std::to_string(max_size) +
-                                     " bytes (--max-file-size)");
-    }
-    std::string data;
-    data.resize(static_cast<size_t>(st.st_size));
-    size_t done = 0;
-    while (true) {
-      if (done == data.size()) {
-        // The file may have grown since fstat: read on, within the limit.
-        if (data.size() >= max_size + 1) break;
-        data.resize(std::min<uint64_t>(max_size + 1, data.size() + 65536));
-      }
-      ssize_t n = ::read(fd, data.data() + done, data.size() - done);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int err = errno;
-        ::close(fd);
-        return PosixError(path, err);
-      }
-      if (n == 0) break;
-      done += static_cast<size_t>(n);
-    }
-    ::close(fd);
-    data.resize(done);
-    if (done > max_size) {
-      return Status::InvalidArgument(path + ": file is over the limit of " +
-                                     std::to_string(max_size) + " bytes (--max-file-size)");
-    }
-    return data;
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
   }
-};
+  ::close(fd);
+  data.resize(done);
+  if (done > max_size) {
+    return Status::InvalidArgument(path + ": file is over the limit of " +
+                                   std::to_string(max_size) + " bytes (--max-file-size)");
+  }
+  return data;
+}
 
 }  // namespace
+
+Result<std::vector<DirEntry>> FileSystem::ListDirWithInfo(const std::string& path) const {
+  FS_TRY_ASSIGN(std::vector<DirEntry> entries, ListDir(path));
+  for (DirEntry& e : entries) {
+    auto info = Lstat(JoinPath(path, e.name));
+    if (info.ok()) {
+      e.info = *info;
+      e.type = info->type;
+    }
+  }
+  return entries;
+}
 
 const FileSystem& RealFileSystem() {
   static const PosixFileSystem* fs = new PosixFileSystem();

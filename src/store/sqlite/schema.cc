@@ -24,22 +24,24 @@ CREATE TABLE sync_runs (
   errors      INTEGER NOT NULL DEFAULT 0
 );
 
+-- The large columns come last: SQLite reads a row's columns in order, so
+-- the index a sync loads (id .. deleted_at) never touches overflow pages.
 CREATE TABLE workflows (
   id            TEXT PRIMARY KEY,
   path          TEXT NOT NULL UNIQUE,
-  name          TEXT NOT NULL,
   format        TEXT NOT NULL CHECK (format IN ('bundle', 'n8n', 'phase')),
-  source_id     TEXT,
-  content       TEXT NOT NULL,
   content_hash  TEXT NOT NULL,
-  metadata      TEXT NOT NULL DEFAULT '{}',
-  documentation TEXT NOT NULL DEFAULT '',
+  source_sig    TEXT NOT NULL DEFAULT '',
+  deleted_at    TEXT,
+  name          TEXT NOT NULL,
+  source_id     TEXT,
   active        INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1)),
   version       INTEGER NOT NULL DEFAULT 1,
-  source_sig    TEXT NOT NULL DEFAULT '',
   created_at    TEXT NOT NULL,
   updated_at    TEXT NOT NULL,
-  deleted_at    TEXT
+  metadata      TEXT NOT NULL DEFAULT '{}',
+  documentation TEXT NOT NULL DEFAULT '',
+  content       TEXT NOT NULL
 );
 CREATE INDEX workflows_source_id ON workflows (source_id) WHERE source_id IS NOT NULL;
 CREATE INDEX workflows_content_hash ON workflows (content_hash);

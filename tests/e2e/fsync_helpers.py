@@ -1,0 +1,427 @@
+"""Shared helpers for the flowsync end-to-end tests.
+
+The tests drive the built binary named by FLOWSYNC_BIN and read fixtures and
+corpora below FLOWSYNC_SHARED. Both are set by CTest (see CMakeLists.txt).
+
+Every call to the binary goes through `run`, which always has a timeout, never
+inherits DATABASE_URL from the caller's environment, and returns a `Result`
+that can describe itself for assertion messages. Corpus tests pass
+`quiet=True` to `describe` so that file contents (some corpus files hold
+live-looking secrets) never reach the test output.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import time
+import unittest
+import uuid
+
+# Exit statuses of the contract.
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_GUARD = 3
+EXIT_BUSY = 4
+EXIT_DB = 5
+
+DEFAULT_TIMEOUT = 60
+
+SYNC_KEYS = {
+    "run_id", "mode", "dry_run", "added", "updated", "renamed", "deleted",
+    "restored", "unchanged", "errors", "changes", "duration_ms",
+}
+COUNT_KEYS = ("added", "updated", "renamed", "deleted", "restored", "unchanged")
+LIST_KEYS = {
+    "id", "name", "path", "format", "content_hash", "active", "deleted",
+    "categories", "updated_at", "created_at", "deleted_at", "version",
+    "source_id",
+}
+SHOW_EXTRA_KEYS = {"metadata", "documentation", "ratings", "versions",
+                   "findings", "phases"}
+LOG_KEYS = {"id", "run_id", "event", "workflow_id", "path", "old_path",
+            "old_hash", "new_hash", "message", "time"}
+STATUS_KEYS = {"added", "updated", "renamed", "deleted", "restored", "errors",
+               "clean"}
+
+# RFC 3339 in UTC: 2024-05-01T12:00:00Z, optional fraction, Z or +00:00.
+RFC3339_UTC = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$")
+
+
+def binary():
+    path = os.environ.get("FLOWSYNC_BIN")
+    if not path:
+        raise RuntimeError("FLOWSYNC_BIN is not set: point it at the built "
+                           "flowsync binary")
+    if not os.access(path, os.X_OK):
+        raise RuntimeError(f"FLOWSYNC_BIN={path} is not an executable file")
+    return path
+
+
+def shared(*parts):
+    base = os.environ.get("FLOWSYNC_SHARED")
+    if not base:
+        raise RuntimeError("FLOWSYNC_SHARED is not set: point it at the "
+                           "shared folder (fixtures and corpora)")
+    return os.path.join(base, *parts)
+
+
+def clean_env(extra=None):
+    """The caller's environment without anything that selects a database."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["LC_ALL"] = "C.UTF-8"
+    if extra:
+        env.update(extra)
+    return env
+
+
+class Result:
+    """A finished run of the binary."""
+
+    def __init__(self, args, returncode, stdout, stderr, elapsed):
+        self.args = args
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.elapsed = elapsed
+
+    def json(self):
+        return json.loads(self.stdout)
+
+    def describe(self, quiet=False):
+        cmd = " ".join(["flowsync"] + [str(a) for a in self.args])
+        if quiet:
+            return (f"`{cmd}` exited {self.returncode}; stdout "
+                    f"{len(self.stdout)} chars, stderr {len(self.stderr)} "
+                    f"chars (not shown: corpus data)")
+        return (f"`{cmd}` exited {self.returncode}\n--- stdout ---\n"
+                f"{self.stdout[-3000:]}\n--- stderr ---\n{self.stderr[-3000:]}")
+
+
+def run(args, cwd=None, env=None, timeout=DEFAULT_TIMEOUT, stdin=None):
+    """Runs flowsync with `args`; env entries are added to a clean env."""
+    started = time.monotonic()
+    proc = subprocess.run(
+        [binary()] + [str(a) for a in args], cwd=cwd, env=clean_env(env),
+        stdin=subprocess.DEVNULL if stdin is None else stdin,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    return Result(args, proc.returncode,
+                  proc.stdout.decode("utf-8", "replace"),
+                  proc.stderr.decode("utf-8", "replace"),
+                  time.monotonic() - started)
+
+
+def start(args, cwd=None, env=None, stdout=None, stderr=None, **kwargs):
+    """Starts flowsync in the background (the caller waits with a timeout)."""
+    return subprocess.Popen(
+        [binary()] + [str(a) for a in args], cwd=cwd, env=clean_env(env),
+        stdin=subprocess.DEVNULL,
+        stdout=stdout if stdout is not None else subprocess.DEVNULL,
+        stderr=stderr if stderr is not None else subprocess.DEVNULL, **kwargs)
+
+
+def stop(proc, timeout=10):
+    """Kills a background process if it is still running and reaps it."""
+    if proc.poll() is None:
+        proc.kill()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+# ---------------------------------------------------------------- workflows
+
+def n8n_workflow(name, nodes=2, seed=0, **top):
+    """A small, valid n8n export: a trigger followed by `nodes - 1` Set nodes."""
+    node_list = [{
+        "id": f"00000000-0000-4000-8000-{seed:06d}000000",
+        "name": "Start",
+        "type": "n8n-nodes-base.manualTrigger",
+        "typeVersion": 1,
+        "position": [0, 0],
+        "parameters": {},
+    }]
+    connections = {}
+    previous = "Start"
+    for i in range(1, nodes):
+        node_name = f"Set {i}"
+        node_list.append({
+            "id": f"00000000-0000-4000-8000-{seed:06d}{i:06d}",
+            "name": node_name,
+            "type": "n8n-nodes-base.set",
+            "typeVersion": 3,
+            "position": [200 * i, 0],
+            "parameters": {"values": {"string": [
+                {"name": "field", "value": f"{name} value {seed}-{i}"}]}},
+        })
+        connections[previous] = {
+            "main": [[{"node": node_name, "type": "main", "index": 0}]]}
+        previous = node_name
+    doc = {"name": name, "nodes": node_list, "connections": connections,
+           "active": False, "settings": {}}
+    doc.update(top)
+    return doc
+
+
+def write_text(path, text):
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+
+
+def write_bytes(path, data):
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def write_json(path, doc, indent=2, sort_keys=False):
+    write_text(path, json.dumps(doc, indent=indent, sort_keys=sort_keys) + "\n")
+
+
+def write_bundle(folder, workflow, meta=None, readme=None):
+    write_json(os.path.join(folder, "workflow.json"), workflow)
+    if meta is not None:
+        write_json(os.path.join(folder, "meta.json"), meta)
+    if readme is not None:
+        write_text(os.path.join(folder, "README.md"), readme)
+
+
+def is_uuid_v5(text):
+    try:
+        value = uuid.UUID(text)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return value.version == 5 and value.variant == uuid.RFC_4122
+
+
+# ---------------------------------------------------------------- database
+
+def connect(db_path):
+    """A connection that fails instead of creating a missing database."""
+    if not os.path.exists(db_path):
+        raise AssertionError(f"database {db_path} does not exist")
+    conn = sqlite3.connect(f"file:{db_path}?mode=rw", uri=True, timeout=30)
+    return conn
+
+
+def query(db_path, sql, params=()):
+    conn = connect(db_path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def dump(db_path):
+    """Every row of every table, sorted: equal dumps mean equal contents."""
+    if not os.path.exists(db_path):
+        return None
+    conn = connect(db_path)
+    try:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+        out = {}
+        for table in tables:
+            rows = conn.execute(f'SELECT * FROM "{table}"').fetchall()
+            out[table] = sorted(rows, key=repr)
+        schema = conn.execute(
+            "SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+        out["<schema>"] = schema
+        return out
+    finally:
+        conn.close()
+
+
+def integrity(db_path):
+    rows = query(db_path, "PRAGMA integrity_check")
+    return [r[0] for r in rows]
+
+
+# ---------------------------------------------------------------- base class
+
+class FlowsyncCase(unittest.TestCase):
+    """A test with its own temporary directory: `self.tmp`, `self.root`
+    (the sync root, created empty) and `self.db` (the default database)."""
+
+    maxDiff = 4000
+
+    def setUp(self):
+        binary()  # fail early and clearly when the environment is not set
+        shared()
+        self._tmp = tempfile.TemporaryDirectory(prefix="flowsync-e2e-")
+        self.addCleanup(self._cleanup_tmp)
+        self.tmp = os.path.realpath(self._tmp.name)
+        self.root = os.path.join(self.tmp, "root")
+        os.makedirs(self.root)
+        self.db = os.path.join(self.root, ".flowsync", "flowsync.db")
+
+    def _cleanup_tmp(self):
+        # Tests may leave unreadable modes behind; restore them first.
+        for dirpath, dirnames, filenames in os.walk(self.tmp):
+            for name in dirnames + filenames:
+                p = os.path.join(dirpath, name)
+                if not os.path.islink(p):
+                    try:
+                        os.chmod(p, 0o700)
+                    except OSError:
+                        pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self._tmp.cleanup()
+
+    # paths
+    def p(self, *parts):
+        return os.path.join(self.root, *parts)
+
+    # commands
+    def fs(self, *args, expect=None, cwd=None, env=None, timeout=DEFAULT_TIMEOUT,
+           quiet=False):
+        res = run(list(args), cwd=cwd or self.root, env=env, timeout=timeout)
+        if expect is not None:
+            self.assertEqual(res.returncode, expect, res.describe(quiet))
+        return res
+
+    def sync(self, *args, expect=0, root=None, quiet=False, timeout=DEFAULT_TIMEOUT,
+             env=None, cwd=None):
+        """`sync ROOT --json ARGS`; returns (Result, parsed report)."""
+        res = run(["sync", root or self.root, "--json"] + list(args),
+                  cwd=cwd or self.tmp, env=env, timeout=timeout)
+        if expect is not None:
+            self.assertEqual(res.returncode, expect, res.describe(quiet))
+        try:
+            report = res.json()
+        except ValueError:
+            self.fail("sync --json did not print one JSON object: "
+                      + res.describe(quiet))
+        self.assertIsInstance(report, dict, res.describe(quiet))
+        return res, report
+
+    def list_json(self, *args, cwd=None):
+        res = self.fs("list", "--json", *args, expect=0, cwd=cwd)
+        data = res.json()
+        self.assertIsInstance(data, list, res.describe())
+        return data
+
+    def by_path(self, *args):
+        return {w["path"]: w for w in self.list_json(*args)}
+
+    def show(self, workflow, expect=0):
+        res = self.fs("show", workflow, "--json", expect=expect)
+        return res.json() if expect == 0 else res
+
+    def log_json(self, *args):
+        res = self.fs("log", "--json", *args, expect=0)
+        data = res.json()
+        self.assertIsInstance(data, list, res.describe())
+        return data
+
+    def status_json(self, *args, expect=None):
+        res = run(["status", self.root, "--json"] + list(args), cwd=self.tmp)
+        if expect is not None:
+            self.assertEqual(res.returncode, expect, res.describe())
+        return res.json()
+
+    # assertions
+    def assert_counts(self, report, **expected):
+        got = {k: report.get(k) for k in COUNT_KEYS}
+        want = {k: expected.get(k, 0) for k in COUNT_KEYS}
+        self.assertEqual(got, want, f"sync counts (errors: "
+                         f"{[e.get('path') for e in report.get('errors', [])]})")
+
+    def error_paths(self, report):
+        return sorted(e.get("path") for e in report.get("errors", []))
+
+    def stored(self, path, db=None):
+        """(id, content, content_hash, version, deleted_at) of a path, or None."""
+        rows = query(db or self.db,
+                     "SELECT id, content, content_hash, version, deleted_at "
+                     "FROM workflows WHERE path = ?", (path,))
+        self.assertLessEqual(len(rows), 1, f"duplicate rows for {path}")
+        return rows[0] if rows else None
+
+
+def send_and_wait(proc, sig, timeout):
+    """Sends `sig` and waits; returns the exit status or None on timeout."""
+    proc.send_signal(sig)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+SIGTERM = signal.SIGTERM
+SIGINT = signal.SIGINT
+SIGKILL = signal.SIGKILL
+
+
+def changes(report):
+    """The report's changes sorted by path, without `old_path: null` (the
+    contract makes old_path optional outside renames)."""
+    out = []
+    for change in report.get("changes", []):
+        c = dict(change)
+        if c.get("old_path") is None:
+            c.pop("old_path", None)
+        out.append(c)
+    return sorted(out, key=lambda c: (c.get("path") or "", c.get("kind") or ""))
+
+
+NOBODY = 65534
+
+
+class AsNobodyMixin:
+    """chmod 000 does not stop root. When the tests run as root, scenarios
+    that need an unreadable path run flowsync as the unprivileged user
+    `nobody` (setpriv), whom the mode does stop. Call `setup_nobody()` in
+    setUp after FlowsyncCase.setUp; use `run_fs` for every flowsync call."""
+
+    def setup_nobody(self):
+        self.as_nobody = os.geteuid() == 0
+        if not self.as_nobody:
+            return
+        if not shutil.which("setpriv"):
+            self.skipTest("running as root without setpriv: chmod 000 cannot "
+                          "make a path unreadable for root")
+        os.chmod(self.tmp, 0o755)
+        probe = subprocess.run(
+            ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+             binary(), "--help"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+        if probe.returncode != 0:
+            self.skipTest("running as root and the binary cannot run as nobody "
+                          "(its folder is not readable by others)")
+
+    def run_fs(self, *args, cwd=None):
+        cmd = [binary()] + [str(a) for a in args]
+        if self.as_nobody:
+            for dirpath, dirnames, filenames in os.walk(self.tmp):
+                os.lchown(dirpath, NOBODY, NOBODY)
+                for name in dirnames + filenames:
+                    os.lchown(os.path.join(dirpath, name), NOBODY, NOBODY)
+            cmd = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}",
+                   "--clear-groups"] + cmd
+        started = time.monotonic()
+        proc = subprocess.run(cmd, cwd=cwd or self.tmp, env=clean_env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              stdin=subprocess.DEVNULL, timeout=DEFAULT_TIMEOUT)
+        return Result(list(args), proc.returncode,
+                      proc.stdout.decode("utf-8", "replace"),
+                      proc.stderr.decode("utf-8", "replace"),
+                      time.monotonic() - started)
+
+
+def read_text(path):
+    with open(path, encoding="utf-8", newline="") as f:
+        return f.read()
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()

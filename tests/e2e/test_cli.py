@@ -1,0 +1,270 @@
+"""The command line: help, usage errors, database URLs and their precedence,
+root discovery, refusal of a newer schema, status, output on a pipe."""
+
+import os
+import unittest
+
+import fsync_helpers as h
+
+COMMANDS = ["sync", "list", "show", "log", "rate", "status"]
+
+
+class HelpAndUsageTest(h.FlowsyncCase):
+
+    def test_help_on_every_command(self):
+        res = self.fs("--help", expect=0)
+        for command in COMMANDS:
+            self.assertIn(command, res.stdout, f"top-level help does not list {command}")
+        for command in COMMANDS:
+            res = self.fs(command, "--help", expect=0)
+            self.assertIn("--db", res.stdout, f"`{command} --help` does not document --db")
+        self.assertFalse(os.path.exists(os.path.join(self.root, ".flowsync")),
+                         "--help must not create a database")
+
+    def test_sync_help_documents_its_options(self):
+        res = self.fs("sync", "--help", expect=0)
+        for option in ("--full", "--dry-run", "--force", "--json", "--watch", "--interval",
+                       "--debounce", "--max-file-size", "--lock-timeout"):
+            self.assertIn(option, res.stdout)
+
+    def test_usage_errors_exit_2(self):
+        h.write_json(self.p("a.json"), h.n8n_workflow("A"))
+        self.sync()
+        before = h.dump(self.db)
+        cases = [
+            ["frobnicate"],
+            ["sync", self.root, "--no-such-option"],
+            ["sync", self.root, "--max-file-size", "lots"],
+            ["sync", self.root, "--max-file-size", "-5KB"],
+            ["sync", self.root, "--lock-timeout", "soon"],
+            ["sync", self.root, "--interval", "often"],
+            ["list", "--bogus"],
+            ["log", "--limit", "abc"],
+            ["show"],
+            ["rate", "a.json", "sideways", "--user", "alice"],
+            ["status", self.root, "--bogus"],
+        ]
+        for args in cases:
+            with self.subTest(args=args):
+                res = self.fs(*args)
+                self.assertEqual(res.returncode, 2, res.describe())
+                self.assertTrue(res.stderr.strip(), "usage error without a message")
+        self.assertEqual(h.dump(self.db), before)
+
+    def test_postgres_url_is_refused(self):
+        h.write_json(self.p("a.json"), h.n8n_workflow("A"))
+        url = "postgres://flowsync@localhost:5432/flowsync"
+        for how in ("flag", "env"):
+            with self.subTest(how=how):
+                if how == "flag":
+                    res = self.fs("sync", self.root, "--db", url)
+                else:
+                    res = self.fs("sync", self.root, env={"DATABASE_URL": url})
+                self.assertEqual(res.returncode, 2, res.describe())
+                self.assertIn("postgres", res.stderr.lower())
+        res = self.fs("list", "--db", "postgresql://localhost/x")
+        self.assertEqual(res.returncode, 2, res.describe())
+        self.assertFalse(os.path.exists(self.db), "a refused URL must not fall back to SQLite")
+
+    def test_unknown_url_scheme_is_refused(self):
+        h.write_json(self.p("a.json"), h.n8n_workflow("A"))
+        res = self.fs("sync", self.root, "--db", "mysql://localhost/x")
+        self.assertEqual(res.returncode, 2, res.describe())
+        self.assertTrue(res.stderr.strip())
+        self.assertFalse(os.path.exists(self.db))
+
+    def test_newer_schema_is_refused_and_left_untouched(self):
+        h.write_json(self.p("a.json"), h.n8n_workflow("A"))
+        self.sync()
+        conn = h.connect(self.db)
+        with conn:
+            conn.execute("UPDATE flowsync_meta SET value = '999' WHERE key = 'schema_version'")
+        conn.close()
+        h.write_json(self.p("b.json"), h.n8n_workflow("B", seed=2))
+        before = h.dump(self.db)
+        for args in (["sync", self.root], ["sync", self.root, "--full", "--json"],
+                     ["list"], ["status", self.root], ["show", "a.json"], ["log"],
+                     ["rate", "a.json", "up", "--user", "u"]):
+            with self.subTest(args=args):
+                res = self.fs(*args)
+                self.assertEqual(res.returncode, 5, res.describe())
+                self.assertIn("newer", res.stderr.lower())
+        self.assertEqual(h.query(self.db, "SELECT value FROM flowsync_meta "
+                                 "WHERE key = 'schema_version'"), [("999",)])
+        self.assertEqual(h.dump(self.db), before)
+
+    def test_schema_version_is_recorded(self):
+        h.write_json(self.p("a.json"), h.n8n_workflow("A"))
+        self.sync()
+        rows = h.query(self.db, "SELECT value FROM flowsync_meta WHERE key = 'schema_version'")
+        self.assertEqual(len(rows), 1)
+        self.assertTrue(str(rows[0][0]).isdigit() and int(rows[0][0]) >= 1, rows)
+        tables = {r[0] for r in h.query(self.db, "SELECT name FROM sqlite_master "
+                                        "WHERE type = 'table'")}
+        self.assertLessEqual({"workflows", "workflow_categories", "workflow_ratings",
+                              "workflow_versions", "workflow_sync_log", "sync_runs",
+                              "workflow_findings", "workflow_phases", "flowsync_meta"}, tables)
+        columns = {r[1] for r in h.query(self.db, "PRAGMA table_info(workflows)")}
+        self.assertLessEqual({"id", "name", "path", "format", "content", "content_hash",
+                              "metadata", "active", "created_at", "updated_at", "deleted_at",
+                              "version", "source_id"}, columns)
+
+
+class DatabaseUrlTest(h.FlowsyncCase):
+
+    def setUp(self):
+        super().setUp()
+        h.write_json(self.p("a.json"), h.n8n_workflow("A"))
+
+    def holds_a(self, path):
+        return os.path.isfile(path) and \
+            h.query(path, "SELECT path FROM workflows") == [("a.json",)]
+
+    def test_default_location(self):
+        self.sync()
+        self.assertTrue(self.holds_a(self.db))
+        self.assertEqual(self.list_json()[0]["path"], "a.json")
+
+    def test_url_forms(self):
+        absolute = os.path.join(self.tmp, "abs.db")
+        self.sync("--db", f"sqlite://{absolute}")  # sqlite:///ABS/PATH
+        self.assertTrue(self.holds_a(absolute))
+        self.sync("--db", "sqlite:rel.db", cwd=self.tmp)
+        self.assertTrue(self.holds_a(os.path.join(self.tmp, "rel.db")))
+        self.sync("--db", "bare.db", cwd=self.tmp)
+        self.assertTrue(self.holds_a(os.path.join(self.tmp, "bare.db")))
+        self.sync("--db", f"sqlite:{os.path.join(self.tmp, 'plain.db')}")
+        self.assertTrue(self.holds_a(os.path.join(self.tmp, "plain.db")))
+        self.assertFalse(os.path.exists(self.db), "default database used despite --db")
+
+    def test_precedence_flag_env_config_default(self):
+        h.write_text(self.p("flowsync.toml"), '[database]\nurl = "sqlite:cfg.db"\n')
+        cfg = self.p("cfg.db")
+        env_db = os.path.join(self.tmp, "env.db")
+        flag_db = os.path.join(self.tmp, "flag.db")
+        # flowsync.toml beats the default; its path is relative to its folder,
+        # not to the current directory.
+        self.sync(cwd=self.tmp)
+        self.assertTrue(self.holds_a(cfg))
+        self.assertFalse(os.path.exists(self.db))
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "cfg.db")))
+        os.remove(cfg)
+        # DATABASE_URL beats flowsync.toml.
+        self.sync(env={"DATABASE_URL": f"sqlite:{env_db}"})
+        self.assertTrue(self.holds_a(env_db))
+        self.assertFalse(os.path.exists(cfg))
+        # --db beats both.
+        self.sync("--db", flag_db, env={"DATABASE_URL": f"sqlite:{env_db}"})
+        self.assertTrue(self.holds_a(flag_db))
+        self.assertFalse(os.path.exists(cfg))
+        self.assertEqual(h.query(env_db, "SELECT count(*) FROM sync_runs")[0][0], 1,
+                         "DATABASE_URL database written despite --db")
+        self.assertFalse(os.path.exists(self.db))
+
+    def test_readers_honour_the_same_precedence(self):
+        h.write_text(self.p("flowsync.toml"), '[database]\nurl = "sqlite:cfg.db"\n')
+        self.sync()
+        other = os.path.join(self.tmp, "other.db")
+        h.write_json(os.path.join(self.tmp, "o", "x.json"), h.n8n_workflow("X"))
+        self.sync("--db", other, root=os.path.join(self.tmp, "o"))
+        self.assertEqual([w["path"] for w in self.list_json()], ["a.json"])
+        self.assertEqual([w["path"] for w in self.list_json("--db", other)], ["x.json"])
+        res = self.fs("list", "--json", env={"DATABASE_URL": f"sqlite:{other}"}, expect=0)
+        self.assertEqual([w["path"] for w in res.json()], ["x.json"])
+
+
+class RootDiscoveryTest(h.FlowsyncCase):
+
+    def test_commands_find_the_root_from_a_subfolder(self):
+        h.write_json(self.p("a.json"), h.n8n_workflow("A"))
+        h.write_json(self.p("deep", "er", "b.json"), h.n8n_workflow("B", seed=2))
+        self.sync()
+        sub = self.p("deep", "er")
+        self.assertEqual(sorted(w["path"] for w in self.list_json(cwd=sub)),
+                         ["a.json", "deep/er/b.json"])
+        self.fs("show", "a.json", expect=0, cwd=sub)
+        self.assertEqual(len(self.fs("log", "--json", expect=0, cwd=sub).json()), 2)
+        self.fs("rate", "a.json", "up", "--user", "u", expect=0, cwd=sub)
+        self.assertEqual(self.show("a.json")["ratings"], {"up": 1, "down": 0})
+        h.write_json(self.p("c.json"), h.n8n_workflow("C", seed=3))
+        res = self.fs("status", "--json", expect=0, cwd=sub)
+        self.assertEqual(res.json()["added"], ["c.json"])
+        self.assertFalse(os.path.exists(os.path.join(sub, ".flowsync")))
+
+    def test_config_file_marks_the_root(self):
+        h.write_text(self.p("flowsync.toml"), '[database]\nurl = "sqlite:state/fs.db"\n')
+        os.makedirs(self.p("state"))
+        h.write_json(self.p("x", "a.json"), h.n8n_workflow("A"))
+        self.sync()
+        self.assertTrue(os.path.isfile(self.p("state", "fs.db")))
+        self.assertFalse(os.path.exists(self.db))
+        self.assertEqual([w["path"] for w in self.list_json(cwd=self.p("x"))], ["x/a.json"])
+
+    def test_sync_without_root_uses_the_current_directory(self):
+        h.write_json(self.p("a.json"), h.n8n_workflow("A"))
+        res = self.fs("sync", "--json", expect=0, cwd=self.root)
+        self.assertEqual(res.json()["added"], 1)
+        self.assertTrue(os.path.isfile(self.db))
+
+
+class StatusTest(h.FlowsyncCase):
+
+    def test_status_reports_every_kind_and_writes_nothing(self):
+        h.write_json(self.p("keep.json"), h.n8n_workflow("Keep", seed=1))
+        h.write_json(self.p("edit.json"), h.n8n_workflow("Edit", seed=2))
+        h.write_json(self.p("move.json"), h.n8n_workflow("Move", seed=3))
+        h.write_json(self.p("gone.json"), h.n8n_workflow("Gone", seed=4))
+        h.write_json(self.p("back.json"), h.n8n_workflow("Back", seed=5))
+        self.sync()
+        status = self.status_json(expect=0)
+        self.assertLessEqual(h.STATUS_KEYS, set(status))
+        self.assertIs(status["clean"], True)
+        self.fs("status", self.root, "--exit-code", expect=0)
+        saved = h.read_bytes(self.p("back.json"))
+        os.remove(self.p("back.json"))
+        self.sync("--full")
+        h.write_bytes(self.p("back.json"), saved)
+        h.write_json(self.p("new.json"), h.n8n_workflow("New", seed=6))
+        h.write_json(self.p("edit.json"), h.n8n_workflow("Edit", nodes=5, seed=2))
+        os.rename(self.p("move.json"), self.p("moved.json"))
+        os.remove(self.p("gone.json"))
+        h.write_text(self.p("broken.json"), '{"nodes": [')
+        before = h.dump(self.db)
+        status = self.status_json()
+        self.assertEqual(status["added"], ["new.json"])
+        self.assertEqual(status["updated"], ["edit.json"])
+        self.assertEqual(status["renamed"], [{"from": "move.json", "to": "moved.json"}])
+        self.assertEqual(status["deleted"], ["gone.json"])
+        self.assertEqual(status["restored"], ["back.json"])
+        self.assertEqual([e["path"] for e in status["errors"]], ["broken.json"])
+        self.assertIs(status["clean"], False)
+        self.fs("status", self.root, "--exit-code", expect=1)
+        human = self.fs("status", self.root)
+        for path in ("new.json", "edit.json", "moved.json", "gone.json", "back.json"):
+            self.assertIn(path, human.stdout)
+        self.assertEqual(h.dump(self.db), before, "status wrote to the database")
+
+
+class OutputTest(h.FlowsyncCase):
+
+    def test_no_progress_bar_on_a_pipe(self):
+        for i in range(200):
+            h.write_json(self.p("many", f"w{i:03d}.json"), h.n8n_workflow(f"W{i}", seed=i))
+        res = self.fs("sync", self.root, expect=0)
+        self.assertTrue(res.stdout.strip(), "human sync output is empty")
+        self.assertNotIn("\r", res.stdout)
+        self.assertNotIn("\r", res.stderr)
+        self.assertNotIn("\x1b[", res.stdout, "terminal escapes on a pipe")
+
+    def test_json_report_is_exactly_one_object(self):
+        h.write_json(self.p("a.json"), h.n8n_workflow("A"))
+        res = self.fs("sync", self.root, "--json", expect=0)
+        report = res.json()  # raises if anything else is printed on stdout
+        self.assertEqual(set(report), h.SYNC_KEYS)
+        for key in h.COUNT_KEYS + ("run_id", "duration_ms"):
+            self.assertIs(type(report[key]), int, key)
+        self.assertNotIn("\r", res.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
