@@ -32,8 +32,8 @@ struct DirEntry {
   // kSymlink for a symbolic link (never resolved here); the caller decides
   // whether to follow it.
   FileType type = FileType::kOther;
-  // Lstat() of the entry, filled by ListDirWithInfo() only; nullopt when the
-  // entry vanished between listing and stat.
+  // Lstat() of the entry, filled by ListDirWithInfo() only, and not for
+  // folders; nullopt also when the entry vanished between listing and stat.
   std::optional<FileInfo> info;
 };
 

@@ -1,6 +1,11 @@
 #include "sync/scan.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <iterator>
+#include <mutex>
+#include <thread>
 #include <optional>
 
 #include <fmt/format.h>
@@ -16,26 +21,74 @@ std::string Sig(const FileInfo& info) {
   return fmt::format("{}:{}:{}", info.size, info.mtime_ns, info.inode);
 }
 
+// Walks folders from a shared queue on several threads; each thread keeps
+// its own results, merged and sorted by key at the end, so the outcome does
+// not depend on scheduling.
 class Walker {
  public:
   Walker(const FileSystem& fs, const std::string& root) : fs_(fs), root_(root) {}
 
-  ScanResult Run() {
-    Walk("");
-    return std::move(result_);
+  ScanResult Run(int threads) {
+    queue_.push_back("");
+    if (threads < 1) threads = 1;
+    std::vector<ScanResult> parts(static_cast<size_t>(threads));
+    std::vector<std::thread> workers;
+    for (int i = 1; i < threads; ++i) {
+      workers.emplace_back([this, &parts, i] { Work(parts[static_cast<size_t>(i)]); });
+    }
+    Work(parts[0]);
+    for (std::thread& t : workers) t.join();
+
+    ScanResult out;
+    for (ScanResult& p : parts) {
+      std::move(p.sources.begin(), p.sources.end(), std::back_inserter(out.sources));
+      std::move(p.broken.begin(), p.broken.end(), std::back_inserter(out.broken));
+      std::move(p.unreadable_dirs.begin(), p.unreadable_dirs.end(),
+                std::back_inserter(out.unreadable_dirs));
+    }
+    std::sort(out.sources.begin(), out.sources.end(),
+              [](const ScannedSource& a, const ScannedSource& b) {
+                return a.candidate.key < b.candidate.key;
+              });
+    auto by_path = [](const ScanProblem& a, const ScanProblem& b) { return a.path < b.path; };
+    std::sort(out.broken.begin(), out.broken.end(), by_path);
+    std::sort(out.unreadable_dirs.begin(), out.unreadable_dirs.end(), by_path);
+    return out;
   }
 
  private:
+  void Work(ScanResult& result) {
+    while (true) {
+      std::string rel;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return !queue_.empty() || busy_ == 0; });
+        if (queue_.empty()) return;  // nothing queued and nobody can add more
+        rel = std::move(queue_.front());
+        queue_.pop_front();
+        ++busy_;
+      }
+      std::vector<std::string> subdirs;
+      Visit(rel, result, subdirs);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (std::string& d : subdirs) queue_.push_back(std::move(d));
+        --busy_;
+      }
+      cv_.notify_all();
+    }
+  }
+
   std::string Abs(const std::string& rel) const { return rel.empty() ? root_ : JoinPath(root_, rel); }
 
   static std::string Child(const std::string& rel, const std::string& name) {
     return rel.empty() ? name : rel + "/" + name;
   }
 
-  void Walk(const std::string& rel) {
+  void Visit(const std::string& rel, ScanResult& result, std::vector<std::string>& subdirs) {
     auto entries = fs_.ListDirWithInfo(Abs(rel));
     if (!entries.ok()) {
-      result_.unreadable_dirs.push_back(
+      result.unreadable_dirs.push_back(
           {rel.empty() ? "." : rel, "cannot read folder: " + entries.status().message()});
       return;
     }
@@ -43,7 +96,7 @@ class Walker {
       return e.name == "workflow.json" && e.type != FileType::kDirectory;
     });
     if (is_bundle && !rel.empty()) {
-      AddBundle(rel, *entries);
+      AddBundle(rel, *entries, result);
       return;
     }
     for (const DirEntry& e : *entries) {
@@ -53,9 +106,7 @@ class Walker {
       if (e.type == FileType::kSymlink) {
         auto target = fs_.Stat(Abs(child));
         if (!target.ok()) {
-          if (Claims(rel, e.name)) {
-            result_.broken.push_back({child, target.status().message()});
-          }
+          if (Claims(rel, e.name)) result.broken.push_back({child, target.status().message()});
           continue;
         }
         if (target->type == FileType::kDirectory) continue;  // not followed
@@ -63,9 +114,9 @@ class Walker {
       }
       FileType type = info ? info->type : e.type;
       if (type == FileType::kDirectory) {
-        Walk(child);
+        subdirs.push_back(std::move(child));
       } else if (type == FileType::kRegular && Claims(rel, e.name)) {
-        AddFile(child, e.name, info);
+        AddFile(child, e.name, info, result);
       }
     }
   }
@@ -77,10 +128,10 @@ class Walker {
   }
 
   void AddFile(const std::string& rel, const std::string& name,
-               const std::optional<FileInfo>& known) {
+               const std::optional<FileInfo>& known, ScanResult& result) {
     Result<FileInfo> info = known ? Result<FileInfo>(*known) : fs_.Stat(Abs(rel));
     if (!info.ok()) {
-      result_.broken.push_back({rel, info.status().message()});
+      result.broken.push_back({rel, info.status().message()});
       return;
     }
     ScannedSource s;
@@ -89,10 +140,11 @@ class Walker {
     s.candidate.path = Abs(rel);
     s.sig = Sig(*info);
     s.newest_mtime_ns = info->mtime_ns;
-    result_.sources.push_back(std::move(s));
+    result.sources.push_back(std::move(s));
   }
 
-  void AddBundle(const std::string& rel, const std::vector<DirEntry>& entries) {
+  void AddBundle(const std::string& rel, const std::vector<DirEntry>& entries,
+                 ScanResult& result) {
     ScannedSource s;
     s.candidate.format = Format::kBundle;
     s.candidate.key = rel;
@@ -118,18 +170,21 @@ class Walker {
       s.sig += Sig(*info);
       s.newest_mtime_ns = std::max(s.newest_mtime_ns, info->mtime_ns);
     }
-    result_.sources.push_back(std::move(s));
+    result.sources.push_back(std::move(s));
   }
 
   const FileSystem& fs_;
   std::string root_;
-  ScanResult result_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;
+  int busy_ = 0;  // threads visiting a folder (they may queue more)
 };
 
 }  // namespace
 
-ScanResult ScanTree(const FileSystem& fs, const std::string& root) {
-  return Walker(fs, root).Run();
+ScanResult ScanTree(const FileSystem& fs, const std::string& root, int threads) {
+  return Walker(fs, root).Run(threads);
 }
 
 }  // namespace flowsync

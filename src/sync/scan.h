@@ -25,7 +25,7 @@ struct ScanProblem {
 };
 
 struct ScanResult {
-  std::vector<ScannedSource> sources;  // in walk order (sorted per folder)
+  std::vector<ScannedSource> sources;  // sorted by key (byte order)
   // Candidates that exist but could not even be stat'ed (a symbolic link
   // loop named x.json, say): they are per-file errors, not missing sources.
   std::vector<ScanProblem> broken;
@@ -41,6 +41,7 @@ struct ScanResult {
 // - names starting with '.' (.git, .flowsync, editor files) are skipped;
 // - symbolic links to folders are not followed (as git does), links to
 //   files are read.
-ScanResult ScanTree(const FileSystem& fs, const std::string& root);
+// Folders are listed on `threads` threads; the result does not depend on it.
+ScanResult ScanTree(const FileSystem& fs, const std::string& root, int threads);
 
 }  // namespace flowsync

@@ -100,7 +100,7 @@ class SyncRun {
     }
     index_ = std::move(index);
 
-    ScanResult scan = root_ok ? ScanTree(fs_, options_.root) : ScanResult{};
+    ScanResult scan = root_ok ? ScanTree(fs_, options_.root, Threads()) : ScanResult{};
     report_.scanned = static_cast<int64_t>(scan.sources.size());
     if (!options_.dry_run) {
       FS_TRY_ASSIGN(run_id_, txn_->BeginRun(SyncModeName(options_.mode), options_.root, now_));
@@ -160,6 +160,12 @@ class SyncRun {
   }
 
  private:
+  int Threads() const {
+    return options_.threads > 0
+               ? options_.threads
+               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+
   std::string TrustedSig(const ScannedSource& s) const {
     return s.newest_mtime_ns >= racy_after_ns_ ? std::string() : s.sig;
   }
@@ -168,10 +174,7 @@ class SyncRun {
     std::vector<const SourceCandidate*> candidates;
     candidates.reserve(to_read.size());
     for (const ScannedSource* s : to_read) candidates.push_back(&s->candidate);
-    int threads = options_.threads > 0
-                      ? options_.threads
-                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    ParallelReader reader(fs_, candidates, options_.limits, threads);
+    ParallelReader reader(fs_, candidates, options_.limits, Threads());
     for (size_t i = 0; i < to_read.size(); ++i) {
       ReadOutcome outcome = reader.Take(i);
       FS_TRY(Apply(*to_read[i], std::move(outcome)));

@@ -89,7 +89,8 @@ class PosixFileSystem final : public FileSystem {
           entry.type = FileType::kOther;
           break;
       }
-      if (with_info) {
+      // Folders need no stat: their type is all a walk needs from them.
+      if (with_info && entry.type != FileType::kDirectory) {
         struct stat st;
         if (::fstatat(dir_fd, entry.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
           entry.info = ToInfo(st);

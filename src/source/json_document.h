@@ -1,0 +1,106 @@
+// JsonDocument: one strict parse of a JSON text into a compact read-only
+// tree, shared by the canonical form (CanonicalJson, content hashes) and the
+// n8n structure rules, so that each file is parsed exactly once.
+//
+// The parse uses simdjson On-Demand and walks every value, so the whole text
+// is validated (UTF-8, strings, literals, numbers, structure, trailing
+// content). Numbers keep their text as written: "1.50" stays "1.50". Our own
+// depth limit bounds the recursion, so hostile nesting cannot overflow the
+// stack.
+//
+// Errors are Status::Corruption with "line:column: reason" (1-based; the
+// column counts Unicode code points), without any file name: callers prefix
+// it. Messages never quote string contents of the document.
+//
+// Thread-safety: a JsonDocument is immutable once parsed and may be read from
+// several threads; Parse itself touches no shared state.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flowsync/status.h"
+
+namespace flowsync {
+
+enum class JsonKind : uint8_t { kNull, kBool, kNumber, kString, kArray, kObject };
+
+// "null", "boolean", "number", "string", "array", "object".
+std::string_view JsonKindName(JsonKind kind);
+
+// One value of the tree. Arrays and objects own a contiguous run of member
+// values (document order, duplicates kept) inside their JsonDocument.
+struct JsonValue {
+  JsonKind kind = JsonKind::kNull;
+  bool boolean = false;  // kBool only
+  uint32_t offset = 0;   // byte offset of the value's first byte in the text
+  uint32_t first = 0;    // kArray/kObject: index of the first member
+  uint32_t size = 0;     // kArray/kObject: number of members
+  // kString: the unescaped UTF-8 text; kNumber: the token exactly as written.
+  std::string_view text;
+  // Members of an object: their unescaped key.
+  std::string_view key;
+
+  bool is_object() const { return kind == JsonKind::kObject; }
+  bool is_array() const { return kind == JsonKind::kArray; }
+  bool is_string() const { return kind == JsonKind::kString; }
+  bool is_number() const { return kind == JsonKind::kNumber; }
+  bool is_bool() const { return kind == JsonKind::kBool; }
+  bool is_null() const { return kind == JsonKind::kNull; }
+};
+
+class JsonDocument {
+ public:
+  // Parses `text`; nesting of arrays and objects deeper than max_depth levels
+  // is an error ("JSON nested deeper than 512 levels"). A leading UTF-8 byte
+  // order mark is skipped. The document keeps its own copy of the text.
+  static Result<std::unique_ptr<JsonDocument>> Parse(std::string_view text, int max_depth);
+
+  JsonDocument(const JsonDocument&) = delete;
+  JsonDocument& operator=(const JsonDocument&) = delete;
+  ~JsonDocument();
+
+  const JsonValue& root() const { return values_[root_]; }
+  // Members of an array or object (empty for scalars), duplicates included.
+  std::span<const JsonValue> Members(const JsonValue& container) const {
+    return {values_.data() + container.first, container.size};
+  }
+  // The member of `object` named `key`; for duplicate keys the last one, as
+  // in JavaScript. nullptr when absent or when `object` is no object.
+  const JsonValue* Find(const JsonValue& object, std::string_view key) const;
+  // Appends to `out` the indices into Members(object) sorted by key bytes,
+  // one per distinct key (its last occurrence).
+  void SortedUniqueMembers(const JsonValue& object, std::vector<uint32_t>* out) const;
+
+  // Canonical text of `value` (see CanonicalJson in flowsync/source.h).
+  void AppendCanonical(const JsonValue& value, std::string* out) const;
+  std::string Canonical() const;
+
+  // "line:column" of a byte offset of the parsed text.
+  std::string Position(uint32_t offset) const;
+
+ private:
+  class Builder;
+  JsonDocument() = default;
+
+  struct Impl;
+  std::unique_ptr<Impl> impl_;  // simdjson buffers that `text` views point into
+  std::vector<JsonValue> values_;
+  uint32_t root_ = 0;
+};
+
+// "line:column" (1-based, the column in code points) of byte `offset` of `text`.
+std::string TextPosition(std::string_view text, size_t offset);
+
+// Appends `s` as a JSON string literal, escaping only '"', '\\' and control
+// characters below 0x20 (\b \f \n \r \t, else \u00xx).
+void AppendJsonString(std::string_view s, std::string* out);
+
+// Byte offset of the first invalid UTF-8 sequence in `text`, or npos.
+size_t FindInvalidUtf8(std::string_view text);
+
+}  // namespace flowsync

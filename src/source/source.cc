@@ -1,0 +1,213 @@
+// ReadSource: reads one candidate (n8n export, bundle folder or phase file)
+// through the FileSystem seam and turns it into a ParsedWorkflow.
+#include "flowsync/source.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "source/json_document.h"
+#include "source/n8n_workflow.h"
+#include "source/phase_file.h"
+#include "util/hash.h"
+
+namespace flowsync {
+namespace {
+
+using ReadResult = Result<std::optional<ParsedWorkflow>>;
+
+bool StartsWithPosition(const std::string& message) {
+  return !message.empty() && message[0] >= '0' && message[0] <= '9';
+}
+
+// Prefixes a message with the file it is about: "a.json:3:7: ..." when the
+// message starts with a position, "a.json: ..." otherwise.
+Status InFile(const Status& status, const std::string& display) {
+  const std::string& message = status.message();
+  return Status(status.code(), display + (StartsWithPosition(message) ? ":" : ": ") + message);
+}
+
+std::string BaseName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string Stem(const std::string& path) {
+  std::string base = BaseName(path);
+  const size_t dot = base.rfind('.');
+  if (dot != std::string::npos && dot > 0) base.resize(dot);
+  return base;
+}
+
+// Reads a file; errors name `display` (the path relative to the sync root)
+// instead of the path on disk.
+Result<std::string> ReadText(const FileSystem& fs, const std::string& path,
+                             const std::string& display, const SourceLimits& limits) {
+  auto text = fs.ReadFile(path, limits.max_file_size);
+  if (text.ok()) return text;
+  std::string message = text.status().message();
+  if (message.starts_with(path + ": ")) {
+    message.erase(0, path.size() + 2);
+  }
+  return Status(text.status().code(), display + ": " + message);
+}
+
+Result<std::unique_ptr<JsonDocument>> ParseJson(std::string_view text, const std::string& display,
+                                                const SourceLimits& limits) {
+  auto doc = JsonDocument::Parse(text, limits.max_json_depth);
+  if (!doc.ok()) return InFile(doc.status(), display);
+  return doc;
+}
+
+Status TypeError(const JsonDocument& doc, const JsonValue& value, const std::string& display,
+                 std::string_view what) {
+  return Status::Corruption(display + ":" + doc.Position(value.offset) + ": " + std::string(what) +
+                            ", got " + std::string(JsonKindName(value.kind)));
+}
+
+ReadResult ReadN8n(const FileSystem& fs, const SourceCandidate& candidate,
+                   const SourceLimits& limits) {
+  const std::string& display = candidate.key;
+  FS_TRY_ASSIGN(std::string text, ReadText(fs, candidate.path, display, limits));
+  FS_TRY_ASSIGN(auto doc, ParseJson(text, display, limits));
+  const JsonValue& root = doc->root();
+  if (!root.is_object()) return std::optional<ParsedWorkflow>();
+  const bool has_nodes = doc->Find(root, "nodes") != nullptr;
+  const bool has_connections = doc->Find(root, "connections") != nullptr;
+  if (!has_nodes && !has_connections) return std::optional<ParsedWorkflow>();
+  if (!has_nodes) return Status::Corruption(display + ": missing 'nodes'");
+  if (!has_connections) return Status::Corruption(display + ": missing 'connections'");
+
+  ParsedWorkflow workflow;
+  workflow.format = Format::kN8n;
+  N8nFacts facts = ReadN8nFacts(*doc, root);
+  workflow.name = facts.name ? std::move(*facts.name) : Stem(candidate.key);
+  workflow.source_id = std::move(facts.source_id);
+  workflow.active = facts.active;
+  workflow.categories = std::move(facts.categories);
+  workflow.findings = CheckN8nStructure(*doc, root);
+  workflow.content_hash = HashHex(doc->Canonical());
+  workflow.content = std::move(text);
+  return std::optional<ParsedWorkflow>(std::move(workflow));
+}
+
+// An optional bundle member: std::nullopt when the file does not exist.
+Result<std::optional<std::string>> ReadOptional(const FileSystem& fs, const std::string& path,
+                                                const std::string& display,
+                                                const SourceLimits& limits) {
+  auto text = ReadText(fs, path, display, limits);
+  if (text.ok()) return std::optional<std::string>(std::move(text).value());
+  if (text.status().code() == StatusCode::kNotFound) return std::optional<std::string>();
+  return text.status();
+}
+
+ReadResult ReadBundle(const FileSystem& fs, const SourceCandidate& candidate,
+                      const SourceLimits& limits) {
+  const std::string wf_display = candidate.key + "/workflow.json";
+  const std::string meta_display = candidate.key + "/meta.json";
+  const std::string readme_display = candidate.key + "/README.md";
+
+  FS_TRY_ASSIGN(std::string wf_text,
+                ReadText(fs, JoinPath(candidate.path, "workflow.json"), wf_display, limits));
+  FS_TRY_ASSIGN(auto wf_doc, ParseJson(wf_text, wf_display, limits));
+  const JsonValue& wf = wf_doc->root();
+  if (!wf.is_object()) return TypeError(*wf_doc, wf, wf_display, "workflow must be a JSON object");
+  const JsonValue* nodes = wf_doc->Find(wf, "nodes");
+  if (nodes == nullptr) return Status::Corruption(wf_display + ": missing 'nodes'");
+  if (!nodes->is_array()) return TypeError(*wf_doc, *nodes, wf_display, "'nodes' must be an array");
+  const JsonValue* connections = wf_doc->Find(wf, "connections");
+  if (connections == nullptr) return Status::Corruption(wf_display + ": missing 'connections'");
+  if (!connections->is_object()) {
+    return TypeError(*wf_doc, *connections, wf_display, "'connections' must be an object");
+  }
+
+  ParsedWorkflow workflow;
+  workflow.format = Format::kBundle;
+  std::optional<std::string> meta_name;
+
+  FS_TRY_ASSIGN(auto meta_text,
+                ReadOptional(fs, JoinPath(candidate.path, "meta.json"), meta_display, limits));
+  if (meta_text) {
+    FS_TRY_ASSIGN(auto meta_doc, ParseJson(*meta_text, meta_display, limits));
+    const JsonValue& meta = meta_doc->root();
+    if (!meta.is_object()) {
+      return TypeError(*meta_doc, meta, meta_display, "meta.json must be a JSON object");
+    }
+    if (const JsonValue* v = meta_doc->Find(meta, "name"); v != nullptr) {
+      if (!v->is_string()) return TypeError(*meta_doc, *v, meta_display, "'name' must be a string");
+      if (!v->text.empty()) meta_name = std::string(v->text);
+    }
+    if (const JsonValue* v = meta_doc->Find(meta, "categories"); v != nullptr) {
+      if (!v->is_array()) {
+        return TypeError(*meta_doc, *v, meta_display, "'categories' must be an array of strings");
+      }
+      for (const JsonValue& category : meta_doc->Members(*v)) {
+        if (!category.is_string()) {
+          return TypeError(*meta_doc, category, meta_display,
+                           "'categories' must be an array of strings");
+        }
+        if (!category.text.empty()) workflow.categories.emplace_back(category.text);
+      }
+      std::sort(workflow.categories.begin(), workflow.categories.end());
+      workflow.categories.erase(std::unique(workflow.categories.begin(), workflow.categories.end()),
+                                workflow.categories.end());
+    }
+    workflow.metadata_json = meta_doc->Canonical();
+  }
+
+  FS_TRY_ASSIGN(auto readme,
+                ReadOptional(fs, JoinPath(candidate.path, "README.md"), readme_display, limits));
+  if (readme) {
+    if (const size_t bad = FindInvalidUtf8(*readme); bad != std::string::npos) {
+      return Status::Corruption(readme_display + ":" + TextPosition(*readme, bad) +
+                                ": invalid UTF-8");
+    }
+    workflow.documentation = std::move(*readme);
+  }
+
+  N8nFacts facts = ReadN8nFacts(*wf_doc, wf);
+  if (meta_name) {
+    workflow.name = std::move(*meta_name);
+  } else if (facts.name) {
+    workflow.name = std::move(*facts.name);
+  } else {
+    workflow.name = BaseName(candidate.key);
+  }
+  workflow.source_id = std::move(facts.source_id);
+  workflow.active = facts.active;
+  workflow.findings = CheckN8nStructure(*wf_doc, wf);
+
+  // A change to meta.json or README.md is a content change too.
+  Hasher hasher;
+  hasher.Update(wf_doc->Canonical());
+  hasher.Update("\n");
+  hasher.Update(workflow.metadata_json);
+  hasher.Update("\n");
+  hasher.Update(workflow.documentation);
+  workflow.content_hash = hasher.Hex();
+  workflow.content = std::move(wf_text);
+  return std::optional<ParsedWorkflow>(std::move(workflow));
+}
+
+ReadResult ReadPhase(const FileSystem& fs, const SourceCandidate& candidate,
+                     const SourceLimits& limits) {
+  FS_TRY_ASSIGN(std::string text, ReadText(fs, candidate.path, candidate.key, limits));
+  return ReadPhaseFile(text, candidate.key, Stem(candidate.key));
+}
+
+}  // namespace
+
+Result<std::optional<ParsedWorkflow>> ReadSource(const FileSystem& fs,
+                                                 const SourceCandidate& candidate,
+                                                 const SourceLimits& limits) {
+  switch (candidate.format) {
+    case Format::kN8n:
+      return ReadN8n(fs, candidate, limits);
+    case Format::kBundle:
+      return ReadBundle(fs, candidate, limits);
+    case Format::kPhase:
+      return ReadPhase(fs, candidate, limits);
+  }
+  return Status::Internal("unknown source format");
+}
+
+}  // namespace flowsync

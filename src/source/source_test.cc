@@ -1,0 +1,339 @@
+#include "flowsync/source.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <set>
+#include <string>
+
+#include "util/hash.h"
+#include "util/test_util.h"
+
+namespace flowsync {
+namespace {
+
+constexpr char kWorkflow[] = R"({
+  "name": "Daily report",
+  "id": "wf1",
+  "active": true,
+  "tags": [{"id": "1", "name": "reports"}, {"name": "ops"}, "adhoc", {"name": "ops"}],
+  "nodes": [
+    {"id": "a", "name": "Start", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1,
+     "position": [0, 0], "parameters": {}},
+    {"id": "b", "name": "Set", "type": "n8n-nodes-base.set", "typeVersion": 3.4,
+     "position": [200, 0], "parameters": {"value": 1.50}}
+  ],
+  "connections": {"Start": {"main": [[{"node": "Set", "type": "main", "index": 0}]]}}
+}
+)";
+
+class SourceTestBase : public ::testing::Test {
+ protected:
+  Result<std::optional<ParsedWorkflow>> Read(Format format, const std::string& key,
+                                             const SourceLimits& limits = SourceLimits()) {
+    return ReadSource(RealFileSystem(), {format, key, JoinPath(dir_.path(), key)}, limits);
+  }
+  // The workflow; fails the test on an error or nullopt.
+  ParsedWorkflow ReadOk(Format format, const std::string& key) {
+    auto result = Read(format, key);
+    EXPECT_TRUE(result.ok()) << result.status().ToString();
+    if (!result.ok() || !result->has_value()) {
+      ADD_FAILURE() << key << ": no workflow";
+      return {};
+    }
+    return std::move(**result);
+  }
+  std::string ErrorOf(Format format, const std::string& key,
+                      const SourceLimits& limits = SourceLimits()) {
+    auto result = Read(format, key, limits);
+    if (result.ok()) return "<ok>";
+    return result.status().message();
+  }
+
+  test::TempDir dir_;
+};
+
+using N8nSourceTest = SourceTestBase;
+using BundleSourceTest = SourceTestBase;
+using SourceErrorTest = SourceTestBase;
+
+TEST_F(N8nSourceTest, ReadsAWorkflow) {
+  dir_.Write("flows/daily.json", kWorkflow);
+  ParsedWorkflow wf = ReadOk(Format::kN8n, "flows/daily.json");
+  EXPECT_EQ(wf.format, Format::kN8n);
+  EXPECT_EQ(wf.name, "Daily report");
+  EXPECT_EQ(wf.source_id, "wf1");
+  EXPECT_TRUE(wf.active);
+  EXPECT_EQ(wf.categories, (std::vector<std::string>{"adhoc", "ops", "reports"}));
+  EXPECT_EQ(wf.content, kWorkflow);
+  EXPECT_EQ(wf.content_hash, HashHex(CanonicalJson(kWorkflow, 512).value()));
+  EXPECT_EQ(wf.metadata_json, "{}");
+  EXPECT_EQ(wf.documentation, "");
+  EXPECT_TRUE(wf.findings.empty());
+  EXPECT_TRUE(wf.phases.empty());
+}
+
+TEST_F(N8nSourceTest, HashIgnoresWhitespaceAndKeyOrder) {
+  dir_.Write("a.json", R"({"nodes": [], "connections": {}, "name": "x"})");
+  dir_.Write("b.json", "{\n  \"name\": \"x\",\n  \"connections\": {},\n  \"nodes\": []\n}\n");
+  dir_.Write("c.json", R"({"nodes": [], "connections": {}, "name": "y"})");
+  const ParsedWorkflow a = ReadOk(Format::kN8n, "a.json");
+  const ParsedWorkflow b = ReadOk(Format::kN8n, "b.json");
+  const ParsedWorkflow c = ReadOk(Format::kN8n, "c.json");
+  EXPECT_EQ(a.content_hash, b.content_hash);
+  EXPECT_NE(a.content_hash, c.content_hash);
+  EXPECT_NE(a.content, b.content);
+  EXPECT_EQ(a.content_hash.size(), 32u);
+}
+
+TEST_F(N8nSourceTest, DefaultsFromTheFile) {
+  // No name: the file's stem; no id; no active flag; no tags.
+  dir_.Write("dir/My flow.v2.json", R"({"nodes": [], "connections": {}, "active": "yes"})");
+  const ParsedWorkflow wf = ReadOk(Format::kN8n, "dir/My flow.v2.json");
+  EXPECT_EQ(wf.name, "My flow.v2");
+  EXPECT_EQ(wf.source_id, std::nullopt);
+  EXPECT_FALSE(wf.active);
+  EXPECT_TRUE(wf.categories.empty());
+
+  dir_.Write("empty-name.json", R"({"name": "", "nodes": [], "connections": {}})");
+  EXPECT_EQ(ReadOk(Format::kN8n, "empty-name.json").name, "empty-name");
+}
+
+TEST_F(N8nSourceTest, SourceIds) {
+  dir_.Write("num.json", R"({"id": 1, "nodes": [], "connections": {}})");
+  dir_.Write("empty.json", R"({"id": "", "nodes": [], "connections": {}})");
+  dir_.Write("null.json", R"({"id": null, "nodes": [], "connections": {}})");
+  dir_.Write("big.json", R"({"id": 12.50, "nodes": [], "connections": {}})");
+  EXPECT_EQ(ReadOk(Format::kN8n, "num.json").source_id, "1");
+  EXPECT_EQ(ReadOk(Format::kN8n, "empty.json").source_id, "");
+  EXPECT_EQ(ReadOk(Format::kN8n, "null.json").source_id, std::nullopt);
+  EXPECT_EQ(ReadOk(Format::kN8n, "big.json").source_id, "12.50");
+}
+
+TEST_F(N8nSourceTest, NonWorkflowJsonIsIgnored) {
+  dir_.Write("package.json", R"({"name": "x", "version": "1.0.0"})");
+  dir_.Write("list.json", R"([{"nodes": [], "connections": {}}])");
+  dir_.Write("scalar.json", "42");
+  for (const char* key : {"package.json", "list.json", "scalar.json"}) {
+    auto result = Read(Format::kN8n, key);
+    ASSERT_OK(result);
+    EXPECT_FALSE(result->has_value()) << key;
+  }
+}
+
+TEST_F(N8nSourceTest, HalfAWorkflowIsAnError) {
+  dir_.Write("a.json", R"({"nodes": []})");
+  dir_.Write("b.json", R"({"connections": {}})");
+  EXPECT_EQ(ErrorOf(Format::kN8n, "a.json"), "a.json: missing 'connections'");
+  EXPECT_EQ(ErrorOf(Format::kN8n, "b.json"), "b.json: missing 'nodes'");
+}
+
+TEST_F(N8nSourceTest, StructureProblemsAreFindingsNotErrors) {
+  dir_.Write("bad.json", R"({"nodes": {}, "connections": [], "name": "bad"})");
+  const ParsedWorkflow wf = ReadOk(Format::kN8n, "bad.json");
+  ASSERT_EQ(wf.findings.size(), 2u);
+  EXPECT_EQ(wf.findings[0], (Finding{Severity::kError, "nodes-not-array", "nodes",
+                                     "'nodes' must be an array, got object"}));
+  EXPECT_EQ(wf.findings[1], (Finding{Severity::kError, "connections-not-object", "connections",
+                                     "'connections' must be an object, got array"}));
+}
+
+TEST_F(SourceErrorTest, JsonErrorsNameTheFile) {
+  dir_.Write("flows/empty.json", "");
+  dir_.Write("flows/utf8.json", "{\"nodes\": [],\n \"name\": \"\xff\"}");
+  dir_.Write("flows/invalid.json", "{\n  \"nodes\": [],\n  \"connections\": {} x\n}");
+  dir_.Write("flows/truncated.json", "{\n  \"nodes\": [\n");
+  dir_.Write("flows/deep.json", std::string(100000, '[') + std::string(100000, ']'));
+  EXPECT_EQ(ErrorOf(Format::kN8n, "flows/empty.json"), "flows/empty.json: empty file");
+  EXPECT_EQ(ErrorOf(Format::kN8n, "flows/utf8.json"), "flows/utf8.json:2:11: invalid UTF-8");
+  EXPECT_EQ(ErrorOf(Format::kN8n, "flows/invalid.json"),
+            "flows/invalid.json:3:21: invalid JSON: unexpected 'x'");
+  EXPECT_EQ(ErrorOf(Format::kN8n, "flows/truncated.json"),
+            "flows/truncated.json:2:13: unexpected end of input (truncated JSON)");
+  EXPECT_EQ(ErrorOf(Format::kN8n, "flows/deep.json"),
+            "flows/deep.json:1:513: JSON nested deeper than 512 levels");
+  auto status = Read(Format::kN8n, "flows/invalid.json").status();
+  EXPECT_EQ(status.code(), StatusCode::kCorruption);
+}
+
+TEST_F(SourceErrorTest, OverTheSizeLimit) {
+  dir_.Write("big.json", kWorkflow);
+  SourceLimits limits;
+  limits.max_file_size = 100;
+  auto result = Read(Format::kN8n, "big.json", limits);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+  // The wording after the file name is the FileSystem's.
+  EXPECT_TRUE(result.status().message().starts_with("big.json: ")) << result.status().message();
+  EXPECT_NE(result.status().message().find("over the limit of 100 bytes"), std::string::npos)
+      << result.status().message();
+}
+
+TEST_F(SourceErrorTest, DepthLimitIsConfigurable) {
+  dir_.Write("d.json", R"({"nodes": [], "connections": {"a": {"main": [[]]}}})");
+  SourceLimits limits;
+  limits.max_json_depth = 4;  // the document has 5 levels
+  EXPECT_EQ(ErrorOf(Format::kN8n, "d.json", limits),
+            "d.json:1:46: JSON nested deeper than 4 levels");
+  limits.max_json_depth = 5;
+  EXPECT_EQ(ErrorOf(Format::kN8n, "d.json", limits), "<ok>");
+}
+
+TEST_F(SourceErrorTest, UnreadableFile) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads files whatever their mode";
+  dir_.Write("secret.json", kWorkflow);
+  ASSERT_EQ(::chmod((dir_.path() + "/secret.json").c_str(), 0), 0);
+  auto result = Read(Format::kN8n, "secret.json");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kIOError);
+  EXPECT_EQ(result.status().message(), "secret.json: Permission denied");
+}
+
+// Fails reads of one path with an I/O error, as a dying disk would.
+class FaultyFileSystem final : public FileSystem {
+ public:
+  explicit FaultyFileSystem(std::string bad_path) : bad_path_(std::move(bad_path)) {}
+  Result<FileInfo> Stat(const std::string& path) const override {
+    return RealFileSystem().Stat(path);
+  }
+  Result<FileInfo> Lstat(const std::string& path) const override {
+    return RealFileSystem().Lstat(path);
+  }
+  Result<std::vector<DirEntry>> ListDir(const std::string& path) const override {
+    return RealFileSystem().ListDir(path);
+  }
+  Result<std::string> ReadFile(const std::string& path, uint64_t max_size) const override {
+    if (path == bad_path_) return Status::IOError(path + ": Input/output error");
+    return RealFileSystem().ReadFile(path, max_size);
+  }
+
+ private:
+  std::string bad_path_;
+};
+
+TEST_F(SourceErrorTest, InjectedReadErrors) {
+  dir_.Write("a.json", kWorkflow);
+  dir_.Write("b/workflow.json", kWorkflow);
+  dir_.Write("b/README.md", "# B\n");
+  dir_.Write("p.toml", "[[phase]]\ntask = \"x\"\n");
+  const auto read = [&](Format format, const std::string& key, const std::string& bad) {
+    FaultyFileSystem fs(JoinPath(dir_.path(), bad));
+    auto result = ReadSource(fs, {format, key, JoinPath(dir_.path(), key)}, SourceLimits());
+    EXPECT_EQ(result.status().code(), StatusCode::kIOError);
+    return result.status().message();
+  };
+  EXPECT_EQ(read(Format::kN8n, "a.json", "a.json"), "a.json: Input/output error");
+  EXPECT_EQ(read(Format::kBundle, "b", "b/workflow.json"), "b/workflow.json: Input/output error");
+  EXPECT_EQ(read(Format::kBundle, "b", "b/README.md"), "b/README.md: Input/output error");
+  EXPECT_EQ(read(Format::kBundle, "b", "b/meta.json"), "b/meta.json: Input/output error");
+  EXPECT_EQ(read(Format::kPhase, "p.toml", "p.toml"), "p.toml: Input/output error");
+}
+
+TEST_F(SourceErrorTest, MissingFile) {
+  auto result = Read(Format::kN8n, "gone.json");
+  EXPECT_EQ(result.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(result.status().message(), "gone.json: No such file or directory");
+}
+
+TEST_F(BundleSourceTest, ReadsAllThreeFiles) {
+  dir_.Write("bundles/report/workflow.json", kWorkflow);
+  dir_.Write("bundles/report/meta.json",
+             R"j({"name": "Report (meta)", "categories": ["z", "a", "z"], "author": "Ann",
+                 "tags": ["t"], "description": "Sends it", "extra": {"k": 1}})j");
+  dir_.Write("bundles/report/README.md", "# Report\n\nSends the report. \xc3\xa9\n");
+  const ParsedWorkflow wf = ReadOk(Format::kBundle, "bundles/report");
+  EXPECT_EQ(wf.format, Format::kBundle);
+  EXPECT_EQ(wf.name, "Report (meta)");
+  EXPECT_EQ(wf.source_id, "wf1");
+  EXPECT_TRUE(wf.active);
+  EXPECT_EQ(wf.categories, (std::vector<std::string>{"a", "z"}));
+  EXPECT_EQ(wf.content, kWorkflow);
+  EXPECT_EQ(wf.metadata_json,
+            R"({"author":"Ann","categories":["z","a","z"],"description":"Sends it",)"
+            R"j("extra":{"k":1},"name":"Report (meta)","tags":["t"]})j");
+  EXPECT_EQ(wf.documentation, "# Report\n\nSends the report. \xc3\xa9\n");
+  EXPECT_EQ(wf.content_hash, HashHex(CanonicalJson(kWorkflow, 512).value() + "\n" +
+                                     wf.metadata_json + "\n" + wf.documentation));
+  EXPECT_TRUE(wf.findings.empty());
+}
+
+TEST_F(BundleSourceTest, OnlyWorkflowJson) {
+  dir_.Write("b/workflow.json", R"({"nodes": [], "connections": {}})");
+  ParsedWorkflow wf = ReadOk(Format::kBundle, "b");
+  EXPECT_EQ(wf.name, "b");  // the folder's name
+  EXPECT_EQ(wf.metadata_json, "{}");
+  EXPECT_EQ(wf.documentation, "");
+  EXPECT_EQ(wf.content_hash, HashHex(std::string(R"({"connections":{},"nodes":[]})") + "\n{}\n"));
+
+  dir_.Write("c/workflow.json", R"({"name": "From workflow", "nodes": [], "connections": {}})");
+  dir_.Write("c/meta.json", R"({"author": "Bob"})");
+  wf = ReadOk(Format::kBundle, "c");
+  EXPECT_EQ(wf.name, "From workflow");
+  EXPECT_TRUE(wf.categories.empty());
+}
+
+TEST_F(BundleSourceTest, ReadmeAndMetaChangesChangeTheHash) {
+  dir_.Write("b/workflow.json", kWorkflow);
+  std::set<std::string> hashes;
+  hashes.insert(ReadOk(Format::kBundle, "b").content_hash);
+  dir_.Write("b/README.md", "docs");
+  hashes.insert(ReadOk(Format::kBundle, "b").content_hash);
+  dir_.Write("b/README.md", "docs v2");
+  hashes.insert(ReadOk(Format::kBundle, "b").content_hash);
+  dir_.Write("b/meta.json", R"({"author": "Ann"})");
+  hashes.insert(ReadOk(Format::kBundle, "b").content_hash);
+  const std::string before = ReadOk(Format::kBundle, "b").content_hash;
+  dir_.Write("b/meta.json", "{ \"author\" : \"Ann\" }\n");  // same meta, other spelling
+  EXPECT_EQ(ReadOk(Format::kBundle, "b").content_hash, before);
+  EXPECT_EQ(hashes.size(), 4u);
+}
+
+TEST_F(BundleSourceTest, StructureRulesApply) {
+  dir_.Write("b/workflow.json", R"({"nodes": [{"name": "A", "type": "t", "typeVersion": 1,
+      "position": [0]}], "connections": {}})");
+  const ParsedWorkflow wf = ReadOk(Format::kBundle, "b");
+  ASSERT_EQ(wf.findings.size(), 1u);
+  EXPECT_EQ(wf.findings[0].code, "node-bad-position");
+  EXPECT_EQ(wf.findings[0].location, "nodes[0].position");
+}
+
+TEST_F(BundleSourceTest, Errors) {
+  const auto error = [&](const std::string& workflow_json) {
+    dir_.Write("b/workflow.json", workflow_json);
+    return ErrorOf(Format::kBundle, "b");
+  };
+  EXPECT_EQ(error(R"({"connections": {}})"), "b/workflow.json: missing 'nodes'");
+  EXPECT_EQ(error(R"({"nodes": []})"), "b/workflow.json: missing 'connections'");
+  EXPECT_EQ(error(R"({"nodes": {}, "connections": {}})"),
+            "b/workflow.json:1:11: 'nodes' must be an array, got object");
+  EXPECT_EQ(error(R"({"nodes": [], "connections": []})"),
+            "b/workflow.json:1:30: 'connections' must be an object, got array");
+  EXPECT_EQ(error("[]"), "b/workflow.json:1:1: workflow must be a JSON object, got array");
+  EXPECT_EQ(error(""), "b/workflow.json: empty file");
+  EXPECT_EQ(error("{\"nodes\": [}"), "b/workflow.json:1:12: invalid JSON: unexpected '}'");
+
+  dir_.Write("b/workflow.json", R"({"nodes": [], "connections": {}})");
+  const auto meta_error = [&](const std::string& meta_json) {
+    dir_.Write("b/meta.json", meta_json);
+    return ErrorOf(Format::kBundle, "b");
+  };
+  EXPECT_EQ(meta_error("[1]"), "b/meta.json:1:1: meta.json must be a JSON object, got array");
+  EXPECT_EQ(meta_error(R"({"categories": "a"})"),
+            "b/meta.json:1:16: 'categories' must be an array of strings, got string");
+  EXPECT_EQ(meta_error(R"({"categories": ["a", 2]})"),
+            "b/meta.json:1:22: 'categories' must be an array of strings, got number");
+  EXPECT_EQ(meta_error(R"({"name": 7})"), "b/meta.json:1:10: 'name' must be a string, got number");
+  EXPECT_EQ(meta_error("{\"a\": 1"), "b/meta.json:1:8: unexpected end of input (truncated JSON)");
+  dir_.Remove("b/meta.json");
+
+  dir_.Write("b/README.md", "ok\nbad \xc3\x28 byte\n");
+  EXPECT_EQ(ErrorOf(Format::kBundle, "b"), "b/README.md:2:5: invalid UTF-8");
+  dir_.Remove("b/README.md");
+
+  dir_.Remove("b/workflow.json");
+  EXPECT_EQ(ErrorOf(Format::kBundle, "b"), "b/workflow.json: No such file or directory");
+}
+
+}  // namespace
+}  // namespace flowsync
