@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <functional>
 #include <thread>
 
@@ -345,6 +346,45 @@ TEST(SqliteStore, NewerSchemaIsRefusedAndLeftUntouched) {
             "database sqlite:" + path +
                 " has schema version 99, newer than this flowsync supports (1); upgrade flowsync "
                 "to use it (the database was not changed)");
+}
+
+// Regression: a reader opening a database while another process creates it
+// used to hit SQLite's lock-upgrade deadlock, and the creator failed with
+// Busy instead of waiting.
+TEST(SqliteStore, CreatorAndReadersRaceSafely) {
+  for (int round = 0; round < 20; ++round) {
+    test::TempDir dir;
+    DatabaseUrl url = *ParseDatabaseUrl(dir.path() + "/race.db");
+    std::atomic<bool> created{false};
+    std::vector<std::thread> readers;
+    std::atomic<int> reader_failures{0};
+    for (int r = 0; r < 3; ++r) {
+      readers.emplace_back([&] {
+        StoreOptions ro;
+        ro.create_if_missing = false;
+        while (!created) {
+          auto store = OpenStore(url, ro);
+          if (!store.ok() && store.status().code() != StatusCode::kNotFound) ++reader_failures;
+        }
+      });
+    }
+    auto creator = OpenStore(url, {});
+    created = true;
+    for (std::thread& t : readers) t.join();
+    ASSERT_OK(creator);
+    EXPECT_EQ(reader_failures, 0);
+    EXPECT_EQ((*creator)->SchemaVersion(), 1);
+  }
+}
+
+TEST(SqliteStore, ReaderDoesNotInitialiseAnEmptyFile) {
+  test::TempDir dir;
+  dir.Write("empty.db", "");
+  StoreOptions ro;
+  ro.create_if_missing = false;
+  auto store = OpenStore(*ParseDatabaseUrl(dir.path() + "/empty.db"), ro);
+  EXPECT_EQ(store.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(dir.Read("empty.db"), "");
 }
 
 TEST(SqliteStore, ForeignDatabaseIsRefused) {

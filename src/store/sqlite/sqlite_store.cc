@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -316,14 +318,33 @@ class SqliteStore final : public Store {
   Status Open() {
     FS_TRY(db_.Open(path_, options_.create_if_missing));
     sqlite3_busy_timeout(db_.handle(), options_.lock_timeout_ms);
-    // WAL: readers never wait for the writer. synchronous=NORMAL is safe
-    // against process crashes (a run is all or nothing); a power loss can
-    // lose the last committed run, never corrupt the file.
-    // Workflow rows are ~10 KB of JSON: big pages mean fewer overflow pages
-    // and far fewer system calls. Takes effect only on a new database.
-    FS_TRY(db_.Exec("PRAGMA page_size = 16384"));
-    Status s = db_.Exec("PRAGMA journal_mode = WAL");
-    if (!s.ok()) return Describe(s);
+    // Two processes creating or upgrading one database can deadlock on
+    // SQLite's lock upgrade, which returns BUSY at once instead of waiting:
+    // try again until the lock timeout.
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(options_.lock_timeout_ms);
+    while (true) {
+      Status s = Initialize();
+      if (s.code() != StatusCode::kBusy || std::chrono::steady_clock::now() >= deadline) {
+        return s;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  Status Initialize() {
+    if (options_.create_if_missing) {
+      // Workflow rows are ~10 KB of JSON: big pages mean fewer overflow
+      // pages and far fewer system calls. Takes effect on a new database.
+      FS_TRY(db_.Exec("PRAGMA page_size = 16384"));
+      // WAL: readers never wait for the writer. The mode is stored in the
+      // file, so only the process that may create the database sets it.
+      Status s = db_.Exec("PRAGMA journal_mode = WAL");
+      if (!s.ok()) return Describe(s);
+    }
+    // synchronous=NORMAL is safe against process crashes (a run is all or
+    // nothing); a power loss can lose the last committed run, never corrupt
+    // the file.
     FS_TRY(db_.Exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
                     "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000"));
     return UpgradeSchema();
@@ -473,6 +494,11 @@ class SqliteStore final : public Store {
   Status UpgradeSchema() {
     FS_TRY_ASSIGN(int version, ReadSchemaVersion());
     if (version > kSchemaVersion) return TooNew(version);
+    if (version == 0 && !options_.create_if_missing) {
+      // An empty file: not created yet, or being created right now.
+      return Status::NotFound("database " + Describe() +
+                              " holds no flowsync data yet (run `flowsync sync` first)");
+    }
     if (version == kSchemaVersion) {
       schema_version_ = version;
       return Status::OK();
