@@ -103,7 +103,7 @@ class HelpAndUsageTest(h.FlowsyncCase):
                                         "WHERE type = 'table'")}
         self.assertLessEqual({"workflows", "workflow_categories", "workflow_ratings",
                               "workflow_versions", "workflow_sync_log", "sync_runs",
-                              "workflow_findings", "workflow_phases", "flowsync_meta"}, tables)
+                              "workflow_findings", "phase_entries", "flowsync_meta"}, tables)
         columns = {r[1] for r in h.query(self.db, "PRAGMA table_info(workflows)")}
         self.assertLessEqual({"id", "name", "path", "format", "content", "content_hash",
                               "metadata", "active", "created_at", "updated_at", "deleted_at",

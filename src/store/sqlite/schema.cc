@@ -87,7 +87,7 @@ CREATE TABLE workflow_findings (
 CREATE INDEX workflow_findings_workflow ON workflow_findings (workflow_id);
 CREATE INDEX workflow_findings_code ON workflow_findings (code);
 
-CREATE TABLE workflow_phases (
+CREATE TABLE phase_entries (
   workflow_id TEXT NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
   position    INTEGER NOT NULL,
   task        TEXT NOT NULL,

@@ -264,7 +264,7 @@ class SqliteSyncTransaction final : public SyncTransaction {
       for (auto [which, sql] :
            {std::pair{kDeleteCategories, "DELETE FROM workflow_categories WHERE workflow_id = ?"},
             std::pair{kDeleteFindings, "DELETE FROM workflow_findings WHERE workflow_id = ?"},
-            std::pair{kDeletePhases, "DELETE FROM workflow_phases WHERE workflow_id = ?"}}) {
+            std::pair{kDeletePhases, "DELETE FROM phase_entries WHERE workflow_id = ?"}}) {
         FS_TRY_ASSIGN(Stmt * st, Cached(which, sql));
         st->Bind(1, id);
         FS_TRY(st->Run());
@@ -291,7 +291,7 @@ class SqliteSyncTransaction final : public SyncTransaction {
     }
     if (!wf.phases.empty()) {
       FS_TRY_ASSIGN(Stmt * st, Cached(kInsertPhase,
-                                      "INSERT INTO workflow_phases (workflow_id, position, task, "
+                                      "INSERT INTO phase_entries (workflow_id, position, task, "
                                       "depends_on, rule, template, retry, line) "
                                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
       int64_t pos = 0;
@@ -634,7 +634,7 @@ class SqliteStore final : public Store {
       d.findings.push_back(std::move(f));
     }
     FS_TRY_ASSIGN(Stmt ph, db_.Prepare("SELECT task, depends_on, rule, template, retry, line "
-                                       "FROM workflow_phases WHERE workflow_id = ? ORDER BY "
+                                       "FROM phase_entries WHERE workflow_id = ? ORDER BY "
                                        "position"));
     ph.Bind(1, *id);
     while (true) {
