@@ -1,6 +1,7 @@
 // Backend selection by URL, and the names of store enums.
 #include "flowsync/store.h"
 
+#include "store/postgres/pg_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace flowsync {
@@ -68,9 +69,7 @@ Result<std::unique_ptr<Store>> OpenStore(const DatabaseUrl& url, const StoreOpti
     case DatabaseUrl::Kind::kSqlite:
       return sqlite::OpenSqliteStore(url.path, options);
     case DatabaseUrl::Kind::kPostgres:
-      return Status::InvalidArgument("database URL '" + url.url +
-                                     "': the PostgreSQL backend is not available in this "
-                                     "flowsync yet; use an SQLite database");
+      return postgres::OpenPostgresStore(url, options);
   }
   return Status::Internal("unknown database kind");
 }

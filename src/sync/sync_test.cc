@@ -41,16 +41,21 @@ class FaultyFileSystem : public FileSystem {
   static const FileSystem& real() { return RealFileSystem(); }
 };
 
-class SyncTest : public ::testing::Test {
+class SyncTest : public ::testing::TestWithParam<test::TestBackend> {
  protected:
   void SetUp() override {
     root_ = tree_.path() + "/tree";
     std::filesystem::create_directories(root_);
     store_ = Open("db.sqlite");
+    if (store_ == nullptr) GTEST_SKIP() << "no PostgreSQL test server (FLOWSYNC_PG_DIR is unset)";
   }
 
   std::unique_ptr<Store> Open(const std::string& name) {
-    auto store = OpenStore(*ParseDatabaseUrl(db_dir_.path() + "/" + name), {});
+    std::string dir = db_dir_.path() + "/" + name;
+    std::filesystem::create_directories(dir);
+    std::string fresh = GetParam().fresh_url(dir);
+    if (fresh.empty()) return nullptr;
+    auto store = OpenStore(*ParseDatabaseUrl(fresh), {});
     EXPECT_OK(store);
     return std::move(store).value();
   }
@@ -107,7 +112,7 @@ class SyncTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
 };
 
-TEST_F(SyncTest, AddsEveryFormatAndIgnoresTheRest) {
+TEST_P(SyncTest, AddsEveryFormatAndIgnoresTheRest) {
   Write("flows/a.json", N8n("A"));
   Write("bundles/b/workflow.json", N8n("B"));
   Write("bundles/b/meta.json", R"({"categories": ["ops"], "author": "me", "extra": 1})");
@@ -131,7 +136,7 @@ TEST_F(SyncTest, AddsEveryFormatAndIgnoresTheRest) {
   EXPECT_EQ(Live(), 3u);
 }
 
-TEST_F(SyncTest, IdsDependOnlyOnThePathWhereFirstSeen) {
+TEST_P(SyncTest, IdsDependOnlyOnThePathWhereFirstSeen) {
   Write("flows/a.json", N8n("A"));
   Sync();
   auto other = Open("other.sqlite");
@@ -141,7 +146,7 @@ TEST_F(SyncTest, IdsDependOnlyOnThePathWhereFirstSeen) {
   EXPECT_EQ((*other->FindWorkflow("flows/a.json"))->summary.id, id);
 }
 
-TEST_F(SyncTest, ContentChangeKeepsPreviousVersionAndLogs) {
+TEST_P(SyncTest, ContentChangeKeepsPreviousVersionAndLogs) {
   Write("a.json", N8n("A"));
   Sync();
   Write("a.json", N8n("A", "Changed"));
@@ -156,7 +161,7 @@ TEST_F(SyncTest, ContentChangeKeepsPreviousVersionAndLogs) {
   EXPECT_NE(log->at(0).old_hash, log->at(0).new_hash);
 }
 
-TEST_F(SyncTest, ReformattingIsNotAContentChange) {
+TEST_P(SyncTest, ReformattingIsNotAContentChange) {
   Write("a.json", R"({"nodes": [], "connections": {}, "name": "A"})");
   Sync();
   std::string hash = Get("a.json").summary.content_hash;
@@ -170,7 +175,7 @@ TEST_F(SyncTest, ReformattingIsNotAContentChange) {
   EXPECT_EQ(d.content.substr(0, 3), "{\n ");  // stored text follows the file
 }
 
-TEST_F(SyncTest, UnchangedSignatureSkipsTheRead) {
+TEST_P(SyncTest, UnchangedSignatureSkipsTheRead) {
   Write("a.json", N8n("A"));
   Sync();
   // Make the file unreadable: an unchanged signature means it is not read.
@@ -180,7 +185,7 @@ TEST_F(SyncTest, UnchangedSignatureSkipsTheRead) {
   EXPECT_EQ(r.counts.errors, 0);
 }
 
-TEST_F(SyncTest, RenameKeepsIdAndHistoryInBothModes) {
+TEST_P(SyncTest, RenameKeepsIdAndHistoryInBothModes) {
   Write("a.json", N8n("A"));
   Sync();
   Write("a.json", N8n("A", "v2"));
@@ -204,7 +209,7 @@ TEST_F(SyncTest, RenameKeepsIdAndHistoryInBothModes) {
   EXPECT_EQ(Get("b.json").summary.id, id);
 }
 
-TEST_F(SyncTest, RenameOfIdenticalCopiesPrefersTheSameFileName) {
+TEST_P(SyncTest, RenameOfIdenticalCopiesPrefersTheSameFileName) {
   Write("x/one.json", N8n("Same"));
   Write("x/two.json", N8n("Same"));
   Sync();
@@ -217,7 +222,7 @@ TEST_F(SyncTest, RenameOfIdenticalCopiesPrefersTheSameFileName) {
   EXPECT_EQ(Get("y/two.json").summary.id, two);
 }
 
-TEST_F(SyncTest, NewFileAtARenamedPathGetsAFreshId) {
+TEST_P(SyncTest, NewFileAtARenamedPathGetsAFreshId) {
   Write("a.json", N8n("A"));
   Sync();
   std::string first = Get("a.json").summary.id;
@@ -231,7 +236,7 @@ TEST_F(SyncTest, NewFileAtARenamedPathGetsAFreshId) {
   EXPECT_EQ(second, UuidV5(kWorkflowIdNamespace, "a.json#2"));
 }
 
-TEST_F(SyncTest, IncrementalKeepsMissingFullDeletesAndReturnRestores) {
+TEST_P(SyncTest, IncrementalKeepsMissingFullDeletesAndReturnRestores) {
   Write("a.json", N8n("A"));
   Write("b.json", N8n("B", "Other"));
   Sync();
@@ -258,7 +263,7 @@ TEST_F(SyncTest, IncrementalKeepsMissingFullDeletesAndReturnRestores) {
   EXPECT_EQ(Live(), 2u);
 }
 
-TEST_F(SyncTest, MassDeletionNeedsForce) {
+TEST_P(SyncTest, MassDeletionNeedsForce) {
   for (int i = 0; i < 30; ++i) {
     Write("f" + std::to_string(i) + ".json", N8n("W", "N" + std::to_string(i)));
   }
@@ -277,7 +282,7 @@ TEST_F(SyncTest, MassDeletionNeedsForce) {
   EXPECT_EQ(Live(), 14u);
 }
 
-TEST_F(SyncTest, HalfOrTenAreNotMassDeletion) {
+TEST_P(SyncTest, HalfOrTenAreNotMassDeletion) {
   for (int i = 0; i < 30; ++i) {
     Write("f" + std::to_string(i) + ".json", N8n("W", "N" + std::to_string(i)));
   }
@@ -286,7 +291,7 @@ TEST_F(SyncTest, HalfOrTenAreNotMassDeletion) {
   EXPECT_EQ(Sync(SyncMode::kFull).counts.deleted, 15);  // exactly half: allowed
 }
 
-TEST_F(SyncTest, SmallTreesMayLoseMoreThanHalf) {
+TEST_P(SyncTest, SmallTreesMayLoseMoreThanHalf) {
   Write("a.json", N8n("A"));
   Write("b.json", N8n("B", "X"));
   Sync();
@@ -296,7 +301,7 @@ TEST_F(SyncTest, SmallTreesMayLoseMoreThanHalf) {
   EXPECT_EQ(Sync(SyncMode::kFull).counts.deleted, 2);
 }
 
-TEST_F(SyncTest, MissingRootIsRefused) {
+TEST_P(SyncTest, MissingRootIsRefused) {
   Write("a.json", N8n("A"));
   Sync();
   std::filesystem::remove_all(root_);
@@ -309,13 +314,13 @@ TEST_F(SyncTest, MissingRootIsRefused) {
   EXPECT_EQ(Live(), 1u);
 }
 
-TEST_F(SyncTest, UnreadableRootIsRefused) {
+TEST_P(SyncTest, UnreadableRootIsRefused) {
   fs_.unreadable.insert(root_);
   auto r = TrySync(SyncMode::kFull);
   EXPECT_EQ(r.status().code(), StatusCode::kConflict);
 }
 
-TEST_F(SyncTest, DryRunWritesNothing) {
+TEST_P(SyncTest, DryRunWritesNothing) {
   Write("a.json", N8n("A"));
   SyncReport r = Sync(SyncMode::kIncremental, /*dry_run=*/true);
   EXPECT_EQ(r.counts.added, 1);
@@ -326,7 +331,7 @@ TEST_F(SyncTest, DryRunWritesNothing) {
   EXPECT_FALSE(store_->LastRun()->has_value());
 }
 
-TEST_F(SyncTest, BrokenFileKeepsLastGoodVersion) {
+TEST_P(SyncTest, BrokenFileKeepsLastGoodVersion) {
   Write("a.json", N8n("A"));
   Write("b.json", N8n("B", "X"));
   Sync();
@@ -351,7 +356,7 @@ TEST_F(SyncTest, BrokenFileKeepsLastGoodVersion) {
   EXPECT_EQ(Sync().counts.errors, 1);
 }
 
-TEST_F(SyncTest, WorkflowTurnedIntoOtherJsonIsAnError) {
+TEST_P(SyncTest, WorkflowTurnedIntoOtherJsonIsAnError) {
   Write("a.json", N8n("A"));
   Sync();
   Write("a.json", R"({"just": "data"})");
@@ -361,7 +366,7 @@ TEST_F(SyncTest, WorkflowTurnedIntoOtherJsonIsAnError) {
   EXPECT_FALSE(Get("a.json").summary.deleted_at.has_value());
 }
 
-TEST_F(SyncTest, UnreadableFileIsAPerFileError) {
+TEST_P(SyncTest, UnreadableFileIsAPerFileError) {
   Write("a.json", N8n("A"));
   Write("b.json", N8n("B", "X"));
   fs_.unreadable.insert(root_ + "/a.json");
@@ -372,7 +377,7 @@ TEST_F(SyncTest, UnreadableFileIsAPerFileError) {
   EXPECT_NE(r.changes[0].message.find("Permission denied"), std::string::npos);
 }
 
-TEST_F(SyncTest, UnreadableFolderDoesNotDeleteWhatIsBelowIt) {
+TEST_P(SyncTest, UnreadableFolderDoesNotDeleteWhatIsBelowIt) {
   Write("team/a.json", N8n("A"));
   Write("b.json", N8n("B", "X"));
   Sync();
@@ -383,7 +388,7 @@ TEST_F(SyncTest, UnreadableFolderDoesNotDeleteWhatIsBelowIt) {
   EXPECT_EQ(Live(), 2u);
 }
 
-TEST_F(SyncTest, SymlinkedFoldersAreNotFollowedAndLoopsAreErrors) {
+TEST_P(SyncTest, SymlinkedFoldersAreNotFollowedAndLoopsAreErrors) {
   Write("a/x.json", N8n("X"));
   ASSERT_EQ(::symlink("..", (root_ + "/a/up").c_str()), 0);
   ASSERT_EQ(::symlink(root_.c_str(), (root_ + "/self").c_str()), 0);
@@ -401,7 +406,7 @@ TEST_F(SyncTest, SymlinkedFoldersAreNotFollowedAndLoopsAreErrors) {
   EXPECT_EQ(Live(), 2u);
 }
 
-TEST_F(SyncTest, RacilyCleanFilesAreHashedAgain) {
+TEST_P(SyncTest, RacilyCleanFilesAreHashedAgain) {
   Write("a.json", N8n("A"));
   SyncOptions o;
   o.root = root_;
@@ -417,7 +422,7 @@ TEST_F(SyncTest, RacilyCleanFilesAreHashedAgain) {
   EXPECT_EQ(index->at(0).source_sig, "");
 }
 
-TEST_F(SyncTest, SourceIdDuplicatesAreKeptWithWarnings) {
+TEST_P(SyncTest, SourceIdDuplicatesAreKeptWithWarnings) {
   Write("a.json", R"({"id": "1", "name": "A", "nodes": [], "connections": {}})");
   Write("b.json", R"({"id": "1", "name": "B", "nodes": [], "connections": {}})");
   Sync();
@@ -433,7 +438,7 @@ TEST_F(SyncTest, SourceIdDuplicatesAreKeptWithWarnings) {
   EXPECT_TRUE(Get("a.json").findings.empty());
 }
 
-TEST_F(SyncTest, BundleMemberChangesAreContentChanges) {
+TEST_P(SyncTest, BundleMemberChangesAreContentChanges) {
   Write("b/workflow.json", N8n("B"));
   Sync();
   Write("b/README.md", "# now documented\n");
@@ -441,6 +446,9 @@ TEST_F(SyncTest, BundleMemberChangesAreContentChanges) {
   EXPECT_EQ(r.counts.updated, 1);
   EXPECT_EQ(Get("b").documentation, "# now documented\n");
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, SyncTest, ::testing::ValuesIn(test::TestBackends()),
+                         [](const auto& param_info) { return param_info.param.name; });
 
 }  // namespace
 }  // namespace flowsync

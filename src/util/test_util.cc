@@ -1,5 +1,8 @@
 #include "util/test_util.h"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -46,6 +49,32 @@ std::string TempDir::Read(const std::string& relative) const {
 
 void TempDir::Remove(const std::string& relative) const {
   std::filesystem::remove_all(std::filesystem::path(path_) / relative);
+}
+
+void PrintTo(const TestBackend& b, std::ostream* os) { *os << b.name; }
+
+std::vector<TestBackend> TestBackends() {
+  // Both backends are always listed (CTest discovers the test names before
+  // any server runs); whether PostgreSQL is there is decided per test.
+  return {
+      {"sqlite", [](const std::string& dir) { return "sqlite:" + dir + "/store.db"; }},
+      {"postgres", [](const std::string&) -> std::string {
+         const char* pg_dir = std::getenv("FLOWSYNC_PG_DIR");
+         if (pg_dir == nullptr || *pg_dir == '\0') return "";
+         std::ifstream in(std::string(pg_dir) + "/url");
+         std::string url;
+         std::getline(in, url);
+         if (url.empty()) {
+           std::fprintf(stderr, "FLOWSYNC_PG_DIR=%s holds no url: is the test server running?\n",
+                        pg_dir);
+           std::abort();
+         }
+         static int counter = 0;
+         std::string schema = "t" + std::to_string(::getpid()) + "_" + std::to_string(++counter) +
+                              "_" + std::to_string(std::rand() % 100000);
+         return url + (url.find('?') == std::string::npos ? "?" : "&") + "schema=" + schema;
+       }},
+  };
 }
 
 std::string SharedDir() {

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <ostream>
 #include <string>
+#include <vector>
 
 #include "flowsync/status.h"
 
@@ -45,5 +48,21 @@ class TempDir {
 
 // Directory holding the shared corpus and fixtures (../shared of the repo).
 std::string SharedDir();
+
+// A database backend the store tests run against.
+struct TestBackend {
+  std::string name;  // "sqlite", "postgres"
+  // A URL of a fresh, empty database: a file under `dir` (SQLite) or a new
+  // schema on the test server (PostgreSQL). Empty when this backend has no
+  // server configured (FLOWSYNC_PG_DIR unset): the test skips itself.
+  std::function<std::string(const std::string& dir)> fresh_url;
+};
+void PrintTo(const TestBackend& b, std::ostream* os);
+
+// SQLite and PostgreSQL. The PostgreSQL server is the one named by
+// $FLOWSYNC_PG_DIR/url, written by tests/pg/cluster.sh (CTest starts it and
+// sets the variable). With FLOWSYNC_PG_DIR set and no server there the test
+// binary aborts: under CTest, PostgreSQL tests are never skipped.
+std::vector<TestBackend> TestBackends();
 
 }  // namespace flowsync::test

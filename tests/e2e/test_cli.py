@@ -51,20 +51,24 @@ class HelpAndUsageTest(h.FlowsyncCase):
                 self.assertTrue(res.stderr.strip(), "usage error without a message")
         self.assertEqual(h.dump(self.db), before)
 
-    def test_postgres_url_is_refused(self):
+    def test_unreachable_postgres_names_host_and_port(self):
+        # A PostgreSQL URL selects the PostgreSQL backend, from the flag and
+        # from the environment alike; nothing listens on port 1 here.
         h.write_json(self.p("a.json"), h.n8n_workflow("A"))
-        url = "postgres://flowsync@localhost:5432/flowsync"
+        url = "postgres://flowsync@127.0.0.1:1/flowsync?connect_timeout=3"
         for how in ("flag", "env"):
             with self.subTest(how=how):
                 if how == "flag":
                     res = self.fs("sync", self.root, "--db", url)
                 else:
                     res = self.fs("sync", self.root, env={"DATABASE_URL": url})
-                self.assertEqual(res.returncode, 2, res.describe())
-                self.assertIn("postgres", res.stderr.lower())
-        res = self.fs("list", "--db", "postgresql://localhost/x")
-        self.assertEqual(res.returncode, 2, res.describe())
-        self.assertFalse(os.path.exists(self.db), "a refused URL must not fall back to SQLite")
+                self.assertEqual(res.returncode, 5, res.describe())
+                self.assertIn("127.0.0.1", res.stderr)
+                self.assertIn("1", res.stderr)
+                self.assertIn("cannot connect", res.stderr)
+        res = self.fs("list", "--db", "postgresql://127.0.0.1:1/x?connect_timeout=3")
+        self.assertEqual(res.returncode, 5, res.describe())
+        self.assertFalse(os.path.exists(self.db), "a PostgreSQL URL must not fall back to SQLite")
 
     def test_unknown_url_scheme_is_refused(self):
         h.write_json(self.p("a.json"), h.n8n_workflow("A"))

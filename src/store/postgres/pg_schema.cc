@@ -1,0 +1,149 @@
+#include "store/postgres/pg_schema.h"
+
+namespace flowsync::postgres {
+namespace {
+
+constexpr std::string_view kVersion1 = R"sql(
+CREATE TYPE workflow_format AS ENUM ('bundle', 'n8n', 'phase');
+CREATE TYPE sync_mode AS ENUM ('incremental', 'full');
+CREATE TYPE sync_event AS ENUM ('added', 'updated', 'renamed', 'deleted', 'restored', 'error');
+CREATE TYPE finding_severity AS ENUM ('error', 'warning', 'info');
+
+CREATE TABLE flowsync_meta (
+  key   text PRIMARY KEY,
+  value text NOT NULL
+);
+
+CREATE TABLE sync_runs (
+  id          bigserial PRIMARY KEY,
+  mode        sync_mode NOT NULL,
+  root        text NOT NULL,
+  started_at  timestamptz NOT NULL,
+  finished_at timestamptz,
+  added       integer NOT NULL DEFAULT 0,
+  updated     integer NOT NULL DEFAULT 0,
+  renamed     integer NOT NULL DEFAULT 0,
+  deleted     integer NOT NULL DEFAULT 0,
+  restored    integer NOT NULL DEFAULT 0,
+  unchanged   integer NOT NULL DEFAULT 0,
+  errors      integer NOT NULL DEFAULT 0
+);
+
+-- content is the file's exact text; definition the same document as jsonb
+-- for queries (NULL for phase files and for JSON that jsonb cannot hold,
+-- such as \u0000 in strings).
+CREATE TABLE workflows (
+  id            uuid PRIMARY KEY,
+  path          text NOT NULL UNIQUE,
+  format        workflow_format NOT NULL,
+  content_hash  text NOT NULL,
+  source_sig    text NOT NULL DEFAULT '',
+  deleted_at    timestamptz,
+  name          text NOT NULL,
+  source_id     text,
+  active        boolean NOT NULL DEFAULT false,
+  version       integer NOT NULL DEFAULT 1,
+  created_at    timestamptz NOT NULL,
+  updated_at    timestamptz NOT NULL,
+  metadata      jsonb NOT NULL DEFAULT '{}',
+  documentation text NOT NULL DEFAULT '',
+  content       text NOT NULL,
+  definition    jsonb
+);
+CREATE INDEX workflows_source_id ON workflows (source_id) WHERE source_id IS NOT NULL;
+CREATE INDEX workflows_content_hash ON workflows (content_hash);
+
+CREATE TABLE workflow_categories (
+  workflow_id uuid NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+  category    text NOT NULL,
+  PRIMARY KEY (workflow_id, category)
+);
+CREATE INDEX workflow_categories_category ON workflow_categories (category);
+
+CREATE TABLE workflow_ratings (
+  workflow_id uuid NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+  user_name   text NOT NULL,
+  value       smallint NOT NULL CHECK (value IN (-1, 1)),
+  rated_at    timestamptz NOT NULL,
+  PRIMARY KEY (workflow_id, user_name)
+);
+
+CREATE TABLE workflow_versions (
+  id            bigserial PRIMARY KEY,
+  workflow_id   uuid NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+  version       integer NOT NULL,
+  path          text NOT NULL,
+  name          text NOT NULL,
+  content       text NOT NULL,
+  content_hash  text NOT NULL,
+  metadata      jsonb NOT NULL,
+  documentation text NOT NULL,
+  valid_from    timestamptz NOT NULL,
+  replaced_at   timestamptz NOT NULL,
+  run_id        bigint REFERENCES sync_runs (id),
+  UNIQUE (workflow_id, version)
+);
+
+CREATE TABLE workflow_findings (
+  workflow_id uuid NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+  severity    finding_severity NOT NULL,
+  code        text NOT NULL,
+  location    text NOT NULL,
+  message     text NOT NULL
+);
+CREATE INDEX workflow_findings_workflow ON workflow_findings (workflow_id);
+CREATE INDEX workflow_findings_code ON workflow_findings (code);
+
+CREATE TABLE phase_entries (
+  workflow_id uuid NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+  position    integer NOT NULL,
+  task        text NOT NULL,
+  depends_on  text NOT NULL,
+  rule        text NOT NULL,
+  template    text NOT NULL,
+  retry       bigint NOT NULL,
+  line        integer NOT NULL,
+  PRIMARY KEY (workflow_id, position)
+);
+
+CREATE TABLE workflow_sync_log (
+  id          bigserial PRIMARY KEY,
+  run_id      bigint NOT NULL REFERENCES sync_runs (id),
+  event       sync_event NOT NULL,
+  workflow_id uuid,
+  path        text NOT NULL,
+  old_path    text,
+  old_hash    text,
+  new_hash    text,
+  message     text,
+  created_at  timestamptz NOT NULL
+);
+CREATE INDEX workflow_sync_log_workflow ON workflow_sync_log (workflow_id);
+CREATE INDEX workflow_sync_log_run ON workflow_sync_log (run_id);
+
+-- lz4 compresses the large columns several times faster than the default
+-- pglz; servers built without lz4 keep pglz.
+DO $$
+BEGIN
+  ALTER TABLE workflows ALTER COLUMN content SET COMPRESSION lz4,
+                        ALTER COLUMN definition SET COMPRESSION lz4,
+                        ALTER COLUMN metadata SET COMPRESSION lz4,
+                        ALTER COLUMN documentation SET COMPRESSION lz4;
+  ALTER TABLE workflow_versions ALTER COLUMN content SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
+  NULL;
+END $$;
+
+INSERT INTO flowsync_meta (key, value) VALUES ('schema_version', '1');
+)sql";
+
+}  // namespace
+
+std::string_view SchemaStep(int from) {
+  switch (from) {
+    case 0: return kVersion1;
+    default: return {};
+  }
+}
+
+}  // namespace flowsync::postgres

@@ -1,0 +1,22 @@
+// The PostgreSQL schema of flowsync and its version history.
+//
+// Versions (flowsync_meta.schema_version), kept in step with the SQLite
+// schema (src/store/sqlite/schema.h):
+//   1  workflows (uuid ids, jsonb metadata and definition, timestamptz),
+//      categories, ratings, versions, findings, phase entries, sync log and
+//      runs; enum types for formats, run modes, log events and severities.
+// Policy: an older schema is upgraded in one transaction under the writer
+// lock when a store opens; a newer one is refused and left untouched.
+#pragma once
+
+#include <string_view>
+
+namespace flowsync::postgres {
+
+inline constexpr int kSchemaVersion = 1;
+
+// Statements taking the schema from version `from` to `from + 1`; they run
+// with search_path set to the target schema.
+std::string_view SchemaStep(int from);
+
+}  // namespace flowsync::postgres
