@@ -150,11 +150,22 @@ class SyncTransaction {
   virtual Status Commit() = 0;
 };
 
+inline constexpr char kDefaultProject[] = "default";
+
+// Project names: 1-63 characters of [a-z0-9_-], starting with a letter or
+// digit.
+bool IsValidProjectName(std::string_view name);
+
 struct StoreOptions {
   // How long a writer waits for another writer before failing with Busy.
   int lock_timeout_ms = 60'000;
   // When false, opening a database that does not exist is NotFound.
   bool create_if_missing = true;
+  // The project this store reads and writes. Every workflow, version, log
+  // row and sync run belongs to one; projects share nothing but the
+  // database (on PostgreSQL, row-level security enforces it for roles that
+  // do not own the tables: see GrantProject).
+  std::string project = kDefaultProject;
 };
 
 class Store {
@@ -165,6 +176,8 @@ class Store {
   virtual int SchemaVersion() const = 0;
   // A description for messages: "sqlite:.flowsync/flowsync.db".
   virtual std::string Describe() const = 0;
+  // The project this store was opened for.
+  virtual const std::string& project() const = 0;
 
   // Starts a sync transaction. For writing (read_only == false) it first
   // takes the writer lock, waiting up to lock_timeout_ms, else Busy.
@@ -181,6 +194,13 @@ class Store {
   // Thumbs up (+1) or down (-1) by `user`; a second vote replaces the first.
   virtual Status Rate(const std::string& workflow_id, const std::string& user,
                       int value, std::string_view now) = 0;
+
+  // Lets database role `role` (and its members) read and write `project`,
+  // or stops it (revoke). PostgreSQL only: the tables' owner grants, and
+  // row-level security keeps every other role inside its projects.
+  // Unsupported on SQLite, which has no roles.
+  virtual Status GrantProject(const std::string& project, const std::string& role,
+                              bool revoke) = 0;
 };
 
 // Opens (creating and upgrading the schema as needed) the database at `url`.

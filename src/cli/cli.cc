@@ -3,8 +3,10 @@
 // where a Status becomes a message and an exit status is Fail().
 #include "cli/cli.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -13,9 +15,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "cli/context.h"
 #include "cli/output.h"
@@ -38,12 +37,18 @@ constexpr int kExitDatabase = 5;
 int Fail(const Status& s) {
   std::fprintf(stderr, "flowsync: error: %s\n", s.message().c_str());
   switch (s.code()) {
-    case StatusCode::kOk: return kExitOk;
-    case StatusCode::kNotFound: return kExitFailed;
-    case StatusCode::kInvalidArgument: return kExitUsage;
-    case StatusCode::kConflict: return kExitRefused;
-    case StatusCode::kBusy: return kExitBusy;
-    default: return kExitDatabase;
+    case StatusCode::kOk:
+      return kExitOk;
+    case StatusCode::kNotFound:
+      return kExitFailed;
+    case StatusCode::kInvalidArgument:
+      return kExitUsage;
+    case StatusCode::kConflict:
+      return kExitRefused;
+    case StatusCode::kBusy:
+      return kExitBusy;
+    default:
+      return kExitDatabase;
   }
 }
 
@@ -72,6 +77,8 @@ void AddDbOptions(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--lock-timeout", o.flags.lock_timeout_s,
                   "Seconds to wait for another writer before giving up (default 60)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--project", o.flags.project,
+                  "Project to work in (default: $FLOWSYNC_PROJECT, flowsync.toml, else 'default')");
 }
 
 // ---- Progress bar ------------------------------------------------------------
@@ -117,8 +124,7 @@ struct SyncCommand {
   int interval_s = 300, debounce_ms = 300, threads = 0;
 };
 
-void PrintSyncReport(const SyncReport& r, const Context& ctx, const std::string& db,
-                     bool verbose) {
+void PrintSyncReport(const SyncReport& r, const Context& ctx, const std::string& db, bool verbose) {
   for (const Change& c : r.changes) {
     if (c.kind != ChangeKind::kError) continue;
     // Messages already start with the path when the reader knew it.
@@ -288,8 +294,8 @@ int RunStatusCommand(StatusCommand& o) {
         if (c.kind != ChangeKind::kError) continue;
         if (!header) fmt::print("\nfiles that fail to read:\n");
         header = true;
-        fmt::print("  {}\n", c.message.rfind(c.path, 0) == 0 ? c.message
-                                                              : c.path + ": " + c.message);
+        fmt::print("  {}\n",
+                   c.message.rfind(c.path, 0) == 0 ? c.message : c.path + ": " + c.message);
       }
     }
   }
@@ -361,7 +367,8 @@ struct ShowCommand {
 Result<WorkflowDetail> FindOrFail(Store& store, const std::string& query) {
   FS_TRY_ASSIGN(std::optional<WorkflowDetail> d, store.FindWorkflow(query));
   if (!d) {
-    return Status::NotFound("no workflow '" + query + "' (give an id, a unique id prefix or a path; "
+    return Status::NotFound("no workflow '" + query +
+                            "' (give an id, a unique id prefix or a path; "
                             "see `flowsync list`)");
   }
   return std::move(*d);
@@ -407,8 +414,7 @@ int RunShowCommand(ShowCommand& o) {
     fmt::print("phases:\n");
     for (const PhaseEntry& p : d->phases) {
       fmt::print("  line {:<4} task={} depends_on={} rule={} retry={}\n", p.line, p.task,
-                 p.depends_on.empty() ? "-" : p.depends_on, p.rule.empty() ? "-" : p.rule,
-                 p.retry);
+                 p.depends_on.empty() ? "-" : p.depends_on, p.rule.empty() ? "-" : p.rule, p.retry);
     }
   }
   if (d->findings.empty()) {
@@ -513,6 +519,33 @@ void SetupRate(CLI::App* cmd, RateCommand& o) {
   cmd->add_flag("--json", o.common.json, "Print one JSON object");
 }
 
+// ---- grant -----------------------------------------------------------------
+
+struct GrantCommand {
+  CommonOptions common;
+  std::string project, role;
+  bool revoke = false;
+};
+
+int RunGrantCommand(GrantCommand& o) {
+  auto ctx = ResolveContext(o.common.flags);
+  if (!ctx.ok()) return Fail(ctx.status());
+  auto store = OpenContextStore(*ctx, IfMissing::kCreate);
+  if (!store.ok()) return Fail(store.status());
+  Status s = (*store)->GrantProject(o.project, o.role, o.revoke);
+  if (!s.ok()) return Fail(s);
+  fmt::print("{} role {} {} project {}\n", o.revoke ? "revoked:" : "granted:", o.role,
+             o.revoke ? "may no longer use" : "may now read and write", o.project);
+  return kExitOk;
+}
+
+void SetupGrant(CLI::App* cmd, GrantCommand& o) {
+  cmd->add_option("project", o.project, "Project name")->required();
+  cmd->add_option("role", o.role, "PostgreSQL role (its members inherit the grant)")->required();
+  cmd->add_flag("--revoke", o.revoke, "Take the grant back");
+  AddDbOptions(cmd, o.common);
+}
+
 // ---- The table -------------------------------------------------------------
 
 struct Commands {
@@ -522,6 +555,7 @@ struct Commands {
   ShowCommand show;
   LogCommand log;
   RateCommand rate;
+  GrantCommand grant;
 };
 
 struct Command {
@@ -539,8 +573,7 @@ const std::vector<Command>& CommandTable() {
       {"status", "Show what a sync would change, like git status",
        [](CLI::App* c, Commands& o) { SetupStatus(c, o.status); },
        [](Commands& o) { return RunStatusCommand(o.status); }},
-      {"list", "List stored workflows",
-       [](CLI::App* c, Commands& o) { SetupList(c, o.list); },
+      {"list", "List stored workflows", [](CLI::App* c, Commands& o) { SetupList(c, o.list); },
        [](Commands& o) { return RunListCommand(o.list); }},
       {"show", "Show one workflow: metadata, categories, ratings, versions, findings",
        [](CLI::App* c, Commands& o) { SetupShow(c, o.show); },
@@ -551,6 +584,9 @@ const std::vector<Command>& CommandTable() {
       {"rate", "Rate a workflow thumbs up or down",
        [](CLI::App* c, Commands& o) { SetupRate(c, o.rate); },
        [](Commands& o) { return RunRateCommand(o.rate); }},
+      {"grant", "Let a PostgreSQL role read and write a project (row-level security)",
+       [](CLI::App* c, Commands& o) { SetupGrant(c, o.grant); },
+       [](Commands& o) { return RunGrantCommand(o.grant); }},
   };
   return table;
 }
@@ -558,14 +594,16 @@ const std::vector<Command>& CommandTable() {
 }  // namespace
 
 int Main(int argc, char** argv) {
-  CLI::App app("flowsync: mirror workflow definitions (n8n exports, bundles, phase files) into "
-               "a database",
-               "flowsync");
+  CLI::App app(
+      "flowsync: mirror workflow definitions (n8n exports, bundles, phase files) into "
+      "a database",
+      "flowsync");
   app.set_version_flag("--version", "flowsync 0.1.0");
   app.require_subcommand(1);
-  app.footer("Exit status: 0 ok, 1 some files failed / changes found / not found, 2 usage, "
-             "3 refused by a guard rail, 4 database busy, 5 database error.\n"
-             "Run `flowsync COMMAND --help` for a command's options.");
+  app.footer(
+      "Exit status: 0 ok, 1 some files failed / changes found / not found, 2 usage, "
+      "3 refused by a guard rail, 4 database busy, 5 database error.\n"
+      "Run `flowsync COMMAND --help` for a command's options.");
   Commands options;
   std::vector<std::pair<CLI::App*, const Command*>> subs;
   for (const Command& c : CommandTable()) {

@@ -1,11 +1,11 @@
 #include "cli/context.h"
 
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-
-#include <fmt/format.h>
-#include <toml++/toml.h>
 
 namespace flowsync::cli {
 namespace fs = std::filesystem;
@@ -35,6 +35,7 @@ std::string DiscoverRoot() {
 
 struct FileConfig {
   std::optional<std::string> db_url;
+  std::optional<std::string> project;
   std::optional<uint64_t> max_file_size;
   std::optional<double> lock_timeout_s;
 };
@@ -56,20 +57,29 @@ Result<FileConfig> LoadConfig(const std::string& root) {
   };
   for (auto&& [key, value] : table) {
     if (key != "database" && key != "sync") {
-      return Status::InvalidArgument(
-          fmt::format("{}: unknown section '{}' (known: database, sync)", where(&value), key.str()));
+      return Status::InvalidArgument(fmt::format("{}: unknown section '{}' (known: database, sync)",
+                                                 where(&value), key.str()));
     }
   }
   if (const toml::table* db = table["database"].as_table()) {
     for (auto&& [key, value] : *db) {
+      if (key == "project") {
+        const auto* p = value.as_string();
+        if (p == nullptr) {
+          return Status::InvalidArgument(
+              fmt::format("{}: 'database.project' must be a string", where(&value)));
+        }
+        config.project = p->get();
+        continue;
+      }
       if (key != "url") {
-        return Status::InvalidArgument(
-            fmt::format("{}: unknown key 'database.{}' (known: url)", where(&value), key.str()));
+        return Status::InvalidArgument(fmt::format(
+            "{}: unknown key 'database.{}' (known: url, project)", where(&value), key.str()));
       }
       const auto* s = value.as_string();
       if (s == nullptr) {
-        return Status::InvalidArgument(fmt::format("{}: 'database.url' must be a string",
-                                                   where(&value)));
+        return Status::InvalidArgument(
+            fmt::format("{}: 'database.url' must be a string", where(&value)));
       }
       std::string url = s->get();
       // A relative SQLite path is relative to the config file, not to the
@@ -103,14 +113,14 @@ Result<FileConfig> LoadConfig(const std::string& root) {
       } else if (key == "lock_timeout") {
         std::optional<double> secs = value.value<double>();
         if (!secs || *secs < 0) {
-          return Status::InvalidArgument(fmt::format(
-              "{}: 'sync.lock_timeout' must be a number of seconds", where(&value)));
+          return Status::InvalidArgument(
+              fmt::format("{}: 'sync.lock_timeout' must be a number of seconds", where(&value)));
         }
         config.lock_timeout_s = *secs;
       } else {
-        return Status::InvalidArgument(fmt::format(
-            "{}: unknown key 'sync.{}' (known: max_file_size, lock_timeout)", where(&value),
-            key.str()));
+        return Status::InvalidArgument(
+            fmt::format("{}: unknown key 'sync.{}' (known: max_file_size, lock_timeout)",
+                        where(&value), key.str()));
       }
     }
   }
@@ -170,8 +180,22 @@ Result<Context> ResolveContext(const GlobalFlags& flags) {
   } else if (config.max_file_size) {
     ctx.limits.max_file_size = *config.max_file_size;
   }
-  std::optional<double> timeout = flags.lock_timeout_s ? flags.lock_timeout_s : config.lock_timeout_s;
+  std::optional<double> timeout =
+      flags.lock_timeout_s ? flags.lock_timeout_s : config.lock_timeout_s;
   if (timeout) ctx.store_options.lock_timeout_ms = static_cast<int>(*timeout * 1000);
+  const char* env_project = std::getenv("FLOWSYNC_PROJECT");
+  if (flags.project) {
+    ctx.store_options.project = *flags.project;
+  } else if (env_project != nullptr && *env_project != '\0') {
+    ctx.store_options.project = env_project;
+  } else if (config.project) {
+    ctx.store_options.project = *config.project;
+  }
+  if (!IsValidProjectName(ctx.store_options.project)) {
+    return Status::InvalidArgument("project '" + ctx.store_options.project +
+                                   "': use 1-63 characters of a-z, 0-9, '-' and '_', starting "
+                                   "with a letter or digit");
+  }
   return ctx;
 }
 

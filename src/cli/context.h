@@ -16,6 +16,7 @@ struct GlobalFlags {
   std::optional<std::string> db;    // --db
   std::optional<std::string> max_file_size;  // --max-file-size
   std::optional<double> lock_timeout_s;      // --lock-timeout
+  std::optional<std::string> project;        // --project
 };
 
 struct Context {
@@ -33,7 +34,9 @@ struct Context {
 // - database: --db, else $DATABASE_URL, else [database] url of
 //   <root>/flowsync.toml (relative to that file), else
 //   <root>/.flowsync/flowsync.db;
-// - limits: flags, else [sync] max_file_size / lock_timeout of the config.
+// - limits: flags, else [sync] max_file_size / lock_timeout of the config;
+// - project: --project, else $FLOWSYNC_PROJECT, else [database] project,
+//   else "default".
 // Errors name the config file and key: "flowsync.toml:3: ...".
 Result<Context> ResolveContext(const GlobalFlags& flags);
 

@@ -41,13 +41,25 @@ Json StatusJson(const SyncReport& r) {
        deleted = Json::array(), restored = Json::array(), errors = Json::array();
   for (const Change& c : r.changes) {
     switch (c.kind) {
-      case ChangeKind::kAdded: added.push_back(c.path); break;
-      case ChangeKind::kUpdated: updated.push_back(c.path); break;
-      case ChangeKind::kRenamed: renamed.push_back({{"from", c.old_path}, {"to", c.path}}); break;
+      case ChangeKind::kAdded:
+        added.push_back(c.path);
+        break;
+      case ChangeKind::kUpdated:
+        updated.push_back(c.path);
+        break;
+      case ChangeKind::kRenamed:
+        renamed.push_back({{"from", c.old_path}, {"to", c.path}});
+        break;
       case ChangeKind::kDeleted:
-      case ChangeKind::kMissing: deleted.push_back(c.path); break;
-      case ChangeKind::kRestored: restored.push_back(c.path); break;
-      case ChangeKind::kError: errors.push_back({{"path", c.path}, {"message", c.message}}); break;
+      case ChangeKind::kMissing:
+        deleted.push_back(c.path);
+        break;
+      case ChangeKind::kRestored:
+        restored.push_back(c.path);
+        break;
+      case ChangeKind::kError:
+        errors.push_back({{"path", c.path}, {"message", c.message}});
+        break;
     }
   }
   bool clean = r.changes.empty();
@@ -125,9 +137,10 @@ Json LogJson(const LogRecord& r) {
 }
 
 std::string CountsText(const RunCounts& c) {
-  return fmt::format("{} added, {} updated, {} renamed, {} deleted, {} restored, {} unchanged, {} {}",
-                     c.added, c.updated, c.renamed, c.deleted, c.restored, c.unchanged, c.errors,
-                     c.errors == 1 ? "error" : "errors");
+  return fmt::format(
+      "{} added, {} updated, {} renamed, {} deleted, {} restored, {} unchanged, {} {}", c.added,
+      c.updated, c.renamed, c.deleted, c.restored, c.unchanged, c.errors,
+      c.errors == 1 ? "error" : "errors");
 }
 
 std::string Fit(const std::string& text, size_t width) {

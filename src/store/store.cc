@@ -64,7 +64,22 @@ Result<DatabaseUrl> ParseDatabaseUrl(std::string_view text) {
   return url;
 }
 
+bool IsValidProjectName(std::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && (i == 0 || (c != '-' && c != '_'))) return false;
+  }
+  return true;
+}
+
 Result<std::unique_ptr<Store>> OpenStore(const DatabaseUrl& url, const StoreOptions& options) {
+  if (!IsValidProjectName(options.project)) {
+    return Status::InvalidArgument("project '" + options.project +
+                                   "': use 1-63 characters of a-z, 0-9, '-' and '_', starting "
+                                   "with a letter or digit");
+  }
   switch (url.kind) {
     case DatabaseUrl::Kind::kSqlite:
       return sqlite::OpenSqliteStore(url.path, options);

@@ -5,10 +5,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include <nlohmann/json.hpp>
-
 #include <atomic>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "util/test_util.h"
@@ -134,7 +133,8 @@ TEST_P(StoreTest, UpdateKeepsPreviousVersion) {
     ParsedWorkflow wf = MakeWorkflow("A2", "h2");
     wf.categories = {"new"};
     wf.findings.clear();
-    ASSERT_OK((*txn)->UpdateWorkflow(Id("a.json"), wf, "sig2", true, run, "2026-01-02T00:00:00.000Z"));
+    ASSERT_OK(
+        (*txn)->UpdateWorkflow(Id("a.json"), wf, "sig2", true, run, "2026-01-02T00:00:00.000Z"));
     ASSERT_OK((*txn)->Commit());
   }
   auto d = store_->FindWorkflow("a.json");
@@ -153,7 +153,8 @@ TEST_P(StoreTest, FormattingOnlyUpdateKeepsVersionAndTime) {
   ASSERT_OK(txn);
   ParsedWorkflow wf = MakeWorkflow("A", "h1");
   wf.content = "{ \"name\": \"A\" }";
-  ASSERT_OK((*txn)->UpdateWorkflow(Id("a.json"), wf, "sig2", false, run, "2026-01-02T00:00:00.000Z"));
+  ASSERT_OK(
+      (*txn)->UpdateWorkflow(Id("a.json"), wf, "sig2", false, run, "2026-01-02T00:00:00.000Z"));
   ASSERT_OK((*txn)->Commit());
   auto d = store_->FindWorkflow("a.json");
   ASSERT_OK(d);
@@ -317,7 +318,9 @@ TEST_P(StoreTest, SecondWriterWaitsThenFailsBusy) {
 TEST_P(StoreTest, ReadOnlyTransactionRefusesWrites) {
   auto txn = store_->BeginSync(true);
   ASSERT_OK(txn);
-  EXPECT_EQ((*txn)->AddWorkflow(Id("x"), "x", MakeWorkflow("X", "h"), "", "2026-01-01T00:00:00.000Z").code(),
+  EXPECT_EQ((*txn)
+                ->AddWorkflow(Id("x"), "x", MakeWorkflow("X", "h"), "", "2026-01-01T00:00:00.000Z")
+                .code(),
             StatusCode::kInternal);
 }
 
@@ -338,6 +341,47 @@ TEST_P(StoreTest, MissingDatabaseIsNotFoundWhenNotCreating) {
   ASSERT_OK(url);
   auto store = OpenStore(*url, options);
   EXPECT_EQ(store.status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreTest, ProjectsAreIsolated) {
+  AddAll({{"a.json", MakeWorkflow("A", "h1")}});
+  StoreOptions other_options;
+  other_options.project = "team-b";
+  auto other = OpenStore(url_, other_options);
+  ASSERT_OK(other);
+  EXPECT_EQ((*other)->project(), "team-b");
+  EXPECT_TRUE((*other)->ListWorkflows({})->empty());
+  EXPECT_FALSE((*other)->FindWorkflow("a.json")->has_value());
+  EXPECT_FALSE((*other)->FindWorkflow(Id("a.json"))->has_value());
+  {
+    // The same path in another project is another workflow.
+    auto txn = (*other)->BeginSync(false);
+    ASSERT_OK(txn);
+    auto index = (*txn)->LoadIndex();
+    ASSERT_OK(index);
+    EXPECT_TRUE(index->empty());
+    auto run = (*txn)->BeginRun("incremental", "/b", "2026-01-01T00:00:00.000Z");
+    ASSERT_OK(run);
+    ASSERT_OK((*txn)->AddWorkflow(Id("b:a.json"), "a.json", MakeWorkflow("B's A", "h9"), "",
+                                  "2026-01-01T00:00:00.000Z"));
+    ASSERT_OK((*txn)->RefreshSourceIdFindings());
+    ASSERT_OK((*txn)->FinishRun(*run, {}, "2026-01-01T00:00:00.000Z"));
+    ASSERT_OK((*txn)->Commit());
+  }
+  EXPECT_EQ((*other)->FindWorkflow("a.json")->value().summary.name, "B's A");
+  EXPECT_EQ(store_->FindWorkflow("a.json")->value().summary.name, "A");
+  EXPECT_EQ(store_->ListWorkflows({})->size(), 1u);
+  // Runs and log rows are per project too; a shared source id across
+  // projects is no duplicate.
+  EXPECT_EQ((*other)->LastRun()->value().root, "/b");
+  EXPECT_EQ(store_->LastRun()->value().root, "/root");
+  EXPECT_TRUE((*other)->FindWorkflow("a.json")->value().findings.size() == 1u);
+}
+
+TEST_P(StoreTest, BadProjectNameIsRefused) {
+  StoreOptions bad;
+  bad.project = "Team A";
+  EXPECT_EQ(OpenStore(url_, bad).status().code(), StatusCode::kInvalidArgument);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(Backends()),

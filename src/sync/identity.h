@@ -3,9 +3,11 @@
 // A workflow's id is the name-based UUID (version 5) of the path where it
 // was first seen, in flowsync's own namespace: two environments that sync
 // the same tree agree on ids without talking to each other. The id stays
-// with the workflow across renames. When that UUID is already taken (a
-// workflow was renamed away and a new file appeared at its old path), the
-// name gets a suffix "#2", "#3", ... until the id is free.
+// with the workflow across renames. In a project other than the default one
+// the name is "<project>\0<path>" (no path holds a NUL), so projects never
+// share ids. When that UUID is already taken (a workflow was renamed away
+// and a new file appeared at its old path), the name gets a suffix "#2",
+// "#3", ... until the id is free.
 #pragma once
 
 #include <set>
@@ -17,7 +19,9 @@ namespace flowsync {
 // "https://flowsync.dev/ns/workflow")).
 extern const char kWorkflowIdNamespace[];
 
-// The id for a new workflow at `path`, avoiding every id in `taken`.
-std::string NewWorkflowId(const std::string& path, const std::set<std::string>& taken);
+// The id for a new workflow at `path` of `project`, avoiding every id in
+// `taken`.
+std::string NewWorkflowId(const std::string& project, const std::string& path,
+                          const std::set<std::string>& taken);
 
 }  // namespace flowsync

@@ -237,7 +237,7 @@ class SyncRun {
                  wf.content_hash);
     }
 
-    std::string id = NewWorkflowId(path, ids_);
+    std::string id = NewWorkflowId(store_.project(), path, ids_);
     ids_.insert(id);
     ++report_.counts.added;
     report_.changes.push_back({ChangeKind::kAdded, path, "", id, ""});

@@ -17,8 +17,11 @@ namespace {
 std::string N8n(const std::string& name, const std::string& extra_node = "Set") {
   return R"({"name": ")" + name + R"(", "nodes": [
     {"id": "1", "name": "Start", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1, "position": [0, 0], "parameters": {}},
-    {"id": "2", "name": ")" + extra_node + R"(", "type": "n8n-nodes-base.set", "typeVersion": 3, "position": [200, 0], "parameters": {}}],
-  "connections": {"Start": {"main": [[{"node": ")" + extra_node + R"(", "type": "main", "index": 0}]]}}})";
+    {"id": "2", "name": ")" +
+         extra_node +
+         R"(", "type": "n8n-nodes-base.set", "typeVersion": 3, "position": [200, 0], "parameters": {}}],
+  "connections": {"Start": {"main": [[{"node": ")" +
+         extra_node + R"(", "type": "main", "index": 0}]]}}})";
 }
 
 // Fails reads and listings of chosen paths, as an unreadable file or folder

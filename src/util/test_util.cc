@@ -58,7 +58,8 @@ std::vector<TestBackend> TestBackends() {
   // any server runs); whether PostgreSQL is there is decided per test.
   return {
       {"sqlite", [](const std::string& dir) { return "sqlite:" + dir + "/store.db"; }},
-      {"postgres", [](const std::string&) -> std::string {
+      {"postgres",
+       [](const std::string&) -> std::string {
          const char* pg_dir = std::getenv("FLOWSYNC_PG_DIR");
          if (pg_dir == nullptr || *pg_dir == '\0') return "";
          std::ifstream in(std::string(pg_dir) + "/url");

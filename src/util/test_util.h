@@ -10,14 +10,14 @@
 
 #include "flowsync/status.h"
 
-#define ASSERT_OK(expr)                                            \
-  do {                                                             \
-    const auto& fs_assert_ok_ = (expr);                            \
+#define ASSERT_OK(expr)                                                             \
+  do {                                                                              \
+    const auto& fs_assert_ok_ = (expr);                                             \
     ASSERT_TRUE(fs_assert_ok_.ok()) << ::flowsync::test::StatusText(fs_assert_ok_); \
   } while (false)
-#define EXPECT_OK(expr)                                            \
-  do {                                                             \
-    const auto& fs_expect_ok_ = (expr);                            \
+#define EXPECT_OK(expr)                                                             \
+  do {                                                                              \
+    const auto& fs_expect_ok_ = (expr);                                             \
     EXPECT_TRUE(fs_expect_ok_.ok()) << ::flowsync::test::StatusText(fs_expect_ok_); \
   } while (false)
 

@@ -15,11 +15,13 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import tempfile
 import time
 import unittest
+import urllib.parse
 import uuid
 
 # Exit statuses of the contract.
@@ -425,3 +427,97 @@ def read_text(path):
 def read_bytes(path):
     with open(path, "rb") as f:
         return f.read()
+
+
+def write_many(root, count, start=0, nodes=3, folder="gen"):
+    """`count` small n8n exports below `root`/`folder`, 200 per subfolder."""
+    for i in range(start, start + count):
+        sub = os.path.join(root, folder, f"d{i // 200:03d}")
+        os.makedirs(sub, exist_ok=True)
+        with open(os.path.join(sub, f"w{i:05d}.json"), "w", encoding="utf-8") as f:
+            f.write(json.dumps(n8n_workflow(f"Generated {i}", nodes=nodes, seed=i)))
+
+
+# ---------------------------------------------------------------- postgresql
+#
+# CTest starts a throwaway cluster (tests/pg/cluster.sh) and names its folder
+# in FLOWSYNC_PG_DIR; the folder's `url` file holds the superuser's URL.
+
+PG_DIR_ENV = "FLOWSYNC_PG_DIR"
+PG_REQUIRE_ENV = "FLOWSYNC_REQUIRE_PG"
+PSQL_TIMEOUT = 30
+# psql's unaligned output with separators that never occur in our values.
+_PSQL_FIELD = "\x1f"
+_PSQL_RECORD = "\x1e"
+
+
+def pg_admin_url():
+    """The test cluster's superuser URL, or None when FLOWSYNC_PG_DIR is
+    unset. Raises when it is set but names no running cluster."""
+    folder = os.environ.get(PG_DIR_ENV)
+    if not folder:
+        return None
+    path = os.path.join(folder, "url")
+    try:
+        with open(path, encoding="utf-8") as f:
+            url = f.read().strip()
+    except OSError as e:
+        raise RuntimeError(f"{PG_DIR_ENV}={folder} holds no url file ({e}): did "
+                           f"`tests/pg/cluster.sh start` run?") from None
+    if not url.startswith("postgresql://"):
+        raise RuntimeError(f"{path} does not hold a postgresql:// URL")
+    return url
+
+
+def pg_required():
+    """True when a missing PostgreSQL cluster must fail the tests."""
+    return os.environ.get(PG_REQUIRE_ENV) == "1"
+
+
+def pg_url(admin_url, dbname=None, **params):
+    """`admin_url` with another database and query parameters (URL-encoded;
+    later keys win). Without `dbname`, the database stays."""
+    parts = urllib.parse.urlsplit(admin_url)
+    query = dict(urllib.parse.parse_qsl(parts.query))
+    query.update({k: str(v) for k, v in params.items()})
+    path = "/" + urllib.parse.quote(dbname) if dbname is not None else parts.path
+    return urllib.parse.urlunsplit(
+        (parts.scheme, parts.netloc, path,
+         urllib.parse.urlencode(query, quote_via=urllib.parse.quote), ""))
+
+
+def pg_host_port(url):
+    parts = urllib.parse.urlsplit(url)
+    return parts.hostname, parts.port
+
+
+def psql(url, sql, timeout=PSQL_TIMEOUT):
+    """Runs `sql` (one or more statements) through psql on `url`, a plain
+    libpq URL (no flowsync-only parameters such as schema=). Returns the
+    rows of the last statement as tuples of strings (NULL is '')."""
+    proc = subprocess.run(
+        ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+         "-F", _PSQL_FIELD, "-R", _PSQL_RECORD, "-d", url, "-c", sql],
+        env=clean_env({"PGCONNECT_TIMEOUT": "10"}), stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    if proc.returncode != 0:
+        raise AssertionError(f"psql failed ({proc.returncode}) running {sql[:200]!r}: "
+                             + proc.stderr.decode("utf-8", "replace")[-2000:])
+    out = proc.stdout.decode("utf-8", "replace").rstrip("\n")
+    if not out:
+        return []
+    return [tuple(r.split(_PSQL_FIELD)) for r in out.split(_PSQL_RECORD)]
+
+
+def psql_value(url, sql, timeout=PSQL_TIMEOUT):
+    rows = psql(url, sql, timeout=timeout)
+    if len(rows) != 1 or len(rows[0]) != 1:
+        raise AssertionError(f"{sql!r} returned {rows!r}, not one value")
+    return rows[0][0]
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on (at the time of asking)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

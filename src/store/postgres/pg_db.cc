@@ -1,9 +1,9 @@
 #include "store/postgres/pg_db.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace flowsync::postgres {
 namespace {
@@ -29,8 +29,8 @@ Status PgError(PGconn* conn, const PGresult* result, std::string_view where,
   if (detail.empty() && conn != nullptr) detail = Trim(PQerrorMessage(conn));
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   std::string sqlstate = state ? state : "";
-  std::string msg = fmt::format("PostgreSQL {}: {}{}{}", where, context,
-                                context.empty() ? "" : ": ", detail);
+  std::string msg =
+      fmt::format("PostgreSQL {}: {}{}{}", where, context, context.empty() ? "" : ": ", detail);
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
     return Status::IOError(fmt::format("PostgreSQL {}: {}{}connection failed or lost: {}", where,
                                        context, context.empty() ? "" : ": ", detail));
@@ -60,8 +60,8 @@ Status PgConn::Connect(const std::string& conninfo) {
     const char* host = PQhost(conn_);
     const char* port = PQport(conn_);
     const char* db = PQdb(conn_);
-    where_ = fmt::format("{}:{}/{}", host && *host ? host : "localhost", port ? port : "",
-                         db ? db : "");
+    where_ =
+        fmt::format("{}:{}/{}", host && *host ? host : "localhost", port ? port : "", db ? db : "");
   }
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
     std::string detail = Trim(conn_ ? PQerrorMessage(conn_) : "out of memory");
@@ -69,7 +69,8 @@ Status PgConn::Connect(const std::string& conninfo) {
                                        where_.empty() ? "server" : where_, detail));
   }
   // Our own messages carry the context; notices on stderr would only be noise.
-  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn_, [](void*, const char*) {}, nullptr);
   return Status::OK();
 }
 
@@ -158,11 +159,20 @@ CopyRows& CopyRows::Field(std::string_view text) {
   Separate();
   for (char c : text) {
     switch (c) {
-      case '\\': data_.append("\\\\"); break;
-      case '\t': data_.append("\\t"); break;
-      case '\n': data_.append("\\n"); break;
-      case '\r': data_.append("\\r"); break;
-      default: data_.push_back(c);
+      case '\\':
+        data_.append("\\\\");
+        break;
+      case '\t':
+        data_.append("\\t");
+        break;
+      case '\n':
+        data_.append("\\n");
+        break;
+      case '\r':
+        data_.append("\\r");
+        break;
+      default:
+        data_.push_back(c);
     }
   }
   return *this;

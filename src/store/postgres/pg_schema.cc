@@ -14,8 +14,11 @@ CREATE TABLE flowsync_meta (
   value text NOT NULL
 );
 
+-- The project of a session is the setting flowsync.project; columns default
+-- to it, so every row a session writes lands in its project.
 CREATE TABLE sync_runs (
   id          bigserial PRIMARY KEY,
+  project     text NOT NULL DEFAULT current_setting('flowsync.project'),
   mode        sync_mode NOT NULL,
   root        text NOT NULL,
   started_at  timestamptz NOT NULL,
@@ -34,7 +37,8 @@ CREATE TABLE sync_runs (
 -- such as \u0000 in strings).
 CREATE TABLE workflows (
   id            uuid PRIMARY KEY,
-  path          text NOT NULL UNIQUE,
+  project       text NOT NULL DEFAULT current_setting('flowsync.project'),
+  path          text NOT NULL,
   format        workflow_format NOT NULL,
   content_hash  text NOT NULL,
   source_sig    text NOT NULL DEFAULT '',
@@ -48,7 +52,8 @@ CREATE TABLE workflows (
   metadata      jsonb NOT NULL DEFAULT '{}',
   documentation text NOT NULL DEFAULT '',
   content       text NOT NULL,
-  definition    jsonb
+  definition    jsonb,
+  UNIQUE (project, path)
 );
 CREATE INDEX workflows_source_id ON workflows (source_id) WHERE source_id IS NOT NULL;
 CREATE INDEX workflows_content_hash ON workflows (content_hash);
@@ -71,6 +76,7 @@ CREATE TABLE workflow_ratings (
 CREATE TABLE workflow_versions (
   id            bigserial PRIMARY KEY,
   workflow_id   uuid NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+  project       text NOT NULL DEFAULT current_setting('flowsync.project'),
   version       integer NOT NULL,
   path          text NOT NULL,
   name          text NOT NULL,
@@ -108,6 +114,7 @@ CREATE TABLE phase_entries (
 
 CREATE TABLE workflow_sync_log (
   id          bigserial PRIMARY KEY,
+  project     text NOT NULL DEFAULT current_setting('flowsync.project'),
   run_id      bigint NOT NULL REFERENCES sync_runs (id),
   event       sync_event NOT NULL,
   workflow_id uuid,
@@ -120,6 +127,55 @@ CREATE TABLE workflow_sync_log (
 );
 CREATE INDEX workflow_sync_log_workflow ON workflow_sync_log (workflow_id);
 CREATE INDEX workflow_sync_log_run ON workflow_sync_log (run_id);
+CREATE INDEX workflow_sync_log_project ON workflow_sync_log (project, id);
+
+-- Row-level security. The tables' owner (the role flowsync migrates with)
+-- sees everything; any other role sees and changes only the rows of the
+-- projects granted to it or to a role it is a member of.
+CREATE TABLE project_grants (
+  project   text NOT NULL,
+  role_name text NOT NULL,
+  PRIMARY KEY (project, role_name)
+);
+
+CREATE FUNCTION flowsync_project_allowed(p text) RETURNS boolean
+LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
+  SELECT EXISTS (
+    SELECT 1 FROM project_grants g JOIN pg_roles r ON r.rolname = g.role_name
+     WHERE g.project = p AND pg_has_role(r.oid, 'MEMBER'))
+$$;
+
+ALTER TABLE workflows ENABLE ROW LEVEL SECURITY;
+ALTER TABLE sync_runs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE workflow_versions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE workflow_sync_log ENABLE ROW LEVEL SECURITY;
+ALTER TABLE workflow_categories ENABLE ROW LEVEL SECURITY;
+ALTER TABLE workflow_ratings ENABLE ROW LEVEL SECURITY;
+ALTER TABLE workflow_findings ENABLE ROW LEVEL SECURITY;
+ALTER TABLE phase_entries ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY by_project ON workflows
+  USING (flowsync_project_allowed(project)) WITH CHECK (flowsync_project_allowed(project));
+CREATE POLICY by_project ON sync_runs
+  USING (flowsync_project_allowed(project)) WITH CHECK (flowsync_project_allowed(project));
+CREATE POLICY by_project ON workflow_versions
+  USING (flowsync_project_allowed(project)) WITH CHECK (flowsync_project_allowed(project));
+CREATE POLICY by_project ON workflow_sync_log
+  USING (flowsync_project_allowed(project)) WITH CHECK (flowsync_project_allowed(project));
+-- Rows that hang off a workflow follow it: the subquery sees only the
+-- workflows the role may see.
+CREATE POLICY by_workflow ON workflow_categories
+  USING (EXISTS (SELECT 1 FROM workflows w WHERE w.id = workflow_id))
+  WITH CHECK (EXISTS (SELECT 1 FROM workflows w WHERE w.id = workflow_id));
+CREATE POLICY by_workflow ON workflow_ratings
+  USING (EXISTS (SELECT 1 FROM workflows w WHERE w.id = workflow_id))
+  WITH CHECK (EXISTS (SELECT 1 FROM workflows w WHERE w.id = workflow_id));
+CREATE POLICY by_workflow ON workflow_findings
+  USING (EXISTS (SELECT 1 FROM workflows w WHERE w.id = workflow_id))
+  WITH CHECK (EXISTS (SELECT 1 FROM workflows w WHERE w.id = workflow_id));
+CREATE POLICY by_workflow ON phase_entries
+  USING (EXISTS (SELECT 1 FROM workflows w WHERE w.id = workflow_id))
+  WITH CHECK (EXISTS (SELECT 1 FROM workflows w WHERE w.id = workflow_id));
 
 -- lz4 compresses the large columns several times faster than the default
 -- pglz; servers built without lz4 keep pglz.
@@ -141,8 +197,10 @@ INSERT INTO flowsync_meta (key, value) VALUES ('schema_version', '1');
 
 std::string_view SchemaStep(int from) {
   switch (from) {
-    case 0: return kVersion1;
-    default: return {};
+    case 0:
+      return kVersion1;
+    default:
+      return {};
   }
 }
 

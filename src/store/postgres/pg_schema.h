@@ -4,7 +4,9 @@
 // schema (src/store/sqlite/schema.h):
 //   1  workflows (uuid ids, jsonb metadata and definition, timestamptz),
 //      categories, ratings, versions, findings, phase entries, sync log and
-//      runs; enum types for formats, run modes, log events and severities.
+//      runs; enum types for formats, run modes, log events and severities;
+//      projects (a column defaulting to the session's flowsync.project),
+//      project_grants and row-level security policies.
 // Policy: an older schema is upgraded in one transaction under the writer
 // lock when a store opens; a newer one is refused and left untouched.
 #pragma once

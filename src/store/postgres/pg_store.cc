@@ -1,12 +1,11 @@
 #include "store/postgres/pg_store.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <map>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "store/postgres/pg_db.h"
 #include "store/postgres/pg_schema.h"
@@ -67,7 +66,8 @@ Result<std::pair<std::string, std::string>> SplitUrl(const std::string& url) {
   size_t start = 0;
   while (start <= query.size()) {
     size_t amp = query.find('&', start);
-    std::string pair = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+    std::string pair =
+        query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
     if (pair.rfind("schema=", 0) == 0) {
       schema = pair.substr(7);
       if (!ValidIdentifier(schema)) {
@@ -104,14 +104,15 @@ class PgStore;
 
 class PgSyncTransaction final : public SyncTransaction {
  public:
-  PgSyncTransaction(PgStore* store, PgConn* conn, bool read_only)
-      : store_(store), conn_(conn), read_only_(read_only) {}
+  PgSyncTransaction(PgStore* store, PgConn* conn, bool read_only, bool rls)
+      : store_(store), conn_(conn), read_only_(read_only), store_rls_(rls) {}
   ~PgSyncTransaction() override;
 
   Result<std::vector<IndexRow>> LoadIndex() override {
     FS_TRY(Flush());
     FS_TRY_ASSIGN(PgResult r, conn_->Exec("SELECT id::text, path, format::text, content_hash, "
-                                          "source_sig, deleted_at IS NOT NULL FROM workflows",
+                                          "source_sig, deleted_at IS NOT NULL FROM workflows WHERE "
+                                          "project = current_setting('flowsync.project')",
                                           {}, "loading the workflow index"));
     std::vector<IndexRow> rows;
     rows.reserve(static_cast<size_t>(r.rows()));
@@ -152,7 +153,7 @@ class PgSyncTransaction final : public SyncTransaction {
     // Stream workflow rows as they come, so the server ingests them while
     // the readers parse more; child rows wait for the COPY to end.
     if (!workflows_copy_open_) {
-      FS_TRY(conn_->CopyBegin(kCopyWorkflows, "writing workflows"));
+      FS_TRY(conn_->CopyBegin(CopyStatement(kWorkflows), "writing workflows"));
       workflows_copy_open_ = true;
     }
     if (workflows_.data().size() >= (256u << 10)) {
@@ -168,33 +169,35 @@ class PgSyncTransaction final : public SyncTransaction {
     FS_TRY(Flush());
     std::string run = std::to_string(run_id);
     if (content_changed) {
-      FS_TRY(conn_->Exec("INSERT INTO workflow_versions (workflow_id, version, path, name, "
-                         "content, content_hash, metadata, documentation, valid_from, "
-                         "replaced_at, run_id) SELECT id, version, path, name, content, "
-                         "content_hash, metadata, documentation, updated_at, $2::timestamptz, "
-                         "$3::bigint FROM workflows WHERE id = $1::uuid",
-                         {id, now, run}, "keeping the previous version")
+      FS_TRY(conn_
+                 ->Exec("INSERT INTO workflow_versions (workflow_id, project, version, path, "
+                        "name, content, content_hash, metadata, documentation, valid_from, "
+                        "replaced_at, run_id) SELECT id, project, version, path, name, content, "
+                        "content_hash, metadata, documentation, updated_at, $2::timestamptz, "
+                        "$3::bigint FROM workflows WHERE id = $1::uuid",
+                        {id, now, run}, "keeping the previous version")
                  .status());
     }
     std::optional<std::string> definition = Definition(wf);
-    FS_TRY_ASSIGN(PgResult r,
-                  conn_->Exec("UPDATE workflows SET name = $2, format = $3::workflow_format, "
-                              "source_id = $4, content = $5, content_hash = $6, metadata = "
-                              "$7::jsonb, documentation = $8, active = $9::boolean, source_sig = "
-                              "$10, definition = $11::jsonb, version = version + $12::integer, "
-                              "updated_at = CASE WHEN $12::integer = 1 THEN $13::timestamptz "
-                              "ELSE updated_at END WHERE id = $1::uuid",
-                              {id, wf.name, FormatName(wf.format),
-                               wf.source_id ? PgParam(*wf.source_id) : PgParam(), wf.content,
-                               wf.content_hash, wf.metadata_json, wf.documentation,
-                               wf.active ? "true" : "false", sig,
-                               definition ? PgParam(*definition) : PgParam(),
-                               content_changed ? "1" : "0", now},
-                              "updating a workflow"));
+    FS_TRY_ASSIGN(
+        PgResult r,
+        conn_->Exec(
+            "UPDATE workflows SET name = $2, format = $3::workflow_format, "
+            "source_id = $4, content = $5, content_hash = $6, metadata = "
+            "$7::jsonb, documentation = $8, active = $9::boolean, source_sig = "
+            "$10, definition = $11::jsonb, version = version + $12::integer, "
+            "updated_at = CASE WHEN $12::integer = 1 THEN $13::timestamptz "
+            "ELSE updated_at END WHERE id = $1::uuid",
+            {id, wf.name, FormatName(wf.format), wf.source_id ? PgParam(*wf.source_id) : PgParam(),
+             wf.content, wf.content_hash, wf.metadata_json, wf.documentation,
+             wf.active ? "true" : "false", sig, definition ? PgParam(*definition) : PgParam(),
+             content_changed ? "1" : "0", now},
+            "updating a workflow"));
     FS_TRY(ExpectOneRow(r, id));
     for (const char* table : {"workflow_categories", "workflow_findings", "phase_entries"}) {
-      FS_TRY(conn_->Exec(fmt::format("DELETE FROM {} WHERE workflow_id = $1::uuid", table), {id},
-                         "replacing derived rows")
+      FS_TRY(conn_
+                 ->Exec(fmt::format("DELETE FROM {} WHERE workflow_id = $1::uuid", table), {id},
+                        "replacing derived rows")
                  .status());
     }
     BufferDerived(id, wf);
@@ -203,9 +206,10 @@ class PgSyncTransaction final : public SyncTransaction {
 
   Status MoveWorkflow(const std::string& id, const std::string& new_path, const std::string& sig,
                       std::string_view now) override {
-    return UpdateOne("UPDATE workflows SET path = $2, source_sig = $3, updated_at = "
-                     "$4::timestamptz WHERE id = $1::uuid",
-                     {id, new_path, sig, now}, id, "renaming a workflow");
+    return UpdateOne(
+        "UPDATE workflows SET path = $2, source_sig = $3, updated_at = "
+        "$4::timestamptz WHERE id = $1::uuid",
+        {id, new_path, sig, now}, id, "renaming a workflow");
   }
 
   Status SetSourceSig(const std::string& id, const std::string& sig) override {
@@ -214,15 +218,17 @@ class PgSyncTransaction final : public SyncTransaction {
   }
 
   Status MarkDeleted(const std::string& id, std::string_view now) override {
-    return UpdateOne("UPDATE workflows SET deleted_at = $2::timestamptz, source_sig = '' WHERE "
-                     "id = $1::uuid AND deleted_at IS NULL",
-                     {id, now}, id, "deleting a workflow");
+    return UpdateOne(
+        "UPDATE workflows SET deleted_at = $2::timestamptz, source_sig = '' WHERE "
+        "id = $1::uuid AND deleted_at IS NULL",
+        {id, now}, id, "deleting a workflow");
   }
 
   Status Restore(const std::string& id, std::string_view now) override {
-    return UpdateOne("UPDATE workflows SET deleted_at = NULL, updated_at = $2::timestamptz WHERE "
-                     "id = $1::uuid AND deleted_at IS NOT NULL",
-                     {id, now}, id, "restoring a workflow");
+    return UpdateOne(
+        "UPDATE workflows SET deleted_at = NULL, updated_at = $2::timestamptz WHERE "
+        "id = $1::uuid AND deleted_at IS NOT NULL",
+        {id, now}, id, "restoring a workflow");
   }
 
   Status AppendLog(const LogRecord& r) override {
@@ -245,20 +251,23 @@ class PgSyncTransaction final : public SyncTransaction {
     FS_TRY(CheckWritable());
     FS_TRY(Flush());
     return conn_->ExecScript(R"sql(
-      DELETE FROM workflow_findings WHERE code = 'duplicate-source-id';
+      DELETE FROM workflow_findings WHERE code = 'duplicate-source-id' AND workflow_id IN
+        (SELECT id FROM workflows WHERE project = current_setting('flowsync.project'));
       INSERT INTO workflow_findings (workflow_id, severity, code, location, message)
       SELECT w.id, 'warning', 'duplicate-source-id', 'id',
              'source id "' || w.source_id || '" is also used by ' || (d.n - 1) ||
              ' other workflow(s), e.g. ' ||
              (SELECT o.path FROM workflows o
-               WHERE o.source_id = w.source_id AND o.id <> w.id AND o.deleted_at IS NULL
+               WHERE o.project = w.project AND o.source_id = w.source_id AND o.id <> w.id
+                 AND o.deleted_at IS NULL
                ORDER BY o.path COLLATE "C" LIMIT 1) ||
              '; flowsync ids stay distinct'
         FROM workflows w
         JOIN (SELECT source_id, COUNT(*) AS n FROM workflows
-               WHERE deleted_at IS NULL AND source_id IS NOT NULL
+               WHERE project = current_setting('flowsync.project') AND deleted_at IS NULL
+                 AND source_id IS NOT NULL
                GROUP BY source_id HAVING COUNT(*) > 1) d ON d.source_id = w.source_id
-       WHERE w.deleted_at IS NULL)sql",
+       WHERE w.project = current_setting('flowsync.project') AND w.deleted_at IS NULL)sql",
                              "recomputing duplicate source id findings");
   }
 
@@ -267,12 +276,13 @@ class PgSyncTransaction final : public SyncTransaction {
     FS_TRY(Flush());
     auto s = [](int64_t v) { return std::to_string(v); };
     return conn_
-        ->Exec("UPDATE sync_runs SET finished_at = $2::timestamptz, added = $3, updated = $4, "
-               "renamed = $5, deleted = $6, restored = $7, unchanged = $8, errors = $9 WHERE "
-               "id = $1",
-               {s(run_id), now, s(c.added), s(c.updated), s(c.renamed), s(c.deleted),
-                s(c.restored), s(c.unchanged), s(c.errors)},
-               "finishing the run")
+        ->Exec(
+            "UPDATE sync_runs SET finished_at = $2::timestamptz, added = $3, updated = $4, "
+            "renamed = $5, deleted = $6, restored = $7, unchanged = $8, errors = $9 WHERE "
+            "id = $1",
+            {s(run_id), now, s(c.added), s(c.updated), s(c.renamed), s(c.deleted), s(c.restored),
+             s(c.unchanged), s(c.errors)},
+            "finishing the run")
         .status();
   }
 
@@ -318,15 +328,45 @@ class PgSyncTransaction final : public SyncTransaction {
   }
 
   Status MaybeFlush() {
-    size_t pending = categories_.data().size() + findings_.data().size() +
-                     phases_.data().size() + log_.data().size();
+    size_t pending = categories_.data().size() + findings_.data().size() + phases_.data().size() +
+                     log_.data().size();
     return pending > (8u << 20) ? Flush() : Status::OK();
   }
 
-  static constexpr const char* kCopyWorkflows =
-      "COPY workflows (id, path, format, content_hash, source_sig, deleted_at, name, source_id, "
-      "active, version, created_at, updated_at, metadata, documentation, content, definition) "
-      "FROM STDIN";
+  struct Target {
+    const char* table;
+    const char* columns;
+  };
+  static constexpr Target kWorkflows = {
+      "workflows",
+      "id, path, format, content_hash, source_sig, deleted_at, name, source_id, active, version, "
+      "created_at, updated_at, metadata, documentation, content, definition"};
+  static constexpr Target kCategories = {"workflow_categories", "workflow_id, category"};
+  static constexpr Target kFindings = {"workflow_findings",
+                                       "workflow_id, severity, code, location, message"};
+  static constexpr Target kPhases = {
+      "phase_entries", "workflow_id, position, task, depends_on, rule, template, retry, line"};
+  static constexpr Target kLog = {"workflow_sync_log",
+                                  "run_id, event, workflow_id, path, old_path, old_hash, "
+                                  "new_hash, message, created_at"};
+
+  // PostgreSQL refuses COPY FROM into a table whose row-level security
+  // applies to the session (roles other than the owner): such sessions COPY
+  // into a temporary twin and move the rows with INSERT ... SELECT, which
+  // the policies check row by row.
+  std::string CopyStatement(const Target& t) const {
+    return fmt::format("COPY {}{} ({}) FROM STDIN", store_rls_ ? "flowsync_tmp_" : "", t.table,
+                       t.columns);
+  }
+
+  Status MoveFromTemp(const Target& t) {
+    if (!store_rls_) return Status::OK();
+    return conn_->ExecScript(
+        fmt::format("INSERT INTO {0} ({1}) SELECT {1} FROM flowsync_tmp_{0}; "
+                    "TRUNCATE flowsync_tmp_{0}",
+                    t.table, t.columns),
+        "writing rows");
+  }
 
   // Writes buffered rows with COPY, parents before children.
   Status Flush() {
@@ -337,23 +377,19 @@ class PgSyncTransaction final : public SyncTransaction {
       Status end = conn_->CopyEnd("writing workflows");
       FS_TRY(s);
       FS_TRY(end);
+      FS_TRY(MoveFromTemp(kWorkflows));
     }
-    struct Table {
+    struct Buffered {
       CopyRows* rows;
-      const char* copy;
+      const Target* target;
     };
-    for (Table t : {Table{&categories_,
-                          "COPY workflow_categories (workflow_id, category) FROM STDIN"},
-                    Table{&findings_, "COPY workflow_findings (workflow_id, severity, code, "
-                                      "location, message) FROM STDIN"},
-                    Table{&phases_, "COPY phase_entries (workflow_id, position, task, "
-                                    "depends_on, rule, template, retry, line) FROM STDIN"},
-                    Table{&log_, "COPY workflow_sync_log (run_id, event, workflow_id, path, "
-                                 "old_path, old_hash, new_hash, message, created_at) FROM STDIN"}}) {
-      if (t.rows->empty()) continue;
-      Status s = conn_->Copy(t.copy, t.rows->data(), "writing rows");
-      t.rows->Clear();
+    for (Buffered b : {Buffered{&categories_, &kCategories}, Buffered{&findings_, &kFindings},
+                       Buffered{&phases_, &kPhases}, Buffered{&log_, &kLog}}) {
+      if (b.rows->empty()) continue;
+      Status s = conn_->Copy(CopyStatement(*b.target), b.rows->data(), "writing rows");
+      b.rows->Clear();
       FS_TRY(s);
+      FS_TRY(MoveFromTemp(*b.target));
     }
     return Status::OK();
   }
@@ -377,6 +413,7 @@ class PgSyncTransaction final : public SyncTransaction {
   PgConn* conn_;
   bool read_only_;
   bool done_ = false;
+  bool store_rls_;  // row-level security applies to this session
   bool workflows_copy_open_ = false;
   CopyRows workflows_, categories_, findings_, phases_, log_;
 };
@@ -397,32 +434,91 @@ class PgStore final : public Store {
   int SchemaVersion() const override { return schema_version_; }
 
   std::string Describe() const override {
-    return fmt::format("postgresql://{} (schema {})", data_.where(), schema_);
+    return fmt::format("postgresql://{} (schema {}{})", data_.where(), schema_,
+                       options_.project == kDefaultProject ? "" : ", project " + options_.project);
+  }
+  const std::string& project() const override { return options_.project; }
+
+  Status GrantProject(const std::string& project, const std::string& role, bool revoke) override {
+    if (!IsValidProjectName(project))
+      return Status::InvalidArgument("bad project '" + project + "'");
+    if (revoke) {
+      return data_
+          .Exec("DELETE FROM project_grants WHERE project = $1 AND role_name = $2", {project, role},
+                "revoking a project")
+          .status();
+    }
+    std::string quoted_role = "\"";
+    for (char c : role) quoted_role += c == '"' ? std::string("\"\"") : std::string(1, c);
+    quoted_role += "\"";
+    std::string schema = "\"" + schema_ + "\"";
+    FS_TRY(data_.ExecScript("BEGIN", "granting a project"));
+    Status s = data_
+                   .Exec(
+                       "INSERT INTO project_grants (project, role_name) VALUES ($1, $2) ON "
+                       "CONFLICT DO NOTHING",
+                       {project, role}, "granting a project")
+                   .status();
+    if (s.ok()) {
+      // Table privileges are what any member needs; the rows it may touch
+      // are decided by the policies.
+      s = data_.ExecScript(
+          fmt::format("GRANT USAGE ON SCHEMA {0} TO {1}; "
+                      "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {0} TO {1}; "
+                      "REVOKE INSERT, UPDATE, DELETE ON {0}.project_grants, {0}.flowsync_meta "
+                      "FROM {1}; "
+                      "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {0} TO {1}",
+                      schema, quoted_role),
+          "granting table privileges");
+    }
+    if (!s.ok()) {
+      (void)data_.ExecScript("ROLLBACK");
+      return s;
+    }
+    return data_.ExecScript("COMMIT", "granting a project");
   }
 
   Result<std::unique_ptr<SyncTransaction>> BeginSync(bool read_only) override {
     if (read_only) {
       FS_TRY(data_.ExecScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
                               "starting a read-only transaction"));
-      return std::unique_ptr<SyncTransaction>(new PgSyncTransaction(this, &data_, true));
+      return std::unique_ptr<SyncTransaction>(new PgSyncTransaction(this, &data_, true, rls_));
     }
     FS_TRY(AcquireWriterLock());
     Status s = data_.ExecScript("BEGIN", "starting the sync transaction");
+    if (s.ok() && rls_) {
+      s = data_.ExecScript(
+          "CREATE TEMP TABLE IF NOT EXISTS flowsync_tmp_workflows "
+          "(LIKE workflows INCLUDING DEFAULTS); "
+          "CREATE TEMP TABLE IF NOT EXISTS flowsync_tmp_workflow_categories "
+          "(LIKE workflow_categories INCLUDING DEFAULTS); "
+          "CREATE TEMP TABLE IF NOT EXISTS flowsync_tmp_workflow_findings "
+          "(LIKE workflow_findings INCLUDING DEFAULTS); "
+          "CREATE TEMP TABLE IF NOT EXISTS flowsync_tmp_phase_entries "
+          "(LIKE phase_entries INCLUDING DEFAULTS); "
+          "CREATE TEMP TABLE IF NOT EXISTS flowsync_tmp_workflow_sync_log "
+          "(LIKE workflow_sync_log INCLUDING DEFAULTS)",
+          "preparing the row-level security write path");
+    }
     if (!s.ok()) {
+      (void)data_.ExecScript("ROLLBACK");
       ReleaseWriterLock();
       return s;
     }
-    return std::unique_ptr<SyncTransaction>(new PgSyncTransaction(this, &data_, false));
+    return std::unique_ptr<SyncTransaction>(new PgSyncTransaction(this, &data_, false, rls_));
   }
 
   Result<std::vector<WorkflowSummary>> ListWorkflows(const ListFilter& filter) override {
-    std::string sql = fmt::format("SELECT {} FROM workflows w WHERE true", WorkflowColumns());
+    std::string sql = fmt::format(
+        "SELECT {} FROM workflows w WHERE w.project = current_setting('flowsync.project')",
+        WorkflowColumns());
     if (filter.deleted == ListFilter::Deleted::kExclude) sql += " AND w.deleted_at IS NULL";
     if (filter.deleted == ListFilter::Deleted::kOnly) sql += " AND w.deleted_at IS NOT NULL";
     std::vector<PgParam> params;
     if (filter.category) {
-      sql += " AND EXISTS (SELECT 1 FROM workflow_categories c WHERE c.workflow_id = w.id AND "
-             "c.category = $1)";
+      sql +=
+          " AND EXISTS (SELECT 1 FROM workflow_categories c WHERE c.workflow_id = w.id AND "
+          "c.category = $1)";
       params.push_back(*filter.category);
     }
     sql += " ORDER BY w.path COLLATE \"C\"";
@@ -447,11 +543,12 @@ class PgStore final : public Store {
     std::string sql = fmt::format(
         "SELECT id, run_id, event::text, COALESCE(workflow_id::text, ''), path, "
         "COALESCE(old_path, ''), COALESCE(old_hash, ''), COALESCE(new_hash, ''), "
-        "COALESCE(message, ''), {} FROM workflow_sync_log",
+        "COALESCE(message, ''), {} FROM workflow_sync_log WHERE project = "
+        "current_setting('flowsync.project')",
         Ts("created_at"));
     std::vector<PgParam> params;
     if (workflow_id) {
-      sql += " WHERE workflow_id::text = $1";
+      sql += " AND workflow_id::text = $1";
       params.push_back(*workflow_id);
     }
     sql += " ORDER BY id DESC";
@@ -481,7 +578,9 @@ class PgStore final : public Store {
     FS_TRY_ASSIGN(PgResult r,
                   data_.Exec(fmt::format("SELECT id, mode::text, root, {}, COALESCE({}, ''), "
                                          "added, updated, renamed, deleted, restored, unchanged, "
-                                         "errors FROM sync_runs ORDER BY id DESC LIMIT 1",
+                                         "errors FROM sync_runs WHERE project = "
+                                         "current_setting('flowsync.project') ORDER BY id DESC "
+                                         "LIMIT 1",
                                          Ts("started_at"), Ts("finished_at")),
                              {}, "reading the last run"));
     if (r.rows() == 0) return std::optional<RunRecord>();
@@ -491,7 +590,7 @@ class PgStore final : public Store {
     run.root = r.Text(0, 2);
     run.started_at = r.Text(0, 3);
     run.finished_at = r.Text(0, 4);
-    run.counts = {r.Int(0, 5), r.Int(0, 6), r.Int(0, 7), r.Int(0, 8),
+    run.counts = {r.Int(0, 5), r.Int(0, 6),  r.Int(0, 7), r.Int(0, 8),
                   r.Int(0, 9), r.Int(0, 10), r.Int(0, 11)};
     return std::optional<RunRecord>(std::move(run));
   }
@@ -500,10 +599,11 @@ class PgStore final : public Store {
               std::string_view now) override {
     if (value != 1 && value != -1) return Status::InvalidArgument("a rating is +1 or -1");
     return data_
-        .Exec("INSERT INTO workflow_ratings (workflow_id, user_name, value, rated_at) VALUES "
-              "($1::uuid, $2, $3::smallint, $4::timestamptz) ON CONFLICT (workflow_id, user_name) "
-              "DO UPDATE SET value = excluded.value, rated_at = excluded.rated_at",
-              {workflow_id, user, std::to_string(value), now}, "rating a workflow")
+        .Exec(
+            "INSERT INTO workflow_ratings (workflow_id, user_name, value, rated_at) VALUES "
+            "($1::uuid, $2, $3::smallint, $4::timestamptz) ON CONFLICT (workflow_id, user_name) "
+            "DO UPDATE SET value = excluded.value, rated_at = excluded.rated_at",
+            {workflow_id, user, std::to_string(value), now}, "rating a workflow")
         .status();
   }
 
@@ -535,8 +635,12 @@ class PgStore final : public Store {
       conninfo += "application_name=flowsync";
     }
     FS_TRY(conn.Connect(conninfo));
-    return conn.ExecScript(fmt::format("SET search_path TO \"{}\"; SET TIME ZONE 'UTC'", schema_),
-                           "setting the schema");
+    FS_TRY(conn.ExecScript(fmt::format("SET search_path TO \"{}\"; SET TIME ZONE 'UTC'", schema_),
+                           "setting the schema"));
+    return conn
+        .Exec("SELECT set_config('flowsync.project', $1, false)", {options_.project},
+              "choosing the project")
+        .status();
   }
 
   Status AcquireWriterLock() {
@@ -545,8 +649,8 @@ class PgStore final : public Store {
     const std::string key1 = std::to_string(lock_key_.first);
     const std::string key2 = std::to_string(lock_key_.second);
     const std::vector<PgParam> key = {key1, key2};
-    auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::milliseconds(options_.lock_timeout_ms);
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.lock_timeout_ms);
     while (true) {
       FS_TRY_ASSIGN(PgResult r, lock_.Exec("SELECT pg_try_advisory_lock($1::int, $2::int)", key,
                                            "taking the writer lock"));
@@ -584,7 +688,7 @@ class PgStore final : public Store {
     if (version > kSchemaVersion) return TooNew(version);
     if (version == kSchemaVersion) {
       schema_version_ = version;
-      return Status::OK();
+      return DetectRowSecurity();
     }
     if (!options_.create_if_missing && version == 0) {
       return Status::NotFound("database " + Describe() +
@@ -593,7 +697,15 @@ class PgStore final : public Store {
     FS_TRY(AcquireWriterLock());
     Status s = UpgradeLocked();
     ReleaseWriterLock();
-    return s;
+    FS_TRY(s);
+    return DetectRowSecurity();
+  }
+
+  Status DetectRowSecurity() {
+    FS_TRY_ASSIGN(PgResult r, data_.Exec("SELECT row_security_active('workflows')", {},
+                                         "checking row-level security"));
+    rls_ = r.Bool(0, 0);
+    return Status::OK();
   }
 
   Status UpgradeLocked() {
@@ -611,10 +723,12 @@ class PgStore final : public Store {
       return TooNew(version);
     }
     for (int v = version; v < kSchemaVersion; ++v) {
-      Status s = data_.ExecScript(SchemaStep(v), fmt::format("upgrading schema {} to {}", v, v + 1));
+      Status s =
+          data_.ExecScript(SchemaStep(v), fmt::format("upgrading schema {} to {}", v, v + 1));
       if (s.ok()) {
-        s = data_.Exec("UPDATE flowsync_meta SET value = $1 WHERE key = 'schema_version'",
-                       {std::to_string(v + 1)})
+        s = data_
+                .Exec("UPDATE flowsync_meta SET value = $1 WHERE key = 'schema_version'",
+                      {std::to_string(v + 1)})
                 .status();
       }
       if (!s.ok()) {
@@ -691,14 +805,17 @@ class PgStore final : public Store {
   }
 
   Result<std::optional<std::string>> ResolveId(const std::string& query) {
-    FS_TRY_ASSIGN(PgResult exact, data_.Exec("SELECT id::text FROM workflows WHERE id::text = $1 "
-                                             "OR path = $1 ORDER BY (id::text = $1) DESC LIMIT 1",
+    FS_TRY_ASSIGN(PgResult exact, data_.Exec("SELECT id::text FROM workflows WHERE (id::text = $1 "
+                                             "OR path = $1) AND project = current_setting("
+                                             "'flowsync.project') ORDER BY (id::text = $1) DESC "
+                                             "LIMIT 1",
                                              {query}, "finding a workflow"));
     if (exact.rows() > 0) return std::optional<std::string>(exact.Text(0, 0));
     if (query.size() < 4) return std::optional<std::string>();
     FS_TRY_ASSIGN(PgResult prefix,
                   data_.Exec("SELECT id::text, path FROM workflows WHERE left(id::text, "
-                             "length($1)) = $1 ORDER BY id LIMIT 5",
+                             "length($1)) = $1 AND project = current_setting('flowsync.project') "
+                             "ORDER BY id LIMIT 5",
                              {query}, "finding a workflow"));
     if (prefix.rows() == 0) return std::optional<std::string>();
     if (prefix.rows() == 1) return std::optional<std::string>(prefix.Text(0, 0));
@@ -773,6 +890,7 @@ class PgStore final : public Store {
   PgConn data_;
   PgConn lock_;
   int schema_version_ = 0;
+  bool rls_ = false;  // row-level security applies to our role
 };
 
 PgSyncTransaction::~PgSyncTransaction() {

@@ -11,6 +11,7 @@ CREATE TABLE flowsync_meta (
 
 CREATE TABLE sync_runs (
   id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  project     TEXT NOT NULL,
   mode        TEXT NOT NULL CHECK (mode IN ('incremental', 'full')),
   root        TEXT NOT NULL,
   started_at  TEXT NOT NULL,
@@ -28,7 +29,8 @@ CREATE TABLE sync_runs (
 -- the index a sync loads (id .. deleted_at) never touches overflow pages.
 CREATE TABLE workflows (
   id            TEXT PRIMARY KEY,
-  path          TEXT NOT NULL UNIQUE,
+  project       TEXT NOT NULL,
+  path          TEXT NOT NULL,
   format        TEXT NOT NULL CHECK (format IN ('bundle', 'n8n', 'phase')),
   content_hash  TEXT NOT NULL,
   source_sig    TEXT NOT NULL DEFAULT '',
@@ -41,7 +43,8 @@ CREATE TABLE workflows (
   updated_at    TEXT NOT NULL,
   metadata      TEXT NOT NULL DEFAULT '{}',
   documentation TEXT NOT NULL DEFAULT '',
-  content       TEXT NOT NULL
+  content       TEXT NOT NULL,
+  UNIQUE (project, path)
 );
 CREATE INDEX workflows_source_id ON workflows (source_id) WHERE source_id IS NOT NULL;
 CREATE INDEX workflows_content_hash ON workflows (content_hash);
@@ -64,6 +67,7 @@ CREATE TABLE workflow_ratings (
 CREATE TABLE workflow_versions (
   id            INTEGER PRIMARY KEY AUTOINCREMENT,
   workflow_id   TEXT NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+  project       TEXT NOT NULL,
   version       INTEGER NOT NULL,
   path          TEXT NOT NULL,
   name          TEXT NOT NULL,
@@ -101,6 +105,7 @@ CREATE TABLE phase_entries (
 
 CREATE TABLE workflow_sync_log (
   id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  project     TEXT NOT NULL,
   run_id      INTEGER NOT NULL REFERENCES sync_runs (id),
   event       TEXT NOT NULL CHECK (event IN ('added', 'updated', 'renamed', 'deleted',
                                              'restored', 'error')),
@@ -113,6 +118,7 @@ CREATE TABLE workflow_sync_log (
   created_at  TEXT NOT NULL
 );
 CREATE INDEX workflow_sync_log_workflow ON workflow_sync_log (workflow_id);
+CREATE INDEX workflow_sync_log_project ON workflow_sync_log (project, id);
 CREATE INDEX workflow_sync_log_run ON workflow_sync_log (run_id);
 
 INSERT INTO flowsync_meta (key, value) VALUES ('schema_version', '1');

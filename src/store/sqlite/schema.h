@@ -1,8 +1,9 @@
 // The SQLite schema of flowsync and its version history.
 //
 // Versions (flowsync_meta.schema_version):
-//   1  workflows, categories, ratings, versions, findings, phases, sync log,
-//      sync runs.
+//   1  workflows, categories, ratings, versions, findings, phase entries,
+//      sync log, sync runs; workflows, versions, log rows and runs carry
+//      their project.
 // Policy: an older database is upgraded in one transaction when opened; a
 // newer one is refused (Unsupported) and left untouched.
 #pragma once

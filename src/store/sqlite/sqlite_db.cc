@@ -30,6 +30,8 @@ Stmt& Stmt::operator=(Stmt&& other) noexcept {
     sqlite3_finalize(stmt_);
     db_ = other.db_;
     stmt_ = other.stmt_;
+    project_ = other.project_;
+    fresh_ = other.fresh_;
     other.stmt_ = nullptr;
   }
   return *this;
@@ -55,11 +57,17 @@ Stmt& Stmt::BindOptional(int index, const std::optional<std::string>& text) {
 }
 
 Result<bool> Stmt::Step() {
+  if (fresh_ && project_ != nullptr) {
+    int index = sqlite3_bind_parameter_index(stmt_, ":project");
+    if (index > 0) Bind(index, std::string_view(*project_));
+  }
+  fresh_ = false;
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   Status s = SqliteError(db_, rc, std::string("executing ") + sqlite3_sql(stmt_));
   sqlite3_reset(stmt_);
+  fresh_ = true;
   return s;
 }
 
@@ -79,6 +87,7 @@ Status Stmt::Run() {
 void Stmt::Reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
+  fresh_ = true;
 }
 
 std::string Stmt::Text(int column) const { return std::string(TextView(column)); }
@@ -131,7 +140,7 @@ Result<Stmt> Db::Prepare(std::string_view sql) {
   int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                               SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) return SqliteError(db_, rc, "preparing " + std::string(sql.substr(0, 60)));
-  return Stmt(db_, stmt);
+  return Stmt(db_, stmt, &project_);
 }
 
 }  // namespace flowsync::sqlite

@@ -23,16 +23,25 @@ Status SqliteError(sqlite3* db, int rc, std::string_view context);
 class Stmt {
  public:
   Stmt() = default;
-  Stmt(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  // `project`, when given, is bound to the statement's :project parameter
+  // (if it has one) before each execution. REQUIRES: it outlives the Stmt.
+  Stmt(sqlite3* db, sqlite3_stmt* stmt, const std::string* project = nullptr)
+      : db_(db), stmt_(stmt), project_(project) {}
   ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(Stmt&& other) noexcept : db_(other.db_), stmt_(other.stmt_) { other.stmt_ = nullptr; }
+  Stmt(Stmt&& other) noexcept
+      : db_(other.db_), stmt_(other.stmt_), project_(other.project_), fresh_(other.fresh_) {
+    other.stmt_ = nullptr;
+  }
   Stmt& operator=(Stmt&& other) noexcept;
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
   bool valid() const { return stmt_ != nullptr; }
+  sqlite3_stmt* handle() const { return stmt_; }
 
-  // Parameters are 1-based, as in SQLite. Text is bound as a copy-free view:
+  // Parameters are 1-based, as in SQLite. A named parameter (":name") is
+  // numbered one above the largest number before it in the text, so use
+  // names or numbers consistently within one statement. Text is bound as a copy-free view:
   // REQUIRES: the data outlives the next Step()/Reset().
   Stmt& Bind(int index, std::string_view text);
   Stmt& Bind(int index, int64_t value);
@@ -54,6 +63,8 @@ class Stmt {
  private:
   sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
+  const std::string* project_ = nullptr;
+  bool fresh_ = true;  // not stepped since the last reset
 };
 
 class Db {
@@ -65,12 +76,15 @@ class Db {
 
   // Opens (or creates, when `create`) the database file at `path`.
   Status Open(const std::string& path, bool create);
+  // The project every statement's :project parameter is bound to.
+  void set_project(std::string project) { project_ = std::move(project); }
   Status Exec(std::string_view sql);
   Result<Stmt> Prepare(std::string_view sql);
   sqlite3* handle() const { return db_; }
 
  private:
   sqlite3* db_ = nullptr;
+  std::string project_;
 };
 
 }  // namespace flowsync::sqlite

@@ -4,6 +4,7 @@
 // wait.
 #include "store/sqlite/sqlite_store.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,8 +12,6 @@
 #include <chrono>
 #include <map>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_db.h"
@@ -30,7 +29,8 @@ Result<WorkflowSummary> ReadSummary(const Stmt& st) {
   s.name = st.Text(1);
   s.path = st.Text(2);
   std::optional<Format> format = ParseFormat(st.TextView(3));
-  if (!format) return Status::Corruption("workflow " + s.id + ": unknown format '" + st.Text(3) + "'");
+  if (!format)
+    return Status::Corruption("workflow " + s.id + ": unknown format '" + st.Text(3) + "'");
   s.format = *format;
   s.content_hash = st.Text(4);
   s.source_id = st.OptionalText(5);
@@ -52,8 +52,9 @@ class SqliteSyncTransaction final : public SyncTransaction {
   }
 
   Result<std::vector<IndexRow>> LoadIndex() override {
-    FS_TRY_ASSIGN(Stmt st, db_->Prepare("SELECT id, path, format, content_hash, source_sig, "
-                                        "deleted_at IS NOT NULL FROM workflows"));
+    FS_TRY_ASSIGN(Stmt st,
+                  db_->Prepare("SELECT id, path, format, content_hash, source_sig, "
+                               "deleted_at IS NOT NULL FROM workflows WHERE project = :project"));
     std::vector<IndexRow> rows;
     while (true) {
       FS_TRY_ASSIGN(bool has_row, st.Step());
@@ -75,8 +76,10 @@ class SqliteSyncTransaction final : public SyncTransaction {
   Result<int64_t> BeginRun(std::string_view mode, std::string_view root,
                            std::string_view now) override {
     FS_TRY(CheckWritable());
-    FS_TRY_ASSIGN(Stmt st, db_->Prepare(
-                               "INSERT INTO sync_runs (mode, root, started_at) VALUES (?, ?, ?)"));
+    FS_TRY_ASSIGN(
+        Stmt st,
+        db_->Prepare(
+            "INSERT INTO sync_runs (mode, root, started_at, project) VALUES (?, ?, ?, :project)"));
     st.Bind(1, mode).Bind(2, root).Bind(3, now);
     FS_TRY(st.Run());
     return static_cast<int64_t>(sqlite3_last_insert_rowid(db_->handle()));
@@ -88,8 +91,8 @@ class SqliteSyncTransaction final : public SyncTransaction {
     FS_TRY_ASSIGN(Stmt * st, Cached(kInsertWorkflow,
                                     "INSERT INTO workflows (id, path, name, format, source_id, "
                                     "content, content_hash, metadata, documentation, active, "
-                                    "version, source_sig, created_at, updated_at) "
-                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)"));
+                                    "version, source_sig, created_at, updated_at, project) "
+                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, :project)"));
     st->Bind(1, id).Bind(2, path).Bind(3, wf.name).Bind(4, FormatName(wf.format));
     st->BindOptional(5, wf.source_id);
     st->Bind(6, wf.content).Bind(7, wf.content_hash).Bind(8, wf.metadata_json);
@@ -107,9 +110,9 @@ class SqliteSyncTransaction final : public SyncTransaction {
                     Cached(kKeepVersion,
                            "INSERT INTO workflow_versions (workflow_id, version, path, name, "
                            "content, content_hash, metadata, documentation, valid_from, "
-                           "replaced_at, run_id) SELECT id, version, path, name, content, "
-                           "content_hash, metadata, documentation, updated_at, ?2, ?3 "
-                           "FROM workflows WHERE id = ?1"));
+                           "replaced_at, run_id, project) SELECT id, version, path, name, "
+                           "content, content_hash, metadata, documentation, updated_at, ?2, ?3, "
+                           "project FROM workflows WHERE id = ?1"));
       keep->Bind(1, id).Bind(2, now).Bind(3, run_id);
       FS_TRY(keep->Run());
     }
@@ -172,9 +175,9 @@ class SqliteSyncTransaction final : public SyncTransaction {
     FS_TRY(CheckWritable());
     FS_TRY_ASSIGN(Stmt * st, Cached(kLog,
                                     "INSERT INTO workflow_sync_log (run_id, event, workflow_id, "
-                                    "path, old_path, old_hash, new_hash, message, created_at) "
-                                    "VALUES (?, ?, NULLIF(?, ''), ?, NULLIF(?, ''), NULLIF(?, ''), "
-                                    "NULLIF(?, ''), NULLIF(?, ''), ?)"));
+                                    "path, old_path, old_hash, new_hash, message, created_at, "
+                                    "project) VALUES (?, ?, NULLIF(?, ''), ?, NULLIF(?, ''), "
+                                    "NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, :project)"));
     st->Bind(1, r.run_id).Bind(2, SyncEventName(r.event)).Bind(3, r.workflow_id).Bind(4, r.path);
     st->Bind(5, r.old_path).Bind(6, r.old_hash).Bind(7, r.new_hash).Bind(8, r.message);
     st->Bind(9, r.time);
@@ -183,21 +186,26 @@ class SqliteSyncTransaction final : public SyncTransaction {
 
   Status RefreshSourceIdFindings() override {
     FS_TRY(CheckWritable());
-    FS_TRY(db_->Exec("DELETE FROM workflow_findings WHERE code = 'duplicate-source-id'"));
-    return db_->Exec(R"sql(
+    FS_TRY_ASSIGN(Stmt clear, db_->Prepare("DELETE FROM workflow_findings WHERE code = "
+                                           "'duplicate-source-id' AND workflow_id IN (SELECT id "
+                                           "FROM workflows WHERE project = :project)"));
+    FS_TRY(clear.Run());
+    FS_TRY_ASSIGN(Stmt add, db_->Prepare(R"sql(
       INSERT INTO workflow_findings (workflow_id, severity, code, location, message)
       SELECT w.id, 'warning', 'duplicate-source-id', 'id',
              'source id "' || w.source_id || '" is also used by ' || (d.n - 1) ||
              ' other workflow(s), e.g. ' ||
              (SELECT o.path FROM workflows o
-               WHERE o.source_id = w.source_id AND o.id <> w.id AND o.deleted_at IS NULL
+               WHERE o.project = w.project AND o.source_id = w.source_id AND o.id <> w.id
+                 AND o.deleted_at IS NULL
                ORDER BY o.path LIMIT 1) ||
              '; flowsync ids stay distinct'
         FROM workflows w
         JOIN (SELECT source_id, COUNT(*) AS n FROM workflows
-               WHERE deleted_at IS NULL AND source_id IS NOT NULL
+               WHERE project = :project AND deleted_at IS NULL AND source_id IS NOT NULL
                GROUP BY source_id HAVING COUNT(*) > 1) d ON d.source_id = w.source_id
-       WHERE w.deleted_at IS NULL)sql");
+       WHERE w.project = :project AND w.deleted_at IS NULL)sql"));
+    return add.Run();
   }
 
   Status FinishRun(int64_t run_id, const RunCounts& c, std::string_view now) override {
@@ -312,17 +320,17 @@ class SqliteSyncTransaction final : public SyncTransaction {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(std::string path, StoreOptions options)
-      : path_(std::move(path)), options_(options) {}
+  SqliteStore(std::string path, StoreOptions options) : path_(std::move(path)), options_(options) {}
 
   Status Open() {
     FS_TRY(db_.Open(path_, options_.create_if_missing));
+    db_.set_project(options_.project);
     sqlite3_busy_timeout(db_.handle(), options_.lock_timeout_ms);
     // Two processes creating or upgrading one database can deadlock on
     // SQLite's lock upgrade, which returns BUSY at once instead of waiting:
     // try again until the lock timeout.
-    auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::milliseconds(options_.lock_timeout_ms);
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.lock_timeout_ms);
     while (true) {
       Status s = Initialize();
       if (s.code() != StatusCode::kBusy || std::chrono::steady_clock::now() >= deadline) {
@@ -345,13 +353,23 @@ class SqliteStore final : public Store {
     // synchronous=NORMAL is safe against process crashes (a run is all or
     // nothing); a power loss can lose the last committed run, never corrupt
     // the file.
-    FS_TRY(db_.Exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
-                    "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000"));
+    FS_TRY(
+        db_.Exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
+                 "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000"));
     return UpgradeSchema();
   }
 
   int SchemaVersion() const override { return schema_version_; }
-  std::string Describe() const override { return "sqlite:" + path_; }
+  std::string Describe() const override {
+    return "sqlite:" + path_ +
+           (options_.project == kDefaultProject ? "" : " (project " + options_.project + ")");
+  }
+  const std::string& project() const override { return options_.project; }
+
+  Status GrantProject(const std::string&, const std::string&, bool) override {
+    return Status::Unsupported(
+        "projects are granted to database roles, which SQLite does not have; use PostgreSQL");
+  }
 
   Result<std::unique_ptr<SyncTransaction>> BeginSync(bool read_only) override {
     Status s = db_.Exec(read_only ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE");
@@ -360,12 +378,14 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<WorkflowSummary>> ListWorkflows(const ListFilter& filter) override {
-    std::string sql = fmt::format("SELECT {} FROM workflows w WHERE 1 = 1", kWorkflowColumns);
+    std::string sql =
+        fmt::format("SELECT {} FROM workflows w WHERE w.project = :project", kWorkflowColumns);
     if (filter.deleted == ListFilter::Deleted::kExclude) sql += " AND w.deleted_at IS NULL";
     if (filter.deleted == ListFilter::Deleted::kOnly) sql += " AND w.deleted_at IS NOT NULL";
     if (filter.category) {
-      sql += " AND EXISTS (SELECT 1 FROM workflow_categories c WHERE c.workflow_id = w.id AND "
-             "c.category = ?1)";
+      sql +=
+          " AND EXISTS (SELECT 1 FROM workflow_categories c WHERE c.workflow_id = w.id AND "
+          "c.category = :category)";
     }
     sql += " ORDER BY w.path";
     FS_TRY(db_.Exec("BEGIN DEFERRED"));
@@ -389,12 +409,12 @@ class SqliteStore final : public Store {
     std::string sql =
         "SELECT id, run_id, event, COALESCE(workflow_id, ''), path, COALESCE(old_path, ''), "
         "COALESCE(old_hash, ''), COALESCE(new_hash, ''), COALESCE(message, ''), created_at "
-        "FROM workflow_sync_log";
-    if (workflow_id) sql += " WHERE workflow_id = ?1";
+        "FROM workflow_sync_log WHERE project = :project";
+    if (workflow_id) sql += " AND workflow_id = :workflow";
     sql += " ORDER BY id DESC";
     if (limit > 0) sql += " LIMIT " + std::to_string(limit);
     FS_TRY_ASSIGN(Stmt st, db_.Prepare(sql));
-    if (workflow_id) st.Bind(1, *workflow_id);
+    if (workflow_id) st.Bind(sqlite3_bind_parameter_index(st.handle(), ":workflow"), *workflow_id);
     std::vector<LogRecord> out;
     while (true) {
       FS_TRY_ASSIGN(bool row, st.Step());
@@ -421,7 +441,7 @@ class SqliteStore final : public Store {
     FS_TRY_ASSIGN(Stmt st, db_.Prepare("SELECT id, mode, root, started_at, "
                                        "COALESCE(finished_at, ''), added, updated, renamed, "
                                        "deleted, restored, unchanged, errors FROM sync_runs "
-                                       "ORDER BY id DESC LIMIT 1"));
+                                       "WHERE project = :project ORDER BY id DESC LIMIT 1"));
     FS_TRY_ASSIGN(bool row, st.Step());
     if (!row) return std::optional<RunRecord>();
     RunRecord r;
@@ -534,16 +554,17 @@ class SqliteStore final : public Store {
   }
 
   Status TooNew(int version) const {
-    return Status::Unsupported(fmt::format(
-        "database {} has schema version {}, newer than this flowsync supports ({}); "
-        "upgrade flowsync to use it (the database was not changed)",
-        Describe(), version, kSchemaVersion));
+    return Status::Unsupported(
+        fmt::format("database {} has schema version {}, newer than this flowsync supports ({}); "
+                    "upgrade flowsync to use it (the database was not changed)",
+                    Describe(), version, kSchemaVersion));
   }
 
   Result<std::vector<WorkflowSummary>> ListInTransaction(const std::string& sql,
                                                          const ListFilter& filter) {
     FS_TRY_ASSIGN(Stmt st, db_.Prepare(sql));
-    if (filter.category) st.Bind(1, *filter.category);
+    if (filter.category)
+      st.Bind(sqlite3_bind_parameter_index(st.handle(), ":category"), *filter.category);
     std::vector<WorkflowSummary> out;
     std::map<std::string, size_t> by_id;
     while (true) {
@@ -565,14 +586,15 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<std::string>> ResolveId(const std::string& query) {
-    FS_TRY_ASSIGN(Stmt exact, db_.Prepare("SELECT id FROM workflows WHERE id = ?1 OR path = ?1 "
-                                          "ORDER BY id = ?1 DESC LIMIT 1"));
+    FS_TRY_ASSIGN(Stmt exact, db_.Prepare("SELECT id FROM workflows WHERE (id = ?1 OR path = ?1) "
+                                          "AND project = :project ORDER BY id = ?1 DESC LIMIT 1"));
     exact.Bind(1, query);
     FS_TRY_ASSIGN(bool found, exact.Step());
     if (found) return std::optional<std::string>(exact.Text(0));
     if (query.size() < 4) return std::optional<std::string>();
     FS_TRY_ASSIGN(Stmt prefix, db_.Prepare("SELECT id, path FROM workflows WHERE "
-                                           "substr(id, 1, length(?1)) = ?1 ORDER BY id LIMIT 5"));
+                                           "substr(id, 1, length(?1)) = ?1 AND project = :project "
+                                           "ORDER BY id LIMIT 5"));
     prefix.Bind(1, query);
     std::vector<std::string> ids;
     std::string list;
