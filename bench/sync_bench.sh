@@ -13,6 +13,8 @@
 #   --out FILE    also write the results as markdown to FILE
 #   --no-corpus   skip the real-corpus scenarios
 #   --keep        keep the temporary directory
+#   --pg          also run every data set against a throwaway PostgreSQL server
+#                 (tests/pg/cluster.sh; needs postgresql-15)
 #
 # Builds nothing. Needs python3, hyperfine and GNU time (/usr/bin/time). For each data set (synthetic N
 # bundles, and a writable copy of the real corpus) it runs, in this order, on a warm page cache:
@@ -34,7 +36,7 @@ die() { echo "sync_bench.sh: $*" >&2; exit 2; }
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
-n=10000 runs=5 seed=1 out="" keep=0 corpus=1
+n=10000 runs=5 seed=1 out="" keep=0 corpus=1 pg=0
 shared="${FLOWSYNC_SHARED:-$repo/../shared}"
 args=()
 while (($#)); do
@@ -46,6 +48,7 @@ while (($#)); do
     --out) out="$2"; shift 2 ;;
     --no-corpus) corpus=0; shift ;;
     --keep) keep=1; shift ;;
+    --pg) pg=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option $1" ;;
     *) args+=("$1"); shift ;;
@@ -66,7 +69,10 @@ flowsync_ready=0
 if [[ -x "$flowsync" ]] && "$flowsync" sync --help 2>&1 | grep -q -- --db; then flowsync_ready=1; fi
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/flowsync-bench.XXXXXX")"
-cleanup() { if ((keep)); then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi; }
+cleanup() {
+  if ((pg)); then "$repo/tests/pg/cluster.sh" stop "$tmp/pg" >/dev/null 2>&1 || true; fi
+  if ((keep)); then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
+}
 trap cleanup EXIT
 
 machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), \
@@ -138,12 +144,51 @@ add_row() { rows+=("| $1 | $2 | $3 | $4 | $5 | $6 | $7 | ${8:--} |"); log "  $1 
 ratio() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
 
 # bench_set LABEL TREE [TARGETS]: all scenarios on one tree.
+# The database under test: an SQLite file, or (backend=pg) a database on the
+# throwaway PostgreSQL server, snapshotted and restored through templates.
+backend=sqlite
+pg_admin=""
+pg_db() { echo "bench_${1//[^a-z0-9]/_}"; }
+db_url() {  # label
+  if [[ $backend == pg ]]; then echo "${pg_admin%/*}/$(pg_db "$1")"; else echo "sqlite:$tmp/$1.db"; fi
+}
+db_fresh_cmd() {  # label
+  if [[ $backend == pg ]]; then
+    echo "psql -qX '$pg_admin' -c 'DROP DATABASE IF EXISTS $(pg_db "$1") WITH (FORCE)' -c 'CREATE DATABASE $(pg_db "$1")'"
+  else
+    echo "rm -f '$tmp/$1.db' '$tmp/$1.db-wal' '$tmp/$1.db-shm'"
+  fi
+}
+db_snapshot() {  # label
+  if [[ $backend == pg ]]; then
+    psql -qX "$pg_admin" -c "DROP DATABASE IF EXISTS $(pg_db "$1")_snap" \
+      -c "CREATE DATABASE $(pg_db "$1")_snap TEMPLATE $(pg_db "$1")" >/dev/null
+  else
+    snapshot "$tmp/$1.db" "$tmp/$1.snap.db"
+  fi
+}
+db_restore_cmd() {  # label
+  if [[ $backend == pg ]]; then
+    echo "psql -qX '$pg_admin' -c 'DROP DATABASE IF EXISTS $(pg_db "$1") WITH (FORCE)' -c 'CREATE DATABASE $(pg_db "$1") TEMPLATE $(pg_db "$1")_snap'"
+  else
+    restore_cmd "$tmp/$1.db" "$tmp/$1.snap.db"
+  fi
+}
+declare -A baseline_of  # data set -> baseline seconds, for the PostgreSQL ratios
+
 bench_set() {
-  local label="$1" tree="$2" targets="${3:-}" db="$tmp/$1.db" snap="$tmp/$1.snap.db"
+  local label="$1" tree="$2" targets="${3:-}" db="$tmp/$1.db"
   local base_s base_mb files t mb c sync expect
-  log "== $label: $tree"
+  log "== $label ($backend): $tree"
+  if [[ $backend == pg ]]; then
+    base_s="${baseline_of[${label%-pg}]}"
+    sync="'$flowsync' sync '$tree' --db '$(db_url "$label")' --json"
+    sync_scenarios
+    return 0
+  fi
 
   base_s="$(timed "$label-baseline" "rm -f '$db' '$db-wal' '$db-shm'" 0 "$runs" "'$baseline' '$tree' '$db'")"
+  baseline_of[$label]="$base_s"
   rm -f "$db" "$db-wal" "$db-shm"
   base_mb="$(measured "$label-baseline" "'$baseline' '$tree' '$db'")"
   files="$(json_get "$tmp/$label-baseline.out" files)"
@@ -158,50 +203,57 @@ bench_set() {
     return 0
   fi
 
-  sync="'$flowsync' sync '$tree' --db 'sqlite:$db' --json"
+  sync="'$flowsync' sync '$tree' --db '$(db_url "$label")' --json"
+  sync_scenarios
+}
+
+# The flowsync scenarios of a data set; uses label, tree, targets, base_s, sync.
+sync_scenarios() {
+  local t mb c expect workflows initial_target noop_target
+  if [[ $backend == pg ]]; then initial_target="≤ 3 s, ≤ 150 MB"; noop_target="≤ 0.3 s, ≤ 150 MB"
+  else initial_target="≤ 1.5 s, ≤ 150 MB"; noop_target="≤ 0.25 s, ≤ 150 MB"; fi
   # initial sync
-  t="$(timed "$label-initial" "rm -f '$db' '$db-wal' '$db-shm'" 0 "$runs" "$sync")"
-  rm -f "$db" "$db-wal" "$db-shm"
+  t="$(timed "$label-initial" "$(db_fresh_cmd "$label")" 0 "$runs" "$sync")"
+  eval "$(db_fresh_cmd "$label")" >/dev/null
   mb="$(measured "$label-initial" "$sync")"
-  local workflows
   workflows="$(json_get "$tmp/$label-initial.out" added)"
   if [[ "$label" == synthetic* ]]; then expect="$(check "$label-initial" added="$n" errors=0)"
   else expect="$(check "$label-initial" updated=0 deleted=0)"; fi
   add_row "$label" "initial sync" "$t" "$mb" "$(ratio "$t" "$base_s")" "$(counts "$label-initial")" "$expect" \
-    "${targets:+≤ 1.5 s, ≤ 150 MB}"
+    "${targets:+$initial_target}"
 
   # no-op re-sync
   t="$(timed "$label-noop" "" 2 $((runs * 2)) "$sync")"
   mb="$(measured "$label-noop" "$sync")"
   expect="$(check "$label-noop" added=0 updated=0 renamed=0 deleted=0 restored=0 unchanged="$workflows")"
   add_row "$label" "no-op re-sync" "$t" "$mb" "$(ratio "$t" "$base_s")" "$(counts "$label-noop")" "$expect" \
-    "${targets:+≤ 0.25 s, ≤ 150 MB}"
+    "${targets:+$noop_target}"
 
   # 1 % of the workflows edited
-  snapshot "$db" "$snap"
+  db_snapshot "$label"
   c="$(python3 "$here/gen_bundles.py" --mutate 1 "$tree" --seed "$seed" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')"
-  t="$(timed "$label-mutate" "$(restore_cmd "$db" "$snap")" 0 "$runs" "$sync")"
-  eval "$(restore_cmd "$db" "$snap")"
+  t="$(timed "$label-mutate" "$(db_restore_cmd "$label")" 0 "$runs" "$sync")"
+  eval "$(db_restore_cmd "$label")" >/dev/null
   mb="$(measured "$label-mutate" "$sync")"
   expect="$(check "$label-mutate" added=0 updated="$c" deleted=0)"
   add_row "$label" "re-sync after editing 1% ($c)" "$t" "$mb" "$(ratio "$t" "$base_s")" \
     "$(counts "$label-mutate")" "$expect" "${targets:+≤ 150 MB}"
 
   # 1 % deleted, full sync
-  snapshot "$db" "$snap"
+  db_snapshot "$label"
   c="$(python3 "$here/gen_bundles.py" --delete 1 "$tree" --seed "$seed" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')"
-  t="$(timed "$label-delete" "$(restore_cmd "$db" "$snap")" 0 "$runs" "$sync --full")"
-  eval "$(restore_cmd "$db" "$snap")"
+  t="$(timed "$label-delete" "$(db_restore_cmd "$label")" 0 "$runs" "$sync --full")"
+  eval "$(db_restore_cmd "$label")" >/dev/null
   mb="$(measured "$label-delete" "$sync --full")"
   expect="$(check "$label-delete" added=0 updated=0 deleted="$c")"
   add_row "$label" "full sync after deleting 1% ($c)" "$t" "$mb" "$(ratio "$t" "$base_s")" \
     "$(counts "$label-delete")" "$expect" "${targets:+≤ 150 MB}"
 
   # 2 % moved to other folders
-  snapshot "$db" "$snap"
+  db_snapshot "$label"
   c="$(python3 "$here/gen_bundles.py" --rename 2 "$tree" --seed "$seed" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')"
-  t="$(timed "$label-rename" "$(restore_cmd "$db" "$snap")" 0 "$runs" "$sync")"
-  eval "$(restore_cmd "$db" "$snap")"
+  t="$(timed "$label-rename" "$(db_restore_cmd "$label")" 0 "$runs" "$sync")"
+  eval "$(db_restore_cmd "$label")" >/dev/null
   mb="$(measured "$label-rename" "$sync")"
   expect="$(check "$label-rename" added=0 updated=0 renamed="$c")"
   add_row "$label" "re-sync after moving 2% ($c)" "$t" "$mb" "$(ratio "$t" "$base_s")" \
@@ -223,6 +275,23 @@ if ((corpus)); then
     bench_set "corpus-zie619" "$tmp/corpus"
   else
     log "no corpus at $shared/corpus/n8n/zie619: skipped (use --shared DIR)"
+  fi
+fi
+
+if ((pg)) && ((flowsync_ready)); then
+  # The same data sets, freshly made (the runs above changed them), against
+  # a PostgreSQL server on this machine. Ratios are to the SQLite baseline.
+  "$repo/tests/pg/cluster.sh" start "$tmp/pg" >&2
+  pg_admin="$(cat "$tmp/pg/url")"
+  backend=pg
+  rm -rf "$synthetic"
+  python3 "$here/gen_bundles.py" "$n" "$synthetic" --seed "$seed" >/dev/null
+  bench_set "synthetic-$n-pg" "$synthetic" targets
+  if ((corpus)) && [[ -d "$shared/corpus/n8n/zie619" ]]; then
+    rm -rf "$tmp/corpus"
+    cp -r "$shared/corpus/n8n/zie619" "$tmp/corpus"
+    chmod -R u+w "$tmp/corpus"
+    bench_set "corpus-zie619-pg" "$tmp/corpus"
   fi
 fi
 
