@@ -4,6 +4,7 @@ restored; what list, show, log and rate report about it; identity."""
 import json
 import os
 import shutil
+import sqlite3
 import time
 import unittest
 
@@ -510,3 +511,21 @@ class PhaseFileTest(h.FlowsyncCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StatusColumnTest(h.FlowsyncCase):
+    """workflows.status is derived: active, inactive or deleted."""
+
+    def test_status_follows_active_and_deleted(self):
+        on = h.n8n_workflow("On", seed=1)
+        on["active"] = True
+        h.write_json(self.p("on.json"), on)
+        h.write_json(self.p("off.json"), h.n8n_workflow("Off", seed=2))
+        h.write_json(self.p("gone.json"), h.n8n_workflow("Gone", seed=3))
+        self.sync()
+        os.remove(self.p("gone.json"))
+        self.sync("--full")
+        with sqlite3.connect(self.db) as db:
+            rows = db.execute("SELECT path, status FROM workflows ORDER BY path").fetchall()
+        self.assertEqual(rows, [("gone.json", "deleted"), ("off.json", "inactive"),
+                                ("on.json", "active")])

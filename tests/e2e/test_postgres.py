@@ -645,3 +645,22 @@ class PostgresRowLevelSecurityTest(PostgresCase):
         # Revoking takes the access back.
         self.pg("grant", "alpha", role_a, "--revoke", url=owner_url)
         self.assertEqual(self.pg_json("list", "--project", "alpha", url=url_a), [])
+
+
+class PostgresStatusColumnTest(PostgresCase):
+    """workflows.status is a derived enum: active, inactive or deleted."""
+
+    def test_status_follows_active_and_deleted(self):
+        on = h.n8n_workflow("On", seed=1)
+        on["active"] = True
+        h.write_json(self.p("on.json"), on)
+        h.write_json(self.p("off.json"), h.n8n_workflow("Off", seed=2))
+        h.write_json(self.p("gone.json"), h.n8n_workflow("Gone", seed=3))
+        self.pg("sync", self.root)
+        os.remove(self.p("gone.json"))
+        self.pg("sync", self.root, "--full")
+        self.assertEqual(self.sql("SELECT path, status::text, pg_typeof(status)::text FROM workflows "
+                                  "ORDER BY path"),
+                         [("gone.json", "deleted", "workflow_status"),
+                          ("off.json", "inactive", "workflow_status"),
+                          ("on.json", "active", "workflow_status")])

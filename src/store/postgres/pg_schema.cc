@@ -8,6 +8,7 @@ CREATE TYPE workflow_format AS ENUM ('bundle', 'n8n', 'phase');
 CREATE TYPE sync_mode AS ENUM ('incremental', 'full');
 CREATE TYPE sync_event AS ENUM ('added', 'updated', 'renamed', 'deleted', 'restored', 'error');
 CREATE TYPE finding_severity AS ENUM ('error', 'warning', 'info');
+CREATE TYPE workflow_status AS ENUM ('active', 'inactive', 'deleted');
 
 CREATE TABLE flowsync_meta (
   key   text PRIMARY KEY,
@@ -53,8 +54,14 @@ CREATE TABLE workflows (
   documentation text NOT NULL DEFAULT '',
   content       text NOT NULL,
   definition    jsonb,
+  -- Derived, for queries and reports: never written directly.
+  status        workflow_status GENERATED ALWAYS AS (
+                  CASE WHEN deleted_at IS NOT NULL THEN 'deleted'::workflow_status
+                       WHEN active THEN 'active'::workflow_status
+                       ELSE 'inactive'::workflow_status END) STORED,
   UNIQUE (project, path)
 );
+CREATE INDEX workflows_status ON workflows (project, status);
 CREATE INDEX workflows_source_id ON workflows (source_id) WHERE source_id IS NOT NULL;
 CREATE INDEX workflows_content_hash ON workflows (content_hash);
 

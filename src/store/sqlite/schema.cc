@@ -44,6 +44,10 @@ CREATE TABLE workflows (
   metadata      TEXT NOT NULL DEFAULT '{}',
   documentation TEXT NOT NULL DEFAULT '',
   content       TEXT NOT NULL,
+  -- Derived, for queries and reports: never written directly.
+  status        TEXT GENERATED ALWAYS AS (
+                  CASE WHEN deleted_at IS NOT NULL THEN 'deleted'
+                       WHEN active THEN 'active' ELSE 'inactive' END) VIRTUAL,
   UNIQUE (project, path)
 );
 CREATE INDEX workflows_source_id ON workflows (source_id) WHERE source_id IS NOT NULL;
