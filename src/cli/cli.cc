@@ -530,6 +530,11 @@ struct GrantCommand {
 int RunGrantCommand(GrantCommand& o) {
   auto ctx = ResolveContext(o.common.flags);
   if (!ctx.ok()) return Fail(ctx.status());
+  if (ctx->db.kind != DatabaseUrl::Kind::kPostgres) {
+    // Refuse before opening: opening would create an SQLite file.
+    return Fail(Status::Unsupported(
+        "projects are granted to database roles, which SQLite does not have; use PostgreSQL"));
+  }
   auto store = OpenContextStore(*ctx, IfMissing::kCreate);
   if (!store.ok()) return Fail(store.status());
   Status s = (*store)->GrantProject(o.project, o.role, o.revoke);

@@ -70,6 +70,12 @@ class HelpAndUsageTest(h.FlowsyncCase):
         self.assertEqual(res.returncode, 5, res.describe())
         self.assertFalse(os.path.exists(self.db), "a PostgreSQL URL must not fall back to SQLite")
 
+    def test_grant_needs_postgres_and_creates_nothing(self):
+        res = self.fs("grant", "team", "someone")
+        self.assertEqual(res.returncode, 5, res.describe())
+        self.assertIn("use PostgreSQL", res.stderr)
+        self.assertFalse(os.path.exists(self.db))
+
     def test_unknown_url_scheme_is_refused(self):
         h.write_json(self.p("a.json"), h.n8n_workflow("A"))
         res = self.fs("sync", self.root, "--db", "mysql://localhost/x")
