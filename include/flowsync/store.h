@@ -203,6 +203,10 @@ class Store {
                               bool revoke) = 0;
 };
 
+// A WORKFLOW argument as users type it ("./flows/a.json", "bundles/b/"), in
+// the form paths are stored: no leading "./", no trailing '/'.
+std::string NormaliseWorkflowQuery(std::string_view query);
+
 // Opens (creating and upgrading the schema as needed) the database at `url`.
 // Unsupported when the database was written by a newer flowsync.
 Result<std::unique_ptr<Store>> OpenStore(const DatabaseUrl& url,

@@ -81,6 +81,17 @@ void AddDbOptions(CLI::App* cmd, CommonOptions& o) {
                   "Project to work in (default: $FLOWSYNC_PROJECT, flowsync.toml, else 'default')");
 }
 
+// The context of a command and its database, or the exit status to return.
+struct Opened {
+  Context ctx;
+  std::unique_ptr<Store> store;
+};
+Result<Opened> OpenForCommand(const GlobalFlags& flags, IfMissing if_missing) {
+  FS_TRY_ASSIGN(Context ctx, ResolveContext(flags));
+  FS_TRY_ASSIGN(std::unique_ptr<Store> store, OpenContextStore(ctx, if_missing));
+  return Opened{std::move(ctx), std::move(store)};
+}
+
 // ---- Progress bar ------------------------------------------------------------
 
 class ProgressBar {
@@ -319,16 +330,15 @@ struct ListCommand {
 };
 
 int RunListCommand(ListCommand& o) {
-  auto ctx = ResolveContext(o.common.flags);
-  if (!ctx.ok()) return Fail(ctx.status());
-  auto store = OpenContextStore(*ctx, IfMissing::kFail);
-  if (!store.ok()) return Fail(store.status());
+  auto opened = OpenForCommand(o.common.flags, IfMissing::kFail);
+  if (!opened.ok()) return Fail(opened.status());
+  Store* store = opened->store.get();
   ListFilter filter;
   filter.deleted = o.all       ? ListFilter::Deleted::kInclude
                    : o.deleted ? ListFilter::Deleted::kOnly
                                : ListFilter::Deleted::kExclude;
   filter.category = o.category;
-  auto rows = (*store)->ListWorkflows(filter);
+  auto rows = store->ListWorkflows(filter);
   if (!rows.ok()) return Fail(rows.status());
   if (o.common.json) {
     Json arr = Json::array();
@@ -375,11 +385,10 @@ Result<WorkflowDetail> FindOrFail(Store& store, const std::string& query) {
 }
 
 int RunShowCommand(ShowCommand& o) {
-  auto ctx = ResolveContext(o.common.flags);
-  if (!ctx.ok()) return Fail(ctx.status());
-  auto store = OpenContextStore(*ctx, IfMissing::kFail);
-  if (!store.ok()) return Fail(store.status());
-  auto d = FindOrFail(**store, o.workflow);
+  auto opened = OpenForCommand(o.common.flags, IfMissing::kFail);
+  if (!opened.ok()) return Fail(opened.status());
+  Store* store = opened->store.get();
+  auto d = FindOrFail(*store, o.workflow);
   if (!d.ok()) return Fail(d.status());
   if (o.content) {
     std::cout << d->content;
@@ -445,17 +454,16 @@ struct LogCommand {
 };
 
 int RunLogCommand(LogCommand& o) {
-  auto ctx = ResolveContext(o.common.flags);
-  if (!ctx.ok()) return Fail(ctx.status());
-  auto store = OpenContextStore(*ctx, IfMissing::kFail);
-  if (!store.ok()) return Fail(store.status());
+  auto opened = OpenForCommand(o.common.flags, IfMissing::kFail);
+  if (!opened.ok()) return Fail(opened.status());
+  Store* store = opened->store.get();
   std::optional<std::string> id;
   if (o.workflow) {
-    auto d = FindOrFail(**store, *o.workflow);
+    auto d = FindOrFail(*store, *o.workflow);
     if (!d.ok()) return Fail(d.status());
     id = d->summary.id;
   }
-  auto log = (*store)->ReadLog(o.limit, id);
+  auto log = store->ReadLog(o.limit, id);
   if (!log.ok()) return Fail(log.status());
   if (o.common.json) {
     Json arr = Json::array();
@@ -490,14 +498,13 @@ struct RateCommand {
 };
 
 int RunRateCommand(RateCommand& o) {
-  auto ctx = ResolveContext(o.common.flags);
-  if (!ctx.ok()) return Fail(ctx.status());
-  auto store = OpenContextStore(*ctx, IfMissing::kFail);
-  if (!store.ok()) return Fail(store.status());
-  auto d = FindOrFail(**store, o.workflow);
+  auto opened = OpenForCommand(o.common.flags, IfMissing::kFail);
+  if (!opened.ok()) return Fail(opened.status());
+  Store* store = opened->store.get();
+  auto d = FindOrFail(*store, o.workflow);
   if (!d.ok()) return Fail(d.status());
   int value = o.value == "up" ? 1 : -1;
-  Status s = (*store)->Rate(d->summary.id, o.user, value, FormatTimestampMs(SystemNowMs()));
+  Status s = store->Rate(d->summary.id, o.user, value, FormatTimestampMs(SystemNowMs()));
   if (!s.ok()) return Fail(s);
   if (o.common.json) {
     PrintJson({{"id", d->summary.id}, {"user", o.user}, {"rating", o.value}});

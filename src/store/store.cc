@@ -15,12 +15,18 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 
 std::string_view SyncEventName(SyncEvent event) {
   switch (event) {
-    case SyncEvent::kAdded: return "added";
-    case SyncEvent::kUpdated: return "updated";
-    case SyncEvent::kRenamed: return "renamed";
-    case SyncEvent::kDeleted: return "deleted";
-    case SyncEvent::kRestored: return "restored";
-    case SyncEvent::kError: return "error";
+    case SyncEvent::kAdded:
+      return "added";
+    case SyncEvent::kUpdated:
+      return "updated";
+    case SyncEvent::kRenamed:
+      return "renamed";
+    case SyncEvent::kDeleted:
+      return "deleted";
+    case SyncEvent::kRestored:
+      return "restored";
+    case SyncEvent::kError:
+      return "error";
   }
   return "unknown";
 }
@@ -57,11 +63,19 @@ Result<DatabaseUrl> ParseDatabaseUrl(std::string_view text) {
   if (colon != std::string_view::npos && colon > 0 &&
       text.substr(0, colon).find('/') == std::string_view::npos) {
     return Status::InvalidArgument(
-        "database URL '" + url.url + "': unsupported scheme '" + std::string(text.substr(0, colon)) +
+        "database URL '" + url.url + "': unsupported scheme '" +
+        std::string(text.substr(0, colon)) +
         "' (use sqlite:PATH, sqlite:///ABS/PATH, a file path, or postgresql://...)");
   }
   url.path = std::string(text);
   return url;
+}
+
+std::string NormaliseWorkflowQuery(std::string_view query_in) {
+  std::string query(query_in);
+  while (query.size() > 2 && query.compare(0, 2, "./") == 0) query.erase(0, 2);
+  while (query.size() > 1 && query.back() == '/') query.pop_back();
+  return query;
 }
 
 bool IsValidProjectName(std::string_view name) {

@@ -529,9 +529,7 @@ class PgStore final : public Store {
   }
 
   Result<std::optional<WorkflowDetail>> FindWorkflow(std::string_view query_in) override {
-    std::string query(query_in);
-    while (query.size() > 2 && query.compare(0, 2, "./") == 0) query.erase(0, 2);
-    while (query.size() > 1 && query.back() == '/') query.pop_back();
+    std::string query = NormaliseWorkflowQuery(query_in);
     FS_TRY(data_.ExecScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
     auto result = FindInTransaction(query);
     (void)data_.ExecScript("COMMIT");

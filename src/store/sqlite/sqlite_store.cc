@@ -395,9 +395,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<WorkflowDetail>> FindWorkflow(std::string_view query_in) override {
-    std::string query(query_in);
-    while (query.size() > 2 && query.compare(0, 2, "./") == 0) query.erase(0, 2);
-    while (query.size() > 1 && query.back() == '/') query.pop_back();
+    std::string query = NormaliseWorkflowQuery(query_in);
     FS_TRY(db_.Exec("BEGIN DEFERRED"));
     auto result = FindInTransaction(query);
     (void)db_.Exec("COMMIT");
