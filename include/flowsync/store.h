@@ -24,6 +24,8 @@
 
 namespace flowsync {
 
+class PhaseStore;  // flowsync/phase_cache.h
+
 // ---- Locating a database ------------------------------------------------
 
 struct DatabaseUrl {
@@ -201,6 +203,10 @@ class Store {
   // Unsupported on SQLite, which has no roles.
   virtual Status GrantProject(const std::string& project, const std::string& role,
                               bool revoke) = 0;
+
+  // The phase cache's persistence in this database and project (tables
+  // workflow_files and workflow_phases). REQUIRES: the Store outlives it.
+  virtual Result<std::unique_ptr<PhaseStore>> OpenPhaseStore() = 0;
 };
 
 // A WORKFLOW argument as users type it ("./flows/a.json", "bundles/b/"), in

@@ -18,6 +18,7 @@
 
 #include "cli/context.h"
 #include "cli/output.h"
+#include "cli/phases.h"
 #include "flowsync/store.h"
 #include "flowsync/sync.h"
 #include "flowsync/watch.h"
@@ -623,6 +624,8 @@ int Main(int argc, char** argv) {
     c.setup(sub, options);
     subs.emplace_back(sub, &c);
   }
+  std::function<int()> phases_run;
+  AddPhasesCommand(&app, &phases_run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -632,6 +635,7 @@ int Main(int argc, char** argv) {
   for (auto& [sub, cmd] : subs) {
     if (sub->parsed()) return cmd->run(options);
   }
+  if (phases_run) return phases_run();
   return kExitUsage;
 }
 

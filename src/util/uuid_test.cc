@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "util/hash.h"
+#include "util/time_format.h"
 
 namespace flowsync {
 namespace {
@@ -34,6 +35,23 @@ TEST(Hash, KnownValues) {
   h.Update("ab");
   h.Update("c");
   EXPECT_EQ(h.Hex(), HashHex("abc"));
+}
+
+}  // namespace
+}  // namespace flowsync
+
+namespace flowsync {
+namespace {
+
+TEST(TimeFormat, RoundTripsAndRejects) {
+  for (int64_t ms : {int64_t{0}, int64_t{1795317913851}, int64_t{951782400123}}) {
+    EXPECT_EQ(ParseTimestampMs(FormatTimestampMs(ms)), ms);
+  }
+  EXPECT_EQ(ParseTimestampMs("2026-11-22T03:12:49Z"), int64_t{1795317169000});
+  EXPECT_EQ(ParseTimestampMs("2026-11-22T03:12:49.5Z"), int64_t{1795317169500});
+  EXPECT_FALSE(ParseTimestampMs("2026-11-22 03:12:49Z").has_value());
+  EXPECT_FALSE(ParseTimestampMs("2026-11-22T03:12:49").has_value());
+  EXPECT_FALSE(ParseTimestampMs("2026-11-22T03:12:49.Z").has_value());
 }
 
 }  // namespace

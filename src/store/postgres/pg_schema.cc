@@ -136,6 +136,35 @@ CREATE INDEX workflow_sync_log_workflow ON workflow_sync_log (workflow_id);
 CREATE INDEX workflow_sync_log_run ON workflow_sync_log (run_id);
 CREATE INDEX workflow_sync_log_project ON workflow_sync_log (project, id);
 
+-- The phase cache (include/flowsync/phase_cache.h): one row per phase file
+-- and one per phase, in file order (position).
+CREATE TABLE workflow_files (
+  project       text NOT NULL DEFAULT current_setting('flowsync.project'),
+  file_path     text NOT NULL,
+  file_hash     text NOT NULL,
+  loaded_at     timestamptz NOT NULL,
+  last_modified timestamptz NOT NULL,
+  PRIMARY KEY (project, file_path)
+);
+
+CREATE TABLE workflow_phases (
+  project    text NOT NULL DEFAULT current_setting('flowsync.project'),
+  file_path  text NOT NULL,
+  task       text NOT NULL,
+  position   integer NOT NULL,
+  depends_on text NOT NULL,
+  rule       text NOT NULL,
+  template   text NOT NULL,
+  retry      bigint NOT NULL,
+  status     text NOT NULL,
+  PRIMARY KEY (project, file_path, task),
+  FOREIGN KEY (project, file_path) REFERENCES workflow_files (project, file_path)
+    ON DELETE CASCADE
+);
+CREATE INDEX workflow_phases_task ON workflow_phases (project, task);
+CREATE INDEX workflow_phases_depends_on ON workflow_phases (project, depends_on);
+CREATE INDEX workflow_phases_status ON workflow_phases (project, status);
+
 -- Row-level security. The tables' owner (the role flowsync migrates with)
 -- sees everything; any other role sees and changes only the rows of the
 -- projects granted to it or to a role it is a member of.
@@ -160,6 +189,8 @@ ALTER TABLE workflow_categories ENABLE ROW LEVEL SECURITY;
 ALTER TABLE workflow_ratings ENABLE ROW LEVEL SECURITY;
 ALTER TABLE workflow_findings ENABLE ROW LEVEL SECURITY;
 ALTER TABLE phase_entries ENABLE ROW LEVEL SECURITY;
+ALTER TABLE workflow_files ENABLE ROW LEVEL SECURITY;
+ALTER TABLE workflow_phases ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY by_project ON workflows
   USING (flowsync_project_allowed(project)) WITH CHECK (flowsync_project_allowed(project));
@@ -168,6 +199,10 @@ CREATE POLICY by_project ON sync_runs
 CREATE POLICY by_project ON workflow_versions
   USING (flowsync_project_allowed(project)) WITH CHECK (flowsync_project_allowed(project));
 CREATE POLICY by_project ON workflow_sync_log
+  USING (flowsync_project_allowed(project)) WITH CHECK (flowsync_project_allowed(project));
+CREATE POLICY by_project ON workflow_files
+  USING (flowsync_project_allowed(project)) WITH CHECK (flowsync_project_allowed(project));
+CREATE POLICY by_project ON workflow_phases
   USING (flowsync_project_allowed(project)) WITH CHECK (flowsync_project_allowed(project));
 -- Rows that hang off a workflow follow it: the subquery sees only the
 -- workflows the role may see.

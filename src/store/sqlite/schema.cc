@@ -125,6 +125,35 @@ CREATE INDEX workflow_sync_log_workflow ON workflow_sync_log (workflow_id);
 CREATE INDEX workflow_sync_log_project ON workflow_sync_log (project, id);
 CREATE INDEX workflow_sync_log_run ON workflow_sync_log (run_id);
 
+-- The phase cache (include/flowsync/phase_cache.h): one row per phase file
+-- and one per phase, in file order (position).
+CREATE TABLE workflow_files (
+  project       TEXT NOT NULL,
+  file_path     TEXT NOT NULL,
+  file_hash     TEXT NOT NULL,
+  loaded_at     TEXT NOT NULL,
+  last_modified TEXT NOT NULL,
+  PRIMARY KEY (project, file_path)
+) WITHOUT ROWID;
+
+CREATE TABLE workflow_phases (
+  project    TEXT NOT NULL,
+  file_path  TEXT NOT NULL,
+  task       TEXT NOT NULL,
+  position   INTEGER NOT NULL,
+  depends_on TEXT NOT NULL,
+  rule       TEXT NOT NULL,
+  template   TEXT NOT NULL,
+  retry      INTEGER NOT NULL,
+  status     TEXT NOT NULL,
+  PRIMARY KEY (project, file_path, task),
+  FOREIGN KEY (project, file_path) REFERENCES workflow_files (project, file_path)
+    ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX workflow_phases_task ON workflow_phases (project, task);
+CREATE INDEX workflow_phases_depends_on ON workflow_phases (project, depends_on);
+CREATE INDEX workflow_phases_status ON workflow_phases (project, status);
+
 INSERT INTO flowsync_meta (key, value) VALUES ('schema_version', '1');
 )sql";
 

@@ -1,0 +1,821 @@
+#include "flowsync/phase_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "phase/validation.h"
+#include "source/phase_file.h"
+#include "util/hash.h"
+#include "util/test_util.h"
+
+namespace flowsync {
+namespace {
+
+using Strings = std::vector<std::string>;
+
+// 2100-01-01: every file is older than the racy window, so signatures count.
+constexpr int64_t kNow = 4102444800000;
+
+std::string Fixtures() { return test::SharedDir() + "/fixtures/flowlord"; }
+
+std::string ReadAll(const std::string& path) {
+  auto text = RealFileSystem().ReadFile(path, 1 << 20);
+  EXPECT_TRUE(text.ok()) << text.status().ToString();
+  return text.ok() ? *text : "";
+}
+
+// The real file system with faults injected by path, counting reads.
+class FakeFileSystem final : public FileSystem {
+ public:
+  std::set<std::string> stat_fail;               // "nop stat error"
+  std::set<std::string> list_fail;               // "<path>: Permission denied"
+  std::map<std::string, std::string> read_fail;  // path -> message
+  bool fail_all_reads = false;
+  mutable std::atomic<int> reads{0};
+
+  Result<FileInfo> Stat(const std::string& p) const override {
+    if (stat_fail.count(p)) return Status::IOError("nop stat error");
+    return RealFileSystem().Stat(p);
+  }
+  Result<FileInfo> Lstat(const std::string& p) const override {
+    if (stat_fail.count(p)) return Status::IOError("nop stat error");
+    return RealFileSystem().Lstat(p);
+  }
+  Result<std::vector<DirEntry>> ListDir(const std::string& p) const override {
+    if (list_fail.count(p)) return Status::IOError(p + ": Permission denied");
+    return RealFileSystem().ListDir(p);
+  }
+  Result<std::string> ReadFile(const std::string& p, uint64_t max) const override {
+    ++reads;
+    if (fail_all_reads) return Status::IOError(p + ": Input/output error");
+    if (auto it = read_fail.find(p); it != read_fail.end()) {
+      return Status::IOError(p + ": " + it->second);
+    }
+    return RealFileSystem().ReadFile(p, max);
+  }
+};
+
+Phase P(std::string task, std::string depends_on = "", std::string rule = "") {
+  Phase p;
+  p.task = std::move(task);
+  p.depends_on = std::move(depends_on);
+  p.rule = std::move(rule);
+  return p;
+}
+
+StoredPhaseFile F(std::string key, std::vector<Phase> phases, std::string hash = "") {
+  StoredPhaseFile f;
+  f.key = std::move(key);
+  f.hash = std::move(hash);
+  f.phases = std::move(phases);
+  return f;
+}
+
+Task T(std::string type, std::string job, std::string meta) {
+  return Task{std::move(type), std::move(job), std::move(meta)};
+}
+
+Strings Tasks(const std::vector<Phase>& phases) {
+  Strings out;
+  for (const Phase& p : phases) out.push_back(p.task);
+  return out;
+}
+
+class PhaseCacheTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<PhaseCache> Open(const std::string& root, PhaseCacheOptions options = {}) {
+    if (!options.now_ms) options.now_ms = [] { return kNow; };
+    auto cache = OpenPhaseCache(root, &store_, std::move(options));
+    EXPECT_TRUE(cache.ok()) << cache.status().ToString();
+    return cache.ok() ? std::move(cache).value() : nullptr;
+  }
+
+  static RefreshReport Refresh(PhaseCache& cache) {
+    auto report = cache.Refresh();
+    EXPECT_TRUE(report.ok()) << report.status().ToString();
+    return report.ok() ? *report : RefreshReport{};
+  }
+
+  static Strings Keys(const PhaseCache& cache) {
+    Strings keys;
+    for (const StoredPhaseFile& f : cache.Files()) keys.push_back(f.key);
+    return keys;
+  }
+
+  static Strings Errors(const RefreshReport& report) {
+    Strings out;
+    for (const PhaseFileError& e : report.errors) out.push_back(e.key + " | " + e.status.message());
+    return out;
+  }
+
+  void Preload(std::vector<StoredPhaseFile> files) { ASSERT_OK(store_.Apply(files, {})); }
+
+  // The store and the index agree.
+  void ExpectStored(const PhaseCache& cache) { EXPECT_EQ(store_.Files(), cache.Files()); }
+
+  std::string Root() const { return dir_.path() + "/root"; }
+  void Write(const std::string& rel, const std::string& text) { dir_.Write("root/" + rel, text); }
+  void Remove(const std::string& rel) { dir_.Remove("root/" + rel); }
+
+  MemoryPhaseStore store_;
+  test::TempDir dir_;
+};
+
+// ---- flowlord workflow/workflow_test.go and apps/flowlord/sqlite/workflow_test.go
+
+// TestLoadFile "read file". flowlord stores the md5
+// (4422274d9c9f7e987c609687a7702651); flowsync hashes with XXH3-128, as
+// everywhere else, so the expected value is HashHex of the same bytes.
+TEST_F(PhaseCacheTest, FlowlordLoadFileReadFile) {
+  const std::string path = Fixtures() + "/workflow/f1.toml";
+  auto cache = Open(path);
+  const RefreshReport report = Refresh(*cache);
+  EXPECT_EQ(report.changed, (Strings{"f1.toml"}));
+  EXPECT_TRUE(report.errors.empty());
+  const std::vector<StoredPhaseFile> files = cache->Files();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].hash, HashHex(ReadAll(path)));
+  EXPECT_EQ(files[0].loaded_at_ms, kNow);
+  EXPECT_EQ(files[0].last_modified_ms, RealFileSystem().Stat(path)->mtime_ns / 1'000'000);
+  EXPECT_EQ(Tasks(files[0].phases),
+            (Strings{"task1:t2", "task2", "task3", "task4", "task1:t4", "task5:t5", "task6"}));
+  ExpectStored(*cache);
+}
+
+// TestLoadFile "stat error" (nop://stat_err).
+TEST_F(PhaseCacheTest, FlowlordLoadFileStatError) {
+  FakeFileSystem fs;
+  const std::string path = Fixtures() + "/workflow/f1.toml";
+  fs.stat_fail.insert(path);
+  auto cache = OpenPhaseCache(path, &store_, {.fs = &fs});
+  ASSERT_FALSE(cache.ok());
+  EXPECT_EQ(cache.status().message(), "nop stat error");
+
+  // A stat error at refresh time changes nothing.
+  FakeFileSystem later;
+  auto open = Open(path, {.fs = &later});
+  Refresh(*open);
+  later.stat_fail.insert(path);
+  auto report = open->Refresh();
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().message(), "nop stat error");
+  EXPECT_EQ(Keys(*open), (Strings{"f1.toml"}));
+}
+
+// TestLoadFile "dir error" (nop://stat_dir): flowlord reads every listed path
+// and fails on a folder. flowsync walks folders, whatever their name, so the
+// analogue is a folder named like a phase file: it is walked, not read.
+TEST_F(PhaseCacheTest, FlowlordLoadFileDirIsWalked) {
+  Write("d.toml/x.toml", "[[phase]]\ntask = \"x\"\n");
+  auto cache = Open(Root());
+  const RefreshReport report = Refresh(*cache);
+  EXPECT_EQ(report.changed, (Strings{"d.toml/x.toml"}));
+  EXPECT_TRUE(report.errors.empty());
+}
+
+// TestLoadFile "read err" (nop://init_err: stat works, open fails). The
+// other files still load.
+TEST_F(PhaseCacheTest, FlowlordLoadFileReadError) {
+  FakeFileSystem fs;
+  fs.read_fail[Fixtures() + "/workflow/f1.toml"] = "init_err";
+  auto cache = Open(Fixtures() + "/workflow", {.fs = &fs});
+  const RefreshReport report = Refresh(*cache);
+  EXPECT_EQ(Errors(report), (Strings{"f1.toml | f1.toml: init_err"}));
+  EXPECT_EQ(report.errors[0].status.code(), StatusCode::kIOError);
+  EXPECT_EQ(report.changed, (Strings{"f2.toml", "f3.toml", "jobs.toml"}));
+  ExpectStored(*cache);
+}
+
+// TestLoadFile "decode error" (internal/test/invalid.toml).
+TEST_F(PhaseCacheTest, FlowlordLoadFileDecodeError) {
+  auto cache = Open(Fixtures() + "/invalid.toml");
+  const RefreshReport report = Refresh(*cache);
+  ASSERT_EQ(report.errors.size(), 1u);
+  EXPECT_EQ(report.errors[0].key, "invalid.toml");
+  EXPECT_EQ(report.errors[0].status.code(), StatusCode::kCorruption);
+  EXPECT_EQ(report.errors[0].status.message(),
+            "invalid.toml:1:5: invalid TOML: Error while parsing key-value pair: expected '=', "
+            "saw 'b'");
+  EXPECT_NE(report.errors[0].status.message().find("invalid TOML"), std::string::npos);
+  EXPECT_TRUE(report.changed.empty());
+  EXPECT_TRUE(cache->Files().empty());
+}
+
+// TestToml.
+TEST_F(PhaseCacheTest, FlowlordToml) {
+  const std::string text = R"([[phase]]
+task = "task1"
+rule = "cron=0 * * * *&offset=-4h&job=t2&retry_delay=10ms"
+retry = 3
+template = "?date={yyyy}-{mm}-{dd}T{hh}"
+
+[[phase]]
+task = "task2"
+dependsOn = "task1"
+rule = ""
+retry = 3
+template = "{meta:file}?time={yyyy}-{mm}-{dd}"
+)";
+  auto parsed = ReadPhaseFile(text, "t.toml", "t");
+  ASSERT_OK(parsed);
+  ASSERT_TRUE(parsed->has_value());
+  EXPECT_EQ((*parsed)->phases.size(), 2u);
+  const std::vector<Phase> phases = phase::PhasesFromEntries((*parsed)->phases, {});
+  ASSERT_EQ(phases.size(), 2u);
+  EXPECT_EQ(phases[0].task, "task1:t2");
+  EXPECT_EQ(phases[0].retry, 3);
+  EXPECT_EQ(phases[0].template_text, "?date={yyyy}-{mm}-{dd}T{hh}");
+  EXPECT_EQ(phases[1].task, "task2");
+  EXPECT_EQ(phases[1].depends_on, "task1");
+}
+
+// TestRefresh "single file".
+TEST_F(PhaseCacheTest, FlowlordRefreshSingleFile) {
+  auto cache = Open(Fixtures() + "/workflow/f1.toml");
+  EXPECT_FALSE(cache->IsDir());
+  Refresh(*cache);
+  EXPECT_EQ(Keys(*cache), (Strings{"f1.toml"}));
+}
+
+// TestRefresh "folder".
+TEST_F(PhaseCacheTest, FlowlordRefreshFolder) {
+  auto cache = Open(Fixtures() + "/workflow");
+  EXPECT_TRUE(cache->IsDir());
+  const RefreshReport report = Refresh(*cache);
+  EXPECT_EQ(Keys(*cache), (Strings{"f1.toml", "f2.toml", "f3.toml", "jobs.toml"}));
+  EXPECT_EQ(report.changed, Keys(*cache));
+  EXPECT_TRUE(report.errors.empty());
+  ExpectStored(*cache);
+}
+
+// TestRefresh "sub-folder".
+TEST_F(PhaseCacheTest, FlowlordRefreshSubFolder) {
+  auto cache = Open(Fixtures() + "/parent");
+  Refresh(*cache);
+  EXPECT_EQ(Keys(*cache), (Strings{"f1.toml", "group/f3.toml"}));
+}
+
+// TestRefresh "error case" (nop://err: stat and list fail), and a root
+// that stats but cannot be listed.
+TEST_F(PhaseCacheTest, FlowlordRefreshErrorCase) {
+  FakeFileSystem fs;
+  const std::string root = Fixtures() + "/workflow";
+  fs.stat_fail.insert(root);
+  fs.list_fail.insert(root);
+  EXPECT_FALSE(OpenPhaseCache(root, &store_, {.fs = &fs}).ok());
+
+  FakeFileSystem unlistable;
+  unlistable.list_fail.insert(root);
+  auto cache = Open(root, {.fs = &unlistable});
+  auto report = cache->Refresh();
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().message(), root + ": Permission denied");
+}
+
+// TestRefresh "file removed": pre-loaded missing.toml, f1, f2, f3 (empty).
+TEST_F(PhaseCacheTest, FlowlordRefreshFileRemoved) {
+  Preload({F("missing.toml", {}), F("f1.toml", {}), F("f2.toml", {}), F("f3.toml", {})});
+  auto cache = Open(Fixtures() + "/workflow");
+  EXPECT_EQ(Keys(*cache), (Strings{"f1.toml", "f2.toml", "f3.toml", "missing.toml"}));
+  const RefreshReport report = Refresh(*cache);
+  EXPECT_EQ(Keys(*cache), (Strings{"f1.toml", "f2.toml", "f3.toml", "jobs.toml"}));
+  EXPECT_EQ(report.changed,
+            (Strings{"f1.toml", "f2.toml", "f3.toml", "jobs.toml", "-missing.toml"}));
+  ExpectStored(*cache);
+}
+
+// TestRefresh "keep loaded": stale checksums (really the parent/ fixtures'
+// md5s) are reloaded; the absolute path (in-memory test) and a relative one
+// (SQLite test) key the files alike.
+TEST_F(PhaseCacheTest, FlowlordRefreshKeepLoaded) {
+  const std::string absolute = std::filesystem::absolute(Fixtures() + "/workflow").string();
+  const std::string relative =
+      std::filesystem::relative(absolute, std::filesystem::current_path()).string();
+  for (const std::string& root : {absolute, relative}) {
+    SCOPED_TRACE(root);
+    store_ = MemoryPhaseStore();
+    Preload({F("f1.toml", {}, "34cf5142"), F("f2.toml", {}, "eac7716a")});
+    auto cache = Open(root);
+    const RefreshReport report = Refresh(*cache);
+    EXPECT_EQ(Keys(*cache), (Strings{"f1.toml", "f2.toml", "f3.toml", "jobs.toml"}));
+    EXPECT_EQ(report.changed, (Strings{"f1.toml", "f2.toml", "f3.toml", "jobs.toml"}));
+  }
+}
+
+// TestNew.
+TEST_F(PhaseCacheTest, FlowlordNew) {
+  FakeFileSystem fs;
+  fs.stat_fail.insert("nop://err");
+  EXPECT_FALSE(OpenPhaseCache("nop://err", &store_, {.fs = &fs}).ok());
+  auto cache = Open(Fixtures() + "/workflow/f1.toml");
+  ASSERT_NE(cache, nullptr);
+  EXPECT_OK(cache->Close());
+  EXPECT_OK(cache->Close());  // flowlord panics on a second Close
+  auto missing = OpenPhaseCache(Fixtures() + "/workflow/missing.toml", &store_);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+}
+
+// TestGet: the fixture data of both flowlord tests. Expectations follow the
+// in-memory cache (workflow= honoured, an empty job matches any job), with
+// the normalized task names of the SQLite one; "wildcard same task in
+// different files" is random in memory and `w2job.toml` (first file_path) in
+// SQLite: here it is the first file in key order, w2job.toml.
+TEST_F(PhaseCacheTest, FlowlordGet) {
+  Preload({F("workflow.toml",
+             {P("task1"), P("dup"), P("task2", "task1"), P("task3", "task2"), P("task4", "task2")}),
+           F("w2job.toml",
+             {P("dup"), P("t2", "", "job=j1"), P("t2", "", "job=j2"), P("t2:j3", "", "")})});
+  auto cache = Open(Fixtures() + "/workflow");
+  struct Case {
+    std::string name;
+    Task task;
+    std::optional<FoundPhase> expected;
+  };
+  const std::vector<Case> cases = {
+      {"no meta", T("task1", "", ""), std::nullopt},
+      {"blank task", T("", "", "workflow=workflow.toml"), std::nullopt},
+      {"not found", T("missing", "", "workflow=workflow.toml"), std::nullopt},
+      {"task_job", T("t2", "j2", "workflow=*"), FoundPhase{"w2job.toml", P("t2:j2", "", "job=j2")}},
+      {"task2", T("task2", "", "workflow=workflow.toml"),
+       FoundPhase{"workflow.toml", P("task2", "task1")}},
+      {"task=t2 with job=j1", T("t2", "", "workflow=w2job.toml&job=j1"),
+       FoundPhase{"w2job.toml", P("t2:j1", "", "job=j1")}},
+      {"job does not exist", T("t2", "", "workflow=w2job.toml&job=invalid"), std::nullopt},
+      {"wildcard search", T("t2", "", "workflow=*&job=j3"), FoundPhase{"w2job.toml", P("t2:j3")}},
+      {"wildcard same task in different files", T("dup", "", "workflow=*"),
+       FoundPhase{"w2job.toml", P("dup")}},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(cache->Get(c.task), c.expected) << c.name;
+  }
+}
+
+// TestChildren: the same 7 rows in both flowlord tests.
+TEST_F(PhaseCacheTest, FlowlordChildren) {
+  Preload({F("workflow.toml", {P("task1"), P("task2", "task1"), P("task3", "task2"),
+                               P("task4", "task2"), P("task5", "task1:j4")})});
+  auto cache = Open(Fixtures() + "/workflow");
+  struct Case {
+    std::string name;
+    Task task;
+    std::vector<Phase> expected;
+  };
+  const std::vector<Case> cases = {
+      {"no meta", T("task1", "", ""), {}},
+      {"blank task", T("", "", "workflow=workflow.toml"), {}},
+      {"task1", T("task1", "", "workflow=workflow.toml"), {P("task2", "task1")}},
+      {"task2",
+       T("task2", "", "workflow=workflow.toml"),
+       {P("task3", "task2"), P("task4", "task2")}},
+      {"task3", T("task3", "", "workflow=workflow.toml"), {}},
+      {"task4", T("task4", "", "workflow=workflow.toml"), {}},
+      {"task1:j4",
+       T("task1", "", "workflow=workflow.toml&job=j4"),
+       {P("task2", "task1"), P("task5", "task1:j4")}},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(cache->Children(c.task), c.expected) << c.name;
+  }
+}
+
+// TestCache_FilePath. flowlord derives keys from listed paths by string
+// search; flowsync's walk yields root-relative paths, so each row is a tree.
+TEST_F(PhaseCacheTest, FlowlordFilePath) {
+  const std::string text = "[[phase]]\ntask = \"x\"\n";
+  struct Case {
+    std::string file;  // relative to the temporary folder
+    std::string root;  // relative to the temporary folder
+    std::string key;
+  };
+  const std::vector<Case> cases = {
+      {"path/file.toml", "path", "file.toml"},
+      {"path/file.toml", "path/file.toml", "file.toml"},
+      {"path/sub/file.toml", "path", "sub/file.toml"},
+      {"root/folder/path/file.toml", "root/folder/path", "file.toml"},
+      {"root/path/sub/file.toml", "root/path", "sub/file.toml"},
+      // flowlord: the deeper "path" wins (LastIndex) and gives file.toml.
+      {"deep/path/path/file.toml", "deep/path", "path/file.toml"},
+      // A trailing '/' and "./" change nothing.
+      {"slash/a/file.toml", "slash/./a/", "file.toml"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.root);
+    test::TempDir dir;
+    dir.Write(c.file, text);
+    MemoryPhaseStore store;
+    auto cache = OpenPhaseCache(dir.path() + "/" + c.root, &store);
+    ASSERT_OK(cache);
+    auto report = (*cache)->Refresh();
+    ASSERT_OK(report);
+    EXPECT_EQ(report->changed, (Strings{c.key}));
+  }
+}
+
+// ---- Refresh behaviours
+
+TEST_F(PhaseCacheTest, RefreshReportsChangedUnchangedAndRemoved) {
+  Write("b.toml", "[[phase]]\ntask = \"b\"\nrule = \"cron=0 * * * *\"\n");
+  Write("a.toml", "[[phase]]\ntask = \"a\"\nrule = \"cron=0 * * * *\"\n");
+  Write("sub/c.toml", "[[phase]]\ntask = \"c\"\n");
+  auto cache = Open(Root());
+  EXPECT_EQ(Refresh(*cache).changed, (Strings{"a.toml", "b.toml", "sub/c.toml"}));
+  EXPECT_TRUE(Refresh(*cache).changed.empty());
+
+  Write("b.toml", "[[phase]]\ntask = \"b2\"\nrule = \"cron=0 * * * *\"\n");
+  Remove("a.toml");
+  Remove("sub");
+  EXPECT_EQ(Refresh(*cache).changed, (Strings{"b.toml", "-a.toml", "-sub/c.toml"}));
+  EXPECT_EQ(Keys(*cache), (Strings{"b.toml"}));
+  EXPECT_TRUE(cache->Search("b2", "").has_value());
+  EXPECT_FALSE(cache->Search("b", "").has_value());
+  EXPECT_FALSE(cache->Search("a", "").has_value());
+  ExpectStored(*cache);
+}
+
+TEST_F(PhaseCacheTest, SameContentIsNoChange) {
+  const std::string text = "[[phase]]\ntask = \"a\"\n";
+  Write("a.toml", text);
+  auto cache = Open(Root(), {.now_ms = [] { return int64_t{0}; }});  // no signature trusted
+  EXPECT_EQ(Refresh(*cache).changed, (Strings{"a.toml"}));
+  Write("a.toml", text);  // rewritten: new mtime, same bytes
+  EXPECT_TRUE(Refresh(*cache).changed.empty());
+  Write("a.toml", text + "# comment\n");  // raw bytes: a comment is a change
+  EXPECT_EQ(Refresh(*cache).changed, (Strings{"a.toml"}));
+}
+
+// flowlord bug: a refresh error drops the updates of the files that did
+// load. Here the good files are stored and reported, the broken one keeps
+// its last good phases, and its error is reported on every refresh until it
+// is fixed.
+TEST_F(PhaseCacheTest, BrokenFileKeepsItsLastGoodPhases) {
+  Write("a.toml", "[[phase]]\ntask = \"a\"\nrule = \"cron=0 * * * *\"\n");
+  Write("b.toml", "[[phase]]\ntask = \"b\"\nrule = \"cron=0 * * * *\"\n");
+  auto cache = Open(Root());
+  Refresh(*cache);
+  const std::string good_hash = cache->Files()[0].hash;
+
+  Write("a.toml", "[[phase]]\ntask = \"a2\"\nretry = \"three\"\n");
+  Write("b.toml", "[[phase]]\ntask = \"b2\"\nrule = \"cron=0 * * * *\"\n");
+  RefreshReport report = Refresh(*cache);
+  EXPECT_EQ(report.changed, (Strings{"b.toml"}));
+  EXPECT_EQ(Errors(report),
+            (Strings{"a.toml | a.toml:3:9: phase 1: 'retry' must be an integer, got string"}));
+  EXPECT_TRUE(cache->Search("a", "").has_value());
+  EXPECT_FALSE(cache->Search("a2", "").has_value());
+  EXPECT_TRUE(cache->Search("b2", "").has_value());
+  EXPECT_EQ(cache->Files()[0].hash, good_hash);
+  ExpectStored(*cache);
+
+  report = Refresh(*cache);
+  EXPECT_TRUE(report.changed.empty());
+  EXPECT_EQ(report.errors.size(), 1u);
+
+  Write("a.toml", "[[phase]]\ntask = \"a2\"\nretry = 3\n");
+  report = Refresh(*cache);
+  EXPECT_EQ(report.changed, (Strings{"a.toml"}));
+  EXPECT_TRUE(report.errors.empty());
+  EXPECT_TRUE(cache->Search("a2", "").has_value());
+}
+
+TEST_F(PhaseCacheTest, BrokenNewFileIsReportedNotLoaded) {
+  Write("bad.toml", "this is not toml\n");
+  Write("good.toml", "[[phase]]\ntask = \"g\"\n");
+  auto cache = Open(Root());
+  const RefreshReport report = Refresh(*cache);
+  EXPECT_EQ(report.changed, (Strings{"good.toml"}));
+  ASSERT_EQ(report.errors.size(), 1u);
+  EXPECT_EQ(report.errors[0].key, "bad.toml");
+  EXPECT_TRUE(report.errors[0].status.message().starts_with("bad.toml:1:"));
+  EXPECT_EQ(Keys(*cache), (Strings{"good.toml"}));
+}
+
+// flowlord parses every file of the folder and fails on a README or
+// .DS_Store (fatal at startup). Only *.toml files are phase files here, and
+// dot-names are skipped.
+TEST_F(PhaseCacheTest, NonTomlFilesAreIgnored) {
+  Write("a.toml", "[[phase]]\ntask = \"a\"\n");
+  Write("README.md", "# workflows\n");
+  Write(".DS_Store", "\x00\x01binary");
+  Write("notes.txt", "[[phase]]\n");
+  Write("a.toml.swp", "garbage");
+  Write(".hidden.toml", "garbage");
+  Write(".git/config.toml", "garbage");
+  Write("toml", "garbage");
+  auto cache = Open(Root());
+  const RefreshReport report = Refresh(*cache);
+  EXPECT_TRUE(report.errors.empty()) << Errors(report)[0];
+  EXPECT_EQ(report.changed, (Strings{"a.toml"}));
+}
+
+TEST_F(PhaseCacheTest, LinksToFilesAreFollowedLinksToFoldersAreNot) {
+  Write("real/a.toml", "[[phase]]\ntask = \"a\"\n");
+  std::filesystem::create_directories(Root() + "/tree");
+  std::filesystem::create_symlink(Root() + "/real/a.toml", Root() + "/tree/link.toml");
+  std::filesystem::create_directory_symlink(Root() + "/real", Root() + "/tree/loop");
+  std::filesystem::create_symlink(Root() + "/nowhere.toml", Root() + "/tree/broken.toml");
+  auto cache = Open(Root() + "/tree");
+  const RefreshReport report = Refresh(*cache);
+  EXPECT_EQ(report.changed, (Strings{"link.toml"}));
+  ASSERT_EQ(report.errors.size(), 1u);
+  EXPECT_EQ(report.errors[0].key, "broken.toml");
+  EXPECT_EQ(report.errors[0].status.code(), StatusCode::kNotFound);
+}
+
+// Valid TOML without [[phase]] tables is a phase file with no phases, as
+// flowlord counts it.
+TEST_F(PhaseCacheTest, TomlWithoutPhasesIsAFileWithoutPhases) {
+  Write("pyproject.toml", "[tool.x]\ny = 1\n");
+  Write("empty.toml", "");
+  auto cache = Open(Root());
+  const RefreshReport report = Refresh(*cache);
+  EXPECT_TRUE(report.errors.empty());
+  EXPECT_EQ(report.changed, (Strings{"empty.toml", "pyproject.toml"}));
+  for (const StoredPhaseFile& f : cache->Files()) EXPECT_TRUE(f.phases.empty());
+}
+
+// Unknown keys are ignored, as flowlord does, but reported. A top-level
+// `checksum` (which overrides flowlord's md5) is just another unknown key.
+TEST_F(PhaseCacheTest, UnknownKeysAreReportedAsFindings) {
+  const std::string text =
+      "checksum = \"abc\"\n[[phase]]\ntask = \"a\"\ndepends_on = \"x\"\nDependsOn = \"p\"\n";
+  Write("a.toml", text);
+  auto cache = Open(Root());
+  const RefreshReport report = Refresh(*cache);
+  ASSERT_EQ(report.findings.size(), 2u);
+  EXPECT_EQ(report.findings[0].location, "a.toml:1");
+  EXPECT_EQ(report.findings[0].message, "unknown top-level key 'checksum' (ignored)");
+  EXPECT_EQ(report.findings[1].code, "unknown-key");
+  EXPECT_EQ(report.findings[1].location, "a.toml:4");
+  EXPECT_EQ(report.findings[1].message, "phase 1: unknown key 'depends_on' (ignored)");
+  EXPECT_EQ(cache->Files()[0].hash, HashHex(text));
+  EXPECT_EQ(cache->Files()[0].phases[0].depends_on, "p");
+  // Reported when the file is loaded, not again while it is unchanged.
+  EXPECT_TRUE(Refresh(*cache).findings.empty());
+}
+
+// Cheap check first: an unchanged signature (size, mtime, inode) means no
+// read at all; a file modified within the racy window is read again.
+TEST_F(PhaseCacheTest, UnchangedFilesAreNotRead) {
+  Write("a.toml", "[[phase]]\ntask = \"a\"\n");
+  Write("b.toml", "[[phase]]\ntask = \"b\"\n");
+  FakeFileSystem fs;
+  auto cache = Open(Root(), {.fs = &fs});
+  Refresh(*cache);
+  EXPECT_EQ(fs.reads.load(), 2);
+  Refresh(*cache);
+  EXPECT_EQ(fs.reads.load(), 2);
+
+  FakeFileSystem racy_fs;
+  MemoryPhaseStore store;
+  const int64_t mtime_ms = RealFileSystem().Stat(Root() + "/a.toml")->mtime_ns / 1'000'000;
+  auto racy =
+      OpenPhaseCache(Root(), &store, {.fs = &racy_fs, .now_ms = [=] { return mtime_ms + 50; }});
+  ASSERT_OK(racy);
+  ASSERT_OK((*racy)->Refresh());
+  ASSERT_OK((*racy)->Refresh());
+  EXPECT_EQ(racy_fs.reads.load(), 4);
+}
+
+// A restart costs one load from the store: answers come before any file
+// is read, and a refresh then reloads nothing that did not change.
+TEST_F(PhaseCacheTest, RestartAnswersFromTheStore) {
+  Write("w.toml",
+        "[[phase]]\ntask = \"p\"\nrule = \"cron=0 * * * *\"\n[[phase]]\ntask = \"c\"\n"
+        "dependsOn = \"p\"\n");
+  {
+    auto cache = Open(Root());
+    Refresh(*cache);
+  }
+  FakeFileSystem fs;
+  fs.fail_all_reads = true;
+  auto restarted = Open(Root(), {.fs = &fs});
+  EXPECT_EQ(Tasks(restarted->Children(T("p", "", "workflow=w.toml"))), (Strings{"c"}));
+  EXPECT_EQ(restarted->Get(T("c", "", "workflow=w.toml"))->phase.depends_on, "p");
+  EXPECT_EQ(fs.reads.load(), 0);
+  fs.fail_all_reads = false;
+  const RefreshReport report = Refresh(*restarted);
+  EXPECT_TRUE(report.changed.empty());
+  EXPECT_EQ(fs.reads.load(), 1);  // hashed once: signatures live in memory only
+}
+
+TEST_F(PhaseCacheTest, StoreFailureChangesNothing) {
+  Write("a.toml", "[[phase]]\ntask = \"a\"\n");
+  auto cache = Open(Root());
+  Refresh(*cache);
+  Write("a.toml", "[[phase]]\ntask = \"a2\"\n");
+  Write("b.toml", "[[phase]]\ntask = \"b\"\n");
+  store_.FailNextApply(Status::IOError("disk full"));
+  auto report = cache->Refresh();
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().message(), "disk full");
+  EXPECT_EQ(Keys(*cache), (Strings{"a.toml"}));
+  EXPECT_TRUE(cache->Search("a", "").has_value());
+  ExpectStored(*cache);
+  // The next refresh does it all.
+  EXPECT_EQ(Refresh(*cache).changed, (Strings{"a.toml", "b.toml"}));
+  EXPECT_TRUE(cache->Search("a2", "").has_value());
+  ExpectStored(*cache);
+}
+
+// flowlord never removes anything in single-file mode, so rows of a
+// previously configured root stay in its database and get scheduled.
+TEST_F(PhaseCacheTest, SingleFileModeDropsOtherKeys) {
+  Preload({F("old/x.toml", {P("x", "", "cron=0 * * * *")})});
+  Write("f.toml", "[[phase]]\ntask = \"f\"\n");
+  auto cache = Open(Root() + "/f.toml");
+  EXPECT_EQ(Refresh(*cache).changed, (Strings{"f.toml", "-old/x.toml"}));
+  // The file itself vanishing is an error, not a removal.
+  Remove("f.toml");
+  auto report = cache->Refresh();
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Keys(*cache), (Strings{"f.toml"}));
+}
+
+TEST_F(PhaseCacheTest, UnlistableFolderKeepsItsFiles) {
+  Write("a.toml", "[[phase]]\ntask = \"a\"\n");
+  Write("sub/b.toml", "[[phase]]\ntask = \"b\"\n");
+  FakeFileSystem fs;
+  auto cache = Open(Root(), {.fs = &fs});
+  Refresh(*cache);
+  fs.list_fail.insert(Root() + "/sub");
+  Remove("a.toml");
+  const RefreshReport report = Refresh(*cache);
+  EXPECT_EQ(report.changed, (Strings{"-a.toml"}));
+  EXPECT_EQ(Errors(report), (Strings{"sub | sub: Permission denied"}));
+  EXPECT_EQ(Keys(*cache), (Strings{"sub/b.toml"}));
+}
+
+// ---- Lookups
+
+// Where flowlord's in-memory cache visits files in random (map) order, the
+// first file in key order wins: "a.toml" < "a/x.toml" < "b.toml".
+TEST_F(PhaseCacheTest, AnyFileMeansTheFirstInKeyOrder) {
+  Write("b.toml", "[[phase]]\ntask = \"t\"\nrule = \"job=j\"\n");
+  Write("a/x.toml", "[[phase]]\ntask = \"t:j\"\n[[phase]]\ntask = \"t:k\"\n");
+  Write("a.toml", "[[phase]]\ntask = \"t:k\"\n[[phase]]\ntask = \"u\"\n");
+  auto cache = Open(Root());
+  EXPECT_EQ(Refresh(*cache).changed, (Strings{"a.toml", "a/x.toml", "b.toml"}));
+  EXPECT_EQ(cache->Search("t", "")->file, "a.toml");
+  EXPECT_EQ(cache->Search("t", "j")->file, "a/x.toml");
+  EXPECT_EQ(cache->Search("t", "k")->file, "a.toml");
+  EXPECT_EQ(cache->Search("t", "k")->phase.task, "t:k");
+  EXPECT_EQ(cache->Get(T("t", "j", "workflow=*"))->file, "a/x.toml");
+  EXPECT_EQ(cache->Get(T("t", "", "workflow=*"))->file, "a.toml");
+  EXPECT_EQ(cache->Get(T("t", "", "workflow=b.toml"))->phase.task, "t:j");
+  EXPECT_EQ(cache->Search("t", "nope"), std::nullopt);
+  EXPECT_EQ(cache->Search("", ""), std::nullopt);
+  Remove("a.toml");
+  Refresh(*cache);
+  EXPECT_EQ(cache->Search("t", "")->file, "a/x.toml");
+  EXPECT_EQ(cache->Search("t", "k")->file, "a/x.toml");
+  EXPECT_EQ(cache->Search("u", ""), std::nullopt);
+}
+
+TEST_F(PhaseCacheTest, GetJobSources) {
+  Preload({F("w.toml", {P("t", "", "job=a"), P("t", "", "job=b"), P("x:y")})});
+  auto cache = Open(dir_.path());
+  // The task's job first, then meta job; an empty job matches the first.
+  EXPECT_EQ(cache->Get(T("t", "b", "workflow=w.toml&job=a"))->phase.task, "t:b");
+  EXPECT_EQ(cache->Get(T("t", "", "workflow=w.toml&job=b"))->phase.task, "t:b");
+  EXPECT_EQ(cache->Get(T("t", "", "workflow=w.toml"))->phase.task, "t:a");
+  // A type holding ':' never matches; meta parse errors are ignored.
+  EXPECT_EQ(cache->Get(T("x:y", "", "workflow=w.toml")), std::nullopt);
+  EXPECT_EQ(cache->Get(T("x", "", "workflow=w.toml&bad=%zz"))->phase.task, "x:y");
+  // Unknown file: nothing.
+  EXPECT_EQ(cache->Get(T("t", "", "workflow=other.toml")), std::nullopt);
+}
+
+TEST_F(PhaseCacheTest, ChildrenMatching) {
+  Preload({F("w.toml", {P("p", "", "job=a"), P("any", "p"), P("only_a", "p:a"), P("only_b", "p:b"),
+                        P("grand", "any")}),
+           F("other.toml", {P("elsewhere", "p")})});
+  auto cache = Open(dir_.path());
+  EXPECT_EQ(Tasks(cache->Children(T("p", "a", "workflow=w.toml"))), (Strings{"any", "only_a"}));
+  EXPECT_EQ(Tasks(cache->Children(T("p", "", "workflow=w.toml&job=b"))),
+            (Strings{"any", "only_b"}));
+  // task.job wins over meta job; no job matches only "any job" children.
+  EXPECT_EQ(Tasks(cache->Children(T("p", "b", "workflow=w.toml&job=a"))),
+            (Strings{"any", "only_b"}));
+  EXPECT_EQ(Tasks(cache->Children(T("p", "", "workflow=w.toml"))), (Strings{"any"}));
+  // Only the parent's file; no `*`; the child's own task plays no part.
+  EXPECT_EQ(Tasks(cache->Children(T("p", "", "workflow=other.toml"))), (Strings{"elsewhere"}));
+  EXPECT_TRUE(cache->Children(T("p", "", "workflow=*")).empty());
+  EXPECT_EQ(Tasks(cache->Children(T("any", "", "workflow=w.toml"))), (Strings{"grand"}));
+  EXPECT_TRUE(cache->Children(T("p:a", "", "workflow=w.toml")).empty());
+}
+
+// A duplicate task is stored once (the key is file + task): the first
+// phase, whose status names the ignored ones.
+TEST_F(PhaseCacheTest, DuplicateTaskIsStoredOnce) {
+  Write("w.toml",
+        "[[phase]]\ntask = \"p\"\nrule = \"cron=0 * * * *\"\n"
+        "[[phase]]\ntask = \"c\"\ndependsOn = \"p\"\ntemplate = \"first\"\n"
+        "[[phase]]\ntask = \"c\"\ndependsOn = \"p\"\ntemplate = \"second\"\n");
+  auto cache = Open(Root());
+  Refresh(*cache);
+  const std::vector<Phase> children = cache->Children(T("p", "", "workflow=w.toml"));
+  ASSERT_EQ(children.size(), 1u);
+  EXPECT_EQ(children[0].template_text, "first");
+  EXPECT_EQ(children[0].status, "duplicate task: c (ignored at line 8)");
+  EXPECT_EQ(store_.Files()[0].phases.size(), 2u);
+}
+
+TEST_F(PhaseCacheTest, StatusesAreStored) {
+  Write("w.toml",
+        "[[phase]]\ntask = \"a\"\ndependsOn = \"b\"\n"
+        "[[phase]]\ntask = \"b\"\ndependsOn = \"a\"\nretry = 11\n"
+        "[[phase]]\ntask = \"c\"\ndependsOn = \"gone\"\n");
+  auto cache = Open(Root());
+  Refresh(*cache);
+  const StoredPhaseFile stored = store_.Files().at(0);
+  ASSERT_EQ(stored.phases.size(), 3u);
+  EXPECT_EQ(stored.phases[0].status, "dependency cycle: a -> b -> a");
+  EXPECT_EQ(stored.phases[1].status,
+            "dependency cycle: b -> a -> b; warning: retry count 11 exceeds recommended limit 10");
+  EXPECT_EQ(stored.phases[2].status, "parent task not found: gone");
+  EXPECT_EQ(cache->Get(T("c", "", "workflow=w.toml"))->phase.status, "parent task not found: gone");
+}
+
+TEST_F(PhaseCacheTest, RetryLimitIsConfigurable) {
+  Write("w.toml", "[[phase]]\ntask = \"a\"\nrule = \"files=*\"\nretry = 4\n");
+  auto cache = Open(Root(), {.max_retry = 3});
+  Refresh(*cache);
+  EXPECT_EQ(cache->Files()[0].phases[0].status,
+            "warning: retry count 4 exceeds recommended limit 3");
+}
+
+TEST_F(PhaseCacheTest, CloseStopsEverything) {
+  Write("a.toml", "[[phase]]\ntask = \"a\"\n");
+  auto cache = Open(Root());
+  Refresh(*cache);
+  ASSERT_OK(cache->Close());
+  EXPECT_EQ(cache->Search("a", ""), std::nullopt);
+  auto report = cache->Refresh();
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(report.status().message(), "phase cache is closed");
+  EXPECT_EQ(store_.Files().size(), 1u);  // closing keeps what is stored
+}
+
+// Lookups run while a refresh swaps files in: every answer is one whole
+// version of the file.
+TEST_F(PhaseCacheTest, LookupsDuringRefresh) {
+  const auto version = [](int v) {
+    return "[[phase]]\ntask = \"p\"\nrule = \"cron=0 * * * *\"\ntemplate = \"v" +
+           std::to_string(v) + "\"\n[[phase]]\ntask = \"c\"\ndependsOn = \"p\"\ntemplate = \"v" +
+           std::to_string(v) + "\"\n";
+  };
+  Write("w.toml", version(0));
+  auto cache = Open(Root(), {.now_ms = [] { return int64_t{0}; }});
+  Refresh(*cache);
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        auto p = cache->Get(T("p", "", "workflow=w.toml"));
+        const std::vector<Phase> children = cache->Children(T("p", "", "workflow=*"));
+        auto c = cache->Search("c", "");
+        if (!p || !c || !children.empty() || p->phase.template_text.size() < 2) ++bad;
+      }
+    });
+  }
+  for (int v = 1; v <= 30; ++v) {
+    Write("w.toml", version(v));
+    EXPECT_EQ(Refresh(*cache).changed, (Strings{"w.toml"}));
+  }
+  stop = true;
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(cache->Get(T("c", "", "workflow=w.toml"))->phase.template_text, "v30");
+}
+
+TEST_F(PhaseCacheTest, OpenFailsOnAStoreError) {
+  class BrokenStore final : public PhaseStore {
+   public:
+    Result<std::vector<StoredPhaseFile>> LoadAll() override {
+      return Status::Corruption("bad row");
+    }
+    Status Apply(const std::vector<StoredPhaseFile>&, const std::vector<std::string>&) override {
+      return Status::OK();
+    }
+  };
+  BrokenStore store;
+  auto cache = OpenPhaseCache(Fixtures(), &store);
+  ASSERT_FALSE(cache.ok());
+  EXPECT_EQ(cache.status().message(), "bad row");
+}
+
+}  // namespace
+}  // namespace flowsync
