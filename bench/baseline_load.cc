@@ -43,8 +43,10 @@ bool ReadWhole(const std::filesystem::path& path, std::string* out) {
     size_t done = 0;
     while (ok && done < out->size()) {
       const ssize_t n = ::read(fd, out->data() + done, out->size() - done);
-      if (n <= 0) ok = n == 0 && (out->resize(done), true);
-      else done += static_cast<size_t>(n);
+      if (n <= 0)
+        ok = n == 0 && (out->resize(done), true);
+      else
+        done += static_cast<size_t>(n);
     }
   }
   ::close(fd);
@@ -108,7 +110,8 @@ int main(int argc, char** argv) {
     sqlite3_reset(insert);
   }
   sqlite3_finalize(insert);
-  if (sqlite3_exec(db, "COMMIT;", nullptr, nullptr, nullptr) != SQLITE_OK) return Fail("commit", db);
+  if (sqlite3_exec(db, "COMMIT;", nullptr, nullptr, nullptr) != SQLITE_OK)
+    return Fail("commit", db);
   sqlite3_close(db);
 
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(

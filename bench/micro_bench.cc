@@ -77,7 +77,8 @@ class MemoryFileSystem final : public flowsync::FileSystem {
                                          uint64_t max_size) const override {
     auto it = files_.find(path);
     if (it == files_.end()) return flowsync::Status::NotFound(path);
-    if (it->second.size() > max_size) return flowsync::Status::InvalidArgument(path + ": too large");
+    if (it->second.size() > max_size)
+      return flowsync::Status::InvalidArgument(path + ": too large");
     return it->second;
   }
 
@@ -86,10 +87,10 @@ class MemoryFileSystem final : public flowsync::FileSystem {
 };
 
 struct Input {
-  std::vector<std::string> texts;  // the main JSON text of each workflow
+  std::vector<std::string> texts;                     // the main JSON text of each workflow
   std::vector<flowsync::SourceCandidate> candidates;  // paths relative to the FS root ("")
   MemoryFileSystem memory;
-  std::string root;  // for the real file system
+  std::string root;   // for the real file system
   int64_t bytes = 0;  // all files a candidate reads
   bool loaded = false;
 };
@@ -154,7 +155,8 @@ int64_t TextBytes(const Input& input) {
 
 // One iteration = every document of the input once.
 void CanonicalJsonOver(benchmark::State& state, const Input& input) {
-  if (!input.loaded) return state.SkipWithError("input not found (see the header of micro_bench.cc)");
+  if (!input.loaded)
+    return state.SkipWithError("input not found (see the header of micro_bench.cc)");
   int64_t failures = 0;
   for (auto _ : state) {
     for (const auto& text : input.texts) {
@@ -165,12 +167,14 @@ void CanonicalJsonOver(benchmark::State& state, const Input& input) {
   }
   state.SetBytesProcessed(state.iterations() * TextBytes(input));
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(input.texts.size()));
-  state.counters["failed_docs"] = static_cast<double>(failures) / std::max<int64_t>(1, state.iterations());
+  state.counters["failed_docs"] =
+      static_cast<double>(failures) / std::max<int64_t>(1, state.iterations());
 }
 
 void ReadSourceOver(benchmark::State& state, const Input& input, const flowsync::FileSystem& fs,
                     const std::string& root) {
-  if (!input.loaded) return state.SkipWithError("input not found (see the header of micro_bench.cc)");
+  if (!input.loaded)
+    return state.SkipWithError("input not found (see the header of micro_bench.cc)");
   std::vector<flowsync::SourceCandidate> candidates = input.candidates;
   if (!root.empty()) {
     for (auto& c : candidates) c.path = flowsync::JoinPath(root, c.path);
@@ -186,12 +190,14 @@ void ReadSourceOver(benchmark::State& state, const Input& input, const flowsync:
   }
   state.SetBytesProcessed(state.iterations() * input.bytes);
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(candidates.size()));
-  state.counters["failed_docs"] = static_cast<double>(failures) / std::max<int64_t>(1, state.iterations());
+  state.counters["failed_docs"] =
+      static_cast<double>(failures) / std::max<int64_t>(1, state.iterations());
 }
 
 // Reference point: XXH3-128 over the same bytes (what a raw content hash costs).
 void Xxh3Over(benchmark::State& state, const Input& input) {
-  if (!input.loaded) return state.SkipWithError("input not found (see the header of micro_bench.cc)");
+  if (!input.loaded)
+    return state.SkipWithError("input not found (see the header of micro_bench.cc)");
   for (auto _ : state) {
     for (const auto& text : input.texts) {
       benchmark::DoNotOptimize(XXH3_128bits(text.data(), text.size()));

@@ -54,8 +54,7 @@ class FileSystem {
   virtual Result<std::vector<DirEntry>> ListDirWithInfo(const std::string& path) const;
   // Reads a whole file. InvalidArgument when it is larger than max_size
   // bytes; the message names the path, the size and the limit.
-  virtual Result<std::string> ReadFile(const std::string& path,
-                                       uint64_t max_size) const = 0;
+  virtual Result<std::string> ReadFile(const std::string& path, uint64_t max_size) const = 0;
 };
 
 // The process-wide POSIX file system. Never null; lives forever.

@@ -20,7 +20,7 @@ namespace flowsync {
 
 struct SourceLimits {
   uint64_t max_file_size = 64ull << 20;  // bytes, per file
-  int max_json_depth = 512;  // nesting of arrays and objects
+  int max_json_depth = 512;              // nesting of arrays and objects
 };
 
 struct SourceCandidate {

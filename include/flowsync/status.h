@@ -33,34 +33,19 @@ std::string_view StatusCodeName(StatusCode code);
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(StatusCode code, std::string message)
-      : code_(code), message_(std::move(message)) {}
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status OK() { return Status(); }
-  static Status NotFound(std::string msg) {
-    return {StatusCode::kNotFound, std::move(msg)};
-  }
+  static Status NotFound(std::string msg) { return {StatusCode::kNotFound, std::move(msg)}; }
   static Status InvalidArgument(std::string msg) {
     return {StatusCode::kInvalidArgument, std::move(msg)};
   }
-  static Status Corruption(std::string msg) {
-    return {StatusCode::kCorruption, std::move(msg)};
-  }
-  static Status IOError(std::string msg) {
-    return {StatusCode::kIOError, std::move(msg)};
-  }
-  static Status Conflict(std::string msg) {
-    return {StatusCode::kConflict, std::move(msg)};
-  }
-  static Status Busy(std::string msg) {
-    return {StatusCode::kBusy, std::move(msg)};
-  }
-  static Status Unsupported(std::string msg) {
-    return {StatusCode::kUnsupported, std::move(msg)};
-  }
-  static Status Internal(std::string msg) {
-    return {StatusCode::kInternal, std::move(msg)};
-  }
+  static Status Corruption(std::string msg) { return {StatusCode::kCorruption, std::move(msg)}; }
+  static Status IOError(std::string msg) { return {StatusCode::kIOError, std::move(msg)}; }
+  static Status Conflict(std::string msg) { return {StatusCode::kConflict, std::move(msg)}; }
+  static Status Busy(std::string msg) { return {StatusCode::kBusy, std::move(msg)}; }
+  static Status Unsupported(std::string msg) { return {StatusCode::kUnsupported, std::move(msg)}; }
+  static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
@@ -80,7 +65,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT
     if (status_.ok()) status_ = Status::Internal("Result built from OK status");
   }
@@ -106,16 +91,16 @@ class [[nodiscard]] Result {
 #define FS_CONCAT_(a, b) FS_CONCAT_INNER_(a, b)
 
 // Returns the Status of `expr` from the enclosing function when it is not OK.
-#define FS_TRY(expr)                                   \
-  do {                                                 \
-    ::flowsync::Status fs_try_status_ = (expr);        \
-    if (!fs_try_status_.ok()) return fs_try_status_;   \
+#define FS_TRY(expr)                                 \
+  do {                                               \
+    ::flowsync::Status fs_try_status_ = (expr);      \
+    if (!fs_try_status_.ok()) return fs_try_status_; \
   } while (false)
 
 // `lhs = value of expr`, or returns its Status when `expr` failed.
 #define FS_TRY_ASSIGN(lhs, expr) \
   FS_TRY_ASSIGN_IMPL_(FS_CONCAT_(fs_try_result_, __LINE__), lhs, expr)
-#define FS_TRY_ASSIGN_IMPL_(tmp, lhs, expr)  \
-  auto tmp = (expr);                         \
-  if (!tmp.ok()) return tmp.status();        \
+#define FS_TRY_ASSIGN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                        \
+  if (!tmp.ok()) return tmp.status();       \
   lhs = std::move(tmp).value()

@@ -72,8 +72,7 @@ struct LogRecord {
 };
 
 struct RunCounts {
-  int64_t added = 0, updated = 0, renamed = 0, deleted = 0, restored = 0,
-          unchanged = 0, errors = 0;
+  int64_t added = 0, updated = 0, renamed = 0, deleted = 0, restored = 0, unchanged = 0, errors = 0;
 };
 
 struct RunRecord {
@@ -137,8 +136,8 @@ class SyncTransaction {
   // (tagged with run_id) and the version number goes up; otherwise only the
   // stored text and derived data are refreshed (a formatting-only change).
   virtual Status UpdateWorkflow(const std::string& id, const ParsedWorkflow& wf,
-                                const std::string& sig, bool content_changed,
-                                int64_t run_id, std::string_view now) = 0;
+                                const std::string& sig, bool content_changed, int64_t run_id,
+                                std::string_view now) = 0;
   virtual Status MoveWorkflow(const std::string& id, const std::string& new_path,
                               const std::string& sig, std::string_view now) = 0;
   virtual Status SetSourceSig(const std::string& id, const std::string& sig) = 0;
@@ -147,8 +146,7 @@ class SyncTransaction {
   virtual Status AppendLog(const LogRecord& record) = 0;
   // Recomputes the "duplicate-source-id" warning of every live workflow.
   virtual Status RefreshSourceIdFindings() = 0;
-  virtual Status FinishRun(int64_t run_id, const RunCounts& counts,
-                           std::string_view now) = 0;
+  virtual Status FinishRun(int64_t run_id, const RunCounts& counts, std::string_view now) = 0;
   virtual Status Commit() = 0;
 };
 
@@ -194,15 +192,14 @@ class Store {
                                                  std::optional<std::string> workflow_id) = 0;
   virtual Result<std::optional<RunRecord>> LastRun() = 0;
   // Thumbs up (+1) or down (-1) by `user`; a second vote replaces the first.
-  virtual Status Rate(const std::string& workflow_id, const std::string& user,
-                      int value, std::string_view now) = 0;
+  virtual Status Rate(const std::string& workflow_id, const std::string& user, int value,
+                      std::string_view now) = 0;
 
   // Lets database role `role` (and its members) read and write `project`,
   // or stops it (revoke). PostgreSQL only: the tables' owner grants, and
   // row-level security keeps every other role inside its projects.
   // Unsupported on SQLite, which has no roles.
-  virtual Status GrantProject(const std::string& project, const std::string& role,
-                              bool revoke) = 0;
+  virtual Status GrantProject(const std::string& project, const std::string& role, bool revoke) = 0;
 
   // The phase cache's persistence in this database and project (tables
   // workflow_files and workflow_phases). REQUIRES: the Store outlives it.
@@ -215,7 +212,6 @@ std::string NormaliseWorkflowQuery(std::string_view query);
 
 // Opens (creating and upgrading the schema as needed) the database at `url`.
 // Unsupported when the database was written by a newer flowsync.
-Result<std::unique_ptr<Store>> OpenStore(const DatabaseUrl& url,
-                                         const StoreOptions& options);
+Result<std::unique_ptr<Store>> OpenStore(const DatabaseUrl& url, const StoreOptions& options);
 
 }  // namespace flowsync

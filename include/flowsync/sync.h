@@ -41,7 +41,7 @@ struct SyncOptions {
   bool dry_run = false;  // plan only, write nothing, take no writer lock
   bool force = false;    // override the guard rails
   SourceLimits limits;
-  int threads = 0;  // file readers; 0 = one per core
+  int threads = 0;                 // file readers; 0 = one per core
   const FileSystem* fs = nullptr;  // nullptr = RealFileSystem()
   // Wall clock in milliseconds since the epoch; nullptr = system clock.
   std::function<int64_t()> now_ms;

@@ -62,7 +62,7 @@ struct ParsedWorkflow {
   std::string metadata_json = "{}";
   // README.md of a bundle; empty otherwise.
   std::string documentation;
-  bool active = false;  // the definition's own `active` flag
+  bool active = false;                  // the definition's own `active` flag
   std::vector<std::string> categories;  // sorted, unique
   std::vector<Finding> findings;
   std::vector<PhaseEntry> phases;  // phase files only, in file order

@@ -12,8 +12,8 @@
 namespace flowsync::cli {
 
 struct GlobalFlags {
-  std::optional<std::string> root;  // positional ROOT of sync/status
-  std::optional<std::string> db;    // --db
+  std::optional<std::string> root;           // positional ROOT of sync/status
+  std::optional<std::string> db;             // --db
   std::optional<std::string> max_file_size;  // --max-file-size
   std::optional<double> lock_timeout_s;      // --lock-timeout
   std::optional<std::string> project;        // --project

@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "util/go_duration.h"
 #include "cron/time_zone.h"
+#include "util/go_duration.h"
 
 namespace flowsync {
 namespace {

@@ -5,9 +5,12 @@ namespace flowsync {
 
 std::string_view FormatName(Format format) {
   switch (format) {
-    case Format::kBundle: return "bundle";
-    case Format::kN8n: return "n8n";
-    case Format::kPhase: return "phase";
+    case Format::kBundle:
+      return "bundle";
+    case Format::kN8n:
+      return "n8n";
+    case Format::kPhase:
+      return "phase";
   }
   return "unknown";
 }
@@ -21,9 +24,12 @@ std::optional<Format> ParseFormat(std::string_view name) {
 
 std::string_view SeverityName(Severity severity) {
   switch (severity) {
-    case Severity::kError: return "error";
-    case Severity::kWarning: return "warning";
-    case Severity::kInfo: return "info";
+    case Severity::kError:
+      return "error";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kInfo:
+      return "info";
   }
   return "unknown";
 }

@@ -1,14 +1,14 @@
 #include "sync/scan.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <iterator>
 #include <mutex>
-#include <thread>
 #include <optional>
-
-#include <fmt/format.h>
+#include <thread>
 
 namespace flowsync {
 namespace {
@@ -79,7 +79,9 @@ class Walker {
     }
   }
 
-  std::string Abs(const std::string& rel) const { return rel.empty() ? root_ : JoinPath(root_, rel); }
+  std::string Abs(const std::string& rel) const {
+    return rel.empty() ? root_ : JoinPath(root_, rel);
+  }
 
   static std::string Child(const std::string& rel, const std::string& name) {
     return rel.empty() ? name : rel + "/" + name;
@@ -143,8 +145,7 @@ class Walker {
     result.sources.push_back(std::move(s));
   }
 
-  void AddBundle(const std::string& rel, const std::vector<DirEntry>& entries,
-                 ScanResult& result) {
+  void AddBundle(const std::string& rel, const std::vector<DirEntry>& entries, ScanResult& result) {
     ScannedSource s;
     s.candidate.format = Format::kBundle;
     s.candidate.key = rel;

@@ -2,14 +2,14 @@
 // the outcome in one transaction. See ARCHITECTURE.md, "Data flow of a sync".
 #include "flowsync/sync.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
 #include <thread>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "sync/identity.h"
 #include "sync/parallel_reader.h"
@@ -24,13 +24,20 @@ std::string_view SyncModeName(SyncMode mode) {
 
 std::string_view ChangeKindName(ChangeKind kind) {
   switch (kind) {
-    case ChangeKind::kAdded: return "added";
-    case ChangeKind::kUpdated: return "updated";
-    case ChangeKind::kRenamed: return "renamed";
-    case ChangeKind::kDeleted: return "deleted";
-    case ChangeKind::kRestored: return "restored";
-    case ChangeKind::kError: return "error";
-    case ChangeKind::kMissing: return "missing";
+    case ChangeKind::kAdded:
+      return "added";
+    case ChangeKind::kUpdated:
+      return "updated";
+    case ChangeKind::kRenamed:
+      return "renamed";
+    case ChangeKind::kDeleted:
+      return "deleted";
+    case ChangeKind::kRestored:
+      return "restored";
+    case ChangeKind::kError:
+      return "error";
+    case ChangeKind::kMissing:
+      return "missing";
   }
   return "unknown";
 }
@@ -130,8 +137,9 @@ class SyncRun {
     // Live rows whose source is gone: rename sources, or deletions.
     for (const IndexRow& row : index_) {
       if (row.deleted || present.count(row.path)) continue;
-      bool unknowable = std::any_of(scan.unreadable_dirs.begin(), scan.unreadable_dirs.end(),
-                                    [&](const ScanProblem& d) { return IsUnder(row.path, d.path); });
+      bool unknowable =
+          std::any_of(scan.unreadable_dirs.begin(), scan.unreadable_dirs.end(),
+                      [&](const ScanProblem& d) { return IsUnder(row.path, d.path); });
       if (unknowable) continue;
       missing_by_hash_[row.content_hash].push_back(&row);
     }
@@ -311,8 +319,8 @@ class SyncRun {
   }
 
   Status Log(SyncEvent event, const std::string& id, const std::string& path,
-             const std::string& old_path, const std::string& old_hash,
-             const std::string& new_hash, const std::string& message = "") {
+             const std::string& old_path, const std::string& old_hash, const std::string& new_hash,
+             const std::string& message = "") {
     LogRecord r;
     r.run_id = run_id_;
     r.event = event;

@@ -16,7 +16,6 @@
 
 namespace flowsync::postgres {
 
-
 // Owns a PGresult.
 class PgResult {
  public:

@@ -384,11 +384,10 @@ class PgSyncTransaction final : public SyncTransaction {
 
   Status MoveFromTemp(const Target& t) {
     if (!store_rls_) return Status::OK();
-    return conn_->ExecScript(
-        fmt::format("INSERT INTO {0} ({1}) SELECT {1} FROM flowsync_tmp_{0}; "
-                    "TRUNCATE flowsync_tmp_{0}",
-                    t.table, t.columns),
-        "writing rows");
+    return conn_->ExecScript(fmt::format("INSERT INTO {0} ({1}) SELECT {1} FROM flowsync_tmp_{0}; "
+                                         "TRUNCATE flowsync_tmp_{0}",
+                                         t.table, t.columns),
+                             "writing rows");
   }
 
   // Writes buffered rows with COPY, parents before children.
@@ -922,8 +921,8 @@ class PgPhaseStore final : public PhaseStore {
 
   Result<std::vector<StoredPhaseFile>> LoadAll() override {
     PgConn& conn = store_->data();
-    FS_TRY(conn.ExecScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                           "loading phase files"));
+    FS_TRY(
+        conn.ExecScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "loading phase files"));
     auto files = LoadInTransaction(conn);
     (void)conn.ExecScript("COMMIT");
     return files;

@@ -161,8 +161,10 @@ INSERT INTO flowsync_meta (key, value) VALUES ('schema_version', '1');
 
 std::string_view SchemaStep(int from) {
   switch (from) {
-    case 0: return kVersion1;
-    default: return {};
+    case 0:
+      return kVersion1;
+    default:
+      return {};
   }
 }
 
