@@ -35,24 +35,6 @@ constexpr int kExitRefused = 3;  // guard rail
 constexpr int kExitBusy = 4;
 constexpr int kExitDatabase = 5;
 
-int Fail(const Status& s) {
-  std::fprintf(stderr, "flowsync: error: %s\n", s.message().c_str());
-  switch (s.code()) {
-    case StatusCode::kOk:
-      return kExitOk;
-    case StatusCode::kNotFound:
-      return kExitFailed;
-    case StatusCode::kInvalidArgument:
-      return kExitUsage;
-    case StatusCode::kConflict:
-      return kExitRefused;
-    case StatusCode::kBusy:
-      return kExitBusy;
-    default:
-      return kExitDatabase;
-  }
-}
-
 void PrintJson(const Json& j) { std::cout << j.dump(2) << std::endl; }
 
 // The database as users know it, also when a dry run planned against an
@@ -605,6 +587,24 @@ const std::vector<Command>& CommandTable() {
 }
 
 }  // namespace
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "flowsync: error: %s\n", s.message().c_str());
+  switch (s.code()) {
+    case StatusCode::kOk:
+      return kExitOk;
+    case StatusCode::kNotFound:
+      return kExitFailed;
+    case StatusCode::kInvalidArgument:
+      return kExitUsage;
+    case StatusCode::kConflict:
+      return kExitRefused;
+    case StatusCode::kBusy:
+      return kExitBusy;
+    default:
+      return kExitDatabase;
+  }
+}
 
 int Main(int argc, char** argv) {
   CLI::App app(

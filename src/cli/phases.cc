@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli.h"
 #include "cli/context.h"
 #include "cli/output.h"
 #include "flowsync/cron.h"
@@ -26,25 +27,6 @@ namespace {
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;
-
-// The same mapping as the other commands (README.md, "Exit status").
-int Fail(const Status& s) {
-  std::fprintf(stderr, "flowsync: error: %s\n", s.message().c_str());
-  switch (s.code()) {
-    case StatusCode::kOk:
-      return 0;
-    case StatusCode::kNotFound:
-      return 1;
-    case StatusCode::kInvalidArgument:
-      return 2;
-    case StatusCode::kConflict:
-      return 3;
-    case StatusCode::kBusy:
-      return 4;
-    default:
-      return 5;
-  }
-}
 
 struct PhaseOptions {
   GlobalFlags flags;
