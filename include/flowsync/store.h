@@ -140,7 +140,6 @@ class SyncTransaction {
                                 std::string_view now) = 0;
   virtual Status MoveWorkflow(const std::string& id, const std::string& new_path,
                               const std::string& sig, std::string_view now) = 0;
-  virtual Status SetSourceSig(const std::string& id, const std::string& sig) = 0;
   virtual Status MarkDeleted(const std::string& id, std::string_view now) = 0;
   virtual Status Restore(const std::string& id, std::string_view now) = 0;
   virtual Status AppendLog(const LogRecord& record) = 0;

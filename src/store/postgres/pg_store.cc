@@ -102,6 +102,16 @@ std::string HostName() {
   return buf;
 }
 
+// Moves the rows of `table`'s temporary twin into it with INSERT ... SELECT
+// (which row-level security checks) and empties the twin.
+Status MoveFromTwin(PgConn& conn, std::string_view table, std::string_view columns,
+                    std::string_view context) {
+  return conn.ExecScript(fmt::format("INSERT INTO {0} ({1}) SELECT {1} FROM flowsync_tmp_{0}; "
+                                     "TRUNCATE flowsync_tmp_{0}",
+                                     table, columns),
+                         context);
+}
+
 // COPY rows into `table`. PostgreSQL refuses COPY FROM into a table whose
 // row-level security applies to the session (`rls`: roles other than the
 // owner), so such sessions copy into a temporary twin and move the rows with
@@ -117,10 +127,7 @@ Status CopyInto(PgConn& conn, bool rls, std::string_view table, std::string_view
                          context));
   FS_TRY(conn.Copy(fmt::format("COPY flowsync_tmp_{} ({}) FROM STDIN", table, columns), data,
                    context));
-  return conn.ExecScript(fmt::format("INSERT INTO {0} ({1}) SELECT {1} FROM flowsync_tmp_{0}; "
-                                     "TRUNCATE flowsync_tmp_{0}",
-                                     table, columns),
-                         context);
+  return MoveFromTwin(conn, table, columns, context);
 }
 
 class PgStore;
@@ -233,11 +240,6 @@ class PgSyncTransaction final : public SyncTransaction {
         "UPDATE workflows SET path = $2, source_sig = $3, updated_at = "
         "$4::timestamptz WHERE id = $1::uuid",
         {id, new_path, sig, now}, id, "renaming a workflow");
-  }
-
-  Status SetSourceSig(const std::string& id, const std::string& sig) override {
-    return UpdateOne("UPDATE workflows SET source_sig = $2 WHERE id = $1::uuid", {id, sig}, id,
-                     "recording a signature");
   }
 
   Status MarkDeleted(const std::string& id, std::string_view now) override {
@@ -382,14 +384,6 @@ class PgSyncTransaction final : public SyncTransaction {
                        t.columns);
   }
 
-  Status MoveFromTemp(const Target& t) {
-    if (!store_rls_) return Status::OK();
-    return conn_->ExecScript(fmt::format("INSERT INTO {0} ({1}) SELECT {1} FROM flowsync_tmp_{0}; "
-                                         "TRUNCATE flowsync_tmp_{0}",
-                                         t.table, t.columns),
-                             "writing rows");
-  }
-
   // Writes buffered rows with COPY, parents before children.
   Status Flush() {
     if (workflows_copy_open_) {
@@ -399,7 +393,8 @@ class PgSyncTransaction final : public SyncTransaction {
       Status end = conn_->CopyEnd("writing workflows");
       FS_TRY(s);
       FS_TRY(end);
-      FS_TRY(MoveFromTemp(kWorkflows));
+      if (store_rls_)
+        FS_TRY(MoveFromTwin(*conn_, kWorkflows.table, kWorkflows.columns, "writing rows"));
     }
     struct Buffered {
       CopyRows* rows;

@@ -145,14 +145,6 @@ class SqliteSyncTransaction final : public SyncTransaction {
     return ExpectOneRow(id);
   }
 
-  Status SetSourceSig(const std::string& id, const std::string& sig) override {
-    FS_TRY(CheckWritable());
-    FS_TRY_ASSIGN(Stmt * st, Cached(kSetSig, "UPDATE workflows SET source_sig = ?2 WHERE id = ?1"));
-    st->Bind(1, id).Bind(2, sig);
-    FS_TRY(st->Run());
-    return ExpectOneRow(id);
-  }
-
   Status MarkDeleted(const std::string& id, std::string_view now) override {
     FS_TRY(CheckWritable());
     FS_TRY_ASSIGN(Stmt * st, Cached(kDelete,
@@ -234,7 +226,6 @@ class SqliteSyncTransaction final : public SyncTransaction {
     kKeepVersion,
     kUpdateWorkflow,
     kMove,
-    kSetSig,
     kDelete,
     kRestore,
     kLog,
