@@ -149,6 +149,45 @@ class SyncTransaction {
   virtual Status Commit() = 0;
 };
 
+// ---- Migrations -----------------------------------------------------------
+
+enum class SqlDialect { kSqlite, kPostgres };
+std::string_view SqlDialectName(SqlDialect dialect);  // "sqlite", "postgres"
+
+// One value of a result row or a statement parameter: text, or SQL NULL.
+using SqlValue = std::optional<std::string>;
+using SqlRow = std::vector<SqlValue>;
+
+// What the migration runner (`flowsync migrate`) runs SQL through. It holds
+// the database's migration lock from OpenMigrationSession until it is
+// destroyed, so one runner at a time works on a database: on PostgreSQL the
+// advisory lock syncs take (a try-lock loop on a dedicated connection), on
+// SQLite an flock(2) on "<database>-migrate.lock" (released by the kernel if
+// the process dies). Each Begin() .. Commit() is one database transaction.
+// The session sees every project: migrations are per database.
+class MigrationSession {
+ public:
+  virtual ~MigrationSession() = default;
+  virtual SqlDialect dialect() const = 0;
+  virtual Status Begin() = 0;
+  virtual Status Commit() = 0;
+  virtual void Rollback() = 0;  // a no-op outside a transaction
+  // Runs the statements of `sql` in order (a migration file's text). On
+  // failure the Status says which statement failed (its number, the line it
+  // starts on within `sql`, and its first line of text) and the database's
+  // message; statements before it have run (roll back to undo them).
+  // `statements_run`, when given, receives how many statements succeeded.
+  virtual Status ExecScript(std::string_view sql, int* statements_run = nullptr) = 0;
+  // One statement with parameters $1..$n (each may appear more than once;
+  // nullopt is NULL). Every result column comes back as text.
+  virtual Result<std::vector<SqlRow>> Query(std::string_view sql,
+                                            const std::vector<SqlValue>& params = {}) = 0;
+  // SQL for the current time, and an expression rendering a timestamp
+  // column as RFC 3339 UTC with milliseconds (as FormatTimestampMs does).
+  virtual std::string NowSql() const = 0;
+  virtual std::string TimestampText(std::string_view column) const = 0;
+};
+
 inline constexpr char kDefaultProject[] = "default";
 
 // Project names: 1-63 characters of [a-z0-9_-], starting with a letter or
@@ -203,6 +242,10 @@ class Store {
   // The phase cache's persistence in this database and project (tables
   // workflow_files and workflow_phases). REQUIRES: the Store outlives it.
   virtual Result<std::unique_ptr<PhaseStore>> OpenPhaseStore() = 0;
+
+  // A session for the migration runner; waits up to lock_timeout_ms for the
+  // migration lock, else Busy naming the holder.
+  virtual Result<std::unique_ptr<MigrationSession>> OpenMigrationSession() = 0;
 };
 
 // A WORKFLOW argument as users type it ("./flows/a.json", "bundles/b/"), in

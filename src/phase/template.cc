@@ -7,6 +7,7 @@
 #include <ctime>
 #include <utility>
 
+#include "util/host.h"
 #include "util/uuid.h"
 
 namespace flowsync::phase {
@@ -49,12 +50,6 @@ std::string Replace(std::string_view text, std::string_view pattern, std::string
 std::string Pad(long value, int width) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%0*ld", width, value);
-  return buf;
-}
-
-std::string ThisHostName() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "";
   return buf;
 }
 
@@ -119,7 +114,7 @@ std::string RenderTimeTemplate(std::string_view text, std::optional<TemplateCloc
   s = Replace(s, "{hh}", hh, /*fold=*/true);
   s = Replace(s, "{min}", min);
   if (s.find('{') != std::string::npos) {
-    const std::string host = options.hostname.empty() ? ThisHostName() : options.hostname;
+    const std::string host = options.hostname.empty() ? HostName() : options.hostname;
     s = Replace(s, "{host}", host, /*fold=*/true);
     s = Replace(s, "{POD}", PodName(host));
     if (s.find("{uuid}") != std::string::npos) {

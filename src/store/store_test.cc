@@ -404,7 +404,7 @@ TEST(SqliteStore, NewerSchemaIsRefusedAndLeftUntouched) {
   EXPECT_EQ(store.status().code(), StatusCode::kUnsupported);
   EXPECT_EQ(store.status().message(),
             "database sqlite:" + path +
-                " has schema version 99, newer than this flowsync supports (1); upgrade flowsync "
+                " has schema version 99, newer than this flowsync supports (2); upgrade flowsync "
                 "to use it (the database was not changed)");
 }
 
@@ -433,7 +433,7 @@ TEST(SqliteStore, CreatorAndReadersRaceSafely) {
     for (std::thread& t : readers) t.join();
     ASSERT_OK(creator);
     EXPECT_EQ(reader_failures, 0);
-    EXPECT_EQ((*creator)->SchemaVersion(), 1);
+    EXPECT_EQ((*creator)->SchemaVersion(), 2);
   }
 }
 

@@ -235,12 +235,72 @@ END $$;
 INSERT INTO flowsync_meta (key, value) VALUES ('schema_version', '1');
 )sql";
 
+// Version 2: `flowsync migration create` and `flowsync migrate`.
+constexpr std::string_view kVersion2 = R"sql(
+ALTER TYPE sync_mode ADD VALUE IF NOT EXISTS 'migration';
+CREATE INDEX sync_runs_migration ON sync_runs (root);
+
+-- One row per generated workflow migration applied here (see
+-- src/promote/workflow_sql.h): what it found, so that down can undo it.
+CREATE TABLE migration_metadata (
+  migration_file      text PRIMARY KEY,
+  project             text NOT NULL DEFAULT current_setting('flowsync.project'),
+  source              text NOT NULL CHECK (source IN ('dev', 'prod', 'staging')),
+  workflow_id         uuid NOT NULL,
+  content_hash        text NOT NULL,
+  source_updated_at   timestamptz NOT NULL,
+  action              text NOT NULL CHECK (action IN ('pending', 'created', 'updated', 'skipped')),
+  previous_version    integer,
+  previous_updated_at timestamptz,
+  previous_active     boolean,
+  previous_deleted_at timestamptz,
+  created_at          timestamptz NOT NULL DEFAULT now(),
+  synced_at           timestamptz NOT NULL DEFAULT now(),
+  notes               text
+);
+CREATE INDEX migration_metadata_source ON migration_metadata (source);
+CREATE INDEX migration_metadata_workflow ON migration_metadata (workflow_id);
+CREATE INDEX migration_metadata_synced ON migration_metadata (synced_at);
+ALTER TABLE migration_metadata ENABLE ROW LEVEL SECURITY;
+CREATE POLICY by_project ON migration_metadata
+  USING (flowsync_project_allowed(project)) WITH CHECK (flowsync_project_allowed(project));
+
+-- The migration runner's history: one row per applied migration, and an
+-- append-only log of everything it did. Per database, not per project.
+CREATE TABLE flowsync_migrations (
+  version        text PRIMARY KEY,
+  name           text NOT NULL,
+  checksum       text NOT NULL,
+  applied_at     timestamptz NOT NULL,
+  applied_by     text NOT NULL,
+  execution_ms   bigint NOT NULL,
+  installed_rank integer NOT NULL UNIQUE,
+  status         text NOT NULL CHECK (status IN ('applied', 'baseline'))
+);
+
+CREATE TABLE flowsync_migration_events (
+  id           bigserial PRIMARY KEY,
+  version      text NOT NULL,
+  name         text NOT NULL,
+  event        text NOT NULL CHECK (event IN ('applied', 'failed', 'reverted', 'repaired',
+                                              'baseline')),
+  at           timestamptz NOT NULL,
+  by           text NOT NULL,
+  checksum     text,
+  execution_ms bigint,
+  detail       text
+);
+CREATE INDEX flowsync_migration_events_version ON flowsync_migration_events (version, id);
+)sql";
+
 }  // namespace
 
 std::string_view SchemaStep(int from) {
   switch (from) {
     case 0:
       return kVersion1;
+    case 1:
+      return kVersion2;
     default:
       return {};
   }

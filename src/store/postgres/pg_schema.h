@@ -7,6 +7,9 @@
 //      runs; enum types for formats, run modes, log events and severities;
 //      projects (a column defaulting to the session's flowsync.project),
 //      project_grants and row-level security policies.
+//   2  migrations: sync_mode 'migration', migration_metadata (with
+//      row-level security), flowsync_migrations and
+//      flowsync_migration_events (the runner's history, per database).
 // Policy: an older schema is upgraded in one transaction under the writer
 // lock when a store opens; a newer one is refused and left untouched.
 #pragma once
@@ -15,7 +18,7 @@
 
 namespace flowsync::postgres {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Statements taking the schema from version `from` to `from + 1`; they run
 // with search_path set to the target schema.

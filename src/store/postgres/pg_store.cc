@@ -11,6 +11,8 @@
 #include "flowsync/phase_cache.h"
 #include "store/postgres/pg_db.h"
 #include "store/postgres/pg_schema.h"
+#include "store/sql_script.h"
+#include "util/host.h"
 #include "util/time_format.h"
 
 namespace flowsync::postgres {
@@ -94,12 +96,6 @@ std::pair<int32_t, int32_t> LockKey(const std::string& schema) {
     h *= 1099511628211ull;
   }
   return {static_cast<int32_t>(h >> 32), static_cast<int32_t>(h & 0xffffffffu)};
-}
-
-std::string HostName() {
-  char buf[256] = {0};
-  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
-  return buf;
 }
 
 // Moves the rows of `table`'s temporary twin into it with INSERT ... SELECT
@@ -616,6 +612,8 @@ class PgStore final : public Store {
         .status();
   }
 
+  Result<std::unique_ptr<MigrationSession>> OpenMigrationSession() override;
+
   Result<std::unique_ptr<PhaseStore>> OpenPhaseStore() override;
 
   // Called by transactions and the phase store.
@@ -1059,6 +1057,82 @@ Status PgSyncTransaction::Commit() {
   done_ = true;
   store_->ReleaseWriterLock();
   return s;
+}
+
+// The migration runner's connection: the store's data connection, holding
+// the writer lock (a session advisory lock on the dedicated lock
+// connection, taken with a try-lock loop, never a blocking wait) for the
+// session's life.
+class PgMigrationSession final : public MigrationSession {
+ public:
+  explicit PgMigrationSession(PgStore* store) : store_(store) {}
+  ~PgMigrationSession() override {
+    Rollback();
+    store_->ReleaseWriterLock();
+  }
+
+  SqlDialect dialect() const override { return SqlDialect::kPostgres; }
+
+  Status Begin() override {
+    FS_TRY(store_->data().ExecScript("BEGIN", "starting a migration transaction"));
+    in_transaction_ = true;
+    return Status::OK();
+  }
+  Status Commit() override {
+    // A lost lock connection means another runner may have started: give
+    // up rather than commit unguarded.
+    Status held = store_->LockStillHeld();
+    if (!held.ok()) {
+      Rollback();
+      return held;
+    }
+    in_transaction_ = false;
+    return store_->data().ExecScript("COMMIT", "committing a migration");
+  }
+  void Rollback() override {
+    if (in_transaction_) (void)store_->data().ExecScript("ROLLBACK");
+    in_transaction_ = false;
+  }
+
+  Status ExecScript(std::string_view sql, int* statements_run) override {
+    if (statements_run != nullptr) *statements_run = 0;
+    int done = 0;
+    for (const ScriptStatement& st : SplitSqlScript(sql)) {
+      Status s = store_->data().ExecScript(sql.substr(st.offset, st.length), "migration");
+      if (!s.ok()) return ScriptStatementError(sql, st.offset, done + 1, s);
+      ++done;
+      if (statements_run != nullptr) *statements_run = done;
+    }
+    return Status::OK();
+  }
+
+  Result<std::vector<SqlRow>> Query(std::string_view sql,
+                                    const std::vector<SqlValue>& params) override {
+    std::vector<PgParam> pg;
+    pg.reserve(params.size());
+    for (const SqlValue& p : params) pg.push_back(p ? PgParam(*p) : PgParam());
+    FS_TRY_ASSIGN(PgResult r, store_->data().Exec(sql, pg, "migration history"));
+    std::vector<SqlRow> rows;
+    int columns = r.get() != nullptr ? PQnfields(r.get()) : 0;
+    for (int i = 0; i < r.rows(); ++i) {
+      SqlRow row;
+      for (int c = 0; c < columns; ++c) row.push_back(r.OptionalText(i, c));
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
+  std::string NowSql() const override { return "now()"; }
+  std::string TimestampText(std::string_view column) const override { return Ts(column); }
+
+ private:
+  PgStore* store_;
+  bool in_transaction_ = false;
+};
+
+Result<std::unique_ptr<MigrationSession>> PgStore::OpenMigrationSession() {
+  FS_TRY(LockForWrite());
+  return std::unique_ptr<MigrationSession>(new PgMigrationSession(this));
 }
 
 }  // namespace

@@ -157,12 +157,91 @@ CREATE INDEX workflow_phases_status ON workflow_phases (project, status);
 INSERT INTO flowsync_meta (key, value) VALUES ('schema_version', '1');
 )sql";
 
+// Version 2: `flowsync migration create` and `flowsync migrate`.
+// sync_runs is rebuilt (SQLite cannot alter a CHECK) so that a migration can
+// record its run as mode 'migration'; the caller runs this step with foreign
+// keys off and checks them before committing, as SQLite's documentation
+// prescribes for rebuilding a table.
+constexpr std::string_view kVersion2 = R"sql(
+CREATE TABLE sync_runs_v2 (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  project     TEXT NOT NULL,
+  mode        TEXT NOT NULL CHECK (mode IN ('incremental', 'full', 'migration')),
+  root        TEXT NOT NULL,
+  started_at  TEXT NOT NULL,
+  finished_at TEXT,
+  added       INTEGER NOT NULL DEFAULT 0,
+  updated     INTEGER NOT NULL DEFAULT 0,
+  renamed     INTEGER NOT NULL DEFAULT 0,
+  deleted     INTEGER NOT NULL DEFAULT 0,
+  restored    INTEGER NOT NULL DEFAULT 0,
+  unchanged   INTEGER NOT NULL DEFAULT 0,
+  errors      INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO sync_runs_v2 SELECT * FROM sync_runs;
+DROP TABLE sync_runs;
+ALTER TABLE sync_runs_v2 RENAME TO sync_runs;
+CREATE INDEX sync_runs_migration ON sync_runs (root) WHERE mode = 'migration';
+
+-- One row per generated workflow migration applied here (see
+-- src/promote/workflow_sql.h): what it found, so that down can undo it.
+CREATE TABLE migration_metadata (
+  migration_file      TEXT PRIMARY KEY,
+  project             TEXT NOT NULL,
+  source              TEXT NOT NULL CHECK (source IN ('dev', 'prod', 'staging')),
+  workflow_id         TEXT NOT NULL,
+  content_hash        TEXT NOT NULL,
+  source_updated_at   TEXT NOT NULL,
+  action              TEXT NOT NULL CHECK (action IN ('pending', 'created', 'updated',
+                                                      'skipped')),
+  previous_version    INTEGER,
+  previous_updated_at TEXT,
+  previous_active     INTEGER,
+  previous_deleted_at TEXT,
+  created_at          TEXT NOT NULL,
+  synced_at           TEXT NOT NULL,
+  notes               TEXT
+) WITHOUT ROWID;
+CREATE INDEX migration_metadata_source ON migration_metadata (source);
+CREATE INDEX migration_metadata_workflow ON migration_metadata (workflow_id);
+CREATE INDEX migration_metadata_synced ON migration_metadata (synced_at);
+
+-- The migration runner's history: one row per applied migration, and an
+-- append-only log of everything it did.
+CREATE TABLE flowsync_migrations (
+  version        TEXT PRIMARY KEY,
+  name           TEXT NOT NULL,
+  checksum       TEXT NOT NULL,
+  applied_at     TEXT NOT NULL,
+  applied_by     TEXT NOT NULL,
+  execution_ms   INTEGER NOT NULL,
+  installed_rank INTEGER NOT NULL UNIQUE,
+  status         TEXT NOT NULL CHECK (status IN ('applied', 'baseline'))
+) WITHOUT ROWID;
+
+CREATE TABLE flowsync_migration_events (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  version      TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  event        TEXT NOT NULL CHECK (event IN ('applied', 'failed', 'reverted', 'repaired',
+                                              'baseline')),
+  at           TEXT NOT NULL,
+  by           TEXT NOT NULL,
+  checksum     TEXT,
+  execution_ms INTEGER,
+  detail       TEXT
+);
+CREATE INDEX flowsync_migration_events_version ON flowsync_migration_events (version, id);
+)sql";
+
 }  // namespace
 
 std::string_view SchemaStep(int from) {
   switch (from) {
     case 0:
       return kVersion1;
+    case 1:
+      return kVersion2;
     default:
       return {};
   }

@@ -4,6 +4,9 @@
 //   1  workflows, categories, ratings, versions, findings, phase entries,
 //      sync log, sync runs; workflows, versions, log rows and runs carry
 //      their project.
+//   2  migrations: sync_runs mode 'migration', migration_metadata (what a
+//      generated workflow migration changed), flowsync_migrations and
+//      flowsync_migration_events (the runner's history).
 // Policy: an older database is upgraded in one transaction when opened; a
 // newer one is refused (Unsupported) and left untouched.
 #pragma once
@@ -13,7 +16,7 @@
 
 namespace flowsync::sqlite {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Statements that take a database at version `from` to `from + 1`
 // (from = 0: an empty database).

@@ -4,7 +4,9 @@
 // wait.
 #include "store/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,8 +16,11 @@
 #include <thread>
 
 #include "flowsync/phase_cache.h"
+#include "store/sql_script.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_db.h"
+#include "util/host.h"
+#include "util/posix_error.h"
 #include "util/time_format.h"
 
 namespace flowsync::sqlite {
@@ -461,6 +466,8 @@ class SqliteStore final : public Store {
   }
   const std::string& project() const override { return options_.project; }
 
+  Result<std::unique_ptr<MigrationSession>> OpenMigrationSession() override;
+
   Result<std::unique_ptr<PhaseStore>> OpenPhaseStore() override {
     return std::unique_ptr<PhaseStore>(new SqlitePhaseStore(&db_));
   }
@@ -620,6 +627,17 @@ class SqliteStore final : public Store {
       schema_version_ = version;
       return Status::OK();
     }
+    // Steps may rebuild tables, which SQLite allows only with foreign keys
+    // off (the pragma is a no-op inside a transaction); they are checked
+    // before the commit instead.
+    FS_TRY(db_.Exec("PRAGMA foreign_keys = OFF"));
+    Status s = UpgradeWithoutForeignKeys(version);
+    Status on = db_.Exec("PRAGMA foreign_keys = ON");
+    FS_TRY(s);
+    return on;
+  }
+
+  Status UpgradeWithoutForeignKeys(int version) {
     // Take the write lock, then look again: another process may have
     // upgraded the database meanwhile.
     Status s = db_.Exec("BEGIN IMMEDIATE");
@@ -644,6 +662,20 @@ class SqliteStore final : public Store {
         (void)db_.Exec("ROLLBACK");
         return s.WithPrefix(fmt::format("upgrading {} from schema {} to {}", Describe(), v, v + 1));
       }
+    }
+    if (auto check = db_.Prepare("PRAGMA foreign_key_check"); !check.ok()) {
+      s = check.status();
+    } else {
+      Result<bool> broken = check->Step();
+      if (!broken.ok()) {
+        s = broken.status();
+      } else if (*broken) {
+        s = Status::Corruption("a foreign key is broken after the upgrade");
+      }
+    }
+    if (!s.ok()) {
+      (void)db_.Exec("ROLLBACK");
+      return s.WithPrefix(fmt::format("upgrading {} to schema {}", Describe(), kSchemaVersion));
     }
     FS_TRY(db_.Exec("COMMIT"));
     schema_version_ = kSchemaVersion;
@@ -776,6 +808,131 @@ class SqliteStore final : public Store {
   mutable Db db_;
   int schema_version_ = 0;
 };
+
+// The migration runner's connection: the store's own, plus an flock(2) on
+// "<database>-migrate.lock" held for the session's life. The kernel drops
+// the lock when the process dies, so a crash never leaves it stuck.
+class SqliteMigrationSession final : public MigrationSession {
+ public:
+  SqliteMigrationSession(Db* db, int lock_fd) : db_(db), lock_fd_(lock_fd) {}
+  ~SqliteMigrationSession() override {
+    Rollback();
+    if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+  }
+
+  SqlDialect dialect() const override { return SqlDialect::kSqlite; }
+
+  Status Begin() override {
+    FS_TRY(db_->Exec("BEGIN IMMEDIATE"));
+    in_transaction_ = true;
+    return Status::OK();
+  }
+  Status Commit() override {
+    in_transaction_ = false;
+    return db_->Exec("COMMIT");
+  }
+  void Rollback() override {
+    if (in_transaction_) (void)db_->Exec("ROLLBACK");
+    in_transaction_ = false;
+  }
+
+  Status ExecScript(std::string_view sql, int* statements_run) override {
+    int done = 0;
+    if (statements_run != nullptr) *statements_run = 0;
+    const char* begin = sql.data();
+    const char* rest = begin;
+    const char* end = begin + sql.size();
+    while (rest < end) {
+      size_t offset = SkipBlanksAndComments(sql, static_cast<size_t>(rest - begin));
+      sqlite3_stmt* raw = nullptr;
+      const char* tail = nullptr;
+      int rc = sqlite3_prepare_v2(db_->handle(), rest, static_cast<int>(end - rest), &raw, &tail);
+      Stmt st(db_->handle(), raw);
+      if (rc != SQLITE_OK) {
+        return ScriptStatementError(sql, offset, done + 1,
+                                    SqliteError(db_->handle(), rc, "preparing"));
+      }
+      rest = tail;
+      if (!st.valid()) continue;  // blanks or comments only
+      while (true) {
+        Result<bool> row = st.Step();
+        if (!row.ok()) return ScriptStatementError(sql, offset, done + 1, row.status());
+        if (!*row) break;
+      }
+      ++done;
+      if (statements_run != nullptr) *statements_run = done;
+    }
+    return Status::OK();
+  }
+
+  Result<std::vector<SqlRow>> Query(std::string_view sql,
+                                    const std::vector<SqlValue>& params) override {
+    sqlite3_stmt* raw = nullptr;
+    int rc =
+        sqlite3_prepare_v2(db_->handle(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
+    Stmt st(db_->handle(), raw);
+    if (rc != SQLITE_OK) return SqliteError(db_->handle(), rc, "preparing a migration query");
+    for (size_t i = 0; i < params.size(); ++i) {
+      std::string name = "$" + std::to_string(i + 1);
+      int index = sqlite3_bind_parameter_index(raw, name.c_str());
+      if (index == 0) continue;
+      st.BindOptional(index, params[i]);
+    }
+    std::vector<SqlRow> rows;
+    while (true) {
+      FS_TRY_ASSIGN(bool has, st.Step());
+      if (!has) break;
+      SqlRow row;
+      int columns = sqlite3_column_count(raw);
+      for (int c = 0; c < columns; ++c) row.push_back(st.OptionalText(c));
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
+  std::string NowSql() const override { return "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"; }
+  std::string TimestampText(std::string_view column) const override { return std::string(column); }
+
+ private:
+  Db* db_;
+  int lock_fd_;
+  bool in_transaction_ = false;
+};
+
+Result<std::unique_ptr<MigrationSession>> SqliteStore::OpenMigrationSession() {
+  std::string lock_path = path_ + "-migrate.lock";
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return PosixError("opening the migration lock " + lock_path, errno);
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.lock_timeout_ms);
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    if (err != EWOULDBLOCK && err != EINTR) {
+      ::close(fd);
+      return PosixError("locking " + lock_path, err);
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      char holder[256] = {};
+      ssize_t n = ::pread(fd, holder, sizeof(holder) - 1, 0);
+      ::close(fd);
+      std::string who = n > 0 ? std::string(holder, static_cast<size_t>(n)) : "another process";
+      while (!who.empty() && (who.back() == '\n' || who.back() == '\0')) who.pop_back();
+      return Status::Busy(fmt::format(
+          "database {} is being migrated by {}; waited {} s (raise --lock-timeout, or retry "
+          "when it is done)",
+          Describe(), who, options_.lock_timeout_ms / 1000.0));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  // Tell waiters who holds the lock, and since when.
+  std::string holder = fmt::format("flowsync pid={} host={} since={}\n", ::getpid(), HostName(),
+                                   FormatTimestampMs(SystemNowMs()));
+  if (::ftruncate(fd, 0) != 0 ||
+      ::pwrite(fd, holder.data(), holder.size(), 0) != static_cast<ssize_t>(holder.size())) {
+    // The holder line is a courtesy to waiters; the lock itself is held.
+  }
+  return std::unique_ptr<MigrationSession>(new SqliteMigrationSession(&db_, fd));
+}
 
 }  // namespace
 

@@ -1,0 +1,101 @@
+#include "promote/migration_format.h"
+
+#include <vector>
+
+#include "util/hash.h"
+
+namespace flowsync {
+
+std::string MigrationChecksum(std::string_view bytes) {
+  if (bytes.substr(0, 3) == "\xEF\xBB\xBF") bytes.remove_prefix(3);
+  std::string normal;
+  normal.reserve(bytes.size());
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (bytes[i] == '\r' && i + 1 < bytes.size() && bytes[i + 1] == '\n') continue;
+    normal += bytes[i];
+  }
+  return "sha256:" + Sha256Hex(normal);
+}
+
+std::string SqlStringLiteral(SqlDialect dialect, std::string_view text) {
+  std::string out;
+  if (dialect == SqlDialect::kSqlite) {
+    out.reserve(text.size() + 2);
+    out += '\'';
+    for (char c : text) {
+      if (c == '\'') out += '\'';
+      out += c;
+    }
+    out += '\'';
+    return out;
+  }
+  // A dollar-quoted string ends at the first occurrence of its tag, so pick
+  // one that first occurs in text + tag where the closing tag starts: not
+  // inside the text, and not across its end ("a$fs" + "$fs$").
+  std::string tag = "$fs$";
+  std::string probe(text);
+  for (int n = 1; (probe + tag).find(tag) != text.size(); ++n) {
+    tag = "$fs" + std::to_string(n) + "$";
+  }
+  out.reserve(text.size() + 2 * tag.size());
+  out += tag;
+  out += text;
+  out += tag;
+  return out;
+}
+
+namespace {
+
+// The header: the comment lines a file starts with, without line ends.
+std::vector<std::string_view> HeaderLines(std::string_view sql) {
+  std::vector<std::string_view> lines;
+  size_t pos = 0;
+  while (pos < sql.size()) {
+    size_t end = sql.find('\n', pos);
+    if (end == std::string_view::npos) end = sql.size();
+    std::string_view line = sql.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.substr(0, 2) != "--") break;
+    lines.push_back(line);
+    pos = end + 1;
+  }
+  return lines;
+}
+
+}  // namespace
+
+std::optional<SidecarRef> FindSidecarRef(std::string_view sql) {
+  for (std::string_view line : HeaderLines(sql)) {
+    if (line.substr(0, kSidecarHeader.size()) != kSidecarHeader) continue;
+    std::string_view rest = line.substr(kSidecarHeader.size());
+    size_t space = rest.find(' ');
+    if (space == std::string_view::npos) return std::nullopt;
+    return SidecarRef{std::string(rest.substr(0, space)), std::string(rest.substr(space + 1))};
+  }
+  return std::nullopt;
+}
+
+bool IsWorkflowMigration(std::string_view sql) {
+  for (std::string_view line : HeaderLines(sql)) {
+    if (line == kWorkflowMigrationMarker) return true;
+  }
+  return false;
+}
+
+std::string SubstituteSidecar(SqlDialect dialect, std::string_view sql, std::string_view content) {
+  std::string literal = SqlStringLiteral(dialect, content);
+  std::string out;
+  out.reserve(sql.size() + literal.size());
+  size_t pos = 0;
+  while (true) {
+    size_t hit = sql.find(kSidecarToken, pos);
+    if (hit == std::string_view::npos) break;
+    out.append(sql.substr(pos, hit - pos));
+    out += literal;
+    pos = hit + kSidecarToken.size();
+  }
+  out.append(sql.substr(pos));
+  return out;
+}
+
+}  // namespace flowsync
