@@ -5,6 +5,10 @@
 #include "store/sqlite/sqlite_store.h"
 
 namespace flowsync {
+
+std::string_view SqlDialectName(SqlDialect dialect) {
+  return dialect == SqlDialect::kPostgres ? "postgres" : "sqlite";
+}
 namespace {
 
 bool StartsWith(std::string_view s, std::string_view prefix) {

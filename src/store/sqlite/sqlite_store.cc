@@ -900,6 +900,11 @@ class SqliteMigrationSession final : public MigrationSession {
 };
 
 Result<std::unique_ptr<MigrationSession>> SqliteStore::OpenMigrationSession() {
+  // A private in-memory database (a plan against a database that does not
+  // exist yet) has no other runner to keep out.
+  if (path_ == ":memory:" || path_.empty()) {
+    return std::unique_ptr<MigrationSession>(new SqliteMigrationSession(&db_, -1));
+  }
   std::string lock_path = path_ + "-migrate.lock";
   int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return PosixError("opening the migration lock " + lock_path, errno);

@@ -1,0 +1,580 @@
+#include "promote/migration_writer.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <tuple>
+#include <utility>
+
+#include "flowsync/source.h"
+#include "promote/secret_scan.h"
+#include "util/hash.h"
+#include "util/posix_error.h"
+#include "util/time_format.h"
+
+namespace flowsync {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr size_t kMaxSlug = 50;
+
+// Serves the definition being exported to ReadSource, so that the content
+// hash, categories, findings and phases of the reduced content come from the
+// very code a sync runs.
+class MemoryFileSystem final : public FileSystem {
+ public:
+  void Add(const std::string& path, std::string bytes) { files_[path] = std::move(bytes); }
+
+  Result<FileInfo> Stat(const std::string& path) const override { return Missing(path); }
+  Result<FileInfo> Lstat(const std::string& path) const override { return Missing(path); }
+  Result<std::vector<DirEntry>> ListDir(const std::string& path) const override {
+    return Missing(path);
+  }
+  Result<std::string> ReadFile(const std::string& path, uint64_t) const override {
+    auto it = files_.find(path);
+    if (it == files_.end()) return Missing(path);
+    return it->second;
+  }
+
+ private:
+  static Status Missing(const std::string& path) {
+    return Status::NotFound(path + ": No such file or directory");
+  }
+  std::map<std::string, std::string> files_;
+};
+
+// "NAME (id ID)" for messages, escaped like header text.
+std::string WorkflowLabel(const WorkflowExport& wf) {
+  return EscapeHeaderText(wf.workflow.name) + " (id " + EscapeHeaderText(wf.id) + ")";
+}
+
+// What a sync would derive from `content` at wf.path, with the rest of the
+// definition (meta.json and README.md of a bundle) as it was.
+Result<ParsedWorkflow> Rederive(const WorkflowExport& wf, const std::string& content) {
+  MemoryFileSystem fs;
+  const std::string key = wf.path.empty() ? std::string("workflow") : wf.path;
+  if (wf.workflow.format == Format::kBundle) {
+    fs.Add(JoinPath(key, "workflow.json"), content);
+    fs.Add(JoinPath(key, "meta.json"), wf.workflow.metadata_json);
+    if (!wf.workflow.documentation.empty()) {
+      fs.Add(JoinPath(key, "README.md"), wf.workflow.documentation);
+    }
+  } else {
+    fs.Add(key, content);
+  }
+  SourceLimits limits;
+  limits.max_file_size = std::numeric_limits<uint64_t>::max();
+  auto read = ReadSource(fs, SourceCandidate{wf.workflow.format, key, key}, limits);
+  if (!read.ok()) return read.status().WithPrefix(WorkflowLabel(wf));
+  if (!read->has_value()) {
+    return Status::Corruption(WorkflowLabel(wf) + ": is no " +
+                              std::string(FormatName(wf.workflow.format)) + " workflow");
+  }
+  return std::move(**read);
+}
+
+std::string VersionOf(int64_t unix_seconds) {
+  std::string t = FormatTimestampMs(unix_seconds * 1000);  // 2026-11-22T10:15:00.000Z
+  std::string out;
+  for (char c : t.substr(0, 19)) {
+    if (c >= '0' && c <= '9') out += c;
+  }
+  return out;
+}
+
+// Seconds since the epoch of a YYYYMMDDHHMMSS version, if it is one.
+std::optional<int64_t> SecondsOf(std::string_view version) {
+  if (version.size() != 14) return std::nullopt;
+  std::string text = fmt::format("{}-{}-{}T{}:{}:{}Z", version.substr(0, 4), version.substr(4, 2),
+                                 version.substr(6, 2), version.substr(8, 2), version.substr(10, 2),
+                                 version.substr(12, 2));
+  std::optional<int64_t> ms = ParseTimestampMs(text);
+  if (!ms || *ms % 1000 != 0) return std::nullopt;
+  if (VersionOf(*ms / 1000) != version) return std::nullopt;  // 20261399... normalised away
+  return *ms / 1000;
+}
+
+struct Prepared {
+  WorkflowExport wf;
+  std::string content;  // after credential reduction (and redaction, later)
+  int references = 0;
+  std::vector<SecretFinding> blocking;
+  std::vector<SecretFinding> allowed;
+};
+
+Status Prepare(const MigrationCreateOptions& options, Prepared* p,
+               std::set<std::string>* used_allowed) {
+  p->content = p->wf.workflow.content;
+  if (p->wf.workflow.format == Format::kPhase) return Status::OK();
+  auto reduced = ReduceCredentials(p->content);
+  if (!reduced.ok()) return reduced.status().WithPrefix(WorkflowLabel(p->wf));
+  p->references = reduced->references;
+  p->content = std::move(reduced->content);
+  auto findings = ScanWorkflowForSecrets(p->content);
+  if (!findings.ok()) return findings.status().WithPrefix(WorkflowLabel(p->wf));
+  for (SecretFinding& f : *findings) {
+    if (options.allowed_paths.count(f.json_path) != 0) {
+      used_allowed->insert(f.json_path);
+      p->allowed.push_back(std::move(f));
+    } else {
+      p->blocking.push_back(std::move(f));
+    }
+  }
+  return Status::OK();
+}
+
+Status Refusal(const std::vector<Prepared>& prepared, bool after_redaction = false) {
+  size_t count = 0;
+  std::string lines;
+  for (const Prepared& p : prepared) {
+    for (const SecretFinding& f : p.blocking) {
+      ++count;
+      lines += "\n  " + WorkflowLabel(p.wf) + ": " + EscapeHeaderText(f.json_path) + ": " + f.kind;
+    }
+  }
+  if (after_redaction) {
+    return Status::Conflict(fmt::format(
+        "refusing to create migrations: {} literal secret{} left after redaction, nothing "
+        "written (--allow PATH accepts one deliberately):{}",
+        count, count == 1 ? "" : "s", lines));
+  }
+  return Status::Conflict(fmt::format(
+      "refusing to create migrations: {} literal secret{} found, nothing written (--redact "
+      "replaces them with {}; --allow PATH accepts one deliberately):{}",
+      count, count == 1 ? "" : "s", kRedactedPlaceholder, lines));
+}
+
+std::vector<std::string> UniquePaths(const std::vector<SecretFinding>& findings) {
+  std::vector<std::string> paths;
+  for (const SecretFinding& f : findings) {
+    if (std::find(paths.begin(), paths.end(), f.json_path) == paths.end()) {
+      paths.push_back(f.json_path);
+    }
+  }
+  return paths;
+}
+
+std::string Header(const MigrationCreateOptions& options, const PlannedMigration& m,
+                   const WorkflowExport& wf) {
+  std::string h;
+  auto line = [&h](std::string_view key, std::string_view value) {
+    h += "-- ";
+    h += key;
+    h += ": ";
+    h += EscapeHeaderText(value);
+    h += '\n';
+  };
+  line("Migration", m.sql.name);
+  h += "-- Generated by flowsync migration create; review before merging.\n";
+  line("Source", options.source);
+  line("Dialect", SqlDialectName(options.dialect));
+  line("Workflow", wf.workflow.name);
+  line("Workflow id", wf.id);
+  line("Path", wf.path);
+  line("Format", FormatName(wf.workflow.format));
+  line("Last updated", wf.updated_at);
+  line("Content hash", wf.workflow.content_hash);
+  if (m.credential_references > 0) {
+    h += fmt::format("-- Credentials: {} reference{} kept as type and name (ids dropped)\n",
+                     m.credential_references, m.credential_references == 1 ? "" : "s");
+  }
+  for (const std::string& path : m.redacted) line("Redacted", path);
+  for (const std::string& path : m.allowed) line("Allowed", path);
+  if (!options.notes.empty()) line("Notes", options.notes);
+  if (m.sidecar) {
+    h += fmt::format("{}{} sha256:{}\n", kSidecarHeader, m.sidecar->name,
+                     Sha256Hex(m.sidecar->bytes));
+  }
+  h += kWorkflowMigrationMarker;
+  h += '\n';
+  return h;
+}
+
+bool IsSlugChar(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+std::string SlugOf(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (IsSlugChar(c)) {
+      out += c;
+    } else if (!out.empty() && out.back() != '_') {
+      out += '_';
+    }
+  }
+  if (out.size() > kMaxSlug) out.resize(kMaxSlug);
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out;
+}
+
+// ---- Writing ------------------------------------------------------------------
+
+Status WriteAll(int fd, std::string_view bytes, const std::string& display) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return PosixError("cannot write " + display, errno);
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::OK();
+}
+
+// Writes `bytes` to a new file `path` and syncs it to disk.
+Status WriteSynced(const std::string& path, std::string_view bytes, const std::string& display) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) return PosixError("cannot create " + display, errno);
+  Status s = WriteAll(fd, bytes, display);
+  if (s.ok() && ::fsync(fd) != 0) s = PosixError("cannot sync " + display, errno);
+  if (::close(fd) != 0 && s.ok()) s = PosixError("cannot write " + display, errno);
+  return s;
+}
+
+// Moves `from` to `to` unless `to` exists.
+Status RenameNoReplace(const std::string& from, const std::string& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+    return Status::OK();
+  }
+  int error = errno;
+  if (error == EEXIST) return Status::Conflict(to + " already exists");
+  if (error != EINVAL && error != ENOSYS) return PosixError("cannot rename to " + to, error);
+  // A file system without RENAME_NOREPLACE: check, then rename.
+  struct stat st;
+  if (::lstat(to.c_str(), &st) == 0) return Status::Conflict(to + " already exists");
+  if (::rename(from.c_str(), to.c_str()) != 0) return PosixError("cannot rename to " + to, errno);
+  return Status::OK();
+}
+
+}  // namespace
+
+// ---- Pieces -----------------------------------------------------------------------
+
+Result<CredentialReduction> ReduceCredentials(std::string_view workflow_json) {
+  CredentialReduction out;
+  Json doc;
+  try {
+    doc = Json::parse(workflow_json);
+  } catch (const Json::parse_error& e) {
+    // e.what() may quote the text, which can hold secrets: position only.
+    return Status::Corruption(fmt::format("not valid JSON (byte {})", e.byte));
+  }
+  auto nodes = doc.is_object() ? doc.find("nodes") : doc.end();
+  if (nodes == doc.end() || !nodes->is_array()) {
+    out.content = std::string(workflow_json);
+    return out;
+  }
+  for (Json& node : *nodes) {
+    if (!node.is_object()) continue;
+    auto credentials = node.find("credentials");
+    if (credentials == node.end()) continue;
+    if (!credentials->is_object()) {
+      node.erase(credentials);
+      out.changed = true;
+      continue;
+    }
+    Json reduced = Json::object();
+    for (auto& [type, ref] : credentials->items()) {
+      std::optional<std::string> name;
+      if (ref.is_string()) {
+        name = ref.get<std::string>();
+      } else if (ref.is_object()) {
+        auto n = ref.find("name");
+        if (n != ref.end() && n->is_string()) name = n->get<std::string>();
+      }
+      if (!name) {
+        out.changed = true;  // nothing to rebind it by
+        continue;
+      }
+      Json kept = Json::object();
+      kept["id"] = nullptr;
+      kept["name"] = *name;
+      if (ref != kept) out.changed = true;
+      reduced[type] = std::move(kept);
+      ++out.references;
+    }
+    *credentials = std::move(reduced);
+  }
+  if (out.changed) {
+    out.content = doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+  } else {
+    out.content = std::string(workflow_json);
+  }
+  return out;
+}
+
+std::string MigrationSlug(std::string_view name, std::string_view id, std::string_view source) {
+  std::string slug = SlugOf(name);
+  if (slug.empty()) {
+    std::string short_id = SlugOf(id.substr(0, 8));
+    slug = short_id.empty() ? "workflow" : "workflow_" + short_id;
+  }
+  return source == "prod" ? "prod_sync_" + slug : slug;
+}
+
+std::string EscapeHeaderText(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  auto cont = [&](size_t i) {
+    return i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80;
+  };
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\\') {
+      out += "\\\\";
+      ++i;
+      continue;
+    }
+    if (c < 0x20 || c == 0x7F) {
+      if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else {
+        out += fmt::format("\\x{:02x}", c);
+      }
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    // A UTF-8 sequence: its length and the range of its second byte.
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    }
+    bool valid = len > 0 && i + len <= text.size();
+    if (valid) {
+      const unsigned char second = static_cast<unsigned char>(text[i + 1]);
+      valid = second >= lo && second <= hi;
+      for (size_t k = 2; valid && k < len; ++k) valid = cont(i + k);
+    }
+    if (!valid) {
+      out += fmt::format("\\x{:02x}", c);
+      ++i;
+      continue;
+    }
+    uint32_t cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+    for (size_t k = 1; k < len; ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    if (cp <= 0x9F) {
+      out += fmt::format("\\u{:04x}", cp);  // C1 controls (NEL ends lines for some tools)
+    } else if (cp == 0x2028 || cp == 0x2029) {
+      out += fmt::format("\\u{:04x}", cp);
+    } else {
+      out.append(text.substr(i, len));
+    }
+    i += len;
+  }
+  return out;
+}
+
+Result<std::string> FirstMigrationVersion(int64_t now_ms,
+                                          const std::vector<std::string>& existing_files) {
+  int64_t now_s = now_ms / 1000;
+  if (now_ms < 0 && now_ms % 1000 != 0) --now_s;
+  const std::string now_version = VersionOf(now_s);
+  int64_t start = now_s;
+  for (const std::string& name : existing_files) {
+    if (!name.ends_with(".sql")) continue;
+    size_t digits = 0;
+    while (digits < name.size() && name[digits] >= '0' && name[digits] <= '9') ++digits;
+    if (digits == 0) continue;
+    std::string_view version(name.data(), digits);
+    if (std::optional<int64_t> secs = SecondsOf(version)) {
+      start = std::max(start, *secs + 1);
+      continue;
+    }
+    // Not a timestamp: "001_init.sql" sorts before any and does not matter;
+    // a longer or malformed one that sorts after now leaves no room.
+    while (version.size() > 1 && version.front() == '0') version.remove_prefix(1);
+    if (version.size() > 14 || (version.size() == 14 && version >= now_version)) {
+      return Status::Conflict("the migrations folder holds " + name + ", whose version " +
+                              std::string(name.substr(0, digits)) +
+                              " is no YYYYMMDDHHMMSS timestamp and sorts after any new one");
+    }
+  }
+  return VersionOf(start);
+}
+
+Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
+                                     const std::vector<std::string>& existing_files,
+                                     const MigrationCreateOptions& options) {
+  if (options.source != "dev" && options.source != "prod" && options.source != "staging") {
+    return Status::InvalidArgument("source '" + EscapeHeaderText(options.source) +
+                                   "': use dev, prod or staging");
+  }
+  std::stable_sort(workflows.begin(), workflows.end(),
+                   [](const WorkflowExport& a, const WorkflowExport& b) {
+                     return std::tie(a.path, a.id) < std::tie(b.path, b.id);
+                   });
+
+  // Every workflow is reduced and scanned before anything is decided, so a
+  // refusal lists all findings of the batch at once.
+  std::vector<Prepared> prepared;
+  prepared.reserve(workflows.size());
+  std::set<std::string> used_allowed;
+  bool blocked = false;
+  for (WorkflowExport& wf : workflows) {
+    Prepared p;
+    p.wf = std::move(wf);
+    FS_TRY(Prepare(options, &p, &used_allowed));
+    blocked = blocked || !p.blocking.empty();
+    prepared.push_back(std::move(p));
+  }
+  if (blocked && !options.redact) return Refusal(prepared);
+
+  MigrationPlan plan;
+  plan.dir = options.dir;
+  for (const std::string& path : options.allowed_paths) {
+    if (used_allowed.count(path) == 0) plan.unused_allowed.push_back(path);
+  }
+  const int64_t now_ms = options.now_ms ? options.now_ms() : SystemNowMs();
+  FS_TRY_ASSIGN(std::string first, FirstMigrationVersion(now_ms, existing_files));
+  int64_t version_s = *SecondsOf(first);
+
+  for (Prepared& p : prepared) {
+    PlannedMigration m;
+    if (!p.blocking.empty()) {
+      FS_TRY_ASSIGN(p.content, RedactSecrets(p.content, p.blocking, kRedactedPlaceholder));
+      p.content += "\n";
+      m.redacted = UniquePaths(p.blocking);
+      // Belt and braces: what the scanner still sees after redaction would
+      // leave the environment, so it is refused, not written.
+      FS_TRY_ASSIGN(std::vector<SecretFinding> left, ScanWorkflowForSecrets(p.content));
+      p.blocking.clear();
+      for (SecretFinding& f : left) {
+        if (options.allowed_paths.count(f.json_path) == 0) p.blocking.push_back(std::move(f));
+      }
+      if (!p.blocking.empty()) return Refusal({p}, /*after_redaction=*/true);
+    }
+    m.allowed = UniquePaths(p.allowed);
+    m.credential_references = p.references;
+    WorkflowExport& wf = p.wf;
+    // Also when the content did not change: derived data as the target's
+    // sync computes it, not as the source database holds it (its
+    // duplicate-source-id warnings are its own).
+    FS_TRY_ASSIGN(wf.workflow, Rederive(wf, p.content));
+
+    const std::string stem =
+        VersionOf(version_s++) + "_" + MigrationSlug(wf.workflow.name, wf.id, options.source);
+    m.workflow_id = wf.id;
+    m.workflow_name = wf.workflow.name;
+    m.path = wf.path;
+    m.sql.name = stem + ".sql";
+    WorkflowSqlOptions sql_options;
+    sql_options.migration_file = m.sql.name;
+    sql_options.source = options.source;
+    sql_options.notes = options.notes;
+    if (wf.workflow.content.size() > options.sidecar_threshold) {
+      m.sidecar = PlannedFile{stem + ".json", wf.workflow.content};
+      sql_options.content_in_sidecar = true;
+    }
+    std::string up = WorkflowUpSql(options.dialect, wf, sql_options);
+    m.sql.bytes = Header(options, m, wf);
+    if (options.style == MigrationStyle::kDbmate) {
+      m.sql.bytes += "-- migrate:up\n" + up + "\n-- migrate:down\n" +
+                     WorkflowDownSql(options.dialect, m.sql.name);
+    } else {
+      m.sql.bytes += up;
+    }
+    plan.migrations.push_back(std::move(m));
+  }
+  return plan;
+}
+
+Result<std::vector<std::string>> ListMigrationFolder(const FileSystem& fs, const std::string& dir) {
+  auto entries = fs.ListDir(dir.empty() ? "." : dir);
+  if (!entries.ok()) {
+    if (entries.status().code() == StatusCode::kNotFound) return std::vector<std::string>();
+    return entries.status();
+  }
+  std::vector<std::string> names;
+  for (const DirEntry& e : *entries) names.push_back(e.name);
+  return names;
+}
+
+Status WriteMigrations(const MigrationPlan& plan) {
+  const std::string dir = plan.dir.empty() ? "." : plan.dir;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IOError("cannot create folder " + dir + ": " + ec.message());
+
+  struct Pending {
+    std::string temp;
+    std::string final;
+  };
+  std::vector<Pending> pending;
+  std::vector<std::string> renamed;
+  auto undo = [&]() {
+    for (const std::string& f : renamed) ::unlink(f.c_str());
+    for (const Pending& p : pending) ::unlink(p.temp.c_str());
+  };
+
+  static int counter = 0;
+  const std::string suffix = ".tmp-" + std::to_string(::getpid()) + "-";
+  auto stage = [&](const PlannedFile& file) -> Status {
+    const std::string final = JoinPath(dir, file.name);
+    const std::string temp = JoinPath(dir, "." + file.name + suffix + std::to_string(++counter));
+    Status s = WriteSynced(temp, file.bytes, final);
+    if (!s.ok()) {
+      ::unlink(temp.c_str());
+      return s;
+    }
+    pending.push_back({temp, final});
+    return Status::OK();
+  };
+  for (const PlannedMigration& m : plan.migrations) {
+    Status s = m.sidecar ? stage(*m.sidecar) : Status::OK();
+    if (s.ok()) s = stage(m.sql);
+    if (!s.ok()) {
+      undo();
+      return s;
+    }
+  }
+  for (size_t i = 0; i < pending.size(); ++i) {
+    Status s = RenameNoReplace(pending[i].temp, pending[i].final);
+    if (!s.ok()) {
+      pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(i));
+      undo();
+      return s;
+    }
+    renamed.push_back(pending[i].final);
+  }
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    // The renames are durable once the folder is; a failure here is not a
+    // reason to undo files that are complete.
+    ::fsync(fd);
+    ::close(fd);
+  }
+  return Status::OK();
+}
+
+}  // namespace flowsync

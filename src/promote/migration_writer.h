@@ -1,0 +1,152 @@
+// `flowsync migration create`: turns workflows into reviewable SQL migration
+// files, one per workflow (the file format is promote/migration_format.h,
+// the SQL promote/workflow_sql.h).
+//
+// Two steps, so that the decisions can be tested without a disk:
+//   PlanMigrations  pure: reduces credential references, scans for literal
+//                   secrets (refusing, redacting or accepting them), derives
+//                   what the target stores, names the files and renders
+//                   their bytes;
+//   WriteMigrations IO: writes a plan atomically (every temp file is written
+//                   and synced before the first rename; a failure removes
+//                   whatever it wrote, so a batch lands whole or not at all).
+//
+// Credentials never leave an environment: a node's `credentials` block keeps
+// only what the target needs to rebind it by type and name, as n8n does on
+// import for a null or unknown id: {"<type>": {"id": null, "name": "<name>"}}.
+// The legacy string form {"<type>": "<name>"} becomes the same shape; every
+// other key goes; a reference without a string name cannot be rebound and
+// is dropped, as is a `credentials` value that is not an object.
+//
+// Output is deterministic: the same workflows give the same bytes apart from
+// the version (the timestamp in the file name, which the header and the SQL
+// repeat).
+//
+// Thread-safety: free functions over their arguments.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flowsync/file_system.h"
+#include "flowsync/status.h"
+#include "flowsync/store.h"
+#include "promote/migration_format.h"
+#include "promote/workflow_sql.h"
+
+namespace flowsync {
+
+// Plain: the whole file is the up SQL. Dbmate: "-- migrate:up" and
+// "-- migrate:down" sections (the down SQL is WorkflowDownSql).
+enum class MigrationStyle { kPlain, kDbmate };
+
+// What secrets redaction puts in place of a value.
+inline constexpr std::string_view kRedactedPlaceholder = "__REDACTED__";
+
+struct MigrationCreateOptions {
+  std::string dir = "migrations";  // where the files go (as the user named it)
+  std::string source = "dev";      // "dev", "prod" or "staging"
+  SqlDialect dialect = SqlDialect::kSqlite;
+  MigrationStyle style = MigrationStyle::kPlain;
+  // Replace the literal secrets found with kRedactedPlaceholder instead of
+  // refusing.
+  bool redact = false;
+  // JSON paths (exactly as a refusal prints them) whose finding is accepted,
+  // in every workflow of the batch.
+  std::set<std::string> allowed_paths;
+  // Content larger than this many bytes goes into a sidecar .json file.
+  size_t sidecar_threshold = kDefaultSidecarThreshold;
+  // Free text for the header and migration_metadata.
+  std::string notes;
+  // Milliseconds since the Unix epoch; the system clock when unset.
+  std::function<int64_t()> now_ms;
+};
+
+struct PlannedFile {
+  std::string name;   // file name inside the folder: "20261122101500_x.sql"
+  std::string bytes;  // the whole file
+};
+
+struct PlannedMigration {
+  std::string workflow_id;
+  std::string workflow_name;
+  std::string path;
+  PlannedFile sql;
+  std::optional<PlannedFile> sidecar;
+  int credential_references = 0;      // kept as type and name
+  std::vector<std::string> redacted;  // JSON paths whose value was replaced
+  std::vector<std::string> allowed;   // JSON paths accepted by allowed_paths
+};
+
+struct MigrationPlan {
+  std::string dir;
+  std::vector<PlannedMigration> migrations;  // in version order
+  // allowed_paths entries that matched no finding of any workflow.
+  std::vector<std::string> unused_allowed;
+};
+
+// Plans one migration per workflow. `workflows` hold the definitions as the
+// source environment stores them (content not yet reduced: this function
+// reduces credentials, scans, redacts and then recomputes the content hash,
+// categories, findings and phases exactly as a sync would from the new
+// content). Phase files are not JSON and hold no credentials: they pass
+// through unchanged. `existing_files` are the names already in the folder:
+// every version planned is above the newest version among them.
+// Errors:
+//   Conflict when any workflow holds a literal secret that is neither
+//     redacted nor allowed; the message lists every finding of every
+//     workflow as "NAME (id ID): JSON_PATH: kind", never the value;
+//   Corruption when a definition cannot be read back (names the workflow);
+//   Conflict when the folder holds a version no timestamp can follow.
+Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
+                                     const std::vector<std::string>& existing_files,
+                                     const MigrationCreateOptions& options);
+
+// Names of the entries of `dir`; empty when it does not exist.
+Result<std::vector<std::string>> ListMigrationFolder(const FileSystem& fs, const std::string& dir);
+
+// Writes the plan's files into plan.dir (created with its parents if
+// missing): each file to a temp file ".NAME.tmp-PID-N" in the same folder,
+// fsync, and once all are written, renamed into place, sidecars before their
+// .sql; the folder is synced last. Never replaces an existing file. On any
+// failure every temp file and every file already renamed is removed and the
+// Status (IOError naming the file, or Conflict when a name exists) returned.
+Status WriteMigrations(const MigrationPlan& plan);
+
+// ---- Pieces, exposed for tests ---------------------------------------------
+
+struct CredentialReduction {
+  std::string content;  // the input itself when nothing changed
+  int references = 0;   // references kept
+  bool changed = false;
+};
+// Reduces every nodes[].credentials block of an n8n workflow object (see
+// above). When something changes the JSON is re-serialised with 2-space
+// indentation and key order kept. Errors: Corruption when not JSON.
+Result<CredentialReduction> ReduceCredentials(std::string_view workflow_json);
+
+// "name_lowercased_with_underscores" (at most 50 characters), else
+// "workflow_<first 8 characters of id>"; "prod_sync_" first when source is
+// "prod".
+std::string MigrationSlug(std::string_view name, std::string_view id, std::string_view source);
+
+// `text` made safe for one "-- " comment line: control characters become
+// \n, \r, \t or \xNN (C1 and U+2028/U+2029 become \u00NN / \u2028), bytes
+// that are not UTF-8 become \xNN and a backslash becomes "\\", so no value
+// can end the comment and start SQL.
+std::string EscapeHeaderText(std::string_view text);
+
+// The first version (YYYYMMDDHHMMSS, UTC) of a batch planned at `now_ms`
+// into a folder holding `existing_files`: now, or one second after the
+// newest version there if that is later. Conflict when the folder holds a
+// version that is not a timestamp and sorts after any.
+Result<std::string> FirstMigrationVersion(int64_t now_ms,
+                                          const std::vector<std::string>& existing_files);
+
+}  // namespace flowsync
