@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "cli/context.h"
+#include "cli/migrate.h"
+#include "cli/migration.h"
 #include "cli/output.h"
 #include "cli/phases.h"
 #include "flowsync/store.h"
@@ -626,6 +628,10 @@ int Main(int argc, char** argv) {
   }
   std::function<int()> phases_run;
   AddPhasesCommand(&app, &phases_run);
+  std::function<int()> migration_run;
+  AddMigrationCommand(&app, &migration_run);
+  std::function<int()> migrate_run;
+  AddMigrateCommand(&app, &migrate_run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -636,6 +642,8 @@ int Main(int argc, char** argv) {
     if (sub->parsed()) return cmd->run(options);
   }
   if (phases_run) return phases_run();
+  if (migration_run) return migration_run();
+  if (migrate_run) return migrate_run();
   return kExitUsage;
 }
 
