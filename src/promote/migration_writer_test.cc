@@ -1,0 +1,534 @@
+// Tests of `migration create`'s planning and writing. The token-shaped
+// strings are made up (repeated characters in the documented formats).
+#include "promote/migration_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "flowsync/source.h"
+#include "util/hash.h"
+#include "util/test_util.h"
+
+namespace flowsync {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+const std::string kToken =
+    "ghp_" + std::string("aB3dE7fG9h") + "aB3dE7fG9h" + "aB3dE7fG9h" + "aB3dE7fG9h";
+// 2026-11-22T10:15:00Z
+constexpr int64_t kNow = 1795342500000;
+
+Json Node(const std::string& name, Json parameters = Json::object()) {
+  return {{"id", name + "-id"}, {"name", name},       {"type", "n8n-nodes-base.httpRequest"},
+          {"typeVersion", 4},   {"position", {0, 0}}, {"parameters", std::move(parameters)}};
+}
+
+Json Workflow(const std::string& name, Json nodes) {
+  return {{"name", name},
+          {"nodes", std::move(nodes)},
+          {"connections", Json::object()},
+          {"tags", Json::array({{{"name", "ops"}}})}};
+}
+
+WorkflowExport Export(const std::string& path, const std::string& content,
+                      Format format = Format::kN8n) {
+  WorkflowExport wf;
+  wf.id = "c806e83a-93c5-59f8-a945-" + HashHex(path).substr(0, 12);
+  wf.project = "default";
+  wf.path = path;
+  wf.workflow.format = format;
+  // As the source database holds it; the planner re-derives it anyway.
+  Json doc = Json::parse(content, nullptr, /*allow_exceptions=*/false);
+  wf.workflow.name =
+      doc.is_object() && doc.contains("name") ? doc["name"].get<std::string>() : path;
+  wf.workflow.content = content;
+  wf.created_at = "2026-11-01T00:00:00.000Z";
+  wf.updated_at = "2026-11-20T08:00:00.000Z";
+  return wf;
+}
+
+MigrationCreateOptions Options() {
+  MigrationCreateOptions o;
+  o.dir = "migrations";
+  o.now_ms = [] { return kNow; };
+  return o;
+}
+
+Result<MigrationPlan> Plan(std::vector<WorkflowExport> wfs,
+                           const MigrationCreateOptions& o = Options(),
+                           const std::vector<std::string>& existing = {}) {
+  return PlanMigrations(std::move(wfs), existing, o);
+}
+
+// The header: the leading lines up to the marker.
+std::vector<std::string> HeaderLines(const std::string& sql) {
+  std::vector<std::string> lines;
+  size_t pos = 0;
+  while (pos < sql.size()) {
+    size_t end = sql.find('\n', pos);
+    std::string line = sql.substr(pos, end - pos);
+    lines.push_back(line);
+    if (line == kWorkflowMigrationMarker || end == std::string::npos) break;
+    pos = end + 1;
+  }
+  return lines;
+}
+
+bool HasLine(const std::string& sql, const std::string& line) {
+  for (const std::string& l : HeaderLines(sql)) {
+    if (l == line) return true;
+  }
+  return false;
+}
+
+// ---- Credentials ----------------------------------------------------------------
+
+TEST(ReduceCredentialsTest, KeepsTypeAndNameOnly) {
+  Json node = Node("HTTP");
+  node["credentials"] = {
+      {"httpHeaderAuth", {{"id", "42"}, {"name", "My cred"}, {"__aiGatewayManaged", true}}},
+      {"slackApi", "Legacy name"},
+      {"noName", {{"id", "7"}}},
+      {"weird", 12}};
+  Json other = Node("Other");
+  other["credentials"] = "not an object";
+  auto r = ReduceCredentials(Workflow("wf", {node, other}).dump());
+  ASSERT_OK(r);
+  EXPECT_TRUE(r->changed);
+  EXPECT_EQ(r->references, 2);
+  Json out = Json::parse(r->content);
+  EXPECT_EQ(out["nodes"][0]["credentials"],
+            Json({{"httpHeaderAuth", {{"id", nullptr}, {"name", "My cred"}}},
+                  {"slackApi", {{"id", nullptr}, {"name", "Legacy name"}}}}));
+  EXPECT_FALSE(out["nodes"][1].contains("credentials"));
+  // Everything else is kept, in order.
+  EXPECT_EQ(out["nodes"][0]["parameters"], Json::object());
+  EXPECT_EQ(out.begin().key(), "name");
+}
+
+TEST(ReduceCredentialsTest, UnchangedTextIsKeptByteForByte) {
+  const std::string plain = "{\"name\":\"wf\",  \"nodes\":[],\"connections\":{}}";
+  auto r = ReduceCredentials(plain);
+  ASSERT_OK(r);
+  EXPECT_FALSE(r->changed);
+  EXPECT_EQ(r->content, plain);
+
+  // Already reduced: nothing to do, and the count is still reported.
+  Json node = Node("HTTP");
+  node["credentials"] = {{"httpHeaderAuth", {{"id", nullptr}, {"name", "c"}}}};
+  const std::string reduced = Workflow("wf", {node}).dump();
+  r = ReduceCredentials(reduced);
+  ASSERT_OK(r);
+  EXPECT_FALSE(r->changed);
+  EXPECT_EQ(r->references, 1);
+  EXPECT_EQ(r->content, reduced);
+}
+
+TEST(ReduceCredentialsTest, NotJsonNamesNoContent) {
+  auto r = ReduceCredentials("{\"token\": \"" + kToken + "\"");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(r.status().message().find(kToken), std::string::npos);
+}
+
+TEST(MigrationPlanTest, CredentialIdsNeverReachTheFile) {
+  Json node = Node("HTTP");
+  node["credentials"] = {{"httpHeaderAuth", {{"id", "secret-cred-id-123"}, {"name", "Prod"}}}};
+  auto plan = Plan({Export("flows/a.json", Workflow("A", {node}).dump())});
+  ASSERT_OK(plan);
+  const std::string& sql = plan->migrations[0].sql.bytes;
+  EXPECT_EQ(sql.find("secret-cred-id-123"), std::string::npos);
+  EXPECT_TRUE(HasLine(sql, "-- Credentials: 1 reference kept as type and name (ids dropped)"));
+  EXPECT_EQ(plan->migrations[0].credential_references, 1);
+}
+
+// ---- Secrets --------------------------------------------------------------------
+
+std::string Leaky(const std::string& name) {
+  return Workflow(name, {Node("HTTP", {{"url", "https://api.example.com"}, {"token", kToken}})})
+      .dump();
+}
+
+TEST(MigrationPlanTest, RefusesEverySecretOfTheBatchWithoutItsValue) {
+  std::string second =
+      Workflow("Second", {Node("Code", {{"jsCode", "const t = '" + kToken + "';"}})}).dump();
+  auto plan = Plan({Export("b.json", second), Export("a.json", Leaky("First")),
+                    Export("c.json", Workflow("Clean", {Node("X")}).dump())});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), StatusCode::kConflict);
+  const std::string& msg = plan.status().message();
+  EXPECT_EQ(msg.find(kToken), std::string::npos);
+  EXPECT_EQ(msg.find("aB3dE7fG9h"), std::string::npos);
+  const std::string id_a = Export("a.json", "").id;
+  const std::string id_b = Export("b.json", "").id;
+  EXPECT_EQ(msg,
+            "refusing to create migrations: 2 literal secrets found, nothing written (--redact "
+            "replaces them with __REDACTED__; --allow PATH accepts one deliberately):\n"
+            "  First (id " +
+                id_a + "): nodes[0].parameters.token: github-token\n  Second (id " + id_b +
+                "): nodes[0].parameters.jsCode: github-token");
+}
+
+TEST(MigrationPlanTest, RedactReplacesTheValueAndSaysWhere) {
+  MigrationCreateOptions o = Options();
+  o.redact = true;
+  o.sidecar_threshold = 0;  // the sidecar holds the exact content: inspect it
+  auto plan = Plan({Export("a.json", Leaky("First"))}, o);
+  ASSERT_OK(plan);
+  const PlannedMigration& m = plan->migrations[0];
+  EXPECT_EQ(m.sql.bytes.find(kToken), std::string::npos);
+  ASSERT_TRUE(m.sidecar);
+  const std::string& content = m.sidecar->bytes;
+  EXPECT_EQ(content.find(kToken), std::string::npos);
+  EXPECT_EQ(Json::parse(content)["nodes"][0]["parameters"]["token"], "__REDACTED__");
+  EXPECT_EQ(m.redacted, std::vector<std::string>{"nodes[0].parameters.token"});
+  EXPECT_TRUE(HasLine(m.sql.bytes, "-- Redacted: nodes[0].parameters.token"));
+  // The hash is the one a sync computes over the content the target stores.
+  auto canonical = CanonicalJson(content, 512);
+  ASSERT_OK(canonical);
+  EXPECT_TRUE(HasLine(m.sql.bytes, "-- Content hash: " + HashHex(*canonical)));
+}
+
+TEST(MigrationPlanTest, RedactEveryTokenOfAString) {
+  const std::string code = "a = '" + kToken + "'; b = '" + kToken + "x';";
+  Json headers = {
+      {"parameters", Json::array({{{"name", "Authorization"}, {"value", "Bearer " + kToken}}})}};
+  MigrationCreateOptions o = Options();
+  o.redact = true;
+  auto plan =
+      Plan({Export("a.json", Workflow("Code", {Node("Code", {{"jsCode", code}}),
+                                               Node("HTTP", {{"headerParameters", headers}})})
+                                 .dump())},
+           o);
+  ASSERT_OK(plan);
+  const PlannedMigration& m = plan->migrations[0];
+  EXPECT_EQ(m.sql.bytes.find("aB3dE7fG9h"), std::string::npos);
+  EXPECT_EQ(m.redacted,
+            (std::vector<std::string>{"nodes[0].parameters.jsCode",
+                                      "nodes[1].parameters.headerParameters.parameters[0].value"}));
+}
+
+TEST(MigrationPlanTest, AllowAcceptsOnePathDeliberately) {
+  MigrationCreateOptions o = Options();
+  o.allowed_paths = {"nodes[0].parameters.token", "nodes[9].parameters.nothing"};
+  auto plan = Plan({Export("a.json", Leaky("First"))}, o);
+  ASSERT_OK(plan);
+  const PlannedMigration& m = plan->migrations[0];
+  EXPECT_TRUE(HasLine(m.sql.bytes, "-- Allowed: nodes[0].parameters.token"));
+  EXPECT_EQ(m.allowed, std::vector<std::string>{"nodes[0].parameters.token"});
+  EXPECT_TRUE(m.redacted.empty());
+  EXPECT_EQ(plan->unused_allowed, std::vector<std::string>{"nodes[9].parameters.nothing"});
+
+  // Another path is still refused.
+  o.allowed_paths = {"nodes[0].parameters.url"};
+  auto refused = Plan({Export("a.json", Leaky("First"))}, o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kConflict);
+}
+
+TEST(MigrationPlanTest, PhaseFilesPassThroughUnscanned) {
+  const std::string toml =
+      "# token = \"" + kToken + "\"\n[[phase]]\ntask = \"a\"\nrule = \"cron=0 * * * *\"\n";
+  auto plan = Plan({Export("jobs/p.toml", toml, Format::kPhase)});
+  ASSERT_OK(plan);
+  const PlannedMigration& m = plan->migrations[0];
+  EXPECT_EQ(m.workflow_name, "p");
+  EXPECT_TRUE(HasLine(m.sql.bytes, "-- Format: phase"));
+  EXPECT_TRUE(HasLine(m.sql.bytes, "-- Content hash: " + HashHex(toml)));
+}
+
+TEST(MigrationPlanTest, BundleContentIsReducedAndItsMetaTravels) {
+  Json node = Node("HTTP");
+  node["credentials"] = {{"httpHeaderAuth", {{"id", "9"}, {"name", "c"}}}};
+  WorkflowExport wf = Export("bundles/b", Workflow("Inner", {node}).dump(), Format::kBundle);
+  wf.workflow.metadata_json = R"({"categories":["z","a"],"name":"Bundle B"})";
+  wf.workflow.documentation = "# B\n";
+  MigrationCreateOptions o = Options();
+  o.sidecar_threshold = 0;
+  auto plan = Plan({wf}, o);
+  ASSERT_OK(plan);
+  const PlannedMigration& m = plan->migrations[0];
+  EXPECT_EQ(m.workflow_name, "Bundle B");
+  EXPECT_EQ(m.sql.name, "20261122101500_bundle_b.sql");
+  auto canonical = CanonicalJson(m.sidecar->bytes, 512);
+  ASSERT_OK(canonical);
+  EXPECT_TRUE(HasLine(
+      m.sql.bytes,
+      "-- Content hash: " + HashHex(*canonical + "\n" + wf.workflow.metadata_json + "\n# B\n")));
+}
+
+// ---- Naming ---------------------------------------------------------------------
+
+TEST(MigrationSlugTest, Rules) {
+  EXPECT_EQ(MigrationSlug("Hello, World!", "id", "dev"), "hello_world");
+  EXPECT_EQ(MigrationSlug("  --Daily  Report 2024--  ", "id", "staging"), "daily_report_2024");
+  EXPECT_EQ(MigrationSlug("Café Crème", "id", "dev"), "caf_cr_me");
+  EXPECT_EQ(MigrationSlug("Sync", "id", "prod"), "prod_sync_sync");
+  EXPECT_EQ(MigrationSlug("!!!", "c806e83a-93c5", "dev"), "workflow_c806e83a");
+  EXPECT_EQ(MigrationSlug("", "c806e83a-93c5", "prod"), "prod_sync_workflow_c806e83a");
+  std::string long_name(49, 'a');
+  EXPECT_EQ(MigrationSlug(long_name + " b c", "id", "dev"), long_name);  // no trailing '_'
+  EXPECT_EQ(MigrationSlug(std::string(80, 'x'), "id", "dev"), std::string(50, 'x'));
+}
+
+TEST(MigrationVersionTest, AfterTheNewestExistingVersion) {
+  auto v = FirstMigrationVersion(kNow, {});
+  ASSERT_OK(v);
+  EXPECT_EQ(*v, "20261122101500");
+  v = FirstMigrationVersion(kNow + 999, {"20261122101500_a.sql", "README.md", "001_init.sql"});
+  ASSERT_OK(v);
+  EXPECT_EQ(*v, "20261122101501");
+  v = FirstMigrationVersion(kNow, {"20261231235959_future.sql", "20261122101500_x.json"});
+  ASSERT_OK(v);
+  EXPECT_EQ(*v, "20270101000000");
+  v = FirstMigrationVersion(kNow, {"20200101000000_old.sql"});
+  ASSERT_OK(v);
+  EXPECT_EQ(*v, "20261122101500");
+  v = FirstMigrationVersion(kNow, {"999999999999999_huge.sql"});
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), StatusCode::kConflict);
+}
+
+TEST(MigrationPlanTest, OneSecondApartInPathOrder) {
+  MigrationCreateOptions o = Options();
+  o.now_ms = [] { return kNow + 59'000; };  // 10:15:59: the batch crosses the minute
+  o.source = "prod";
+  auto plan = Plan({Export("z.json", Workflow("Zed", {Node("X")}).dump()),
+                    Export("a.json", Workflow("Alpha", {Node("X")}).dump())},
+                   o, {"20261122101559_earlier.sql"});
+  ASSERT_OK(plan);
+  ASSERT_EQ(plan->migrations.size(), 2u);
+  EXPECT_EQ(plan->migrations[0].sql.name, "20261122101600_prod_sync_alpha.sql");
+  EXPECT_EQ(plan->migrations[1].sql.name, "20261122101601_prod_sync_zed.sql");
+  EXPECT_TRUE(HasLine(plan->migrations[0].sql.bytes, "-- Source: prod"));
+}
+
+TEST(MigrationPlanTest, UnknownSourceIsRefused) {
+  MigrationCreateOptions o = Options();
+  o.source = "qa";
+  auto plan = Plan({Export("a.json", Workflow("A", {Node("X")}).dump())}, o);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), StatusCode::kInvalidArgument);
+}
+
+// ---- Header ---------------------------------------------------------------------
+
+TEST(EscapeHeaderTextTest, NothingEndsTheComment) {
+  EXPECT_EQ(EscapeHeaderText("plain ünïcode"), "plain ünïcode");
+  EXPECT_EQ(EscapeHeaderText("a\nb\rc\td\\e"), "a\\nb\\rc\\td\\\\e");
+  EXPECT_EQ(EscapeHeaderText(std::string("x\0y\x1b\x7f", 5)), "x\\x00y\\x1b\\x7f");
+  EXPECT_EQ(EscapeHeaderText("nel\xC2\x85 ls\xE2\x80\xA8 ps\xE2\x80\xA9"),
+            "nel\\u0085 ls\\u2028 ps\\u2029");
+  EXPECT_EQ(EscapeHeaderText("bad\xFF\xC3"), "bad\\xff\\xc3");
+}
+
+TEST(MigrationPlanTest, CraftedNamesCannotInjectSql) {
+  const std::string name = "Evil\nDROP TABLE workflows; --\r\nDELETE FROM sync_runs;\xE2\x80\xA8x";
+  MigrationCreateOptions o = Options();
+  o.notes = "ticket 42\nDROP TABLE x;";
+  auto plan = Plan({Export("evil\nDROP.json", Workflow(name, {Node("X")}).dump())}, o);
+  ASSERT_OK(plan);
+  const std::string& sql = plan->migrations[0].sql.bytes;
+  std::vector<std::string> header = HeaderLines(sql);
+  ASSERT_EQ(header.back(), kWorkflowMigrationMarker);
+  for (const std::string& line : header) {
+    EXPECT_TRUE(line.starts_with("-- ")) << line;
+    EXPECT_EQ(line.find('\r'), std::string::npos) << line;
+  }
+  EXPECT_TRUE(HasLine(sql,
+                      "-- Workflow: Evil\\nDROP TABLE workflows; --\\r\\nDELETE FROM "
+                      "sync_runs;\\u2028x"));
+  EXPECT_TRUE(HasLine(sql, "-- Path: evil\\nDROP.json"));
+  EXPECT_TRUE(HasLine(sql, "-- Notes: ticket 42\\nDROP TABLE x;"));
+  EXPECT_TRUE(IsWorkflowMigration(sql));
+}
+
+TEST(MigrationPlanTest, HeaderNamesTheWorkflow) {
+  auto plan = Plan({Export("flows/a.json", Workflow("Alpha", {Node("X")}).dump())});
+  ASSERT_OK(plan);
+  const PlannedMigration& m = plan->migrations[0];
+  EXPECT_EQ(m.sql.name, "20261122101500_alpha.sql");
+  std::vector<std::string> header = HeaderLines(m.sql.bytes);
+  std::vector<std::string> want = {
+      "-- Migration: 20261122101500_alpha.sql",
+      "-- Generated by flowsync migration create; review before merging.",
+      "-- Source: dev",
+      "-- Dialect: sqlite",
+      "-- Workflow: Alpha",
+      "-- Workflow id: " + Export("flows/a.json", "").id,
+      "-- Path: flows/a.json",
+      "-- Format: n8n",
+      "-- Last updated: 2026-11-20T08:00:00.000Z",
+      "-- Content hash: " + HashHex(*CanonicalJson(Workflow("Alpha", {Node("X")}).dump(), 512)),
+      std::string(kWorkflowMigrationMarker),
+  };
+  EXPECT_EQ(header, want);
+  EXPECT_FALSE(m.sidecar);
+  // Plain: the up SQL follows the header directly.
+  EXPECT_EQ(m.sql.bytes.find("-- migrate:"), std::string::npos);
+}
+
+TEST(MigrationPlanTest, DbmateSections) {
+  MigrationCreateOptions o = Options();
+  o.style = MigrationStyle::kDbmate;
+  o.dialect = SqlDialect::kPostgres;
+  auto plan = Plan({Export("a.json", Workflow("A", {Node("X")}).dump())}, o);
+  ASSERT_OK(plan);
+  const std::string& sql = plan->migrations[0].sql.bytes;
+  size_t up = sql.find("\n-- migrate:up\n");
+  size_t down = sql.find("\n-- migrate:down\n");
+  ASSERT_NE(up, std::string::npos);
+  ASSERT_NE(down, std::string::npos);
+  EXPECT_LT(up, down);
+  EXPECT_TRUE(HasLine(sql, "-- Dialect: postgres"));
+  EXPECT_TRUE(sql.ends_with(WorkflowDownSql(SqlDialect::kPostgres, plan->migrations[0].sql.name)));
+}
+
+// ---- Determinism ---------------------------------------------------------------
+
+TEST(MigrationPlanTest, SameInputSameBytesApartFromTheVersion) {
+  Json node = Node("HTTP", {{"url", "https://x"}});
+  node["credentials"] = {{"httpHeaderAuth", {{"id", "1"}, {"name", "c"}}}};
+  auto input = [&] {
+    return std::vector<WorkflowExport>{Export("b.json", Workflow("B", {node}).dump()),
+                                       Export("a.json", Leaky("A"))};
+  };
+  MigrationCreateOptions o1 = Options();
+  o1.redact = true;
+  MigrationCreateOptions o2 = o1;
+  o2.now_ms = [] { return kNow + 86'400'000; };
+  auto p1 = Plan(input(), o1);
+  auto p2 = Plan(input(), o2);
+  ASSERT_OK(p1);
+  ASSERT_OK(p2);
+  ASSERT_EQ(p1->migrations.size(), p2->migrations.size());
+  for (size_t i = 0; i < p1->migrations.size(); ++i) {
+    std::string v1 = p1->migrations[i].sql.name.substr(0, 14);
+    std::string v2 = p2->migrations[i].sql.name.substr(0, 14);
+    ASSERT_NE(v1, v2);
+    std::string b1 = std::regex_replace(p1->migrations[i].sql.bytes, std::regex(v1), "V");
+    std::string b2 = std::regex_replace(p2->migrations[i].sql.bytes, std::regex(v2), "V");
+    EXPECT_EQ(b1, b2);
+  }
+}
+
+// ---- Sidecars ---------------------------------------------------------------------
+
+TEST(MigrationPlanTest, SidecarAboveTheThreshold) {
+  const std::string content = Workflow("Big", {Node("X")}).dump();
+  MigrationCreateOptions o = Options();
+  o.sidecar_threshold = content.size();  // not above: inline
+  auto inline_plan = Plan({Export("big.json", content)}, o);
+  ASSERT_OK(inline_plan);
+  EXPECT_FALSE(inline_plan->migrations[0].sidecar);
+  EXPECT_FALSE(FindSidecarRef(inline_plan->migrations[0].sql.bytes));
+
+  o.sidecar_threshold = content.size() - 1;
+  auto plan = Plan({Export("big.json", content)}, o);
+  ASSERT_OK(plan);
+  const PlannedMigration& m = plan->migrations[0];
+  ASSERT_TRUE(m.sidecar);
+  EXPECT_EQ(m.sidecar->name, "20261122101500_big.json");
+  EXPECT_EQ(m.sidecar->bytes, content);
+  std::optional<SidecarRef> ref = FindSidecarRef(m.sql.bytes);
+  ASSERT_TRUE(ref);
+  EXPECT_EQ(ref->file, m.sidecar->name);
+  EXPECT_EQ(ref->sha256, "sha256:" + Sha256Hex(content));
+  EXPECT_NE(m.sql.bytes.find(kSidecarToken), std::string::npos);
+  EXPECT_EQ(m.sql.bytes.find("\"connections\""), std::string::npos);  // not inline too
+  EXPECT_TRUE(IsWorkflowMigration(m.sql.bytes));
+}
+
+// ---- Writing ----------------------------------------------------------------------
+
+std::vector<std::string> Names(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+MigrationPlan TwoFilePlan(const std::string& dir) {
+  MigrationPlan plan;
+  plan.dir = dir;
+  PlannedMigration a;
+  a.sql = {"20261122101500_a.sql", "-- a\n"};
+  a.sidecar = PlannedFile{"20261122101500_a.json", "{}"};
+  PlannedMigration b;
+  b.sql = {"20261122101501_b.sql", "-- b\n"};
+  b.sidecar = PlannedFile{"20261122101501_b.json", "[]"};
+  plan.migrations = {a, b};
+  return plan;
+}
+
+TEST(WriteMigrationsTest, WritesEveryFileAndNoTempFiles) {
+  test::TempDir tmp;
+  const std::string dir = tmp.path() + "/deep/migrations";  // created with its parents
+  ASSERT_OK(WriteMigrations(TwoFilePlan(dir)));
+  EXPECT_EQ(Names(dir),
+            (std::vector<std::string>{"20261122101500_a.json", "20261122101500_a.sql",
+                                      "20261122101501_b.json", "20261122101501_b.sql"}));
+  EXPECT_EQ(tmp.Read("deep/migrations/20261122101500_a.sql"), "-- a\n");
+  EXPECT_EQ(tmp.Read("deep/migrations/20261122101501_b.json"), "[]");
+  auto listed = ListMigrationFolder(RealFileSystem(), dir);
+  ASSERT_OK(listed);
+  EXPECT_EQ(listed->size(), 4u);
+}
+
+TEST(WriteMigrationsTest, AFailureLeavesNothing) {
+  test::TempDir tmp;
+  const std::string dir = tmp.path() + "/m";
+  // The last file's name is taken (by a folder): the renames before it are
+  // undone and the temp files removed.
+  std::filesystem::create_directories(dir + "/20261122101501_b.sql");
+  Status s = WriteMigrations(TwoFilePlan(dir));
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kConflict);
+  EXPECT_EQ(s.message(), dir + "/20261122101501_b.sql already exists");
+  EXPECT_EQ(Names(dir), std::vector<std::string>{"20261122101501_b.sql"});
+
+  // A folder that cannot be created: nothing anywhere.
+  tmp.Write("file", "x");
+  s = WriteMigrations(TwoFilePlan(tmp.path() + "/file/m"));
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kIOError);
+  EXPECT_EQ(Names(tmp.path()), (std::vector<std::string>{"file", "m"}));
+}
+
+TEST(WriteMigrationsTest, MissingFolderListsEmpty) {
+  test::TempDir tmp;
+  auto listed = ListMigrationFolder(RealFileSystem(), tmp.path() + "/none");
+  ASSERT_OK(listed);
+  EXPECT_TRUE(listed->empty());
+}
+
+TEST(MigrationPlanTest, PlannedFilesWriteAndReadBack) {
+  test::TempDir tmp;
+  MigrationCreateOptions o = Options();
+  o.dir = tmp.path() + "/migrations";
+  o.sidecar_threshold = 10;
+  auto plan = Plan({Export("a.json", Workflow("A", {Node("X")}).dump())}, o);
+  ASSERT_OK(plan);
+  ASSERT_OK(WriteMigrations(*plan));
+  const PlannedMigration& m = plan->migrations[0];
+  EXPECT_EQ(tmp.Read("migrations/" + m.sql.name), m.sql.bytes);
+  std::string sidecar = tmp.Read("migrations/" + m.sidecar->name);
+  EXPECT_EQ(FindSidecarRef(m.sql.bytes)->sha256, MigrationChecksum(sidecar));
+  // The next batch goes after it.
+  auto names = ListMigrationFolder(RealFileSystem(), o.dir);
+  ASSERT_OK(names);
+  auto next = Plan({Export("a.json", Workflow("A", {Node("X")}).dump())}, o, *names);
+  ASSERT_OK(next);
+  EXPECT_EQ(next->migrations[0].sql.name, "20261122101501_a.sql");
+}
+
+}  // namespace
+}  // namespace flowsync
