@@ -323,7 +323,15 @@ void AddMigrateCommand(CLI::App* app, std::function<int()>* run) {
       cmd->add_option("--to", o.to, "Apply only files up to this version");
     } else if (handler == &RunDown) {
       cmd->add_option("n", o.count, "How many migrations to revert (default 1)")
-          ->check(CLI::PositiveNumber);
+          ->check(CLI::Validator(
+              [](const std::string& text) {
+                return text.find_first_not_of("0123456789") == std::string::npos &&
+                               text.find_first_not_of('0') != std::string::npos
+                           ? std::string()
+                           : "N must be a whole number of migrations, 1 or more (got '" + text +
+                                 "')";
+              },
+              "N", "positive count"));
     } else if (handler == &RunStatus) {
       cmd->add_flag("--json", o.json, "Print JSON");
       cmd->add_flag("--exit-code", o.exit_code,

@@ -264,6 +264,13 @@ class MigrateSqliteTest(MigrateMixin, h.FlowsyncCase):
         res = self.migrate("up", "--allow-out-of-order")
         self.assertEqual(applied_files(res.stdout), ["2_b.sql"])
 
+    def test_down_count_must_be_positive(self):
+        # Regression: CLI11's range check printed a 300-digit upper bound.
+        for bad in ("0", "x", "-1"):
+            res = self.migrate("down", bad, expect=h.EXIT_USAGE)
+            self.assertIn("1 or more", res.stderr)
+            self.assertLess(len(res.stderr), 300)
+
     def test_dry_run_prints_sql_and_writes_nothing(self):
         self.write("1_a.sql", "-- migrate:up\nCREATE TABLE t (x INTEGER);\n"
                               "-- migrate:down\nDROP TABLE t;\n")
