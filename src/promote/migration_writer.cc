@@ -232,12 +232,11 @@ Status WriteAll(int fd, std::string_view bytes, const std::string& display) {
   return Status::OK();
 }
 
-// Writes `bytes` to a new file `path` and syncs it to disk.
-Status WriteSynced(const std::string& path, std::string_view bytes, const std::string& display) {
+// Writes `bytes` to a new file `path` (made durable later, all at once).
+Status WriteNew(const std::string& path, std::string_view bytes, const std::string& display) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) return PosixError("cannot create " + display, errno);
   Status s = WriteAll(fd, bytes, display);
-  if (s.ok() && ::fsync(fd) != 0) s = PosixError("cannot sync " + display, errno);
   if (::close(fd) != 0 && s.ok()) s = PosixError("cannot write " + display, errno);
   return s;
 }
@@ -542,7 +541,7 @@ Status WriteMigrations(const MigrationPlan& plan) {
   auto stage = [&](const PlannedFile& file) -> Status {
     const std::string final = JoinPath(dir, file.name);
     const std::string temp = JoinPath(dir, "." + file.name + suffix + std::to_string(++counter));
-    Status s = WriteSynced(temp, file.bytes, final);
+    Status s = WriteNew(temp, file.bytes, final);
     if (!s.ok()) {
       ::unlink(temp.c_str());
       return s;
@@ -553,6 +552,19 @@ Status WriteMigrations(const MigrationPlan& plan) {
   for (const PlannedMigration& m : plan.migrations) {
     Status s = m.sidecar ? stage(*m.sidecar) : Status::OK();
     if (s.ok()) s = stage(m.sql);
+    if (!s.ok()) {
+      undo();
+      return s;
+    }
+  }
+  // Every temporary file must be on disk before any rename makes it
+  // visible. One syncfs(2) of the folder's file system does that for the
+  // whole batch (a thousand fsync(2) calls took 2 s of a 3.5 s run).
+  {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    Status s = fd >= 0 && ::syncfs(fd) == 0 ? Status::OK()
+                                            : PosixError("cannot sync the files in " + dir, errno);
+    if (fd >= 0) ::close(fd);
     if (!s.ok()) {
       undo();
       return s;
