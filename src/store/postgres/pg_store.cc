@@ -1096,8 +1096,22 @@ class PgMigrationSession final : public MigrationSession {
 
   Status ExecScript(std::string_view sql, int* statements_run) override {
     if (statements_run != nullptr) *statements_run = 0;
+    std::vector<ScriptStatement> statements = SplitSqlScript(sql);
+    if (in_transaction_ && statements.size() > 1) {
+      // One round trip for the whole file, behind a savepoint. Only inside
+      // a transaction: outside one, a multi-statement query would be
+      // wrapped in an implicit transaction.
+      std::string batch = "SAVEPOINT flowsync_script;\n";
+      batch.append(sql);
+      if (store_->data().ExecScript(batch, "migration").ok()) {
+        if (statements_run != nullptr) *statements_run = static_cast<int>(statements.size());
+        return Status::OK();
+      }
+      // Run it again statement by statement to say which one failed.
+      FS_TRY(store_->data().ExecScript("ROLLBACK TO SAVEPOINT flowsync_script", "migration"));
+    }
     int done = 0;
-    for (const ScriptStatement& st : SplitSqlScript(sql)) {
+    for (const ScriptStatement& st : statements) {
       Status s = store_->data().ExecScript(sql.substr(st.offset, st.length), "migration");
       if (!s.ok()) return ScriptStatementError(sql, st.offset, done + 1, s);
       ++done;
