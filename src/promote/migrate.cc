@@ -1,7 +1,6 @@
 #include "promote/migrate.h"
 
 #include <fmt/format.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +16,7 @@
 #include "promote/migration_format.h"
 #include "promote/workflow_sql.h"
 #include "util/hash.h"
+#include "util/host.h"
 
 namespace flowsync {
 namespace {
@@ -613,19 +613,7 @@ Result<MigrationStatus> ReadMigrationStatus(MigrationSession& session,
 
 // ---- Operations -------------------------------------------------------------------
 
-std::string DefaultMigrationUser() {
-  std::string user;
-  if (const char* env = std::getenv("USER"); env != nullptr && *env != '\0') {
-    user = env;
-  } else if (const struct passwd* pw = ::getpwuid(::geteuid()); pw != nullptr) {
-    user = pw->pw_name;
-  } else {
-    user = "uid" + std::to_string(::geteuid());
-  }
-  char host[256] = {0};
-  if (::gethostname(host, sizeof(host) - 1) != 0) std::snprintf(host, sizeof(host), "unknown");
-  return user + "@" + host;
-}
+std::string DefaultMigrationUser() { return UserAtHost(); }
 
 Result<UpReport> MigrateUp(MigrationSession& session, const MigrationFolder& folder,
                            const UpOptions& options) {
