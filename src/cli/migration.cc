@@ -408,8 +408,8 @@ void AddMigrationCommand(CLI::App* app, std::function<int()>* run) {
                    "Replace literal secrets with __REDACTED__ (noted in the header) instead of "
                    "refusing");
   create->add_option("--allow", o.allow,
-                     "Accept the secret finding at this JSON path, exactly as a refusal prints "
-                     "it (repeatable)");
+                     "Accept the secret finding at this place (a JSON path, meta.json:PATH or "
+                     "README.md:LINE), exactly as a refusal prints it (repeatable)");
   create->add_option("--sidecar-threshold", o.sidecar_threshold,
                      "Content above this size goes into a sidecar .json (default 256KB)");
   create->add_option("--notes", o.notes, "Free text for the header and migration_metadata");

@@ -106,24 +106,52 @@ std::optional<int64_t> SecondsOf(std::string_view version) {
 }
 
 struct Prepared {
+  // wf.workflow.metadata_json and .documentation are redacted in place.
   WorkflowExport wf;
   std::string content;  // after credential reduction (and redaction, later)
   int references = 0;
+  // In the order workflow JSON, meta.json, README.md.
   std::vector<SecretFinding> blocking;
   std::vector<SecretFinding> allowed;
 };
 
+bool InFile(const SecretFinding& f, std::string_view file) {
+  return f.json_path.size() > file.size() && f.json_path.starts_with(file) &&
+         f.json_path[file.size()] == ':';
+}
+
+// Appends the findings of what travels with the workflow besides its JSON: a
+// bundle's meta.json and README.md ("{}" and "" for the other formats, which
+// have neither). Findings at `options.allowed_paths` are left out.
+Status ScanMembers(const WorkflowExport& wf, const ScanOptions& options,
+                   std::vector<SecretFinding>* findings) {
+  const ParsedWorkflow& w = wf.workflow;
+  if (!w.metadata_json.empty()) {
+    auto meta = ScanJsonForSecrets(w.metadata_json, kMetaJsonFile, options);
+    if (!meta.ok()) return meta.status().WithPrefix(WorkflowLabel(wf));
+    findings->insert(findings->end(), meta->begin(), meta->end());
+  }
+  std::vector<SecretFinding> readme = ScanTextForSecrets(w.documentation, kReadmeFile, options);
+  findings->insert(findings->end(), readme.begin(), readme.end());
+  return Status::OK();
+}
+
 Status Prepare(const MigrationCreateOptions& options, Prepared* p,
                std::set<std::string>* used_allowed) {
   p->content = p->wf.workflow.content;
-  if (p->wf.workflow.format == Format::kPhase) return Status::OK();
-  auto reduced = ReduceCredentials(p->content);
-  if (!reduced.ok()) return reduced.status().WithPrefix(WorkflowLabel(p->wf));
-  p->references = reduced->references;
-  p->content = std::move(reduced->content);
-  auto findings = ScanWorkflowForSecrets(p->content);
-  if (!findings.ok()) return findings.status().WithPrefix(WorkflowLabel(p->wf));
-  for (SecretFinding& f : *findings) {
+  std::vector<SecretFinding> findings;
+  // Phase files are not JSON and hold no credentials: only the members.
+  if (p->wf.workflow.format != Format::kPhase) {
+    auto reduced = ReduceCredentials(p->content);
+    if (!reduced.ok()) return reduced.status().WithPrefix(WorkflowLabel(p->wf));
+    p->references = reduced->references;
+    p->content = std::move(reduced->content);
+    auto scanned = ScanWorkflowForSecrets(p->content);
+    if (!scanned.ok()) return scanned.status().WithPrefix(WorkflowLabel(p->wf));
+    findings = std::move(*scanned);
+  }
+  FS_TRY(ScanMembers(p->wf, ScanOptions{}, &findings));
+  for (SecretFinding& f : findings) {
     if (options.allowed_paths.count(f.json_path) != 0) {
       used_allowed->insert(f.json_path);
       p->allowed.push_back(std::move(f));
@@ -131,6 +159,46 @@ Status Prepare(const MigrationCreateOptions& options, Prepared* p,
       p->blocking.push_back(std::move(f));
     }
   }
+  return Status::OK();
+}
+
+// Replaces the blocking findings with kRedactedPlaceholder, in the workflow
+// JSON, meta.json and README.md (each rewritten only when it has one), and
+// scans each rewritten part again. Belt and braces: what the scanner still
+// sees there would leave the environment, so it stays blocking.
+Status Redact(const MigrationCreateOptions& options, Prepared* p) {
+  bool content = false;
+  bool meta = false;
+  bool readme = false;
+  for (const SecretFinding& f : p->blocking) {
+    if (InFile(f, kMetaJsonFile)) {
+      meta = true;
+    } else if (InFile(f, kReadmeFile)) {
+      readme = true;
+    } else {
+      content = true;
+    }
+  }
+  const ScanOptions allowed{options.allowed_paths};
+  ParsedWorkflow& w = p->wf.workflow;
+  std::vector<SecretFinding> left;
+  if (content) {
+    FS_TRY_ASSIGN(p->content, RedactSecrets(p->content, p->blocking, kRedactedPlaceholder));
+    p->content += "\n";
+    FS_TRY_ASSIGN(left, ScanWorkflowForSecrets(p->content, allowed));
+  }
+  if (meta) {
+    auto redacted =
+        RedactJsonSecrets(w.metadata_json, p->blocking, kMetaJsonFile, kRedactedPlaceholder);
+    if (!redacted.ok()) return redacted.status().WithPrefix(WorkflowLabel(p->wf));
+    w.metadata_json = std::move(*redacted);
+  }
+  if (readme) {
+    w.documentation =
+        RedactTextSecrets(w.documentation, p->blocking, kReadmeFile, kRedactedPlaceholder);
+  }
+  if (meta || readme) FS_TRY(ScanMembers(p->wf, allowed, &left));
+  p->blocking = std::move(left);
   return Status::OK();
 }
 
@@ -461,16 +529,8 @@ Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
   for (Prepared& p : prepared) {
     PlannedMigration m;
     if (!p.blocking.empty()) {
-      FS_TRY_ASSIGN(p.content, RedactSecrets(p.content, p.blocking, kRedactedPlaceholder));
-      p.content += "\n";
       m.redacted = UniquePaths(p.blocking);
-      // Belt and braces: what the scanner still sees after redaction would
-      // leave the environment, so it is refused, not written.
-      FS_TRY_ASSIGN(std::vector<SecretFinding> left, ScanWorkflowForSecrets(p.content));
-      p.blocking.clear();
-      for (SecretFinding& f : left) {
-        if (options.allowed_paths.count(f.json_path) == 0) p.blocking.push_back(std::move(f));
-      }
+      FS_TRY(Redact(options, &p));
       if (!p.blocking.empty()) return Refusal({p}, /*after_redaction=*/true);
     }
     m.allowed = UniquePaths(p.allowed);
@@ -478,7 +538,8 @@ Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
     WorkflowExport& wf = p.wf;
     // Also when the content did not change: derived data as the target's
     // sync computes it, not as the source database holds it (its
-    // duplicate-source-id warnings are its own).
+    // duplicate-source-id warnings are its own). A bundle's hash covers its
+    // (redacted) meta.json and README.md too, as a sync's does.
     FS_TRY_ASSIGN(wf.workflow, Rederive(wf, p.content));
 
     const std::string stem =

@@ -57,7 +57,8 @@ struct MigrationCreateOptions {
   // Replace the literal secrets found with kRedactedPlaceholder instead of
   // refusing.
   bool redact = false;
-  // JSON paths (exactly as a refusal prints them) whose finding is accepted,
+  // Paths (exactly as a refusal prints them: "nodes[0].parameters.token",
+  // "meta.json:author.api_key", "README.md:12") whose finding is accepted,
   // in every workflow of the batch.
   std::set<std::string> allowed_paths;
   // Content larger than this many bytes goes into a sidecar .json file.
@@ -80,8 +81,8 @@ struct PlannedMigration {
   PlannedFile sql;
   std::optional<PlannedFile> sidecar;
   int credential_references = 0;      // kept as type and name
-  std::vector<std::string> redacted;  // JSON paths whose value was replaced
-  std::vector<std::string> allowed;   // JSON paths accepted by allowed_paths
+  std::vector<std::string> redacted;  // finding paths whose value was replaced
+  std::vector<std::string> allowed;   // finding paths accepted by allowed_paths
 };
 
 struct MigrationPlan {
@@ -96,12 +97,16 @@ struct MigrationPlan {
 // reduces credentials, scans, redacts and then recomputes the content hash,
 // categories, findings and phases exactly as a sync would from the new
 // content). Phase files are not JSON and hold no credentials: they pass
-// through unchanged. `existing_files` are the names already in the folder:
+// through unchanged. What travels besides the content is scanned too: a
+// bundle's meta.json (metadata_json; findings "meta.json:JSON_PATH") and
+// README.md (documentation; findings "README.md:LINE"), see
+// promote/secret_scan.h; redacting them changes a bundle's content hash,
+// which covers both. `existing_files` are the names already in the folder:
 // every version planned is above the newest version among them.
 // Errors:
 //   Conflict when any workflow holds a literal secret that is neither
 //     redacted nor allowed; the message lists every finding of every
-//     workflow as "NAME (id ID): JSON_PATH: kind", never the value;
+//     workflow as "NAME (id ID): PATH: kind", never the value;
 //   Corruption when a definition cannot be read back (names the workflow);
 //   Conflict when the folder holds a version no timestamp can follow.
 Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,

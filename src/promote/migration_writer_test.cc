@@ -263,6 +263,117 @@ TEST(MigrationPlanTest, BundleContentIsReducedAndItsMetaTravels) {
       "-- Content hash: " + HashHex(*canonical + "\n" + wf.workflow.metadata_json + "\n# B\n")));
 }
 
+// ---- Secrets in a bundle's meta.json and README.md --------------------------------
+
+const std::string kMetaSecret = "s3cr3tV4lue9x";
+
+// A bundle whose workflow is clean and whose meta.json and README.md are not.
+WorkflowExport DocsBundle() {
+  WorkflowExport wf =
+      Export("bundles/docs", Workflow("Inner", {Node("X", {{"url", "https://x"}})}).dump(),
+             Format::kBundle);
+  wf.workflow.name = "Docs Bundle";
+  wf.workflow.metadata_json =
+      Json({{"name", "Docs Bundle"}, {"owner", {{"api_key", kMetaSecret}}}}).dump();
+  wf.workflow.documentation =
+      "# Docs\n\nSet the token and the password in n8n.\nold: " + kToken + " (revoked?)\n";
+  return wf;
+}
+
+TEST(MigrationPlanTest, RefusesSecretsInMetaAndReadmeWithoutTheirValues) {
+  auto plan = Plan({DocsBundle(), Export("a.json", Leaky("First"))});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), StatusCode::kConflict);
+  const std::string& msg = plan.status().message();
+  EXPECT_EQ(msg.find(kMetaSecret), std::string::npos);
+  EXPECT_EQ(msg.find("aB3dE7fG9h"), std::string::npos);
+  const std::string id_a = Export("a.json", "").id;
+  const std::string id_b = DocsBundle().id;
+  EXPECT_EQ(msg,
+            "refusing to create migrations: 3 literal secrets found, nothing written (--redact "
+            "replaces them with __REDACTED__; --allow PATH accepts one deliberately):\n"
+            "  First (id " +
+                id_a + "): nodes[0].parameters.token: github-token\n  Docs Bundle (id " + id_b +
+                "): meta.json:owner.api_key: sensitive-key\n  Docs Bundle (id " + id_b +
+                "): README.md:4: github-token");
+}
+
+TEST(MigrationPlanTest, AllowAcceptsMetaAndReadmePaths) {
+  MigrationCreateOptions o = Options();
+  o.allowed_paths = {"meta.json:owner.api_key", "README.md:4"};
+  auto plan = Plan({DocsBundle()}, o);
+  ASSERT_OK(plan);
+  const PlannedMigration& m = plan->migrations[0];
+  EXPECT_EQ(m.allowed, (std::vector<std::string>{"meta.json:owner.api_key", "README.md:4"}));
+  EXPECT_TRUE(HasLine(m.sql.bytes, "-- Allowed: meta.json:owner.api_key"));
+  EXPECT_TRUE(HasLine(m.sql.bytes, "-- Allowed: README.md:4"));
+  EXPECT_TRUE(m.redacted.empty());
+  EXPECT_TRUE(plan->unused_allowed.empty());
+  EXPECT_NE(m.sql.bytes.find(kMetaSecret), std::string::npos);  // kept as it is
+  EXPECT_NE(m.sql.bytes.find(kToken), std::string::npos);
+
+  // Each is accepted on its own; the other is still refused.
+  o.allowed_paths = {"README.md:4"};
+  auto refused = Plan({DocsBundle()}, o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("meta.json:owner.api_key: sensitive-key"),
+            std::string::npos);
+  EXPECT_EQ(refused.status().message().find("README.md"), std::string::npos);
+  o.allowed_paths = {"owner.api_key", "README.md:3"};  // not the paths a refusal prints
+  refused = Plan({DocsBundle()}, o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("2 literal secrets"), std::string::npos);
+}
+
+TEST(MigrationPlanTest, RedactMetaAndReadmeAndRehashAsASync) {
+  MigrationCreateOptions o = Options();
+  o.redact = true;
+  o.sidecar_threshold = 0;
+  const WorkflowExport input = DocsBundle();
+  auto plan = Plan({input}, o);
+  ASSERT_OK(plan);
+  const PlannedMigration& m = plan->migrations[0];
+  EXPECT_EQ(m.redacted, (std::vector<std::string>{"meta.json:owner.api_key", "README.md:4"}));
+  EXPECT_TRUE(HasLine(m.sql.bytes, "-- Redacted: meta.json:owner.api_key"));
+  EXPECT_TRUE(HasLine(m.sql.bytes, "-- Redacted: README.md:4"));
+  EXPECT_EQ(m.sql.bytes.find(kMetaSecret), std::string::npos);
+  EXPECT_EQ(m.sql.bytes.find("aB3dE7fG9h"), std::string::npos);
+  EXPECT_NE(m.sql.bytes.find("__REDACTED__"), std::string::npos);
+  EXPECT_NE(m.sql.bytes.find("old: __REDACTED__ (revoked?)"), std::string::npos);
+  // The workflow JSON had nothing to redact: it travels byte for byte.
+  ASSERT_TRUE(m.sidecar);
+  EXPECT_EQ(m.sidecar->bytes, input.workflow.content);
+  // A bundle's hash covers meta.json and README.md: the redacted ones.
+  auto content = CanonicalJson(m.sidecar->bytes, 512);
+  auto meta =
+      CanonicalJson(R"({"name": "Docs Bundle", "owner": {"api_key": "__REDACTED__"}})", 512);
+  ASSERT_OK(content);
+  ASSERT_OK(meta);
+  const std::string readme =
+      "# Docs\n\nSet the token and the password in n8n.\nold: __REDACTED__ (revoked?)\n";
+  EXPECT_TRUE(
+      HasLine(m.sql.bytes, "-- Content hash: " + HashHex(*content + "\n" + *meta + "\n" + readme)));
+}
+
+TEST(MigrationPlanTest, RedactWorkflowMetaAndReadmeTogether) {
+  WorkflowExport wf = DocsBundle();
+  wf.workflow.content = Leaky("Inner");
+  MigrationCreateOptions o = Options();
+  o.redact = true;
+  o.allowed_paths = {"README.md:4"};
+  auto plan = Plan({wf}, o);
+  ASSERT_OK(plan);
+  const PlannedMigration& m = plan->migrations[0];
+  EXPECT_EQ(m.redacted,
+            (std::vector<std::string>{"nodes[0].parameters.token", "meta.json:owner.api_key"}));
+  EXPECT_EQ(m.allowed, std::vector<std::string>{"README.md:4"});
+  EXPECT_EQ(m.sql.bytes.find(kMetaSecret), std::string::npos);
+  // The allowed README token is the only one left.
+  size_t first = m.sql.bytes.find(kToken);
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_EQ(m.sql.bytes.find(kToken, first + 1), std::string::npos);
+}
+
 // ---- Naming ---------------------------------------------------------------------
 
 TEST(MigrationSlugTest, Rules) {

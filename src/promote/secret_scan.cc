@@ -394,11 +394,96 @@ void WalkWorkflow(Json& workflow, const StringVisitor& visit) {
   }
 }
 
-Result<Json> ParseWorkflow(std::string_view text) {
+// `what` names the document in the error; the text itself is never quoted.
+Result<Json> ParseJson(std::string_view text, std::string_view what) {
   Json doc = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return Status::Corruption("workflow is not valid JSON");
+  if (doc.is_discarded()) return Status::Corruption(std::string(what) + " is not valid JSON");
+  return doc;
+}
+
+Result<Json> ParseWorkflow(std::string_view text) {
+  FS_TRY_ASSIGN(Json doc, ParseJson(text, "workflow"));
   if (!doc.is_object()) return Status::InvalidArgument("workflow must be a JSON object");
   return doc;
+}
+
+// Appends the findings of the `matches` of one location: one per kind, in
+// order of first occurrence, with a hint that never holds the value.
+void AppendFindings(const std::string& path, const std::vector<Match>& matches,
+                    std::vector<SecretFinding>* findings) {
+  std::vector<std::string_view> kinds;
+  for (const Match& m : matches) {
+    if (std::find(kinds.begin(), kinds.end(), m.kind) == kinds.end()) kinds.push_back(m.kind);
+  }
+  for (std::string_view kind : kinds) {
+    size_t count = 0;
+    size_t first_length = 0;
+    for (const Match& m : matches) {
+      if (m.kind != kind) continue;
+      if (count++ == 0) first_length = m.end - m.begin;
+    }
+    std::string hint = std::to_string(first_length) + " characters";
+    if (count > 1) hint = std::to_string(count) + " occurrences, first " + hint;
+    findings->push_back({path, std::string(kind), std::move(hint)});
+  }
+}
+
+// Appends `text` to `out` with each of `matches` (sorted by begin) replaced
+// by `placeholder`; a match overlapping one already replaced is skipped.
+// With `keep_line_breaks` the line breaks inside a match follow its
+// placeholder.
+void AppendRedacted(std::string_view text, const std::vector<Match>& matches,
+                    std::string_view placeholder, bool keep_line_breaks, std::string* out) {
+  auto line_breaks = [&](size_t begin, size_t end) {
+    if (!keep_line_breaks) return;
+    for (size_t i = begin; i < end; ++i) {
+      if (text[i] == '\n' || text[i] == '\r') out->push_back(text[i]);
+    }
+  };
+  size_t pos = 0;
+  for (const Match& m : matches) {
+    if (m.begin < pos) {  // overlaps the last placeholder, which now covers it too
+      if (m.end > pos) {
+        line_breaks(pos, m.end);
+        pos = m.end;
+      }
+      continue;
+    }
+    out->append(text.substr(pos, m.begin - pos));
+    out->append(placeholder);
+    line_breaks(m.begin, m.end);
+    pos = m.end;
+  }
+  out->append(text.substr(pos));
+}
+
+// The redacted form of the string `text` stored under a key of class
+// `key_class`: its tokens replaced, or the whole string when the scanner no
+// longer sees a match there.
+std::string RedactString(const std::string& text, KeyClass key_class,
+                         std::string_view placeholder) {
+  const std::vector<Match> matches = ScanString(text, key_class);
+  if (matches.empty()) return std::string(placeholder);
+  std::string out;
+  AppendRedacted(text, matches, placeholder, /*keep_line_breaks=*/false, &out);
+  return out;
+}
+
+std::string FilePrefix(std::string_view file) { return std::string(file) + ":"; }
+
+// The tokens of `text`, each with the 1-based line of its first character.
+std::vector<std::pair<size_t, Match>> TextMatches(std::string_view text) {
+  std::vector<std::pair<size_t, Match>> out;
+  size_t line = 1;
+  size_t counted = 0;  // bytes before this offset are counted in `line`
+  for (const Match& m : FindTokens(text)) {
+    line +=
+        static_cast<size_t>(std::count(text.begin() + static_cast<std::ptrdiff_t>(counted),
+                                       text.begin() + static_cast<std::ptrdiff_t>(m.begin), '\n'));
+    counted = m.begin;
+    out.emplace_back(line, m);
+  }
+  return out;
 }
 
 }  // namespace
@@ -409,24 +494,7 @@ Result<std::vector<SecretFinding>> ScanWorkflowForSecrets(std::string_view workf
   std::vector<SecretFinding> findings;
   WalkWorkflow(doc, [&](const std::string& path, Json& value, KeyClass key_class) {
     if (options.allowed_paths.count(path) != 0) return;
-    const std::string& text = value.get_ref<const std::string&>();
-    const std::vector<Match> matches = ScanString(text, key_class);
-    // One finding per kind, in order of first occurrence.
-    std::vector<std::string_view> kinds;
-    for (const Match& m : matches) {
-      if (std::find(kinds.begin(), kinds.end(), m.kind) == kinds.end()) kinds.push_back(m.kind);
-    }
-    for (std::string_view kind : kinds) {
-      size_t count = 0;
-      size_t first_length = 0;
-      for (const Match& m : matches) {
-        if (m.kind != kind) continue;
-        if (count++ == 0) first_length = m.end - m.begin;
-      }
-      std::string hint = std::to_string(first_length) + " characters";
-      if (count > 1) hint = std::to_string(count) + " occurrences, first " + hint;
-      findings.push_back({path, std::string(kind), std::move(hint)});
-    }
+    AppendFindings(path, ScanString(value.get_ref<const std::string&>(), key_class), &findings);
   });
   return findings;
 }
@@ -439,27 +507,73 @@ Result<std::string> RedactSecrets(std::string_view workflow_json,
   for (const SecretFinding& f : findings) paths.insert(f.json_path);
   WalkWorkflow(doc, [&](const std::string& path, Json& value, KeyClass key_class) {
     if (paths.count(path) == 0) return;
-    const std::string text = value.get<std::string>();
-    std::vector<Match> matches = ScanString(text, key_class);
-    if (matches.empty()) {
-      value = std::string(placeholder);
-      return;
-    }
-    std::string out;
-    size_t pos = 0;
-    for (const Match& m : matches) {  // sorted by begin; skip overlaps
-      if (m.begin < pos) {
-        pos = std::max(pos, m.end);
-        continue;
-      }
-      out.append(text, pos, m.begin - pos);
-      out.append(placeholder);
-      pos = m.end;
-    }
-    out.append(text, pos, std::string::npos);
-    value = std::move(out);
+    value = RedactString(value.get<std::string>(), key_class, placeholder);
   });
   return doc.dump(2, ' ', false, Json::error_handler_t::replace);
+}
+
+Result<std::vector<SecretFinding>> ScanJsonForSecrets(std::string_view json, std::string_view file,
+                                                      const ScanOptions& options) {
+  FS_TRY_ASSIGN(Json doc, ParseJson(json, file));
+  const std::string prefix = FilePrefix(file);
+  std::vector<SecretFinding> findings;
+  WalkValue(doc, "", KeyClass::kPlain,
+            [&](const std::string& path, Json& value, KeyClass key_class) {
+              const std::string full_path = prefix + path;
+              if (options.allowed_paths.count(full_path) != 0) return;
+              AppendFindings(full_path, ScanString(value.get_ref<const std::string&>(), key_class),
+                             &findings);
+            });
+  return findings;
+}
+
+Result<std::string> RedactJsonSecrets(std::string_view json,
+                                      const std::vector<SecretFinding>& findings,
+                                      std::string_view file, std::string_view placeholder) {
+  FS_TRY_ASSIGN(Json doc, ParseJson(json, file));
+  const std::string prefix = FilePrefix(file);
+  std::set<std::string, std::less<>> paths;
+  for (const SecretFinding& f : findings) {
+    if (f.json_path.starts_with(prefix)) paths.insert(f.json_path.substr(prefix.size()));
+  }
+  WalkValue(doc, "", KeyClass::kPlain,
+            [&](const std::string& path, Json& value, KeyClass key_class) {
+              if (paths.count(path) == 0) return;
+              value = RedactString(value.get<std::string>(), key_class, placeholder);
+            });
+  return doc.dump(2, ' ', false, Json::error_handler_t::replace);
+}
+
+std::vector<SecretFinding> ScanTextForSecrets(std::string_view text, std::string_view file,
+                                              const ScanOptions& options) {
+  const std::string prefix = FilePrefix(file);
+  std::vector<SecretFinding> findings;
+  const std::vector<std::pair<size_t, Match>> matches = TextMatches(text);
+  for (size_t i = 0; i < matches.size();) {
+    const size_t line = matches[i].first;
+    std::vector<Match> on_line;
+    while (i < matches.size() && matches[i].first == line) on_line.push_back(matches[i++].second);
+    const std::string path = prefix + std::to_string(line);
+    if (options.allowed_paths.count(path) == 0) AppendFindings(path, on_line, &findings);
+  }
+  return findings;
+}
+
+std::string RedactTextSecrets(std::string_view text, const std::vector<SecretFinding>& findings,
+                              std::string_view file, std::string_view placeholder) {
+  const std::string prefix = FilePrefix(file);
+  std::set<std::string, std::less<>> paths;
+  for (const SecretFinding& f : findings) {
+    if (f.json_path.starts_with(prefix)) paths.insert(f.json_path.substr(prefix.size()));
+  }
+  std::vector<Match> chosen;
+  for (const auto& [line, m] : TextMatches(text)) {
+    if (paths.count(std::to_string(line)) != 0) chosen.push_back(m);
+  }
+  std::string out;
+  out.reserve(text.size());
+  AppendRedacted(text, chosen, placeholder, /*keep_line_breaks=*/true, &out);
+  return out;
 }
 
 }  // namespace flowsync

@@ -26,6 +26,17 @@
 // pasted into an expression ("=https://api.telegram.org/bot<token>/...") leaks
 // just the same.
 //
+// A bundle's other members travel with its workflow and are scanned too:
+//   - meta.json (ScanJsonForSecrets): every string value of the document,
+//     with the same token formats, sensitive-key and name/value rules and
+//     expression rule as node parameters;
+//   - README.md (ScanTextForSecrets): token formats and a literal
+//     "Bearer <token>" only. Sensitive-key rules need a key, and prose has
+//     none: "set the token and the password in n8n" is no finding.
+// Their findings are named "meta.json:JSON_PATH" and "README.md:LINE", which
+// no workflow path can be (those start with nodes, pinData or staticData),
+// so one set of --allow paths serves all three.
+//
 // Findings never carry the secret itself: only where it is, what kind it is
 // and a hint such as "46 characters".
 //
@@ -46,7 +57,9 @@ struct SecretFinding {
   // Location of the string holding the secret, in the style of the workflow
   // reader's findings: "nodes[3].parameters.headerParameters.parameters[0].value",
   // "pinData.Webhook[0].json.token". Keys that are not plain identifiers are
-  // written quoted: `parameters["x.y"]`.
+  // written quoted: `parameters["x.y"]`. Outside the workflow JSON the file
+  // comes first: "meta.json:author.api_key", "README.md:12" (1-based line of
+  // the match's first character).
   std::string json_path;
   // One of: "github-token", "slack-token", "slack-webhook", "telegram-bot-token",
   // "aws-access-key", "discord-webhook", "jwt", "pem-private-key",
@@ -82,5 +95,46 @@ Result<std::vector<SecretFinding>> ScanWorkflowForSecrets(std::string_view workf
 Result<std::string> RedactSecrets(std::string_view workflow_json,
                                   const std::vector<SecretFinding>& findings,
                                   std::string_view placeholder = "__REDACTED__");
+
+// Bundle members scanned besides workflow.json; their findings' paths start
+// with the name and a ':'.
+inline constexpr std::string_view kMetaJsonFile = "meta.json";
+inline constexpr std::string_view kReadmeFile = "README.md";
+
+// Scans a JSON document of any shape (a bundle's meta.json): every string
+// value, wherever it is, by the rules of node parameters. Paths are
+// "<file>:<json path>" ("meta.json:author.api_key", "meta.json:[0]" for an
+// array at the top). Findings come in document order, at most one per
+// (json_path, kind).
+// Errors: Corruption "<file> is not valid JSON" (never quoting the text).
+Result<std::vector<SecretFinding>> ScanJsonForSecrets(std::string_view json,
+                                                      std::string_view file = kMetaJsonFile,
+                                                      const ScanOptions& options = {});
+
+// RedactSecrets for a document scanned by ScanJsonForSecrets: the strings
+// at the findings' paths that start with "<file>:" are redacted (findings
+// of other files are ignored). Key order is kept; 2-space indentation.
+// Errors: as ScanJsonForSecrets.
+Result<std::string> RedactJsonSecrets(std::string_view json,
+                                      const std::vector<SecretFinding>& findings,
+                                      std::string_view file = kMetaJsonFile,
+                                      std::string_view placeholder = "__REDACTED__");
+
+// Scans free text (a bundle's README.md) for token formats and literal
+// "Bearer <token>"s; no key rules, no expression rule. Paths are
+// "<file>:<line>". Findings come in text order, at most one per (line,
+// kind); a match that spans lines (a PEM key) counts on its first line.
+std::vector<SecretFinding> ScanTextForSecrets(std::string_view text,
+                                              std::string_view file = kReadmeFile,
+                                              const ScanOptions& options = {});
+
+// Returns `text` with every token on the findings' lines (paths starting
+// with "<file>:") replaced by `placeholder`; every other byte is kept as it
+// was. A token that spans lines keeps its line breaks after the
+// placeholder, so that each line keeps its number and the findings of the
+// redacted text name the lines they named before.
+std::string RedactTextSecrets(std::string_view text, const std::vector<SecretFinding>& findings,
+                              std::string_view file = kReadmeFile,
+                              std::string_view placeholder = "__REDACTED__");
 
 }  // namespace flowsync

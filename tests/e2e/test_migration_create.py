@@ -1,8 +1,9 @@
 """`flowsync migration create`: migration files from the database (by id,
 prefix, path, name, or everything changed within --since) and from files,
 prod naming, dbmate sections, sidecars, credential reduction, the secret
-refusal with --redact and --allow, usage errors, and the files applied with
-the sqlite3 CLI and with psql to a database `flowsync sync` created.
+refusal with --redact and --allow (in a bundle's README too), usage errors,
+and the files applied with the sqlite3 CLI and with psql to a database
+`flowsync sync` created.
 
 The secrets here are made up: a GitHub-format token of repeated characters.
 """
@@ -276,6 +277,34 @@ class SecretsTest(MigrationCase):
         text = h.read_text(os.path.join(self.mig, name))
         self.assertIn("-- Allowed: nodes[1].parameters.token", header(text))
         self.assertTrue(FAKE_TOKEN in text, "an allowed value is kept as it is")
+
+
+class BundleSecretsTest(MigrationCase):
+    """A token pasted into a bundle's README travels with the workflow: it is
+    refused like one in the workflow JSON, and --redact replaces it."""
+
+    def setUp(self):
+        super().setUp()
+        readme = "# Docs\n\nThe token used to be " + FAKE_TOKEN + ", now in n8n.\n"
+        h.write_bundle(self.p("bundles", "docs"), h.n8n_workflow("inner", seed=8),
+                       meta={"name": "Docs Bundle"}, readme=readme)
+        self.sync()
+
+    def test_readme_token_refused_then_redacted(self):
+        for where, cwd in (("Docs Bundle", self.tmp), ("bundles/docs", self.root)):
+            with self.subTest(where=where):
+                res = self.create(where, expect=h.EXIT_GUARD, cwd=cwd)
+                self.assertIn("Docs Bundle (id ", res.stderr)
+                self.assertIn("README.md:3: github-token", res.stderr)
+                self.assertNotIn("aB3dE7fG9h", res.stderr + res.stdout)
+                self.assertEqual(self.files(), [], "a refusal writes nothing")
+
+        entry = self.only_file(self.create_json("Docs Bundle", "--redact", cwd=self.tmp))
+        self.assertEqual(entry["redacted"], ["README.md:3"])
+        text = h.read_text(entry["file"])
+        self.assertNotIn("aB3dE7fG9h", text)
+        self.assertIn("The token used to be __REDACTED__, now in n8n.", text)
+        self.assertIn("-- Redacted: README.md:3", header(text))
 
 
 class UsageTest(MigrationCase):
