@@ -418,6 +418,7 @@ Result<MigrationFile> ParseMigrationFile(std::string_view file, std::string_view
   out.checksum = MigrationChecksum(text);
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   out.workflow_migration = IsWorkflowMigration(text);
+  out.written_for = FindHeaderDialect(text);
 
   std::optional<Marker> up, down;
   int first_sql_line = 0;  // of SQL before any marker
@@ -615,6 +616,25 @@ Result<MigrationStatus> ReadMigrationStatus(MigrationSession& session,
 
 std::string DefaultMigrationUser() { return UserAtHost(); }
 
+// Generated files name the dialect they were written for; SQL for the
+// other backend would fail part-way through, so none of them runs.
+Status CheckDialects(const MigrationSession& session,
+                     const std::vector<const MigrationStatusRow*>& todo,
+                     const std::map<std::string, const MigrationFile*>& files) {
+  std::string wrong;
+  for (const MigrationStatusRow* r : todo) {
+    const MigrationFile& f = *files.at(r->version);
+    if (f.written_for && *f.written_for != session.dialect()) {
+      wrong += fmt::format("\n  {} (written for {})", f.file, SqlDialectName(*f.written_for));
+    }
+  }
+  if (wrong.empty()) return Status::OK();
+  return Status::InvalidArgument(fmt::format(
+      "this database is {}, and these migrations were generated for another database; nothing "
+      "was applied (create them again with `flowsync migration create --dialect {}`):{}",
+      SqlDialectName(session.dialect()), SqlDialectName(session.dialect()), wrong));
+}
+
 Result<UpReport> MigrateUp(MigrationSession& session, const MigrationFolder& folder,
                            const UpOptions& options) {
   FS_TRY(folder.ProblemsStatus());
@@ -642,6 +662,7 @@ Result<UpReport> MigrateUp(MigrationSession& session, const MigrationFolder& fol
   }
   std::map<std::string, const MigrationFile*> files;
   for (const MigrationFile& f : folder.files) files[f.version] = &f;
+  FS_TRY(CheckDialects(session, todo, files));
   const std::string by = By(options.applied_by);
   for (size_t i = 0; i < todo.size(); ++i) {
     const MigrationFile& f = *files.at(todo[i]->version);

@@ -70,6 +70,8 @@ struct MigrationFile {
   std::optional<std::string> down_sql;
   bool down_transaction = true;
   bool workflow_migration = false;  // IsWorkflowMigration
+  // The dialect a generated file was written for (its "-- Dialect:" line).
+  std::optional<SqlDialect> written_for;
   // The verified content of the sidecar the header names, if any.
   std::optional<std::string> sidecar_file;
   std::optional<std::string> sidecar_content;

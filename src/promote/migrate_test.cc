@@ -365,6 +365,20 @@ TEST_P(MigrateTest, AppliesInVersionOrderWithHistory) {
   EXPECT_TRUE(again->applied.empty());
 }
 
+TEST_P(MigrateTest, FilesGeneratedForTheOtherBackendAreRefusedBeforeAnyRuns) {
+  Write("1_a.sql", "CREATE TABLE t (x INTEGER);\n");
+  const char* other = postgres() ? "sqlite" : "postgres";
+  Write("2_b.sql", std::string("-- Dialect: ") + other + "\n" +
+                       std::string(kWorkflowMigrationMarker) + "\nINSERT INTO t VALUES (2);\n");
+  auto r = Up();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find(std::string("2_b.sql (written for ") + other + ")"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_TRUE(Events().empty());
+}
+
 TEST_P(MigrateTest, FailingFileLeavesNoTraceAndStops) {
   Write("1_a.sql", "CREATE TABLE t (x INTEGER);\n");
   Write("2_b.sql",

@@ -75,6 +75,14 @@ std::optional<SidecarRef> FindSidecarRef(std::string_view sql) {
   return std::nullopt;
 }
 
+std::optional<SqlDialect> FindHeaderDialect(std::string_view sql) {
+  for (std::string_view line : HeaderLines(sql)) {
+    if (line == "-- Dialect: sqlite") return SqlDialect::kSqlite;
+    if (line == "-- Dialect: postgres") return SqlDialect::kPostgres;
+  }
+  return std::nullopt;
+}
+
 bool IsWorkflowMigration(std::string_view sql) {
   for (std::string_view line : HeaderLines(sql)) {
     if (line == kWorkflowMigrationMarker) return true;

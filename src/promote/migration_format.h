@@ -55,6 +55,9 @@ struct SidecarRef {
 // The sidecar a generated migration names in its header, if any.
 std::optional<SidecarRef> FindSidecarRef(std::string_view sql);
 
+// The dialect a generated file's header names ("-- Dialect: postgres").
+std::optional<SqlDialect> FindHeaderDialect(std::string_view sql);
+
 // True when the file is a generated workflow migration (has the marker).
 bool IsWorkflowMigration(std::string_view sql);
 
