@@ -279,6 +279,209 @@ TEST(SecretScanRedactTest, ReplacesOnlyTheSecrets) {
   EXPECT_NE(custom->find(kGitHub), std::string::npos);  // only the given finding
 }
 
+// --- meta.json: any JSON document ---------------------------------------------
+
+std::vector<SecretFinding> ScanMeta(const Json& meta, const ScanOptions& options = {}) {
+  Result<std::vector<SecretFinding>> r = ScanJsonForSecrets(meta.dump(), kMetaJsonFile, options);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? r.value() : std::vector<SecretFinding>{};
+}
+
+const std::string kSlackHook =
+    "https://hooks.slack.com/services/T0123ABCD/B0456EFGH/aB3dE6gH9jK2mN5pQ8sT";
+
+Json LeakyMeta() {
+  return {
+      {"name", "Bundle"},
+      {"author", {{"name", "Ann"}, {"api_key", "s3cr3tV4lue9"}}},
+      {"links", Json::array({{{"url", kSlackHook}}})},
+      {"headers", Json::array({{{"name", "Authorization"}, {"value", "Bearer q8Zr5Tn2Lm7Wx4Kp"}}})},
+      {"notes", "old token " + kGitHub + " (revoked?)"},
+      {"x.y", {{"password", "hunter2hunter2"}}},
+  };
+}
+
+TEST(SecretScanJsonTest, EveryStringWithTheRulesOfParameters) {
+  const std::vector<SecretFinding> expected = {
+      {"meta.json:author.api_key", "sensitive-key", "12 characters"},
+      {"meta.json:links[0].url", "slack-webhook", "65 characters"},
+      {"meta.json:headers[0].value", "authorization-header", "16 characters"},
+      {"meta.json:notes", "github-token", "40 characters"},
+      {"meta.json:[\"x.y\"].password", "sensitive-key", "14 characters"},
+  };
+  EXPECT_EQ(ScanMeta(LeakyMeta()), expected);
+}
+
+TEST(SecretScanJsonTest, PlaceholdersExpressionsAndPlainKeysAreNot) {
+  const Json meta = {
+      {"name", "Bundle"},
+      {"categories", Json::array({"ops", "s3cr3tV4lue9"})},
+      {"description", "s3cr3tV4lue9"},  // not a sensitive key
+      {"api_key", "YOUR_API_KEY"},
+      {"password", "changeme"},
+      {"token", "={{ $env.GITHUB_TOKEN }}"},  // an expression computes it
+      {"client_secret", "OPENAI_API_KEY"},
+      {"sample", "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"},
+      {"count", 3},
+      {"nothing", nullptr},
+  };
+  EXPECT_EQ(ScanMeta(meta), std::vector<SecretFinding>{});
+  // An expression's literal text is still searched for token formats.
+  EXPECT_EQ(Kinds(ScanMeta({{"url", "=https://x/?t=" + kGitHub + "&q={{ $json.q }}"}})),
+            V{"github-token"});
+}
+
+TEST(SecretScanJsonTest, AnyShapeOtherFileNamesAndErrors) {
+  Result<std::vector<SecretFinding>> r =
+      ScanJsonForSecrets(Json::array({"fine", kJwt}).dump(), "extra.json");
+  ASSERT_OK(r);
+  EXPECT_EQ(*r, (std::vector<SecretFinding>{
+                    {"extra.json:[1]", "jwt", std::to_string(kJwt.size()) + " characters"}}));
+  r = ScanJsonForSecrets("{\"token\": \"" + kGitHub + "\"");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().ToString(), "Corruption: meta.json is not valid JSON");
+}
+
+TEST(SecretScanJsonTest, AllowedPathIsSkipped) {
+  ScanOptions options;
+  options.allowed_paths = {"meta.json:author.api_key", "meta.json:notes", "author.api_key"};
+  EXPECT_EQ(ScanMeta(LeakyMeta(), options),
+            (std::vector<SecretFinding>{
+                {"meta.json:links[0].url", "slack-webhook", "65 characters"},
+                {"meta.json:headers[0].value", "authorization-header", "16 characters"},
+                {"meta.json:[\"x.y\"].password", "sensitive-key", "14 characters"},
+            }));
+}
+
+TEST(SecretScanJsonTest, RedactKeepsKeyOrderAndIndent) {
+  const std::string text = LeakyMeta().dump();
+  std::vector<SecretFinding> findings = ScanMeta(LeakyMeta());
+  ASSERT_EQ(findings.size(), 5u);
+  // Findings of the workflow or of another file are not this document's.
+  findings.push_back({"name", "sensitive-key", "6 characters"});
+  findings.push_back({"README.md:1", "github-token", "40 characters"});
+  Result<std::string> redacted = RedactJsonSecrets(text, findings);
+  ASSERT_OK(redacted);
+  Json expected = LeakyMeta();
+  expected["author"]["api_key"] = "__REDACTED__";
+  expected["links"][0]["url"] = "https://__REDACTED__";
+  expected["headers"][0]["value"] = "Bearer __REDACTED__";
+  expected["notes"] = "old token __REDACTED__ (revoked?)";
+  expected["x.y"]["password"] = "__REDACTED__";
+  EXPECT_EQ(*redacted, expected.dump(2));
+  EXPECT_EQ(ScanMeta(Json::parse(*redacted)), std::vector<SecretFinding>{});
+
+  // Only the findings given, with another placeholder.
+  redacted = RedactJsonSecrets(text, {findings[0]}, kMetaJsonFile, "<secret>");
+  ASSERT_OK(redacted);
+  EXPECT_EQ(Json::parse(*redacted)["author"]["api_key"], "<secret>");
+  EXPECT_NE(redacted->find(kGitHub), std::string::npos);
+}
+
+// --- README.md: free text --------------------------------------------------------
+
+std::vector<SecretFinding> ScanReadme(const std::string& text, const ScanOptions& options = {}) {
+  return ScanTextForSecrets(text, kReadmeFile, options);
+}
+
+const std::string kBearer = "sk-a1B2c3D4e5F6g7H8i9J0k1L2";
+
+std::string LeakyReadme() {
+  return "# Deploy\n"
+         "\n"
+         "Set the token and the password in n8n before running this workflow.\n"
+         "The API token is stored as a credential: never paste your password here.\n"
+         "api_key: s3cr3tV4lue9, password = hunter2hunter2\n"
+         "Authorization: Bearer <your-token>, or Bearer YOUR_TOKEN_GOES_HERE_123456\n"
+         "Tokens look like ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx or AKIAIOSFODNN7EXAMPLE.\n"
+         "Old token: `" +
+         kGitHub + "` (still valid?) and again " + kGitHub +
+         "\n"
+         "\n"
+         "    curl -H 'Authorization: Bearer " +
+         kBearer + "' https://api.example.org\n";
+}
+
+TEST(SecretScanTextTest, TokenFormatsAndBearerByLine) {
+  const std::vector<SecretFinding> expected = {
+      {"README.md:8", "github-token", "2 occurrences, first 40 characters"},
+      {"README.md:10", "authorization-header", std::to_string(kBearer.size()) + " characters"},
+  };
+  EXPECT_EQ(ScanReadme(LeakyReadme()), expected);
+}
+
+TEST(SecretScanTextTest, ProseAndPlaceholdersAreNot) {
+  // Lines 1-7 of the leaky README: words such as "token" and "password",
+  // key-like text with values (no key rules in prose), placeholders.
+  std::string text = LeakyReadme();
+  text.resize(text.find("Old token"));
+  EXPECT_EQ(ScanReadme(text), std::vector<SecretFinding>{});
+  EXPECT_EQ(ScanReadme(""), std::vector<SecretFinding>{});
+  EXPECT_EQ(ScanReadme("Bearer tokens are sent in the Authorization header.\n"),
+            std::vector<SecretFinding>{});
+  // Expressions are no rule here: '=' starts an ordinary line.
+  EXPECT_EQ(Kinds(ScanReadme("=" + kGitHub)), V{"github-token"});
+}
+
+TEST(SecretScanTextTest, LinesCountFromOneAndAllowSkipsALine) {
+  const std::string text = kJwt + "\r\nx\r\n\r\ny " + kGitHub;
+  EXPECT_EQ(ScanReadme(text),
+            (std::vector<SecretFinding>{
+                {"README.md:1", "jwt", std::to_string(kJwt.size()) + " characters"},
+                {"README.md:4", "github-token", "40 characters"}}));
+  ScanOptions options;
+  options.allowed_paths = {"README.md:1", "meta.json:1"};
+  EXPECT_EQ(ScanReadme(text, options),
+            (std::vector<SecretFinding>{{"README.md:4", "github-token", "40 characters"}}));
+  EXPECT_EQ(ScanTextForSecrets(text, "NOTES.md")[1].json_path, "NOTES.md:4");
+}
+
+TEST(SecretScanTextTest, RedactReplacesOnlyTheTokenBytes) {
+  const std::string text = LeakyReadme();
+  const std::vector<SecretFinding> findings = ScanReadme(text);
+  ASSERT_EQ(findings.size(), 2u);
+  std::string expected = text;
+  auto replace_all = [&expected](const std::string& token) {
+    for (size_t pos = expected.find(token); pos != std::string::npos;
+         pos = expected.find(token, pos)) {
+      expected.replace(pos, token.size(), "__REDACTED__");
+    }
+  };
+  replace_all(kGitHub);
+  replace_all(kBearer);
+  EXPECT_EQ(RedactTextSecrets(text, findings), expected);
+  EXPECT_EQ(ScanReadme(expected), std::vector<SecretFinding>{});
+
+  // Only the lines of the findings given (a workflow path is not a line).
+  std::string one_line = text;
+  one_line.replace(one_line.find(kBearer), kBearer.size(), "<secret>");
+  EXPECT_EQ(RedactTextSecrets(text,
+                              {findings[1],
+                               {"nodes[0].parameters.jsCode", "jwt", ""},
+                               {"meta.json:8", "github-token", ""}},
+                              kReadmeFile, "<secret>"),
+            one_line);
+  EXPECT_EQ(RedactTextSecrets(text, {}), text);
+}
+
+TEST(SecretScanTextTest, RedactedPemKeepsItsLineBreaks) {
+  std::string body;
+  for (int i = 0; i < 4; ++i) body += "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n";
+  const std::string text = "```\n-----BEGIN PRIVATE KEY-----\n" + body +
+                           "-----END PRIVATE KEY-----\n```\nafter: " + kGitHub + "\n";
+  const std::vector<SecretFinding> findings = ScanReadme(text);
+  const std::vector<SecretFinding> expected = {
+      {"README.md:2", "pem-private-key", "265 characters"},
+      {"README.md:9", "github-token", "40 characters"},
+  };
+  EXPECT_EQ(findings, expected);
+  EXPECT_EQ(RedactTextSecrets(text, findings),
+            "```\n__REDACTED__\n\n\n\n\n\n```\nafter: __REDACTED__\n");
+  // Line 9 is still line 9: an allowed line stays allowed after redaction.
+  const std::string pem_only = RedactTextSecrets(text, {findings[0]});
+  EXPECT_EQ(ScanReadme(pem_only), std::vector<SecretFinding>{findings[1]});
+}
+
 // --- The shared corpus -------------------------------------------------------
 
 std::string ReadWhole(const std::filesystem::path& path) {
