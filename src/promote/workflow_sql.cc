@@ -106,6 +106,75 @@ void DerivedRows(const Sql& q, const WorkflowExport& wf, const std::string& id,
   }
 }
 
+// A JSON document of the derived rows workflow `id` has now, kept in the
+// claim so that down can put them back.
+std::string DerivedSnapshot(const Sql& q, const std::string& id) {
+  if (q.pg()) {
+    return fmt::format(
+        "jsonb_build_object("
+        "'categories', COALESCE((SELECT jsonb_agg(c.category ORDER BY c.category) FROM "
+        "workflow_categories c WHERE c.workflow_id = {0}), '[]'::jsonb), "
+        "'findings', COALESCE((SELECT jsonb_agg(jsonb_build_object('severity', f.severity, 'code', "
+        "f.code, 'location', f.location, 'message', f.message)) FROM workflow_findings f WHERE "
+        "f.workflow_id = {0}), '[]'::jsonb), "
+        "'phases', COALESCE((SELECT jsonb_agg(jsonb_build_object('position', e.position, 'task', "
+        "e.task, 'depends_on', e.depends_on, 'rule', e.rule, 'template', e.template, 'retry', "
+        "e.retry, 'line', e.line) ORDER BY e.position) FROM phase_entries e WHERE e.workflow_id = "
+        "{0}), '[]'::jsonb))",
+        id);
+  }
+  return fmt::format(
+      "json_object("
+      "'categories', json((SELECT json_group_array(c.category) FROM (SELECT category FROM "
+      "workflow_categories WHERE workflow_id = {0} ORDER BY category) AS c)), "
+      "'findings', json((SELECT json_group_array(json_object('severity', f.severity, 'code', "
+      "f.code, 'location', f.location, 'message', f.message)) FROM workflow_findings f WHERE "
+      "f.workflow_id = {0})), "
+      "'phases', json((SELECT json_group_array(json_object('position', e.position, 'task', "
+      "e.task, 'depends_on', e.depends_on, 'rule', e.rule, 'template', e.template, 'retry', "
+      "e.retry, 'line', e.line)) FROM (SELECT * FROM phase_entries WHERE workflow_id = {0} "
+      "ORDER BY position) AS e)))",
+      id);
+}
+
+// Statements putting back the derived rows of the claim's snapshot, for the
+// claims (m) that `where` selects.
+std::string RestoreDerived(const Sql& q, const std::string& where) {
+  auto from_where = [&](std::string_view elements) {
+    return "FROM migration_metadata m, " + std::string(elements) + "\n" + where + ";";
+  };
+  if (q.pg()) {
+    return fmt::format(
+        "INSERT INTO workflow_categories (workflow_id, category)\n"
+        "SELECT m.workflow_id, c.value {0}\n"
+        "INSERT INTO workflow_findings (workflow_id, severity, code, location, message)\n"
+        "SELECT m.workflow_id, (f.value->>'severity')::finding_severity, f.value->>'code', "
+        "f.value->>'location', f.value->>'message' {1}\n"
+        "INSERT INTO phase_entries (workflow_id, position, task, depends_on, rule, template, "
+        "retry, "
+        "line)\nSELECT m.workflow_id, (e.value->>'position')::integer, e.value->>'task', "
+        "e.value->>'depends_on', e.value->>'rule', e.value->>'template', "
+        "(e.value->>'retry')::bigint, (e.value->>'line')::integer {2}\n",
+        from_where("jsonb_array_elements_text(m.previous_derived->'categories') AS c(value)"),
+        from_where("jsonb_array_elements(m.previous_derived->'findings') AS f(value)"),
+        from_where("jsonb_array_elements(m.previous_derived->'phases') AS e(value)"));
+  }
+  return fmt::format(
+      "INSERT INTO workflow_categories (workflow_id, category)\n"
+      "SELECT m.workflow_id, c.value {0}\n"
+      "INSERT INTO workflow_findings (workflow_id, severity, code, location, message)\n"
+      "SELECT m.workflow_id, json_extract(f.value, '$.severity'), json_extract(f.value, '$.code'), "
+      "json_extract(f.value, '$.location'), json_extract(f.value, '$.message') {1}\n"
+      "INSERT INTO phase_entries (workflow_id, position, task, depends_on, rule, template, retry, "
+      "line)\nSELECT m.workflow_id, json_extract(e.value, '$.position'), json_extract(e.value, "
+      "'$.task'), json_extract(e.value, '$.depends_on'), json_extract(e.value, '$.rule'), "
+      "json_extract(e.value, '$.template'), json_extract(e.value, '$.retry'), "
+      "json_extract(e.value, '$.line') {2}\n",
+      from_where("json_each(m.previous_derived, '$.categories') AS c"),
+      from_where("json_each(m.previous_derived, '$.findings') AS f"),
+      from_where("json_each(m.previous_derived, '$.phases') AS e"));
+}
+
 }  // namespace
 
 std::string WorkflowUpSql(SqlDialect dialect, const WorkflowExport& wf,
@@ -138,11 +207,12 @@ std::string WorkflowUpSql(SqlDialect dialect, const WorkflowExport& wf,
   out += fmt::format(
       "INSERT INTO migration_metadata (migration_file, project, source, workflow_id, "
       "content_hash, source_updated_at, action, previous_version, previous_updated_at, "
-      "previous_active, previous_deleted_at, created_at, synced_at, notes)\n"
-      "SELECT {}, {}, {}, {}, {}, {}, 'pending', w.version, w.updated_at, w.active, w.deleted_at, "
-      "{}, {}, {}\nFROM (SELECT 1) AS one LEFT JOIN workflows w ON w.id = {}\nWHERE true\n"
+      "previous_active, previous_deleted_at, previous_derived, created_at, synced_at, notes)\n"
+      "SELECT {}, {}, {}, {}, {}, {}, 'pending', w.version, w.updated_at, w.active, w.deleted_at,\n"
+      "  CASE WHEN w.id IS NOT NULL THEN {} END,\n  {}, {}, {}\n"
+      "FROM (SELECT 1) AS one LEFT JOIN workflows w ON w.id = {}\nWHERE true\n"
       "ON CONFLICT (migration_file) DO NOTHING;\n\n",
-      file, project, q.Text(options.source), id, hash, updated, now, now,
+      file, project, q.Text(options.source), id, hash, updated, DerivedSnapshot(q, id), now, now,
       options.notes.empty() ? std::string("NULL") : q.Text(options.notes), id);
 
   out += "-- 2. Only when the target's copy is missing or older than the source's.\n";
@@ -255,12 +325,15 @@ std::string WorkflowDownSql(SqlDialect dialect, std::string_view migration_file)
       "w.documentation, w.updated_at, {}, {}\n{}\nAND m.action = 'updated' AND EXISTS (SELECT 1 "
       "{})\nON CONFLICT (workflow_id, version) DO NOTHING;\n\n",
       now, run, live_from, previous);
-  // Derived rows described the migrated content; a restored workflow gets
-  // them back from its next sync (source_sig is cleared).
+  // Derived rows described the migrated content: a restored workflow gets
+  // back the ones it had, from the claim's snapshot.
   const std::string target = fmt::format("(SELECT m.workflow_id {})", meta);
   for (const char* table : {"workflow_categories", "workflow_findings", "phase_entries"}) {
     out += fmt::format("DELETE FROM {} WHERE workflow_id = {} AND {};\n", table, target, live);
   }
+  out += RestoreDerived(q, fmt::format("WHERE m.migration_file = {} AND m.action = 'updated' AND "
+                                       "m.previous_derived IS NOT NULL AND {}",
+                                       file, live));
   for (const char* table : {"workflow_ratings", "workflow_versions"}) {
     out += fmt::format(
         "DELETE FROM {} WHERE workflow_id = {} AND {} AND (SELECT m.action {}) = 'created';\n",

@@ -3,10 +3,13 @@
 // "with it", and back, whichever tool runs them (flowsync migrate, psql,
 // sqlite3, dbmate, the Supabase CLI).
 //
-// Up, in order (each statement is guarded, so running the file twice, or
-// again after a failure part-way, has the effect of running it once):
+// Up, in order (each statement is guarded, so running the file twice has
+// the effect of running it once; run it in one transaction, as every
+// migration tool does and `psql --single-transaction` does, so that a
+// failure part-way leaves nothing):
 //   1. claim: a migration_metadata row (action 'pending') recording the
-//      target row as it was (version, updated_at, active, deleted_at);
+//      target row as it was (version, updated_at, active, deleted_at, and
+//      its categories, findings and phase entries as JSON);
 //      nothing happens if the row exists already (the file was applied);
 //   2. when the target row is missing or its updated_at is older than the
 //      source's ("update if newer, preserve if local is newer"): a
@@ -17,8 +20,8 @@
 //   3. the run is finished and the claim becomes 'created', 'updated' or
 //      'skipped'.
 // Down: a workflow the migration created is removed with its rows; one it
-// updated gets the replaced content back as a new version, with its old
-// updated_at (so applying the migration again updates it again), unless it
+// updated gets the replaced content (and derived rows) back as a new
+// version, with its old updated_at (so applying the migration again updates it again), unless it
 // changed after the migration, in which case it is left alone; either way
 // the migration_metadata row goes, and the log records what happened.
 #pragma once

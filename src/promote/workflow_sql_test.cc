@@ -157,12 +157,24 @@ TEST_P(WorkflowSqlTest, NewerSourceUpdatesOlderSourceIsSkipped) {
 }
 
 TEST_P(WorkflowSqlTest, DownRestoresTheReplacedVersionOrRemovesACreatedWorkflow) {
-  ASSERT_OK(Up(MakeExport("{\"v\":1}", "2026-02-01T10:00:00.000Z"), "1_a.sql"));
-  ASSERT_OK(Up(MakeExport("{\"v\":2}", "2026-02-02T10:00:00.000Z"), "2_a.sql"));
+  WorkflowExport first = MakeExport("{\"v\":1}", "2026-02-01T10:00:00.000Z");
+  first.workflow.phases = {{"load:hourly", "", "cron=0 * * * *", "{{.x}} 'q'", 3, 2},
+                           {"report", "load:hourly", "", "", 0, 9}};
+  ASSERT_OK(Up(first, "1_a.sql"));
+  WorkflowExport second = MakeExport("{\"v\":2}", "2026-02-02T10:00:00.000Z");
+  second.workflow.categories = {"new"};
+  second.workflow.findings = {{Severity::kError, "bad", "x:1", "other"}};
+  ASSERT_OK(Up(second, "2_a.sql"));
+  EXPECT_EQ(Find()->summary.categories, (std::vector<std::string>{"new"}));
   ASSERT_OK(Apply(WorkflowDownSql(dialect(), "2_a.sql")));
   auto d = Find();
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->content, "{\"v\":1}");
+  // The derived rows it had come back with it.
+  EXPECT_EQ(d->summary.categories, first.workflow.categories);
+  EXPECT_EQ(d->findings, first.workflow.findings);
+  ASSERT_EQ(d->phases.size(), 2u);
+  EXPECT_EQ(d->phases, first.workflow.phases);
   EXPECT_EQ(d->summary.content_hash, HashHex("{\"v\":1}"));
   EXPECT_EQ(d->summary.version, 3);  // history only grows
   EXPECT_EQ(d->summary.updated_at, "2026-02-01T10:00:00.000Z");

@@ -254,6 +254,8 @@ CREATE TABLE migration_metadata (
   previous_updated_at timestamptz,
   previous_active     boolean,
   previous_deleted_at timestamptz,
+  -- The categories, findings and phase entries the row had.
+  previous_derived    jsonb,
   created_at          timestamptz NOT NULL DEFAULT now(),
   synced_at           timestamptz NOT NULL DEFAULT now(),
   notes               text

@@ -198,6 +198,8 @@ CREATE TABLE migration_metadata (
   previous_updated_at TEXT,
   previous_active     INTEGER,
   previous_deleted_at TEXT,
+  -- JSON: the categories, findings and phase entries the row had.
+  previous_derived    TEXT,
   created_at          TEXT NOT NULL,
   synced_at           TEXT NOT NULL,
   notes               TEXT
