@@ -419,6 +419,7 @@ Result<MigrationFile> ParseMigrationFile(std::string_view file, std::string_view
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   out.workflow_migration = IsWorkflowMigration(text);
   out.written_for = FindHeaderDialect(text);
+  out.generated_as = FindHeaderMigrationName(text);
 
   std::optional<Marker> up, down;
   int first_sql_line = 0;  // of SQL before any marker
@@ -549,9 +550,16 @@ Result<MigrationFolder> LoadMigrations(const FileSystem& fs, const std::string& 
                         e.name, ref->file, ref->sha256, actual)));
         continue;
       }
+      if (size_t tokens = CountSidecarTokens(file->up_sql); tokens != 1) {
+        out.problems.push_back(Status::InvalidArgument(fmt::format(
+            "{}: names sidecar {} but holds its token {} {} times outside quotes and comments "
+            "(it must be once)",
+            e.name, ref->file, kSidecarToken, tokens)));
+        continue;
+      }
       file->sidecar_file = ref->file;
       file->sidecar_content = std::move(content).value();
-    } else if (file->up_sql.find(kSidecarToken) != std::string::npos) {
+    } else if (CountSidecarTokens(file->up_sql) > 0) {
       out.problems.push_back(Status::InvalidArgument(
           fmt::format("{}: holds the sidecar token {} but its header names no sidecar "
                       "(\"{}NAME.json sha256:HEX\")",
@@ -751,14 +759,20 @@ Result<DownReport> MigrateDown(MigrationSession& session, const MigrationFolder&
       t.sql = *file->DownSql(session.dialect());
       t.transaction = file->down_transaction;
     } else {
-      bool workflow = file != nullptr && file->workflow_migration;
-      if (!workflow) {
-        FS_TRY_ASSIGN(std::vector<SqlRow> meta,
-                      session.Query("SELECT 1 FROM migration_metadata WHERE migration_file = $1",
-                                    {row.file}));
-        workflow = !meta.empty();
-      }
-      if (!workflow) {
+      // A generated file is known in migration_metadata by the name it was
+      // generated with, even if it was renamed since.
+      const std::string key =
+          file != nullptr && file->generated_as ? *file->generated_as : row.file;
+      FS_TRY_ASSIGN(
+          std::vector<SqlRow> meta,
+          session.Query("SELECT 1 FROM migration_metadata WHERE migration_file = $1", {key}));
+      if (meta.empty()) {
+        if (file != nullptr && file->workflow_migration) {
+          return Status::InvalidArgument(fmt::format(
+              "{} is a workflow migration, but migration_metadata holds no row for {}: nothing "
+              "to revert (was it applied to this database by another route and then removed?)",
+              row.file, key));
+        }
         if (file == nullptr) {
           return Status::InvalidArgument(fmt::format(
               "{} is no longer in {} and is no workflow migration: there is no down to run",
@@ -766,7 +780,7 @@ Result<DownReport> MigrateDown(MigrationSession& session, const MigrationFolder&
         }
         return Status::InvalidArgument(row.file + " has no down section");
       }
-      t.sql = WorkflowDownSql(session.dialect(), row.file);
+      t.sql = WorkflowDownSql(session.dialect(), key);
       t.builtin = true;
     }
     targets.push_back(std::move(t));

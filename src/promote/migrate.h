@@ -72,6 +72,9 @@ struct MigrationFile {
   bool workflow_migration = false;  // IsWorkflowMigration
   // The dialect a generated file was written for (its "-- Dialect:" line).
   std::optional<SqlDialect> written_for;
+  // The name a generated file was created with ("-- Migration:"), its key
+  // in migration_metadata.
+  std::optional<std::string> generated_as;
   // The verified content of the sidecar the header names, if any.
   std::optional<std::string> sidecar_file;
   std::optional<std::string> sidecar_content;

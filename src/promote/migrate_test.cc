@@ -661,8 +661,21 @@ TEST_P(MigrateTest, FailedDownKeepsTheMigrationApplied) {
   EXPECT_EQ(Events(), (std::vector<std::string>{"1:applied", "1:failed"}));
 }
 
+// A generated file's claim, as workflow_sql writes it, for `key`.
+std::string ClaimSql(const std::string& key) {
+  return "INSERT INTO migration_metadata (migration_file, project, source, workflow_id, "
+         "content_hash, source_updated_at, action, created_at, synced_at) VALUES ('" +
+         key +
+         "', 'default', 'dev', '00000000-0000-5000-8000-000000000001', 'h', "
+         "'2026-11-22T10:15:00.000Z', 'skipped', '2026-11-22T10:15:00.000Z', "
+         "'2026-11-22T10:15:00.000Z');\n";
+}
+
 TEST_P(MigrateTest, WorkflowMigrationWithoutDownSectionUsesTheBuiltInDown) {
-  Write("1_wf.sql", std::string(kWorkflowMigrationMarker) + "\nSELECT 1;\n");
+  // Regression: the built-in down of a renamed file looked for the new name
+  // in migration_metadata, found nothing, and still recorded a revert.
+  Write("1_renamed.sql", "-- Migration: 1_generated.sql\n" + std::string(kWorkflowMigrationMarker) +
+                             "\n" + ClaimSql("1_generated.sql"));
   ASSERT_OK(Up());
   auto d = Down();
   ASSERT_OK(d);
@@ -671,7 +684,18 @@ TEST_P(MigrateTest, WorkflowMigrationWithoutDownSectionUsesTheBuiltInDown) {
   EXPECT_TRUE(d->reverted[0].builtin);
   EXPECT_EQ(Column("SELECT detail FROM flowsync_migration_events WHERE event = 'reverted'"),
             std::vector<std::string>{"built-in workflow down"});
+  EXPECT_EQ(Column("SELECT count(*) FROM migration_metadata"), std::vector<std::string>{"0"});
   EXPECT_EQ(States(), std::vector<std::string>{"1:pending"});
+}
+
+TEST_P(MigrateTest, WorkflowMigrationWithoutItsClaimIsNotReverted) {
+  Write("1_wf.sql", std::string(kWorkflowMigrationMarker) + "\nSELECT 1;\n");
+  ASSERT_OK(Up());
+  auto d = Down();
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_CONTAINS(d.status().message(), "migration_metadata holds no row for 1_wf.sql");
+  EXPECT_EQ(States(), std::vector<std::string>{"1:applied"});
 }
 
 TEST_P(MigrateTest, MigrationMetadataRowSelectsTheBuiltInDownEvenWithTheFileGone) {

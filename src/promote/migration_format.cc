@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "store/sql_script.h"
 #include "util/hash.h"
 
 namespace flowsync {
@@ -90,20 +91,28 @@ bool IsWorkflowMigration(std::string_view sql) {
   return false;
 }
 
+size_t CountSidecarTokens(std::string_view sql) { return FindInCode(sql, kSidecarToken).size(); }
+
 std::string SubstituteSidecar(SqlDialect dialect, std::string_view sql, std::string_view content) {
   std::string literal = SqlStringLiteral(dialect, content);
   std::string out;
   out.reserve(sql.size() + literal.size());
   size_t pos = 0;
-  while (true) {
-    size_t hit = sql.find(kSidecarToken, pos);
-    if (hit == std::string_view::npos) break;
+  for (size_t hit : FindInCode(sql, kSidecarToken)) {
     out.append(sql.substr(pos, hit - pos));
     out += literal;
     pos = hit + kSidecarToken.size();
   }
   out.append(sql.substr(pos));
   return out;
+}
+
+std::optional<std::string> FindHeaderMigrationName(std::string_view sql) {
+  constexpr std::string_view kKey = "-- Migration: ";
+  for (std::string_view line : HeaderLines(sql)) {
+    if (line.substr(0, kKey.size()) == kKey) return std::string(line.substr(kKey.size()));
+  }
+  return std::nullopt;
 }
 
 }  // namespace flowsync

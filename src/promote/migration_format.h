@@ -17,9 +17,12 @@
 //       records it in migration_metadata; without a down section, `down`
 //       runs WorkflowDownSql for it.
 //   "-- Sidecar: NAME.json sha256:HEX"  the content is in NAME.json (same
-//       folder); the SQL holds kSidecarToken where its literal goes. psql
-//       users can apply such a file with
-//       psql -v flowsync_content="$(cat NAME.json)" -f FILE.sql.
+//       folder); the SQL holds kSidecarToken (psql's syntax for a quoted
+//       variable) once, outside quotes and comments, where its literal goes.
+//       The runner loads, verifies and substitutes it; other tools cannot
+//       apply such a file byte for byte (psql's -v drops trailing newlines).
+//   "-- Migration: FILE"  the name the file was generated with, which is
+//       its key in migration_metadata even if the file is renamed later.
 #pragma once
 
 #include <optional>
@@ -61,7 +64,15 @@ std::optional<SqlDialect> FindHeaderDialect(std::string_view sql);
 // True when the file is a generated workflow migration (has the marker).
 bool IsWorkflowMigration(std::string_view sql);
 
-// Replaces kSidecarToken in `sql` with a literal of `content`.
+// How often kSidecarToken occurs outside quotes and comments (a workflow's
+// name or README may hold the same text inside a literal).
+size_t CountSidecarTokens(std::string_view sql);
+
+// Replaces kSidecarToken outside quotes and comments with a literal of
+// `content`.
 std::string SubstituteSidecar(SqlDialect dialect, std::string_view sql, std::string_view content);
+
+// The "-- Migration: FILE" header line's FILE, if any.
+std::optional<std::string> FindHeaderMigrationName(std::string_view sql);
 
 }  // namespace flowsync

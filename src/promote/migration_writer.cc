@@ -140,8 +140,11 @@ Status Prepare(const MigrationCreateOptions& options, Prepared* p,
                std::set<std::string>* used_allowed) {
   p->content = p->wf.workflow.content;
   std::vector<SecretFinding> findings;
-  // Phase files are not JSON and hold no credentials: only the members.
-  if (p->wf.workflow.format != Format::kPhase) {
+  // Phase files are not JSON and hold no credentials: their text is
+  // searched for token formats, as a README is ("PATH:LINE").
+  if (p->wf.workflow.format == Format::kPhase) {
+    findings = ScanTextForSecrets(p->content, p->wf.path);
+  } else {
     auto reduced = ReduceCredentials(p->content);
     if (!reduced.ok()) return reduced.status().WithPrefix(WorkflowLabel(p->wf));
     p->references = reduced->references;
@@ -170,8 +173,12 @@ Status Redact(const MigrationCreateOptions& options, Prepared* p) {
   bool content = false;
   bool meta = false;
   bool readme = false;
+  const bool phase = p->wf.workflow.format == Format::kPhase;
+  bool phase_text = false;
   for (const SecretFinding& f : p->blocking) {
-    if (InFile(f, kMetaJsonFile)) {
+    if (phase && InFile(f, p->wf.path)) {
+      phase_text = true;
+    } else if (InFile(f, kMetaJsonFile)) {
       meta = true;
     } else if (InFile(f, kReadmeFile)) {
       readme = true;
@@ -186,6 +193,10 @@ Status Redact(const MigrationCreateOptions& options, Prepared* p) {
     FS_TRY_ASSIGN(p->content, RedactSecrets(p->content, p->blocking, kRedactedPlaceholder));
     p->content += "\n";
     FS_TRY_ASSIGN(left, ScanWorkflowForSecrets(p->content, allowed));
+  }
+  if (phase_text) {
+    p->content = RedactTextSecrets(p->content, p->blocking, p->wf.path, kRedactedPlaceholder);
+    left = ScanTextForSecrets(p->content, p->wf.path, allowed);
   }
   if (meta) {
     auto redacted =

@@ -232,15 +232,32 @@ TEST(MigrationPlanTest, AllowAcceptsOnePathDeliberately) {
   EXPECT_EQ(refused.status().code(), StatusCode::kConflict);
 }
 
-TEST(MigrationPlanTest, PhaseFilesPassThroughUnscanned) {
-  const std::string toml =
-      "# token = \"" + kToken + "\"\n[[phase]]\ntask = \"a\"\nrule = \"cron=0 * * * *\"\n";
+TEST(MigrationPlanTest, PhaseFilesTravelAsTheyAre) {
+  const std::string toml = "# nightly load\n[[phase]]\ntask = \"a\"\nrule = \"cron=0 * * * *\"\n";
   auto plan = Plan({Export("jobs/p.toml", toml, Format::kPhase)});
   ASSERT_OK(plan);
   const PlannedMigration& m = plan->migrations[0];
   EXPECT_EQ(m.workflow_name, "p");
   EXPECT_TRUE(HasLine(m.sql.bytes, "-- Format: phase"));
   EXPECT_TRUE(HasLine(m.sql.bytes, "-- Content hash: " + HashHex(toml)));
+}
+
+// Regression: a token in a phase file's rule or template travelled unseen.
+TEST(MigrationPlanTest, PhaseFilesAreSearchedForTokens) {
+  const std::string toml = "[[phase]]\ntask = \"a\"\ntemplate = \"https://x/?t=" + kToken + "\"\n";
+  auto plan = Plan({Export("jobs/p.toml", toml, Format::kPhase)});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), StatusCode::kConflict);
+  EXPECT_NE(plan.status().message().find("jobs/p.toml:3: github-token"), std::string::npos)
+      << plan.status().message();
+  EXPECT_EQ(plan.status().message().find(kToken), std::string::npos);
+  MigrationCreateOptions o = Options();
+  o.redact = true;
+  auto redacted = Plan({Export("jobs/p.toml", toml, Format::kPhase)}, o);
+  ASSERT_OK(redacted);
+  const std::string& sql = redacted->migrations[0].sql.bytes;
+  EXPECT_EQ(sql.find(kToken), std::string::npos);
+  EXPECT_TRUE(HasLine(sql, "-- Redacted: jobs/p.toml:3")) << sql.substr(0, 800);
 }
 
 TEST(MigrationPlanTest, BundleContentIsReducedAndItsMetaTravels) {

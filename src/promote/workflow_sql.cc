@@ -199,8 +199,9 @@ std::string WorkflowUpSql(SqlDialect dialect, const WorkflowExport& wf,
   const std::string run = RunId(q, file);
 
   std::string out;
-  // SQLite: one unit even when a tool runs the file statement by statement
-  // (a savepoint is a transaction of its own outside one, nested inside).
+  // SQLite: outside a transaction a savepoint starts one, so `sqlite3 -bail`
+  // (which stops at the first error) leaves nothing behind; inside the
+  // runner's transaction it nests.
   if (!q.pg()) out += "SAVEPOINT flowsync_migration;\n\n";
 
   out += "-- 1. Claim: remember the target's row as it is now.\n";
@@ -275,10 +276,13 @@ std::string WorkflowUpSql(SqlDialect dialect, const WorkflowExport& wf,
       "WHERE mode = {2} AND root = {1} AND finished_at IS NULL AND {3};\n",
       now, file, q.Mode(), changed);
   out += fmt::format(
-      "UPDATE migration_metadata SET synced_at = {}, action = CASE WHEN previous_version IS NULL "
-      "THEN 'created' WHEN previous_updated_at < {} THEN 'updated' ELSE 'skipped' END\n"
-      "WHERE migration_file = {} AND action = 'pending';\n",
-      now, updated, file);
+      "UPDATE migration_metadata SET synced_at = {0}, action = CASE\n"
+      "  WHEN previous_updated_at IS NOT NULL AND previous_updated_at >= {1} THEN 'skipped'\n"
+      "  WHEN NOT EXISTS (SELECT 1 FROM workflows w WHERE w.id = {3} AND w.content_hash = {4} AND "
+      "w.updated_at = {1}) THEN 'pending'\n"
+      "  WHEN previous_version IS NULL THEN 'created' ELSE 'updated' END\n"
+      "WHERE migration_file = {2} AND action = 'pending';\n",
+      now, updated, file, id, hash);
   if (!q.pg()) out += "\nRELEASE flowsync_migration;\n";
   return out;
 }

@@ -220,6 +220,51 @@ TEST_P(WorkflowSqlTest, SidecarContentIsSubstituted) {
   EXPECT_EQ(Find()->content, wf.workflow.content);
 }
 
+// Regression: a tool that carries on after an error (sqlite3 without -bail,
+// psql without ON_ERROR_STOP) used to leave the claim 'created' with no
+// workflow, so the file could never apply again.
+TEST_P(WorkflowSqlTest, AClaimWhoseUpsertFailedStaysPending) {
+  WorkflowExport other = MakeExport("{\"other\":1}", "2026-01-01T00:00:00.000Z");
+  other.id = UuidV5(kId, "other");
+  ASSERT_OK(Up(other, "0_other.sql"));  // holds the path flows/orders.json
+  WorkflowExport wf = MakeExport("{\"v\":1}", "2026-02-01T10:00:00.000Z");
+  WorkflowSqlOptions o;
+  o.migration_file = "1_a.sql";
+  o.source = "dev";
+  std::string sql = WorkflowUpSql(dialect(), wf, o);
+  // Statement by statement, each on its own (autocommit), errors ignored.
+  int failed = 0;
+  for (const ScriptStatement& st : SplitSqlScript(sql)) {
+    std::string one(sql.substr(st.offset, st.length));
+    if (one.rfind("SAVEPOINT", 0) == 0 || one.rfind("RELEASE", 0) == 0) continue;
+    if (!session_->ExecScript(one).ok()) ++failed;
+  }
+  EXPECT_GE(failed, 1);  // the upsert (the path is taken), and rows that need the workflow
+  EXPECT_EQ(One("SELECT action FROM migration_metadata WHERE migration_file = '1_a.sql'"),
+            "pending");
+}
+
+TEST(SqlScript, LongDetailLinesAreCut) {
+  Status s =
+      ScriptStatementError("INSERT INTO t VALUES (1);", 0, 1,
+                           Status::Internal("ERROR: null value\nDETAIL: Failing row contains (" +
+                                            std::string(5000, 'x') + ")"));
+  EXPECT_LT(s.message().size(), 500u);
+  EXPECT_NE(s.message().find("DETAIL: Failing row contains (xxx"), std::string::npos);
+}
+
+TEST(SidecarToken, OnlyTheOneOutsideQuotesAndCommentsIsSubstituted) {
+  // Regression: a name or README holding the token text got the content
+  // pasted into it, and a comment holding it turned content into SQL.
+  std::string sql =
+      "-- Workflow: :'flowsync_content'\nINSERT INTO t VALUES ('a:''flowsync_content''', "
+      "$fs$ :'flowsync_content' $fs$, :'flowsync_content');\n";
+  EXPECT_EQ(CountSidecarTokens(sql), 1u);
+  EXPECT_EQ(SubstituteSidecar(SqlDialect::kPostgres, sql, "C"),
+            "-- Workflow: :'flowsync_content'\nINSERT INTO t VALUES ('a:''flowsync_content''', "
+            "$fs$ :'flowsync_content' $fs$, $fs$C$fs$);\n");
+}
+
 TEST_P(WorkflowSqlTest, ExecScriptNamesTheFailingStatement) {
   ASSERT_OK(session_->Begin());
   int ran = -1;

@@ -21,6 +21,10 @@ struct ScriptStatement {
 // function is not recognised: write such functions with a $$ body.
 std::vector<ScriptStatement> SplitSqlScript(std::string_view sql);
 
+// Where `needle` occurs in `sql` outside strings, quoted identifiers,
+// dollar-quoted bodies and comments (same lexical rules).
+std::vector<size_t> FindInCode(std::string_view sql, std::string_view needle);
+
 // The offset of the first character at or after `offset` that is neither
 // blank nor inside a comment.
 size_t SkipBlanksAndComments(std::string_view sql, size_t offset);

@@ -828,8 +828,9 @@ class SqliteMigrationSession final : public MigrationSession {
     return Status::OK();
   }
   Status Commit() override {
+    FS_TRY(db_->Exec("COMMIT"));  // on failure the transaction is still open
     in_transaction_ = false;
-    return db_->Exec("COMMIT");
+    return Status::OK();
   }
   void Rollback() override {
     if (in_transaction_) (void)db_->Exec("ROLLBACK");
