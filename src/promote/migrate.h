@@ -61,7 +61,8 @@ struct MigrationFile {
   // The SQL `up` runs: for a plain file the whole file, for a dbmate-style
   // one everything before the down marker (the header and the up marker are
   // comments). Lines are numbered as in the file, so the statement line an
-  // error names is the file's line. A leading BOM is removed; the sidecar
+  // error names is the file's line (after a sidecar's literal, which spans
+  // lines of its own, they are not). A leading BOM is removed; the sidecar
   // token is not yet substituted (UpSql does that).
   std::string up_sql;
   bool up_transaction = true;
@@ -165,7 +166,7 @@ Result<MigrationStatus> ReadMigrationStatus(MigrationSession& session,
 // a folder with problems (InvalidArgument listing them) before touching the
 // database.
 
-// "user@host" for applied_by: $USER (else the password entry), the host
+// "user@host" for applied_by: the effective user's password entry, the host
 // name.
 std::string DefaultMigrationUser();
 

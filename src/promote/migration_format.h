@@ -19,8 +19,10 @@
 //   "-- Sidecar: NAME.json sha256:HEX"  the content is in NAME.json (same
 //       folder); the SQL holds kSidecarToken (psql's syntax for a quoted
 //       variable) once, outside quotes and comments, where its literal goes.
-//       The runner loads, verifies and substitutes it; other tools cannot
-//       apply such a file byte for byte (psql's -v drops trailing newlines).
+//       The runner loads, verifies and substitutes it. psql can apply such
+//       a file with the sidecar's bytes as the variable; in a shell, keep
+//       the trailing newlines that $(...) would drop:
+//       c="$(cat NAME.json; echo .)"; psql -v flowsync_content="${c%.}" -f FILE.sql
 //   "-- Migration: FILE"  the name the file was generated with, which is
 //       its key in migration_metadata even if the file is renamed later.
 #pragma once

@@ -117,10 +117,10 @@ Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
 Result<std::vector<std::string>> ListMigrationFolder(const FileSystem& fs, const std::string& dir);
 
 // Writes the plan's files into plan.dir (created with its parents if
-// missing): each file to a temp file ".NAME.tmp-PID-N" in the same folder,
-// fsync, and once all are written, renamed into place, sidecars before their
-// .sql; the folder is synced last. Never replaces an existing file. On any
-// failure every temp file and every file already renamed is removed and the
+// missing): each file to a temp file ".NAME.tmp-PID-N" in the same folder;
+// once all are written, one syncfs(2) makes them durable, then they are
+// renamed into place, sidecars before their .sql; the folder is synced last. Never replaces an
+// existing file. On any failure every temp file and every file already renamed is removed and the
 // Status (IOError naming the file, or Conflict when a name exists) returned.
 Status WriteMigrations(const MigrationPlan& plan);
 

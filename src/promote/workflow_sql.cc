@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "promote/migration_format.h"
+#include "store/postgres/pg_schema.h"
 
 namespace flowsync {
 namespace {
@@ -256,11 +257,8 @@ std::string WorkflowUpSql(SqlDialect dialect, const WorkflowExport& wf,
       q.Text(p.name), q.OptText(p.source_id), q.Bool(p.active), q.Time(wf.created_at), updated,
       q.Json(p.metadata_json), q.Text(p.documentation), content, changed);
   if (q.pg()) {
-    // jsonb cannot hold \u0000; such documents keep only their text (as a
-    // sync stores them).
-    bool jsonb = p.format != Format::kPhase && p.content.find("\\u0000") == std::string::npos;
     out += fmt::format("UPDATE workflows SET definition = {} WHERE id = {} AND {};\n\n",
-                       jsonb ? "content::jsonb" : "NULL", id, changed);
+                       postgres::HasJsonbDefinition(p) ? "content::jsonb" : "NULL", id, changed);
   }
   DerivedRows(q, wf, id, changed, out);
 

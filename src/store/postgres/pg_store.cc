@@ -317,10 +317,7 @@ class PgSyncTransaction final : public SyncTransaction {
   }
 
   static std::optional<std::string> Definition(const ParsedWorkflow& wf) {
-    // jsonb cannot hold \u0000; such documents keep only their text.
-    if (wf.format == Format::kPhase || wf.content.find("\\u0000") != std::string::npos) {
-      return std::nullopt;
-    }
+    if (!HasJsonbDefinition(wf)) return std::nullopt;
     return wf.content;
   }
 
