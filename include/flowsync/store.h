@@ -153,6 +153,8 @@ class SyncTransaction {
 
 enum class SqlDialect { kSqlite, kPostgres };
 std::string_view SqlDialectName(SqlDialect dialect);  // "sqlite", "postgres"
+// SQL for the current time, in the form the dialect's timestamps are kept.
+std::string_view SqlNow(SqlDialect dialect);
 
 // One value of a result row or a statement parameter: text, or SQL NULL.
 using SqlValue = std::optional<std::string>;

@@ -476,6 +476,13 @@ Result<MigrationFile> ParseMigrationFile(std::string_view file, std::string_view
   return out;
 }
 
+const MigrationFile* MigrationFolder::Find(std::string_view version) const {
+  for (const MigrationFile& f : files) {
+    if (f.version == version) return &f;
+  }
+  return nullptr;
+}
+
 Status MigrationFolder::ProblemsStatus() const {
   if (problems.empty()) return Status::OK();
   if (problems.size() == 1) return Status::InvalidArgument(problems[0].message());
@@ -626,12 +633,11 @@ std::string DefaultMigrationUser() { return UserAtHost(); }
 
 // Generated files name the dialect they were written for; SQL for the
 // other backend would fail part-way through, so none of them runs.
-Status CheckDialects(const MigrationSession& session,
-                     const std::vector<const MigrationStatusRow*>& todo,
-                     const std::map<std::string, const MigrationFile*>& files) {
+Status CheckDialects(const MigrationSession& session, const MigrationFolder& folder,
+                     const std::vector<const MigrationStatusRow*>& todo) {
   std::string wrong;
   for (const MigrationStatusRow* r : todo) {
-    const MigrationFile& f = *files.at(r->version);
+    const MigrationFile& f = *folder.Find(r->version);
     if (f.written_for && *f.written_for != session.dialect()) {
       wrong += fmt::format("\n  {} (written for {})", f.file, SqlDialectName(*f.written_for));
     }
@@ -668,12 +674,10 @@ Result<UpReport> MigrateUp(MigrationSession& session, const MigrationFolder& fol
   if (!out_of_order.empty() && !options.allow_out_of_order) {
     return Status::Conflict(OutOfOrderMessage(out_of_order, status.newest_applied));
   }
-  std::map<std::string, const MigrationFile*> files;
-  for (const MigrationFile& f : folder.files) files[f.version] = &f;
-  FS_TRY(CheckDialects(session, todo, files));
+  FS_TRY(CheckDialects(session, folder, todo));
   const std::string by = By(options.applied_by);
   for (size_t i = 0; i < todo.size(); ++i) {
-    const MigrationFile& f = *files.at(todo[i]->version);
+    const MigrationFile& f = *folder.Find(todo[i]->version);
     AppliedMigration a;
     a.file = f.file;
     a.version = f.version;
@@ -723,8 +727,6 @@ Result<DownReport> MigrateDown(MigrationSession& session, const MigrationFolder&
   }
   std::map<std::string, const MigrationStatusRow*> rows;
   for (const MigrationStatusRow& r : status.migrations) rows[r.version] = &r;
-  std::map<std::string, const MigrationFile*> files;
-  for (const MigrationFile& f : folder.files) files[f.version] = &f;
 
   struct Target {
     const HistoryRow* history;
@@ -753,8 +755,7 @@ Result<DownReport> MigrateDown(MigrationSession& session, const MigrationFolder&
           "undo what ran; restore it, or run `flowsync migrate repair {}` to accept it",
           row.file, row.stored_checksum, row.checksum, row.version));
     }
-    auto f = files.find(h.version);
-    const MigrationFile* file = f == files.end() ? nullptr : f->second;
+    const MigrationFile* file = folder.Find(h.version);
     if (file != nullptr && file->down_sql) {
       t.sql = *file->DownSql(session.dialect());
       t.transaction = file->down_transaction;
@@ -906,12 +907,10 @@ Result<std::vector<std::string>> BaselineMigrations(MigrationSession& session,
   }
   FS_TRY(folder.ProblemsStatus());
   FS_TRY_ASSIGN(MigrationStatus status, ReadMigrationStatus(session, folder));
-  std::map<std::string, const MigrationFile*> files;
-  for (const MigrationFile& f : folder.files) files[f.version] = &f;
   std::vector<const MigrationFile*> todo;
   for (const MigrationStatusRow& r : status.migrations) {
     if (IsPending(r) && CompareMigrationVersions(r.version, version) <= 0) {
-      todo.push_back(files.at(r.version));
+      todo.push_back(folder.Find(r.version));
     }
   }
   std::vector<std::string> out;

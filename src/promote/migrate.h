@@ -108,6 +108,8 @@ struct MigrationFolder {
 
   // OK, or InvalidArgument listing every problem, one per line.
   Status ProblemsStatus() const;
+  // The file of `version` (as written), or nullptr.
+  const MigrationFile* Find(std::string_view version) const;
 };
 
 // NotFound "no migrations folder DIR" when `dir` does not exist; IOError

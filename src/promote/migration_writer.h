@@ -38,6 +38,7 @@
 #include "flowsync/status.h"
 #include "flowsync/store.h"
 #include "promote/migration_format.h"
+#include "promote/secret_scan.h"
 #include "promote/workflow_sql.h"
 
 namespace flowsync {
@@ -45,9 +46,6 @@ namespace flowsync {
 // Plain: the whole file is the up SQL. Dbmate: "-- migrate:up" and
 // "-- migrate:down" sections (the down SQL is WorkflowDownSql).
 enum class MigrationStyle { kPlain, kDbmate };
-
-// What secrets redaction puts in place of a value.
-inline constexpr std::string_view kRedactedPlaceholder = "__REDACTED__";
 
 struct MigrationCreateOptions {
   std::string dir = "migrations";  // where the files go (as the user named it)

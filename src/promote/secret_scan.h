@@ -53,6 +53,9 @@
 
 namespace flowsync {
 
+// What --redact writes in place of a secret.
+inline constexpr std::string_view kRedactedPlaceholder = "__REDACTED__";
+
 struct SecretFinding {
   // Location of the string holding the secret, in the style of the workflow
   // reader's findings: "nodes[3].parameters.headerParameters.parameters[0].value",
@@ -94,7 +97,7 @@ Result<std::vector<SecretFinding>> ScanWorkflowForSecrets(std::string_view workf
 // Errors: as ScanWorkflowForSecrets.
 Result<std::string> RedactSecrets(std::string_view workflow_json,
                                   const std::vector<SecretFinding>& findings,
-                                  std::string_view placeholder = "__REDACTED__");
+                                  std::string_view placeholder = kRedactedPlaceholder);
 
 // Bundle members scanned besides workflow.json; their findings' paths start
 // with the name and a ':'.
@@ -118,7 +121,7 @@ Result<std::vector<SecretFinding>> ScanJsonForSecrets(std::string_view json,
 Result<std::string> RedactJsonSecrets(std::string_view json,
                                       const std::vector<SecretFinding>& findings,
                                       std::string_view file = kMetaJsonFile,
-                                      std::string_view placeholder = "__REDACTED__");
+                                      std::string_view placeholder = kRedactedPlaceholder);
 
 // Scans free text (a bundle's README.md) for token formats and literal
 // "Bearer <token>"s; no key rules, no expression rule. Paths are
@@ -135,6 +138,6 @@ std::vector<SecretFinding> ScanTextForSecrets(std::string_view text,
 // redacted text name the lines they named before.
 std::string RedactTextSecrets(std::string_view text, const std::vector<SecretFinding>& findings,
                               std::string_view file = kReadmeFile,
-                              std::string_view placeholder = "__REDACTED__");
+                              std::string_view placeholder = kRedactedPlaceholder);
 
 }  // namespace flowsync

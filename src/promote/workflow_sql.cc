@@ -31,7 +31,7 @@ class Sql {
     return b ? "1" : "0";
   }
   std::string Int(int64_t v) const { return std::to_string(v); }
-  std::string Now() const { return pg() ? "now()" : "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"; }
+  std::string Now() const { return std::string(SqlNow(d_)); }
   std::string NullTime() const { return pg() ? "NULL::timestamptz" : "NULL"; }
   // A CASE yielding one of the sync log's events.
   std::string Event(std::string_view case_expr) const {

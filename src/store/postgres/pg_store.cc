@@ -1133,7 +1133,7 @@ class PgMigrationSession final : public MigrationSession {
     return rows;
   }
 
-  std::string NowSql() const override { return "now()"; }
+  std::string NowSql() const override { return std::string(SqlNow(SqlDialect::kPostgres)); }
   std::string TimestampText(std::string_view column) const override { return Ts(column); }
 
  private:

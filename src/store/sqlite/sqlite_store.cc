@@ -891,7 +891,7 @@ class SqliteMigrationSession final : public MigrationSession {
     return rows;
   }
 
-  std::string NowSql() const override { return "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"; }
+  std::string NowSql() const override { return std::string(SqlNow(SqlDialect::kSqlite)); }
   std::string TimestampText(std::string_view column) const override { return std::string(column); }
 
  private:
