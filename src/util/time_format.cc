@@ -6,13 +6,11 @@
 #include <cstdio>
 #include <ctime>
 
+#include "flowsync/clock.h"
+
 namespace flowsync {
 
-int64_t SystemNowMs() {
-  using std::chrono::duration_cast;
-  using std::chrono::milliseconds;
-  return duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+int64_t SystemNowMs() { return SystemClock().NowMs(); }
 
 std::string FormatTimestampMs(int64_t unix_ms) {
   int64_t secs = unix_ms / 1000;
