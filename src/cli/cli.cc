@@ -260,7 +260,7 @@ int RunStatusCommand(StatusCommand& o) {
   if (o.common.json) {
     PrintJson(StatusJson(*report));
   } else {
-    auto last = (*store)->LastRun();
+    auto last = (*store)->catalog().LastRun();
     fmt::print("database {}\n", DbLabel(*ctx, **store));
     if (last.ok() && last->has_value()) {
       fmt::print("last sync: run {} ({}) at {}\n", (*last)->id, (*last)->mode,
@@ -323,7 +323,7 @@ int RunListCommand(ListCommand& o) {
                    : o.deleted ? ListFilter::Deleted::kOnly
                                : ListFilter::Deleted::kExclude;
   filter.category = o.category;
-  auto rows = store->ListWorkflows(filter);
+  auto rows = store->catalog().ListWorkflows(filter);
   if (!rows.ok()) return Fail(rows.status());
   if (o.common.json) {
     Json arr = Json::array();
@@ -360,7 +360,7 @@ struct ShowCommand {
 };
 
 Result<WorkflowDetail> FindOrFail(Store& store, const std::string& query) {
-  FS_TRY_ASSIGN(std::optional<WorkflowDetail> d, store.FindWorkflow(query));
+  FS_TRY_ASSIGN(std::optional<WorkflowDetail> d, store.catalog().FindWorkflow(query));
   if (!d) {
     return Status::NotFound("no workflow '" + query +
                             "' (give an id, a unique id prefix or a path; "
@@ -448,7 +448,7 @@ int RunLogCommand(LogCommand& o) {
     if (!d.ok()) return Fail(d.status());
     id = d->summary.id;
   }
-  auto log = store->ReadLog(o.limit, id);
+  auto log = store->catalog().ReadLog(o.limit, id);
   if (!log.ok()) return Fail(log.status());
   if (o.common.json) {
     Json arr = Json::array();

@@ -44,7 +44,7 @@ struct Opened {
   MigrationFolder folder;
   Context ctx;
   std::unique_ptr<Store> store;
-  std::unique_ptr<MigrationSession> session;
+  std::unique_ptr<MigrationHistory> session;
 };
 
 Result<Opened> Open(const MigrateOptions& o, IfMissing if_missing) {
@@ -52,7 +52,7 @@ Result<Opened> Open(const MigrateOptions& o, IfMissing if_missing) {
   FS_TRY_ASSIGN(out.folder, LoadMigrations(RealFileSystem(), o.dir));
   FS_TRY_ASSIGN(out.ctx, ResolveContext(o.flags));
   FS_TRY_ASSIGN(out.store, OpenContextStore(out.ctx, if_missing));
-  FS_TRY_ASSIGN(out.session, out.store->OpenMigrationSession());
+  FS_TRY_ASSIGN(out.session, out.store->OpenMigrationHistory());
   return out;
 }
 

@@ -122,12 +122,12 @@ Result<std::string> IdForPath(const Context& ctx, LazyStore& lazy, const std::st
     if (store.status().code() == StatusCode::kNotFound) return NewWorkflowId(project, key, {});
     return store.status();
   }
-  FS_TRY_ASSIGN(std::optional<WorkflowDetail> at_path, (*store)->FindWorkflow(key));
+  FS_TRY_ASSIGN(std::optional<WorkflowDetail> at_path, (*store)->catalog().FindWorkflow(key));
   if (at_path && at_path->summary.path == key) return at_path->summary.id;
   std::set<std::string> taken;
   while (true) {
     std::string id = NewWorkflowId(project, key, taken);
-    FS_TRY_ASSIGN(std::optional<WorkflowDetail> holder, (*store)->FindWorkflow(id));
+    FS_TRY_ASSIGN(std::optional<WorkflowDetail> holder, (*store)->catalog().FindWorkflow(id));
     if (!holder || holder->summary.id != id) return id;
     taken.insert(id);
   }
@@ -237,11 +237,11 @@ Result<WorkflowExport> ExportFromDb(LazyStore& lazy, const std::string& arg) {
   }
   Store* store = *store_or;
   FS_TRY_ASSIGN(std::optional<WorkflowDetail> found,
-                store->FindWorkflow(NormaliseWorkflowQuery(arg)));
+                store->catalog().FindWorkflow(NormaliseWorkflowQuery(arg)));
   if (!found) {
     ListFilter all;
     all.deleted = ListFilter::Deleted::kInclude;
-    FS_TRY_ASSIGN(std::vector<WorkflowSummary> rows, store->ListWorkflows(all));
+    FS_TRY_ASSIGN(std::vector<WorkflowSummary> rows, store->catalog().ListWorkflows(all));
     std::vector<const WorkflowSummary*> live, deleted;
     for (const WorkflowSummary& s : rows) {
       if (s.name != arg) continue;
@@ -262,7 +262,7 @@ Result<WorkflowExport> ExportFromDb(LazyStore& lazy, const std::string& arg) {
                               "': not a file, and no id, unique id prefix, path or name in " +
                               store->Describe() + " (see `flowsync list`)");
     }
-    FS_TRY_ASSIGN(found, store->FindWorkflow(live.front()->id));
+    FS_TRY_ASSIGN(found, store->catalog().FindWorkflow(live.front()->id));
     if (!found) return Status::NotFound("workflow " + live.front()->id + " vanished");
   }
   if (found->summary.deleted_at) return RefuseDeleted(found->summary);
@@ -305,12 +305,12 @@ int RunCreate(const CreateOptions& o) {
   if (o.workflows.empty()) {
     auto store = lazy.Get();
     if (!store.ok()) return Fail(store.status());
-    auto rows = (*store)->ListWorkflows(ListFilter{});
+    auto rows = (*store)->catalog().ListWorkflows(ListFilter{});
     if (!rows.ok()) return Fail(rows.status());
     const std::string cutoff = FormatTimestampMs(SystemNowMs() - *since_ms);
     for (const WorkflowSummary& s : *rows) {
       if (s.updated_at < cutoff) continue;
-      auto d = (*store)->FindWorkflow(s.id);
+      auto d = (*store)->catalog().FindWorkflow(s.id);
       if (!d.ok()) return Fail(d.status());
       if (!*d) continue;  // vanished since the listing
       selected.push_back(ExportFromDetail((*store)->project(), std::move(**d)));

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -45,16 +44,6 @@ std::string_view StripZeros(std::string_view v) {
 bool SameVersionNumber(std::string_view a, std::string_view b) {
   return StripZeros(a) == StripZeros(b);
 }
-
-std::optional<int64_t> ParseInt(const SqlValue& v) {
-  if (!v) return std::nullopt;
-  int64_t out = 0;
-  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
-  if (ec != std::errc() || end != v->data() + v->size()) return std::nullopt;
-  return out;
-}
-
-std::string Text(const SqlValue& v) { return v.value_or(""); }
 
 std::string Plural(size_t n, std::string_view one, std::string_view many) {
   return fmt::format("{} {}", n, n == 1 ? one : many);
@@ -114,58 +103,10 @@ Result<std::optional<Marker>> ReadMarker(std::string_view file, std::string_view
 
 // ---- History ---------------------------------------------------------------------
 
-struct HistoryRow {
-  std::string version, name, checksum, applied_at, applied_by, status;
-  int64_t execution_ms = 0;
-  int64_t installed_rank = 0;
-};
-
-struct LastEvent {
-  std::string event, detail, at, by;
-};
-
-Result<std::vector<HistoryRow>> ReadHistory(MigrationSession& s) {
-  FS_TRY_ASSIGN(std::vector<SqlRow> rows,
-                s.Query("SELECT version, name, checksum, " + s.TimestampText("applied_at") +
-                        ", applied_by, execution_ms, installed_rank, status "
-                        "FROM flowsync_migrations ORDER BY installed_rank"));
-  std::vector<HistoryRow> out;
-  out.reserve(rows.size());
-  for (const SqlRow& r : rows) {
-    if (r.size() != 8) return Status::Internal("flowsync_migrations: unexpected result shape");
-    HistoryRow h;
-    h.version = Text(r[0]);
-    h.name = Text(r[1]);
-    h.checksum = Text(r[2]);
-    h.applied_at = Text(r[3]);
-    h.applied_by = Text(r[4]);
-    h.execution_ms = ParseInt(r[5]).value_or(0);
-    h.installed_rank = ParseInt(r[6]).value_or(0);
-    h.status = Text(r[7]);
-    out.push_back(std::move(h));
-  }
-  return out;
-}
-
-// The newest event of every version.
-Result<std::map<std::string, LastEvent>> ReadLastEvents(MigrationSession& s) {
-  FS_TRY_ASSIGN(std::vector<SqlRow> rows,
-                s.Query("SELECT e.version, e.event, e.detail, " + s.TimestampText("e.at") +
-                        ", e.\"by\" FROM flowsync_migration_events e JOIN "
-                        "(SELECT MAX(id) AS id FROM flowsync_migration_events GROUP BY version) "
-                        "last ON last.id = e.id"));
-  std::map<std::string, LastEvent> out;
-  for (const SqlRow& r : rows) {
-    if (r.size() != 5) {
-      return Status::Internal("flowsync_migration_events: unexpected result shape");
-    }
-    out[Text(r[0])] = LastEvent{Text(r[1]), Text(r[2]), Text(r[3]), Text(r[4])};
-  }
-  return out;
-}
+using HistoryRow = MigrationHistoryRow;
 
 MigrationStatus BuildStatus(const MigrationFolder& folder, const std::vector<HistoryRow>& history,
-                            const std::map<std::string, LastEvent>& events) {
+                            const std::map<std::string, MigrationEvent>& events) {
   MigrationStatus out;
   std::map<std::string, const HistoryRow*> by_version;
   for (const HistoryRow& h : history) {
@@ -200,7 +141,7 @@ MigrationStatus BuildStatus(const MigrationFolder& folder, const std::vector<His
       auto e = events.find(f.version);
       if (e != events.end() && e->second.event == "failed") {
         row.state = MigrationState::kFailed;
-        row.error = e->second.detail;
+        row.error = e->second.detail.value_or("");
         row.applied_at = e->second.at;
         row.applied_by = e->second.by;
       }
@@ -259,37 +200,35 @@ bool IsPending(const MigrationStatusRow& r) {
 
 // ---- Writing the history -------------------------------------------------------------
 
-Status InsertEvent(MigrationSession& s, const std::string& version, const std::string& name,
-                   std::string_view event, const std::string& by, SqlValue checksum,
-                   std::optional<int64_t> execution_ms, SqlValue detail) {
-  SqlValue ms;
-  if (execution_ms) ms = std::to_string(*execution_ms);
-  return s
-      .Query(
-          "INSERT INTO flowsync_migration_events "
-          "(version, name, event, at, \"by\", checksum, execution_ms, detail) VALUES "
-          "($1, $2, $3, " +
-              s.NowSql() + ", $4, $5, CAST($6 AS INTEGER), $7)",
-          {version, name, std::string(event), by, std::move(checksum), std::move(ms),
-           std::move(detail)})
-      .status();
+Status InsertEvent(MigrationHistory& s, const std::string& version, const std::string& name,
+                   std::string_view event, const std::string& by,
+                   std::optional<std::string> checksum, std::optional<int64_t> execution_ms,
+                   std::optional<std::string> detail) {
+  MigrationEvent e;
+  e.version = version;
+  e.name = name;
+  e.event = std::string(event);
+  e.by = by;
+  e.checksum = std::move(checksum);
+  e.execution_ms = execution_ms;
+  e.detail = std::move(detail);
+  return s.AppendEvent(e);
 }
 
-Status InsertHistory(MigrationSession& s, const MigrationFile& f, const std::string& by,
+Status InsertHistory(MigrationHistory& s, const MigrationFile& f, const std::string& by,
                      int64_t execution_ms, std::string_view status) {
-  return s
-      .Query(
-          "INSERT INTO flowsync_migrations (version, name, checksum, applied_at, applied_by, "
-          "execution_ms, installed_rank, status) VALUES ($1, $2, $3, " +
-              s.NowSql() +
-              ", $4, CAST($5 AS INTEGER), (SELECT COALESCE(MAX(installed_rank), 0) + 1 "
-              "FROM flowsync_migrations), $6)",
-          {f.version, f.name, f.checksum, by, std::to_string(execution_ms), std::string(status)})
-      .status();
+  MigrationHistoryRow row;
+  row.version = f.version;
+  row.name = f.name;
+  row.checksum = f.checksum;
+  row.applied_by = by;
+  row.execution_ms = execution_ms;
+  row.status = std::string(status);
+  return s.InsertApplied(row);
 }
 
 // Records a failure in a transaction of its own (the failed one is gone).
-Status RecordFailure(MigrationSession& s, const std::string& version, const std::string& name,
+Status RecordFailure(MigrationHistory& s, const std::string& version, const std::string& name,
                      const std::string& by, const std::string& checksum, int64_t execution_ms,
                      const std::string& detail) {
   Status st = s.Begin();
@@ -312,7 +251,7 @@ int64_t MillisSince(std::chrono::steady_clock::time_point start) {
 // transaction after it. On failure everything that can be is rolled back,
 // a 'failed' event is written, and the Status says "<what> FILE failed:
 // ...".
-Status RunWithHistory(MigrationSession& s, const std::string& what, const std::string& file,
+Status RunWithHistory(MigrationHistory& s, const std::string& what, const std::string& file,
                       const std::string& version, const std::string& name,
                       const std::string& checksum, const std::string& by, const std::string& sql,
                       bool transaction, const std::function<Status(int64_t ms)>& record,
@@ -620,10 +559,10 @@ std::string_view MigrationStateName(MigrationState state) {
   return "?";
 }
 
-Result<MigrationStatus> ReadMigrationStatus(MigrationSession& session,
+Result<MigrationStatus> ReadMigrationStatus(MigrationHistory& session,
                                             const MigrationFolder& folder) {
-  FS_TRY_ASSIGN(std::vector<HistoryRow> history, ReadHistory(session));
-  FS_TRY_ASSIGN(auto events, ReadLastEvents(session));
+  FS_TRY_ASSIGN(std::vector<HistoryRow> history, session.ReadApplied());
+  FS_TRY_ASSIGN(auto events, session.ReadLastEvents());
   return BuildStatus(folder, history, events);
 }
 
@@ -633,7 +572,7 @@ std::string DefaultMigrationUser() { return UserAtHost(); }
 
 // Generated files name the dialect they were written for; SQL for the
 // other backend would fail part-way through, so none of them runs.
-Status CheckDialects(const MigrationSession& session, const MigrationFolder& folder,
+Status CheckDialects(const MigrationHistory& session, const MigrationFolder& folder,
                      const std::vector<const MigrationStatusRow*>& todo) {
   std::string wrong;
   for (const MigrationStatusRow* r : todo) {
@@ -649,7 +588,7 @@ Status CheckDialects(const MigrationSession& session, const MigrationFolder& fol
       SqlDialectName(session.dialect()), SqlDialectName(session.dialect()), wrong));
 }
 
-Result<UpReport> MigrateUp(MigrationSession& session, const MigrationFolder& folder,
+Result<UpReport> MigrateUp(MigrationHistory& session, const MigrationFolder& folder,
                            const UpOptions& options) {
   FS_TRY(folder.ProblemsStatus());
   if (options.target && !IsDigits(*options.target)) {
@@ -709,14 +648,14 @@ Result<UpReport> MigrateUp(MigrationSession& session, const MigrationFolder& fol
   return report;
 }
 
-Result<DownReport> MigrateDown(MigrationSession& session, const MigrationFolder& folder,
+Result<DownReport> MigrateDown(MigrationHistory& session, const MigrationFolder& folder,
                                const DownOptions& options) {
   if (options.count < 1) {
     return Status::InvalidArgument("down: the number of migrations to revert must be at least 1");
   }
   FS_TRY(folder.ProblemsStatus());
-  FS_TRY_ASSIGN(std::vector<HistoryRow> history, ReadHistory(session));
-  FS_TRY_ASSIGN(auto events, ReadLastEvents(session));
+  FS_TRY_ASSIGN(std::vector<HistoryRow> history, session.ReadApplied());
+  FS_TRY_ASSIGN(auto events, session.ReadLastEvents());
   MigrationStatus status = BuildStatus(folder, history, events);
   DownReport report;
   if (history.empty()) return report;
@@ -764,10 +703,8 @@ Result<DownReport> MigrateDown(MigrationSession& session, const MigrationFolder&
       // generated with, even if it was renamed since.
       const std::string key =
           file != nullptr && file->generated_as ? *file->generated_as : row.file;
-      FS_TRY_ASSIGN(
-          std::vector<SqlRow> meta,
-          session.Query("SELECT 1 FROM migration_metadata WHERE migration_file = $1", {key}));
-      if (meta.empty()) {
+      FS_TRY_ASSIGN(bool claimed, session.HasWorkflowClaim(key));
+      if (!claimed) {
         if (file != nullptr && file->workflow_migration) {
           return Status::InvalidArgument(fmt::format(
               "{} is a workflow migration, but migration_metadata holds no row for {}: nothing "
@@ -797,8 +734,7 @@ Result<DownReport> MigrateDown(MigrationSession& session, const MigrationFolder&
         session, "down of migration", t.file, h.version, h.name, h.checksum, by, t.sql,
         t.transaction,
         [&](int64_t ms) -> Status {
-          FS_TRY(session.Query("DELETE FROM flowsync_migrations WHERE version = $1", {h.version})
-                     .status());
+          FS_TRY(session.RemoveApplied(h.version));
           return InsertEvent(session, h.version, h.name, "reverted", by, h.checksum, ms,
                              t.builtin ? "built-in workflow down" : "down section");
         },
@@ -813,7 +749,7 @@ Result<DownReport> MigrateDown(MigrationSession& session, const MigrationFolder&
   return report;
 }
 
-Status ValidateMigrations(MigrationSession& session, const MigrationFolder& folder,
+Status ValidateMigrations(MigrationHistory& session, const MigrationFolder& folder,
                           const ValidateOptions& options) {
   std::vector<std::string> problems;
   for (const Status& p : folder.problems) problems.push_back(p.message());
@@ -847,7 +783,7 @@ Status ValidateMigrations(MigrationSession& session, const MigrationFolder& fold
   return Status(code, msg);
 }
 
-Result<std::vector<RepairedMigration>> RepairMigrations(MigrationSession& session,
+Result<std::vector<RepairedMigration>> RepairMigrations(MigrationHistory& session,
                                                         const MigrationFolder& folder,
                                                         const std::vector<std::string>& versions,
                                                         const std::string& applied_by) {
@@ -879,10 +815,7 @@ Result<std::vector<RepairedMigration>> RepairMigrations(MigrationSession& sessio
   FS_TRY(session.Begin());
   Status st;
   for (const MigrationStatusRow* r : todo) {
-    st = session
-             .Query("UPDATE flowsync_migrations SET checksum = $2 WHERE version = $1",
-                    {r->version, r->checksum})
-             .status();
+    st = session.UpdateChecksum(r->version, r->checksum);
     if (st.ok()) {
       st = InsertEvent(session, r->version, r->name, "repaired", by, r->checksum, std::nullopt,
                        r->stored_checksum + " -> " + r->checksum);
@@ -898,7 +831,7 @@ Result<std::vector<RepairedMigration>> RepairMigrations(MigrationSession& sessio
   return out;
 }
 
-Result<std::vector<std::string>> BaselineMigrations(MigrationSession& session,
+Result<std::vector<std::string>> BaselineMigrations(MigrationHistory& session,
                                                     const MigrationFolder& folder,
                                                     const std::string& version,
                                                     const std::string& applied_by) {

@@ -28,7 +28,7 @@
 //   - `down` reverts in reverse apply order (installed_rank), not version
 //     order.
 //   - One runner at a time: every operation works through a
-//     MigrationSession, which holds the database's migration lock, and reads
+//     MigrationHistory, which holds the database's migration lock, and reads
 //     the history only once it holds it.
 //
 // Thread-safety: none; one session per thread.
@@ -159,7 +159,7 @@ struct MigrationStatus {
 
 // Reads the history (and the last event of every version) and merges it
 // with the folder. Writes nothing.
-Result<MigrationStatus> ReadMigrationStatus(MigrationSession& session,
+Result<MigrationStatus> ReadMigrationStatus(MigrationHistory& session,
                                             const MigrationFolder& folder);
 
 // ---- Operations -------------------------------------------------------------
@@ -211,7 +211,7 @@ struct UpReport {
 // written) when an applied file changed, or, unless allow_out_of_order,
 // when a file to apply is older than the newest applied version; both
 // messages list the files.
-Result<UpReport> MigrateUp(MigrationSession& session, const MigrationFolder& folder,
+Result<UpReport> MigrateUp(MigrationHistory& session, const MigrationFolder& folder,
                            const UpOptions& options);
 
 struct RevertedMigration {
@@ -239,7 +239,7 @@ struct DownReport {
 // down section (and is no workflow migration); Conflict for a baseline row
 // or a file that changed since it was applied. Nothing applied: an empty
 // report.
-Result<DownReport> MigrateDown(MigrationSession& session, const MigrationFolder& folder,
+Result<DownReport> MigrateDown(MigrationHistory& session, const MigrationFolder& folder,
                                const DownOptions& options);
 
 struct ValidateOptions {
@@ -251,7 +251,7 @@ struct ValidateOptions {
 // than the newest applied one (unless allowed). OK, or a Status listing
 // every problem one per line, naming files: InvalidArgument when a file is
 // broken, Conflict when the folder and the history disagree.
-Status ValidateMigrations(MigrationSession& session, const MigrationFolder& folder,
+Status ValidateMigrations(MigrationHistory& session, const MigrationFolder& folder,
                           const ValidateOptions& options);
 
 struct RepairedMigration {
@@ -265,7 +265,7 @@ struct RepairedMigration {
 // records a 'repaired' event ("old -> new"), in one transaction. With
 // `versions`, only those, and each must be a changed migration
 // (InvalidArgument naming it otherwise); without, every changed one.
-Result<std::vector<RepairedMigration>> RepairMigrations(MigrationSession& session,
+Result<std::vector<RepairedMigration>> RepairMigrations(MigrationHistory& session,
                                                         const MigrationFolder& folder,
                                                         const std::vector<std::string>& versions,
                                                         const std::string& applied_by = "");
@@ -275,7 +275,7 @@ Result<std::vector<RepairedMigration>> RepairMigrations(MigrationSession& sessio
 // transaction: for a database that already holds what those files do.
 // Returns the files marked, in version order (empty: nothing to do).
 // InvalidArgument when `version` is not all digits.
-Result<std::vector<std::string>> BaselineMigrations(MigrationSession& session,
+Result<std::vector<std::string>> BaselineMigrations(MigrationHistory& session,
                                                     const MigrationFolder& folder,
                                                     const std::string& version,
                                                     const std::string& applied_by = "");

@@ -1,5 +1,5 @@
 // The migration runner: file parsing and loading (no database), and every
-// operation against each backend through the real MigrationSession.
+// operation against each backend through the real MigrationHistory.
 #include "promote/migrate.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +11,7 @@
 #include "flowsync/file_system.h"
 #include "flowsync/store.h"
 #include "promote/migration_format.h"
+#include "store/sql_connection.h"
 #include "util/hash.h"
 #include "util/test_util.h"
 #include "util/time_format.h"
@@ -250,7 +251,7 @@ class MigrateTest : public ::testing::TestWithParam<test::TestBackend> {
     auto store = OpenStore(*url, {});
     ASSERT_OK(store);
     store_ = std::move(store).value();
-    auto session = store_->OpenMigrationSession();
+    auto session = store_->OpenMigrationHistory();
     ASSERT_OK(session);
     session_ = std::move(session).value();
     dir_ = tmp_.path() + "/migrations";
@@ -295,7 +296,7 @@ class MigrateTest : public ::testing::TestWithParam<test::TestBackend> {
   }
 
   std::vector<SqlRow> Rows(const std::string& sql) {
-    auto rows = session_->Query(sql);
+    auto rows = ConnectionOf(*store_).Query(sql);
     EXPECT_OK(rows);
     return rows.ok() ? std::move(rows).value() : std::vector<SqlRow>{};
   }
@@ -308,7 +309,7 @@ class MigrateTest : public ::testing::TestWithParam<test::TestBackend> {
   }
 
   bool TableExists(const std::string& table) {
-    return session_->Query("SELECT * FROM " + table).ok();
+    return ConnectionOf(*store_).Query("SELECT * FROM " + table).ok();
   }
 
   // version:event of every event, in order.
@@ -326,7 +327,7 @@ class MigrateTest : public ::testing::TestWithParam<test::TestBackend> {
   test::TempDir tmp_;
   std::string dir_;
   std::unique_ptr<Store> store_;
-  std::unique_ptr<MigrationSession> session_;
+  std::unique_ptr<MigrationHistory> session_;
 };
 
 TEST_P(MigrateTest, AppliesInVersionOrderWithHistory) {

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "store/sql_script.h"
+#include "sql/script.h"
 #include "util/hash.h"
 
 namespace flowsync {
@@ -16,33 +16,6 @@ std::string MigrationChecksum(std::string_view bytes) {
     normal += bytes[i];
   }
   return "sha256:" + Sha256Hex(normal);
-}
-
-std::string SqlStringLiteral(SqlDialect dialect, std::string_view text) {
-  std::string out;
-  if (dialect == SqlDialect::kSqlite) {
-    out.reserve(text.size() + 2);
-    out += '\'';
-    for (char c : text) {
-      if (c == '\'') out += '\'';
-      out += c;
-    }
-    out += '\'';
-    return out;
-  }
-  // A dollar-quoted string ends at the first occurrence of its tag, so pick
-  // one that first occurs in text + tag where the closing tag starts: not
-  // inside the text, and not across its end ("a$fs" + "$fs$").
-  std::string tag = "$fs$";
-  std::string probe(text);
-  for (int n = 1; (probe + tag).find(tag) != text.size(); ++n) {
-    tag = "$fs" + std::to_string(n) + "$";
-  }
-  out.reserve(text.size() + 2 * tag.size());
-  out += tag;
-  out += text;
-  out += tag;
-  return out;
 }
 
 namespace {

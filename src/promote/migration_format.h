@@ -31,7 +31,8 @@
 #include <string>
 #include <string_view>
 
-#include "flowsync/store.h"
+#include "flowsync/sql_dialect.h"
+#include "sql/dialect.h"
 
 namespace flowsync {
 
@@ -46,12 +47,6 @@ inline constexpr size_t kDefaultSidecarThreshold = 256 * 1024;
 // change. The algorithm name is part of the value: a future algorithm gets
 // a new prefix and the old one stays readable.
 std::string MigrationChecksum(std::string_view bytes);
-
-// A SQL string literal holding exactly `text` (any bytes but NUL).
-//   SQLite: '...' with quotes doubled.
-//   PostgreSQL: dollar quoting, $fs$...$fs$, with a tag the text does not
-//   contain, so neither backslashes nor standard_conforming_strings matter.
-std::string SqlStringLiteral(SqlDialect dialect, std::string_view text);
 
 struct SidecarRef {
   std::string file;    // "20261122101500_name.json"

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "promote/migration_format.h"
-#include "store/postgres/pg_schema.h"
+#include "sql/dialect.h"
 
 namespace flowsync {
 namespace {
@@ -258,7 +258,7 @@ std::string WorkflowUpSql(SqlDialect dialect, const WorkflowExport& wf,
       q.Json(p.metadata_json), q.Text(p.documentation), content, changed);
   if (q.pg()) {
     out += fmt::format("UPDATE workflows SET definition = {} WHERE id = {} AND {};\n\n",
-                       postgres::HasJsonbDefinition(p) ? "content::jsonb" : "NULL", id, changed);
+                       HasJsonbDefinition(p) ? "content::jsonb" : "NULL", id, changed);
   }
   DerivedRows(q, wf, id, changed, out);
 

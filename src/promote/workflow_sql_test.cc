@@ -7,7 +7,8 @@
 
 #include "flowsync/store.h"
 #include "promote/migration_format.h"
-#include "store/sql_script.h"
+#include "sql/script.h"
+#include "store/sql_connection.h"
 #include "util/hash.h"
 #include "util/test_util.h"
 #include "util/uuid.h"
@@ -49,7 +50,7 @@ class WorkflowSqlTest : public ::testing::TestWithParam<Backend> {
     auto store = OpenStore(url_, {});
     ASSERT_OK(store);
     store_ = std::move(store).value();
-    auto session = store_->OpenMigrationSession();
+    auto session = store_->OpenMigrationHistory();
     ASSERT_OK(session);
     session_ = std::move(session).value();
   }
@@ -75,14 +76,14 @@ class WorkflowSqlTest : public ::testing::TestWithParam<Backend> {
   }
 
   std::string One(const std::string& sql) {
-    auto rows = session_->Query(sql);
+    auto rows = ConnectionOf(*store_).Query(sql);
     EXPECT_OK(rows);
     if (!rows.ok() || rows->empty() || rows->front().empty() || !rows->front()[0]) return "<null>";
     return *rows->front()[0];
   }
 
   std::optional<WorkflowDetail> Find() {
-    auto d = store_->FindWorkflow(kId);
+    auto d = store_->catalog().FindWorkflow(kId);
     EXPECT_OK(d);
     return d.ok() ? *d : std::nullopt;
   }
@@ -90,7 +91,7 @@ class WorkflowSqlTest : public ::testing::TestWithParam<Backend> {
   test::TempDir dir_;
   DatabaseUrl url_;
   std::unique_ptr<Store> store_;
-  std::unique_ptr<MigrationSession> session_;
+  std::unique_ptr<MigrationHistory> session_;
 };
 
 TEST_P(WorkflowSqlTest, CreatesAWorkflowWithItsLogRunAndDerivedRows) {
@@ -107,12 +108,12 @@ TEST_P(WorkflowSqlTest, CreatesAWorkflowWithItsLogRunAndDerivedRows) {
   EXPECT_EQ(d->summary.categories, (std::vector<std::string>{"ops", "sales"}));
   ASSERT_EQ(d->findings.size(), 1u);
   EXPECT_EQ(d->findings[0].code, "no-trigger");
-  auto log = store_->ReadLog(0, std::string(kId));
+  auto log = store_->catalog().ReadLog(0, std::string(kId));
   ASSERT_OK(log);
   ASSERT_EQ(log->size(), 1u);
   EXPECT_EQ((*log)[0].event, SyncEvent::kAdded);
   EXPECT_EQ((*log)[0].message, "migration 20260201100000_orders.sql from prod");
-  auto run = store_->LastRun();
+  auto run = store_->catalog().LastRun();
   ASSERT_OK(run);
   ASSERT_TRUE(run->has_value());
   EXPECT_EQ((*run)->mode, "migration");
@@ -151,7 +152,7 @@ TEST_P(WorkflowSqlTest, NewerSourceUpdatesOlderSourceIsSkipped) {
   EXPECT_EQ(d->summary.version, 2);
   EXPECT_EQ(One("SELECT action FROM migration_metadata WHERE migration_file = '3_a.sql'"),
             "skipped");
-  auto log = store_->ReadLog(0, std::string(kId));
+  auto log = store_->catalog().ReadLog(0, std::string(kId));
   ASSERT_OK(log);
   EXPECT_EQ(log->size(), 2u);  // added, updated; nothing for the skipped one
 }
@@ -191,7 +192,7 @@ TEST_P(WorkflowSqlTest, DownRestoresTheReplacedVersionOrRemovesACreatedWorkflow)
   EXPECT_EQ(One("SELECT count(*) FROM workflow_versions"), "0");
   EXPECT_EQ(One("SELECT count(*) FROM workflow_categories"), "0");
   EXPECT_EQ(One("SELECT count(*) FROM migration_metadata"), "0");
-  auto log = store_->ReadLog(1, std::nullopt);
+  auto log = store_->catalog().ReadLog(1, std::nullopt);
   ASSERT_OK(log);
   EXPECT_EQ((*log)[0].event, SyncEvent::kDeleted);
   EXPECT_EQ((*log)[0].message, "reverted migration 1_a.sql");
@@ -282,11 +283,12 @@ TEST_P(WorkflowSqlTest, ExecScriptNamesTheFailingStatement) {
 }
 
 TEST_P(WorkflowSqlTest, QueryBindsRepeatedParameters) {
-  auto rows = session_->Query("SELECT $1 || $2 || $1", {std::string("a"), std::string("b")});
+  auto rows =
+      ConnectionOf(*store_).Query("SELECT $1 || $2 || $1", {std::string("a"), std::string("b")});
   ASSERT_OK(rows);
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ((*rows)[0][0], std::optional<std::string>("aba"));
-  auto null = session_->Query("SELECT $1", {std::nullopt});
+  auto null = ConnectionOf(*store_).Query("SELECT $1", {std::nullopt});
   ASSERT_OK(null);
   EXPECT_FALSE((*null)[0][0].has_value());
 }
@@ -296,11 +298,11 @@ TEST_P(WorkflowSqlTest, SecondSessionWaitsForTheFirst) {
   options.lock_timeout_ms = 300;
   auto same = OpenStore(url_, options);
   ASSERT_OK(same);
-  auto second = (*same)->OpenMigrationSession();
+  auto second = (*same)->OpenMigrationHistory();
   EXPECT_EQ(second.status().code(), StatusCode::kBusy);
   EXPECT_NE(second.status().message().find("pid="), std::string::npos) << second.status().message();
   session_.reset();
-  EXPECT_OK((*same)->OpenMigrationSession());
+  EXPECT_OK((*same)->OpenMigrationHistory());
 }
 
 // ---- Any content survives create, apply and read back byte for byte. --------
@@ -393,7 +395,7 @@ TEST_P(WorkflowSqlTest, AnyContentSurvivesByteForByte) {
     std::string sql = WorkflowUpSql(dialect(), wf, o);
     if (sidecar) sql = SubstituteSidecar(dialect(), sql, wf.workflow.content);
     ASSERT_OK(Apply(sql));
-    auto d = store_->FindWorkflow(wf.id);
+    auto d = store_->catalog().FindWorkflow(wf.id);
     ASSERT_OK(d);
     ASSERT_TRUE(d->has_value());
     const WorkflowDetail& got = **d;
@@ -406,8 +408,8 @@ TEST_P(WorkflowSqlTest, AnyContentSurvivesByteForByte) {
     EXPECT_EQ(got.findings[0].location, wf.workflow.findings[0].location);
     EXPECT_EQ(got.findings[0].message, wf.workflow.findings[0].message);
     EXPECT_EQ(nlohmann::json::parse(got.metadata_json), meta);
-    auto notes = session_->Query("SELECT notes FROM migration_metadata WHERE migration_file = $1",
-                                 {o.migration_file});
+    auto notes = ConnectionOf(*store_).Query(
+        "SELECT notes FROM migration_metadata WHERE migration_file = $1", {o.migration_file});
     ASSERT_OK(notes);
     ASSERT_EQ(notes->size(), 1u);
     EXPECT_EQ((*notes)[0][0], o.notes.empty() ? std::nullopt : std::optional<std::string>(o.notes));

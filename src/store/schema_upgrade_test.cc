@@ -6,8 +6,10 @@
 #include <string>
 
 #include "flowsync/store.h"
+#include "sql/dialect.h"
 #include "store/postgres/pg_db.h"
 #include "store/postgres/pg_schema.h"
+#include "store/sql_connection.h"
 #include "store/sqlite/schema.h"
 #include "util/test_util.h"
 
@@ -33,28 +35,29 @@ INSERT INTO workflow_sync_log (project, run_id, event, workflow_id, path, create
 
 void ExpectUpgraded(Store& store) {
   EXPECT_EQ(store.SchemaVersion(), 2);
-  auto run = store.LastRun();
+  auto run = store.catalog().LastRun();
   ASSERT_OK(run);
   ASSERT_TRUE(run->has_value());
   EXPECT_EQ((*run)->id, 7);
   EXPECT_EQ((*run)->mode, "full");
-  auto wf = store.FindWorkflow("a.json");
+  auto wf = store.catalog().FindWorkflow("a.json");
   ASSERT_OK(wf);
   ASSERT_TRUE(wf->has_value());
   EXPECT_EQ((*wf)->stored_versions, 1);
-  auto log = store.ReadLog(0, std::nullopt);
+  auto log = store.catalog().ReadLog(0, std::nullopt);
   ASSERT_OK(log);
   ASSERT_EQ(log->size(), 1u);
   EXPECT_EQ((*log)[0].run_id, 7);
   // What schema 2 adds works.
-  auto session = store.OpenMigrationSession();
+  auto session = store.OpenMigrationHistory();
   ASSERT_OK(session);
   ASSERT_OK((*session)->Begin());
-  EXPECT_OK((*session)->Query(
+  SqlConnection& conn = ConnectionOf(store);
+  EXPECT_OK(conn.Query(
       "INSERT INTO sync_runs (project, mode, root, started_at) VALUES ('default', 'migration', "
       "'1_a.sql', " +
-      (*session)->NowSql() + ")"));
-  auto count = (*session)->Query("SELECT count(*) FROM flowsync_migrations");
+      std::string(SqlNow(conn.dialect())) + ")"));
+  auto count = conn.Query("SELECT count(*) FROM flowsync_migrations");
   ASSERT_OK(count);
   EXPECT_EQ((*count)[0][0], std::optional<std::string>("0"));
   (*session)->Rollback();

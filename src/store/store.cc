@@ -6,13 +6,6 @@
 
 namespace flowsync {
 
-std::string_view SqlDialectName(SqlDialect dialect) {
-  return dialect == SqlDialect::kPostgres ? "postgres" : "sqlite";
-}
-
-std::string_view SqlNow(SqlDialect dialect) {
-  return dialect == SqlDialect::kPostgres ? "now()" : "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
-}
 namespace {
 
 bool StartsWith(std::string_view s, std::string_view prefix) {

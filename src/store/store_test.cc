@@ -73,7 +73,7 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
 
 TEST_P(StoreTest, AddedWorkflowReadsBack) {
   AddAll({{"a.json", MakeWorkflow("A", "h1")}});
-  auto found = store_->FindWorkflow("a.json");
+  auto found = store_->catalog().FindWorkflow("a.json");
   ASSERT_OK(found);
   ASSERT_TRUE(found->has_value());
   const WorkflowDetail& d = **found;
@@ -94,11 +94,11 @@ TEST_P(StoreTest, AddedWorkflowReadsBack) {
 
 TEST_P(StoreTest, FindByIdPrefixAndAmbiguity) {
   AddAll({{"a.json", MakeWorkflow("A", "h1")}, {"b.json", MakeWorkflow("B", "h2")}});
-  auto by_id = store_->FindWorkflow(Id("b.json"));
+  auto by_id = store_->catalog().FindWorkflow(Id("b.json"));
   ASSERT_OK(by_id);
   ASSERT_TRUE(by_id->has_value());
   EXPECT_EQ((*by_id)->summary.path, "b.json");
-  auto prefix = store_->FindWorkflow(Id("a.json").substr(0, 8));
+  auto prefix = store_->catalog().FindWorkflow(Id("a.json").substr(0, 8));
   ASSERT_OK(prefix);
   ASSERT_TRUE(prefix->has_value());
   EXPECT_EQ((*prefix)->summary.path, "a.json");
@@ -111,16 +111,16 @@ TEST_P(StoreTest, FindByIdPrefixAndAmbiguity) {
                                   MakeWorkflow("D", "h4"), "", "2026-01-01T00:00:00.000Z"));
     ASSERT_OK((*txn)->Commit());
   }
-  auto ambiguous = store_->FindWorkflow("abcdef00");
+  auto ambiguous = store_->catalog().FindWorkflow("abcdef00");
   EXPECT_EQ(ambiguous.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ambiguous.status().message(),
             "id prefix 'abcdef00' is ambiguous; candidates:\n"
             "  abcdef00-0000-4000-8000-000000000001 (aa1.json)\n"
             "  abcdef00-0000-4000-8000-000000000002 (aa2.json)");
-  auto too_short = store_->FindWorkflow("abc");
+  auto too_short = store_->catalog().FindWorkflow("abc");
   ASSERT_OK(too_short);
   EXPECT_FALSE(too_short->has_value());
-  auto none = store_->FindWorkflow("nope.json");
+  auto none = store_->catalog().FindWorkflow("nope.json");
   ASSERT_OK(none);
   EXPECT_FALSE(none->has_value());
 }
@@ -137,7 +137,7 @@ TEST_P(StoreTest, UpdateKeepsPreviousVersion) {
         (*txn)->UpdateWorkflow(Id("a.json"), wf, "sig2", true, run, "2026-01-02T00:00:00.000Z"));
     ASSERT_OK((*txn)->Commit());
   }
-  auto d = store_->FindWorkflow("a.json");
+  auto d = store_->catalog().FindWorkflow("a.json");
   ASSERT_OK(d);
   EXPECT_EQ((*d)->summary.name, "A2");
   EXPECT_EQ((*d)->summary.version, 2);
@@ -156,7 +156,7 @@ TEST_P(StoreTest, FormattingOnlyUpdateKeepsVersionAndTime) {
   ASSERT_OK(
       (*txn)->UpdateWorkflow(Id("a.json"), wf, "sig2", false, run, "2026-01-02T00:00:00.000Z"));
   ASSERT_OK((*txn)->Commit());
-  auto d = store_->FindWorkflow("a.json");
+  auto d = store_->catalog().FindWorkflow("a.json");
   ASSERT_OK(d);
   EXPECT_EQ((*d)->summary.version, 1);
   EXPECT_EQ((*d)->summary.updated_at, "2026-01-01T00:00:00.000Z");
@@ -172,7 +172,7 @@ TEST_P(StoreTest, UncommittedTransactionRollsBack) {
                                   "2026-01-01T00:00:00.000Z"));
     // Destroyed without Commit().
   }
-  auto list = store_->ListWorkflows({});
+  auto list = store_->catalog().ListWorkflows({});
   ASSERT_OK(list);
   EXPECT_TRUE(list->empty());
 }
@@ -190,10 +190,11 @@ TEST_P(StoreTest, SoftDeleteRestoreAndListFilters) {
   only_deleted.deleted = ListFilter::Deleted::kOnly;
   ListFilter all;
   all.deleted = ListFilter::Deleted::kInclude;
-  EXPECT_EQ(store_->ListWorkflows(live)->size(), 1u);
-  ASSERT_EQ(store_->ListWorkflows(only_deleted)->size(), 1u);
-  EXPECT_EQ(store_->ListWorkflows(only_deleted)->at(0).deleted_at, "2026-01-03T00:00:00.000Z");
-  EXPECT_EQ(store_->ListWorkflows(all)->size(), 2u);
+  EXPECT_EQ(store_->catalog().ListWorkflows(live)->size(), 1u);
+  ASSERT_EQ(store_->catalog().ListWorkflows(only_deleted)->size(), 1u);
+  EXPECT_EQ(store_->catalog().ListWorkflows(only_deleted)->at(0).deleted_at,
+            "2026-01-03T00:00:00.000Z");
+  EXPECT_EQ(store_->catalog().ListWorkflows(all)->size(), 2u);
   {
     auto txn = store_->BeginSync(false);
     ASSERT_OK(txn);
@@ -207,7 +208,7 @@ TEST_P(StoreTest, SoftDeleteRestoreAndListFilters) {
     ASSERT_OK((*txn)->Restore(Id("a.json"), "2026-01-04T00:00:00.000Z"));
     ASSERT_OK((*txn)->Commit());
   }
-  EXPECT_EQ(store_->ListWorkflows(live)->size(), 2u);
+  EXPECT_EQ(store_->catalog().ListWorkflows(live)->size(), 2u);
 }
 
 TEST_P(StoreTest, CategoryFilter) {
@@ -216,7 +217,7 @@ TEST_P(StoreTest, CategoryFilter) {
   AddAll({{"a.json", MakeWorkflow("A", "h1")}, {"b.json", other}});
   ListFilter f;
   f.category = "finance";
-  auto rows = store_->ListWorkflows(f);
+  auto rows = store_->catalog().ListWorkflows(f);
   ASSERT_OK(rows);
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ(rows->at(0).path, "b.json");
@@ -229,7 +230,7 @@ TEST_P(StoreTest, DuplicateSourceIdsGetWarnings) {
   AddAll({{"a.json", MakeWorkflow("A", "h1")},
           {"b.json", MakeWorkflow("B", "h2")},
           {"c.json", unique}});
-  auto a = store_->FindWorkflow("a.json");
+  auto a = store_->catalog().FindWorkflow("a.json");
   ASSERT_OK(a);
   int warnings = 0;
   for (const Finding& f : (*a)->findings) {
@@ -242,7 +243,7 @@ TEST_P(StoreTest, DuplicateSourceIdsGetWarnings) {
     }
   }
   EXPECT_EQ(warnings, 1);
-  auto c = store_->FindWorkflow("c.json");
+  auto c = store_->catalog().FindWorkflow("c.json");
   ASSERT_OK(c);
   EXPECT_TRUE((*c)->findings.size() == 1u);  // only its own error finding
 }
@@ -268,18 +269,18 @@ TEST_P(StoreTest, MoveKeepsIdAndLogReadsBackNewestFirst) {
     ASSERT_OK((*txn)->AppendLog(r));
     ASSERT_OK((*txn)->Commit());
   }
-  auto d = store_->FindWorkflow("moved/a.json");
+  auto d = store_->catalog().FindWorkflow("moved/a.json");
   ASSERT_OK(d);
   ASSERT_TRUE(d->has_value());
   EXPECT_EQ((*d)->summary.id, Id("a.json"));
-  auto log = store_->ReadLog(0, std::nullopt);
+  auto log = store_->catalog().ReadLog(0, std::nullopt);
   ASSERT_OK(log);
   ASSERT_EQ(log->size(), 2u);
   EXPECT_EQ(log->at(0).event, SyncEvent::kError);
   EXPECT_EQ(log->at(0).message, "broken");
   EXPECT_EQ(log->at(1).event, SyncEvent::kRenamed);
   EXPECT_EQ(log->at(1).old_path, "a.json");
-  auto only = store_->ReadLog(0, std::string(Id("a.json")));
+  auto only = store_->catalog().ReadLog(0, std::string(Id("a.json")));
   ASSERT_OK(only);
   EXPECT_EQ(only->size(), 1u);
 }
@@ -290,7 +291,7 @@ TEST_P(StoreTest, RatingsOneVotePerUser) {
   ASSERT_OK(store_->Rate(Id("a.json"), "ann", 1, t));
   ASSERT_OK(store_->Rate(Id("a.json"), "bob", 1, t));
   ASSERT_OK(store_->Rate(Id("a.json"), "ann", -1, t));
-  auto d = store_->FindWorkflow("a.json");
+  auto d = store_->catalog().FindWorkflow("a.json");
   ASSERT_OK(d);
   EXPECT_EQ((*d)->thumbs_up, 1);
   EXPECT_EQ((*d)->thumbs_down, 1);
@@ -331,7 +332,7 @@ TEST_P(StoreTest, ReopenKeepsDataAndSchemaVersion) {
   auto again = OpenStore(url_, {});
   ASSERT_OK(again);
   EXPECT_EQ((*again)->SchemaVersion(), version);
-  EXPECT_EQ((*again)->ListWorkflows({})->size(), 1u);
+  EXPECT_EQ((*again)->catalog().ListWorkflows({})->size(), 1u);
 }
 
 TEST_P(StoreTest, MissingDatabaseIsNotFoundWhenNotCreating) {
@@ -350,9 +351,9 @@ TEST_P(StoreTest, ProjectsAreIsolated) {
   auto other = OpenStore(url_, other_options);
   ASSERT_OK(other);
   EXPECT_EQ((*other)->project(), "team-b");
-  EXPECT_TRUE((*other)->ListWorkflows({})->empty());
-  EXPECT_FALSE((*other)->FindWorkflow("a.json")->has_value());
-  EXPECT_FALSE((*other)->FindWorkflow(Id("a.json"))->has_value());
+  EXPECT_TRUE((*other)->catalog().ListWorkflows({})->empty());
+  EXPECT_FALSE((*other)->catalog().FindWorkflow("a.json")->has_value());
+  EXPECT_FALSE((*other)->catalog().FindWorkflow(Id("a.json"))->has_value());
   {
     // The same path in another project is another workflow.
     auto txn = (*other)->BeginSync(false);
@@ -368,20 +369,101 @@ TEST_P(StoreTest, ProjectsAreIsolated) {
     ASSERT_OK((*txn)->FinishRun(*run, {}, "2026-01-01T00:00:00.000Z"));
     ASSERT_OK((*txn)->Commit());
   }
-  EXPECT_EQ((*other)->FindWorkflow("a.json")->value().summary.name, "B's A");
-  EXPECT_EQ(store_->FindWorkflow("a.json")->value().summary.name, "A");
-  EXPECT_EQ(store_->ListWorkflows({})->size(), 1u);
+  EXPECT_EQ((*other)->catalog().FindWorkflow("a.json")->value().summary.name, "B's A");
+  EXPECT_EQ(store_->catalog().FindWorkflow("a.json")->value().summary.name, "A");
+  EXPECT_EQ(store_->catalog().ListWorkflows({})->size(), 1u);
   // Runs and log rows are per project too; a shared source id across
   // projects is no duplicate.
-  EXPECT_EQ((*other)->LastRun()->value().root, "/b");
-  EXPECT_EQ(store_->LastRun()->value().root, "/root");
-  EXPECT_TRUE((*other)->FindWorkflow("a.json")->value().findings.size() == 1u);
+  EXPECT_EQ((*other)->catalog().LastRun()->value().root, "/b");
+  EXPECT_EQ(store_->catalog().LastRun()->value().root, "/root");
+  EXPECT_TRUE((*other)->catalog().FindWorkflow("a.json")->value().findings.size() == 1u);
 }
 
 TEST_P(StoreTest, BadProjectNameIsRefused) {
   StoreOptions bad;
   bad.project = "Team A";
   EXPECT_EQ(OpenStore(url_, bad).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_P(StoreTest, ChangeCursorFollowsTheAuditLog) {
+  Catalog& catalog = store_->catalog();
+  auto empty = catalog.ChangeCursor();
+  ASSERT_OK(empty);
+  EXPECT_EQ(*empty, 0);
+  auto nothing = catalog.ChangesSince(0, 10);
+  ASSERT_OK(nothing);
+  EXPECT_TRUE(nothing->changes.empty());
+  EXPECT_EQ(nothing->cursor, 0);
+  EXPECT_FALSE(nothing->more);
+
+  auto log = [&](int64_t run, SyncEvent event, const std::string& path) {
+    LogRecord r;
+    r.run_id = run;
+    r.event = event;
+    r.workflow_id = event == SyncEvent::kError ? "" : Id(path);
+    r.path = path;
+    r.new_hash = "h";
+    r.time = "2026-01-01T00:00:00.000Z";
+    return r;
+  };
+  int64_t run = AddAll({{"a.json", MakeWorkflow("A", "h1")}, {"b.json", MakeWorkflow("B", "h2")}});
+  {
+    auto txn = store_->BeginSync(false);
+    ASSERT_OK(txn);
+    ASSERT_OK((*txn)->AppendLog(log(run, SyncEvent::kAdded, "a.json")));
+    ASSERT_OK((*txn)->AppendLog(log(run, SyncEvent::kError, "broken.json")));
+    ASSERT_OK((*txn)->AppendLog(log(run, SyncEvent::kAdded, "b.json")));
+    ASSERT_OK((*txn)->Commit());
+  }
+  auto all = catalog.ChangesSince(0, 0);
+  ASSERT_OK(all);
+  ASSERT_EQ(all->changes.size(), 2u);  // the error is no change
+  EXPECT_EQ(all->changes[0].path, "a.json");
+  EXPECT_EQ(all->changes[1].path, "b.json");
+  EXPECT_LT(all->changes[0].id, all->changes[1].id);
+  EXPECT_EQ(all->cursor, all->changes[1].id);
+  EXPECT_FALSE(all->more);
+
+  auto first = catalog.ChangesSince(0, 1);
+  ASSERT_OK(first);
+  ASSERT_EQ(first->changes.size(), 1u);
+  EXPECT_TRUE(first->more);
+  auto rest = catalog.ChangesSince(first->cursor, 1);
+  ASSERT_OK(rest);
+  ASSERT_EQ(rest->changes.size(), 1u);
+  EXPECT_EQ(rest->changes[0].path, "b.json");
+  EXPECT_FALSE(rest->more);
+
+  auto now = catalog.ChangeCursor();
+  ASSERT_OK(now);
+  EXPECT_GE(*now, all->cursor);  // the error row counts for the cursor
+  auto after = catalog.ChangesSince(*now, 10);
+  ASSERT_OK(after);
+  EXPECT_TRUE(after->changes.empty());
+  EXPECT_EQ(after->cursor, *now);
+}
+
+TEST_P(StoreTest, ListFiltersByNameAndUpdateTime) {
+  AddAll({{"a.json", MakeWorkflow("Same", "h1")},
+          {"b.json", MakeWorkflow("Same", "h2")},
+          {"c.json", MakeWorkflow("Other", "h3")}});
+  ListFilter by_name;
+  by_name.name = "Same";
+  auto named = store_->catalog().ListWorkflows(by_name);
+  ASSERT_OK(named);
+  ASSERT_EQ(named->size(), 2u);
+  EXPECT_EQ((*named)[0].path, "a.json");
+  EXPECT_EQ((*named)[1].path, "b.json");
+
+  ListFilter recent;
+  recent.updated_since = "2026-01-01T00:00:00.000Z";  // AddAll's time: included
+  auto all = store_->catalog().ListWorkflows(recent);
+  ASSERT_OK(all);
+  EXPECT_EQ(all->size(), 3u);
+  recent.updated_since = "2026-01-01T00:00:00.001Z";
+  auto none = store_->catalog().ListWorkflows(recent);
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(Backends()),

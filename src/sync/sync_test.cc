@@ -100,13 +100,13 @@ class SyncTest : public ::testing::TestWithParam<test::TestBackend> {
   }
 
   WorkflowDetail Get(const std::string& path) {
-    auto d = store_->FindWorkflow(path);
+    auto d = store_->catalog().FindWorkflow(path);
     EXPECT_OK(d);
     EXPECT_TRUE(d.ok() && d->has_value()) << path;
     return d.ok() && d->has_value() ? **d : WorkflowDetail{};
   }
 
-  size_t Live() { return store_->ListWorkflows({})->size(); }
+  size_t Live() { return store_->catalog().ListWorkflows({})->size(); }
 
   test::TempDir tree_;
   test::TempDir db_dir_;
@@ -146,7 +146,7 @@ TEST_P(SyncTest, IdsDependOnlyOnThePathWhereFirstSeen) {
   Sync(SyncMode::kIncremental, false, other.get());
   std::string id = Get("flows/a.json").summary.id;
   EXPECT_EQ(id, UuidV5(kWorkflowIdNamespace, "flows/a.json"));
-  EXPECT_EQ((*other->FindWorkflow("flows/a.json"))->summary.id, id);
+  EXPECT_EQ((*other->catalog().FindWorkflow("flows/a.json"))->summary.id, id);
 }
 
 TEST_P(SyncTest, ContentChangeKeepsPreviousVersionAndLogs) {
@@ -158,7 +158,7 @@ TEST_P(SyncTest, ContentChangeKeepsPreviousVersionAndLogs) {
   WorkflowDetail d = Get("a.json");
   EXPECT_EQ(d.summary.version, 2);
   EXPECT_EQ(d.stored_versions, 1);
-  auto log = store_->ReadLog(1, std::nullopt);
+  auto log = store_->catalog().ReadLog(1, std::nullopt);
   ASSERT_EQ(log->size(), 1u);
   EXPECT_EQ(log->at(0).event, SyncEvent::kUpdated);
   EXPECT_NE(log->at(0).old_hash, log->at(0).new_hash);
@@ -201,7 +201,7 @@ TEST_P(SyncTest, RenameKeepsIdAndHistoryInBothModes) {
   WorkflowDetail d = Get("moved/a.json");
   EXPECT_EQ(d.summary.id, id);
   EXPECT_EQ(d.stored_versions, 1);
-  auto log = store_->ReadLog(1, std::nullopt);
+  auto log = store_->catalog().ReadLog(1, std::nullopt);
   EXPECT_EQ(log->at(0).event, SyncEvent::kRenamed);
   EXPECT_EQ(log->at(0).old_path, "a.json");
 
@@ -277,7 +277,7 @@ TEST_P(SyncTest, MassDeletionNeedsForce) {
   EXPECT_EQ(refused.status().code(), StatusCode::kConflict);
   EXPECT_NE(refused.status().message().find("would delete 16 of 30 workflows"), std::string::npos);
   EXPECT_EQ(Live(), 30u);
-  EXPECT_EQ(store_->LastRun()->value().id, 1);  // the refused run left no trace
+  EXPECT_EQ(store_->catalog().LastRun()->value().id, 1);  // the refused run left no trace
 
   auto forced = TrySync(SyncMode::kFull, false, nullptr, /*force=*/true);
   ASSERT_OK(forced);
@@ -331,7 +331,7 @@ TEST_P(SyncTest, DryRunWritesNothing) {
   ASSERT_EQ(r.changes.size(), 1u);
   EXPECT_EQ(r.changes[0].kind, ChangeKind::kAdded);
   EXPECT_EQ(Live(), 0u);
-  EXPECT_FALSE(store_->LastRun()->has_value());
+  EXPECT_FALSE(store_->catalog().LastRun()->has_value());
 }
 
 TEST_P(SyncTest, BrokenFileKeepsLastGoodVersion) {
@@ -345,7 +345,7 @@ TEST_P(SyncTest, BrokenFileKeepsLastGoodVersion) {
   EXPECT_EQ(r.counts.errors, 1);
   EXPECT_EQ(r.counts.updated, 1);  // the rest of the run goes on
   EXPECT_EQ(Get("a.json").summary.content_hash, hash);
-  auto log = store_->ReadLog(0, std::nullopt);
+  auto log = store_->catalog().ReadLog(0, std::nullopt);
   bool error_logged = false;
   for (const LogRecord& l : *log) {
     if (l.event == SyncEvent::kError && l.path == "a.json") {

@@ -191,4 +191,26 @@ void CopyRows::EndRow() {
   row_open_ = false;
 }
 
+Status MoveFromTwin(PgConn& conn, std::string_view table, std::string_view columns,
+                    std::string_view context) {
+  return conn.ExecScript(fmt::format("INSERT INTO {0} ({1}) SELECT {1} FROM flowsync_tmp_{0}; "
+                                     "TRUNCATE flowsync_tmp_{0}",
+                                     table, columns),
+                         context);
+}
+
+Status CopyInto(PgConn& conn, bool rls, std::string_view table, std::string_view columns,
+                std::string_view data, std::string_view context) {
+  if (!rls) {
+    return conn.Copy(fmt::format("COPY {} ({}) FROM STDIN", table, columns), data, context);
+  }
+  FS_TRY(conn.ExecScript(fmt::format("CREATE TEMP TABLE IF NOT EXISTS flowsync_tmp_{0} "
+                                     "(LIKE {0} INCLUDING DEFAULTS)",
+                                     table),
+                         context));
+  FS_TRY(conn.Copy(fmt::format("COPY flowsync_tmp_{} ({}) FROM STDIN", table, columns), data,
+                   context));
+  return MoveFromTwin(conn, table, columns, context);
+}
+
 }  // namespace flowsync::postgres

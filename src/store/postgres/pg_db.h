@@ -103,4 +103,17 @@ class CopyRows {
   bool row_open_ = false;
 };
 
+// COPY rows (COPY text format) into `table` (`columns`, comma-separated).
+// PostgreSQL refuses COPY FROM into a table whose row-level security applies
+// to the session (`rls`: roles other than the owner), so such sessions copy
+// into a temporary twin and move the rows with INSERT ... SELECT, which the
+// policies check row by row.
+Status CopyInto(PgConn& conn, bool rls, std::string_view table, std::string_view columns,
+                std::string_view data, std::string_view context);
+
+// Moves the rows of `table`'s temporary twin (flowsync_tmp_<table>) into it
+// with INSERT ... SELECT and empties the twin.
+Status MoveFromTwin(PgConn& conn, std::string_view table, std::string_view columns,
+                    std::string_view context);
+
 }  // namespace flowsync::postgres

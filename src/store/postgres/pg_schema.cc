@@ -297,10 +297,6 @@ CREATE INDEX flowsync_migration_events_version ON flowsync_migration_events (ver
 
 }  // namespace
 
-bool HasJsonbDefinition(const ParsedWorkflow& wf) {
-  return wf.format != Format::kPhase && wf.content.find("\\u0000") == std::string::npos;
-}
-
 std::string_view SchemaStep(int from) {
   switch (from) {
     case 0:

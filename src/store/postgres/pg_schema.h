@@ -22,11 +22,6 @@ namespace flowsync::postgres {
 
 inline constexpr int kSchemaVersion = 2;
 
-// Whether workflows.definition holds `wf` as jsonb: not for phase files,
-// and not for JSON that jsonb cannot hold (\u0000 in a string); those keep
-// only their text.
-bool HasJsonbDefinition(const ParsedWorkflow& wf);
-
 // Statements taking the schema from version `from` to `from + 1`; they run
 // with search_path set to the target schema.
 std::string_view SchemaStep(int from);

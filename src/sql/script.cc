@@ -1,4 +1,4 @@
-#include "store/sql_script.h"
+#include "sql/script.h"
 
 #include <fmt/format.h>
 

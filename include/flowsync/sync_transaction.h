@@ -1,0 +1,63 @@
+// SyncTransaction: one sync run's write access to a store.
+//
+// Opened by Store::BeginSync. A writing transaction holds the database's
+// writer lock from BeginSync until Commit or destruction, so the state a
+// sync plans against cannot change under it; destroying it without Commit()
+// rolls everything back. A read-only one (a dry run, `status`) reads one
+// snapshot, takes no lock and fails every write with Internal.
+//
+// Thread-safety: as its Store (one thread at a time).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flowsync/catalog.h"
+#include "flowsync/status.h"
+#include "flowsync/workflow.h"
+
+namespace flowsync {
+
+// What a sync needs to know about each stored workflow, deleted ones too.
+struct IndexRow {
+  std::string id;
+  std::string path;
+  Format format = Format::kN8n;
+  std::string content_hash;
+  // Cheap change check: size, mtime and inode of the source file(s) as of
+  // the last run; empty when the next run must hash the source again.
+  std::string source_sig;
+  bool deleted = false;
+};
+
+class SyncTransaction {
+ public:
+  virtual ~SyncTransaction() = default;
+
+  virtual Result<std::vector<IndexRow>> LoadIndex() = 0;
+  virtual Result<int64_t> BeginRun(std::string_view mode, std::string_view root,
+                                   std::string_view now) = 0;
+  virtual Status AddWorkflow(const std::string& id, const std::string& path,
+                             const ParsedWorkflow& wf, const std::string& sig,
+                             std::string_view now) = 0;
+  // Replaces the stored definition of `id` with `wf` (path unchanged). When
+  // `content_changed`, the previous content first goes to workflow_versions
+  // (tagged with run_id) and the version number goes up; otherwise only the
+  // stored text and derived data are refreshed (a formatting-only change).
+  virtual Status UpdateWorkflow(const std::string& id, const ParsedWorkflow& wf,
+                                const std::string& sig, bool content_changed, int64_t run_id,
+                                std::string_view now) = 0;
+  virtual Status MoveWorkflow(const std::string& id, const std::string& new_path,
+                              const std::string& sig, std::string_view now) = 0;
+  virtual Status MarkDeleted(const std::string& id, std::string_view now) = 0;
+  virtual Status Restore(const std::string& id, std::string_view now) = 0;
+  virtual Status AppendLog(const LogRecord& record) = 0;
+  // Recomputes the "duplicate-source-id" warning of every live workflow.
+  virtual Status RefreshSourceIdFindings() = 0;
+  virtual Status FinishRun(int64_t run_id, const RunCounts& counts, std::string_view now) = 0;
+  virtual Status Commit() = 0;
+};
+
+}  // namespace flowsync

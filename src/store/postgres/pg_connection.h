@@ -1,0 +1,29 @@
+// A PostgreSQL connection (PgConn) as the shared SQL layer sees it.
+#pragma once
+
+#include "store/postgres/pg_db.h"
+#include "store/sql_connection.h"
+
+namespace flowsync::postgres {
+
+class PgConnection final : public SqlConnection {
+ public:
+  // REQUIRES: `conn` outlives this object.
+  explicit PgConnection(PgConn* conn) : conn_(conn) {}
+
+  SqlDialect dialect() const override { return SqlDialect::kPostgres; }
+  Result<std::vector<SqlRow>> Query(std::string_view sql, const std::vector<SqlValue>& params,
+                                    std::string_view what) override;
+  Status BeginRead() override {
+    return conn_->ExecScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                             "starting a read-only transaction");
+  }
+  void EndRead() override { (void)conn_->ExecScript("COMMIT"); }
+  // Sessions set flowsync.project when they connect (PgSession::Connect).
+  std::string_view ProjectSql() const override { return "current_setting('flowsync.project')"; }
+
+ private:
+  PgConn* conn_;
+};
+
+}  // namespace flowsync::postgres

@@ -1,0 +1,332 @@
+#include "store/postgres/pg_sync_transaction.h"
+
+#include <fmt/format.h>
+
+#include "sql/dialect.h"
+#include "store/sql_statements.h"
+#include "util/time_format.h"
+
+namespace flowsync::postgres {
+namespace {
+
+class PgSyncTransaction final : public SyncTransaction {
+ public:
+  PgSyncTransaction(PgSession* session, bool read_only)
+      : store_(session),
+        conn_(&session->data()),
+        read_only_(read_only),
+        store_rls_(session->rls()) {}
+  ~PgSyncTransaction() override;
+
+  Result<std::vector<IndexRow>> LoadIndex() override {
+    FS_TRY(Flush());
+    FS_TRY_ASSIGN(PgResult r, conn_->Exec("SELECT id::text, path, format::text, content_hash, "
+                                          "source_sig, deleted_at IS NOT NULL FROM workflows WHERE "
+                                          "project = current_setting('flowsync.project')",
+                                          {}, "loading the workflow index"));
+    std::vector<IndexRow> rows;
+    rows.reserve(static_cast<size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+      IndexRow row;
+      row.id = r.Text(i, 0);
+      row.path = r.Text(i, 1);
+      std::optional<Format> format = ParseFormat(r.Text(i, 2));
+      if (!format) return Status::Corruption("workflow " + row.id + ": unknown format");
+      row.format = *format;
+      row.content_hash = r.Text(i, 3);
+      row.source_sig = r.Text(i, 4);
+      row.deleted = r.Bool(i, 5);
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
+  Result<int64_t> BeginRun(std::string_view mode, std::string_view root,
+                           std::string_view now) override {
+    FS_TRY(CheckWritable());
+    FS_TRY_ASSIGN(PgResult r, conn_->Exec("INSERT INTO sync_runs (mode, root, started_at) VALUES "
+                                          "($1::sync_mode, $2, $3::timestamptz) RETURNING id",
+                                          {mode, root, now}, "starting the run"));
+    return r.Int(0, 0);
+  }
+
+  Status AddWorkflow(const std::string& id, const std::string& path, const ParsedWorkflow& wf,
+                     const std::string& sig, std::string_view now) override {
+    FS_TRY(CheckWritable());
+    workflows_.Field(id).Field(path).Field(FormatName(wf.format)).Field(wf.content_hash);
+    workflows_.Field(sig).Null().Field(wf.name).Optional(wf.source_id);
+    workflows_.Field(wf.active ? "t" : "f").Field(int64_t{1}).Field(now).Field(now);
+    workflows_.Field(wf.metadata_json).Field(wf.documentation).Field(wf.content);
+    AddDefinition(wf, workflows_);
+    workflows_.EndRow();
+    BufferDerived(id, wf);
+    // Stream workflow rows as they come, so the server ingests them while
+    // the readers parse more; child rows wait for the COPY to end.
+    if (!workflows_copy_open_) {
+      FS_TRY(conn_->CopyBegin(CopyStatement(kWorkflows), "writing workflows"));
+      workflows_copy_open_ = true;
+    }
+    if (workflows_.data().size() >= (256u << 10)) {
+      FS_TRY(conn_->CopyPut(workflows_.data(), "writing workflows"));
+      workflows_.Clear();
+    }
+    return MaybeFlush();
+  }
+
+  Status UpdateWorkflow(const std::string& id, const ParsedWorkflow& wf, const std::string& sig,
+                        bool content_changed, int64_t run_id, std::string_view now) override {
+    FS_TRY(CheckWritable());
+    FS_TRY(Flush());
+    std::string run = std::to_string(run_id);
+    if (content_changed) {
+      FS_TRY(conn_
+                 ->Exec("INSERT INTO workflow_versions (workflow_id, project, version, path, "
+                        "name, content, content_hash, metadata, documentation, valid_from, "
+                        "replaced_at, run_id) SELECT id, project, version, path, name, content, "
+                        "content_hash, metadata, documentation, updated_at, $2::timestamptz, "
+                        "$3::bigint FROM workflows WHERE id = $1::uuid",
+                        {id, now, run}, "keeping the previous version")
+                 .status());
+    }
+    std::optional<std::string> definition = Definition(wf);
+    FS_TRY_ASSIGN(
+        PgResult r,
+        conn_->Exec(
+            "UPDATE workflows SET name = $2, format = $3::workflow_format, "
+            "source_id = $4, content = $5, content_hash = $6, metadata = "
+            "$7::jsonb, documentation = $8, active = $9::boolean, source_sig = "
+            "$10, definition = $11::jsonb, version = version + $12::integer, "
+            "updated_at = CASE WHEN $12::integer = 1 THEN $13::timestamptz "
+            "ELSE updated_at END WHERE id = $1::uuid",
+            {id, wf.name, FormatName(wf.format), wf.source_id ? PgParam(*wf.source_id) : PgParam(),
+             wf.content, wf.content_hash, wf.metadata_json, wf.documentation,
+             wf.active ? "true" : "false", sig, definition ? PgParam(*definition) : PgParam(),
+             content_changed ? "1" : "0", now},
+            "updating a workflow"));
+    FS_TRY(ExpectOneRow(r, id));
+    for (const char* table : {"workflow_categories", "workflow_findings", "phase_entries"}) {
+      FS_TRY(conn_
+                 ->Exec(fmt::format("DELETE FROM {} WHERE workflow_id = $1::uuid", table), {id},
+                        "replacing derived rows")
+                 .status());
+    }
+    BufferDerived(id, wf);
+    return MaybeFlush();
+  }
+
+  Status MoveWorkflow(const std::string& id, const std::string& new_path, const std::string& sig,
+                      std::string_view now) override {
+    return UpdateOne(
+        "UPDATE workflows SET path = $2, source_sig = $3, updated_at = "
+        "$4::timestamptz WHERE id = $1::uuid",
+        {id, new_path, sig, now}, id, "renaming a workflow");
+  }
+
+  Status MarkDeleted(const std::string& id, std::string_view now) override {
+    return UpdateOne(
+        "UPDATE workflows SET deleted_at = $2::timestamptz, source_sig = '' WHERE "
+        "id = $1::uuid AND deleted_at IS NULL",
+        {id, now}, id, "deleting a workflow");
+  }
+
+  Status Restore(const std::string& id, std::string_view now) override {
+    return UpdateOne(
+        "UPDATE workflows SET deleted_at = NULL, updated_at = $2::timestamptz WHERE "
+        "id = $1::uuid AND deleted_at IS NOT NULL",
+        {id, now}, id, "restoring a workflow");
+  }
+
+  Status AppendLog(const LogRecord& r) override {
+    FS_TRY(CheckWritable());
+    auto opt = [&](const std::string& s) -> CopyRows& {
+      return s.empty() ? log_.Null() : log_.Field(s);
+    };
+    log_.Field(r.run_id).Field(SyncEventName(r.event));
+    opt(r.workflow_id);
+    log_.Field(r.path);
+    opt(r.old_path);
+    opt(r.old_hash);
+    opt(r.new_hash);
+    opt(r.message);
+    log_.Field(r.time).EndRow();
+    return MaybeFlush();
+  }
+
+  Status RefreshSourceIdFindings() override {
+    FS_TRY(CheckWritable());
+    FS_TRY(Flush());
+    std::string script;
+    for (const std::string& statement :
+         SourceIdFindingsSql(SqlDialect::kPostgres, "current_setting('flowsync.project')")) {
+      script += statement + ";\n";
+    }
+    return conn_->ExecScript(script, "recomputing duplicate source id findings");
+  }
+
+  Status FinishRun(int64_t run_id, const RunCounts& c, std::string_view now) override {
+    FS_TRY(CheckWritable());
+    FS_TRY(Flush());
+    auto s = [](int64_t v) { return std::to_string(v); };
+    return conn_
+        ->Exec(
+            "UPDATE sync_runs SET finished_at = $2::timestamptz, added = $3, updated = $4, "
+            "renamed = $5, deleted = $6, restored = $7, unchanged = $8, errors = $9 WHERE "
+            "id = $1",
+            {s(run_id), now, s(c.added), s(c.updated), s(c.renamed), s(c.deleted), s(c.restored),
+             s(c.unchanged), s(c.errors)},
+            "finishing the run")
+        .status();
+  }
+
+  Status Commit() override;
+
+ private:
+  Status CheckWritable() const {
+    if (read_only_) return Status::Internal("write in a read-only sync transaction");
+    if (done_) return Status::Internal("write after the transaction finished");
+    return Status::OK();
+  }
+
+  static std::optional<std::string> Definition(const ParsedWorkflow& wf) {
+    if (!HasJsonbDefinition(wf)) return std::nullopt;
+    return wf.content;
+  }
+
+  static void AddDefinition(const ParsedWorkflow& wf, CopyRows& rows) {
+    std::optional<std::string> d = Definition(wf);
+    if (d) {
+      rows.Field(*d);
+    } else {
+      rows.Null();
+    }
+  }
+
+  void BufferDerived(const std::string& id, const ParsedWorkflow& wf) {
+    for (const std::string& c : wf.categories) {
+      categories_.Field(id).Field(c).EndRow();
+    }
+    for (const Finding& f : wf.findings) {
+      findings_.Field(id).Field(SeverityName(f.severity)).Field(f.code).Field(f.location);
+      findings_.Field(f.message).EndRow();
+    }
+    int64_t pos = 0;
+    for (const PhaseEntry& p : wf.phases) {
+      phases_.Field(id).Field(pos++).Field(p.task).Field(p.depends_on).Field(p.rule);
+      phases_.Field(p.template_text).Field(p.retry).Field(int64_t{p.line}).EndRow();
+    }
+  }
+
+  Status MaybeFlush() {
+    size_t pending = categories_.data().size() + findings_.data().size() + phases_.data().size() +
+                     log_.data().size();
+    return pending > (8u << 20) ? Flush() : Status::OK();
+  }
+
+  struct Target {
+    const char* table;
+    const char* columns;
+  };
+  static constexpr Target kWorkflows = {
+      "workflows",
+      "id, path, format, content_hash, source_sig, deleted_at, name, source_id, active, version, "
+      "created_at, updated_at, metadata, documentation, content, definition"};
+  static constexpr Target kCategories = {"workflow_categories", "workflow_id, category"};
+  static constexpr Target kFindings = {"workflow_findings",
+                                       "workflow_id, severity, code, location, message"};
+  static constexpr Target kPhases = {
+      "phase_entries", "workflow_id, position, task, depends_on, rule, template, retry, line"};
+  static constexpr Target kLog = {"workflow_sync_log",
+                                  "run_id, event, workflow_id, path, old_path, old_hash, "
+                                  "new_hash, message, created_at"};
+
+  // PostgreSQL refuses COPY FROM into a table whose row-level security
+  // applies to the session (roles other than the owner): such sessions COPY
+  // into a temporary twin and move the rows with INSERT ... SELECT, which
+  // the policies check row by row.
+  std::string CopyStatement(const Target& t) const {
+    return fmt::format("COPY {}{} ({}) FROM STDIN", store_rls_ ? "flowsync_tmp_" : "", t.table,
+                       t.columns);
+  }
+
+  // Writes buffered rows with COPY, parents before children.
+  Status Flush() {
+    if (workflows_copy_open_) {
+      workflows_copy_open_ = false;
+      Status s = conn_->CopyPut(workflows_.data(), "writing workflows");
+      workflows_.Clear();
+      Status end = conn_->CopyEnd("writing workflows");
+      FS_TRY(s);
+      FS_TRY(end);
+      if (store_rls_)
+        FS_TRY(MoveFromTwin(*conn_, kWorkflows.table, kWorkflows.columns, "writing rows"));
+    }
+    struct Buffered {
+      CopyRows* rows;
+      const Target* target;
+    };
+    for (Buffered b : {Buffered{&categories_, &kCategories}, Buffered{&findings_, &kFindings},
+                       Buffered{&phases_, &kPhases}, Buffered{&log_, &kLog}}) {
+      if (b.rows->empty()) continue;
+      Status s = CopyInto(*conn_, store_rls_, b.target->table, b.target->columns, b.rows->data(),
+                          "writing rows");
+      b.rows->Clear();
+      FS_TRY(s);
+    }
+    return Status::OK();
+  }
+
+  Status UpdateOne(std::string_view sql, const std::vector<PgParam>& params, const std::string& id,
+                   std::string_view context) {
+    FS_TRY(CheckWritable());
+    FS_TRY(Flush());
+    FS_TRY_ASSIGN(PgResult r, conn_->Exec(sql, params, context));
+    return ExpectOneRow(r, id);
+  }
+
+  static Status ExpectOneRow(const PgResult& r, const std::string& id) {
+    if (std::string_view(PQcmdTuples(r.get())) != "1") {
+      return Status::Internal("workflow " + id + " was not in the expected state");
+    }
+    return Status::OK();
+  }
+
+  PgSession* store_;
+  PgConn* conn_;
+  bool read_only_;
+  bool done_ = false;
+  bool store_rls_;  // row-level security applies to this session
+  bool workflows_copy_open_ = false;
+  CopyRows workflows_, categories_, findings_, phases_, log_;
+};
+
+PgSyncTransaction::~PgSyncTransaction() {
+  if (!done_) {
+    if (workflows_copy_open_) (void)conn_->CopyEnd();
+    (void)conn_->ExecScript("ROLLBACK");
+    if (!read_only_) store_->ReleaseWriterLock();
+  }
+}
+
+Status PgSyncTransaction::Commit() {
+  if (done_) return Status::Internal("transaction already finished");
+  if (read_only_) {
+    done_ = true;
+    return conn_->ExecScript("COMMIT");
+  }
+  FS_TRY(Flush());
+  // Commit only while the lock is still ours: if its connection died, another
+  // writer may already be running.
+  FS_TRY(store_->LockStillHeld());
+  Status s = conn_->ExecScript("COMMIT", "committing the sync");
+  done_ = true;
+  store_->ReleaseWriterLock();
+  return s;
+}
+
+}  // namespace
+
+std::unique_ptr<SyncTransaction> NewPgSyncTransaction(PgSession* session, bool read_only) {
+  return std::make_unique<PgSyncTransaction>(session, read_only);
+}
+
+}  // namespace flowsync::postgres

@@ -1,0 +1,319 @@
+#include "store/sql_catalog.h"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "sql/dialect.h"
+
+namespace flowsync {
+namespace {
+
+// A read snapshot for the length of one catalog call.
+class Snapshot {
+ public:
+  explicit Snapshot(SqlConnection& conn) : conn_(conn) {}
+  ~Snapshot() {
+    if (open_) conn_.EndRead();
+  }
+  Status Begin() {
+    FS_TRY(conn_.BeginRead());
+    open_ = true;
+    return Status::OK();
+  }
+
+ private:
+  SqlConnection& conn_;
+  bool open_ = false;
+};
+
+Status Shape(const std::vector<SqlRow>& rows, size_t columns, std::string_view what) {
+  for (const SqlRow& r : rows) {
+    if (r.size() != columns) return Status::Internal(fmt::format("{}: unexpected result", what));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string SqlCatalog::Ts(std::string_view column) const {
+  return SqlTimestampText(conn_.dialect(), column);
+}
+
+std::string SqlCatalog::AsText(std::string_view expr) const {
+  return SqlAsText(conn_.dialect(), expr);
+}
+
+namespace {
+
+constexpr size_t kSummaryColumns = 11;
+
+Result<WorkflowSummary> ReadSummary(const SqlRow& r) {
+  WorkflowSummary s;
+  s.id = SqlText(r[0]);
+  s.name = SqlText(r[1]);
+  s.path = SqlText(r[2]);
+  std::optional<Format> format = ParseFormat(SqlText(r[3]));
+  if (!format) {
+    return Status::Corruption("workflow " + s.id + ": unknown format '" + SqlText(r[3]) + "'");
+  }
+  s.format = *format;
+  s.content_hash = SqlText(r[4]);
+  s.source_id = r[5];
+  s.active = SqlBool(r[6]);
+  s.deleted_at = r[7];
+  s.created_at = SqlText(r[8]);
+  s.updated_at = SqlText(r[9]);
+  s.version = SqlInt(r[10]);
+  return s;
+}
+
+Result<LogRecord> ReadLogRecord(const SqlRow& r) {
+  LogRecord l;
+  l.id = SqlInt(r[0]);
+  l.run_id = SqlInt(r[1]);
+  std::optional<SyncEvent> ev = ParseSyncEvent(SqlText(r[2]));
+  if (!ev) return Status::Corruption("sync log row " + std::to_string(l.id) + ": bad event");
+  l.event = *ev;
+  l.workflow_id = SqlText(r[3]);
+  l.path = SqlText(r[4]);
+  l.old_path = SqlText(r[5]);
+  l.old_hash = SqlText(r[6]);
+  l.new_hash = SqlText(r[7]);
+  l.message = SqlText(r[8]);
+  l.time = SqlText(r[9]);
+  return l;
+}
+
+}  // namespace
+
+Result<std::vector<WorkflowSummary>> SqlCatalog::ListWorkflows(const ListFilter& filter) {
+  Snapshot snapshot(conn_);
+  FS_TRY(snapshot.Begin());
+  return ListInSnapshot(filter);
+}
+
+Result<std::vector<WorkflowSummary>> SqlCatalog::ListInSnapshot(const ListFilter& filter) {
+  const SqlDialect d = conn_.dialect();
+  std::string sql = fmt::format(
+      "SELECT {}, w.name, w.path, {}, w.content_hash, w.source_id, CASE WHEN w.active THEN 1 "
+      "ELSE 0 END, {}, {}, {}, w.version FROM workflows w WHERE w.project = {}",
+      AsText("w.id"), AsText("w.format"), Ts("w.deleted_at"), Ts("w.created_at"),
+      Ts("w.updated_at"), conn_.ProjectSql());
+  if (filter.deleted == ListFilter::Deleted::kExclude) sql += " AND w.deleted_at IS NULL";
+  if (filter.deleted == ListFilter::Deleted::kOnly) sql += " AND w.deleted_at IS NOT NULL";
+  std::vector<SqlValue> params;
+  auto param = [&](const std::string& value) {
+    params.push_back(value);
+    return "$" + std::to_string(params.size());
+  };
+  if (filter.category) {
+    sql += fmt::format(
+        " AND EXISTS (SELECT 1 FROM workflow_categories c WHERE c.workflow_id = w.id AND "
+        "c.category = {})",
+        param(*filter.category));
+  }
+  if (filter.name) sql += " AND w.name = " + param(*filter.name);
+  if (filter.updated_since) sql += " AND w.updated_at >= " + param(*filter.updated_since);
+  sql += fmt::format(" ORDER BY w.path{}", SqlByteOrder(d));
+  FS_TRY_ASSIGN(std::vector<SqlRow> rows, conn_.Query(sql, params, "listing workflows"));
+  FS_TRY(Shape(rows, kSummaryColumns, "listing workflows"));
+  std::vector<WorkflowSummary> out;
+  out.reserve(rows.size());
+  std::map<std::string, size_t> by_id;
+  for (const SqlRow& r : rows) {
+    FS_TRY_ASSIGN(WorkflowSummary s, ReadSummary(r));
+    by_id.emplace(s.id, out.size());
+    out.push_back(std::move(s));
+  }
+  if (out.empty()) return out;
+  FS_TRY_ASSIGN(std::vector<SqlRow> cats,
+                conn_.Query(fmt::format("SELECT {}, category FROM workflow_categories ORDER BY "
+                                        "workflow_id, category{}",
+                                        AsText("workflow_id"), SqlByteOrder(d)),
+                            {}, "listing categories"));
+  FS_TRY(Shape(cats, 2, "listing categories"));
+  for (const SqlRow& c : cats) {
+    auto it = by_id.find(SqlText(c[0]));
+    if (it != by_id.end()) out[it->second].categories.push_back(SqlText(c[1]));
+  }
+  return out;
+}
+
+Result<std::optional<WorkflowDetail>> SqlCatalog::FindWorkflow(std::string_view query_in) {
+  std::string query = NormaliseWorkflowQuery(query_in);
+  Snapshot snapshot(conn_);
+  FS_TRY(snapshot.Begin());
+  return FindInSnapshot(query);
+}
+
+Result<std::optional<std::string>> SqlCatalog::ResolveId(const std::string& query) {
+  const std::string id = AsText("id");
+  FS_TRY_ASSIGN(std::vector<SqlRow> exact,
+                conn_.Query(fmt::format("SELECT {0} FROM workflows WHERE ({0} = $1 OR path = $1) "
+                                        "AND project = {1} ORDER BY ({0} = $1) DESC LIMIT 1",
+                                        id, conn_.ProjectSql()),
+                            {query}, "finding a workflow"));
+  FS_TRY(Shape(exact, 1, "finding a workflow"));
+  if (!exact.empty()) return std::optional<std::string>(SqlText(exact[0][0]));
+  if (query.size() < 4) return std::optional<std::string>();
+  FS_TRY_ASSIGN(std::vector<SqlRow> prefix,
+                conn_.Query(fmt::format("SELECT {0}, path FROM workflows WHERE substr({0}, 1, "
+                                        "length($1)) = $1 AND project = {1} ORDER BY id LIMIT 5",
+                                        id, conn_.ProjectSql()),
+                            {query}, "finding a workflow"));
+  FS_TRY(Shape(prefix, 2, "finding a workflow"));
+  if (prefix.empty()) return std::optional<std::string>();
+  if (prefix.size() == 1) return std::optional<std::string>(SqlText(prefix[0][0]));
+  std::string list;
+  for (const SqlRow& r : prefix) list += "\n  " + SqlText(r[0]) + " (" + SqlText(r[1]) + ")";
+  return Status::InvalidArgument("id prefix '" + query + "' is ambiguous; candidates:" + list);
+}
+
+Result<std::optional<WorkflowDetail>> SqlCatalog::FindInSnapshot(const std::string& query) {
+  const SqlDialect d = conn_.dialect();
+  FS_TRY_ASSIGN(std::optional<std::string> id, ResolveId(query));
+  if (!id) return std::optional<WorkflowDetail>();
+  FS_TRY_ASSIGN(
+      std::vector<SqlRow> rows,
+      conn_.Query(
+          fmt::format(
+              "SELECT {}, w.name, w.path, {}, w.content_hash, w.source_id, CASE WHEN w.active "
+              "THEN 1 ELSE 0 END, {}, {}, {}, w.version, {}, w.documentation, w.content, "
+              "(SELECT COUNT(*) FROM workflow_ratings r WHERE r.workflow_id = w.id AND "
+              "r.value = 1), (SELECT COUNT(*) FROM workflow_ratings r WHERE r.workflow_id = "
+              "w.id AND r.value = -1), (SELECT COUNT(*) FROM workflow_versions v WHERE "
+              "v.workflow_id = w.id) FROM workflows w WHERE w.id = $1",
+              AsText("w.id"), AsText("w.format"), Ts("w.deleted_at"), Ts("w.created_at"),
+              Ts("w.updated_at"), AsText("w.metadata")),
+          {*id}, "reading a workflow"));
+  FS_TRY(Shape(rows, kSummaryColumns + 6, "reading a workflow"));
+  if (rows.empty()) return std::optional<WorkflowDetail>();
+  const SqlRow& r = rows[0];
+  WorkflowDetail detail;
+  FS_TRY_ASSIGN(detail.summary, ReadSummary(r));
+  detail.metadata_json = SqlText(r[11]);
+  detail.documentation = SqlText(r[12]);
+  detail.content = SqlText(r[13]);
+  detail.thumbs_up = SqlInt(r[14]);
+  detail.thumbs_down = SqlInt(r[15]);
+  detail.stored_versions = SqlInt(r[16]);
+
+  FS_TRY_ASSIGN(std::vector<SqlRow> cats,
+                conn_.Query(fmt::format("SELECT category FROM workflow_categories WHERE "
+                                        "workflow_id = $1 ORDER BY category{}",
+                                        SqlByteOrder(d)),
+                            {*id}, "reading categories"));
+  FS_TRY(Shape(cats, 1, "reading categories"));
+  for (const SqlRow& c : cats) detail.summary.categories.push_back(SqlText(c[0]));
+
+  FS_TRY_ASSIGN(std::vector<SqlRow> findings,
+                conn_.Query(fmt::format("SELECT {0}, code, location, message FROM "
+                                        "workflow_findings WHERE workflow_id = $1 ORDER BY CASE "
+                                        "{0} WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 "
+                                        "END, {1}",
+                                        AsText("severity"), SqlRowOrder(d)),
+                            {*id}, "reading findings"));
+  FS_TRY(Shape(findings, 4, "reading findings"));
+  for (const SqlRow& f : findings) {
+    Finding finding;
+    finding.severity = ParseSeverity(SqlText(f[0])).value_or(Severity::kWarning);
+    finding.code = SqlText(f[1]);
+    finding.location = SqlText(f[2]);
+    finding.message = SqlText(f[3]);
+    detail.findings.push_back(std::move(finding));
+  }
+
+  FS_TRY_ASSIGN(std::vector<SqlRow> phases,
+                conn_.Query("SELECT task, depends_on, rule, template, retry, line FROM "
+                            "phase_entries WHERE workflow_id = $1 ORDER BY position",
+                            {*id}, "reading phase entries"));
+  FS_TRY(Shape(phases, 6, "reading phase entries"));
+  for (const SqlRow& p : phases) {
+    PhaseEntry entry;
+    entry.task = SqlText(p[0]);
+    entry.depends_on = SqlText(p[1]);
+    entry.rule = SqlText(p[2]);
+    entry.template_text = SqlText(p[3]);
+    entry.retry = SqlInt(p[4]);
+    entry.line = static_cast<int>(SqlInt(p[5]));
+    detail.phases.push_back(std::move(entry));
+  }
+  return std::optional<WorkflowDetail>(std::move(detail));
+}
+
+Result<std::vector<LogRecord>> SqlCatalog::ReadLogRows(const std::string& where,
+                                                       const std::vector<SqlValue>& params,
+                                                       std::string_view order, int64_t limit) {
+  std::string sql = fmt::format(
+      "SELECT id, run_id, {}, COALESCE({}, ''), path, COALESCE(old_path, ''), "
+      "COALESCE(old_hash, ''), COALESCE(new_hash, ''), COALESCE(message, ''), {} FROM "
+      "workflow_sync_log WHERE project = {}{} ORDER BY id {}",
+      AsText("event"), AsText("workflow_id"), Ts("created_at"), conn_.ProjectSql(), where, order);
+  if (limit > 0) sql += " LIMIT " + std::to_string(limit);
+  FS_TRY_ASSIGN(std::vector<SqlRow> rows, conn_.Query(sql, params, "reading the sync log"));
+  FS_TRY(Shape(rows, 10, "reading the sync log"));
+  std::vector<LogRecord> out;
+  out.reserve(rows.size());
+  for (const SqlRow& r : rows) {
+    FS_TRY_ASSIGN(LogRecord l, ReadLogRecord(r));
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+Result<std::vector<LogRecord>> SqlCatalog::ReadLog(int64_t limit,
+                                                   std::optional<std::string> workflow_id) {
+  if (!workflow_id) return ReadLogRows("", {}, "DESC", limit);
+  return ReadLogRows(" AND " + AsText("workflow_id") + " = $1", {*workflow_id}, "DESC", limit);
+}
+
+Result<std::optional<RunRecord>> SqlCatalog::LastRun() {
+  FS_TRY_ASSIGN(std::vector<SqlRow> rows,
+                conn_.Query(fmt::format("SELECT id, {}, root, {}, COALESCE({}, ''), added, "
+                                        "updated, renamed, deleted, restored, unchanged, errors "
+                                        "FROM sync_runs WHERE project = {} ORDER BY id DESC "
+                                        "LIMIT 1",
+                                        AsText("mode"), Ts("started_at"), Ts("finished_at"),
+                                        conn_.ProjectSql()),
+                            {}, "reading the last run"));
+  FS_TRY(Shape(rows, 12, "reading the last run"));
+  if (rows.empty()) return std::optional<RunRecord>();
+  const SqlRow& r = rows[0];
+  RunRecord run;
+  run.id = SqlInt(r[0]);
+  run.mode = SqlText(r[1]);
+  run.root = SqlText(r[2]);
+  run.started_at = SqlText(r[3]);
+  run.finished_at = SqlText(r[4]);
+  run.counts = {SqlInt(r[5]), SqlInt(r[6]),  SqlInt(r[7]), SqlInt(r[8]),
+                SqlInt(r[9]), SqlInt(r[10]), SqlInt(r[11])};
+  return std::optional<RunRecord>(std::move(run));
+}
+
+Result<int64_t> SqlCatalog::ChangeCursor() {
+  FS_TRY_ASSIGN(std::vector<SqlRow> rows,
+                conn_.Query(fmt::format("SELECT COALESCE(MAX(id), 0) FROM workflow_sync_log "
+                                        "WHERE project = {}",
+                                        conn_.ProjectSql()),
+                            {}, "reading the change cursor"));
+  FS_TRY(Shape(rows, 1, "reading the change cursor"));
+  return rows.empty() ? int64_t{0} : SqlInt(rows[0][0]);
+}
+
+Result<ChangeBatch> SqlCatalog::ChangesSince(int64_t cursor, int64_t limit) {
+  ChangeBatch batch;
+  batch.cursor = cursor;
+  // One more than asked says whether there is more.
+  FS_TRY_ASSIGN(batch.changes,
+                ReadLogRows(fmt::format(" AND id > $1 AND {} <> 'error'", AsText("event")),
+                            {std::to_string(cursor)}, "ASC", limit > 0 ? limit + 1 : 0));
+  if (limit > 0 && static_cast<int64_t>(batch.changes.size()) > limit) {
+    batch.changes.resize(static_cast<size_t>(limit));
+    batch.more = true;
+  }
+  if (!batch.changes.empty()) batch.cursor = batch.changes.back().id;
+  return batch;
+}
+
+}  // namespace flowsync

@@ -1,0 +1,68 @@
+// The shared SQL layer's view of a backend session (internal).
+//
+// The parts of the store that are the same SQL on both backends (the
+// catalog's reads, the migration history) are written once against this
+// interface; each backend adapts its connection to it (SqliteConnection,
+// PgConnection). The hot write path of a sync stays backend-specific
+// (prepared statements on SQLite, COPY on PostgreSQL).
+//
+// Statements use $1..$n parameters on both backends, and ProjectSql() for
+// the store's project. Every result column comes back as text (NULL as
+// nullopt); write booleans as CASE WHEN ... THEN 1 ELSE 0 END so both
+// dialects answer "1"/"0".
+//
+// Thread-safety: as the Store owning it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flowsync/sql_dialect.h"
+#include "flowsync/status.h"
+#include "flowsync/store.h"
+
+namespace flowsync {
+
+// One value of a result row or a statement parameter: text, or SQL NULL.
+using SqlValue = std::optional<std::string>;
+using SqlRow = std::vector<SqlValue>;
+
+class SqlConnection {
+ public:
+  virtual ~SqlConnection() = default;
+  virtual SqlDialect dialect() const = 0;
+
+  // One statement with parameters $1..$n (each may appear more than once;
+  // nullopt is NULL). `what` says what was being done, for messages.
+  virtual Result<std::vector<SqlRow>> Query(std::string_view sql,
+                                            const std::vector<SqlValue>& params = {},
+                                            std::string_view what = {}) = 0;
+  // Starts a read-only snapshot (SQLite: BEGIN DEFERRED; PostgreSQL:
+  // REPEATABLE READ READ ONLY) and ends it.
+  virtual Status BeginRead() = 0;
+  virtual void EndRead() = 0;
+  // An expression for the store's project ("current_setting(...)" or a
+  // bound parameter).
+  virtual std::string_view ProjectSql() const = 0;
+};
+
+// A store whose backend speaks SQL: every backend. Lets the shared SQL code
+// and the tests reach the store's session.
+class SqlStore : public Store {
+ public:
+  virtual SqlConnection& connection() = 0;
+};
+
+// The connection of `store` (a SqlStore: every store OpenStore returns).
+// For tests that inspect tables directly, and for shared SQL code.
+SqlConnection& ConnectionOf(Store& store);
+
+// Reading rows: a column as text ("" for NULL), as an integer (0 for NULL or
+// anything else that is not one), as a boolean ("1", "t" or "true").
+std::string SqlText(const SqlValue& v);
+int64_t SqlInt(const SqlValue& v);
+bool SqlBool(const SqlValue& v);
+
+}  // namespace flowsync

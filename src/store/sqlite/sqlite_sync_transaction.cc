@@ -1,0 +1,264 @@
+#include "store/sqlite/sqlite_sync_transaction.h"
+
+#include "store/sql_statements.h"
+
+namespace flowsync::sqlite {
+namespace {
+
+class SqliteSyncTransaction final : public SyncTransaction {
+ public:
+  SqliteSyncTransaction(Db* db, bool read_only) : db_(db), read_only_(read_only) {}
+  ~SqliteSyncTransaction() override {
+    if (!done_) (void)db_->Exec("ROLLBACK");
+  }
+
+  Result<std::vector<IndexRow>> LoadIndex() override {
+    FS_TRY_ASSIGN(Stmt st,
+                  db_->Prepare("SELECT id, path, format, content_hash, source_sig, "
+                               "deleted_at IS NOT NULL FROM workflows WHERE project = :project"));
+    std::vector<IndexRow> rows;
+    while (true) {
+      FS_TRY_ASSIGN(bool has_row, st.Step());
+      if (!has_row) break;
+      IndexRow row;
+      row.id = st.Text(0);
+      row.path = st.Text(1);
+      std::optional<Format> format = ParseFormat(st.TextView(2));
+      if (!format) return Status::Corruption("workflow " + row.id + ": unknown format");
+      row.format = *format;
+      row.content_hash = st.Text(3);
+      row.source_sig = st.Text(4);
+      row.deleted = st.Int(5) != 0;
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
+  Result<int64_t> BeginRun(std::string_view mode, std::string_view root,
+                           std::string_view now) override {
+    FS_TRY(CheckWritable());
+    FS_TRY_ASSIGN(
+        Stmt st,
+        db_->Prepare(
+            "INSERT INTO sync_runs (mode, root, started_at, project) VALUES (?, ?, ?, :project)"));
+    st.Bind(1, mode).Bind(2, root).Bind(3, now);
+    FS_TRY(st.Run());
+    return static_cast<int64_t>(sqlite3_last_insert_rowid(db_->handle()));
+  }
+
+  Status AddWorkflow(const std::string& id, const std::string& path, const ParsedWorkflow& wf,
+                     const std::string& sig, std::string_view now) override {
+    FS_TRY(CheckWritable());
+    FS_TRY_ASSIGN(Stmt * st, Cached(kInsertWorkflow,
+                                    "INSERT INTO workflows (id, path, name, format, source_id, "
+                                    "content, content_hash, metadata, documentation, active, "
+                                    "version, source_sig, created_at, updated_at, project) "
+                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, :project)"));
+    st->Bind(1, id).Bind(2, path).Bind(3, wf.name).Bind(4, FormatName(wf.format));
+    st->BindOptional(5, wf.source_id);
+    st->Bind(6, wf.content).Bind(7, wf.content_hash).Bind(8, wf.metadata_json);
+    st->Bind(9, wf.documentation).Bind(10, int64_t{wf.active ? 1 : 0}).Bind(11, sig);
+    st->Bind(12, now).Bind(13, now);
+    FS_TRY(st->Run());
+    return WriteDerived(id, wf, /*replace=*/false);
+  }
+
+  Status UpdateWorkflow(const std::string& id, const ParsedWorkflow& wf, const std::string& sig,
+                        bool content_changed, int64_t run_id, std::string_view now) override {
+    FS_TRY(CheckWritable());
+    if (content_changed) {
+      FS_TRY_ASSIGN(Stmt * keep,
+                    Cached(kKeepVersion,
+                           "INSERT INTO workflow_versions (workflow_id, version, path, name, "
+                           "content, content_hash, metadata, documentation, valid_from, "
+                           "replaced_at, run_id, project) SELECT id, version, path, name, "
+                           "content, content_hash, metadata, documentation, updated_at, ?2, ?3, "
+                           "project FROM workflows WHERE id = ?1"));
+      keep->Bind(1, id).Bind(2, now).Bind(3, run_id);
+      FS_TRY(keep->Run());
+    }
+    FS_TRY_ASSIGN(Stmt * st,
+                  Cached(kUpdateWorkflow,
+                         "UPDATE workflows SET name = ?2, format = ?3, source_id = ?4, "
+                         "content = ?5, content_hash = ?6, metadata = ?7, documentation = ?8, "
+                         "active = ?9, source_sig = ?10, version = version + ?11, "
+                         "updated_at = CASE WHEN ?11 = 1 THEN ?12 ELSE updated_at END "
+                         "WHERE id = ?1"));
+    st->Bind(1, id).Bind(2, wf.name).Bind(3, FormatName(wf.format)).BindOptional(4, wf.source_id);
+    st->Bind(5, wf.content).Bind(6, wf.content_hash).Bind(7, wf.metadata_json);
+    st->Bind(8, wf.documentation).Bind(9, int64_t{wf.active ? 1 : 0}).Bind(10, sig);
+    st->Bind(11, int64_t{content_changed ? 1 : 0}).Bind(12, now);
+    FS_TRY(st->Run());
+    FS_TRY(ExpectOneRow(id));
+    return WriteDerived(id, wf, /*replace=*/true);
+  }
+
+  Status MoveWorkflow(const std::string& id, const std::string& new_path, const std::string& sig,
+                      std::string_view now) override {
+    FS_TRY(CheckWritable());
+    FS_TRY_ASSIGN(Stmt * st, Cached(kMove,
+                                    "UPDATE workflows SET path = ?2, source_sig = ?3, "
+                                    "updated_at = ?4 WHERE id = ?1"));
+    st->Bind(1, id).Bind(2, new_path).Bind(3, sig).Bind(4, now);
+    FS_TRY(st->Run());
+    return ExpectOneRow(id);
+  }
+
+  Status MarkDeleted(const std::string& id, std::string_view now) override {
+    FS_TRY(CheckWritable());
+    FS_TRY_ASSIGN(Stmt * st, Cached(kDelete,
+                                    "UPDATE workflows SET deleted_at = ?2, source_sig = '' "
+                                    "WHERE id = ?1 AND deleted_at IS NULL"));
+    st->Bind(1, id).Bind(2, now);
+    FS_TRY(st->Run());
+    return ExpectOneRow(id);
+  }
+
+  Status Restore(const std::string& id, std::string_view now) override {
+    FS_TRY(CheckWritable());
+    FS_TRY_ASSIGN(Stmt * st, Cached(kRestore,
+                                    "UPDATE workflows SET deleted_at = NULL, updated_at = ?2 "
+                                    "WHERE id = ?1 AND deleted_at IS NOT NULL"));
+    st->Bind(1, id).Bind(2, now);
+    FS_TRY(st->Run());
+    return ExpectOneRow(id);
+  }
+
+  Status AppendLog(const LogRecord& r) override {
+    FS_TRY(CheckWritable());
+    FS_TRY_ASSIGN(Stmt * st, Cached(kLog,
+                                    "INSERT INTO workflow_sync_log (run_id, event, workflow_id, "
+                                    "path, old_path, old_hash, new_hash, message, created_at, "
+                                    "project) VALUES (?, ?, NULLIF(?, ''), ?, NULLIF(?, ''), "
+                                    "NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, :project)"));
+    st->Bind(1, r.run_id).Bind(2, SyncEventName(r.event)).Bind(3, r.workflow_id).Bind(4, r.path);
+    st->Bind(5, r.old_path).Bind(6, r.old_hash).Bind(7, r.new_hash).Bind(8, r.message);
+    st->Bind(9, r.time);
+    return st->Run();
+  }
+
+  Status RefreshSourceIdFindings() override {
+    FS_TRY(CheckWritable());
+    for (const std::string& statement : SourceIdFindingsSql(SqlDialect::kSqlite, ":project")) {
+      FS_TRY_ASSIGN(Stmt st, db_->Prepare(statement));
+      FS_TRY(st.Run());
+    }
+    return Status::OK();
+  }
+
+  Status FinishRun(int64_t run_id, const RunCounts& c, std::string_view now) override {
+    FS_TRY(CheckWritable());
+    FS_TRY_ASSIGN(Stmt st, db_->Prepare("UPDATE sync_runs SET finished_at = ?2, added = ?3, "
+                                        "updated = ?4, renamed = ?5, deleted = ?6, restored = ?7, "
+                                        "unchanged = ?8, errors = ?9 WHERE id = ?1"));
+    st.Bind(1, run_id).Bind(2, now).Bind(3, c.added).Bind(4, c.updated).Bind(5, c.renamed);
+    st.Bind(6, c.deleted).Bind(7, c.restored).Bind(8, c.unchanged).Bind(9, c.errors);
+    return st.Run();
+  }
+
+  Status Commit() override {
+    if (done_) return Status::Internal("transaction already finished");
+    Status s = db_->Exec(read_only_ ? "ROLLBACK" : "COMMIT");
+    if (!s.ok()) return s.WithPrefix("committing the sync");
+    done_ = true;
+    return Status::OK();
+  }
+
+ private:
+  enum CachedStmt {
+    kInsertWorkflow,
+    kKeepVersion,
+    kUpdateWorkflow,
+    kMove,
+    kDelete,
+    kRestore,
+    kLog,
+    kDeleteCategories,
+    kInsertCategory,
+    kDeleteFindings,
+    kInsertFinding,
+    kDeletePhases,
+    kInsertPhase,
+    kCachedCount,
+  };
+
+  Status CheckWritable() const {
+    if (read_only_) return Status::Internal("write in a read-only sync transaction");
+    if (done_) return Status::Internal("write after the transaction finished");
+    return Status::OK();
+  }
+
+  Result<Stmt*> Cached(CachedStmt which, std::string_view sql) {
+    Stmt& slot = cache_[which];
+    if (!slot.valid()) {
+      FS_TRY_ASSIGN(slot, db_->Prepare(sql));
+    }
+    return &slot;
+  }
+
+  Status ExpectOneRow(const std::string& id) {
+    if (sqlite3_changes(db_->handle()) != 1) {
+      return Status::Internal("workflow " + id + " was not in the expected state");
+    }
+    return Status::OK();
+  }
+
+  // Categories, findings and phases: replaced wholesale with the definition.
+  Status WriteDerived(const std::string& id, const ParsedWorkflow& wf, bool replace) {
+    if (replace) {
+      for (auto [which, sql] :
+           {std::pair{kDeleteCategories, "DELETE FROM workflow_categories WHERE workflow_id = ?"},
+            std::pair{kDeleteFindings, "DELETE FROM workflow_findings WHERE workflow_id = ?"},
+            std::pair{kDeletePhases, "DELETE FROM phase_entries WHERE workflow_id = ?"}}) {
+        FS_TRY_ASSIGN(Stmt * st, Cached(which, sql));
+        st->Bind(1, id);
+        FS_TRY(st->Run());
+      }
+    }
+    if (!wf.categories.empty()) {
+      FS_TRY_ASSIGN(Stmt * st, Cached(kInsertCategory,
+                                      "INSERT OR IGNORE INTO workflow_categories (workflow_id, "
+                                      "category) VALUES (?, ?)"));
+      for (const std::string& c : wf.categories) {
+        st->Bind(1, id).Bind(2, c);
+        FS_TRY(st->Run());
+      }
+    }
+    if (!wf.findings.empty()) {
+      FS_TRY_ASSIGN(Stmt * st, Cached(kInsertFinding,
+                                      "INSERT INTO workflow_findings (workflow_id, severity, "
+                                      "code, location, message) VALUES (?, ?, ?, ?, ?)"));
+      for (const Finding& f : wf.findings) {
+        st->Bind(1, id).Bind(2, SeverityName(f.severity)).Bind(3, f.code).Bind(4, f.location);
+        st->Bind(5, f.message);
+        FS_TRY(st->Run());
+      }
+    }
+    if (!wf.phases.empty()) {
+      FS_TRY_ASSIGN(Stmt * st, Cached(kInsertPhase,
+                                      "INSERT INTO phase_entries (workflow_id, position, task, "
+                                      "depends_on, rule, template, retry, line) "
+                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+      int64_t pos = 0;
+      for (const PhaseEntry& p : wf.phases) {
+        st->Bind(1, id).Bind(2, pos++).Bind(3, p.task).Bind(4, p.depends_on).Bind(5, p.rule);
+        st->Bind(6, p.template_text).Bind(7, p.retry).Bind(8, int64_t{p.line});
+        FS_TRY(st->Run());
+      }
+    }
+    return Status::OK();
+  }
+
+  Db* db_;
+  bool read_only_;
+  bool done_ = false;
+  Stmt cache_[kCachedCount];
+};
+
+}  // namespace
+
+std::unique_ptr<SyncTransaction> NewSqliteSyncTransaction(Db* db, bool read_only) {
+  return std::make_unique<SqliteSyncTransaction>(db, read_only);
+}
+
+}  // namespace flowsync::sqlite
