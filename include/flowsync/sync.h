@@ -1,9 +1,23 @@
 // Sync: mirror a tree of workflow definitions into a Store.
 //
-// One run is one store transaction: a run killed at any instant leaves the
-// database as it was before the run or as it is after it. Per-file failures
-// do not abort the run: they become error events, the file's last good
-// version stays stored, and the report lists them.
+// A sync is a plan and its application. The plan is a value (SyncPlan): for
+// every source that differs from the store, what would happen to it (added,
+// updated, renamed, restored, deleted, an error), decided against the
+// stored index. Applying it writes exactly that in one store transaction: a
+// run killed at any instant leaves the database as it was before the run or
+// as it is after it. Per-file failures do not abort the run: they become
+// error events, the file's last good version stays stored, and the report
+// lists them.
+//
+// Three entry points:
+//   RunSync       plans and applies in one pass under the writer lock, so
+//                 nothing can change in between, with each file read once
+//                 and memory bounded (what `flowsync sync` runs);
+//   PlanSync      plans against a read snapshot, takes no lock, writes
+//                 nothing (dry runs, `status`, previews);
+//   ApplySyncPlan applies a plan made earlier, after checking under the
+//                 writer lock that neither the store nor the files changed
+//                 since (else Conflict, and nothing is written).
 #pragma once
 
 #include <cstdint>
@@ -35,10 +49,53 @@ struct Change {
   std::string message;  // errors only
 };
 
+// One decision of a plan. Every write of a sync is one of these.
+enum class ActionKind {
+  kAdd,      // a new workflow
+  kUpdate,   // new content: the old one becomes a version
+  kRefresh,  // same content in other text (a reformat), or a new signature
+  kRename,   // a vanished workflow's content appeared at a new path
+  kRestore,  // a soft-deleted workflow's source is back
+  kDelete,   // the source is gone (full mode)
+  kError,    // the source could not be read; the stored version stays
+  kMissing,  // the source is gone (incremental mode): reported only
+};
+std::string_view ActionKindName(ActionKind kind);
+
+struct SyncAction {
+  ActionKind kind = ActionKind::kAdd;
+  std::string path;      // the source's key (the new path of a rename)
+  std::string old_path;  // renames: the stored path
+  std::string workflow_id;
+  Format format = Format::kN8n;
+  // The stored content hash the decision was made against ("" for adds and
+  // errors about paths never stored) and the source's ("" for deletions and
+  // errors).
+  std::string old_hash;
+  std::string new_hash;
+  std::string sig;               // the source signature to store
+  bool content_changed = false;  // restores: whether the content differs
+  std::string message;           // errors
+  SourceCandidate source;        // where to read the content again
+};
+
+struct SyncPlan {
+  SyncMode mode = SyncMode::kIncremental;
+  std::string root;
+  int64_t scanned = 0;  // workflow candidates found on disk
+  RunCounts counts;
+  // In the order they were decided: errors found by the walk, then the
+  // sources in path order, then the missing ones.
+  std::vector<SyncAction> actions;
+  // Whether the plan writes anything (refreshes and errors count; missing
+  // sources do not).
+  bool HasWrites() const;
+};
+
 struct SyncOptions {
   std::string root;  // the tree to mirror
   SyncMode mode = SyncMode::kIncremental;
-  bool dry_run = false;  // plan only, write nothing, take no writer lock
+  bool dry_run = false;  // RunSync only plans (PlanSync), writes nothing
   bool force = false;    // override the guard rails
   SourceLimits limits;
   int threads = 0;                 // file readers; 0 = one per core
@@ -66,7 +123,23 @@ struct SyncReport {
 // check it first when they would otherwise create something for the run.
 Status CheckSyncRoot(const FileSystem& fs, const std::string& root, SyncMode mode, bool force);
 
-// Runs one sync. Errors:
+// Plans a sync against a read snapshot of the store; takes no lock and
+// writes nothing. options.dry_run is ignored. Errors as RunSync's.
+Result<SyncPlan> PlanSync(Store& store, const SyncOptions& options);
+
+// Applies `plan` under the writer lock. Before writing anything it checks
+// that every stored row the plan depends on is as planned and, reading the
+// files again, that each source still has its planned content; otherwise
+// Conflict naming the first difference ("plan again"), and nothing is
+// written. options.root, mode and force must be the plan's (the guard rails
+// were checked when planning); the report covers the plan's actions.
+Result<SyncReport> ApplySyncPlan(Store& store, const SyncPlan& plan, const SyncOptions& options);
+
+// The report a plan would give if applied (run_id 0, dry_run true).
+SyncReport ReportOfPlan(const SyncPlan& plan);
+
+// Plans and applies one sync (or, with options.dry_run, only plans).
+// Errors:
 // - Conflict: a guard rail refused the run (root missing or unreadable;
 //   a full run deleting more than half of the workflows and more than 10)
 //   and options.force was not set. Nothing is written.

@@ -6,14 +6,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <set>
 #include <thread>
 #include <unordered_map>
 
-#include "sync/identity.h"
 #include "sync/parallel_reader.h"
 #include "sync/scan.h"
+#include "sync/sync_planner.h"
 #include "util/time_format.h"
 
 namespace flowsync {
@@ -63,296 +62,296 @@ Status CheckSyncRoot(const FileSystem& fs, const std::string& root, SyncMode mod
       mode == SyncMode::kFull ? ", which deletes every stored workflow" : ""));
 }
 
+std::string_view ActionKindName(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::kAdd:
+      return "add";
+    case ActionKind::kUpdate:
+      return "update";
+    case ActionKind::kRefresh:
+      return "refresh";
+    case ActionKind::kRename:
+      return "rename";
+    case ActionKind::kRestore:
+      return "restore";
+    case ActionKind::kDelete:
+      return "delete";
+    case ActionKind::kError:
+      return "error";
+    case ActionKind::kMissing:
+      return "missing";
+  }
+  return "unknown";
+}
+
+bool SyncPlan::HasWrites() const {
+  return std::any_of(actions.begin(), actions.end(),
+                     [](const SyncAction& a) { return a.kind != ActionKind::kMissing; });
+}
+
 namespace {
 
-// A file whose mtime is this close to the start of the run (or later) may
-// still be changing within the file system's timestamp granularity: its
-// signature is not trusted, so the next run hashes it again ("racy git").
-constexpr int64_t kRacyMarginNs = 100'000'000;
-
-std::string BaseName(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
+int Threads(const SyncOptions& options) {
+  return options.threads > 0 ? options.threads
+                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-bool IsUnder(const std::string& path, const std::string& dir) {
-  if (dir == ".") return true;
-  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
-         path[dir.size()] == '/';
+int64_t NowMs(const SyncOptions& options) {
+  return options.now_ms ? options.now_ms() : SystemNowMs();
 }
 
-class SyncRun {
- public:
-  SyncRun(Store& store, const SyncOptions& options)
-      : store_(store), options_(options), fs_(options.fs ? *options.fs : RealFileSystem()) {}
-
-  Result<SyncReport> Run() {
-    auto started = std::chrono::steady_clock::now();
-    int64_t now_ms = options_.now_ms ? options_.now_ms() : SystemNowMs();
-    now_ = FormatTimestampMs(now_ms);
-    racy_after_ns_ = now_ms * 1'000'000 - kRacyMarginNs;
-    report_.mode = options_.mode;
-    report_.dry_run = options_.dry_run;
-
-    Status root_status = CheckSyncRoot(fs_, options_.root, options_.mode, /*force=*/false);
-    bool root_ok = root_status.ok();
-    if (!root_ok && !options_.force) return root_status;
-
-    FS_TRY_ASSIGN(txn_, store_.BeginSync(options_.dry_run));
-    FS_TRY_ASSIGN(std::vector<IndexRow> index, txn_->LoadIndex());
-    for (size_t i = 0; i < index.size(); ++i) {
-      by_path_.emplace(index[i].path, i);
-      ids_.insert(index[i].id);
-      if (!index[i].deleted) ++live_before_;
-    }
-    index_ = std::move(index);
-
-    ScanResult scan = root_ok ? ScanTree(fs_, options_.root, Threads()) : ScanResult{};
-    report_.scanned = static_cast<int64_t>(scan.sources.size());
-    if (!options_.dry_run) {
-      FS_TRY_ASSIGN(run_id_, txn_->BeginRun(SyncModeName(options_.mode), options_.root, now_));
-    }
-    report_.run_id = run_id_;
-
-    // Sources present on disk, for the missing set.
-    std::set<std::string> present;
-    for (const ScannedSource& s : scan.sources) present.insert(s.candidate.key);
-    for (const ScanProblem& p : scan.broken) present.insert(p.path);
-
-    // Cheap check first: unchanged signatures need no read at all.
-    std::vector<const ScannedSource*> to_read;
-    for (const ScannedSource& s : scan.sources) {
-      auto it = by_path_.find(s.candidate.key);
-      if (it != by_path_.end()) {
-        const IndexRow& row = index_[it->second];
-        if (!row.deleted && !row.source_sig.empty() && row.source_sig == s.sig &&
-            row.format == s.candidate.format) {
-          ++report_.counts.unchanged;
-          continue;
-        }
-      }
-      to_read.push_back(&s);
-    }
-
-    // Live rows whose source is gone: rename sources, or deletions.
-    for (const IndexRow& row : index_) {
-      if (row.deleted || present.count(row.path)) continue;
-      bool unknowable =
-          std::any_of(scan.unreadable_dirs.begin(), scan.unreadable_dirs.end(),
-                      [&](const ScanProblem& d) { return IsUnder(row.path, d.path); });
-      if (unknowable) continue;
-      missing_by_hash_[row.content_hash].push_back(&row);
-    }
-
-    for (const ScanProblem& p : scan.broken) FS_TRY(RecordError(p.path, p.message));
-    for (const ScanProblem& d : scan.unreadable_dirs) FS_TRY(RecordError(d.path, d.message));
-
-    FS_TRY(ReadAndApply(to_read));
-    FS_TRY(HandleMissing());
-
-    bool changed = report_.counts.added + report_.counts.updated + report_.counts.renamed +
-                       report_.counts.deleted + report_.counts.restored >
-                   0;
-    if (!options_.dry_run) {
-      if (changed) FS_TRY(txn_->RefreshSourceIdFindings());
-      FS_TRY(txn_->FinishRun(run_id_, report_.counts, now_));
-    }
-    FS_TRY(txn_->Commit());
-
-    std::stable_sort(report_.changes.begin(), report_.changes.end(),
-                     [](const Change& a, const Change& b) { return a.path < b.path; });
-    report_.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::steady_clock::now() - started)
-                              .count();
-    return std::move(report_);
+// The change a report lists for an action; nullopt for a refresh.
+std::optional<Change> ChangeOf(const SyncAction& a) {
+  ChangeKind kind;
+  switch (a.kind) {
+    case ActionKind::kAdd:
+      kind = ChangeKind::kAdded;
+      break;
+    case ActionKind::kUpdate:
+      kind = ChangeKind::kUpdated;
+      break;
+    case ActionKind::kRename:
+      kind = ChangeKind::kRenamed;
+      break;
+    case ActionKind::kRestore:
+      kind = ChangeKind::kRestored;
+      break;
+    case ActionKind::kDelete:
+      kind = ChangeKind::kDeleted;
+      break;
+    case ActionKind::kError:
+      kind = ChangeKind::kError;
+      break;
+    case ActionKind::kMissing:
+      kind = ChangeKind::kMissing;
+      break;
+    case ActionKind::kRefresh:
+    default:
+      return std::nullopt;
   }
+  return Change{kind, a.path, a.old_path, a.workflow_id, a.message};
+}
 
- private:
-  int Threads() const {
-    return options_.threads > 0
-               ? options_.threads
-               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  }
+bool ChangesStored(const RunCounts& c) {
+  return c.added + c.updated + c.renamed + c.deleted + c.restored > 0;
+}
 
-  std::string TrustedSig(const ScannedSource& s) const {
-    return s.newest_mtime_ns >= racy_after_ns_ ? std::string() : s.sig;
-  }
+void SortChanges(SyncReport& report) {
+  std::stable_sort(report.changes.begin(), report.changes.end(),
+                   [](const Change& a, const Change& b) { return a.path < b.path; });
+}
 
-  Status ReadAndApply(const std::vector<const ScannedSource*>& to_read) {
-    std::vector<const SourceCandidate*> candidates;
-    candidates.reserve(to_read.size());
-    for (const ScannedSource* s : to_read) candidates.push_back(&s->candidate);
-    ParallelReader reader(fs_, candidates, options_.limits, Threads());
+int64_t MillisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
+}
+
+// Walks the tree, reads what changed and decides, handing every action (and
+// the content it needs) to `sink` in order. Used by a plan (which keeps the
+// actions) and a run (which writes them at once).
+using ActionSink = std::function<Status(const SyncAction&, const ParsedWorkflow*)>;
+
+Status Decide(const FileSystem& fs, const SyncOptions& options, bool root_ok, SyncPlanner& planner,
+              const ActionSink& sink) {
+  ScanResult scan = root_ok ? ScanTree(fs, options.root, Threads(options)) : ScanResult{};
+  std::vector<SyncAction> errors;
+  std::vector<const ScannedSource*> to_read = planner.TakeScan(scan, &errors);
+  for (const SyncAction& e : errors) FS_TRY(sink(e, nullptr));
+
+  std::vector<const SourceCandidate*> candidates;
+  candidates.reserve(to_read.size());
+  for (const ScannedSource* s : to_read) candidates.push_back(&s->candidate);
+  {
+    ParallelReader reader(fs, candidates, options.limits, Threads(options));
     for (size_t i = 0; i < to_read.size(); ++i) {
       ReadOutcome outcome = reader.Take(i);
-      FS_TRY(Apply(*to_read[i], std::move(outcome)));
-      if (options_.progress) options_.progress(i + 1, to_read.size());
+      std::optional<SyncAction> action = planner.Decide(*to_read[i], outcome);
+      if (action) {
+        const ParsedWorkflow* wf = outcome.ok() && outcome->has_value() ? &**outcome : nullptr;
+        FS_TRY(sink(*action, wf));
+      }
+      if (options.progress) options.progress(i + 1, to_read.size());
     }
-    return Status::OK();
   }
+  FS_TRY_ASSIGN(std::vector<SyncAction> missing, planner.DecideMissing());
+  for (const SyncAction& m : missing) FS_TRY(sink(m, nullptr));
+  return Status::OK();
+}
 
-  Status Apply(const ScannedSource& s, ReadOutcome outcome) {
-    const std::string& path = s.candidate.key;
-    auto it = by_path_.find(path);
-    const IndexRow* row = it == by_path_.end() ? nullptr : &index_[it->second];
+// The root's guard rail, as RunSync and PlanSync apply it: returns whether
+// the root can be walked; an error when it cannot and force is off.
+Result<bool> CheckRoot(const FileSystem& fs, const SyncOptions& options) {
+  Status root_status = CheckSyncRoot(fs, options.root, options.mode, /*force=*/false);
+  if (!root_status.ok() && !options.force) return root_status;
+  return root_status.ok();
+}
 
-    if (!outcome.ok()) return RecordError(path, outcome.status().message(), row);
-    if (!outcome->has_value()) {
-      if (row == nullptr || row->deleted) return Status::OK();  // not a workflow: ignored
-      return RecordError(path,
-                         fmt::format("{}: no longer holds a {} workflow; the stored version is "
-                                     "kept (delete the file to delete the workflow)",
-                                     path, FormatName(row->format)),
-                         row);
-    }
-    ParsedWorkflow& wf = **outcome;
-    std::string sig = TrustedSig(s);
-
-    if (row != nullptr && !row->deleted) {
-      if (row->content_hash == wf.content_hash && row->format == wf.format) {
-        ++report_.counts.unchanged;
-        // Same content (perhaps reformatted): refresh the text and signature.
-        if (!options_.dry_run) {
-          return txn_->UpdateWorkflow(row->id, wf, sig, false, run_id_, now_);
+// Checks, under the writer lock, that the store is still as `plan` saw it.
+Status CheckPlanStillHolds(const SyncPlan& plan, const std::vector<IndexRow>& index) {
+  std::unordered_map<std::string, const IndexRow*> by_path;
+  std::set<std::string> ids;
+  for (const IndexRow& r : index) {
+    by_path.emplace(r.path, &r);
+    ids.insert(r.id);
+  }
+  auto stale = [](const SyncAction& a, std::string_view why) {
+    return Status::Conflict(
+        fmt::format("the database changed since the sync was planned ({} {}: {}); plan again",
+                    ActionKindName(a.kind), a.path, why));
+  };
+  for (const SyncAction& a : plan.actions) {
+    const std::string& stored_path = a.kind == ActionKind::kRename ? a.old_path : a.path;
+    auto it = by_path.find(stored_path);
+    const IndexRow* row = it == by_path.end() ? nullptr : it->second;
+    switch (a.kind) {
+      case ActionKind::kAdd:
+        if (row != nullptr) return stale(a, "a workflow is stored there now");
+        if (ids.count(a.workflow_id)) return stale(a, "its new id is taken now");
+        break;
+      case ActionKind::kUpdate:
+      case ActionKind::kRefresh:
+      case ActionKind::kDelete:
+      case ActionKind::kRename:
+        if (row == nullptr || row->deleted || row->id != a.workflow_id ||
+            row->content_hash != a.old_hash) {
+          return stale(a, "the stored workflow is not the one planned against");
         }
-        return Status::OK();
-      }
-      ++report_.counts.updated;
-      report_.changes.push_back({ChangeKind::kUpdated, path, "", row->id, ""});
-      if (options_.dry_run) return Status::OK();
-      FS_TRY(txn_->UpdateWorkflow(row->id, wf, sig, true, run_id_, now_));
-      return Log(SyncEvent::kUpdated, row->id, path, "", row->content_hash, wf.content_hash);
+        if (a.kind == ActionKind::kRename && by_path.count(a.path)) {
+          return stale(a, "a workflow is stored at the new path now");
+        }
+        break;
+      case ActionKind::kRestore:
+        if (row == nullptr || !row->deleted || row->id != a.workflow_id ||
+            row->content_hash != a.old_hash) {
+          return stale(a, "the stored workflow is not the one planned against");
+        }
+        break;
+      case ActionKind::kError:
+      case ActionKind::kMissing:
+        break;
     }
-
-    if (row != nullptr) {  // soft-deleted, and its source is back
-      ++report_.counts.restored;
-      report_.changes.push_back({ChangeKind::kRestored, path, "", row->id, ""});
-      if (options_.dry_run) return Status::OK();
-      bool changed = row->content_hash != wf.content_hash || row->format != wf.format;
-      FS_TRY(txn_->Restore(row->id, now_));
-      FS_TRY(txn_->UpdateWorkflow(row->id, wf, sig, changed, run_id_, now_));
-      return Log(SyncEvent::kRestored, row->id, path, "", row->content_hash, wf.content_hash);
-    }
-
-    if (const IndexRow* from = TakeRenameSource(path, wf)) {
-      ++report_.counts.renamed;
-      report_.changes.push_back({ChangeKind::kRenamed, path, from->path, from->id, ""});
-      if (options_.dry_run) return Status::OK();
-      FS_TRY(txn_->MoveWorkflow(from->id, path, sig, now_));
-      // The text may differ by formatting; the canonical content does not.
-      FS_TRY(txn_->UpdateWorkflow(from->id, wf, sig, false, run_id_, now_));
-      return Log(SyncEvent::kRenamed, from->id, path, from->path, from->content_hash,
-                 wf.content_hash);
-    }
-
-    std::string id = NewWorkflowId(store_.project(), path, ids_);
-    ids_.insert(id);
-    ++report_.counts.added;
-    report_.changes.push_back({ChangeKind::kAdded, path, "", id, ""});
-    if (options_.dry_run) return Status::OK();
-    FS_TRY(txn_->AddWorkflow(id, path, wf, sig, now_));
-    return Log(SyncEvent::kAdded, id, path, "", "", wf.content_hash);
   }
-
-  // A live workflow whose source vanished and whose content equals `wf`:
-  // prefer one with the same file name, then the first path.
-  const IndexRow* TakeRenameSource(const std::string& path, const ParsedWorkflow& wf) {
-    auto it = missing_by_hash_.find(wf.content_hash);
-    if (it == missing_by_hash_.end()) return nullptr;
-    std::vector<const IndexRow*>& rows = it->second;
-    const IndexRow* best = nullptr;
-    size_t best_i = 0;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const IndexRow* r = rows[i];
-      if (r->format != wf.format) continue;
-      bool same_name = BaseName(r->path) == BaseName(path);
-      bool best_same = best != nullptr && BaseName(best->path) == BaseName(path);
-      if (best == nullptr || (same_name && !best_same) ||
-          (same_name == best_same && r->path < best->path)) {
-        best = r;
-        best_i = i;
-      }
-    }
-    if (best != nullptr) rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(best_i));
-    return best;
-  }
-
-  Status HandleMissing() {
-    std::vector<const IndexRow*> gone;
-    for (auto& [hash, rows] : missing_by_hash_) gone.insert(gone.end(), rows.begin(), rows.end());
-    std::sort(gone.begin(), gone.end(),
-              [](const IndexRow* a, const IndexRow* b) { return a->path < b->path; });
-    if (options_.mode != SyncMode::kFull) {
-      for (const IndexRow* r : gone) {
-        report_.changes.push_back({ChangeKind::kMissing, r->path, "", r->id, ""});
-      }
-      return Status::OK();
-    }
-    int64_t n = static_cast<int64_t>(gone.size());
-    if (!options_.force && n > 10 && n * 2 > live_before_) {
-      return Status::Conflict(fmt::format(
-          "this full sync would delete {} of {} workflows (more than half); refusing without "
-          "--force (is {} the right root?)",
-          n, live_before_, options_.root));
-    }
-    for (const IndexRow* r : gone) {
-      ++report_.counts.deleted;
-      report_.changes.push_back({ChangeKind::kDeleted, r->path, "", r->id, ""});
-      if (options_.dry_run) continue;
-      FS_TRY(txn_->MarkDeleted(r->id, now_));
-      FS_TRY(Log(SyncEvent::kDeleted, r->id, r->path, "", r->content_hash, ""));
-    }
-    return Status::OK();
-  }
-
-  Status RecordError(const std::string& path, const std::string& message,
-                     const IndexRow* row = nullptr) {
-    if (row == nullptr) {
-      auto it = by_path_.find(path);
-      if (it != by_path_.end()) row = &index_[it->second];
-    }
-    ++report_.counts.errors;
-    std::string id = row ? row->id : "";
-    report_.changes.push_back({ChangeKind::kError, path, "", id, message});
-    if (options_.dry_run) return Status::OK();
-    return Log(SyncEvent::kError, id, path, "", row ? row->content_hash : "", "", message);
-  }
-
-  Status Log(SyncEvent event, const std::string& id, const std::string& path,
-             const std::string& old_path, const std::string& old_hash, const std::string& new_hash,
-             const std::string& message = "") {
-    LogRecord r;
-    r.run_id = run_id_;
-    r.event = event;
-    r.workflow_id = id;
-    r.path = path;
-    r.old_path = old_path;
-    r.old_hash = old_hash;
-    r.new_hash = new_hash;
-    r.message = message;
-    r.time = now_;
-    return txn_->AppendLog(r);
-  }
-
-  Store& store_;
-  const SyncOptions& options_;
-  const FileSystem& fs_;
-  std::unique_ptr<SyncTransaction> txn_;
-  std::string now_;
-  int64_t racy_after_ns_ = 0;
-  int64_t run_id_ = 0;
-  int64_t live_before_ = 0;
-  std::vector<IndexRow> index_;
-  std::unordered_map<std::string, size_t> by_path_;
-  std::set<std::string> ids_;
-  std::map<std::string, std::vector<const IndexRow*>> missing_by_hash_;
-  SyncReport report_;
-};
+  return Status::OK();
+}
 
 }  // namespace
 
+SyncReport ReportOfPlan(const SyncPlan& plan) {
+  SyncReport report;
+  report.mode = plan.mode;
+  report.dry_run = true;
+  report.counts = plan.counts;
+  report.scanned = plan.scanned;
+  for (const SyncAction& a : plan.actions) {
+    if (std::optional<Change> c = ChangeOf(a)) report.changes.push_back(std::move(*c));
+  }
+  SortChanges(report);
+  return report;
+}
+
+Result<SyncPlan> PlanSync(Store& store, const SyncOptions& options) {
+  const FileSystem& fs = options.fs ? *options.fs : RealFileSystem();
+  const int64_t now_ms = NowMs(options);
+  FS_TRY_ASSIGN(bool root_ok, CheckRoot(fs, options));
+  FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, store.BeginSync(/*read_only=*/true));
+  FS_TRY_ASSIGN(std::vector<IndexRow> index, txn->LoadIndex());
+  FS_TRY(txn->Commit());  // the snapshot is in `index`; release it
+  SyncPlanner planner(options, store.project(), now_ms, std::move(index));
+  SyncPlan plan;
+  plan.mode = options.mode;
+  plan.root = options.root;
+  FS_TRY(Decide(fs, options, root_ok, planner,
+                [&](const SyncAction& a, const ParsedWorkflow*) -> Status {
+                  plan.actions.push_back(a);
+                  return Status::OK();
+                }));
+  plan.counts = planner.counts();
+  plan.scanned = planner.scanned();
+  return plan;
+}
+
+Result<SyncReport> ApplySyncPlan(Store& store, const SyncPlan& plan, const SyncOptions& options) {
+  auto started = std::chrono::steady_clock::now();
+  const FileSystem& fs = options.fs ? *options.fs : RealFileSystem();
+  const std::string now = FormatTimestampMs(NowMs(options));
+  FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, store.BeginSync(/*read_only=*/false));
+  FS_TRY_ASSIGN(std::vector<IndexRow> index, txn->LoadIndex());
+  FS_TRY(CheckPlanStillHolds(plan, index));
+
+  std::vector<const SyncAction*> with_content;
+  std::vector<const SourceCandidate*> candidates;
+  for (const SyncAction& a : plan.actions) {
+    if (!NeedsContent(a.kind)) continue;
+    with_content.push_back(&a);
+    candidates.push_back(&a.source);
+  }
+  FS_TRY_ASSIGN(int64_t run_id, txn->BeginRun(SyncModeName(plan.mode), plan.root, now));
+  PlanWriter writer(*txn, run_id, now);
+  {
+    // Content first, in plan order; anything that changed since the plan
+    // stops the run before its commit.
+    ParallelReader reader(fs, candidates, options.limits, Threads(options));
+    size_t next = 0;
+    for (const SyncAction& a : plan.actions) {
+      if (!NeedsContent(a.kind)) {
+        FS_TRY(writer.Write(a, nullptr));
+        continue;
+      }
+      ReadOutcome outcome = reader.Take(next++);
+      if (!outcome.ok() || !outcome->has_value() || (*outcome)->content_hash != a.new_hash ||
+          (*outcome)->format != a.format) {
+        return Status::Conflict(fmt::format(
+            "{} changed since the sync was planned; plan again (nothing was written)", a.path));
+      }
+      FS_TRY(writer.Write(a, &**outcome));
+    }
+  }
+  SyncReport report = ReportOfPlan(plan);
+  report.dry_run = false;
+  report.run_id = run_id;
+  if (ChangesStored(plan.counts)) FS_TRY(txn->RefreshSourceIdFindings());
+  FS_TRY(txn->FinishRun(run_id, plan.counts, now));
+  FS_TRY(txn->Commit());
+  report.duration_ms = MillisSince(started);
+  return report;
+}
+
 Result<SyncReport> RunSync(Store& store, const SyncOptions& options) {
-  return SyncRun(store, options).Run();
+  auto started = std::chrono::steady_clock::now();
+  if (options.dry_run) {
+    FS_TRY_ASSIGN(SyncPlan plan, PlanSync(store, options));
+    SyncReport report = ReportOfPlan(plan);
+    report.duration_ms = MillisSince(started);
+    return report;
+  }
+  const FileSystem& fs = options.fs ? *options.fs : RealFileSystem();
+  const int64_t now_ms = NowMs(options);
+  const std::string now = FormatTimestampMs(now_ms);
+  FS_TRY_ASSIGN(bool root_ok, CheckRoot(fs, options));
+  // The writer lock is held from before the index is read until the commit:
+  // two syncs can never plan against the same state.
+  FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, store.BeginSync(/*read_only=*/false));
+  FS_TRY_ASSIGN(std::vector<IndexRow> index, txn->LoadIndex());
+  SyncPlanner planner(options, store.project(), now_ms, std::move(index));
+  FS_TRY_ASSIGN(int64_t run_id, txn->BeginRun(SyncModeName(options.mode), options.root, now));
+  PlanWriter writer(*txn, run_id, now);
+  SyncReport report;
+  report.mode = options.mode;
+  report.run_id = run_id;
+  FS_TRY(Decide(fs, options, root_ok, planner,
+                [&](const SyncAction& a, const ParsedWorkflow* wf) -> Status {
+                  if (std::optional<Change> c = ChangeOf(a)) report.changes.push_back(*c);
+                  return writer.Write(a, wf);
+                }));
+  report.counts = planner.counts();
+  report.scanned = planner.scanned();
+  if (ChangesStored(report.counts)) FS_TRY(txn->RefreshSourceIdFindings());
+  FS_TRY(txn->FinishRun(run_id, report.counts, now));
+  FS_TRY(txn->Commit());
+  SortChanges(report);
+  report.duration_ms = MillisSince(started);
+  return report;
 }
 
 }  // namespace flowsync

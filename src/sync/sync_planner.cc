@@ -1,0 +1,264 @@
+#include "sync/sync_planner.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "sync/identity.h"
+
+namespace flowsync {
+namespace {
+
+// A file whose mtime is this close to the start of the run (or later) may
+// still be changing within the file system's timestamp granularity: its
+// signature is not trusted, so the next run hashes it again ("racy git").
+constexpr int64_t kRacyMarginNs = 100'000'000;
+
+std::string BaseName(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool IsUnder(const std::string& path, const std::string& dir) {
+  if (dir == ".") return true;
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+         path[dir.size()] == '/';
+}
+
+SyncAction MakeAction(ActionKind kind, const std::string& path, const IndexRow* row) {
+  SyncAction a;
+  a.kind = kind;
+  a.path = path;
+  if (row != nullptr) {
+    a.workflow_id = row->id;
+    a.format = row->format;
+    a.old_hash = row->content_hash;
+  }
+  return a;
+}
+
+}  // namespace
+
+bool NeedsContent(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::kAdd:
+    case ActionKind::kUpdate:
+    case ActionKind::kRefresh:
+    case ActionKind::kRename:
+    case ActionKind::kRestore:
+      return true;
+    case ActionKind::kDelete:
+    case ActionKind::kError:
+    case ActionKind::kMissing:
+      return false;
+  }
+  return false;
+}
+
+SyncPlanner::SyncPlanner(const SyncOptions& options, std::string project, int64_t now_ms,
+                         std::vector<IndexRow> index)
+    : options_(options),
+      project_(std::move(project)),
+      racy_after_ns_(now_ms * 1'000'000 - kRacyMarginNs),
+      index_(std::move(index)) {
+  for (size_t i = 0; i < index_.size(); ++i) {
+    by_path_.emplace(index_[i].path, i);
+    ids_.insert(index_[i].id);
+    if (!index_[i].deleted) ++live_before_;
+  }
+}
+
+std::vector<const ScannedSource*> SyncPlanner::TakeScan(const ScanResult& scan,
+                                                        std::vector<SyncAction>* errors) {
+  scanned_ = static_cast<int64_t>(scan.sources.size());
+  // Sources present on disk, for the missing set.
+  std::set<std::string> present;
+  for (const ScannedSource& s : scan.sources) present.insert(s.candidate.key);
+  for (const ScanProblem& p : scan.broken) present.insert(p.path);
+
+  // Cheap check first: unchanged signatures need no read at all.
+  std::vector<const ScannedSource*> to_read;
+  for (const ScannedSource& s : scan.sources) {
+    auto it = by_path_.find(s.candidate.key);
+    if (it != by_path_.end()) {
+      const IndexRow& row = index_[it->second];
+      if (!row.deleted && !row.source_sig.empty() && row.source_sig == s.sig &&
+          row.format == s.candidate.format) {
+        ++counts_.unchanged;
+        continue;
+      }
+    }
+    to_read.push_back(&s);
+  }
+
+  // Live rows whose source is gone: rename sources, or deletions.
+  for (const IndexRow& row : index_) {
+    if (row.deleted || present.count(row.path)) continue;
+    bool unknowable = std::any_of(scan.unreadable_dirs.begin(), scan.unreadable_dirs.end(),
+                                  [&](const ScanProblem& d) { return IsUnder(row.path, d.path); });
+    if (unknowable) continue;
+    missing_by_hash_[row.content_hash].push_back(&row);
+  }
+
+  for (const ScanProblem& p : scan.broken) errors->push_back(Error(p.path, p.message, nullptr));
+  for (const ScanProblem& d : scan.unreadable_dirs) {
+    errors->push_back(Error(d.path, d.message, nullptr));
+  }
+  return to_read;
+}
+
+std::string SyncPlanner::TrustedSig(const ScannedSource& s) const {
+  return s.newest_mtime_ns >= racy_after_ns_ ? std::string() : s.sig;
+}
+
+SyncAction SyncPlanner::Error(const std::string& path, const std::string& message,
+                              const IndexRow* row) {
+  if (row == nullptr) {
+    auto it = by_path_.find(path);
+    if (it != by_path_.end()) row = &index_[it->second];
+  }
+  ++counts_.errors;
+  SyncAction a = MakeAction(ActionKind::kError, path, row);
+  a.message = message;
+  return a;
+}
+
+std::optional<SyncAction> SyncPlanner::Decide(const ScannedSource& s, const ReadOutcome& outcome) {
+  const std::string& path = s.candidate.key;
+  auto it = by_path_.find(path);
+  const IndexRow* row = it == by_path_.end() ? nullptr : &index_[it->second];
+
+  if (!outcome.ok()) return Error(path, outcome.status().message(), row);
+  if (!outcome->has_value()) {
+    if (row == nullptr || row->deleted) return std::nullopt;  // not a workflow: ignored
+    return Error(path,
+                 fmt::format("{}: no longer holds a {} workflow; the stored version is kept "
+                             "(delete the file to delete the workflow)",
+                             path, FormatName(row->format)),
+                 row);
+  }
+  const ParsedWorkflow& wf = **outcome;
+  SyncAction a;
+  if (row != nullptr && !row->deleted) {
+    if (row->content_hash == wf.content_hash && row->format == wf.format) {
+      // Same content (perhaps reformatted): refresh the text and signature.
+      ++counts_.unchanged;
+      a = MakeAction(ActionKind::kRefresh, path, row);
+    } else {
+      ++counts_.updated;
+      a = MakeAction(ActionKind::kUpdate, path, row);
+    }
+  } else if (row != nullptr) {  // soft-deleted, and its source is back
+    ++counts_.restored;
+    a = MakeAction(ActionKind::kRestore, path, row);
+    a.content_changed = row->content_hash != wf.content_hash || row->format != wf.format;
+  } else if (const IndexRow* from = TakeRenameSource(path, wf)) {
+    ++counts_.renamed;
+    a = MakeAction(ActionKind::kRename, path, from);
+    a.old_path = from->path;
+  } else {
+    ++counts_.added;
+    a = MakeAction(ActionKind::kAdd, path, nullptr);
+    a.workflow_id = NewWorkflowId(project_, path, ids_);
+    ids_.insert(a.workflow_id);
+  }
+  a.format = wf.format;
+  a.new_hash = wf.content_hash;
+  a.sig = TrustedSig(s);
+  a.source = s.candidate;
+  return a;
+}
+
+// A live workflow whose source vanished and whose content equals `wf`:
+// prefer one with the same file name, then the first path.
+const IndexRow* SyncPlanner::TakeRenameSource(const std::string& path, const ParsedWorkflow& wf) {
+  auto it = missing_by_hash_.find(wf.content_hash);
+  if (it == missing_by_hash_.end()) return nullptr;
+  std::vector<const IndexRow*>& rows = it->second;
+  const IndexRow* best = nullptr;
+  size_t best_i = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const IndexRow* r = rows[i];
+    if (r->format != wf.format) continue;
+    bool same_name = BaseName(r->path) == BaseName(path);
+    bool best_same = best != nullptr && BaseName(best->path) == BaseName(path);
+    if (best == nullptr || (same_name && !best_same) ||
+        (same_name == best_same && r->path < best->path)) {
+      best = r;
+      best_i = i;
+    }
+  }
+  if (best != nullptr) rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(best_i));
+  return best;
+}
+
+Result<std::vector<SyncAction>> SyncPlanner::DecideMissing() {
+  std::vector<const IndexRow*> gone;
+  for (auto& [hash, rows] : missing_by_hash_) gone.insert(gone.end(), rows.begin(), rows.end());
+  std::sort(gone.begin(), gone.end(),
+            [](const IndexRow* a, const IndexRow* b) { return a->path < b->path; });
+  std::vector<SyncAction> out;
+  if (options_.mode != SyncMode::kFull) {
+    for (const IndexRow* r : gone) out.push_back(MakeAction(ActionKind::kMissing, r->path, r));
+    return out;
+  }
+  int64_t n = static_cast<int64_t>(gone.size());
+  if (!options_.force && n > 10 && n * 2 > live_before_) {
+    return Status::Conflict(fmt::format(
+        "this full sync would delete {} of {} workflows (more than half); refusing without "
+        "--force (is {} the right root?)",
+        n, live_before_, options_.root));
+  }
+  for (const IndexRow* r : gone) {
+    ++counts_.deleted;
+    out.push_back(MakeAction(ActionKind::kDelete, r->path, r));
+  }
+  return out;
+}
+
+Status PlanWriter::Write(const SyncAction& a, const ParsedWorkflow* wf) {
+  switch (a.kind) {
+    case ActionKind::kAdd:
+      FS_TRY(txn_.AddWorkflow(a.workflow_id, a.path, *wf, a.sig, now_));
+      return Log(SyncEvent::kAdded, a, "", a.new_hash);
+    case ActionKind::kUpdate:
+      FS_TRY(txn_.UpdateWorkflow(a.workflow_id, *wf, a.sig, true, run_id_, now_));
+      return Log(SyncEvent::kUpdated, a, "", a.new_hash);
+    case ActionKind::kRefresh:
+      return txn_.UpdateWorkflow(a.workflow_id, *wf, a.sig, false, run_id_, now_);
+    case ActionKind::kRestore:
+      FS_TRY(txn_.Restore(a.workflow_id, now_));
+      FS_TRY(txn_.UpdateWorkflow(a.workflow_id, *wf, a.sig, a.content_changed, run_id_, now_));
+      return Log(SyncEvent::kRestored, a, "", a.new_hash);
+    case ActionKind::kRename:
+      FS_TRY(txn_.MoveWorkflow(a.workflow_id, a.path, a.sig, now_));
+      // The text may differ by formatting; the canonical content does not.
+      FS_TRY(txn_.UpdateWorkflow(a.workflow_id, *wf, a.sig, false, run_id_, now_));
+      return Log(SyncEvent::kRenamed, a, a.old_path, a.new_hash);
+    case ActionKind::kDelete:
+      FS_TRY(txn_.MarkDeleted(a.workflow_id, now_));
+      return Log(SyncEvent::kDeleted, a, "", "");
+    case ActionKind::kError:
+      return Log(SyncEvent::kError, a, "", "");
+    case ActionKind::kMissing:
+      return Status::OK();
+  }
+  return Status::Internal("unknown sync action");
+}
+
+Status PlanWriter::Log(SyncEvent event, const SyncAction& a, const std::string& old_path,
+                       const std::string& new_hash) {
+  LogRecord r;
+  r.run_id = run_id_;
+  r.event = event;
+  r.workflow_id = a.workflow_id;
+  r.path = a.path;
+  r.old_path = old_path;
+  r.old_hash = a.old_hash;
+  r.new_hash = new_hash;
+  r.message = a.message;
+  r.time = now_;
+  return txn_.AppendLog(r);
+}
+
+}  // namespace flowsync
