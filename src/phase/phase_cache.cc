@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "phase/query.h"
 #include "phase/validation.h"
 #include "source/phase_file.h"
+#include "sync/scan.h"
 #include "util/hash.h"
 #include "util/time_format.h"
 
@@ -28,19 +30,11 @@ using phase::PhaseIndex;
 // clean" rule).
 constexpr int64_t kRacyWindowNs = 100'000'000;
 
-struct Signature {
-  uint64_t size = 0;
-  int64_t mtime_ns = 0;
-  uint64_t inode = 0;
-  bool operator==(const Signature&) const = default;
-};
-
-Signature SignatureOf(const FileInfo& info) { return {info.size, info.mtime_ns, info.inode}; }
-
 struct Candidate {
   std::string key;
   std::string path;
-  FileInfo info;
+  std::string signature;  // SourceSignature(): size, mtime and inode
+  int64_t mtime_ns = 0;
 };
 
 std::string BaseName(const std::string& path) {
@@ -57,8 +51,6 @@ std::string Stem(const std::string& key) {
   return base;
 }
 
-bool IsPhaseFileName(std::string_view name) { return name.size() > 5 && name.ends_with(".toml"); }
-
 // A FileSystem error about `path`, restated about `key` (the path relative to
 // the root), as the source readers do.
 Status AboutKey(const Status& status, const std::string& path, const std::string& key) {
@@ -67,68 +59,39 @@ Status AboutKey(const Status& status, const std::string& path, const std::string
   return Status(status.code(), key + ": " + message);
 }
 
-// The phase files under a root: candidates sorted by key, plus the errors
-// of entries that could not be examined and the folders that could not be
-// listed (files below them are neither loaded nor removed).
+// The phase files under a root, found by the sync's own walk (ScanTree), so
+// the cache and a sync agree on which files are phase files: dot-names,
+// bundle folders and the root's flowsync.toml are not. Candidates sorted by
+// key, plus the errors of entries that could not be examined and the
+// folders that could not be listed (files below them are neither loaded nor
+// removed).
 struct Walk {
   std::vector<Candidate> files;
   std::vector<PhaseFileError> errors;
   std::vector<std::string> unlisted_prefixes;  // "sub/" of unlistable folders
 };
 
-class Walker {
- public:
-  explicit Walker(const FileSystem& fs) : fs_(fs) {}
-
-  // Lists `dir` (key prefix `prefix`, "" for the root). The root's listing
-  // error is returned; deeper ones are recorded.
-  Status ListFolder(const std::string& dir, const std::string& prefix, Walk* walk) const {
-    Result<std::vector<DirEntry>> entries = fs_.ListDirWithInfo(dir);
-    if (!entries.ok()) {
-      if (prefix.empty()) return entries.status();
-      const std::string key = prefix.substr(0, prefix.size() - 1);
-      walk->errors.push_back({key, AboutKey(entries.status(), dir, key)});
-      walk->unlisted_prefixes.push_back(prefix);
-      return Status::OK();
-    }
-    for (DirEntry& entry : *entries) {
-      // Dot-names: .git, editor and OS droppings.
-      if (entry.name.starts_with(".")) continue;
-      const std::string path = JoinPath(dir, entry.name);
-      const std::string key = prefix + entry.name;
-      FileType type = entry.type;
-      std::optional<FileInfo> info = entry.info;
-      if (type == FileType::kSymlink) {
-        // Links to files are followed, links to folders are not (no loops).
-        Result<FileInfo> target = fs_.Stat(path);
-        if (!target.ok()) {
-          if (IsPhaseFileName(entry.name)) {
-            walk->errors.push_back({key, AboutKey(target.status(), path, key)});
-          }
-          continue;
-        }
-        if (target->type != FileType::kRegular) continue;
-        type = FileType::kRegular;
-        info = *target;
-      }
-      if (type == FileType::kDirectory) {
-        FS_TRY(ListFolder(path, key + "/", walk));
-        continue;
-      }
-      if (type != FileType::kRegular || !IsPhaseFileName(entry.name)) continue;
-      if (!info.has_value()) {
-        Result<FileInfo> stat = fs_.Stat(path);
-        if (!stat.ok()) continue;  // vanished since the listing
-        info = *stat;
-      }
-      walk->files.push_back({key, path, *info});
-    }
-    return Status::OK();
+// The root's own listing error is returned; deeper ones are recorded.
+Result<Walk> WalkPhaseFiles(const FileSystem& fs, const std::string& root) {
+  const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  ScanResult scan = ScanTree(fs, root, threads);
+  Walk walk;
+  for (const ScanProblem& d : scan.unreadable_dirs) {
+    if (d.path == ".") return d.status;
+    walk.errors.push_back({d.path, AboutKey(d.status, JoinPath(root, d.path), d.path)});
+    walk.unlisted_prefixes.push_back(d.path + "/");
   }
-
- private:
-  const FileSystem& fs_;
-};
+  for (const ScanProblem& b : scan.broken) {
+    if (!b.path.ends_with(".toml")) continue;
+    walk.errors.push_back({b.path, AboutKey(b.status, JoinPath(root, b.path), b.path)});
+  }
+  for (ScannedSource& s : scan.sources) {
+    if (s.candidate.format != Format::kPhase) continue;
+    walk.files.push_back({std::move(s.candidate.key), std::move(s.candidate.path), std::move(s.sig),
+                          s.newest_mtime_ns});
+  }
+  return walk;
+}
 
 class PhaseCacheImpl final : public PhaseCache {
  public:
@@ -220,7 +183,7 @@ class PhaseCacheImpl final : public PhaseCache {
   bool closed_ = false;
   // Signatures of files whose content is known to equal the index's (this
   // process only; after a restart every file is hashed once). Refresh only.
-  std::unordered_map<std::string, Signature> signatures_;
+  std::unordered_map<std::string, std::string> signatures_;
 };
 
 Result<std::optional<StoredPhaseFile>> PhaseCacheImpl::LoadChanged(const Candidate& candidate,
@@ -228,8 +191,8 @@ Result<std::optional<StoredPhaseFile>> PhaseCacheImpl::LoadChanged(const Candida
                                                                    std::vector<Finding>* findings,
                                                                    bool* trust_signature) {
   const IndexedFile* existing = index_.Find(candidate.key);
-  const Signature signature = SignatureOf(candidate.info);
-  *trust_signature = candidate.info.mtime_ns + kRacyWindowNs < now_ms * 1'000'000;
+  const std::string& signature = candidate.signature;
+  *trust_signature = candidate.mtime_ns + kRacyWindowNs < now_ms * 1'000'000;
   if (existing != nullptr) {
     auto it = signatures_.find(candidate.key);
     if (it != signatures_.end() && it->second == signature) return std::optional<StoredPhaseFile>();
@@ -244,7 +207,7 @@ Result<std::optional<StoredPhaseFile>> PhaseCacheImpl::LoadChanged(const Candida
   file.key = candidate.key;
   file.hash = std::move(hash);
   file.loaded_at_ms = now_ms;
-  file.last_modified_ms = candidate.info.mtime_ns / 1'000'000;
+  file.last_modified_ms = candidate.mtime_ns / 1'000'000;
   // Valid TOML without [[phase]] tables is a phase file with no phases, as
   // in flowlord.
   if (parsed.has_value()) {
@@ -267,18 +230,16 @@ Result<RefreshReport> PhaseCacheImpl::Refresh() {
   Walk walk;
   const bool is_dir = root_info.type == FileType::kDirectory;
   if (is_dir) {
-    FS_TRY(Walker(fs_).ListFolder(root_, "", &walk));
-    std::sort(walk.files.begin(), walk.files.end(),
-              [](const Candidate& a, const Candidate& b) { return a.key < b.key; });
+    FS_TRY_ASSIGN(walk, WalkPhaseFiles(fs_, root_));
   } else if (root_info.type == FileType::kRegular) {
-    walk.files.push_back({BaseName(root_), root_, root_info});
+    walk.files.push_back({BaseName(root_), root_, SourceSignature(root_info), root_info.mtime_ns});
   } else {
     return Status::InvalidArgument(root_ + ": not a file or folder");
   }
 
   RefreshReport report;
   std::vector<StoredPhaseFile> upserts;
-  std::vector<std::pair<std::string, Signature>> trusted;
+  std::vector<std::pair<std::string, std::string>> trusted;
   std::unordered_set<std::string_view> listed;
   for (const Candidate& candidate : walk.files) {
     listed.insert(candidate.key);
@@ -291,7 +252,7 @@ Result<RefreshReport> PhaseCacheImpl::Refresh() {
       signatures_.erase(candidate.key);
       continue;
     }
-    if (trust) trusted.emplace_back(candidate.key, SignatureOf(candidate.info));
+    if (trust) trusted.emplace_back(candidate.key, candidate.signature);
     if (loaded->has_value()) upserts.push_back(std::move(**loaded));
   }
 

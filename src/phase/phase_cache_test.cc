@@ -516,6 +516,23 @@ TEST_F(PhaseCacheTest, NonTomlFilesAreIgnored) {
   EXPECT_EQ(report.changed, (Strings{"a.toml"}));
 }
 
+// The cache walks the tree as a sync does (one classification rule): the
+// root's flowsync.toml is the configuration and a bundle folder's files
+// belong to the bundle, so neither holds phases for the cache.
+TEST_F(PhaseCacheTest, PhaseFilesAreWhatASyncCallsPhaseFiles) {
+  Write("flowsync.toml", "[[phase]]\ntask = \"config\"\n");
+  Write("bundle/workflow.json", R"({"nodes": [], "connections": {}})");
+  Write("bundle/inside.toml", "[[phase]]\ntask = \"inside\"\n");
+  Write("sub/flowsync.toml", "[[phase]]\ntask = \"sub\"\n");
+  Write("a.toml", "[[phase]]\ntask = \"a\"\n");
+  auto cache = Open(Root());
+  const RefreshReport report = Refresh(*cache);
+  EXPECT_TRUE(report.errors.empty()) << Errors(report)[0];
+  EXPECT_EQ(report.changed, (Strings{"a.toml", "sub/flowsync.toml"}));
+  EXPECT_FALSE(cache->Search("config", "").has_value());
+  EXPECT_FALSE(cache->Search("inside", "").has_value());
+}
+
 TEST_F(PhaseCacheTest, LinksToFilesAreFollowedLinksToFoldersAreNot) {
   Write("real/a.toml", "[[phase]]\ntask = \"a\"\n");
   std::filesystem::create_directories(Root() + "/tree");

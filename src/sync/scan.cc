@@ -17,10 +17,6 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-std::string Sig(const FileInfo& info) {
-  return fmt::format("{}:{}:{}", info.size, info.mtime_ns, info.inode);
-}
-
 // Walks folders from a shared queue on several threads; each thread keeps
 // its own results, merged and sorted by key at the end, so the outcome does
 // not depend on scheduling.
@@ -90,8 +86,9 @@ class Walker {
   void Visit(const std::string& rel, ScanResult& result, std::vector<std::string>& subdirs) {
     auto entries = fs_.ListDirWithInfo(Abs(rel));
     if (!entries.ok()) {
-      result.unreadable_dirs.push_back(
-          {rel.empty() ? "." : rel, "cannot read folder: " + entries.status().message()});
+      result.unreadable_dirs.push_back({rel.empty() ? "." : rel,
+                                        "cannot read folder: " + entries.status().message(),
+                                        entries.status()});
       return;
     }
     bool is_bundle = std::any_of(entries->begin(), entries->end(), [](const DirEntry& e) {
@@ -108,7 +105,9 @@ class Walker {
       if (e.type == FileType::kSymlink) {
         auto target = fs_.Stat(Abs(child));
         if (!target.ok()) {
-          if (Claims(rel, e.name)) result.broken.push_back({child, target.status().message()});
+          if (Claims(rel, e.name)) {
+            result.broken.push_back({child, target.status().message(), target.status()});
+          }
           continue;
         }
         if (target->type == FileType::kDirectory) continue;  // not followed
@@ -133,14 +132,14 @@ class Walker {
                const std::optional<FileInfo>& known, ScanResult& result) {
     Result<FileInfo> info = known ? Result<FileInfo>(*known) : fs_.Stat(Abs(rel));
     if (!info.ok()) {
-      result.broken.push_back({rel, info.status().message()});
+      result.broken.push_back({rel, info.status().message(), info.status()});
       return;
     }
     ScannedSource s;
     s.candidate.format = EndsWith(name, ".toml") ? Format::kPhase : Format::kN8n;
     s.candidate.key = rel;
     s.candidate.path = Abs(rel);
-    s.sig = Sig(*info);
+    s.sig = SourceSignature(*info);
     s.newest_mtime_ns = info->mtime_ns;
     result.sources.push_back(std::move(s));
   }
@@ -168,7 +167,7 @@ class Walker {
         s.newest_mtime_ns = 0;
         break;
       }
-      s.sig += Sig(*info);
+      s.sig += SourceSignature(*info);
       s.newest_mtime_ns = std::max(s.newest_mtime_ns, info->mtime_ns);
     }
     result.sources.push_back(std::move(s));
@@ -183,6 +182,10 @@ class Walker {
 };
 
 }  // namespace
+
+std::string SourceSignature(const FileInfo& info) {
+  return fmt::format("{}:{}:{}", info.size, info.mtime_ns, info.inode);
+}
 
 ScanResult ScanTree(const FileSystem& fs, const std::string& root, int threads) {
   return Walker(fs, root).Run(threads);

@@ -22,6 +22,9 @@ struct ScannedSource {
 struct ScanProblem {
   std::string path;  // relative to the root
   std::string message;
+  // The file system's error, whose message names the absolute path: for
+  // callers that word their own messages.
+  Status status;
 };
 
 struct ScanResult {
@@ -34,6 +37,9 @@ struct ScanResult {
   std::vector<ScanProblem> unreadable_dirs;
 };
 
+// The cheap change signature of one file: "size:mtime_ns:inode".
+std::string SourceSignature(const FileInfo& info);
+
 // Walks `root` (which must be a readable directory):
 // - a folder holding workflow.json is a bundle; the walk does not descend it;
 // - *.json files are n8n candidates, *.toml files phase candidates, except
@@ -42,6 +48,8 @@ struct ScanResult {
 // - symbolic links to folders are not followed (as git does), links to
 //   files are read.
 // Folders are listed on `threads` threads; the result does not depend on it.
+// Every reader of the tree (sync, the phase cache) walks with this one
+// function, so they agree on what is a workflow.
 ScanResult ScanTree(const FileSystem& fs, const std::string& root, int threads);
 
 }  // namespace flowsync
