@@ -1,6 +1,5 @@
-// The sub-commands, as a table of {name, help, setup, handler} rows (as
-// ninja's tools). Handlers turn library results into output; the one place
-// where a Status becomes a message and an exit status is Fail().
+// Main() and the top-level commands that work on a database of workflows
+// (sync, status, list, show, log, rate, grant); the table is cli/command.h.
 #include "cli/cli.h"
 
 #include <fmt/format.h>
@@ -16,11 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "cli/context.h"
-#include "cli/migrate.h"
-#include "cli/migration.h"
+#include "cli/command.h"
+#include "cli/exit_code.h"
 #include "cli/output.h"
-#include "cli/phases.h"
 #include "flowsync/store.h"
 #include "flowsync/sync.h"
 #include "flowsync/watch.h"
@@ -29,31 +26,17 @@
 namespace flowsync::cli {
 namespace {
 
-// Exit statuses (README.md, "Exit status").
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;  // per-file errors, changes found, not found
-constexpr int kExitUsage = 2;
-constexpr int kExitRefused = 3;  // guard rail
-constexpr int kExitBusy = 4;
-constexpr int kExitDatabase = 5;
-
 void PrintJson(const Json& j) { std::cout << j.dump(2) << std::endl; }
 
 // The database as users know it, also when a dry run planned against an
-// empty in-memory stand-in (IfMissing::kEmpty).
-std::string DbLabel(const Context& ctx, const Store& store) {
+// empty in-memory stand-in (config::IfMissing::kEmpty).
+std::string DbLabel(const config::Context& ctx, const Store& store) {
   std::string label = store.Describe();
   if (label == "sqlite::memory:" && ctx.db.path != ":memory:") {
     label = "sqlite:" + ctx.db.path + " (not created yet)";
   }
   return label;
 }
-
-// Options every command shares.
-struct CommonOptions {
-  GlobalFlags flags;
-  bool json = false;
-};
 
 void AddDbOptions(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--db", o.flags.db,
@@ -68,12 +51,12 @@ void AddDbOptions(CLI::App* cmd, CommonOptions& o) {
 
 // The context of a command and its database, or the exit status to return.
 struct Opened {
-  Context ctx;
+  config::Context ctx;
   std::unique_ptr<Store> store;
 };
-Result<Opened> OpenForCommand(const GlobalFlags& flags, IfMissing if_missing) {
-  FS_TRY_ASSIGN(Context ctx, ResolveContext(flags));
-  FS_TRY_ASSIGN(std::unique_ptr<Store> store, OpenContextStore(ctx, if_missing));
+Result<Opened> OpenForCommand(const config::Overrides& flags, config::IfMissing if_missing) {
+  FS_TRY_ASSIGN(config::Context ctx, ResolveCommandContext(flags));
+  FS_TRY_ASSIGN(std::unique_ptr<Store> store, config::OpenContextStore(ctx, if_missing));
   return Opened{std::move(ctx), std::move(store)};
 }
 
@@ -114,13 +97,8 @@ class ProgressBar {
 
 // ---- sync ----------------------------------------------------------------------
 
-struct SyncCommand {
-  CommonOptions common;
-  bool full = false, dry_run = false, force = false, watch = false, verbose = false;
-  int interval_s = 300, debounce_ms = 300, threads = 0;
-};
-
-void PrintSyncReport(const SyncReport& r, const Context& ctx, const std::string& db, bool verbose) {
+void PrintSyncReport(const SyncReport& r, const config::Context& ctx, const std::string& db,
+                     bool verbose) {
   for (const Change& c : r.changes) {
     if (c.kind != ChangeKind::kError) continue;
     // Messages already start with the path when the reader knew it.
@@ -152,15 +130,16 @@ void PrintSyncReport(const SyncReport& r, const Context& ctx, const std::string&
   std::fflush(stdout);
 }
 
-int RunSyncCommand(SyncCommand& o) {
-  auto ctx = ResolveContext(o.common.flags);
+ExitCode RunSyncCommand(SyncCommand& o) {
+  auto ctx = ResolveCommandContext(o.common.flags);
   if (!ctx.ok()) return Fail(ctx.status());
   SyncMode mode = o.full ? SyncMode::kFull : SyncMode::kIncremental;
   // Before opening: opening may create the database (inside the root, by
   // default), and a refused run writes nothing.
   Status root = CheckSyncRoot(RealFileSystem(), ctx->root, mode, o.force);
   if (!root.ok()) return Fail(root);
-  auto store = OpenContextStore(*ctx, o.dry_run ? IfMissing::kEmpty : IfMissing::kCreate);
+  auto store = config::OpenContextStore(
+      *ctx, o.dry_run ? config::IfMissing::kEmpty : config::IfMissing::kCreate);
   if (!store.ok()) return Fail(store.status());
 
   bool tty = ::isatty(STDOUT_FILENO) && ::isatty(STDERR_FILENO);
@@ -202,14 +181,14 @@ int RunSyncCommand(SyncCommand& o) {
       }
     });
     if (!s.ok()) return Fail(s);
-    return kExitOk;
+    return ExitCode::kOk;
   }
 
   auto report = RunSync(**store, options);
   bar.Clear();
   if (!report.ok()) return Fail(report.status());
   emit(*report);
-  return report->counts.errors > 0 ? kExitFailed : kExitOk;
+  return report->counts.errors > 0 ? ExitCode::kFailed : ExitCode::kOk;
 }
 
 void SetupSync(CLI::App* cmd, SyncCommand& o) {
@@ -238,15 +217,10 @@ void SetupSync(CLI::App* cmd, SyncCommand& o) {
 
 // ---- status ----------------------------------------------------------------
 
-struct StatusCommand {
-  CommonOptions common;
-  bool exit_code = false;
-};
-
-int RunStatusCommand(StatusCommand& o) {
-  auto ctx = ResolveContext(o.common.flags);
+ExitCode RunStatusCommand(StatusCommand& o) {
+  auto ctx = ResolveCommandContext(o.common.flags);
   if (!ctx.ok()) return Fail(ctx.status());
-  auto store = OpenContextStore(*ctx, IfMissing::kEmpty);
+  auto store = config::OpenContextStore(*ctx, config::IfMissing::kEmpty);
   if (!store.ok()) return Fail(store.status());
   SyncOptions options;
   options.root = ctx->root;
@@ -295,7 +269,7 @@ int RunStatusCommand(StatusCommand& o) {
       }
     }
   }
-  return (o.exit_code && !clean) ? kExitFailed : kExitOk;
+  return (o.exit_code && !clean) ? ExitCode::kFailed : ExitCode::kOk;
 }
 
 void SetupStatus(CLI::App* cmd, StatusCommand& o) {
@@ -308,14 +282,8 @@ void SetupStatus(CLI::App* cmd, StatusCommand& o) {
 
 // ---- list ------------------------------------------------------------------
 
-struct ListCommand {
-  CommonOptions common;
-  bool deleted = false, all = false;
-  std::optional<std::string> category;
-};
-
-int RunListCommand(ListCommand& o) {
-  auto opened = OpenForCommand(o.common.flags, IfMissing::kFail);
+ExitCode RunListCommand(ListCommand& o) {
+  auto opened = OpenForCommand(o.common.flags, config::IfMissing::kFail);
   if (!opened.ok()) return Fail(opened.status());
   Store* store = opened->store.get();
   ListFilter filter;
@@ -329,7 +297,7 @@ int RunListCommand(ListCommand& o) {
     Json arr = Json::array();
     for (const WorkflowSummary& s : *rows) arr.push_back(SummaryJson(s));
     PrintJson(arr);
-    return kExitOk;
+    return ExitCode::kOk;
   }
   for (const WorkflowSummary& s : *rows) {
     std::string cats;
@@ -339,7 +307,7 @@ int RunListCommand(ListCommand& o) {
                cats.empty() ? "" : "  [" + cats + "]");
   }
   if (rows->empty() && ::isatty(STDOUT_FILENO)) fmt::print("no workflows\n");
-  return kExitOk;
+  return ExitCode::kOk;
 }
 
 void SetupList(CLI::App* cmd, ListCommand& o) {
@@ -353,12 +321,6 @@ void SetupList(CLI::App* cmd, ListCommand& o) {
 
 // ---- show ------------------------------------------------------------------
 
-struct ShowCommand {
-  CommonOptions common;
-  std::string workflow;
-  bool content = false;
-};
-
 Result<WorkflowDetail> FindOrFail(Store& store, const std::string& query) {
   FS_TRY_ASSIGN(std::optional<WorkflowDetail> d, store.catalog().FindWorkflow(query));
   if (!d) {
@@ -369,19 +331,19 @@ Result<WorkflowDetail> FindOrFail(Store& store, const std::string& query) {
   return std::move(*d);
 }
 
-int RunShowCommand(ShowCommand& o) {
-  auto opened = OpenForCommand(o.common.flags, IfMissing::kFail);
+ExitCode RunShowCommand(ShowCommand& o) {
+  auto opened = OpenForCommand(o.common.flags, config::IfMissing::kFail);
   if (!opened.ok()) return Fail(opened.status());
   Store* store = opened->store.get();
   auto d = FindOrFail(*store, o.workflow);
   if (!d.ok()) return Fail(d.status());
   if (o.content) {
     std::cout << d->content;
-    return kExitOk;
+    return ExitCode::kOk;
   }
   if (o.common.json) {
     PrintJson(DetailJson(*d));
-    return kExitOk;
+    return ExitCode::kOk;
   }
   const WorkflowSummary& s = d->summary;
   std::string cats;
@@ -419,7 +381,7 @@ int RunShowCommand(ShowCommand& o) {
       fmt::print("  {}: {} [{}] {}\n", SeverityName(f.severity), f.location, f.code, f.message);
     }
   }
-  return kExitOk;
+  return ExitCode::kOk;
 }
 
 void SetupShow(CLI::App* cmd, ShowCommand& o) {
@@ -432,14 +394,8 @@ void SetupShow(CLI::App* cmd, ShowCommand& o) {
 
 // ---- log -------------------------------------------------------------------
 
-struct LogCommand {
-  CommonOptions common;
-  int64_t limit = 50;
-  std::optional<std::string> workflow;
-};
-
-int RunLogCommand(LogCommand& o) {
-  auto opened = OpenForCommand(o.common.flags, IfMissing::kFail);
+ExitCode RunLogCommand(LogCommand& o) {
+  auto opened = OpenForCommand(o.common.flags, config::IfMissing::kFail);
   if (!opened.ok()) return Fail(opened.status());
   Store* store = opened->store.get();
   std::optional<std::string> id;
@@ -454,7 +410,7 @@ int RunLogCommand(LogCommand& o) {
     Json arr = Json::array();
     for (const LogRecord& r : *log) arr.push_back(LogJson(r));
     PrintJson(arr);
-    return kExitOk;
+    return ExitCode::kOk;
   }
   for (const LogRecord& r : *log) {
     std::string what = r.event == SyncEvent::kRenamed ? r.old_path + " -> " + r.path : r.path;
@@ -464,7 +420,7 @@ int RunLogCommand(LogCommand& o) {
     }
     fmt::print("{}  run {:<4} {:<8} {}\n", r.time, r.run_id, SyncEventName(r.event), what);
   }
-  return kExitOk;
+  return ExitCode::kOk;
 }
 
 void SetupLog(CLI::App* cmd, LogCommand& o) {
@@ -477,13 +433,8 @@ void SetupLog(CLI::App* cmd, LogCommand& o) {
 
 // ---- rate ------------------------------------------------------------------
 
-struct RateCommand {
-  CommonOptions common;
-  std::string workflow, value, user;
-};
-
-int RunRateCommand(RateCommand& o) {
-  auto opened = OpenForCommand(o.common.flags, IfMissing::kFail);
+ExitCode RunRateCommand(RateCommand& o) {
+  auto opened = OpenForCommand(o.common.flags, config::IfMissing::kFail);
   if (!opened.ok()) return Fail(opened.status());
   Store* store = opened->store.get();
   auto d = FindOrFail(*store, o.workflow);
@@ -496,7 +447,7 @@ int RunRateCommand(RateCommand& o) {
   } else {
     fmt::print("{} rated {} ({}) {}\n", o.user, d->summary.name, d->summary.path, o.value);
   }
-  return kExitOk;
+  return ExitCode::kOk;
 }
 
 void SetupRate(CLI::App* cmd, RateCommand& o) {
@@ -513,27 +464,21 @@ void SetupRate(CLI::App* cmd, RateCommand& o) {
 
 // ---- grant -----------------------------------------------------------------
 
-struct GrantCommand {
-  CommonOptions common;
-  std::string project, role;
-  bool revoke = false;
-};
-
-int RunGrantCommand(GrantCommand& o) {
-  auto ctx = ResolveContext(o.common.flags);
+ExitCode RunGrantCommand(GrantCommand& o) {
+  auto ctx = ResolveCommandContext(o.common.flags);
   if (!ctx.ok()) return Fail(ctx.status());
   if (ctx->db.kind != DatabaseUrl::Kind::kPostgres) {
     // Refuse before opening: opening would create an SQLite file.
     return Fail(Status::Unsupported(
         "projects are granted to database roles, which SQLite does not have; use PostgreSQL"));
   }
-  auto store = OpenContextStore(*ctx, IfMissing::kCreate);
+  auto store = config::OpenContextStore(*ctx, config::IfMissing::kCreate);
   if (!store.ok()) return Fail(store.status());
   Status s = (*store)->GrantProject(o.project, o.role, o.revoke);
   if (!s.ok()) return Fail(s);
   fmt::print("{} role {} {} project {}\n", o.revoke ? "revoked:" : "granted:", o.role,
              o.revoke ? "may no longer use" : "may now read and write", o.project);
-  return kExitOk;
+  return ExitCode::kOk;
 }
 
 void SetupGrant(CLI::App* cmd, GrantCommand& o) {
@@ -545,67 +490,55 @@ void SetupGrant(CLI::App* cmd, GrantCommand& o) {
 
 // ---- The table -------------------------------------------------------------
 
-struct Commands {
-  SyncCommand sync;
-  StatusCommand status;
-  ListCommand list;
-  ShowCommand show;
-  LogCommand log;
-  RateCommand rate;
-  GrantCommand grant;
-};
-
-struct Command {
-  const char* name;
-  const char* help;
-  std::function<void(CLI::App*, Commands&)> setup;
-  std::function<int(Commands&)> run;
-};
-
-const std::vector<Command>& CommandTable() {
-  static const std::vector<Command> table = {
-      {"sync", "Mirror a tree of workflow definitions into the database",
-       [](CLI::App* c, Commands& o) { SetupSync(c, o.sync); },
-       [](Commands& o) { return RunSyncCommand(o.sync); }},
-      {"status", "Show what a sync would change, like git status",
-       [](CLI::App* c, Commands& o) { SetupStatus(c, o.status); },
-       [](Commands& o) { return RunStatusCommand(o.status); }},
-      {"list", "List stored workflows", [](CLI::App* c, Commands& o) { SetupList(c, o.list); },
-       [](Commands& o) { return RunListCommand(o.list); }},
-      {"show", "Show one workflow: metadata, categories, ratings, versions, findings",
-       [](CLI::App* c, Commands& o) { SetupShow(c, o.show); },
-       [](Commands& o) { return RunShowCommand(o.show); }},
-      {"log", "Show the sync audit log, newest first",
-       [](CLI::App* c, Commands& o) { SetupLog(c, o.log); },
-       [](Commands& o) { return RunLogCommand(o.log); }},
-      {"rate", "Rate a workflow thumbs up or down",
-       [](CLI::App* c, Commands& o) { SetupRate(c, o.rate); },
-       [](Commands& o) { return RunRateCommand(o.rate); }},
-      {"grant", "Let a PostgreSQL role read and write a project (row-level security)",
-       [](CLI::App* c, Commands& o) { SetupGrant(c, o.grant); },
-       [](Commands& o) { return RunGrantCommand(o.grant); }},
-  };
-  return table;
+// Adds `rows` as sub-commands of `parent`, and each row that runs, with its
+// CLI11 sub-command, to `runnable`.
+void AddCommands(CLI::App* parent, const std::vector<Command>& rows, CommandOptions& options,
+                 std::vector<std::pair<CLI::App*, const Command*>>& runnable) {
+  for (const Command& row : rows) {
+    CLI::App* sub = parent->add_subcommand(row.name, row.help);
+    if (row.setup != nullptr) row.setup(sub, options);
+    if (!row.subcommands.empty()) {
+      sub->require_subcommand(1);
+      AddCommands(sub, row.subcommands, options, runnable);
+    }
+    if (row.run != nullptr) runnable.emplace_back(sub, &row);
+  }
 }
 
 }  // namespace
 
-int Fail(const Status& s) {
-  std::fprintf(stderr, "flowsync: error: %s\n", s.message().c_str());
-  switch (s.code()) {
-    case StatusCode::kOk:
-      return kExitOk;
-    case StatusCode::kNotFound:
-      return kExitFailed;
-    case StatusCode::kInvalidArgument:
-      return kExitUsage;
-    case StatusCode::kConflict:
-      return kExitRefused;
-    case StatusCode::kBusy:
-      return kExitBusy;
-    default:
-      return kExitDatabase;
-  }
+Result<config::Context> ResolveCommandContext(const config::Overrides& flags) {
+  return config::ResolveContext(flags, config::Environment::Current());
+}
+
+const std::vector<Command>& CommandTable() {
+  static const std::vector<Command> table = {
+      {"sync", "Mirror a tree of workflow definitions into the database",
+       [](CLI::App* c, CommandOptions& o) { SetupSync(c, o.sync); },
+       [](CommandOptions& o) { return RunSyncCommand(o.sync); }},
+      {"status", "Show what a sync would change, like git status",
+       [](CLI::App* c, CommandOptions& o) { SetupStatus(c, o.status); },
+       [](CommandOptions& o) { return RunStatusCommand(o.status); }},
+      {"list", "List stored workflows",
+       [](CLI::App* c, CommandOptions& o) { SetupList(c, o.list); },
+       [](CommandOptions& o) { return RunListCommand(o.list); }},
+      {"show", "Show one workflow: metadata, categories, ratings, versions, findings",
+       [](CLI::App* c, CommandOptions& o) { SetupShow(c, o.show); },
+       [](CommandOptions& o) { return RunShowCommand(o.show); }},
+      {"log", "Show the sync audit log, newest first",
+       [](CLI::App* c, CommandOptions& o) { SetupLog(c, o.log); },
+       [](CommandOptions& o) { return RunLogCommand(o.log); }},
+      {"rate", "Rate a workflow thumbs up or down",
+       [](CLI::App* c, CommandOptions& o) { SetupRate(c, o.rate); },
+       [](CommandOptions& o) { return RunRateCommand(o.rate); }},
+      {"grant", "Let a PostgreSQL role read and write a project (row-level security)",
+       [](CLI::App* c, CommandOptions& o) { SetupGrant(c, o.grant); },
+       [](CommandOptions& o) { return RunGrantCommand(o.grant); }},
+      PhasesCommandRow(),
+      MigrationCommandRow(),
+      MigrateCommandRow(),
+  };
+  return table;
 }
 
 int Main(int argc, char** argv) {
@@ -615,36 +548,20 @@ int Main(int argc, char** argv) {
       "flowsync");
   app.set_version_flag("--version", "flowsync 0.1.0");
   app.require_subcommand(1);
-  app.footer(
-      "Exit status: 0 ok, 1 some files failed / changes found / not found, 2 usage, "
-      "3 refused by a guard rail, 4 database busy, 5 database error.\n"
-      "Run `flowsync COMMAND --help` for a command's options.");
-  Commands options;
-  std::vector<std::pair<CLI::App*, const Command*>> subs;
-  for (const Command& c : CommandTable()) {
-    CLI::App* sub = app.add_subcommand(c.name, c.help);
-    c.setup(sub, options);
-    subs.emplace_back(sub, &c);
-  }
-  std::function<int()> phases_run;
-  AddPhasesCommand(&app, &phases_run);
-  std::function<int()> migration_run;
-  AddMigrationCommand(&app, &migration_run);
-  std::function<int()> migrate_run;
-  AddMigrateCommand(&app, &migrate_run);
+  app.footer(ExitCodeHelp() + "\nRun `flowsync COMMAND --help` for a command's options.");
+  CommandOptions options;
+  std::vector<std::pair<CLI::App*, const Command*>> runnable;
+  AddCommands(&app, CommandTable(), options, runnable);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitUsage;
+    return static_cast<int>(code == 0 ? ExitCode::kOk : ExitCode::kUsage);
   }
-  for (auto& [sub, cmd] : subs) {
-    if (sub->parsed()) return cmd->run(options);
+  for (const auto& [sub, row] : runnable) {
+    if (sub->parsed()) return static_cast<int>(row->run(options));
   }
-  if (phases_run) return phases_run();
-  if (migration_run) return migration_run();
-  if (migrate_run) return migrate_run();
-  return kExitUsage;
+  return static_cast<int>(ExitCode::kUsage);
 }
 
 }  // namespace flowsync::cli

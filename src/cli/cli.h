@@ -1,16 +1,11 @@
-// The flowsync command line: a thin adapter over the library.
+// The flowsync command line: a thin adapter over the library. The commands
+// are rows of a table (cli/command.h); exit statuses are cli/exit_code.h.
 #pragma once
-
-#include "flowsync/status.h"
 
 namespace flowsync::cli {
 
-// Parses argv, runs one sub-command and returns the process exit status
-// (see README.md, "Exit status").
+// Parses argv, runs the one command it names and returns the process exit
+// status (an ExitCode). Help and version requests exit 0, usage errors 2.
 int Main(int argc, char** argv);
-
-// Prints "flowsync: error: <message>" and returns the exit status of `s`:
-// the one place where a Status becomes an exit status.
-int Fail(const Status& s);
 
 }  // namespace flowsync::cli

@@ -1,4 +1,6 @@
-#include "cli/migrate.h"
+// `flowsync migrate up|down|status|validate|repair|baseline`: the migration
+// runner (promote/migrate.h).
+#include "promote/migrate.h"
 
 #include <fmt/format.h>
 
@@ -10,48 +12,32 @@
 #include <string>
 #include <vector>
 
-#include "cli/cli.h"
-#include "cli/context.h"
+#include "cli/command.h"
+#include "cli/exit_code.h"
 #include "cli/output.h"
 #include "flowsync/file_system.h"
 #include "flowsync/store.h"
-#include "promote/migrate.h"
 
 namespace flowsync::cli {
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;   // status --exit-code: something pending or failed
-constexpr int kExitRefused = 3;  // status --exit-code: a file changed or missing
-
-struct MigrateOptions {
-  GlobalFlags flags;
-  std::string dir = "migrations";
-  bool dry_run = false;
-  bool allow_out_of_order = false;
-  std::optional<std::string> to;
-  bool json = false;
-  bool exit_code = false;
-  int count = 1;
-  std::vector<std::string> versions;
-  std::string version;
-};
+using MigrateOptions = MigrateCommand;
 
 // The folder, the database and the migration lock, in that order: a missing
 // folder is reported before any database is created. Members are destroyed
 // in reverse, so the session (and its lock) goes before its store.
 struct Opened {
   MigrationFolder folder;
-  Context ctx;
+  config::Context ctx;
   std::unique_ptr<Store> store;
   std::unique_ptr<MigrationHistory> session;
 };
 
-Result<Opened> Open(const MigrateOptions& o, IfMissing if_missing) {
+Result<Opened> Open(const MigrateOptions& o, config::IfMissing if_missing) {
   Opened out;
   FS_TRY_ASSIGN(out.folder, LoadMigrations(RealFileSystem(), o.dir));
-  FS_TRY_ASSIGN(out.ctx, ResolveContext(o.flags));
-  FS_TRY_ASSIGN(out.store, OpenContextStore(out.ctx, if_missing));
+  FS_TRY_ASSIGN(out.ctx, ResolveCommandContext(o.common.flags));
+  FS_TRY_ASSIGN(out.store, config::OpenContextStore(out.ctx, if_missing));
   FS_TRY_ASSIGN(out.session, out.store->OpenMigrationHistory());
   return out;
 }
@@ -74,9 +60,9 @@ std::string OneLine(std::string text) {
 
 // ---- up ------------------------------------------------------------------------
 
-int RunUp(const MigrateOptions& o) {
+ExitCode RunUp(const MigrateOptions& o) {
   // A dry run writes nothing, not even a new database file.
-  auto c = Open(o, o.dry_run ? IfMissing::kEmpty : IfMissing::kCreate);
+  auto c = Open(o, o.dry_run ? config::IfMissing::kEmpty : config::IfMissing::kCreate);
   if (!c.ok()) return Fail(c.status());
   UpOptions options;
   options.allow_out_of_order = o.allow_out_of_order;
@@ -101,7 +87,7 @@ int RunUp(const MigrateOptions& o) {
     } else {
       fmt::print("-- dry run: {} to apply, nothing written\n", report->applied.size());
     }
-    return kExitOk;
+    return ExitCode::kOk;
   }
   if (!report->failure.ok()) {
     fmt::print("{} applied, 1 failed, {} pending\n", report->applied.size(), report->pending - 1);
@@ -117,13 +103,13 @@ int RunUp(const MigrateOptions& o) {
   } else {
     fmt::print("{} applied, {} pending\n", report->applied.size(), report->pending);
   }
-  return kExitOk;
+  return ExitCode::kOk;
 }
 
 // ---- down ------------------------------------------------------------------------
 
-int RunDown(const MigrateOptions& o) {
-  auto c = Open(o, IfMissing::kFail);
+ExitCode RunDown(const MigrateOptions& o) {
+  auto c = Open(o, config::IfMissing::kFail);
   if (!c.ok()) return Fail(c.status());
   DownOptions options;
   options.count = o.count;
@@ -143,7 +129,7 @@ int RunDown(const MigrateOptions& o) {
   } else {
     fmt::print("{} reverted\n", report->reverted.size());
   }
-  return kExitOk;
+  return ExitCode::kOk;
 }
 
 // ---- status ----------------------------------------------------------------------
@@ -209,8 +195,8 @@ void PrintStatusTable(const MigrationStatus& s) {
   fmt::print("{}\n", CountsLine(s.counts));
 }
 
-int RunStatus(const MigrateOptions& o) {
-  auto c = Open(o, IfMissing::kEmpty);
+ExitCode RunStatus(const MigrateOptions& o) {
+  auto c = Open(o, config::IfMissing::kEmpty);
   if (!c.ok()) return Fail(c.status());
   if (Status s = c->folder.ProblemsStatus(); !s.ok()) {
     return Fail(
@@ -220,7 +206,7 @@ int RunStatus(const MigrateOptions& o) {
   auto status = ReadMigrationStatus(*c->session, c->folder);
   if (!status.ok()) return Fail(status.status());
   const MigrationCounts& n = status->counts;
-  if (o.json) {
+  if (o.common.json) {
     Json rows = Json::array();
     for (const MigrationStatusRow& r : status->migrations) rows.push_back(StatusRowJson(r));
     Json counts = {{"applied", n.applied}, {"baseline", n.baseline}, {"pending", n.pending},
@@ -229,16 +215,16 @@ int RunStatus(const MigrateOptions& o) {
   } else {
     PrintStatusTable(*status);
   }
-  if (!o.exit_code) return kExitOk;
-  if (n.changed > 0 || n.missing > 0) return kExitRefused;
-  if (n.pending > 0 || n.failed > 0) return kExitFailed;
-  return kExitOk;
+  if (!o.exit_code) return ExitCode::kOk;
+  if (n.changed > 0 || n.missing > 0) return ExitCode::kRefused;
+  if (n.pending > 0 || n.failed > 0) return ExitCode::kFailed;
+  return ExitCode::kOk;
 }
 
 // ---- validate, repair, baseline ------------------------------------------------------
 
-int RunValidate(const MigrateOptions& o) {
-  auto c = Open(o, IfMissing::kEmpty);
+ExitCode RunValidate(const MigrateOptions& o) {
+  auto c = Open(o, config::IfMissing::kEmpty);
   if (!c.ok()) return Fail(c.status());
   ValidateOptions options;
   options.allow_out_of_order = o.allow_out_of_order;
@@ -247,11 +233,11 @@ int RunValidate(const MigrateOptions& o) {
   fmt::print("{} valid\n", c->folder.files.size() == 1
                                ? std::string("1 migration file is")
                                : fmt::format("{} migration files are", c->folder.files.size()));
-  return kExitOk;
+  return ExitCode::kOk;
 }
 
-int RunRepair(const MigrateOptions& o) {
-  auto c = Open(o, IfMissing::kFail);
+ExitCode RunRepair(const MigrateOptions& o) {
+  auto c = Open(o, config::IfMissing::kFail);
   if (!c.ok()) return Fail(c.status());
   auto repaired = RepairMigrations(*c->session, c->folder, o.versions);
   if (!repaired.ok()) return Fail(repaired.status());
@@ -263,11 +249,11 @@ int RunRepair(const MigrateOptions& o) {
   } else {
     fmt::print("{} repaired\n", repaired->size());
   }
-  return kExitOk;
+  return ExitCode::kOk;
 }
 
-int RunBaseline(const MigrateOptions& o) {
-  auto c = Open(o, IfMissing::kCreate);
+ExitCode RunBaseline(const MigrateOptions& o) {
+  auto c = Open(o, config::IfMissing::kCreate);
   if (!c.ok()) return Fail(c.status());
   auto marked = BaselineMigrations(*c->session, c->folder, o.version);
   if (!marked.ok()) return Fail(marked.status());
@@ -277,77 +263,95 @@ int RunBaseline(const MigrateOptions& o) {
   } else {
     fmt::print("{} marked as applied without running (baseline {})\n", marked->size(), o.version);
   }
-  return kExitOk;
+  return ExitCode::kOk;
+}
+
+// ---- The rows ---------------------------------------------------------------------
+
+void SetupCommon(CLI::App* cmd, MigrateOptions& o) {
+  cmd->add_option("--dir", o.dir, "Folder of VERSION_NAME.sql files (default: migrations)");
+  cmd->add_option("--db", o.common.flags.db, "Database URL (as for sync)");
+  cmd->add_option("--project", o.common.flags.project, "Project to open the database for");
+  cmd->add_option("--lock-timeout", o.common.flags.lock_timeout_s,
+                  "Seconds to wait for another runner or writer before giving up (default 60)")
+      ->check(CLI::NonNegativeNumber);
+}
+
+void SetupUp(CLI::App* cmd, MigrateOptions& o) {
+  SetupCommon(cmd, o);
+  cmd->add_flag("--dry-run", o.dry_run, "Print the SQL that would run; write nothing");
+  cmd->add_flag("--allow-out-of-order", o.allow_out_of_order,
+                "Also apply pending files older than the newest applied one");
+  cmd->add_option("--to", o.to, "Apply only files up to this version");
+}
+
+void SetupDown(CLI::App* cmd, MigrateOptions& o) {
+  SetupCommon(cmd, o);
+  cmd->add_option("n", o.count, "How many migrations to revert (default 1)")
+      ->check(CLI::Validator(
+          [](const std::string& text) {
+            return text.find_first_not_of("0123456789") == std::string::npos &&
+                           text.find_first_not_of('0') != std::string::npos
+                       ? std::string()
+                       : "N must be a whole number of migrations, 1 or more (got '" + text + "')";
+          },
+          "N", "positive count"));
+}
+
+void SetupStatus(CLI::App* cmd, MigrateOptions& o) {
+  SetupCommon(cmd, o);
+  cmd->add_flag("--json", o.common.json, "Print JSON");
+  cmd->add_flag("--exit-code", o.exit_code,
+                "Exit 1 when anything is pending or failed, 3 when a file changed or is "
+                "missing");
+}
+
+void SetupValidate(CLI::App* cmd, MigrateOptions& o) {
+  SetupCommon(cmd, o);
+  cmd->add_flag("--allow-out-of-order", o.allow_out_of_order,
+                "Pending files older than the newest applied one are not a problem");
+}
+
+void SetupRepair(CLI::App* cmd, MigrateOptions& o) {
+  SetupCommon(cmd, o);
+  cmd->add_option("versions", o.versions, "Only these versions (default: every changed one)");
+}
+
+void SetupBaseline(CLI::App* cmd, MigrateOptions& o) {
+  SetupCommon(cmd, o);
+  cmd->add_option("version", o.version, "The newest version the database already holds")
+      ->required();
 }
 
 }  // namespace
 
-void AddMigrateCommand(CLI::App* app, std::function<int()>* run) {
-  static MigrateOptions o;  // lives as long as the parse and the handler
-  CLI::App* migrate = app->add_subcommand(
-      "migrate", "Apply the SQL migration files of a folder to the database, and undo them");
-  migrate->require_subcommand(1);
-  auto common = [](CLI::App* cmd) {
-    cmd->add_option("--dir", o.dir, "Folder of VERSION_NAME.sql files (default: migrations)");
-    cmd->add_option("--db", o.flags.db, "Database URL (as for sync)");
-    cmd->add_option("--project", o.flags.project, "Project to open the database for");
-    cmd->add_option("--lock-timeout", o.flags.lock_timeout_s,
-                    "Seconds to wait for another runner or writer before giving up (default 60)")
-        ->check(CLI::NonNegativeNumber);
+Command MigrateCommandRow() {
+  return {
+      "migrate",
+      "Apply the SQL migration files of a folder to the database, and undo them",
+      nullptr,
+      nullptr,
+      {
+          {"up", "Apply the pending files in version order, each in its own transaction",
+           [](CLI::App* c, CommandOptions& o) { SetupUp(c, o.migrate); },
+           [](CommandOptions& o) { return RunUp(o.migrate); }},
+          {"down", "Revert the last N applied migrations (default 1), newest first",
+           [](CLI::App* c, CommandOptions& o) { SetupDown(c, o.migrate); },
+           [](CommandOptions& o) { return RunDown(o.migrate); }},
+          {"status", "Every migration and its state: applied, pending, failed, changed",
+           [](CLI::App* c, CommandOptions& o) { SetupStatus(c, o.migrate); },
+           [](CommandOptions& o) { return RunStatus(o.migrate); }},
+          {"validate", "Check files, sidecars and checksums against the history; write nothing",
+           [](CLI::App* c, CommandOptions& o) { SetupValidate(c, o.migrate); },
+           [](CommandOptions& o) { return RunValidate(o.migrate); }},
+          {"repair", "Accept changed applied files as they are now (store their checksums)",
+           [](CLI::App* c, CommandOptions& o) { SetupRepair(c, o.migrate); },
+           [](CommandOptions& o) { return RunRepair(o.migrate); }},
+          {"baseline", "Mark every pending file up to VERSION as applied, without running it",
+           [](CLI::App* c, CommandOptions& o) { SetupBaseline(c, o.migrate); },
+           [](CommandOptions& o) { return RunBaseline(o.migrate); }},
+      },
   };
-  struct Sub {
-    const char* name;
-    const char* help;
-    int (*handler)(const MigrateOptions&);
-  };
-  for (const Sub& s : {
-           Sub{"up", "Apply the pending files in version order, each in its own transaction",
-               &RunUp},
-           Sub{"down", "Revert the last N applied migrations (default 1), newest first", &RunDown},
-           Sub{"status", "Every migration and its state: applied, pending, failed, changed",
-               &RunStatus},
-           Sub{"validate", "Check files, sidecars and checksums against the history; write nothing",
-               &RunValidate},
-           Sub{"repair", "Accept changed applied files as they are now (store their checksums)",
-               &RunRepair},
-           Sub{"baseline", "Mark every pending file up to VERSION as applied, without running it",
-               &RunBaseline},
-       }) {
-    CLI::App* cmd = migrate->add_subcommand(s.name, s.help);
-    common(cmd);
-    auto handler = s.handler;
-    if (handler == &RunUp) {
-      cmd->add_flag("--dry-run", o.dry_run, "Print the SQL that would run; write nothing");
-      cmd->add_flag("--allow-out-of-order", o.allow_out_of_order,
-                    "Also apply pending files older than the newest applied one");
-      cmd->add_option("--to", o.to, "Apply only files up to this version");
-    } else if (handler == &RunDown) {
-      cmd->add_option("n", o.count, "How many migrations to revert (default 1)")
-          ->check(CLI::Validator(
-              [](const std::string& text) {
-                return text.find_first_not_of("0123456789") == std::string::npos &&
-                               text.find_first_not_of('0') != std::string::npos
-                           ? std::string()
-                           : "N must be a whole number of migrations, 1 or more (got '" + text +
-                                 "')";
-              },
-              "N", "positive count"));
-    } else if (handler == &RunStatus) {
-      cmd->add_flag("--json", o.json, "Print JSON");
-      cmd->add_flag("--exit-code", o.exit_code,
-                    "Exit 1 when anything is pending or failed, 3 when a file changed or is "
-                    "missing");
-    } else if (handler == &RunValidate) {
-      cmd->add_flag("--allow-out-of-order", o.allow_out_of_order,
-                    "Pending files older than the newest applied one are not a problem");
-    } else if (handler == &RunRepair) {
-      cmd->add_option("versions", o.versions, "Only these versions (default: every changed one)");
-    } else if (handler == &RunBaseline) {
-      cmd->add_option("version", o.version, "The newest version the database already holds")
-          ->required();
-    }
-    cmd->callback([run, handler] { *run = [handler] { return handler(o); }; });
-  }
 }
 
 }  // namespace flowsync::cli

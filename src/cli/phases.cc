@@ -1,5 +1,5 @@
-#include "cli/phases.h"
-
+// `flowsync phases ...`: questions about phase workflows, answered by the
+// persistent phase cache (include/flowsync/phase_cache.h).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,37 +13,22 @@
 #include <string>
 #include <vector>
 
-#include "cli/cli.h"
-#include "cli/context.h"
+#include "cli/command.h"
+#include "cli/exit_code.h"
 #include "cli/output.h"
-#include "flowsync/cron.h"
+#include "flowsync/clock.h"
 #include "flowsync/phase_cache.h"
-#include "phase/rule.h"
-#include "phase/template.h"
+#include "phase/next_fire.h"
 #include "util/time_format.h"
 
 namespace flowsync::cli {
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-
-struct PhaseOptions {
-  GlobalFlags flags;
-  bool json = false;
-  bool no_refresh = false;
-  int64_t max_retry = 10;
-  std::string task;  // TASK[:JOB] or TOPIC
-  std::optional<std::string> job;
-  std::optional<std::string> workflow;
-  std::string format = "dot";
-  std::optional<std::string> from;
-  int count = 5;
-};
+using PhaseOptions = PhasesCommand;
 
 // An open cache over the context's root, backed by the database.
 struct OpenCache {
-  Context ctx;
+  config::Context ctx;
   std::unique_ptr<Store> store;
   std::unique_ptr<PhaseStore> phases;
   std::unique_ptr<PhaseCache> cache;
@@ -52,8 +37,8 @@ struct OpenCache {
 
 Result<OpenCache> Open(const PhaseOptions& o) {
   OpenCache out;
-  FS_TRY_ASSIGN(out.ctx, ResolveContext(o.flags));
-  FS_TRY_ASSIGN(out.store, OpenContextStore(out.ctx, IfMissing::kCreate));
+  FS_TRY_ASSIGN(out.ctx, ResolveCommandContext(o.common.flags));
+  FS_TRY_ASSIGN(out.store, config::OpenContextStore(out.ctx, config::IfMissing::kCreate));
   FS_TRY_ASSIGN(out.phases, out.store->OpenPhaseStore());
   PhaseCacheOptions options;
   options.max_file_size = out.ctx.limits.max_file_size;
@@ -100,21 +85,21 @@ void PrintPhase(const std::string& file, const Phase& p) {
              p.status.empty() ? "" : "  [" + p.status + "]");
 }
 
-int PrintFound(const PhaseOptions& o, const std::optional<FoundPhase>& found,
-               const std::string& what) {
+ExitCode PrintFound(const PhaseOptions& o, const std::optional<FoundPhase>& found,
+                    const std::string& what) {
   if (!found) {
-    if (o.json) std::cout << "null" << std::endl;
+    if (o.common.json) std::cout << "null" << std::endl;
     return Fail(Status::NotFound("no phase matches " + what));
   }
-  if (o.json) {
+  if (o.common.json) {
     std::cout << PhaseJson(found->file, found->phase).dump(2) << std::endl;
   } else {
     PrintPhase(found->file, found->phase);
   }
-  return kExitOk;
+  return ExitCode::kOk;
 }
 
-int RunGet(const PhaseOptions& o) {
+ExitCode RunGet(const PhaseOptions& o) {
   auto c = Open(o);
   if (!c.ok()) return Fail(c.status());
   Task t = ParseTask(o);
@@ -123,7 +108,7 @@ int RunGet(const PhaseOptions& o) {
                                 o.workflow ? "file " + *o.workflow : "any file"));
 }
 
-int RunSearch(const PhaseOptions& o) {
+ExitCode RunSearch(const PhaseOptions& o) {
   auto c = Open(o);
   if (!c.ok()) return Fail(c.status());
   Task t = ParseTask(o);
@@ -131,7 +116,7 @@ int RunSearch(const PhaseOptions& o) {
                     fmt::format("topic '{}'{}", t.type, t.job.empty() ? "" : " job " + t.job));
 }
 
-int RunChildren(const PhaseOptions& o) {
+ExitCode RunChildren(const PhaseOptions& o) {
   auto c = Open(o);
   if (!c.ok()) return Fail(c.status());
   Task t = ParseTask(o);
@@ -144,14 +129,14 @@ int RunChildren(const PhaseOptions& o) {
   }
   t.meta = "workflow=" + file;
   std::vector<Phase> children = c->cache->Children(t);
-  if (o.json) {
+  if (o.common.json) {
     Json arr = Json::array();
     for (const Phase& p : children) arr.push_back(PhaseJson(file, p));
     std::cout << arr.dump(2) << std::endl;
   } else {
     for (const Phase& p : children) PrintPhase(file, p);
   }
-  return kExitOk;
+  return ExitCode::kOk;
 }
 
 // A status is an error when any of its "; "-separated messages is not a
@@ -169,7 +154,7 @@ bool IsError(const std::string& status) {
   return false;
 }
 
-int RunValidate(const PhaseOptions& o) {
+ExitCode RunValidate(const PhaseOptions& o) {
   auto c = Open(o);
   if (!c.ok()) return Fail(c.status());
   bool errors = !c->refresh.errors.empty();
@@ -185,7 +170,7 @@ int RunValidate(const PhaseOptions& o) {
       arr.push_back(std::move(j));
       if (!p.status.empty()) {
         ++problems;
-        if (!o.json) fmt::print("{}: {}: {}\n", f.key, p.task, p.status);
+        if (!o.common.json) fmt::print("{}: {}: {}\n", f.key, p.task, p.status);
       }
     }
   }
@@ -195,16 +180,16 @@ int RunValidate(const PhaseOptions& o) {
     j["severity"] = "error";
     j["status"] = e.status.message();
     arr.push_back(std::move(j));
-    if (!o.json) fmt::print("{}\n", e.status.message());
+    if (!o.common.json) fmt::print("{}\n", e.status.message());
   }
-  if (o.json) {
+  if (o.common.json) {
     std::cout << arr.dump(2) << std::endl;
   } else {
     fmt::print("{} phases in {} files, {} with a status, {} unreadable file{}\n", phases,
                c->cache->Files().size(), problems, c->refresh.errors.size(),
                c->refresh.errors.size() == 1 ? "" : "s");
   }
-  return errors ? kExitFailed : kExitOk;
+  return errors ? ExitCode::kFailed : ExitCode::kOk;
 }
 
 // Edges of the dependency graph: parent -> child, within a file (as
@@ -240,7 +225,7 @@ std::string Quote(const std::string& s) {
   return out + "\"";
 }
 
-int RunGraph(const PhaseOptions& o) {
+ExitCode RunGraph(const PhaseOptions& o) {
   if (o.format != "dot" && o.format != "mermaid" && o.format != "json") {
     return Fail(Status::InvalidArgument("--format must be dot, mermaid or json"));
   }
@@ -248,14 +233,14 @@ int RunGraph(const PhaseOptions& o) {
   if (!c.ok()) return Fail(c.status());
   std::vector<StoredPhaseFile> files = c->cache->Files();
   std::vector<Edge> edges = Edges(files);
-  if (o.format == "json" || o.json) {
+  if (o.format == "json" || o.common.json) {
     Json nodes = Json::array(), links = Json::array();
     for (const StoredPhaseFile& f : files) {
       for (const Phase& p : f.phases) nodes.push_back(PhaseJson(f.key, p));
     }
     for (const Edge& e : edges) links.push_back({{"file", e.file}, {"from", e.from}, {"to", e.to}});
     std::cout << Json{{"nodes", nodes}, {"edges", links}}.dump(2) << std::endl;
-    return kExitOk;
+    return ExitCode::kOk;
   }
   if (o.format == "dot") {
     fmt::print("digraph phases {{\n  rankdir=LR;\n");
@@ -270,7 +255,7 @@ int RunGraph(const PhaseOptions& o) {
       fmt::print("  {} -> {};\n", Quote(e.file + ":" + e.from), Quote(e.file + ":" + e.to));
     }
     fmt::print("}}\n");
-    return kExitOk;
+    return ExitCode::kOk;
   }
   // Mermaid ids must be plain: number the nodes.
   std::map<std::string, std::string> ids;
@@ -289,7 +274,7 @@ int RunGraph(const PhaseOptions& o) {
   for (const Edge& e : edges) {
     fmt::print("  {} --> {}\n", ids[e.file + ":" + e.from], ids[e.file + ":" + e.to]);
   }
-  return kExitOk;
+  return ExitCode::kOk;
 }
 
 // RFC 3339: "2024-02-27T13:45:00Z" or with "+01:00"/"-05:30".
@@ -313,127 +298,110 @@ std::string Rfc3339(std::chrono::sys_seconds t) {
   return s.substr(0, 19) + "Z";
 }
 
-int RunNext(const PhaseOptions& o) {
-  std::chrono::sys_seconds from =
-      std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+ExitCode RunNext(const PhaseOptions& o) {
+  // --from answers as of that instant: a clock that stands still there.
+  ManualClock from_clock;
+  const Clock* clock = &SystemClock();
   if (o.from) {
     auto parsed = ParseRfc3339(*o.from);
     if (!parsed) {
       return Fail(Status::InvalidArgument("--from '" + *o.from +
                                           "': expected RFC 3339, e.g. 2024-02-27T13:45:00Z"));
     }
-    from = *parsed;
+    from_clock.Set(parsed->time_since_epoch().count() * 1000);
+    clock = &from_clock;
   }
   auto c = Open(o);
   if (!c.ok()) return Fail(c.status());
   Task t = ParseTask(o);
   std::optional<FoundPhase> found = c->cache->Get(t);
   if (!found) return Fail(Status::NotFound("no phase matches task '" + o.task + "'"));
-  auto rule = phase::ParseRule(found->phase.rule);
-  if (!rule.ok()) {
-    return Fail(Status::InvalidArgument(found->file + ": " + found->phase.task +
-                                        ": invalid rule: " + rule.status().message()));
-  }
-  if (rule->cron.empty()) {
-    return Fail(Status::NotFound(
-        found->file + ": " + found->phase.task + " has no cron rule (it runs after " +
-        (found->phase.depends_on.empty() ? "files" : found->phase.depends_on) + ")"));
-  }
-  auto schedule = CronSchedule::Parse(rule->cron);
-  if (!schedule.ok()) {
-    return Fail(
-        Status::InvalidArgument("invalid cron: " + rule->cron + " " + schedule.status().message()));
-  }
-  Json fires = Json::array();
-  std::chrono::sys_seconds at = from;
-  for (int i = 0; i < o.count; ++i) {
-    std::optional<std::chrono::sys_seconds> next = schedule->Next(at);
-    if (!next) break;
-    at = *next;
-    // As flowlord: the task time is the fire time plus the offset, and a
-    // cron-fired task renders in the process's local time.
-    phase::TemplateOptions options;
-    options.offset = rule->offset;
-    options.utc_offset = phase::LocalUtcOffset;
-    auto task_time = std::chrono::floor<std::chrono::seconds>(*next + rule->offset);
-    std::string info =
-        phase::RenderTimeTemplate(found->phase.template_text, phase::TemplateClock(*next), options);
-    fires.push_back({{"fire", Rfc3339(*next)}, {"task_time", Rfc3339(task_time)}, {"info", info}});
-  }
-  if (o.json) {
+  phase::NextFireOptions options;
+  options.count = o.count;
+  auto next = phase::NextFireTimes(*found, *clock, options);
+  if (!next.ok()) return Fail(next.status());
+  if (o.common.json) {
+    Json fires = Json::array();
+    for (const phase::Firing& f : next->fires) {
+      fires.push_back(
+          {{"fire", Rfc3339(f.fire)}, {"task_time", Rfc3339(f.task_time)}, {"info", f.info}});
+    }
     std::cout << Json{{"file", found->file},
                       {"task", found->phase.task},
-                      {"cron", rule->cron},
-                      {"time_zone",
-                       schedule->time_zone().empty() ? "local" : schedule->time_zone()},
+                      {"cron", next->cron},
+                      {"time_zone", next->time_zone.empty() ? "local" : next->time_zone},
                       {"fires", fires}}
                      .dump(2)
               << std::endl;
   } else {
-    fmt::print("{}  {}  cron {}\n", found->file, found->phase.task, rule->cron);
-    for (const Json& f : fires) {
-      fmt::print("  {}  {}\n", f["fire"].get<std::string>(), f["info"].get<std::string>());
+    fmt::print("{}  {}  cron {}\n", found->file, found->phase.task, next->cron);
+    for (const phase::Firing& f : next->fires) {
+      fmt::print("  {}  {}\n", Rfc3339(f.fire), f.info);
     }
   }
-  return kExitOk;
+  return ExitCode::kOk;
+}
+
+// ---- The rows ---------------------------------------------------------------------
+
+void SetupCommon(CLI::App* cmd, PhaseOptions& o) {
+  cmd->add_option("--db", o.common.flags.db, "Database URL (as for sync)");
+  cmd->add_option("--project", o.common.flags.project, "Project to work in");
+  cmd->add_option("--root", o.common.flags.root,
+                  "Tree of phase files (default: as for sync; a single .toml file also works)");
+  cmd->add_option("--lock-timeout", o.common.flags.lock_timeout_s, "Seconds to wait for a writer");
+  cmd->add_flag("--json", o.common.json, "Print JSON");
+  cmd->add_flag("--no-refresh", o.no_refresh,
+                "Answer from the stored index without reading changed files first");
+  cmd->add_option("--max-retry", o.max_retry, "Retries above this get a warning (default 10)");
+}
+
+void SetupTask(CLI::App* cmd, PhaseOptions& o, const char* what) {
+  SetupCommon(cmd, o);
+  cmd->add_option("task", o.task, what)->required();
+  cmd->add_option("--job", o.job, "Job (instead of TASK:JOB)");
+  cmd->add_option("--workflow", o.workflow,
+                  "Only this phase file (its key, e.g. group/f3.toml); * means any");
 }
 
 }  // namespace
 
-void AddPhasesCommand(CLI::App* app, std::function<int()>* run) {
-  static PhaseOptions o;  // lives as long as the parse and the handler
-  CLI::App* phases = app->add_subcommand(
-      "phases", "Answer dependency questions about phase workflows (flowlord compatible)");
-  phases->require_subcommand(1);
-  auto common = [](CLI::App* cmd) {
-    cmd->add_option("--db", o.flags.db, "Database URL (as for sync)");
-    cmd->add_option("--project", o.flags.project, "Project to work in");
-    cmd->add_option("--root", o.flags.root,
-                    "Tree of phase files (default: as for sync; a single .toml file also works)");
-    cmd->add_option("--lock-timeout", o.flags.lock_timeout_s, "Seconds to wait for a writer");
-    cmd->add_flag("--json", o.json, "Print JSON");
-    cmd->add_flag("--no-refresh", o.no_refresh,
-                  "Answer from the stored index without reading changed files first");
-    cmd->add_option("--max-retry", o.max_retry, "Retries above this get a warning (default 10)");
+Command PhasesCommandRow() {
+  return {
+      "phases",
+      "Answer dependency questions about phase workflows (flowlord compatible)",
+      nullptr,
+      nullptr,
+      {
+          {"get", "The phase of a task (flowlord Get)",
+           [](CLI::App* c, CommandOptions& o) { SetupTask(c, o.phases, "TASK[:JOB]"); },
+           [](CommandOptions& o) { return RunGet(o.phases); }},
+          {"search", "The first phase of a topic, files in path order (Search)",
+           [](CLI::App* c, CommandOptions& o) { SetupTask(c, o.phases, "TOPIC[:JOB]"); },
+           [](CommandOptions& o) { return RunSearch(o.phases); }},
+          {"children", "Phases that run after a task, in its file (Children)",
+           [](CLI::App* c, CommandOptions& o) { SetupTask(c, o.phases, "TASK[:JOB]"); },
+           [](CommandOptions& o) { return RunChildren(o.phases); }},
+          {"next", "Next fire times of a task's cron rule and its rendered template",
+           [](CLI::App* c, CommandOptions& o) {
+             SetupTask(c, o.phases, "TASK[:JOB]");
+             c->add_option("--from", o.phases.from,
+                           "Start after this RFC 3339 time (default: now)");
+             c->add_option("-n", o.phases.count, "How many fire times (default 5)")
+                 ->check(CLI::Range(1, 1000));
+           },
+           [](CommandOptions& o) { return RunNext(o.phases); }},
+          {"validate", "Every phase with a status; exit 1 when any is an error",
+           [](CLI::App* c, CommandOptions& o) { SetupCommon(c, o.phases); },
+           [](CommandOptions& o) { return RunValidate(o.phases); }},
+          {"graph", "The dependency graph",
+           [](CLI::App* c, CommandOptions& o) {
+             SetupCommon(c, o.phases);
+             c->add_option("--format", o.phases.format, "dot (default), mermaid or json");
+           },
+           [](CommandOptions& o) { return RunGraph(o.phases); }},
+      },
   };
-  auto task_args = [](CLI::App* cmd, const char* what) {
-    cmd->add_option("task", o.task, what)->required();
-    cmd->add_option("--job", o.job, "Job (instead of TASK:JOB)");
-    cmd->add_option("--workflow", o.workflow,
-                    "Only this phase file (its key, e.g. group/f3.toml); * means any");
-  };
-  struct Sub {
-    const char* name;
-    const char* help;
-    const char* task_help;
-    int (*handler)(const PhaseOptions&);
-  };
-  for (const Sub& s :
-       {Sub{"get", "The phase of a task (flowlord Get)", "TASK[:JOB]", &RunGet},
-        Sub{"search", "The first phase of a topic, files in path order (Search)", "TOPIC[:JOB]",
-            &RunSearch},
-        Sub{"children", "Phases that run after a task, in its file (Children)", "TASK[:JOB]",
-            &RunChildren},
-        Sub{"next", "Next fire times of a task's cron rule and its rendered template", "TASK[:JOB]",
-            &RunNext}}) {
-    CLI::App* cmd = phases->add_subcommand(s.name, s.help);
-    common(cmd);
-    task_args(cmd, s.task_help);
-    if (s.handler == &RunNext) {
-      cmd->add_option("--from", o.from, "Start after this RFC 3339 time (default: now)");
-      cmd->add_option("-n", o.count, "How many fire times (default 5)")->check(CLI::Range(1, 1000));
-    }
-    auto handler = s.handler;
-    cmd->callback([run, handler] { *run = [handler] { return handler(o); }; });
-  }
-  CLI::App* validate =
-      phases->add_subcommand("validate", "Every phase with a status; exit 1 when any is an error");
-  common(validate);
-  validate->callback([run] { *run = [] { return RunValidate(o); }; });
-  CLI::App* graph = phases->add_subcommand("graph", "The dependency graph");
-  common(graph);
-  graph->add_option("--format", o.format, "dot (default), mermaid or json");
-  graph->callback([run] { *run = [] { return RunGraph(o); }; });
 }
 
 }  // namespace flowsync::cli

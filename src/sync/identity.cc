@@ -1,5 +1,7 @@
 #include "sync/identity.h"
 
+#include <optional>
+
 #include "flowsync/store.h"
 #include "util/uuid.h"
 
@@ -15,6 +17,19 @@ std::string NewWorkflowId(const std::string& project, const std::string& path,
     id = UuidV5(kWorkflowIdNamespace, name + "#" + std::to_string(n));
   }
   return id;
+}
+
+Result<std::string> IdForPath(Store* store, const std::string& project, const std::string& path) {
+  if (store == nullptr) return NewWorkflowId(project, path, {});
+  FS_TRY_ASSIGN(std::optional<WorkflowDetail> at_path, store->catalog().FindWorkflow(path));
+  if (at_path && at_path->summary.path == path) return at_path->summary.id;
+  std::set<std::string> taken;
+  while (true) {
+    std::string id = NewWorkflowId(project, path, taken);
+    FS_TRY_ASSIGN(std::optional<WorkflowDetail> holder, store->catalog().FindWorkflow(id));
+    if (!holder || holder->summary.id != id) return id;
+    taken.insert(id);
+  }
 }
 
 }  // namespace flowsync

@@ -13,7 +13,11 @@
 #include <set>
 #include <string>
 
+#include "flowsync/status.h"
+
 namespace flowsync {
+
+class Store;
 
 // UUID namespace of flowsync workflow ids (uuid5(NAMESPACE_URL,
 // "https://flowsync.dev/ns/workflow")).
@@ -23,5 +27,12 @@ extern const char kWorkflowIdNamespace[];
 // `taken`.
 std::string NewWorkflowId(const std::string& project, const std::string& path,
                           const std::set<std::string>& taken);
+
+// The id a sync would give the workflow at `path` of `project`: the id of
+// the row stored at that path (deleted or not), else the first new id
+// (NewWorkflowId) that no stored workflow holds. `store` may be null when
+// there is no database yet: then nothing is taken. Errors are the store's.
+// REQUIRES: store == nullptr or store->project() == project.
+Result<std::string> IdForPath(Store* store, const std::string& project, const std::string& path);
 
 }  // namespace flowsync

@@ -1,0 +1,151 @@
+// The command table of the flowsync command line (ninja's struct Tool):
+// every command is a row {name, help, setup, run}; a command with
+// sub-commands (`phases get`, `migration create`, `migrate up`) holds them
+// as nested rows of the same shape. Main() builds the parser from the table
+// and runs the one row the command line chose; it knows no command by name.
+//
+// The options of every command live in one CommandOptions value that Main()
+// owns for the duration of a run; `setup` binds a row's flags to it and
+// `run` reads them. Handlers turn library results into output and return an
+// ExitCode; failures go through Fail() (cli/exit_code.h).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/exit_code.h"
+#include "config/context.h"
+
+namespace flowsync::cli {
+
+// ---- Options ----------------------------------------------------------------
+
+// Options most commands share.
+struct CommonOptions {
+  config::Overrides flags;
+  bool json = false;
+};
+
+struct SyncCommand {
+  CommonOptions common;
+  bool full = false, dry_run = false, force = false, watch = false, verbose = false;
+  int interval_s = 300, debounce_ms = 300, threads = 0;
+};
+
+struct StatusCommand {
+  CommonOptions common;
+  bool exit_code = false;
+};
+
+struct ListCommand {
+  CommonOptions common;
+  bool deleted = false, all = false;
+  std::optional<std::string> category;
+};
+
+struct ShowCommand {
+  CommonOptions common;
+  std::string workflow;
+  bool content = false;
+};
+
+struct LogCommand {
+  CommonOptions common;
+  int64_t limit = 50;
+  std::optional<std::string> workflow;
+};
+
+struct RateCommand {
+  CommonOptions common;
+  std::string workflow, value, user;
+};
+
+struct GrantCommand {
+  CommonOptions common;
+  std::string project, role;
+  bool revoke = false;
+};
+
+// `phases ...` (every sub-command reads the fields it needs).
+struct PhasesCommand {
+  CommonOptions common;
+  bool no_refresh = false;
+  int64_t max_retry = 10;
+  std::string task;  // TASK[:JOB] or TOPIC
+  std::optional<std::string> job;
+  std::optional<std::string> workflow;
+  std::string format = "dot";
+  std::optional<std::string> from;
+  int count = 5;
+};
+
+// `migration create`.
+struct MigrationCommand {
+  CommonOptions common;
+  std::vector<std::string> workflows;
+  std::string dir = "migrations";
+  std::string source = "dev";
+  std::optional<std::string> dialect;
+  std::string format = "plain";
+  std::optional<std::string> since;
+  bool redact = false;
+  std::vector<std::string> allow;
+  std::optional<std::string> sidecar_threshold;
+  std::string notes;
+};
+
+// `migrate ...`.
+struct MigrateCommand {
+  CommonOptions common;
+  std::string dir = "migrations";
+  bool dry_run = false;
+  bool allow_out_of_order = false;
+  std::optional<std::string> to;
+  bool exit_code = false;
+  int count = 1;
+  std::vector<std::string> versions;
+  std::string version;
+};
+
+struct CommandOptions {
+  SyncCommand sync;
+  StatusCommand status;
+  ListCommand list;
+  ShowCommand show;
+  LogCommand log;
+  RateCommand rate;
+  GrantCommand grant;
+  PhasesCommand phases;
+  MigrationCommand migration;
+  MigrateCommand migrate;
+};
+
+// ---- The table ----------------------------------------------------------------
+
+struct Command {
+  const char* name;
+  const char* help;
+  // Adds the row's options to `cmd`, bound to `o`; null when it has none.
+  void (*setup)(CLI::App* cmd, CommandOptions& o);
+  // Does the command; null for a row with sub-commands (one of which runs).
+  ExitCode (*run)(CommandOptions& o);
+  std::vector<Command> subcommands = {};
+};
+
+// Every top-level command, in the order `flowsync --help` lists them.
+const std::vector<Command>& CommandTable();
+
+// The rows with sub-commands, one per file (cli/phases.cc, ...).
+Command PhasesCommandRow();
+Command MigrationCommandRow();
+Command MigrateCommandRow();
+
+// ---- Helpers handlers share -----------------------------------------------------
+
+// The context of a command: its flags over this process's environment.
+Result<config::Context> ResolveCommandContext(const config::Overrides& flags);
+
+}  // namespace flowsync::cli

@@ -1,0 +1,31 @@
+// The exit statuses of flowsync, in one place: the values, what `--help`
+// says of them, and which Status becomes which (ccache's ccache_main).
+#pragma once
+
+#include <string>
+
+#include "flowsync/status.h"
+
+namespace flowsync::cli {
+
+enum class ExitCode : int {
+  kOk = 0,
+  kFailed = 1,    // per-file errors, changes found, not found
+  kUsage = 2,     // bad command line or invalid argument
+  kRefused = 3,   // a guard rail refused
+  kBusy = 4,      // the database stayed locked
+  kDatabase = 5,  // any other error
+};
+
+// The exit status a failure with code `code` ends the process with (kOk for
+// StatusCode::kOk).
+ExitCode ExitCodeFor(StatusCode code);
+
+// "Exit status: 0 ok, 1 ..., 5 database error." for the top-level help.
+std::string ExitCodeHelp();
+
+// Prints "flowsync: error: <message>" on stderr and returns
+// ExitCodeFor(s.code()): the one place where a Status becomes an exit status.
+ExitCode Fail(const Status& s);
+
+}  // namespace flowsync::cli

@@ -1,0 +1,105 @@
+#include "config/context.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "config/config_file.h"
+#include "config/root.h"
+
+namespace flowsync::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::optional<std::string> Variable(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return std::string(value);
+}
+
+}  // namespace
+
+Environment Environment::Current() {
+  Environment env;
+  std::error_code ec;
+  fs::path cwd = fs::current_path(ec);
+  if (!ec) env.cwd = cwd.string();
+  env.database_url = Variable("DATABASE_URL");
+  env.project = Variable("FLOWSYNC_PROJECT");
+  return env;
+}
+
+Result<Context> ResolveContext(const Overrides& overrides, const Environment& env) {
+  Context ctx;
+  ctx.root = NormalisePath(overrides.root ? *overrides.root : DiscoverRoot(env.cwd), env.cwd);
+  FS_TRY_ASSIGN(ConfigFile config, LoadConfigFile(ctx.root));
+
+  std::string url;
+  if (overrides.db) {
+    url = *overrides.db;
+  } else if (env.database_url) {
+    url = *env.database_url;
+  } else if (config.db_url) {
+    url = *config.db_url;
+  } else {
+    url = "sqlite:" + ctx.root + "/.flowsync/flowsync.db";
+    ctx.db_is_default = true;
+  }
+  FS_TRY_ASSIGN(ctx.db, ParseDatabaseUrl(url));
+
+  if (overrides.max_file_size) {
+    FS_TRY_ASSIGN(ctx.limits.max_file_size, ParseSize(*overrides.max_file_size));
+  } else if (config.max_file_size) {
+    ctx.limits.max_file_size = *config.max_file_size;
+  }
+  std::optional<double> timeout =
+      overrides.lock_timeout_s ? overrides.lock_timeout_s : config.lock_timeout_s;
+  if (timeout) ctx.store_options.lock_timeout_ms = static_cast<int>(*timeout * 1000);
+  if (overrides.project) {
+    ctx.store_options.project = *overrides.project;
+  } else if (env.project) {
+    ctx.store_options.project = *env.project;
+  } else if (config.project) {
+    ctx.store_options.project = *config.project;
+  }
+  if (!IsValidProjectName(ctx.store_options.project)) {
+    return Status::InvalidArgument("project '" + ctx.store_options.project +
+                                   "': use 1-63 characters of a-z, 0-9, '-' and '_', starting "
+                                   "with a letter or digit");
+  }
+  return ctx;
+}
+
+Result<std::unique_ptr<Store>> OpenContextStore(const Context& ctx, IfMissing if_missing) {
+  StoreOptions options = ctx.store_options;
+  bool for_writing = if_missing == IfMissing::kCreate;
+  options.create_if_missing = for_writing;
+  if (if_missing == IfMissing::kEmpty && ctx.db.kind == DatabaseUrl::Kind::kSqlite) {
+    std::error_code ec;
+    if (!fs::exists(ctx.db.path, ec)) {
+      DatabaseUrl memory = ctx.db;
+      memory.path = ":memory:";
+      options.create_if_missing = true;
+      return OpenStore(memory, options);
+    }
+  }
+  if (for_writing && ctx.db.kind == DatabaseUrl::Kind::kSqlite) {
+    fs::path parent = fs::path(ctx.db.path).parent_path();
+    std::error_code ec;
+    if (ctx.db_is_default) {
+      // Only .flowsync itself: never create the root as a side effect.
+      fs::create_directory(parent, ec);
+      if (ec) {
+        return Status::IOError(fmt::format("cannot create {}: {}", parent.string(), ec.message()));
+      }
+    } else if (!parent.empty() && !fs::is_directory(parent, ec)) {
+      return Status::IOError(fmt::format("cannot create database {}: folder {} does not exist",
+                                         ctx.db.path, parent.string()));
+    }
+  }
+  return OpenStore(ctx.db, options);
+}
+
+}  // namespace flowsync::config

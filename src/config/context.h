@@ -1,0 +1,66 @@
+// Where a command works: the sync root, the database, the project and the
+// limits, from explicit settings (the command line), the environment and
+// flowsync.toml, in that order of precedence.
+//
+// Thread-safety: ResolveContext and OpenContextStore touch only the files
+// they name; Environment::Current() reads the process environment.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "flowsync/source.h"
+#include "flowsync/status.h"
+#include "flowsync/store.h"
+
+namespace flowsync::config {
+
+// Settings given explicitly (command-line flags); unset where not given.
+struct Overrides {
+  std::optional<std::string> root;           // the sync root
+  std::optional<std::string> db;             // a database URL
+  std::optional<std::string> max_file_size;  // a size, see ParseSize
+  std::optional<double> lock_timeout_s;
+  std::optional<std::string> project;
+};
+
+// What the process's surroundings say. Empty variables count as unset.
+struct Environment {
+  std::string cwd;                          // the current folder; empty when unknown
+  std::optional<std::string> database_url;  // $DATABASE_URL
+  std::optional<std::string> project;       // $FLOWSYNC_PROJECT
+  // The current folder and variables of this process.
+  static Environment Current();
+};
+
+struct Context {
+  std::string root;  // absolute, normalised
+  DatabaseUrl db;
+  bool db_is_default = false;  // <root>/.flowsync/flowsync.db
+  SourceLimits limits;
+  StoreOptions store_options;  // lock timeout and project
+};
+
+// Resolution:
+// - root: the override (relative to env.cwd), else DiscoverRoot(env.cwd);
+// - database: the override, else $DATABASE_URL, else [database] url of
+//   <root>/flowsync.toml (relative to that file), else
+//   <root>/.flowsync/flowsync.db;
+// - limits: overrides, else [sync] max_file_size / lock_timeout of the file;
+// - project: the override, else $FLOWSYNC_PROJECT, else [database] project,
+//   else "default"; InvalidArgument when it is no valid project name.
+// Errors name the config file and line: "ROOT/flowsync.toml:3: ...".
+Result<Context> ResolveContext(const Overrides& overrides, const Environment& env);
+
+enum class IfMissing {
+  kCreate,  // create the database (and the default .flowsync/ folder)
+  kFail,    // NotFound
+  kEmpty,   // plan against an empty in-memory database; write nothing
+};
+
+// Opens the context's database. With kCreate the default .flowsync/ folder
+// is created, never the root or another missing parent folder (IOError).
+Result<std::unique_ptr<Store>> OpenContextStore(const Context& ctx, IfMissing if_missing);
+
+}  // namespace flowsync::config

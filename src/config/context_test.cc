@@ -1,0 +1,114 @@
+#include "config/context.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "util/test_util.h"
+
+namespace flowsync::config {
+namespace {
+
+class ContextTest : public ::testing::Test {
+ protected:
+  ContextTest() : root_(std::filesystem::canonical(dir_.path()).string()) {
+    env_.cwd = root_ + "/sub";
+    dir_.Write("sub/a.json", "{}");
+  }
+  Context Resolve(const Overrides& o = {}) {
+    auto ctx = ResolveContext(o, env_);
+    EXPECT_OK(ctx);
+    return ctx.ok() ? *ctx : Context{};
+  }
+  test::TempDir dir_;
+  std::string root_;
+  Environment env_;
+};
+
+TEST_F(ContextTest, Defaults) {
+  dir_.Write("flowsync.toml", "");
+  Context ctx = Resolve();
+  EXPECT_EQ(ctx.root, root_);  // found upwards from the current folder
+  EXPECT_EQ(ctx.db.kind, DatabaseUrl::Kind::kSqlite);
+  EXPECT_EQ(ctx.db.path, root_ + "/.flowsync/flowsync.db");
+  EXPECT_TRUE(ctx.db_is_default);
+  EXPECT_EQ(ctx.limits.max_file_size, SourceLimits{}.max_file_size);
+  EXPECT_EQ(ctx.store_options.lock_timeout_ms, StoreOptions{}.lock_timeout_ms);
+  EXPECT_EQ(ctx.store_options.project, kDefaultProject);
+}
+
+TEST_F(ContextTest, NoMarkerMeansTheCurrentFolder) {
+  EXPECT_EQ(Resolve().root, root_ + "/sub");
+  Overrides o;
+  o.root = "../sub/./";
+  EXPECT_EQ(Resolve(o).root, root_ + "/sub");  // relative to the current folder
+}
+
+TEST_F(ContextTest, FlagsBeatEnvironmentBeatsFile) {
+  dir_.Write("flowsync.toml",
+             "[database]\nurl = \"file.db\"\nproject = \"from-file\"\n"
+             "[sync]\nmax_file_size = 100\nlock_timeout = 1\n");
+  Context file = Resolve();
+  EXPECT_EQ(file.db.path, root_ + "/file.db");
+  EXPECT_FALSE(file.db_is_default);
+  EXPECT_EQ(file.store_options.project, "from-file");
+  EXPECT_EQ(file.limits.max_file_size, 100u);
+  EXPECT_EQ(file.store_options.lock_timeout_ms, 1000);
+
+  env_.database_url = "sqlite:/env.db";
+  env_.project = "from-env";
+  Context env = Resolve();
+  EXPECT_EQ(env.db.path, "/env.db");
+  EXPECT_EQ(env.store_options.project, "from-env");
+
+  Overrides o;
+  o.db = "postgres://h/db";
+  o.project = "from-flag";
+  o.max_file_size = "1KB";
+  o.lock_timeout_s = 0.5;
+  Context flag = Resolve(o);
+  EXPECT_EQ(flag.db.kind, DatabaseUrl::Kind::kPostgres);
+  EXPECT_EQ(flag.store_options.project, "from-flag");
+  EXPECT_EQ(flag.limits.max_file_size, 1024u);
+  EXPECT_EQ(flag.store_options.lock_timeout_ms, 500);
+}
+
+TEST_F(ContextTest, Errors) {
+  Overrides o;
+  o.project = "Bad Name";
+  auto bad_project = ResolveContext(o, env_);
+  ASSERT_FALSE(bad_project.ok());
+  EXPECT_EQ(bad_project.status().message(),
+            "project 'Bad Name': use 1-63 characters of a-z, 0-9, '-' and '_', starting with a "
+            "letter or digit");
+  o = {};
+  o.max_file_size = "lots";
+  EXPECT_EQ(ResolveContext(o, env_).status().code(), StatusCode::kInvalidArgument);
+  dir_.Write("flowsync.toml", "[nope]\n");
+  EXPECT_EQ(ResolveContext({}, env_).status().message(),
+            root_ + "/flowsync.toml:1: unknown section 'nope' (known: database, sync)");
+}
+
+TEST_F(ContextTest, OpeningCreatesOnlyWhatItMay) {
+  dir_.Write("flowsync.toml", "");
+  Context ctx = Resolve();
+  auto missing = OpenContextStore(ctx, IfMissing::kFail);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  auto empty = OpenContextStore(ctx, IfMissing::kEmpty);
+  ASSERT_OK(empty);
+  EXPECT_EQ((*empty)->Describe(), "sqlite::memory:");
+  EXPECT_FALSE(std::filesystem::exists(root_ + "/.flowsync"));
+  ASSERT_OK(OpenContextStore(ctx, IfMissing::kCreate));
+  EXPECT_TRUE(std::filesystem::exists(ctx.db.path));
+
+  Overrides o;
+  o.db = root_ + "/no/such/folder/x.db";
+  auto nested = OpenContextStore(Resolve(o), IfMissing::kCreate);
+  ASSERT_FALSE(nested.ok());
+  EXPECT_EQ(nested.status().message(), "cannot create database " + root_ +
+                                           "/no/such/folder/x.db: folder " + root_ +
+                                           "/no/such/folder does not exist");
+}
+
+}  // namespace
+}  // namespace flowsync::config
