@@ -9,7 +9,7 @@
 #include <set>
 
 #include "promote/migration_writer.h"
-#include "promote/workflow_path.h"
+#include "source/workflow_path.h"
 #include "sync/identity.h"
 #include "util/time_format.h"
 

@@ -51,7 +51,7 @@ struct SelectionScope {
 
 // What a WORKFLOW argument that exists on disk (`info` is its Stat) names:
 // a bundle folder (or its workflow.json), an n8n .json export or a phase
-// .toml file (promote/workflow_path.h), with its key relative to
+// .toml file (source/workflow_path.h), with its key relative to
 // scope.root, also when reached through a symbolic link. Relative arguments
 // are relative to the current folder. InvalidArgument, starting with `arg`:
 // a folder without workflow.json, another kind of file, a path outside the

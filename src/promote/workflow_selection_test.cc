@@ -6,7 +6,7 @@
 
 #include "flowsync/clock.h"
 #include "flowsync/sync.h"
-#include "promote/workflow_path.h"
+#include "source/workflow_path.h"
 #include "sync/identity.h"
 #include "util/test_util.h"
 #include "util/time_format.h"

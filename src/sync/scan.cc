@@ -10,12 +10,10 @@
 #include <optional>
 #include <thread>
 
+#include "source/workflow_path.h"
+
 namespace flowsync {
 namespace {
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 // Walks folders from a shared queue on several threads; each thread keeps
 // its own results, merged and sorted by key at the end, so the outcome does
@@ -92,7 +90,7 @@ class Walker {
       return;
     }
     bool is_bundle = std::any_of(entries->begin(), entries->end(), [](const DirEntry& e) {
-      return e.name == "workflow.json" && e.type != FileType::kDirectory;
+      return e.name == kBundleMainFile && e.type != FileType::kDirectory;
     });
     if (is_bundle && !rel.empty()) {
       AddBundle(rel, *entries, result);
@@ -125,7 +123,7 @@ class Walker {
   // Whether a file name claims a workflow format.
   static bool Claims(const std::string& rel, const std::string& name) {
     if (rel.empty() && name == "flowsync.toml") return false;
-    return EndsWith(name, ".json") || EndsWith(name, ".toml");
+    return FileFormatForName(name).has_value();
   }
 
   void AddFile(const std::string& rel, const std::string& name,
@@ -136,7 +134,7 @@ class Walker {
       return;
     }
     ScannedSource s;
-    s.candidate.format = EndsWith(name, ".toml") ? Format::kPhase : Format::kN8n;
+    s.candidate.format = FileFormatForName(name).value_or(Format::kN8n);
     s.candidate.key = rel;
     s.candidate.path = Abs(rel);
     s.sig = SourceSignature(*info);
@@ -149,7 +147,7 @@ class Walker {
     s.candidate.format = Format::kBundle;
     s.candidate.key = rel;
     s.candidate.path = Abs(rel);
-    for (const char* member : {"workflow.json", "meta.json", "README.md"}) {
+    for (std::string_view member : kBundleMembers) {
       auto entry = std::find_if(entries.begin(), entries.end(),
                                 [&](const DirEntry& e) { return e.name == member; });
       if (!s.sig.empty()) s.sig += '|';
@@ -160,7 +158,7 @@ class Walker {
       // Links are followed for members: stat the target.
       Result<FileInfo> info = entry->info && entry->info->type != FileType::kSymlink
                                   ? Result<FileInfo>(*entry->info)
-                                  : fs_.Stat(JoinPath(s.candidate.path, member));
+                                  : fs_.Stat(JoinPath(s.candidate.path, std::string(member)));
       if (!info.ok()) {
         // The reader reports the problem; an empty signature forces a read.
         s.sig.clear();

@@ -7,8 +7,9 @@
 //   NAME.toml                          a phase file candidate
 //
 // NAME is not empty: ".json" alone is a hidden file, not a candidate. The
-// tree walk of a sync (sync/scan.h) applies the same rule to what it lists,
-// and also skips hidden names and flowsync.toml at the root.
+// tree walk (sync/scan.h), which every reader of a tree uses, applies this
+// rule to what it lists, and also skips hidden names and flowsync.toml at
+// the root; `migration create` applies it to the paths it is given.
 //
 // Thread-safety: pure functions.
 #pragma once
