@@ -1,14 +1,8 @@
 #include "promote/migration_writer.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <filesystem>
 #include <limits>
 #include <map>
 #include <memory>
@@ -297,44 +291,6 @@ std::string SlugOf(std::string_view text) {
   return out;
 }
 
-// ---- Writing ------------------------------------------------------------------
-
-Status WriteAll(int fd, std::string_view bytes, const std::string& display) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return PosixError("cannot write " + display, errno);
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::OK();
-}
-
-// Writes `bytes` to a new file `path` (made durable later, all at once).
-Status WriteNew(const std::string& path, std::string_view bytes, const std::string& display) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) return PosixError("cannot create " + display, errno);
-  Status s = WriteAll(fd, bytes, display);
-  if (::close(fd) != 0 && s.ok()) s = PosixError("cannot write " + display, errno);
-  return s;
-}
-
-// Moves `from` to `to` unless `to` exists.
-Status RenameNoReplace(const std::string& from, const std::string& to) {
-  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
-    return Status::OK();
-  }
-  int error = errno;
-  if (error == EEXIST) return Status::Conflict(to + " already exists");
-  if (error != EINVAL && error != ENOSYS) return PosixError("cannot rename to " + to, error);
-  // A file system without RENAME_NOREPLACE: check, then rename.
-  struct stat st;
-  if (::lstat(to.c_str(), &st) == 0) return Status::Conflict(to + " already exists");
-  if (::rename(from.c_str(), to.c_str()) != 0) return PosixError("cannot rename to " + to, errno);
-  return Status::OK();
-}
-
 }  // namespace
 
 // ---- Pieces -----------------------------------------------------------------------
@@ -591,11 +547,11 @@ Result<std::vector<std::string>> ListMigrationFolder(const FileSystem& fs, const
   return names;
 }
 
-Status WriteMigrations(const MigrationPlan& plan) {
+Status WriteMigrations(const MigrationPlan& plan, const FileSystem& fs) {
   const std::string dir = plan.dir.empty() ? "." : plan.dir;
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status::IOError("cannot create folder " + dir + ": " + ec.message());
+  if (Status s = fs.CreateDirs(dir); !s.ok()) {
+    return Status::IOError(WithContext(s, dir, "cannot create folder " + dir).message());
+  }
 
   struct Pending {
     std::string temp;
@@ -604,20 +560,15 @@ Status WriteMigrations(const MigrationPlan& plan) {
   std::vector<Pending> pending;
   std::vector<std::string> renamed;
   auto undo = [&]() {
-    for (const std::string& f : renamed) ::unlink(f.c_str());
-    for (const Pending& p : pending) ::unlink(p.temp.c_str());
+    for (const std::string& f : renamed) (void)fs.RemoveFile(f);
+    for (const Pending& p : pending) (void)fs.RemoveFile(p.temp);
   };
-
-  static int counter = 0;
-  const std::string suffix = ".tmp-" + std::to_string(::getpid()) + "-";
+  // Errors name the final file, the one the user asked for.
   auto stage = [&](const PlannedFile& file) -> Status {
     const std::string final = JoinPath(dir, file.name);
-    const std::string temp = JoinPath(dir, "." + file.name + suffix + std::to_string(++counter));
-    Status s = WriteNew(temp, file.bytes, final);
-    if (!s.ok()) {
-      ::unlink(temp.c_str());
-      return s;
-    }
+    const std::string temp = TempPathFor(final);
+    Status s = fs.WriteNewFile(temp, file.bytes, /*sync=*/false);
+    if (!s.ok()) return WithContext(s, temp, "cannot write " + final);
     pending.push_back({temp, final});
     return Status::OK();
   };
@@ -632,32 +583,24 @@ Status WriteMigrations(const MigrationPlan& plan) {
   // Every temporary file must be on disk before any rename makes it
   // visible. One syncfs(2) of the folder's file system does that for the
   // whole batch (a thousand fsync(2) calls took 2 s of a 3.5 s run).
-  {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    Status s = fd >= 0 && ::syncfs(fd) == 0 ? Status::OK()
-                                            : PosixError("cannot sync the files in " + dir, errno);
-    if (fd >= 0) ::close(fd);
-    if (!s.ok()) {
-      undo();
-      return s;
-    }
+  if (Status s = fs.SyncFileSystem(dir); !s.ok()) {
+    undo();
+    return WithContext(s, dir, "cannot sync the files in " + dir);
   }
   for (size_t i = 0; i < pending.size(); ++i) {
-    Status s = RenameNoReplace(pending[i].temp, pending[i].final);
+    Status s = fs.Rename(pending[i].temp, pending[i].final, FileSystem::RenameMode::kNoReplace);
     if (!s.ok()) {
+      const std::string final = pending[i].final;
       pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(i));
       undo();
-      return s;
+      if (s.code() == StatusCode::kConflict) return Status::Conflict(final + " already exists");
+      return WithContext(s, final, "cannot rename to " + final);
     }
     renamed.push_back(pending[i].final);
   }
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    // The renames are durable once the folder is; a failure here is not a
-    // reason to undo files that are complete.
-    ::fsync(fd);
-    ::close(fd);
-  }
+  // The renames are durable once the folder is; a failure here is not a
+  // reason to undo files that are complete.
+  (void)fs.SyncDir(dir);
   return Status::OK();
 }
 

@@ -98,7 +98,8 @@ Result<MemoryFileSystem::Found> MemoryFileSystem::Find(const std::string& path,
 
 Status MemoryFileSystem::CheckFault(Op op, const std::string& path) const {
   for (const Fault& fault : faults_) {
-    if (fault.op == op && fault.matches(path)) return fault.status;
+    if (fault.op != op || !fault.matches(path)) continue;
+    return fault.error_number != 0 ? PosixError(path, fault.error_number) : fault.status;
   }
   return Status::OK();
 }
@@ -354,6 +355,11 @@ void MemoryFileSystem::InjectFault(Op op, std::string path, Status status) {
 void MemoryFileSystem::InjectFault(Op op, PathMatcher matches, Status status) {
   std::unique_lock lock(mu_);
   faults_.push_back(Fault{op, std::move(matches), std::move(status)});
+}
+
+void MemoryFileSystem::InjectError(Op op, PathMatcher matches, int error_number) {
+  std::unique_lock lock(mu_);
+  faults_.push_back(Fault{op, std::move(matches), Status::OK(), error_number});
 }
 
 void MemoryFileSystem::ClearFaults() {

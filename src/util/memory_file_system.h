@@ -100,6 +100,10 @@ class MemoryFileSystem final : public FileSystem {
   // The same for every path `matches` accepts (called under a lock: it must
   // not call back into this object).
   void InjectFault(Op op, PathMatcher matches, Status status);
+  // The same, answering what the kernel would for `error_number` (an errno)
+  // at the path of the call: PosixError(path, error_number). For paths the
+  // test cannot know in advance, such as temp file names.
+  void InjectError(Op op, PathMatcher matches, int error_number);
   void ClearFaults();
 
   // How many times ReadFile was called (faulty calls included).
@@ -117,6 +121,7 @@ class MemoryFileSystem final : public FileSystem {
     Op op;
     PathMatcher matches;
     Status status;
+    int error_number = 0;  // when not 0, PosixError(path, error_number) instead
   };
   // Where a path leads: the key of its node in nodes_ and the node, null
   // when the last component does not exist (its folder does).

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <string>
 #include <thread>
 #include <vector>
@@ -153,6 +154,11 @@ TEST(MemoryFileSystemTest, FaultsByPathAndByMatcher) {
   EXPECT_EQ(fs.CreateDirs("/t/d").message(), "/t/d: Permission denied");
   EXPECT_EQ(fs.RemoveFile("/t/b").message(), "/t/b: Permission denied");
   EXPECT_EQ(fs.reads(), 2);
+  fs.InjectError(
+      Op::kWrite, [](const std::string& p) { return p.starts_with("/t/e"); }, EACCES);
+  Status s = fs.WriteNewFile("/t/e1", "", false);
+  EXPECT_EQ(s.code(), StatusCode::kIOError);
+  EXPECT_EQ(s.message(), "/t/e1: Permission denied");
 
   fs.ClearFaults();
   EXPECT_EQ(*fs.ReadFile("/t/a", 10), "a");
