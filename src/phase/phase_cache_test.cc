@@ -23,6 +23,8 @@ using Strings = std::vector<std::string>;
 
 // 2100-01-01: every file is older than the racy window, so signatures count.
 constexpr int64_t kNow = 4102444800000;
+const ManualClock kClock(kNow);
+const ManualClock kEpoch(0);
 
 std::string Fixtures() { return test::SharedDir() + "/fixtures/flowlord"; }
 
@@ -92,7 +94,7 @@ Strings Tasks(const std::vector<Phase>& phases) {
 class PhaseCacheTest : public ::testing::Test {
  protected:
   std::unique_ptr<PhaseCache> Open(const std::string& root, PhaseCacheOptions options = {}) {
-    if (!options.now_ms) options.now_ms = [] { return kNow; };
+    if (options.clock == nullptr) options.clock = &kClock;
     auto cache = OpenPhaseCache(root, &store_, std::move(options));
     EXPECT_TRUE(cache.ok()) << cache.status().ToString();
     return cache.ok() ? std::move(cache).value() : nullptr;
@@ -444,7 +446,7 @@ TEST_F(PhaseCacheTest, RefreshReportsChangedUnchangedAndRemoved) {
 TEST_F(PhaseCacheTest, SameContentIsNoChange) {
   const std::string text = "[[phase]]\ntask = \"a\"\n";
   Write("a.toml", text);
-  auto cache = Open(Root(), {.now_ms = [] { return int64_t{0}; }});  // no signature trusted
+  auto cache = Open(Root(), {.clock = &kEpoch});  // no signature trusted
   EXPECT_EQ(Refresh(*cache).changed, (Strings{"a.toml"}));
   Write("a.toml", text);  // rewritten: new mtime, same bytes
   EXPECT_TRUE(Refresh(*cache).changed.empty());
@@ -577,8 +579,8 @@ TEST_F(PhaseCacheTest, UnchangedFilesAreNotRead) {
   FakeFileSystem racy_fs;
   MemoryPhaseStore store;
   const int64_t mtime_ms = RealFileSystem().Stat(Root() + "/a.toml")->mtime_ns / 1'000'000;
-  auto racy =
-      OpenPhaseCache(Root(), &store, {.fs = &racy_fs, .now_ms = [=] { return mtime_ms + 50; }});
+  const ManualClock racy_clock(mtime_ms + 50);
+  auto racy = OpenPhaseCache(Root(), &store, {.fs = &racy_fs, .clock = &racy_clock});
   ASSERT_OK(racy);
   ASSERT_OK((*racy)->Refresh());
   ASSERT_OK((*racy)->Refresh());
@@ -776,7 +778,7 @@ TEST_F(PhaseCacheTest, LookupsDuringRefresh) {
            std::to_string(v) + "\"\n";
   };
   Write("w.toml", version(0));
-  auto cache = Open(Root(), {.now_ms = [] { return int64_t{0}; }});
+  auto cache = Open(Root(), {.clock = &kEpoch});
   Refresh(*cache);
   std::atomic<bool> stop{false};
   std::atomic<int> bad{0};

@@ -489,7 +489,7 @@ Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
   for (const std::string& path : options.allowed_paths) {
     if (used_allowed.count(path) == 0) plan.unused_allowed.push_back(path);
   }
-  const int64_t now_ms = options.now_ms ? options.now_ms() : SystemNowMs();
+  const int64_t now_ms = (options.clock != nullptr ? *options.clock : SystemClock()).NowMs();
   FS_TRY_ASSIGN(std::string first, FirstMigrationVersion(now_ms, existing_files));
   int64_t version_s = *SecondsOf(first);
 

@@ -27,13 +27,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "flowsync/clock.h"
 #include "flowsync/file_system.h"
 #include "flowsync/status.h"
 #include "flowsync/store.h"
@@ -63,8 +63,8 @@ struct MigrationCreateOptions {
   size_t sidecar_threshold = kDefaultSidecarThreshold;
   // Free text for the header and migration_metadata.
   std::string notes;
-  // Milliseconds since the Unix epoch; the system clock when unset.
-  std::function<int64_t()> now_ms;
+  // Names the files (their version); nullptr = SystemClock().
+  const Clock* clock = nullptr;
 };
 
 struct PlannedFile {

@@ -25,6 +25,7 @@ const std::string kToken =
     "ghp_" + std::string("aB3dE7fG9h") + "aB3dE7fG9h" + "aB3dE7fG9h" + "aB3dE7fG9h";
 // 2026-11-22T10:15:00Z
 constexpr int64_t kNow = 1795342500000;
+const ManualClock kClock(kNow);
 
 Json Node(const std::string& name, Json parameters = Json::object()) {
   return {{"id", name + "-id"}, {"name", name},       {"type", "n8n-nodes-base.httpRequest"},
@@ -58,7 +59,7 @@ WorkflowExport Export(const std::string& path, const std::string& content,
 MigrationCreateOptions Options() {
   MigrationCreateOptions o;
   o.dir = "migrations";
-  o.now_ms = [] { return kNow; };
+  o.clock = &kClock;
   return o;
 }
 
@@ -427,7 +428,8 @@ TEST(MigrationVersionTest, AfterTheNewestExistingVersion) {
 
 TEST(MigrationPlanTest, OneSecondApartInPathOrder) {
   MigrationCreateOptions o = Options();
-  o.now_ms = [] { return kNow + 59'000; };  // 10:15:59: the batch crosses the minute
+  const ManualClock later(kNow + 59'000);  // 10:15:59: the batch crosses the minute
+  o.clock = &later;
   o.source = "prod";
   auto plan = Plan({Export("z.json", Workflow("Zed", {Node("X")}).dump()),
                     Export("a.json", Workflow("Alpha", {Node("X")}).dump())},
@@ -532,7 +534,8 @@ TEST(MigrationPlanTest, SameInputSameBytesApartFromTheVersion) {
   MigrationCreateOptions o1 = Options();
   o1.redact = true;
   MigrationCreateOptions o2 = o1;
-  o2.now_ms = [] { return kNow + 86'400'000; };
+  const ManualClock next_day(kNow + 86'400'000);
+  o2.clock = &next_day;
   auto p1 = Plan(input(), o1);
   auto p2 = Plan(input(), o2);
   ASSERT_OK(p1);

@@ -88,7 +88,7 @@ class SyncRun {
 
   Result<SyncReport> Run() {
     auto started = std::chrono::steady_clock::now();
-    int64_t now_ms = options_.now_ms ? options_.now_ms() : SystemNowMs();
+    const int64_t now_ms = (options_.clock != nullptr ? *options_.clock : SystemClock()).NowMs();
     now_ = FormatTimestampMs(now_ms);
     racy_after_ns_ = now_ms * 1'000'000 - kRacyMarginNs;
     report_.mode = options_.mode;

@@ -90,12 +90,8 @@ class SyncTest : public ::testing::TestWithParam<test::TestBackend> {
     o.threads = 2;
     // Pretend the run starts a minute from now, so files just written are
     // not "racily clean" and their signatures are trusted.
-    o.now_ms = [] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count() +
-             60'000;
-    };
+    clock_.Set(SystemClock().NowMs() + 60'000);
+    o.clock = &clock_;
     return RunSync(store ? *store : *store_, o);
   }
 
@@ -112,6 +108,7 @@ class SyncTest : public ::testing::TestWithParam<test::TestBackend> {
   test::TempDir db_dir_;
   std::string root_;
   FaultyFileSystem fs_;
+  ManualClock clock_;
   std::unique_ptr<Store> store_;
 };
 
@@ -415,7 +412,8 @@ TEST_P(SyncTest, RacilyCleanFilesAreHashedAgain) {
   o.root = root_;
   o.fs = &fs_;
   // The run "starts" before the file's mtime: its signature is not trusted.
-  o.now_ms = [] { return int64_t{0}; };
+  const ManualClock epoch(0);
+  o.clock = &epoch;
   ASSERT_OK(RunSync(*store_, o));
   auto txn = store_->BeginSync(true);
   ASSERT_OK(txn);
