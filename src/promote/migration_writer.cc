@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <limits>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <tuple>
@@ -23,59 +21,31 @@ using Json = nlohmann::ordered_json;
 
 constexpr size_t kMaxSlug = 50;
 
-// Serves the definition being exported to ReadSource, so that the content
-// hash, categories, findings and phases of the reduced content come from the
-// very code a sync runs.
-class MemoryFileSystem final : public FileSystem {
- public:
-  void Add(const std::string& path, std::string bytes) { files_[path] = std::move(bytes); }
-
-  Result<FileInfo> Stat(const std::string& path) const override { return Missing(path); }
-  Result<FileInfo> Lstat(const std::string& path) const override { return Missing(path); }
-  Result<std::vector<DirEntry>> ListDir(const std::string& path) const override {
-    return Missing(path);
-  }
-  Result<std::string> ReadFile(const std::string& path, uint64_t) const override {
-    auto it = files_.find(path);
-    if (it == files_.end()) return Missing(path);
-    return it->second;
-  }
-
- private:
-  static Status Missing(const std::string& path) {
-    return Status::NotFound(path + ": No such file or directory");
-  }
-  std::map<std::string, std::string> files_;
-};
-
 // "NAME (id ID)" for messages, escaped like header text.
 std::string WorkflowLabel(const WorkflowExport& wf) {
   return EscapeHeaderText(wf.workflow.name) + " (id " + EscapeHeaderText(wf.id) + ")";
 }
 
 // What a sync would derive from `content` at wf.path, with the rest of the
-// definition (meta.json and README.md of a bundle) as it was.
-Result<ParsedWorkflow> Rederive(const WorkflowExport& wf, const std::string& content) {
-  MemoryFileSystem fs;
-  const std::string key = wf.path.empty() ? std::string("workflow") : wf.path;
+// definition (meta.json and README.md of a bundle) as it was: the content
+// hash, categories, findings and phases of the reduced content come from
+// the very code a sync runs.
+Result<ParsedWorkflow> Rederive(const WorkflowExport& wf, std::string content) {
+  SourceContent source;
+  source.format = wf.workflow.format;
+  source.key = wf.path.empty() ? std::string("workflow") : wf.path;
+  source.text = std::move(content);
   if (wf.workflow.format == Format::kBundle) {
-    fs.Add(JoinPath(key, "workflow.json"), content);
-    fs.Add(JoinPath(key, "meta.json"), wf.workflow.metadata_json);
-    if (!wf.workflow.documentation.empty()) {
-      fs.Add(JoinPath(key, "README.md"), wf.workflow.documentation);
-    }
-  } else {
-    fs.Add(key, content);
+    source.meta_json = wf.workflow.metadata_json;
+    if (!wf.workflow.documentation.empty()) source.readme = wf.workflow.documentation;
   }
-  SourceLimits limits;
-  limits.max_file_size = std::numeric_limits<uint64_t>::max();
-  auto read = ReadSource(fs, SourceCandidate{wf.workflow.format, key, key}, limits);
-  if (!read.ok()) return read.status().WithPrefix(WorkflowLabel(wf));
-  if (!read->has_value()) {
+  auto parsed = ParseSource(std::move(source), SourceLimits{});
+  if (!parsed.ok()) return parsed.status().WithPrefix(WorkflowLabel(wf));
+  if (!parsed->has_value()) {
     return Status::Corruption(WorkflowLabel(wf) + ": is no " +
                               std::string(FormatName(wf.workflow.format)) + " workflow");
   }
-  return std::move(**read);
+  return std::move(**parsed);
 }
 
 std::string VersionOf(int64_t unix_seconds) {
@@ -507,7 +477,7 @@ Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
     // sync computes it, not as the source database holds it (its
     // duplicate-source-id warnings are its own). A bundle's hash covers its
     // (redacted) meta.json and README.md too, as a sync's does.
-    FS_TRY_ASSIGN(wf.workflow, Rederive(wf, p.content));
+    FS_TRY_ASSIGN(wf.workflow, Rederive(wf, std::move(p.content)));
 
     const std::string stem =
         VersionOf(version_s++) + "_" + MigrationSlug(wf.workflow.name, wf.id, options.source);
