@@ -1,4 +1,6 @@
-// Micro-benchmarks of the library's hot functions, through the public API only.
+// Micro-benchmarks of the library's hot functions, through the public API
+// (and the library's in-memory FileSystem, which isolates parsing and
+// validation from system calls).
 //
 //   micro_bench [--benchmark_filter=...]
 //
@@ -11,10 +13,11 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -22,6 +25,7 @@
 #include "flowsync/file_system.h"
 #include "flowsync/source.h"
 #include "flowsync/status.h"
+#include "util/memory_file_system.h"
 
 namespace {
 
@@ -44,56 +48,24 @@ std::string ReadWhole(const fs::path& path) {
   return std::move(buffer).str();
 }
 
-// A read-only in-memory tree: isolates parsing and validation from syscalls.
-class MemoryFileSystem final : public flowsync::FileSystem {
- public:
-  void Add(const std::string& path, std::string content) { files_[path] = std::move(content); }
-
-  flowsync::Result<flowsync::FileInfo> Stat(const std::string& path) const override {
-    auto it = files_.find(path);
-    if (it == files_.end()) return flowsync::Status::NotFound(path);
-    flowsync::FileInfo info;
-    info.type = flowsync::FileType::kRegular;
-    info.size = it->second.size();
-    return info;
-  }
-  flowsync::Result<flowsync::FileInfo> Lstat(const std::string& path) const override {
-    return Stat(path);
-  }
-  flowsync::Result<std::vector<flowsync::DirEntry>> ListDir(
-      const std::string& path) const override {
-    std::vector<flowsync::DirEntry> entries;
-    const std::string prefix = path + "/";
-    for (auto it = files_.lower_bound(prefix); it != files_.end(); ++it) {
-      if (it->first.compare(0, prefix.size(), prefix) != 0) break;
-      const std::string rest = it->first.substr(prefix.size());
-      if (rest.find('/') == std::string::npos) {
-        entries.push_back({rest, flowsync::FileType::kRegular});
-      }
-    }
-    return entries;
-  }
-  flowsync::Result<std::string> ReadFile(const std::string& path,
-                                         uint64_t max_size) const override {
-    auto it = files_.find(path);
-    if (it == files_.end()) return flowsync::Status::NotFound(path);
-    if (it->second.size() > max_size)
-      return flowsync::Status::InvalidArgument(path + ": too large");
-    return it->second;
-  }
-
- private:
-  std::map<std::string, std::string> files_;
-};
-
 struct Input {
   std::vector<std::string> texts;                     // the main JSON text of each workflow
   std::vector<flowsync::SourceCandidate> candidates;  // paths relative to the FS root ("")
-  MemoryFileSystem memory;
+  // Never null; behind a pointer because a file system does not move.
+  std::unique_ptr<flowsync::MemoryFileSystem> memory =
+      std::make_unique<flowsync::MemoryFileSystem>();
   std::string root;   // for the real file system
   int64_t bytes = 0;  // all files a candidate reads
   bool loaded = false;
 };
+
+void Add(flowsync::MemoryFileSystem& fs, const std::string& path, std::string content) {
+  flowsync::Status s = fs.SetFile(path, std::move(content));
+  if (!s.ok()) {
+    std::fprintf(stderr, "micro_bench: %s\n", s.ToString().c_str());
+    std::exit(1);
+  }
+}
 
 // Bundles (folders with workflow.json) or n8n exports (*.json), sorted.
 Input Load(const std::string& root) {
@@ -124,12 +96,12 @@ Input Load(const std::string& root) {
         if (fs::exists(unit / extra)) {
           std::string more = ReadWhole(unit / extra);
           input.bytes += static_cast<int64_t>(more.size());
-          input.memory.Add(candidate.key + "/" + extra, std::move(more));
+          Add(*input.memory, candidate.key + "/" + extra, std::move(more));
         }
       }
-      input.memory.Add(candidate.key + "/workflow.json", text);
+      Add(*input.memory, candidate.key + "/workflow.json", text);
     } else {
-      input.memory.Add(candidate.key, text);
+      Add(*input.memory, candidate.key, text);
     }
     input.bytes += static_cast<int64_t>(text.size());
     input.candidates.push_back(std::move(candidate));
@@ -211,10 +183,10 @@ void BM_Xxh3_Corpus(benchmark::State& s) { Xxh3Over(s, Corpus()); }
 void BM_CanonicalJson_Generated(benchmark::State& s) { CanonicalJsonOver(s, Sample()); }
 void BM_CanonicalJson_Corpus(benchmark::State& s) { CanonicalJsonOver(s, Corpus()); }
 void BM_ReadSource_Memory_Generated(benchmark::State& s) {
-  ReadSourceOver(s, Sample(), Sample().memory, "");
+  ReadSourceOver(s, Sample(), *Sample().memory, "");
 }
 void BM_ReadSource_Memory_Corpus(benchmark::State& s) {
-  ReadSourceOver(s, Corpus(), Corpus().memory, "");
+  ReadSourceOver(s, Corpus(), *Corpus().memory, "");
 }
 void BM_ReadSource_Disk_Generated(benchmark::State& s) {
   ReadSourceOver(s, Sample(), flowsync::RealFileSystem(), Sample().root);

@@ -33,7 +33,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "flowsync/clock.h"
 #include "flowsync/file_system.h"
 #include "flowsync/status.h"
 #include "flowsync/workflow.h"
@@ -166,8 +166,7 @@ struct PhaseCacheOptions {
   // file is loaded and stored with it: a new limit applies to files loaded
   // after the change.
   int64_t max_retry = 10;
-  // Unix ms; nullptr: the system clock.
-  std::function<int64_t()> now_ms = nullptr;
+  const Clock* clock = nullptr;  // nullptr: SystemClock()
 };
 
 class PhaseCache {

@@ -1,10 +1,12 @@
-// Source readers: turn one workflow definition on disk into a ParsedWorkflow.
+// Source readers: turn one workflow definition into a ParsedWorkflow.
 //
 // The tree walk (sync module) decides which paths are candidates by name:
 // a folder holding workflow.json is a bundle, a *.json file an n8n export,
-// a *.toml file a phase file. ReadSource then reads and validates one
-// candidate. All functions here are pure apart from FileSystem reads and are
-// safe to call from several threads at once.
+// a *.toml file a phase file. ReadSource then reads one candidate's files
+// and ParseSource validates their bytes, which may also come from elsewhere
+// (rows of an n8n database, a definition being exported). All functions
+// here are pure apart from FileSystem reads and are safe to call from
+// several threads at once.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +34,28 @@ struct SourceCandidate {
   std::string path;
 };
 
-// Reads a candidate.
+// A definition as bytes, wherever they came from.
+struct SourceContent {
+  Format format = Format::kN8n;
+  // Names the workflow in errors, as SourceCandidate::key: "flows/a.json",
+  // or a bundle's folder ("bundles/b", whose files are "bundles/b/meta.json"...).
+  std::string key;
+  // The n8n export, the phase file, or a bundle's workflow.json.
+  std::string text;
+  // A bundle's meta.json and README.md, when it has them.
+  std::optional<std::string> meta_json;
+  std::optional<std::string> readme;
+};
+
+// Validates a definition's bytes: the same results and errors, byte for
+// byte, as ReadSource's (below) once the files are read. Only
+// limits.max_json_depth applies: the size limit is for reading. Takes the
+// content by value so that its text becomes the workflow's content without
+// a copy: move it in.
+Result<std::optional<ParsedWorkflow>> ParseSource(SourceContent content,
+                                                  const SourceLimits& limits);
+
+// Reads a candidate's files through `fs`, then ParseSource.
 // - A value: the workflow, with its findings (n8n structure rules, unknown
 //   phase keys, ...). Findings never make the read fail.
 // - std::nullopt: the file is well-formed but is no workflow of that format

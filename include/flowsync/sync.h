@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "flowsync/clock.h"
 #include "flowsync/file_system.h"
 #include "flowsync/source.h"
 #include "flowsync/status.h"
@@ -100,8 +101,7 @@ struct SyncOptions {
   SourceLimits limits;
   int threads = 0;                 // file readers; 0 = one per core
   const FileSystem* fs = nullptr;  // nullptr = RealFileSystem()
-  // Wall clock in milliseconds since the epoch; nullptr = system clock.
-  std::function<int64_t()> now_ms;
+  const Clock* clock = nullptr;    // the run's "now"; nullptr = SystemClock()
   // Called from the calling thread as files are processed.
   std::function<void(size_t done, size_t total)> progress;
 };

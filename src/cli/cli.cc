@@ -18,6 +18,7 @@
 #include "cli/command.h"
 #include "cli/exit_code.h"
 #include "cli/output.h"
+#include "flowsync/clock.h"
 #include "flowsync/store.h"
 #include "flowsync/sync.h"
 #include "flowsync/watch.h"
@@ -440,7 +441,7 @@ ExitCode RunRateCommand(RateCommand& o) {
   auto d = FindOrFail(*store, o.workflow);
   if (!d.ok()) return Fail(d.status());
   int value = o.value == "up" ? 1 : -1;
-  Status s = store->Rate(d->summary.id, o.user, value, FormatTimestampMs(SystemNowMs()));
+  Status s = store->Rate(d->summary.id, o.user, value, FormatTimestampMs(SystemClock().NowMs()));
   if (!s.ok()) return Fail(s);
   if (o.common.json) {
     PrintJson({{"id", d->summary.id}, {"user", o.user}, {"rating", o.value}});

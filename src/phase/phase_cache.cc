@@ -16,7 +16,6 @@
 #include "source/phase_file.h"
 #include "sync/scan.h"
 #include "util/hash.h"
-#include "util/time_format.h"
 
 namespace flowsync {
 namespace {
@@ -100,9 +99,8 @@ class PhaseCacheImpl final : public PhaseCache {
         store_(store),
         options_(std::move(options)),
         fs_(options_.fs != nullptr ? *options_.fs : RealFileSystem()),
-        is_dir_(is_dir) {
-    if (!options_.now_ms) options_.now_ms = SystemNowMs;
-  }
+        clock_(options_.clock != nullptr ? *options_.clock : SystemClock()),
+        is_dir_(is_dir) {}
 
   Status Load() {
     FS_TRY_ASSIGN(std::vector<StoredPhaseFile> files, store_->LoadAll());
@@ -173,6 +171,7 @@ class PhaseCacheImpl final : public PhaseCache {
   PhaseStore* const store_;
   PhaseCacheOptions options_;
   const FileSystem& fs_;
+  const Clock& clock_;
 
   std::mutex refresh_mu_;  // one Refresh (or Close) at a time
   // Guards index_, is_dir_ and closed_. Refresh reads index_ without it
@@ -223,7 +222,7 @@ Result<RefreshReport> PhaseCacheImpl::Refresh() {
     std::shared_lock lock(mu_);
     if (closed_) return Status::Conflict("phase cache is closed");
   }
-  const int64_t now_ms = options_.now_ms();
+  const int64_t now_ms = clock_.NowMs();
 
   // The root decides the mode each time (it may have been replaced).
   FS_TRY_ASSIGN(FileInfo root_info, fs_.Stat(root_));

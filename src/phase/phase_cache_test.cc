@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cerrno>
 #include <filesystem>
-#include <map>
+#include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +14,7 @@
 #include "phase/validation.h"
 #include "source/phase_file.h"
 #include "util/hash.h"
+#include "util/memory_file_system.h"
 #include "util/test_util.h"
 
 namespace flowsync {
@@ -23,6 +24,8 @@ using Strings = std::vector<std::string>;
 
 // 2100-01-01: every file is older than the racy window, so signatures count.
 constexpr int64_t kNow = 4102444800000;
+const ManualClock kClock(kNow);
+const ManualClock kEpoch(0);
 
 std::string Fixtures() { return test::SharedDir() + "/fixtures/flowlord"; }
 
@@ -32,36 +35,18 @@ std::string ReadAll(const std::string& path) {
   return text.ok() ? *text : "";
 }
 
-// The real file system with faults injected by path, counting reads.
-class FakeFileSystem final : public FileSystem {
- public:
-  std::set<std::string> stat_fail;               // "nop stat error"
-  std::set<std::string> list_fail;               // "<path>: Permission denied"
-  std::map<std::string, std::string> read_fail;  // path -> message
-  bool fail_all_reads = false;
-  mutable std::atomic<int> reads{0};
+using Op = MemoryFileSystem::Op;
 
-  Result<FileInfo> Stat(const std::string& p) const override {
-    if (stat_fail.count(p)) return Status::IOError("nop stat error");
-    return RealFileSystem().Stat(p);
-  }
-  Result<FileInfo> Lstat(const std::string& p) const override {
-    if (stat_fail.count(p)) return Status::IOError("nop stat error");
-    return RealFileSystem().Lstat(p);
-  }
-  Result<std::vector<DirEntry>> ListDir(const std::string& p) const override {
-    if (list_fail.count(p)) return Status::IOError(p + ": Permission denied");
-    return RealFileSystem().ListDir(p);
-  }
-  Result<std::string> ReadFile(const std::string& p, uint64_t max) const override {
-    ++reads;
-    if (fail_all_reads) return Status::IOError(p + ": Input/output error");
-    if (auto it = read_fail.find(p); it != read_fail.end()) {
-      return Status::IOError(p + ": " + it->second);
-    }
-    return RealFileSystem().ReadFile(p, max);
-  }
-};
+// The fixtures (or any real tree) in memory, where faults can be injected.
+std::unique_ptr<MemoryFileSystem> InMemory(const std::string& root) {
+  auto fs = std::make_unique<MemoryFileSystem>();
+  EXPECT_OK(fs->CopyFrom(RealFileSystem(), root));
+  return fs;
+}
+
+MemoryFileSystem::PathMatcher AnyPath() {
+  return [](const std::string&) { return true; };
+}
 
 Phase P(std::string task, std::string depends_on = "", std::string rule = "") {
   Phase p;
@@ -92,7 +77,7 @@ Strings Tasks(const std::vector<Phase>& phases) {
 class PhaseCacheTest : public ::testing::Test {
  protected:
   std::unique_ptr<PhaseCache> Open(const std::string& root, PhaseCacheOptions options = {}) {
-    if (!options.now_ms) options.now_ms = [] { return kNow; };
+    if (options.clock == nullptr) options.clock = &kClock;
     auto cache = OpenPhaseCache(root, &store_, std::move(options));
     EXPECT_TRUE(cache.ok()) << cache.status().ToString();
     return cache.ok() ? std::move(cache).value() : nullptr;
@@ -152,18 +137,18 @@ TEST_F(PhaseCacheTest, FlowlordLoadFileReadFile) {
 
 // TestLoadFile "stat error" (nop://stat_err).
 TEST_F(PhaseCacheTest, FlowlordLoadFileStatError) {
-  FakeFileSystem fs;
   const std::string path = Fixtures() + "/workflow/f1.toml";
-  fs.stat_fail.insert(path);
-  auto cache = OpenPhaseCache(path, &store_, {.fs = &fs});
+  auto fs = InMemory(path);
+  fs->InjectFault(Op::kStat, path, Status::IOError("nop stat error"));
+  auto cache = OpenPhaseCache(path, &store_, {.fs = fs.get()});
   ASSERT_FALSE(cache.ok());
   EXPECT_EQ(cache.status().message(), "nop stat error");
 
   // A stat error at refresh time changes nothing.
-  FakeFileSystem later;
-  auto open = Open(path, {.fs = &later});
+  auto later = InMemory(path);
+  auto open = Open(path, {.fs = later.get()});
   Refresh(*open);
-  later.stat_fail.insert(path);
+  later->InjectFault(Op::kStat, path, Status::IOError("nop stat error"));
   auto report = open->Refresh();
   ASSERT_FALSE(report.ok());
   EXPECT_EQ(report.status().message(), "nop stat error");
@@ -184,9 +169,10 @@ TEST_F(PhaseCacheTest, FlowlordLoadFileDirIsWalked) {
 // TestLoadFile "read err" (nop://init_err: stat works, open fails). The
 // other files still load.
 TEST_F(PhaseCacheTest, FlowlordLoadFileReadError) {
-  FakeFileSystem fs;
-  fs.read_fail[Fixtures() + "/workflow/f1.toml"] = "init_err";
-  auto cache = Open(Fixtures() + "/workflow", {.fs = &fs});
+  auto fs = InMemory(Fixtures() + "/workflow");
+  const std::string f1 = Fixtures() + "/workflow/f1.toml";
+  fs->InjectFault(Op::kRead, f1, Status::IOError(f1 + ": init_err"));
+  auto cache = Open(Fixtures() + "/workflow", {.fs = fs.get()});
   const RefreshReport report = Refresh(*cache);
   EXPECT_EQ(Errors(report), (Strings{"f1.toml | f1.toml: init_err"}));
   EXPECT_EQ(report.errors[0].status.code(), StatusCode::kIOError);
@@ -266,15 +252,15 @@ TEST_F(PhaseCacheTest, FlowlordRefreshSubFolder) {
 // TestRefresh "error case" (nop://err: stat and list fail), and a root
 // that stats but cannot be listed.
 TEST_F(PhaseCacheTest, FlowlordRefreshErrorCase) {
-  FakeFileSystem fs;
   const std::string root = Fixtures() + "/workflow";
-  fs.stat_fail.insert(root);
-  fs.list_fail.insert(root);
-  EXPECT_FALSE(OpenPhaseCache(root, &store_, {.fs = &fs}).ok());
+  auto fs = InMemory(root);
+  fs->InjectFault(Op::kStat, root, Status::IOError("nop stat error"));
+  fs->InjectFault(Op::kList, root, Status::IOError(root + ": Permission denied"));
+  EXPECT_FALSE(OpenPhaseCache(root, &store_, {.fs = fs.get()}).ok());
 
-  FakeFileSystem unlistable;
-  unlistable.list_fail.insert(root);
-  auto cache = Open(root, {.fs = &unlistable});
+  auto unlistable = InMemory(root);
+  unlistable->InjectFault(Op::kList, root, Status::IOError(root + ": Permission denied"));
+  auto cache = Open(root, {.fs = unlistable.get()});
   auto report = cache->Refresh();
   ASSERT_FALSE(report.ok());
   EXPECT_EQ(report.status().message(), root + ": Permission denied");
@@ -312,8 +298,8 @@ TEST_F(PhaseCacheTest, FlowlordRefreshKeepLoaded) {
 
 // TestNew.
 TEST_F(PhaseCacheTest, FlowlordNew) {
-  FakeFileSystem fs;
-  fs.stat_fail.insert("nop://err");
+  MemoryFileSystem fs;
+  fs.InjectFault(Op::kStat, "nop://err", Status::IOError("nop stat error"));
   EXPECT_FALSE(OpenPhaseCache("nop://err", &store_, {.fs = &fs}).ok());
   auto cache = Open(Fixtures() + "/workflow/f1.toml");
   ASSERT_NE(cache, nullptr);
@@ -444,7 +430,7 @@ TEST_F(PhaseCacheTest, RefreshReportsChangedUnchangedAndRemoved) {
 TEST_F(PhaseCacheTest, SameContentIsNoChange) {
   const std::string text = "[[phase]]\ntask = \"a\"\n";
   Write("a.toml", text);
-  auto cache = Open(Root(), {.now_ms = [] { return int64_t{0}; }});  // no signature trusted
+  auto cache = Open(Root(), {.clock = &kEpoch});  // no signature trusted
   EXPECT_EQ(Refresh(*cache).changed, (Strings{"a.toml"}));
   Write("a.toml", text);  // rewritten: new mtime, same bytes
   EXPECT_TRUE(Refresh(*cache).changed.empty());
@@ -582,24 +568,24 @@ TEST_F(PhaseCacheTest, UnknownKeysAreReportedAsFindings) {
 // Cheap check first: an unchanged signature (size, mtime, inode) means no
 // read at all; a file modified within the racy window is read again.
 TEST_F(PhaseCacheTest, UnchangedFilesAreNotRead) {
-  Write("a.toml", "[[phase]]\ntask = \"a\"\n");
-  Write("b.toml", "[[phase]]\ntask = \"b\"\n");
-  FakeFileSystem fs;
+  const ManualClock written(1'000);  // files written at 1 s, long before kNow
+  MemoryFileSystem fs(&written);
+  ASSERT_OK(fs.SetFile(Root() + "/a.toml", "[[phase]]\ntask = \"a\"\n"));
+  ASSERT_OK(fs.SetFile(Root() + "/b.toml", "[[phase]]\ntask = \"b\"\n"));
   auto cache = Open(Root(), {.fs = &fs});
   Refresh(*cache);
-  EXPECT_EQ(fs.reads.load(), 2);
+  EXPECT_EQ(fs.reads(), 2);
   Refresh(*cache);
-  EXPECT_EQ(fs.reads.load(), 2);
+  EXPECT_EQ(fs.reads(), 2);
 
-  FakeFileSystem racy_fs;
   MemoryPhaseStore store;
-  const int64_t mtime_ms = RealFileSystem().Stat(Root() + "/a.toml")->mtime_ns / 1'000'000;
-  auto racy =
-      OpenPhaseCache(Root(), &store, {.fs = &racy_fs, .now_ms = [=] { return mtime_ms + 50; }});
+  const int64_t mtime_ms = fs.Stat(Root() + "/a.toml")->mtime_ns / 1'000'000;
+  const ManualClock racy_clock(mtime_ms + 50);
+  auto racy = OpenPhaseCache(Root(), &store, {.fs = &fs, .clock = &racy_clock});
   ASSERT_OK(racy);
   ASSERT_OK((*racy)->Refresh());
   ASSERT_OK((*racy)->Refresh());
-  EXPECT_EQ(racy_fs.reads.load(), 4);
+  EXPECT_EQ(fs.reads(), 2 + 4);
 }
 
 // A restart costs one load from the store: answers come before any file
@@ -612,16 +598,16 @@ TEST_F(PhaseCacheTest, RestartAnswersFromTheStore) {
     auto cache = Open(Root());
     Refresh(*cache);
   }
-  FakeFileSystem fs;
-  fs.fail_all_reads = true;
-  auto restarted = Open(Root(), {.fs = &fs});
+  auto fs = InMemory(Root());
+  fs->InjectError(Op::kRead, AnyPath(), EIO);
+  auto restarted = Open(Root(), {.fs = fs.get()});
   EXPECT_EQ(Tasks(restarted->Children(T("p", "", "workflow=w.toml"))), (Strings{"c"}));
   EXPECT_EQ(restarted->Get(T("c", "", "workflow=w.toml"))->phase.depends_on, "p");
-  EXPECT_EQ(fs.reads.load(), 0);
-  fs.fail_all_reads = false;
+  EXPECT_EQ(fs->reads(), 0);
+  fs->ClearFaults();
   const RefreshReport report = Refresh(*restarted);
   EXPECT_TRUE(report.changed.empty());
-  EXPECT_EQ(fs.reads.load(), 1);  // hashed once: signatures live in memory only
+  EXPECT_EQ(fs->reads(), 1);  // hashed once: signatures live in memory only
 }
 
 TEST_F(PhaseCacheTest, StoreFailureChangesNothing) {
@@ -659,13 +645,14 @@ TEST_F(PhaseCacheTest, SingleFileModeDropsOtherKeys) {
 }
 
 TEST_F(PhaseCacheTest, UnlistableFolderKeepsItsFiles) {
-  Write("a.toml", "[[phase]]\ntask = \"a\"\n");
-  Write("sub/b.toml", "[[phase]]\ntask = \"b\"\n");
-  FakeFileSystem fs;
+  MemoryFileSystem fs;
+  ASSERT_OK(fs.SetFile(Root() + "/a.toml", "[[phase]]\ntask = \"a\"\n"));
+  ASSERT_OK(fs.SetFile(Root() + "/sub/b.toml", "[[phase]]\ntask = \"b\"\n"));
   auto cache = Open(Root(), {.fs = &fs});
   Refresh(*cache);
-  fs.list_fail.insert(Root() + "/sub");
-  Remove("a.toml");
+  fs.InjectError(
+      Op::kList, [&](const std::string& p) { return p == Root() + "/sub"; }, EACCES);
+  ASSERT_OK(fs.RemoveFile(Root() + "/a.toml"));
   const RefreshReport report = Refresh(*cache);
   EXPECT_EQ(report.changed, (Strings{"-a.toml"}));
   EXPECT_EQ(Errors(report), (Strings{"sub | sub: Permission denied"}));
@@ -793,7 +780,7 @@ TEST_F(PhaseCacheTest, LookupsDuringRefresh) {
            std::to_string(v) + "\"\n";
   };
   Write("w.toml", version(0));
-  auto cache = Open(Root(), {.now_ms = [] { return int64_t{0}; }});
+  auto cache = Open(Root(), {.clock = &kEpoch});
   Refresh(*cache);
   std::atomic<bool> stop{false};
   std::atomic<int> bad{0};

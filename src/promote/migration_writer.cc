@@ -1,16 +1,8 @@
 #include "promote/migration_writer.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <filesystem>
-#include <limits>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <tuple>
@@ -29,59 +21,31 @@ using Json = nlohmann::ordered_json;
 
 constexpr size_t kMaxSlug = 50;
 
-// Serves the definition being exported to ReadSource, so that the content
-// hash, categories, findings and phases of the reduced content come from the
-// very code a sync runs.
-class MemoryFileSystem final : public FileSystem {
- public:
-  void Add(const std::string& path, std::string bytes) { files_[path] = std::move(bytes); }
-
-  Result<FileInfo> Stat(const std::string& path) const override { return Missing(path); }
-  Result<FileInfo> Lstat(const std::string& path) const override { return Missing(path); }
-  Result<std::vector<DirEntry>> ListDir(const std::string& path) const override {
-    return Missing(path);
-  }
-  Result<std::string> ReadFile(const std::string& path, uint64_t) const override {
-    auto it = files_.find(path);
-    if (it == files_.end()) return Missing(path);
-    return it->second;
-  }
-
- private:
-  static Status Missing(const std::string& path) {
-    return Status::NotFound(path + ": No such file or directory");
-  }
-  std::map<std::string, std::string> files_;
-};
-
 // "NAME (id ID)" for messages, escaped like header text.
 std::string WorkflowLabel(const WorkflowExport& wf) {
   return EscapeHeaderText(wf.workflow.name) + " (id " + EscapeHeaderText(wf.id) + ")";
 }
 
 // What a sync would derive from `content` at wf.path, with the rest of the
-// definition (meta.json and README.md of a bundle) as it was.
-Result<ParsedWorkflow> Rederive(const WorkflowExport& wf, const std::string& content) {
-  MemoryFileSystem fs;
-  const std::string key = wf.path.empty() ? std::string("workflow") : wf.path;
+// definition (meta.json and README.md of a bundle) as it was: the content
+// hash, categories, findings and phases of the reduced content come from
+// the very code a sync runs.
+Result<ParsedWorkflow> Rederive(const WorkflowExport& wf, std::string content) {
+  SourceContent source;
+  source.format = wf.workflow.format;
+  source.key = wf.path.empty() ? std::string("workflow") : wf.path;
+  source.text = std::move(content);
   if (wf.workflow.format == Format::kBundle) {
-    fs.Add(JoinPath(key, "workflow.json"), content);
-    fs.Add(JoinPath(key, "meta.json"), wf.workflow.metadata_json);
-    if (!wf.workflow.documentation.empty()) {
-      fs.Add(JoinPath(key, "README.md"), wf.workflow.documentation);
-    }
-  } else {
-    fs.Add(key, content);
+    source.meta_json = wf.workflow.metadata_json;
+    if (!wf.workflow.documentation.empty()) source.readme = wf.workflow.documentation;
   }
-  SourceLimits limits;
-  limits.max_file_size = std::numeric_limits<uint64_t>::max();
-  auto read = ReadSource(fs, SourceCandidate{wf.workflow.format, key, key}, limits);
-  if (!read.ok()) return read.status().WithPrefix(WorkflowLabel(wf));
-  if (!read->has_value()) {
+  auto parsed = ParseSource(std::move(source), SourceLimits{});
+  if (!parsed.ok()) return parsed.status().WithPrefix(WorkflowLabel(wf));
+  if (!parsed->has_value()) {
     return Status::Corruption(WorkflowLabel(wf) + ": is no " +
                               std::string(FormatName(wf.workflow.format)) + " workflow");
   }
-  return std::move(**read);
+  return std::move(**parsed);
 }
 
 std::string VersionOf(int64_t unix_seconds) {
@@ -297,44 +261,6 @@ std::string SlugOf(std::string_view text) {
   return out;
 }
 
-// ---- Writing ------------------------------------------------------------------
-
-Status WriteAll(int fd, std::string_view bytes, const std::string& display) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return PosixError("cannot write " + display, errno);
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::OK();
-}
-
-// Writes `bytes` to a new file `path` (made durable later, all at once).
-Status WriteNew(const std::string& path, std::string_view bytes, const std::string& display) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) return PosixError("cannot create " + display, errno);
-  Status s = WriteAll(fd, bytes, display);
-  if (::close(fd) != 0 && s.ok()) s = PosixError("cannot write " + display, errno);
-  return s;
-}
-
-// Moves `from` to `to` unless `to` exists.
-Status RenameNoReplace(const std::string& from, const std::string& to) {
-  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
-    return Status::OK();
-  }
-  int error = errno;
-  if (error == EEXIST) return Status::Conflict(to + " already exists");
-  if (error != EINVAL && error != ENOSYS) return PosixError("cannot rename to " + to, error);
-  // A file system without RENAME_NOREPLACE: check, then rename.
-  struct stat st;
-  if (::lstat(to.c_str(), &st) == 0) return Status::Conflict(to + " already exists");
-  if (::rename(from.c_str(), to.c_str()) != 0) return PosixError("cannot rename to " + to, errno);
-  return Status::OK();
-}
-
 }  // namespace
 
 // ---- Pieces -----------------------------------------------------------------------
@@ -533,7 +459,7 @@ Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
   for (const std::string& path : options.allowed_paths) {
     if (used_allowed.count(path) == 0) plan.unused_allowed.push_back(path);
   }
-  const int64_t now_ms = options.now_ms ? options.now_ms() : SystemNowMs();
+  const int64_t now_ms = (options.clock != nullptr ? *options.clock : SystemClock()).NowMs();
   FS_TRY_ASSIGN(std::string first, FirstMigrationVersion(now_ms, existing_files));
   int64_t version_s = *SecondsOf(first);
 
@@ -551,7 +477,7 @@ Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
     // sync computes it, not as the source database holds it (its
     // duplicate-source-id warnings are its own). A bundle's hash covers its
     // (redacted) meta.json and README.md too, as a sync's does.
-    FS_TRY_ASSIGN(wf.workflow, Rederive(wf, p.content));
+    FS_TRY_ASSIGN(wf.workflow, Rederive(wf, std::move(p.content)));
 
     const std::string stem =
         VersionOf(version_s++) + "_" + MigrationSlug(wf.workflow.name, wf.id, options.source);
@@ -591,11 +517,11 @@ Result<std::vector<std::string>> ListMigrationFolder(const FileSystem& fs, const
   return names;
 }
 
-Status WriteMigrations(const MigrationPlan& plan) {
+Status WriteMigrations(const MigrationPlan& plan, const FileSystem& fs) {
   const std::string dir = plan.dir.empty() ? "." : plan.dir;
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status::IOError("cannot create folder " + dir + ": " + ec.message());
+  if (Status s = fs.CreateDirs(dir); !s.ok()) {
+    return Status::IOError(WithContext(s, dir, "cannot create folder " + dir).message());
+  }
 
   struct Pending {
     std::string temp;
@@ -604,20 +530,15 @@ Status WriteMigrations(const MigrationPlan& plan) {
   std::vector<Pending> pending;
   std::vector<std::string> renamed;
   auto undo = [&]() {
-    for (const std::string& f : renamed) ::unlink(f.c_str());
-    for (const Pending& p : pending) ::unlink(p.temp.c_str());
+    for (const std::string& f : renamed) (void)fs.RemoveFile(f);
+    for (const Pending& p : pending) (void)fs.RemoveFile(p.temp);
   };
-
-  static int counter = 0;
-  const std::string suffix = ".tmp-" + std::to_string(::getpid()) + "-";
+  // Errors name the final file, the one the user asked for.
   auto stage = [&](const PlannedFile& file) -> Status {
     const std::string final = JoinPath(dir, file.name);
-    const std::string temp = JoinPath(dir, "." + file.name + suffix + std::to_string(++counter));
-    Status s = WriteNew(temp, file.bytes, final);
-    if (!s.ok()) {
-      ::unlink(temp.c_str());
-      return s;
-    }
+    const std::string temp = TempPathFor(final);
+    Status s = fs.WriteNewFile(temp, file.bytes, /*sync=*/false);
+    if (!s.ok()) return WithContext(s, temp, "cannot write " + final);
     pending.push_back({temp, final});
     return Status::OK();
   };
@@ -632,32 +553,24 @@ Status WriteMigrations(const MigrationPlan& plan) {
   // Every temporary file must be on disk before any rename makes it
   // visible. One syncfs(2) of the folder's file system does that for the
   // whole batch (a thousand fsync(2) calls took 2 s of a 3.5 s run).
-  {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    Status s = fd >= 0 && ::syncfs(fd) == 0 ? Status::OK()
-                                            : PosixError("cannot sync the files in " + dir, errno);
-    if (fd >= 0) ::close(fd);
-    if (!s.ok()) {
-      undo();
-      return s;
-    }
+  if (Status s = fs.SyncFileSystem(dir); !s.ok()) {
+    undo();
+    return WithContext(s, dir, "cannot sync the files in " + dir);
   }
   for (size_t i = 0; i < pending.size(); ++i) {
-    Status s = RenameNoReplace(pending[i].temp, pending[i].final);
+    Status s = fs.Rename(pending[i].temp, pending[i].final, FileSystem::RenameMode::kNoReplace);
     if (!s.ok()) {
+      const std::string final = pending[i].final;
       pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(i));
       undo();
-      return s;
+      if (s.code() == StatusCode::kConflict) return Status::Conflict(final + " already exists");
+      return WithContext(s, final, "cannot rename to " + final);
     }
     renamed.push_back(pending[i].final);
   }
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    // The renames are durable once the folder is; a failure here is not a
-    // reason to undo files that are complete.
-    ::fsync(fd);
-    ::close(fd);
-  }
+  // The renames are durable once the folder is; a failure here is not a
+  // reason to undo files that are complete.
+  (void)fs.SyncDir(dir);
   return Status::OK();
 }
 

@@ -27,13 +27,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "flowsync/clock.h"
 #include "flowsync/file_system.h"
 #include "flowsync/status.h"
 #include "flowsync/store.h"
@@ -63,8 +63,8 @@ struct MigrationCreateOptions {
   size_t sidecar_threshold = kDefaultSidecarThreshold;
   // Free text for the header and migration_metadata.
   std::string notes;
-  // Milliseconds since the Unix epoch; the system clock when unset.
-  std::function<int64_t()> now_ms;
+  // Names the files (their version); nullptr = SystemClock().
+  const Clock* clock = nullptr;
 };
 
 struct PlannedFile {
@@ -115,12 +115,16 @@ Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
 Result<std::vector<std::string>> ListMigrationFolder(const FileSystem& fs, const std::string& dir);
 
 // Writes the plan's files into plan.dir (created with its parents if
-// missing): each file to a temp file ".NAME.tmp-PID-N" in the same folder;
-// once all are written, one syncfs(2) makes them durable, then they are
-// renamed into place, sidecars before their .sql; the folder is synced last. Never replaces an
-// existing file. On any failure every temp file and every file already renamed is removed and the
-// Status (IOError naming the file, or Conflict when a name exists) returned.
-Status WriteMigrations(const MigrationPlan& plan);
+// missing) through `fs`: each file to a temp file ".NAME.tmp-PID-N" in the
+// same folder (TempPathFor); once all are written, one syncfs(2) makes them
+// durable, then they are renamed into place, sidecars before their .sql,
+// never replacing an existing file; the folder is synced last. On any
+// failure every temp file and every file already renamed is removed and the
+// Status returned: IOError naming the final file ("cannot write DIR/NAME:
+// ...", "cannot rename to DIR/NAME: ..."), the folder ("cannot create
+// folder DIR: ...", "cannot sync the files in DIR: ...") or Conflict "DIR/NAME
+// already exists".
+Status WriteMigrations(const MigrationPlan& plan, const FileSystem& fs = RealFileSystem());
 
 // ---- Pieces, exposed for tests ---------------------------------------------
 

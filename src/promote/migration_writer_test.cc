@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -12,6 +13,7 @@
 
 #include "flowsync/source.h"
 #include "util/hash.h"
+#include "util/memory_file_system.h"
 #include "util/test_util.h"
 
 namespace flowsync {
@@ -23,6 +25,7 @@ const std::string kToken =
     "ghp_" + std::string("aB3dE7fG9h") + "aB3dE7fG9h" + "aB3dE7fG9h" + "aB3dE7fG9h";
 // 2026-11-22T10:15:00Z
 constexpr int64_t kNow = 1795342500000;
+const ManualClock kClock(kNow);
 
 Json Node(const std::string& name, Json parameters = Json::object()) {
   return {{"id", name + "-id"}, {"name", name},       {"type", "n8n-nodes-base.httpRequest"},
@@ -56,7 +59,7 @@ WorkflowExport Export(const std::string& path, const std::string& content,
 MigrationCreateOptions Options() {
   MigrationCreateOptions o;
   o.dir = "migrations";
-  o.now_ms = [] { return kNow; };
+  o.clock = &kClock;
   return o;
 }
 
@@ -425,7 +428,8 @@ TEST(MigrationVersionTest, AfterTheNewestExistingVersion) {
 
 TEST(MigrationPlanTest, OneSecondApartInPathOrder) {
   MigrationCreateOptions o = Options();
-  o.now_ms = [] { return kNow + 59'000; };  // 10:15:59: the batch crosses the minute
+  const ManualClock later(kNow + 59'000);  // 10:15:59: the batch crosses the minute
+  o.clock = &later;
   o.source = "prod";
   auto plan = Plan({Export("z.json", Workflow("Zed", {Node("X")}).dump()),
                     Export("a.json", Workflow("Alpha", {Node("X")}).dump())},
@@ -530,7 +534,8 @@ TEST(MigrationPlanTest, SameInputSameBytesApartFromTheVersion) {
   MigrationCreateOptions o1 = Options();
   o1.redact = true;
   MigrationCreateOptions o2 = o1;
-  o2.now_ms = [] { return kNow + 86'400'000; };
+  const ManualClock next_day(kNow + 86'400'000);
+  o2.clock = &next_day;
   auto p1 = Plan(input(), o1);
   auto p2 = Plan(input(), o2);
   ASSERT_OK(p1);
@@ -629,6 +634,45 @@ TEST(WriteMigrationsTest, AFailureLeavesNothing) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), StatusCode::kIOError);
   EXPECT_EQ(Names(tmp.path()), (std::vector<std::string>{"file", "m"}));
+}
+
+// Failures a real disk does not produce on demand: whichever step fails,
+// the folder is left as it was, and the error names the final file.
+TEST(WriteMigrationsTest, AFailureAtAnyStepLeavesNothing) {
+  using Op = MemoryFileSystem::Op;
+  const auto contains = [](std::string part) {
+    return [part](const std::string& path) { return path.find(part) != std::string::npos; };
+  };
+  struct Case {
+    Op op;
+    MemoryFileSystem::PathMatcher matches;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      // The third of four temp files cannot be written.
+      {Op::kWrite, contains("20261122101501_b.json"),
+       "cannot write /m/20261122101501_b.json: No space left on device"},
+      {Op::kSync, contains("/m"), "cannot sync the files in /m: No space left on device"},
+      // The last rename fails after three files are in place.
+      {Op::kRename, contains("/m/20261122101501_b.sql"),
+       "cannot rename to /m/20261122101501_b.sql: No space left on device"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.error);
+    MemoryFileSystem fs;
+    ASSERT_OK(fs.SetFile("/m/001_init.sql", "-- old\n"));
+    fs.InjectError(c.op, c.matches, ENOSPC);
+    Status s = WriteMigrations(TwoFilePlan("/m"), fs);
+    EXPECT_EQ(s.code(), StatusCode::kIOError);
+    EXPECT_EQ(s.message(), c.error);
+    EXPECT_EQ(*ListMigrationFolder(fs, "/m"), std::vector<std::string>{"001_init.sql"});
+  }
+
+  // Without faults the same plan lands whole, and the folder is made.
+  MemoryFileSystem fs;
+  ASSERT_OK(WriteMigrations(TwoFilePlan("/m/deep"), fs));
+  EXPECT_EQ(*fs.ReadFile("/m/deep/20261122101501_b.json", 10), "[]");
+  EXPECT_EQ(fs.ListDir("/m/deep")->size(), 4u);
 }
 
 TEST(WriteMigrationsTest, MissingFolderListsEmpty) {

@@ -1,5 +1,6 @@
 // ReadSource: reads one candidate (n8n export, bundle folder or phase file)
-// through the FileSystem seam and turns it into a ParsedWorkflow.
+// through the FileSystem seam; ParseSource turns the bytes into a
+// ParsedWorkflow.
 #include "flowsync/source.h"
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include "source/n8n_workflow.h"
 #include "source/phase_file.h"
 #include "util/hash.h"
+#include "util/posix_error.h"
 
 namespace flowsync {
 namespace {
@@ -44,11 +46,7 @@ Result<std::string> ReadText(const FileSystem& fs, const std::string& path,
                              const std::string& display, const SourceLimits& limits) {
   auto text = fs.ReadFile(path, limits.max_file_size);
   if (text.ok()) return text;
-  std::string message = text.status().message();
-  if (message.starts_with(path + ": ")) {
-    message.erase(0, path.size() + 2);
-  }
-  return Status(text.status().code(), display + ": " + message);
+  return WithContext(text.status(), path, display);
 }
 
 Result<std::unique_ptr<JsonDocument>> ParseJson(std::string_view text, const std::string& display,
@@ -64,10 +62,8 @@ Status TypeError(const JsonDocument& doc, const JsonValue& value, const std::str
                             ", got " + std::string(JsonKindName(value.kind)));
 }
 
-ReadResult ReadN8n(const FileSystem& fs, const SourceCandidate& candidate,
-                   const SourceLimits& limits) {
-  const std::string& display = candidate.key;
-  FS_TRY_ASSIGN(std::string text, ReadText(fs, candidate.path, display, limits));
+ReadResult ParseN8n(std::string text, const std::string& key, const SourceLimits& limits) {
+  const std::string& display = key;
   FS_TRY_ASSIGN(auto doc, ParseJson(text, display, limits));
   const JsonValue& root = doc->root();
   if (!root.is_object()) return std::optional<ParsedWorkflow>();
@@ -80,7 +76,7 @@ ReadResult ReadN8n(const FileSystem& fs, const SourceCandidate& candidate,
   ParsedWorkflow workflow;
   workflow.format = Format::kN8n;
   N8nFacts facts = ReadN8nFacts(*doc, root);
-  workflow.name = facts.name ? std::move(*facts.name) : Stem(candidate.key);
+  workflow.name = facts.name ? std::move(*facts.name) : Stem(key);
   workflow.source_id = std::move(facts.source_id);
   workflow.active = facts.active;
   workflow.categories = std::move(facts.categories);
@@ -100,14 +96,12 @@ Result<std::optional<std::string>> ReadOptional(const FileSystem& fs, const std:
   return text.status();
 }
 
-ReadResult ReadBundle(const FileSystem& fs, const SourceCandidate& candidate,
-                      const SourceLimits& limits) {
-  const std::string wf_display = candidate.key + "/workflow.json";
-  const std::string meta_display = candidate.key + "/meta.json";
-  const std::string readme_display = candidate.key + "/README.md";
+ReadResult ParseBundle(SourceContent content, const SourceLimits& limits) {
+  const std::string wf_display = content.key + "/workflow.json";
+  const std::string meta_display = content.key + "/meta.json";
+  const std::string readme_display = content.key + "/README.md";
 
-  FS_TRY_ASSIGN(std::string wf_text,
-                ReadText(fs, JoinPath(candidate.path, "workflow.json"), wf_display, limits));
+  std::string& wf_text = content.text;
   FS_TRY_ASSIGN(auto wf_doc, ParseJson(wf_text, wf_display, limits));
   const JsonValue& wf = wf_doc->root();
   if (!wf.is_object()) return TypeError(*wf_doc, wf, wf_display, "workflow must be a JSON object");
@@ -124,8 +118,7 @@ ReadResult ReadBundle(const FileSystem& fs, const SourceCandidate& candidate,
   workflow.format = Format::kBundle;
   std::optional<std::string> meta_name;
 
-  FS_TRY_ASSIGN(auto meta_text,
-                ReadOptional(fs, JoinPath(candidate.path, "meta.json"), meta_display, limits));
+  const std::optional<std::string>& meta_text = content.meta_json;
   if (meta_text) {
     FS_TRY_ASSIGN(auto meta_doc, ParseJson(*meta_text, meta_display, limits));
     const JsonValue& meta = meta_doc->root();
@@ -154,8 +147,7 @@ ReadResult ReadBundle(const FileSystem& fs, const SourceCandidate& candidate,
     workflow.metadata_json = meta_doc->Canonical();
   }
 
-  FS_TRY_ASSIGN(auto readme,
-                ReadOptional(fs, JoinPath(candidate.path, "README.md"), readme_display, limits));
+  std::optional<std::string>& readme = content.readme;
   if (readme) {
     if (const size_t bad = FindInvalidUtf8(*readme); bad != std::string::npos) {
       return Status::Corruption(readme_display + ":" + TextPosition(*readme, bad) +
@@ -170,7 +162,7 @@ ReadResult ReadBundle(const FileSystem& fs, const SourceCandidate& candidate,
   } else if (facts.name) {
     workflow.name = std::move(*facts.name);
   } else {
-    workflow.name = BaseName(candidate.key);
+    workflow.name = BaseName(content.key);
   }
   workflow.source_id = std::move(facts.source_id);
   workflow.active = facts.active;
@@ -188,26 +180,54 @@ ReadResult ReadBundle(const FileSystem& fs, const SourceCandidate& candidate,
   return std::optional<ParsedWorkflow>(std::move(workflow));
 }
 
-ReadResult ReadPhase(const FileSystem& fs, const SourceCandidate& candidate,
-                     const SourceLimits& limits) {
-  FS_TRY_ASSIGN(std::string text, ReadText(fs, candidate.path, candidate.key, limits));
-  return ReadPhaseFile(text, candidate.key, Stem(candidate.key));
+// The error of a bundle one of whose members cannot be read: that of the
+// files before it in the parse (workflow.json, then meta.json) if they have
+// one, else the read error; as when each file was read just before it was
+// parsed.
+ReadResult MemberReadError(SourceContent before, Status read_error, const SourceLimits& limits) {
+  auto parsed = ParseBundle(std::move(before), limits);
+  if (!parsed.ok()) return parsed.status();
+  return read_error;
+}
+
+ReadResult ReadBundle(const FileSystem& fs, const SourceCandidate& candidate,
+                      const SourceLimits& limits) {
+  SourceContent content{Format::kBundle, candidate.key, "", std::nullopt, std::nullopt};
+  FS_TRY_ASSIGN(content.text, ReadText(fs, JoinPath(candidate.path, "workflow.json"),
+                                       candidate.key + "/workflow.json", limits));
+  auto meta =
+      ReadOptional(fs, JoinPath(candidate.path, "meta.json"), candidate.key + "/meta.json", limits);
+  if (!meta.ok()) return MemberReadError(std::move(content), meta.status(), limits);
+  auto readme =
+      ReadOptional(fs, JoinPath(candidate.path, "README.md"), candidate.key + "/README.md", limits);
+  content.meta_json = std::move(meta).value();
+  if (!readme.ok()) return MemberReadError(std::move(content), readme.status(), limits);
+  content.readme = std::move(readme).value();
+  return ParseBundle(std::move(content), limits);
 }
 
 }  // namespace
 
+Result<std::optional<ParsedWorkflow>> ParseSource(SourceContent content,
+                                                  const SourceLimits& limits) {
+  switch (content.format) {
+    case Format::kN8n:
+      return ParseN8n(std::move(content.text), content.key, limits);
+    case Format::kBundle:
+      return ParseBundle(std::move(content), limits);
+    case Format::kPhase:
+      return ReadPhaseFile(content.text, content.key, Stem(content.key));
+  }
+  return Status::Internal("unknown source format");
+}
+
 Result<std::optional<ParsedWorkflow>> ReadSource(const FileSystem& fs,
                                                  const SourceCandidate& candidate,
                                                  const SourceLimits& limits) {
-  switch (candidate.format) {
-    case Format::kN8n:
-      return ReadN8n(fs, candidate, limits);
-    case Format::kBundle:
-      return ReadBundle(fs, candidate, limits);
-    case Format::kPhase:
-      return ReadPhase(fs, candidate, limits);
-  }
-  return Status::Internal("unknown source format");
+  if (candidate.format == Format::kBundle) return ReadBundle(fs, candidate, limits);
+  SourceContent content{candidate.format, candidate.key, "", std::nullopt, std::nullopt};
+  FS_TRY_ASSIGN(content.text, ReadText(fs, candidate.path, candidate.key, limits));
+  return ParseSource(std::move(content), limits);
 }
 
 }  // namespace flowsync

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "flowsync/source.h"
+#include "util/memory_file_system.h"
 #include "util/test_util.h"
 
 namespace flowsync {
@@ -29,29 +30,6 @@ std::vector<std::string> JsonFiles(const std::string& root) {
   std::sort(files.begin(), files.end());
   return files;
 }
-
-// Serves preloaded files from memory, to time the readers without the kernel.
-class MemoryFileSystem final : public FileSystem {
- public:
-  explicit MemoryFileSystem(const std::string& root) {
-    for (const std::string& key : JsonFiles(root)) {
-      files_[JoinPath(root, key)] = RealFileSystem().ReadFile(JoinPath(root, key), 1 << 30).value();
-    }
-  }
-  Result<FileInfo> Stat(const std::string& path) const override { return Status::NotFound(path); }
-  Result<FileInfo> Lstat(const std::string& path) const override { return Status::NotFound(path); }
-  Result<std::vector<DirEntry>> ListDir(const std::string& path) const override {
-    return Status::NotFound(path);
-  }
-  Result<std::string> ReadFile(const std::string& path, uint64_t) const override {
-    auto it = files_.find(path);
-    if (it == files_.end()) return Status::NotFound(path + ": not found");
-    return it->second;
-  }
-
- private:
-  std::map<std::string, std::string> files_;
-};
 
 struct CorpusStats {
   size_t files = 0;
@@ -162,7 +140,9 @@ TEST(SourceCorpusTest, ConcurrentReadsAgree) {
 TEST(SourceCorpusTest, DISABLED_Throughput) {
   const std::string root = test::SharedDir() + "/corpus/n8n/zie619";
   const std::vector<std::string> keys = JsonFiles(root);
-  const MemoryFileSystem memory(root);
+  // Serves the files from memory, to time the readers without the kernel.
+  MemoryFileSystem memory;
+  ASSERT_OK(memory.CopyFrom(RealFileSystem(), root));
   for (const FileSystem* fs : {&RealFileSystem(), static_cast<const FileSystem*>(&memory)}) {
     ReadCorpus(root, keys, *fs);  // warm up
     for (int round = 0; round < 3; ++round) {

@@ -4,10 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <set>
 #include <string>
 
 #include "util/hash.h"
+#include "util/memory_file_system.h"
 #include "util/test_util.h"
 
 namespace flowsync {
@@ -27,6 +29,10 @@ constexpr char kWorkflow[] = R"({
   "connections": {"Start": {"main": [[{"node": "Set", "type": "main", "index": 0}]]}}
 }
 )";
+
+MemoryFileSystem::PathMatcher ExactPath(std::string path) {
+  return [path = std::move(path)](const std::string& p) { return p == path; };
+}
 
 class SourceTestBase : public ::testing::Test {
  protected:
@@ -190,36 +196,16 @@ TEST_F(SourceErrorTest, UnreadableFile) {
   EXPECT_EQ(result.status().message(), "secret.json: Permission denied");
 }
 
-// Fails reads of one path with an I/O error, as a dying disk would.
-class FaultyFileSystem final : public FileSystem {
- public:
-  explicit FaultyFileSystem(std::string bad_path) : bad_path_(std::move(bad_path)) {}
-  Result<FileInfo> Stat(const std::string& path) const override {
-    return RealFileSystem().Stat(path);
-  }
-  Result<FileInfo> Lstat(const std::string& path) const override {
-    return RealFileSystem().Lstat(path);
-  }
-  Result<std::vector<DirEntry>> ListDir(const std::string& path) const override {
-    return RealFileSystem().ListDir(path);
-  }
-  Result<std::string> ReadFile(const std::string& path, uint64_t max_size) const override {
-    if (path == bad_path_) return Status::IOError(path + ": Input/output error");
-    return RealFileSystem().ReadFile(path, max_size);
-  }
-
- private:
-  std::string bad_path_;
-};
-
 TEST_F(SourceErrorTest, InjectedReadErrors) {
-  dir_.Write("a.json", kWorkflow);
-  dir_.Write("b/workflow.json", kWorkflow);
-  dir_.Write("b/README.md", "# B\n");
-  dir_.Write("p.toml", "[[phase]]\ntask = \"x\"\n");
   const auto read = [&](Format format, const std::string& key, const std::string& bad) {
-    FaultyFileSystem fs(JoinPath(dir_.path(), bad));
-    auto result = ReadSource(fs, {format, key, JoinPath(dir_.path(), key)}, SourceLimits());
+    // A dying disk under one file.
+    MemoryFileSystem fs;
+    EXPECT_OK(fs.SetFile("/t/a.json", kWorkflow));
+    EXPECT_OK(fs.SetFile("/t/b/workflow.json", kWorkflow));
+    EXPECT_OK(fs.SetFile("/t/b/README.md", "# B\n"));
+    EXPECT_OK(fs.SetFile("/t/p.toml", "[[phase]]\ntask = \"x\"\n"));
+    fs.InjectError(MemoryFileSystem::Op::kRead, ExactPath("/t/" + bad), EIO);
+    auto result = ReadSource(fs, {format, key, "/t/" + key}, SourceLimits());
     EXPECT_EQ(result.status().code(), StatusCode::kIOError);
     return result.status().message();
   };
@@ -228,6 +214,66 @@ TEST_F(SourceErrorTest, InjectedReadErrors) {
   EXPECT_EQ(read(Format::kBundle, "b", "b/README.md"), "b/README.md: Input/output error");
   EXPECT_EQ(read(Format::kBundle, "b", "b/meta.json"), "b/meta.json: Input/output error");
   EXPECT_EQ(read(Format::kPhase, "p.toml", "p.toml"), "p.toml: Input/output error");
+}
+
+// All files are read before any is parsed, yet a bundle reports what it
+// did when it read each file just before parsing it: the first error in
+// the order workflow.json, meta.json, README.md.
+TEST_F(SourceErrorTest, BundleErrorsComeInFileOrder) {
+  const auto error = [](const std::string& workflow, const std::string& meta,
+                        const std::string& unreadable) {
+    MemoryFileSystem fs;
+    EXPECT_OK(fs.SetFile("b/workflow.json", workflow));
+    EXPECT_OK(fs.SetFile("b/meta.json", meta));
+    EXPECT_OK(fs.SetFile("b/README.md", "# B\n"));
+    fs.InjectError(MemoryFileSystem::Op::kRead, ExactPath("b/" + unreadable), EIO);
+    auto result = ReadSource(fs, {Format::kBundle, "b", "b"}, SourceLimits());
+    return result.ok() ? "<ok>" : result.status().message();
+  };
+  const std::string bad_json = "{\"nodes\": [";
+  EXPECT_EQ(error(bad_json, "{}", "meta.json").substr(0, 18), "b/workflow.json:1:");
+  EXPECT_EQ(error(kWorkflow, "{}", "meta.json"), "b/meta.json: Input/output error");
+  EXPECT_EQ(error(kWorkflow, "[]", "README.md"),
+            "b/meta.json:1:1: meta.json must be a JSON object, got array");
+  EXPECT_EQ(error(kWorkflow, "{}", "README.md"), "b/README.md: Input/output error");
+}
+
+// ParseSource gives what ReadSource gives, from bytes alone.
+TEST_F(SourceErrorTest, ParseSourceMatchesReadSource) {
+  dir_.Write("a.json", kWorkflow);
+  dir_.Write("bad.json", "{\"nodes\": [], \"connections\": {},}");
+  dir_.Write("b/workflow.json", kWorkflow);
+  dir_.Write("b/meta.json", R"({"name": "Bundle", "categories": ["x"]})");
+  dir_.Write("b/README.md", "# B\n");
+  dir_.Write("p.toml", "[[phase]]\ntask = \"x\"\n");
+  const auto parse = [](Format format, std::string key, std::string text,
+                        std::optional<std::string> meta = std::nullopt,
+                        std::optional<std::string> readme = std::nullopt) {
+    return ParseSource(
+        SourceContent{format, std::move(key), std::move(text), std::move(meta), std::move(readme)},
+        SourceLimits());
+  };
+  const auto same = [](const Result<std::optional<ParsedWorkflow>>& parsed,
+                       const Result<std::optional<ParsedWorkflow>>& read) {
+    ASSERT_EQ(parsed.ok(), read.ok());
+    if (!read.ok()) {
+      EXPECT_EQ(parsed.status().message(), read.status().message());
+      return;
+    }
+    ASSERT_TRUE(parsed->has_value() && read->has_value());
+    EXPECT_EQ((*parsed)->name, (*read)->name);
+    EXPECT_EQ((*parsed)->content, (*read)->content);
+    EXPECT_EQ((*parsed)->content_hash, (*read)->content_hash);
+    EXPECT_EQ((*parsed)->categories, (*read)->categories);
+    EXPECT_EQ((*parsed)->metadata_json, (*read)->metadata_json);
+    EXPECT_EQ((*parsed)->documentation, (*read)->documentation);
+  };
+  same(parse(Format::kN8n, "a.json", kWorkflow), Read(Format::kN8n, "a.json"));
+  same(parse(Format::kN8n, "bad.json", dir_.Read("bad.json")), Read(Format::kN8n, "bad.json"));
+  same(parse(Format::kBundle, "b", kWorkflow, dir_.Read("b/meta.json"), "# B\n"),
+       Read(Format::kBundle, "b"));
+  same(parse(Format::kPhase, "p.toml", dir_.Read("p.toml")), Read(Format::kPhase, "p.toml"));
+  EXPECT_FALSE(parse(Format::kN8n, "x.json", R"({"just": "data"})")->has_value());
 }
 
 TEST_F(SourceErrorTest, MissingFile) {

@@ -2,6 +2,8 @@
 // the outcome in one transaction. See ARCHITECTURE.md, "Data flow of a sync".
 #include "flowsync/sync.h"
 
+#include "flowsync/clock.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -97,7 +99,7 @@ int Threads(const SyncOptions& options) {
 }
 
 int64_t NowMs(const SyncOptions& options) {
-  return options.now_ms ? options.now_ms() : SystemNowMs();
+  return (options.clock != nullptr ? *options.clock : SystemClock()).NowMs();
 }
 
 // The change a report lists for an action; nullopt for a refresh.

@@ -3,8 +3,7 @@
 // or the files have moved past.
 #include <gtest/gtest.h>
 
-#include <chrono>
-
+#include "flowsync/clock.h"
 #include "flowsync/sync.h"
 #include "util/test_util.h"
 
@@ -33,12 +32,7 @@ class SyncPlanTest : public ::testing::TestWithParam<test::TestBackend> {
     o.mode = mode;
     o.threads = 2;
     // A minute ahead, so files just written are not "racily clean".
-    o.now_ms = [] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count() +
-             60'000;
-    };
+    o.clock = &clock_;
     return o;
   }
 
@@ -50,6 +44,7 @@ class SyncPlanTest : public ::testing::TestWithParam<test::TestBackend> {
 
   test::TempDir tree_;
   test::TempDir db_dir_;
+  ManualClock clock_{SystemClock().NowMs() + 60'000};
   std::unique_ptr<Store> store_;
 };
 

@@ -1,13 +1,12 @@
 #include "flowsync/sync.h"
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
-#include <set>
 
 #include "sync/identity.h"
+#include "util/memory_file_system.h"
 #include "util/test_util.h"
 #include "util/uuid.h"
 
@@ -24,31 +23,10 @@ std::string N8n(const std::string& name, const std::string& extra_node = "Set") 
          extra_node + R"(", "type": "main", "index": 0}]]}}})";
 }
 
-// Fails reads and listings of chosen paths, as an unreadable file or folder
-// would, whoever runs the test.
-class FaultyFileSystem : public FileSystem {
- public:
-  std::set<std::string> unreadable;
-  Result<FileInfo> Stat(const std::string& p) const override { return real().Stat(p); }
-  Result<FileInfo> Lstat(const std::string& p) const override { return real().Lstat(p); }
-  Result<std::vector<DirEntry>> ListDir(const std::string& p) const override {
-    if (unreadable.count(p)) return Status::IOError(p + ": Permission denied");
-    return real().ListDir(p);
-  }
-  Result<std::string> ReadFile(const std::string& p, uint64_t max) const override {
-    if (unreadable.count(p)) return Status::IOError(p + ": Permission denied");
-    return real().ReadFile(p, max);
-  }
-
- private:
-  static const FileSystem& real() { return RealFileSystem(); }
-};
-
 class SyncTest : public ::testing::TestWithParam<test::TestBackend> {
  protected:
   void SetUp() override {
-    root_ = tree_.path() + "/tree";
-    std::filesystem::create_directories(root_);
+    ASSERT_OK(fs_.CreateDirs(root_));
     store_ = Open("db.sqlite");
     if (store_ == nullptr) GTEST_SKIP() << "no PostgreSQL test server (FLOWSYNC_PG_DIR is unset)";
   }
@@ -63,13 +41,22 @@ class SyncTest : public ::testing::TestWithParam<test::TestBackend> {
     return std::move(store).value();
   }
 
+  // The tree lives in memory; what is written takes the clock's time.
   void Write(const std::string& rel, const std::string& content) {
-    tree_.Write("tree/" + rel, content);
+    ASSERT_OK(fs_.SetFile(root_ + "/" + rel, content));
   }
-  void Remove(const std::string& rel) { tree_.Remove("tree/" + rel); }
+  void Remove(const std::string& rel) { ASSERT_OK(fs_.RemoveFile(root_ + "/" + rel)); }
   void Move(const std::string& from, const std::string& to) {
-    std::filesystem::create_directories(std::filesystem::path(root_ + "/" + to).parent_path());
-    std::filesystem::rename(root_ + "/" + from, root_ + "/" + to);
+    const std::string target = root_ + "/" + to;
+    ASSERT_OK(fs_.CreateDirs(target.substr(0, target.rfind('/'))));
+    ASSERT_OK(fs_.Rename(root_ + "/" + from, target, FileSystem::RenameMode::kNoReplace));
+  }
+  // Reads and listings of `path` fail, as for a file or folder without
+  // permission, whoever runs the test.
+  void Unreadable(const std::string& path) {
+    const auto is_path = [path](const std::string& p) { return p == path; };
+    fs_.InjectError(MemoryFileSystem::Op::kRead, is_path, EACCES);
+    fs_.InjectError(MemoryFileSystem::Op::kList, is_path, EACCES);
   }
 
   SyncReport Sync(SyncMode mode = SyncMode::kIncremental, bool dry_run = false,
@@ -90,12 +77,8 @@ class SyncTest : public ::testing::TestWithParam<test::TestBackend> {
     o.threads = 2;
     // Pretend the run starts a minute from now, so files just written are
     // not "racily clean" and their signatures are trusted.
-    o.now_ms = [] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count() +
-             60'000;
-    };
+    clock_.Advance(60'000);
+    o.clock = &clock_;
     return RunSync(store ? *store : *store_, o);
   }
 
@@ -108,10 +91,10 @@ class SyncTest : public ::testing::TestWithParam<test::TestBackend> {
 
   size_t Live() { return store_->catalog().ListWorkflows({})->size(); }
 
-  test::TempDir tree_;
   test::TempDir db_dir_;
-  std::string root_;
-  FaultyFileSystem fs_;
+  const std::string root_ = "/tree";
+  ManualClock clock_{1'795'342'500'000};  // 2026-11-22T10:15:00Z
+  MemoryFileSystem fs_{&clock_};
   std::unique_ptr<Store> store_;
 };
 
@@ -182,7 +165,7 @@ TEST_P(SyncTest, UnchangedSignatureSkipsTheRead) {
   Write("a.json", N8n("A"));
   Sync();
   // Make the file unreadable: an unchanged signature means it is not read.
-  fs_.unreadable.insert(root_ + "/a.json");
+  Unreadable(root_ + "/a.json");
   SyncReport r = Sync();
   EXPECT_EQ(r.counts.unchanged, 1);
   EXPECT_EQ(r.counts.errors, 0);
@@ -307,7 +290,7 @@ TEST_P(SyncTest, SmallTreesMayLoseMoreThanHalf) {
 TEST_P(SyncTest, MissingRootIsRefused) {
   Write("a.json", N8n("A"));
   Sync();
-  std::filesystem::remove_all(root_);
+  ASSERT_OK(fs_.RemoveAll(root_));
   for (SyncMode mode : {SyncMode::kIncremental, SyncMode::kFull}) {
     auto r = TrySync(mode);
     ASSERT_FALSE(r.ok());
@@ -318,7 +301,7 @@ TEST_P(SyncTest, MissingRootIsRefused) {
 }
 
 TEST_P(SyncTest, UnreadableRootIsRefused) {
-  fs_.unreadable.insert(root_);
+  Unreadable(root_);
   auto r = TrySync(SyncMode::kFull);
   EXPECT_EQ(r.status().code(), StatusCode::kConflict);
 }
@@ -372,7 +355,7 @@ TEST_P(SyncTest, WorkflowTurnedIntoOtherJsonIsAnError) {
 TEST_P(SyncTest, UnreadableFileIsAPerFileError) {
   Write("a.json", N8n("A"));
   Write("b.json", N8n("B", "X"));
-  fs_.unreadable.insert(root_ + "/a.json");
+  Unreadable(root_ + "/a.json");
   SyncReport r = Sync();
   EXPECT_EQ(r.counts.errors, 1);
   EXPECT_EQ(r.counts.added, 1);
@@ -384,7 +367,7 @@ TEST_P(SyncTest, UnreadableFolderDoesNotDeleteWhatIsBelowIt) {
   Write("team/a.json", N8n("A"));
   Write("b.json", N8n("B", "X"));
   Sync();
-  fs_.unreadable.insert(root_ + "/team");
+  Unreadable(root_ + "/team");
   SyncReport r = Sync(SyncMode::kFull);
   EXPECT_EQ(r.counts.deleted, 0);
   EXPECT_EQ(r.counts.errors, 1);
@@ -393,11 +376,11 @@ TEST_P(SyncTest, UnreadableFolderDoesNotDeleteWhatIsBelowIt) {
 
 TEST_P(SyncTest, SymlinkedFoldersAreNotFollowedAndLoopsAreErrors) {
   Write("a/x.json", N8n("X"));
-  ASSERT_EQ(::symlink("..", (root_ + "/a/up").c_str()), 0);
-  ASSERT_EQ(::symlink(root_.c_str(), (root_ + "/self").c_str()), 0);
-  ASSERT_EQ(::symlink("loop2.json", (root_ + "/loop1.json").c_str()), 0);
-  ASSERT_EQ(::symlink("loop1.json", (root_ + "/loop2.json").c_str()), 0);
-  ASSERT_EQ(::symlink("a/x.json", (root_ + "/link.json").c_str()), 0);  // files are read
+  ASSERT_OK(fs_.SetSymlink(root_ + "/a/up", ".."));
+  ASSERT_OK(fs_.SetSymlink(root_ + "/self", root_));
+  ASSERT_OK(fs_.SetSymlink(root_ + "/loop1.json", "loop2.json"));
+  ASSERT_OK(fs_.SetSymlink(root_ + "/loop2.json", "loop1.json"));
+  ASSERT_OK(fs_.SetSymlink(root_ + "/link.json", "a/x.json"));  // files are read
   SyncReport r = Sync();
   EXPECT_EQ(r.counts.added, 2);
   EXPECT_EQ(r.counts.errors, 2);
@@ -415,7 +398,8 @@ TEST_P(SyncTest, RacilyCleanFilesAreHashedAgain) {
   o.root = root_;
   o.fs = &fs_;
   // The run "starts" before the file's mtime: its signature is not trusted.
-  o.now_ms = [] { return int64_t{0}; };
+  const ManualClock epoch(0);
+  o.clock = &epoch;
   ASSERT_OK(RunSync(*store_, o));
   auto txn = store_->BeginSync(true);
   ASSERT_OK(txn);

@@ -16,7 +16,7 @@
 namespace flowsync {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 class Fd {
  public:
@@ -93,16 +93,16 @@ Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& w
   };
 
   FS_TRY(run());
-  auto next_full = Clock::now() + std::chrono::seconds(watch.interval_s);
-  std::optional<Clock::time_point> pending;  // when the debounced sync is due
+  auto next_full = SteadyClock::now() + std::chrono::seconds(watch.interval_s);
+  std::optional<SteadyClock::time_point> pending;  // when the debounced sync is due
   char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
 
   while (true) {
-    auto now = Clock::now();
-    auto deadline = pending ? *pending : Clock::time_point::max();
+    auto now = SteadyClock::now();
+    auto deadline = pending ? *pending : SteadyClock::time_point::max();
     if (watch.interval_s > 0) deadline = std::min(deadline, next_full);
     int timeout_ms = -1;
-    if (deadline != Clock::time_point::max()) {
+    if (deadline != SteadyClock::time_point::max()) {
       auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
       timeout_ms = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(wait, 1 << 30)));
     }
@@ -125,10 +125,10 @@ Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& w
           p += sizeof(struct inotify_event) + ev->len;
         }
       }
-      pending = Clock::now() + std::chrono::milliseconds(overflow ? 0 : watch.debounce_ms);
+      pending = SteadyClock::now() + std::chrono::milliseconds(overflow ? 0 : watch.debounce_ms);
       continue;
     }
-    now = Clock::now();
+    now = SteadyClock::now();
     if ((pending && now >= *pending) || (watch.interval_s > 0 && now >= next_full)) {
       pending.reset();
       next_full = now + std::chrono::seconds(watch.interval_s);

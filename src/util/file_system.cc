@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "util/posix_error.h"
@@ -57,7 +59,35 @@ class PosixFileSystem final : public FileSystem {
 
   Result<std::string> ReadFile(const std::string& path, uint64_t max_size) const override;
 
+  Status CreateDirs(const std::string& path) const override;
+  Status WriteNewFile(const std::string& path, std::string_view bytes, bool sync) const override;
+  Status Rename(const std::string& from, const std::string& to, RenameMode mode) const override;
+
+  Status RemoveFile(const std::string& path) const override {
+    if (::unlink(path.c_str()) != 0) return PosixError(path, errno);
+    return Status::OK();
+  }
+
+  Status SyncDir(const std::string& path) const override {
+    return WithOpenFile(path, O_RDONLY | O_DIRECTORY, [](int fd) { return ::fsync(fd); });
+  }
+
+  Status SyncFileSystem(const std::string& path) const override {
+    return WithOpenFile(path, O_RDONLY, [](int fd) { return ::syncfs(fd); });
+  }
+
  private:
+  // Opens `path`, calls `op` (0 or -1 with errno, as a system call) and
+  // closes it again.
+  template <typename Op>
+  static Status WithOpenFile(const std::string& path, int flags, Op op) {
+    int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) return PosixError(path, errno);
+    Status s = op(fd) == 0 ? Status::OK() : PosixError(path, errno);
+    ::close(fd);
+    return s;
+  }
+
   Result<std::vector<DirEntry>> List(const std::string& path, bool with_info) const {
     DIR* dir = ::opendir(path.c_str());
     if (dir == nullptr) return PosixError(path, errno);
@@ -120,13 +150,11 @@ Result<std::string> PosixFileSystem::ReadFile(const std::string& path, uint64_t 
   }
   if (S_ISDIR(st.st_mode)) {
     ::close(fd);
-    return Status::IOError(path + ": is a directory");
+    return IsADirectoryError(path);
   }
   if (static_cast<uint64_t>(st.st_size) > max_size) {
     ::close(fd);
-    return Status::InvalidArgument(path + ": file is " + std::to_string(st.st_size) +
-                                   " bytes, over the limit of " + std::to_string(max_size) +
-                                   " bytes (--max-file-size)");
+    return FileTooLargeError(path, static_cast<uint64_t>(st.st_size), max_size);
   }
   std::string data;
   data.resize(static_cast<size_t>(st.st_size));
@@ -156,6 +184,66 @@ Result<std::string> PosixFileSystem::ReadFile(const std::string& path, uint64_t 
   return data;
 }
 
+Status PosixFileSystem::CreateDirs(const std::string& path) const {
+  if (::mkdir(path.c_str(), 0777) == 0) return Status::OK();
+  int err = errno;
+  if (err == ENOENT) {
+    // A parent is missing: create it, then this one (mkdir -p).
+    const size_t slash = path.rfind('/', path.find_last_not_of('/'));
+    if (slash != std::string::npos && slash != 0) {
+      FS_TRY(CreateDirs(path.substr(0, slash)));
+      if (::mkdir(path.c_str(), 0777) == 0) return Status::OK();
+      err = errno;
+    }
+  }
+  if (err == EEXIST) {
+    // Something is there already, perhaps a folder made meanwhile.
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Status::OK();
+    err = ENOTDIR;
+  }
+  return PosixError(path, err);
+}
+
+Status PosixFileSystem::WriteNewFile(const std::string& path, std::string_view bytes,
+                                     bool sync) const {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) return PosixError(path, errno);
+  int err = 0;
+  while (!bytes.empty() && err == 0) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno != EINTR) err = errno;
+      continue;
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  if (err == 0 && sync && ::fsync(fd) != 0) err = errno;
+  // close(2) reports delayed write errors of some file systems (NFS).
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err == 0) return Status::OK();
+  ::unlink(path.c_str());
+  return PosixError(path, err);
+}
+
+Status PosixFileSystem::Rename(const std::string& from, const std::string& to,
+                               RenameMode mode) const {
+  if (mode == RenameMode::kReplace) {
+    if (::rename(from.c_str(), to.c_str()) != 0) return PosixError(to, errno);
+    return Status::OK();
+  }
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+    return Status::OK();
+  }
+  const int err = errno;
+  if (err != EINVAL && err != ENOSYS) return PosixError(to, err);
+  // A file system without RENAME_NOREPLACE: check, then rename.
+  struct stat st;
+  if (::lstat(to.c_str(), &st) == 0) return PosixError(to, EEXIST);
+  if (::rename(from.c_str(), to.c_str()) != 0) return PosixError(to, errno);
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<std::vector<DirEntry>> FileSystem::ListDirWithInfo(const std::string& path) const {
@@ -168,6 +256,45 @@ Result<std::vector<DirEntry>> FileSystem::ListDirWithInfo(const std::string& pat
     }
   }
   return entries;
+}
+
+namespace {
+
+Status Unsupported(const std::string& path) {
+  return Status::Unsupported(path + ": this file system is read-only");
+}
+
+}  // namespace
+
+Status FileSystem::CreateDirs(const std::string& path) const { return Unsupported(path); }
+Status FileSystem::WriteNewFile(const std::string& path, std::string_view, bool) const {
+  return Unsupported(path);
+}
+Status FileSystem::Rename(const std::string&, const std::string& to, RenameMode) const {
+  return Unsupported(to);
+}
+Status FileSystem::RemoveFile(const std::string& path) const { return Unsupported(path); }
+Status FileSystem::SyncDir(const std::string& path) const { return Unsupported(path); }
+Status FileSystem::SyncFileSystem(const std::string& path) const { return Unsupported(path); }
+
+std::string TempPathFor(const std::string& path) {
+  static std::atomic<uint64_t> counter{0};
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  return dir + "." + name + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+}
+
+Status WriteFileAtomic(const FileSystem& fs, const std::string& path, std::string_view bytes) {
+  const std::string temp = TempPathFor(path);
+  FS_TRY(fs.WriteNewFile(temp, bytes, /*sync=*/true));
+  Status renamed = fs.Rename(temp, path, FileSystem::RenameMode::kReplace);
+  if (!renamed.ok()) {
+    (void)fs.RemoveFile(temp);  // best effort: the rename's error is the one to report
+    return renamed;
+  }
+  const size_t slash = path.rfind('/');
+  return fs.SyncDir(slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash));
 }
 
 const FileSystem& RealFileSystem() {
