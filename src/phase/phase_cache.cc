@@ -14,7 +14,7 @@
 #include "phase/query.h"
 #include "phase/validation.h"
 #include "source/phase_file.h"
-#include "sync/scan.h"
+#include "source/scan.h"
 #include "util/hash.h"
 
 namespace flowsync {

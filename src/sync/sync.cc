@@ -13,7 +13,7 @@
 #include <unordered_map>
 
 #include "sync/parallel_reader.h"
-#include "sync/scan.h"
+#include "source/scan.h"
 #include "sync/sync_planner.h"
 #include "util/time_format.h"
 

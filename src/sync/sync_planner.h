@@ -14,7 +14,7 @@
 
 #include "flowsync/sync.h"
 #include "sync/parallel_reader.h"
-#include "sync/scan.h"
+#include "source/scan.h"
 
 namespace flowsync {
 

@@ -1,4 +1,4 @@
-#include "sync/scan.h"
+#include "source/scan.h"
 
 #include <fmt/format.h>
 
