@@ -64,6 +64,14 @@ class FileSystem {
   // Reads a whole file. InvalidArgument when it is larger than max_size
   // bytes; the message names the path, the size and the limit.
   virtual Result<std::string> ReadFile(const std::string& path, uint64_t max_size) const = 0;
+  // The process's current folder, absolute. The default answers
+  // Unsupported.
+  virtual Result<std::string> CurrentDir() const;
+  // `path` made absolute (against CurrentDir()) with every symbolic link
+  // and "."/".." resolved, as far as it exists; the rest is appended as
+  // written, normalised (std::filesystem::weakly_canonical). The default
+  // answers Unsupported.
+  virtual Result<std::string> RealPath(const std::string& path) const;
 
   // ---- Writing. The defaults answer Unsupported, so that a read-only file
   // system (a test double, a view of a database) implements the reads only.

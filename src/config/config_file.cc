@@ -5,15 +5,12 @@
 
 #include <cctype>
 #include <cmath>
-#include <filesystem>
 #include <functional>
 
 #include "flowsync/store.h"
 
 namespace flowsync::config {
 namespace {
-
-namespace fs = std::filesystem;
 
 // "FILE:LINE" of a node, for messages.
 using Where = std::function<std::string(const toml::node*)>;
@@ -88,14 +85,19 @@ Status ReadSyncSection(const toml::table& sync, const Where& where, ConfigFile& 
 
 }  // namespace
 
-Result<ConfigFile> LoadConfigFile(const std::string& root) {
+Result<ConfigFile> LoadConfigFile(const std::string& root, const FileSystem& file_system) {
   ConfigFile config;
   std::string path = root + "/" + kConfigFileName;
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return config;
+  // A configuration file is small; anything near this is no configuration.
+  constexpr uint64_t kMaxConfigSize = 1 << 20;
+  // Nothing that can be seen there (no file, or a folder that cannot be
+  // searched) is no configuration; the sync's guard rails judge the root.
+  if (!file_system.Stat(path).ok()) return config;
+  Result<std::string> text = file_system.ReadFile(path, kMaxConfigSize);
+  if (!text.ok()) return text.status();
   toml::table table;
   try {
-    table = toml::parse_file(path);
+    table = toml::parse(*text, path);
   } catch (const toml::parse_error& err) {
     return Status::InvalidArgument(fmt::format("{}:{}:{}: {}", path, err.source().begin.line,
                                                err.source().begin.column, err.description()));

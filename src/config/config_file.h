@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "flowsync/file_system.h"
 #include "flowsync/status.h"
 
 namespace flowsync::config {
@@ -37,7 +38,7 @@ struct ConfigFile {
 
 // Reads ROOT/flowsync.toml; an empty ConfigFile when there is none.
 // InvalidArgument naming file, line (and column for syntax errors) otherwise.
-Result<ConfigFile> LoadConfigFile(const std::string& root);
+Result<ConfigFile> LoadConfigFile(const std::string& root, const FileSystem& fs = RealFileSystem());
 
 // "64MB", "10KB", "1.5M", "1024" (bytes); K, M, G are powers of 1024 (KiB,
 // MiB, GiB are accepted too, in any case). InvalidArgument for anything

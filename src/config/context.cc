@@ -11,6 +11,7 @@
 namespace flowsync::config {
 namespace {
 
+// Lexical path operations only; the file system is reached through FileSystem.
 namespace fs = std::filesystem;
 
 std::optional<std::string> Variable(const char* name) {
@@ -23,18 +24,19 @@ std::optional<std::string> Variable(const char* name) {
 
 Environment Environment::Current() {
   Environment env;
-  std::error_code ec;
-  fs::path cwd = fs::current_path(ec);
-  if (!ec) env.cwd = cwd.string();
+  Result<std::string> cwd = RealFileSystem().CurrentDir();
+  if (cwd.ok()) env.cwd = *cwd;
   env.database_url = Variable("DATABASE_URL");
   env.project = Variable("FLOWSYNC_PROJECT");
   return env;
 }
 
-Result<Context> ResolveContext(const Overrides& overrides, const Environment& env) {
+Result<Context> ResolveContext(const Overrides& overrides, const Environment& env,
+                               const FileSystem& file_system) {
   Context ctx;
-  ctx.root = NormalisePath(overrides.root ? *overrides.root : DiscoverRoot(env.cwd), env.cwd);
-  FS_TRY_ASSIGN(ConfigFile config, LoadConfigFile(ctx.root));
+  ctx.root = NormalisePath(overrides.root ? *overrides.root : DiscoverRoot(env.cwd, file_system),
+                           env.cwd, file_system);
+  FS_TRY_ASSIGN(ConfigFile config, LoadConfigFile(ctx.root, file_system));
 
   std::string url;
   if (overrides.db) {
@@ -72,13 +74,13 @@ Result<Context> ResolveContext(const Overrides& overrides, const Environment& en
   return ctx;
 }
 
-Result<std::unique_ptr<Store>> OpenContextStore(const Context& ctx, IfMissing if_missing) {
+Result<std::unique_ptr<Store>> OpenContextStore(const Context& ctx, IfMissing if_missing,
+                                                const FileSystem& file_system) {
   StoreOptions options = ctx.store_options;
   bool for_writing = if_missing == IfMissing::kCreate;
   options.create_if_missing = for_writing;
   if (if_missing == IfMissing::kEmpty && ctx.db.kind == DatabaseUrl::Kind::kSqlite) {
-    std::error_code ec;
-    if (!fs::exists(ctx.db.path, ec)) {
+    if (file_system.Stat(ctx.db.path).status().code() == StatusCode::kNotFound) {
       DatabaseUrl memory = ctx.db;
       memory.path = ":memory:";
       options.create_if_missing = true;
@@ -87,14 +89,19 @@ Result<std::unique_ptr<Store>> OpenContextStore(const Context& ctx, IfMissing if
   }
   if (for_writing && ctx.db.kind == DatabaseUrl::Kind::kSqlite) {
     fs::path parent = fs::path(ctx.db.path).parent_path();
-    std::error_code ec;
+    auto is_folder = [&](const fs::path& p) {
+      Result<FileInfo> info = file_system.Stat(p.string());
+      return info.ok() && info->type == FileType::kDirectory;
+    };
     if (ctx.db_is_default) {
       // Only .flowsync itself: never create the root as a side effect.
-      fs::create_directory(parent, ec);
-      if (ec) {
-        return Status::IOError(fmt::format("cannot create {}: {}", parent.string(), ec.message()));
+      if (!is_folder(parent.parent_path())) {
+        return Status::IOError(
+            fmt::format("cannot create {}: No such file or directory", parent.string()));
       }
-    } else if (!parent.empty() && !fs::is_directory(parent, ec)) {
+      Status made = file_system.CreateDirs(parent.string());
+      if (!made.ok()) return Status::IOError(fmt::format("cannot create {}", made.message()));
+    } else if (!parent.empty() && !is_folder(parent)) {
       return Status::IOError(fmt::format("cannot create database {}: folder {} does not exist",
                                          ctx.db.path, parent.string()));
     }

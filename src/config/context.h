@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "flowsync/file_system.h"
 #include "flowsync/source.h"
 #include "flowsync/status.h"
 #include "flowsync/store.h"
@@ -51,7 +52,8 @@ struct Context {
 // - project: the override, else $FLOWSYNC_PROJECT, else [database] project,
 //   else "default"; InvalidArgument when it is no valid project name.
 // Errors name the config file and line: "ROOT/flowsync.toml:3: ...".
-Result<Context> ResolveContext(const Overrides& overrides, const Environment& env);
+Result<Context> ResolveContext(const Overrides& overrides, const Environment& env,
+                               const FileSystem& fs = RealFileSystem());
 
 enum class IfMissing {
   kCreate,  // create the database (and the default .flowsync/ folder)
@@ -61,6 +63,7 @@ enum class IfMissing {
 
 // Opens the context's database. With kCreate the default .flowsync/ folder
 // is created, never the root or another missing parent folder (IOError).
-Result<std::unique_ptr<Store>> OpenContextStore(const Context& ctx, IfMissing if_missing);
+Result<std::unique_ptr<Store>> OpenContextStore(const Context& ctx, IfMissing if_missing,
+                                                const FileSystem& fs = RealFileSystem());
 
 }  // namespace flowsync::config

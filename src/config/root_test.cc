@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "util/memory_file_system.h"
 #include "util/test_util.h"
 
 namespace flowsync::config {
@@ -28,6 +29,18 @@ TEST(DiscoverRootTest, MarkersMustHaveTheirKind) {
   dir.Write("x/z/w.json", "{}");
   // Nothing above the temporary folder is marked on a test machine.
   EXPECT_EQ(DiscoverRoot(top + "/x/z"), top + "/x/z");
+}
+
+TEST(DiscoverRootTest, GoesThroughTheFileSystem) {
+  MemoryFileSystem fs;
+  ASSERT_OK(fs.SetFile("/work/repo/flowsync.toml", ""));
+  ASSERT_OK(fs.CreateDirs("/work/repo/flows/n8n"));
+  ASSERT_OK(fs.CreateDirs("/work/other/.flowsync"));
+  EXPECT_EQ(DiscoverRoot("/work/repo/flows/n8n", fs), "/work/repo");
+  EXPECT_EQ(DiscoverRoot("/work/other", fs), "/work/other");
+  EXPECT_EQ(DiscoverRoot("/elsewhere/x", fs), "/elsewhere/x");
+  fs.SetCurrentDir("/work/repo/flows");
+  EXPECT_EQ(NormalisePath("n8n/../n8n/", "", fs), "/work/repo/flows/n8n");
 }
 
 TEST(DiscoverRootTest, UnknownCurrentFolder) { EXPECT_EQ(DiscoverRoot(""), "."); }

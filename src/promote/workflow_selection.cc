@@ -16,6 +16,7 @@
 namespace flowsync {
 namespace {
 
+// Lexical path operations only; the file system is reached through FileSystem.
 namespace fs = std::filesystem;
 
 WorkflowExport ExportFromDetail(const std::string& project, WorkflowDetail d) {
@@ -65,7 +66,8 @@ Result<std::optional<WorkflowDetail>> FindByName(Store& store, const std::string
   }
   if (live.empty() && !deleted.empty()) return RefuseDeleted(*deleted.front());
   if (live.empty()) return std::optional<WorkflowDetail>();
-  FS_TRY_ASSIGN(std::optional<WorkflowDetail> found, store.catalog().FindWorkflow(live.front()->id));
+  FS_TRY_ASSIGN(std::optional<WorkflowDetail> found,
+                store.catalog().FindWorkflow(live.front()->id));
   if (!found) return Status::NotFound("workflow " + live.front()->id + " vanished");
   return found;
 }
@@ -86,13 +88,18 @@ Result<Store*> LazyStore::Get() {
 }
 
 Result<SourceCandidate> CandidateForArgument(const std::string& root, const std::string& arg,
-                                             const FileInfo& info, const FileSystem& fs) {
-  fs::path abs = fs::absolute(fs::path(arg)).lexically_normal();
+                                             const FileInfo& info, const FileSystem& file_system) {
+  fs::path abs(arg);
+  if (abs.is_relative()) {
+    FS_TRY_ASSIGN(std::string cwd, file_system.CurrentDir());
+    abs = fs::path(cwd) / abs;
+  }
+  abs = abs.lexically_normal();
   if (!abs.has_filename()) abs = abs.parent_path();  // "bundle/" -> "bundle"
   SourceCandidate candidate;
   const std::string name = abs.filename().string();
   if (info.type == FileType::kDirectory) {
-    if (!fs.Stat(JoinPath(abs.string(), std::string(kBundleMainFile))).ok()) {
+    if (!file_system.Stat(JoinPath(abs.string(), std::string(kBundleMainFile))).ok()) {
       return Status::InvalidArgument(
           arg + ": a folder without workflow.json (name a workflow file or a bundle folder)");
     }
@@ -109,10 +116,9 @@ Result<SourceCandidate> CandidateForArgument(const std::string& root, const std:
   fs::path rel = abs.lexically_relative(fs::path(root));
   if (rel.empty() || rel.generic_string().starts_with("..")) {
     // The same place reached through a symbolic link.
-    std::error_code ec1, ec2;
-    fs::path real = fs::weakly_canonical(abs, ec1);
-    fs::path real_root = fs::weakly_canonical(fs::path(root), ec2);
-    if (!ec1 && !ec2) rel = real.lexically_relative(real_root);
+    Result<std::string> real = file_system.RealPath(abs.string());
+    Result<std::string> real_root = file_system.RealPath(root);
+    if (real.ok() && real_root.ok()) rel = fs::path(*real).lexically_relative(*real_root);
   }
   candidate.key = rel.generic_string();
   if (rel.empty() || candidate.key == "." || candidate.key == ".." ||

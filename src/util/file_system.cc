@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "util/posix_error.h"
 
@@ -58,6 +59,20 @@ class PosixFileSystem final : public FileSystem {
   }
 
   Result<std::string> ReadFile(const std::string& path, uint64_t max_size) const override;
+
+  Result<std::string> CurrentDir() const override {
+    std::error_code ec;
+    std::filesystem::path cwd = std::filesystem::current_path(ec);
+    if (ec) return PosixError("the current folder", ec.value());
+    return cwd.string();
+  }
+
+  Result<std::string> RealPath(const std::string& path) const override {
+    std::error_code ec;
+    std::filesystem::path real = std::filesystem::weakly_canonical(path, ec);
+    if (ec) return PosixError(path, ec.value());
+    return real.string();
+  }
 
   Status CreateDirs(const std::string& path) const override;
   Status WriteNewFile(const std::string& path, std::string_view bytes, bool sync) const override;
@@ -266,6 +281,10 @@ Status Unsupported(const std::string& path) {
 
 }  // namespace
 
+Result<std::string> FileSystem::CurrentDir() const { return Unsupported("the current folder"); }
+Result<std::string> FileSystem::RealPath(const std::string& path) const {
+  return Unsupported(path);
+}
 Status FileSystem::CreateDirs(const std::string& path) const { return Unsupported(path); }
 Status FileSystem::WriteNewFile(const std::string& path, std::string_view, bool) const {
   return Unsupported(path);

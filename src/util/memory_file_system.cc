@@ -116,6 +116,37 @@ FileInfo MemoryFileSystem::InfoOf(const Node& node) const {
 
 // ---- Reading ------------------------------------------------------------------
 
+Result<std::string> MemoryFileSystem::CurrentDir() const {
+  std::shared_lock lock(mu_);
+  return cwd_;
+}
+
+void MemoryFileSystem::SetCurrentDir(std::string dir) {
+  std::unique_lock lock(mu_);
+  cwd_ = std::move(dir);
+}
+
+Result<std::string> MemoryFileSystem::RealPath(const std::string& path) const {
+  std::shared_lock lock(mu_);
+  const std::string abs = path.starts_with('/') ? path : Child(cwd_, path);
+  std::deque<std::string> parts = Components(abs);
+  // The longest prefix that exists, with its links resolved; the rest as
+  // written, "." and ".." folded.
+  for (size_t n = parts.size();; --n) {
+    std::string prefix = "/";
+    for (size_t i = 0; i < n; ++i) prefix = Child(prefix, parts[i]);
+    Result<Found> found = Find(prefix, /*follow_last=*/true);
+    if (found.ok() && found->node != nullptr) {
+      std::string out = found->key;
+      for (size_t i = n; i < parts.size(); ++i) {
+        out = parts[i] == ".." ? Parent(out) : Child(out, parts[i]);
+      }
+      return out.empty() ? std::string("/") : out;
+    }
+    if (n == 0) return std::string("/");
+  }
+}
+
 Result<FileInfo> MemoryFileSystem::Stat(const std::string& path) const {
   std::shared_lock lock(mu_);
   FS_TRY(CheckFault(Op::kStat, path));

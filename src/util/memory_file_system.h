@@ -63,6 +63,11 @@ class MemoryFileSystem final : public FileSystem {
   Result<FileInfo> Lstat(const std::string& path) const override;
   Result<std::vector<DirEntry>> ListDir(const std::string& path) const override;
   Result<std::string> ReadFile(const std::string& path, uint64_t max_size) const override;
+  // "/" unless SetCurrentDir moved it.
+  Result<std::string> CurrentDir() const override;
+  Result<std::string> RealPath(const std::string& path) const override;
+  // REQUIRES: `dir` is absolute.
+  void SetCurrentDir(std::string dir);
   Status CreateDirs(const std::string& path) const override;
   Status WriteNewFile(const std::string& path, std::string_view bytes, bool sync) const override;
   Status Rename(const std::string& from, const std::string& to, RenameMode mode) const override;
@@ -143,6 +148,7 @@ class MemoryFileSystem final : public FileSystem {
 
   const Clock& clock_;
   mutable std::shared_mutex mu_;
+  std::string cwd_ = "/";
   // Every node by its resolved path ("" and "/" are the roots); mutable
   // because the FileSystem interface writes through const methods.
   mutable std::map<std::string, Node, std::less<>> nodes_;

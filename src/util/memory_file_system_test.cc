@@ -202,5 +202,17 @@ TEST(MemoryFileSystemTest, ConcurrentReadersAndAWriter) {
   EXPECT_EQ(fs.reads(), 600);
 }
 
+TEST(MemoryFileSystemTest, RealPathResolvesLinksAsFarAsThePathExists) {
+  MemoryFileSystem fs;
+  ASSERT_OK(fs.CreateDirs("/data/repo/flows"));
+  ASSERT_OK(fs.SetSymlink("/home/me/repo", "/data/repo"));
+  EXPECT_EQ(*fs.RealPath("/home/me/repo/flows"), "/data/repo/flows");
+  EXPECT_EQ(*fs.RealPath("/home/me/repo/flows/new/../a.json"), "/data/repo/flows/a.json");
+  EXPECT_EQ(*fs.RealPath("/nowhere/x"), "/nowhere/x");
+  EXPECT_EQ(*fs.CurrentDir(), "/");
+  fs.SetCurrentDir("/home/me");
+  EXPECT_EQ(*fs.RealPath("repo/./flows"), "/data/repo/flows");
+}
+
 }  // namespace
 }  // namespace flowsync
