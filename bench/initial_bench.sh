@@ -14,7 +14,8 @@
 # sync2... the others': builds of flowsync compared in the same rounds) once each into a fresh SQLite database, in an
 # order that rotates from round to round, so that a change of load falls on all of them alike.
 # Prints, per program, the median wall time and the median of the per-round ratios to the baseline
-# (the figure sync_bench.sh's "× baseline" estimates from two separate series). Needs python3 and
+# (the figure sync_bench.sh's "× baseline" estimates from two separate series), and the same for the
+# CPU time (user + system), which other processes on the machine disturb less than the wall time. Needs python3 and
 # GNU time; builds nothing.
 set -euo pipefail
 
@@ -62,7 +63,7 @@ for ((r = 0; r < rounds; r++)); do
   for ((j = 0; j < k; j++)); do
     i=$(((j + r) % k))
     rm -f "$tmp/db" "$tmp/db-wal" "$tmp/db-shm"
-    /usr/bin/time -f "%e" -o "$tmp/t" bash -c "${cmds[$i]}" >/dev/null 2>"$tmp/err" || {
+    /usr/bin/time -f "%e %U %S" -o "$tmp/t" bash -c "${cmds[$i]}" >/dev/null 2>"$tmp/err" || {
       # exit status 1 only means "some files failed" for flowsync
       (($? == 1)) || { cat "$tmp/err" >&2; exit 1; }
     }
@@ -74,14 +75,19 @@ echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); $rounds rounds; tree: $(fi
 python3 - "$tmp/times" <<'EOF'
 import collections, statistics, sys
 t = collections.defaultdict(dict)
+cpu = collections.defaultdict(dict)
 for line in open(sys.argv[1]):
-    r, name, s = line.split()
-    t[name][r] = float(s)
-base = t["baseline"]
+    r, name, wall, user, system = line.split()
+    t[name][r] = float(wall)
+    cpu[name][r] = float(user) + float(system)
+base, base_cpu = t["baseline"], cpu["baseline"]
 for name in sorted(t, key=lambda x: (x != "baseline", x)):
     times = t[name]
     ratios = [times[r] / base[r] for r in times]
+    cpu_ratios = [cpu[name][r] / base_cpu[r] for r in times]
     print(f"{name:9} median {statistics.median(times.values()):.3f} s"
           f"  ratio median {statistics.median(ratios):.2f}"
-          f"  (min {min(ratios):.2f}, max {max(ratios):.2f})")
+          f"  (min {min(ratios):.2f}, max {max(ratios):.2f})"
+          f"  | CPU (user+sys) median {statistics.median(cpu[name].values()):.3f} s"
+          f"  ratio {statistics.median(cpu_ratios):.2f}")
 EOF
