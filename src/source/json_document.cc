@@ -270,18 +270,60 @@ void AppendJsonString(std::string_view s, std::string* out) {
   out->resize(static_cast<size_t>(end - out->data()));
 }
 
+// The simdjson parser and the padded copy of the text, which the string views
+// of the tree point into, plus the storage of the value list. A parse needs
+// buffers of several times the text's size; allocating them per file cost
+// more than parsing small files, so a thread keeps the Impls of the documents
+// it destroyed (see Pool) and the next Parse reuses their buffers.
 struct JsonDocument::Impl {
-  simdjson::padded_string padded;
   od::parser parser;
-  std::string_view text() const { return {padded.data(), padded.size()}; }
+  std::unique_ptr<char[]> buffer;  // the text, then SIMDJSON_PADDING zero bytes
+  size_t buffer_room = 0;          // bytes of text the buffer holds at most
+  size_t size = 0;                 // bytes of text
+  std::vector<JsonValue> values;   // storage handed to values_ while a document lives
+  std::vector<JsonValue> stack;    // the Builder's members of open containers
+
+  std::string_view text() const { return {buffer.get(), size}; }
+
+  void Assign(std::string_view text) {
+    if (buffer_room < text.size()) {
+      buffer.reset(new char[text.size() + simdjson::SIMDJSON_PADDING]);
+      buffer_room = text.size();
+    }
+    std::memcpy(buffer.get(), text.data(), text.size());
+    std::memset(buffer.get() + text.size(), 0, simdjson::SIMDJSON_PADDING);
+    size = text.size();
+  }
+
+  // Whether keeping this Impl for another document is worth its memory: the
+  // buffers of a large document (several times its size) are not kept.
+  bool Reusable() const {
+    return buffer_room <= kPooledMaxText && parser.capacity() <= kPooledMaxText &&
+           values.capacity() <= kPooledMaxText / 16 && stack.capacity() <= kPooledMaxText / 16;
+  }
+
+  static constexpr size_t kPooledMaxText = 256 << 10;
 };
+
+// Impls of destroyed documents, per thread: reading a bundle holds two
+// documents at once (workflow.json and meta.json), so two are kept. Each
+// holds at most about 13 * kPooledMaxText bytes (text, simdjson's index and
+// string buffers, values); freed when the thread ends.
+std::vector<std::unique_ptr<JsonDocument::Impl>>& JsonDocument::Pool() {
+  thread_local std::vector<std::unique_ptr<Impl>> pool;
+  return pool;
+}
 
 // Walks a simdjson On-Demand document depth first and appends every value to
 // the document's flat value list.
 class JsonDocument::Builder {
  public:
   Builder(JsonDocument* doc, od::document* od_doc, int max_depth)
-      : doc_(doc), od_doc_(od_doc), text_(doc->impl_->text()), max_depth_(max_depth) {}
+      : doc_(doc),
+        od_doc_(od_doc),
+        text_(doc->impl_->text()),
+        max_depth_(max_depth),
+        stack_(doc->impl_->stack) {}
 
   Status Build() {
     od::json_type type;
@@ -456,11 +498,16 @@ class JsonDocument::Builder {
   od::document* od_doc_;
   std::string_view text_;
   int max_depth_;
-  std::vector<JsonValue> stack_;  // members of the open containers
+  std::vector<JsonValue>& stack_;  // members of the open containers (Impl's, reused)
   Status error_;
 };
 
-JsonDocument::~JsonDocument() = default;
+JsonDocument::~JsonDocument() {
+  if (impl_ == nullptr) return;
+  impl_->values = std::move(values_);
+  std::vector<std::unique_ptr<Impl>>& pool = Pool();
+  if (pool.size() < kPoolSize && impl_->Reusable()) pool.push_back(std::move(impl_));
+}
 
 Result<std::unique_ptr<JsonDocument>> JsonDocument::Parse(std::string_view text, int max_depth) {
   // RFC 8259 lets parsers ignore a byte order mark; Windows editors write one.
@@ -472,16 +519,30 @@ Result<std::unique_ptr<JsonDocument>> JsonDocument::Parse(std::string_view text,
   if (first == text.size()) return Status::Corruption("empty file");
 
   std::unique_ptr<JsonDocument> doc(new JsonDocument());
-  doc->impl_ = std::make_unique<Impl>();
+  std::vector<std::unique_ptr<Impl>>& pool = Pool();
+  if (pool.empty()) {
+    doc->impl_ = std::make_unique<Impl>();
+  } else {
+    doc->impl_ = std::move(pool.back());
+    pool.pop_back();
+  }
   Impl& impl = *doc->impl_;
-  impl.padded = simdjson::padded_string(text);
+  impl.Assign(text);
+  doc->values_ = std::move(impl.values);
+  doc->values_.clear();
+  impl.stack.clear();
   // Our own limit (in Builder) is the one that speaks; simdjson's must not
-  // trip first.
-  if (auto e = impl.parser.allocate(text.size(), static_cast<size_t>(max_depth) + 2)) {
-    return Status::Corruption(std::string("invalid JSON: ") + simdjson::error_message(e));
+  // trip first. A reused parser keeps its capacity when that is enough.
+  const size_t depth = static_cast<size_t>(max_depth) + 2;
+  if (impl.parser.capacity() < text.size() || impl.parser.max_depth() != depth) {
+    if (auto e = impl.parser.allocate(std::max(text.size(), impl.parser.capacity()), depth)) {
+      return Status::Corruption(std::string("invalid JSON: ") + simdjson::error_message(e));
+    }
   }
   od::document od_doc;
-  if (auto e = impl.parser.iterate(impl.padded).get(od_doc)) {
+  if (auto e =
+          impl.parser.iterate(impl.buffer.get(), impl.size, impl.size + simdjson::SIMDJSON_PADDING)
+              .get(od_doc)) {
     switch (e) {
       case simdjson::UTF8_ERROR:
         return Status::Corruption(TextPosition(text, FindInvalidUtf8(text)) + ": invalid UTF-8");
@@ -510,6 +571,10 @@ const JsonValue* JsonDocument::Find(const JsonValue& object, std::string_view ke
   return nullptr;
 }
 
+namespace {
+constexpr uint32_t kInsertionSortMax = 32;
+}  // namespace
+
 void JsonDocument::SortedUniqueMembers(const JsonValue& object, std::vector<uint32_t>* out) const {
   const size_t base = out->size();
   const JsonValue* members = values_.data() + object.first;
@@ -519,10 +584,21 @@ void JsonDocument::SortedUniqueMembers(const JsonValue& object, std::vector<uint
     out->push_back(i);
   }
   if (sorted) return;
-  const auto begin = out->begin() + static_cast<ptrdiff_t>(base);
   // Stable, so among duplicate keys the last one in the text stays last.
-  std::stable_sort(begin, out->end(),
-                   [members](uint32_t a, uint32_t b) { return members[a].key < members[b].key; });
+  const auto less = [members](uint32_t a, uint32_t b) { return members[a].key < members[b].key; };
+  if (object.size <= kInsertionSortMax) {
+    // Objects are small (an n8n node has about eight keys): an insertion sort
+    // beats std::stable_sort, which allocates a buffer on every call.
+    uint32_t* idx = out->data() + base;
+    for (uint32_t i = 1; i < object.size; ++i) {
+      const uint32_t moving = idx[i];
+      uint32_t j = i;
+      for (; j > 0 && less(moving, idx[j - 1]); --j) idx[j] = idx[j - 1];
+      idx[j] = moving;
+    }
+  } else {
+    std::stable_sort(out->begin() + static_cast<ptrdiff_t>(base), out->end(), less);
+  }
   size_t kept = base;
   for (size_t i = base; i < out->size(); ++i) {
     if (i + 1 < out->size() && members[(*out)[i]].key == members[(*out)[i + 1]].key) continue;
@@ -624,7 +700,7 @@ void JsonDocument::AppendCanonical(const JsonValue& value, std::string* out) con
 std::string JsonDocument::Canonical() const {
   std::string out;
   // Never longer than the text: whitespace goes, escapes only get shorter.
-  CanonicalWriter(*this, &out, impl_->padded.size()).Write(root());
+  CanonicalWriter(*this, &out, impl_->size).Write(root());
   return out;
 }
 

@@ -13,7 +13,8 @@
 // it. Messages never quote string contents of the document.
 //
 // Thread-safety: a JsonDocument is immutable once parsed and may be read from
-// several threads; Parse itself touches no shared state.
+// several threads; Parse and the destructor touch no shared state (each
+// thread keeps its own few parse buffers for reuse).
 #pragma once
 
 #include <cstdint>
@@ -88,6 +89,10 @@ class JsonDocument {
   JsonDocument() = default;
 
   struct Impl;
+  // Impls of destroyed documents, kept by the thread for its next Parse.
+  static std::vector<std::unique_ptr<Impl>>& Pool();
+  static constexpr size_t kPoolSize = 2;
+
   std::unique_ptr<Impl> impl_;  // simdjson buffers that `text` views point into
   std::vector<JsonValue> values_;
   uint32_t root_ = 0;

@@ -183,6 +183,43 @@ TEST(JsonDocumentTest, FindAndMembers) {
   EXPECT_EQ((*doc)->Position(b->offset), "1:12");
 }
 
+// A thread reuses the parse buffers of documents it destroyed: documents
+// alive at the same time, larger and smaller texts, a failed parse and a
+// different depth limit must each still give exactly their own tree.
+TEST(JsonDocumentTest, ReusedBuffersKeepEachDocumentIntact) {
+  auto parse = [](std::string_view text, int depth = kDepth) {
+    auto doc = JsonDocument::Parse(text, depth);
+    EXPECT_TRUE(doc.ok()) << doc.status().ToString();
+    return doc.ok() ? std::move(*doc) : nullptr;
+  };
+  std::string big = "{\"z\":[";
+  for (int i = 0; i < 2000; ++i) big += (i ? "," : "") + std::string("\"s\\u00e9") + "\"";
+  big += "],\"a\":\"first\"}";
+
+  auto first = parse(big);
+  auto second = parse(R"({"b":"x\ty","a":1})");
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(first->Find(first->root(), "a")->text, "first");
+  first.reset();
+  auto third = parse(R"(["reuses the first one's buffers"])");
+  ASSERT_NE(third, nullptr);
+  EXPECT_EQ(second->Canonical(), R"({"a":1,"b":"x\ty"})");
+  EXPECT_EQ(third->Canonical(), R"(["reuses the first one's buffers"])");
+  EXPECT_EQ(second->Find(second->root(), "b")->text, "x\ty");
+
+  second.reset();
+  third.reset();
+  EXPECT_EQ(CanonError(R"({"a":[1,2})"), "1:10: invalid JSON: unexpected '}'");
+  EXPECT_EQ(CanonError("[[[1]]]", 2), "1:3: JSON nested deeper than 2 levels");
+  EXPECT_EQ(Canon("[[[1]]]"), "[[[1]]]");
+  auto again = parse(big);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->Members(*again->Find(again->root(), "z")).size(), 2000u);
+  EXPECT_EQ(again->Members(*again->Find(again->root(), "z"))[1999].text, "s\u00e9");
+  EXPECT_EQ(again->Position(again->Find(again->root(), "a")->offset), "1:20012");
+}
+
 TEST(JsonDocumentTest, TextPositionCountsCodePoints) {
   EXPECT_EQ(TextPosition("ab\ncd", 4), "2:2");
   EXPECT_EQ(TextPosition("\xc3\xa9\xc3\xa9x", 4), "1:3");

@@ -36,18 +36,34 @@ bool IsIdentifier(std::string_view s) {
 
 // `.key` for identifiers, `["key"]` otherwise.
 std::string Member(std::string_view key) {
-  if (IsIdentifier(key)) return "." + std::string(key);
-  std::string out = "[";
+  // Appended piece by piece: GCC 12 warns wrongly (-Wrestrict) about
+  // "literal" + std::string once this is inlined into a lambda.
+  std::string out;
+  if (IsIdentifier(key)) {
+    out += '.';
+    out += key;
+    return out;
+  }
+  out += '[';
   AppendJsonString(key, &out);
   out += "]";
   return out;
 }
 
-std::string Index(size_t i) { return "[" + std::to_string(i) + "]"; }
+std::string Index(size_t i) {
+  std::string out = "[";
+  out += std::to_string(i);
+  out += ']';
+  return out;
+}
 
 // An integer >= 0 in the JavaScript sense (Number.isInteger: 1.0 and 1e2 are).
 bool IsNonNegativeInteger(const JsonValue& v) {
   if (!v.is_number()) return false;
+  // The common case, plain digits ("0", "12"), needs no conversion.
+  if (std::all_of(v.text.begin(), v.text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return true;
+  }
   double d = 0;
   const auto [ptr, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), d);
   if (ec != std::errc() || ptr != v.text.data() + v.text.size()) return false;
@@ -91,36 +107,47 @@ class Checker {
         {Severity::kError, std::move(code), std::move(location), std::move(message)});
   }
 
-  // A required non-empty string field (name, type).
-  void CheckRequiredString(const JsonValue& node, std::string_view field, const std::string& loc) {
-    const std::string code_suffix = "-" + std::string(field);
+  // A required non-empty string field (name, type). Messages and locations
+  // are built only for a finding: most nodes have none.
+  void CheckRequiredString(const JsonValue& node, std::string_view field, size_t i) {
     const JsonValue* v = doc_.Find(node, field);
-    const std::string quoted = "'" + std::string(field) + "'";
+    if (v != nullptr && v->is_string() && !v->text.empty()) return;
+    std::string code_suffix = "-";
+    code_suffix += field;
+    std::string quoted = "'";
+    quoted += field;
+    quoted += '\'';
+    const std::string loc = NodeLoc(i);
     if (v == nullptr) {
       Add("node-missing" + code_suffix, loc, "node has no " + quoted);
     } else if (!v->is_string()) {
       Add("node-bad" + code_suffix, loc + Member(field), quoted + " must be a string" + Got(*v));
-    } else if (v->text.empty()) {
+    } else {
       Add("node-missing" + code_suffix, loc + Member(field), quoted + " is empty");
     }
   }
 
+  static std::string NodeLoc(size_t i) { return "nodes" + Index(i); }
+
   void CheckNodes(const JsonValue& nodes) {
     std::unordered_map<std::string_view, size_t> ids;
+    ids.reserve(nodes.size);
+    names_.reserve(nodes.size);
     size_t i = 0;
     for (const JsonValue& node : doc_.Members(nodes)) {
-      const std::string loc = "nodes" + Index(i);
+      const size_t index = i;
+      const auto loc = [index] { return NodeLoc(index); };
       if (!node.is_object()) {
-        Add("node-not-object", loc, "node must be an object" + Got(node));
+        Add("node-not-object", loc(), "node must be an object" + Got(node));
         ++i;
         continue;
       }
-      CheckRequiredString(node, "name", loc);
-      CheckRequiredString(node, "type", loc);
+      CheckRequiredString(node, "name", i);
+      CheckRequiredString(node, "type", i);
 
       const JsonValue* position = doc_.Find(node, "position");
       if (position == nullptr) {
-        Add("node-bad-position", loc, "node has no 'position'");
+        Add("node-bad-position", loc(), "node has no 'position'");
       } else {
         bool ok = position->is_array() && position->size == 2;
         if (ok) {
@@ -128,43 +155,51 @@ class Checker {
             ok = ok && coordinate.is_number();
         }
         if (!ok) {
-          Add("node-bad-position", loc + ".position", "'position' must be an array of 2 numbers");
+          Add("node-bad-position", loc() + ".position", "'position' must be an array of 2 numbers");
         }
       }
       if (const JsonValue* v = doc_.Find(node, "parameters"); v != nullptr && !v->is_object()) {
-        Add("node-bad-parameters", loc + ".parameters", "'parameters' must be an object" + Got(*v));
+        Add("node-bad-parameters", loc() + ".parameters",
+            "'parameters' must be an object" + Got(*v));
       }
       const JsonValue* id = doc_.Find(node, "id");
       if (id != nullptr && !id->is_string()) {
-        Add("node-bad-id", loc + ".id", "'id' must be a string" + Got(*id));
+        Add("node-bad-id", loc() + ".id", "'id' must be a string" + Got(*id));
       }
       if (const JsonValue* v = doc_.Find(node, "typeVersion"); v == nullptr) {
-        Add("node-bad-type-version", loc, "node has no 'typeVersion'");
+        Add("node-bad-type-version", loc(), "node has no 'typeVersion'");
       } else if (!v->is_number()) {
-        Add("node-bad-type-version", loc + ".typeVersion",
+        Add("node-bad-type-version", loc() + ".typeVersion",
             "'typeVersion' must be a number" + Got(*v));
       }
       if (const JsonValue* v = doc_.Find(node, "disabled"); v != nullptr && !v->is_bool()) {
-        Add("node-bad-disabled", loc + ".disabled", "'disabled' must be a boolean" + Got(*v));
+        Add("node-bad-disabled", loc() + ".disabled", "'disabled' must be a boolean" + Got(*v));
       }
 
       const JsonValue* name = doc_.Find(node, "name");
       if (name != nullptr && name->is_string()) {
         const auto [it, inserted] = names_.emplace(name->text, i);
         if (!inserted) {
-          Add("duplicate-node-name", loc + ".name",
+          Add("duplicate-node-name", loc() + ".name",
               "node name " + Quote(name->text) + " is already used by nodes" + Index(it->second));
         }
       }
       if (id != nullptr && id->is_string() && !id->text.empty()) {
         const auto [it, inserted] = ids.emplace(id->text, i);
         if (!inserted) {
-          Add("duplicate-node-id", loc + ".id",
+          Add("duplicate-node-id", loc() + ".id",
               "node id " + Quote(id->text) + " is already used by nodes" + Index(it->second));
         }
       }
       ++i;
     }
+  }
+
+  static std::string SourceLoc(const JsonValue& source) {
+    std::string loc = "connections[";
+    AppendJsonString(source.key, &loc);
+    loc += "]";
+    return loc;
   }
 
   void CheckConnections(const JsonValue& connections) {
@@ -174,15 +209,12 @@ class Checker {
     std::vector<uint32_t> type_order;
     for (uint32_t s : source_order) {
       const JsonValue& source = sources[s];
-      std::string source_loc = "connections[";
-      AppendJsonString(source.key, &source_loc);
-      source_loc += "]";
       if (!names_.contains(source.key)) {
-        Add("connection-unknown-source", source_loc,
+        Add("connection-unknown-source", SourceLoc(source),
             "connection source " + Quote(source.key) + " is not a node of this workflow");
       }
       if (!source.is_object()) {
-        Add("connection-bad-shape", source_loc,
+        Add("connection-bad-shape", SourceLoc(source),
             "connections of a node must be an object of connection types" + Got(source));
         continue;
       }
@@ -191,48 +223,51 @@ class Checker {
       doc_.SortedUniqueMembers(source, &type_order);
       for (uint32_t t : type_order) {
         const JsonValue& outputs = types[t];
-        const std::string type_loc = source_loc + Member(outputs.key);
+        const auto type_loc = [&] { return SourceLoc(source) + Member(outputs.key); };
         if (!outputs.is_array()) {
-          Add("connection-bad-shape", type_loc, "outputs must be an array" + Got(outputs));
+          Add("connection-bad-shape", type_loc(), "outputs must be an array" + Got(outputs));
           continue;
         }
         size_t k = 0;
         for (const JsonValue& bucket : doc_.Members(outputs)) {
-          CheckBucket(bucket, type_loc + Index(k));
+          CheckBucket(bucket, [&type_loc, k] { return type_loc() + Index(k); });
           ++k;
         }
       }
     }
   }
 
-  void CheckBucket(const JsonValue& bucket, const std::string& loc) {
+  // `loc()` gives the bucket's location, built only for a finding.
+  template <typename Loc>
+  void CheckBucket(const JsonValue& bucket, const Loc& loc) {
     if (bucket.is_null()) return;  // an unused output
     if (!bucket.is_array()) {
-      Add("connection-bad-shape", loc,
+      Add("connection-bad-shape", loc(),
           "an output must be an array of connections or null" + Got(bucket));
       return;
     }
     size_t j = 0;
     for (const JsonValue& entry : doc_.Members(bucket)) {
-      const std::string entry_loc = loc + Index(j++);
+      const size_t at = j++;
+      const auto entry_loc = [&loc, at] { return loc() + Index(at); };
       if (!entry.is_object()) {
-        Add("connection-bad-entry", entry_loc, "connection must be an object" + Got(entry));
+        Add("connection-bad-entry", entry_loc(), "connection must be an object" + Got(entry));
         continue;
       }
       const JsonValue* node = doc_.Find(entry, "node");
       if (node == nullptr || !node->is_string() || node->text.empty()) {
-        Add("connection-bad-entry", entry_loc + ".node", "'node' must be a non-empty string");
+        Add("connection-bad-entry", entry_loc() + ".node", "'node' must be a non-empty string");
       } else if (!names_.contains(node->text)) {
-        Add("connection-unknown-target", entry_loc + ".node",
+        Add("connection-unknown-target", entry_loc() + ".node",
             "connection target " + Quote(node->text) + " is not a node of this workflow");
       }
       const JsonValue* type = doc_.Find(entry, "type");
       if (type == nullptr || !type->is_string() || type->text.empty()) {
-        Add("connection-bad-entry", entry_loc + ".type", "'type' must be a non-empty string");
+        Add("connection-bad-entry", entry_loc() + ".type", "'type' must be a non-empty string");
       }
       const JsonValue* index = doc_.Find(entry, "index");
       if (index == nullptr || !IsNonNegativeInteger(*index)) {
-        Add("connection-bad-entry", entry_loc + ".index", "'index' must be an integer >= 0");
+        Add("connection-bad-entry", entry_loc() + ".index", "'index' must be an integer >= 0");
       }
     }
   }
