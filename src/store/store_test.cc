@@ -248,6 +248,41 @@ TEST_P(StoreTest, DuplicateSourceIdsGetWarnings) {
   EXPECT_TRUE((*c)->findings.size() == 1u);  // only its own error finding
 }
 
+// Each holder names the first other holder in path order; deleted
+// workflows hold nothing.
+TEST_P(StoreTest, DuplicateSourceIdsNameTheFirstOtherHolder) {
+  AddAll({{"b.json", MakeWorkflow("B", "h2")},
+          {"a.json", MakeWorkflow("A", "h1")},
+          {"d.json", MakeWorkflow("D", "h4")},
+          {"c.json", MakeWorkflow("C", "h3")}});
+  {
+    auto txn = store_->BeginSync(false);
+    ASSERT_OK(txn);
+    ASSERT_OK((*txn)->MarkDeleted(Id("a.json"), "2026-01-02T00:00:00.000Z"));
+    ASSERT_OK((*txn)->RefreshSourceIdFindings());
+    ASSERT_OK((*txn)->Commit());
+  }
+  auto message = [&](const std::string& path) {
+    auto d = store_->catalog().FindWorkflow(path);
+    EXPECT_OK(d);
+    std::string out;
+    for (const Finding& f : (*d)->findings) {
+      if (f.code == "duplicate-source-id") out += f.message;
+    }
+    return out;
+  };
+  EXPECT_EQ(message("b.json"),
+            "source id \"1\" is also used by 2 other workflow(s), e.g. c.json; flowsync ids stay "
+            "distinct");
+  EXPECT_EQ(message("c.json"),
+            "source id \"1\" is also used by 2 other workflow(s), e.g. b.json; flowsync ids stay "
+            "distinct");
+  EXPECT_EQ(message("d.json"),
+            "source id \"1\" is also used by 2 other workflow(s), e.g. b.json; flowsync ids stay "
+            "distinct");
+  EXPECT_EQ(message("a.json"), "");
+}
+
 TEST_P(StoreTest, MoveKeepsIdAndLogReadsBackNewestFirst) {
   int64_t run = AddAll({{"a.json", MakeWorkflow("A", "h1")}});
   {

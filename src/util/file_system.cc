@@ -174,13 +174,17 @@ Result<std::string> PosixFileSystem::ReadFile(const std::string& path, uint64_t 
   std::string data;
   data.resize(static_cast<size_t>(st.st_size));
   size_t done = 0;
+  // The common case reads exactly st_size bytes and then end of file. The
+  // file may have grown since fstat, so look past the end through a small
+  // buffer before growing the string: growing it zero-fills (and may move)
+  // 64 KiB per file only to learn that nothing more is there.
+  char probe[512];
   while (true) {
-    if (done == data.size()) {
-      // The file may have grown since fstat: read on, within the limit.
-      if (data.size() >= max_size + 1) break;
-      data.resize(std::min<uint64_t>(max_size + 1, data.size() + 65536));
-    }
-    ssize_t n = ::read(fd, data.data() + done, data.size() - done);
+    const bool full = done == data.size();
+    if (full && data.size() >= max_size + 1) break;
+    char* into = full ? probe : data.data() + done;
+    const size_t room = full ? sizeof(probe) : data.size() - done;
+    ssize_t n = ::read(fd, into, room);
     if (n < 0) {
       if (errno == EINTR) continue;
       int err = errno;
@@ -188,6 +192,14 @@ Result<std::string> PosixFileSystem::ReadFile(const std::string& path, uint64_t 
       return PosixError(path, err);
     }
     if (n == 0) break;
+    if (full) {
+      // Grown: keep what the probe read and read on, within the limit.
+      const size_t keep = std::min<uint64_t>(static_cast<size_t>(n), max_size + 1 - data.size());
+      data.append(probe, keep);
+      done += keep;
+      if (keep < static_cast<size_t>(n)) break;  // over the limit already
+      continue;
+    }
     done += static_cast<size_t>(n);
   }
   ::close(fd);

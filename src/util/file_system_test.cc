@@ -153,6 +153,23 @@ TEST_P(FileSystemTest, ReadErrorsAreWordedAlike) {
   EXPECT_EQ(fs().ReadFile(P("big/x"), 10).status().message(), P("big/x") + ": Not a directory");
 }
 
+// A file can hold more than fstat says (it grew since, or it is a kernel
+// file whose size reads 0): the read goes on to end of file, within the
+// limit.
+TEST(PosixFileSystemTest, ReadsPastTheSizeFstatReported) {
+  const std::string path = "/proc/self/status";
+  auto info = RealFileSystem().Stat(path);
+  if (!info.ok() || info->size != 0) GTEST_SKIP() << "no /proc with size-0 files here";
+  auto text = RealFileSystem().ReadFile(path, 1 << 20);
+  ASSERT_OK(text);
+  EXPECT_TRUE(text->starts_with("Name:")) << *text;
+  EXPECT_GT(text->size(), 600u);  // more than one probe's worth
+  auto limited = RealFileSystem().ReadFile(path, 100);
+  EXPECT_EQ(limited.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(limited.status().message(),
+            path + ": file is over the limit of 100 bytes (--max-file-size)");
+}
+
 INSTANTIATE_TEST_SUITE_P(Implementations, FileSystemTest,
                          ::testing::Values(Backend{"posix", false}, Backend{"memory", true}),
                          [](const auto& param_info) { return param_info.param.name; });
