@@ -18,7 +18,9 @@
 #include "cli/output.h"
 #include "flowsync/clock.h"
 #include "flowsync/phase_cache.h"
+#include "phase/graph.h"
 #include "phase/next_fire.h"
+#include "phase/validation.h"
 #include "util/time_format.h"
 
 namespace flowsync::cli {
@@ -139,21 +141,6 @@ ExitCode RunChildren(const PhaseOptions& o) {
   return ExitCode::kOk;
 }
 
-// A status is an error when any of its "; "-separated messages is not a
-// warning.
-bool IsError(const std::string& status) {
-  size_t start = 0;
-  while (start < status.size()) {
-    size_t end = status.find("; ", start);
-    std::string part =
-        status.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (part.rfind("warning:", 0) != 0) return true;
-    if (end == std::string::npos) break;
-    start = end + 2;
-  }
-  return false;
-}
-
 ExitCode RunValidate(const PhaseOptions& o) {
   auto c = Open(o);
   if (!c.ok()) return Fail(c.status());
@@ -163,7 +150,7 @@ ExitCode RunValidate(const PhaseOptions& o) {
   for (const StoredPhaseFile& f : c->cache->Files()) {
     for (const Phase& p : f.phases) {
       ++phases;
-      bool error = IsError(p.status);
+      bool error = phase::StatusIsError(p.status);
       errors = errors || error;
       Json j = PhaseJson(f.key, p);
       j["severity"] = p.status.empty() ? "ok" : error ? "error" : "warning";
@@ -192,30 +179,6 @@ ExitCode RunValidate(const PhaseOptions& o) {
   return errors ? ExitCode::kFailed : ExitCode::kOk;
 }
 
-// Edges of the dependency graph: parent -> child, within a file (as
-// Children looks).
-struct Edge {
-  std::string file, from, to;
-};
-
-std::vector<Edge> Edges(const std::vector<StoredPhaseFile>& files) {
-  std::vector<Edge> edges;
-  for (const StoredPhaseFile& f : files) {
-    for (const Phase& child : f.phases) {
-      if (child.depends_on.empty()) continue;
-      size_t colon = child.depends_on.find(':');
-      std::string topic = child.depends_on.substr(0, colon);
-      std::string job = colon == std::string::npos ? "" : child.depends_on.substr(colon + 1);
-      for (const Phase& parent : f.phases) {
-        if (parent.Topic() == topic && (job.empty() || parent.Job() == job)) {
-          edges.push_back({f.key, parent.task, child.task});
-        }
-      }
-    }
-  }
-  return edges;
-}
-
 std::string Quote(const std::string& s) {
   std::string out = "\"";
   for (char ch : s) {
@@ -232,13 +195,14 @@ ExitCode RunGraph(const PhaseOptions& o) {
   auto c = Open(o);
   if (!c.ok()) return Fail(c.status());
   std::vector<StoredPhaseFile> files = c->cache->Files();
-  std::vector<Edge> edges = Edges(files);
+  std::vector<phase::DependencyEdge> edges = phase::DependencyEdges(files);
   if (o.format == "json" || o.common.json) {
     Json nodes = Json::array(), links = Json::array();
     for (const StoredPhaseFile& f : files) {
       for (const Phase& p : f.phases) nodes.push_back(PhaseJson(f.key, p));
     }
-    for (const Edge& e : edges) links.push_back({{"file", e.file}, {"from", e.from}, {"to", e.to}});
+    for (const phase::DependencyEdge& e : edges)
+      links.push_back({{"file", e.file}, {"from", e.from}, {"to", e.to}});
     std::cout << Json{{"nodes", nodes}, {"edges", links}}.dump(2) << std::endl;
     return ExitCode::kOk;
   }
@@ -251,7 +215,7 @@ ExitCode RunGraph(const PhaseOptions& o) {
       }
       fmt::print("  }}\n");
     }
-    for (const Edge& e : edges) {
+    for (const phase::DependencyEdge& e : edges) {
       fmt::print("  {} -> {};\n", Quote(e.file + ":" + e.from), Quote(e.file + ":" + e.to));
     }
     fmt::print("}}\n");
@@ -271,7 +235,7 @@ ExitCode RunGraph(const PhaseOptions& o) {
     }
     fmt::print("  end\n");
   }
-  for (const Edge& e : edges) {
+  for (const phase::DependencyEdge& e : edges) {
     fmt::print("  {} --> {}\n", ids[e.file + ":" + e.from], ids[e.file + ":" + e.to]);
   }
   return ExitCode::kOk;

@@ -228,4 +228,17 @@ std::vector<Phase> PhasesFromEntries(const std::vector<PhaseEntry>& entries,
   return phases;
 }
 
+bool StatusIsError(std::string_view status) {
+  size_t start = 0;
+  while (start < status.size()) {
+    size_t end = status.find("; ", start);
+    std::string_view part =
+        status.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    if (!part.starts_with("warning:")) return true;
+    if (end == std::string_view::npos) break;
+    start = end + 2;
+  }
+  return false;
+}
+
 }  // namespace flowsync::phase

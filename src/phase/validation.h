@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "flowsync/phase_cache.h"
@@ -51,5 +52,9 @@ std::string ValidateRule(const Phase& phase);
 // the first kept, and every status filled.
 std::vector<Phase> PhasesFromEntries(const std::vector<PhaseEntry>& entries,
                                      const ValidationOptions& options);
+
+// Whether a stored status holds an error: any of its "; "-separated
+// messages that is not a "warning: ..." one. An empty status is no error.
+bool StatusIsError(std::string_view status);
 
 }  // namespace flowsync::phase

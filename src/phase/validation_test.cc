@@ -212,5 +212,13 @@ TEST(PhaseValidationTest, FlowlordFixtures) {
             }));
 }
 
+TEST(StatusIsErrorTest, AnyMessageThatIsNoWarning) {
+  EXPECT_FALSE(StatusIsError(""));
+  EXPECT_FALSE(StatusIsError("warning: retry 20 is high"));
+  EXPECT_FALSE(StatusIsError("warning: a; warning: b"));
+  EXPECT_TRUE(StatusIsError("invalid cron"));
+  EXPECT_TRUE(StatusIsError("warning: a; invalid cron"));
+}
+
 }  // namespace
 }  // namespace flowsync::phase
