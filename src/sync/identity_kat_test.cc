@@ -11,14 +11,13 @@
 //   uuid.uuid5(ns, "flows/a.json#3")
 //   uuid.uuid5(ns, "acme\0flows/a.json#2")
 //   uuid.uuid5(ns, "fl\u00fcsse/\u00e4.json")   # UTF-8 bytes of the path
-#include "sync/identity.h"
-
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
 
 #include "flowsync/store.h"
+#include "sync/identity.h"
 #include "util/uuid.h"
 
 namespace flowsync {

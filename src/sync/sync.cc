@@ -2,8 +2,6 @@
 // the outcome in one transaction. See ARCHITECTURE.md, "Data flow of a sync".
 #include "flowsync/sync.h"
 
-#include "flowsync/clock.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,8 +10,9 @@
 #include <thread>
 #include <unordered_map>
 
-#include "sync/parallel_reader.h"
+#include "flowsync/clock.h"
 #include "source/scan.h"
+#include "sync/parallel_reader.h"
 #include "sync/sync_planner.h"
 #include "util/time_format.h"
 

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "flowsync/sync.h"
-#include "sync/parallel_reader.h"
 #include "source/scan.h"
+#include "sync/parallel_reader.h"
 
 namespace flowsync {
 
