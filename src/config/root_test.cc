@@ -33,14 +33,14 @@ TEST(DiscoverRootTest, MarkersMustHaveTheirKind) {
 
 TEST(DiscoverRootTest, GoesThroughTheFileSystem) {
   MemoryFileSystem fs;
-  ASSERT_OK(fs.SetFile("/work/repo/flowsync.toml", ""));
-  ASSERT_OK(fs.CreateDirs("/work/repo/flows/n8n"));
-  ASSERT_OK(fs.CreateDirs("/work/other/.flowsync"));
-  EXPECT_EQ(DiscoverRoot("/work/repo/flows/n8n", fs), "/work/repo");
-  EXPECT_EQ(DiscoverRoot("/work/other", fs), "/work/other");
+  ASSERT_OK(fs.SetFile("/home/dev/repo/flowsync.toml", ""));
+  ASSERT_OK(fs.CreateDirs("/home/dev/repo/flows/n8n"));
+  ASSERT_OK(fs.CreateDirs("/home/dev/other/.flowsync"));
+  EXPECT_EQ(DiscoverRoot("/home/dev/repo/flows/n8n", fs), "/home/dev/repo");
+  EXPECT_EQ(DiscoverRoot("/home/dev/other", fs), "/home/dev/other");
   EXPECT_EQ(DiscoverRoot("/elsewhere/x", fs), "/elsewhere/x");
-  fs.SetCurrentDir("/work/repo/flows");
-  EXPECT_EQ(NormalisePath("n8n/../n8n/", "", fs), "/work/repo/flows/n8n");
+  fs.SetCurrentDir("/home/dev/repo/flows");
+  EXPECT_EQ(NormalisePath("n8n/../n8n/", "", fs), "/home/dev/repo/flows/n8n");
 }
 
 TEST(DiscoverRootTest, UnknownCurrentFolder) { EXPECT_EQ(DiscoverRoot(""), "."); }
