@@ -33,6 +33,7 @@
 #include <string_view>
 
 #include "flowsync/catalog.h"
+#include "flowsync/clock.h"
 #include "flowsync/migration_history.h"
 #include "flowsync/sql_dialect.h"
 #include "flowsync/status.h"
@@ -75,6 +76,10 @@ struct StoreOptions {
   // database (on PostgreSQL, row-level security enforces it for roles that
   // do not own the tables: see GrantProject).
   std::string project = kDefaultProject;
+  // The time a lock holder announces to waiters ("since=..."); nullptr:
+  // SystemClock(). Row timestamps are the caller's (SyncTransaction) or the
+  // database's (migrations).
+  const Clock* clock = nullptr;
 };
 
 class Store {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "flowsync/clock.h"
 #include "util/test_util.h"
 #include "util/uuid.h"
 
@@ -418,6 +419,26 @@ TEST_P(StoreTest, BadProjectNameIsRefused) {
   StoreOptions bad;
   bad.project = "Team A";
   EXPECT_EQ(OpenStore(url_, bad).status().code(), StatusCode::kInvalidArgument);
+}
+
+// A runner that waits names the holder and since when, by the holder's
+// store clock.
+TEST_P(StoreTest, AMigrationLockHolderIsNamedWithItsClock) {
+  ManualClock clock(1'795'342'500'000);  // 2026-11-22T10:15:00Z
+  StoreOptions holder_options;
+  holder_options.clock = &clock;
+  auto holder = OpenStore(url_, holder_options);
+  ASSERT_OK(holder);
+  auto held = (*holder)->OpenMigrationHistory();
+  ASSERT_OK(held);
+  StoreOptions waiter_options;
+  waiter_options.lock_timeout_ms = 200;
+  auto waiter = OpenStore(url_, waiter_options);
+  ASSERT_OK(waiter);
+  auto waited = (*waiter)->OpenMigrationHistory();
+  EXPECT_EQ(waited.status().code(), StatusCode::kBusy);
+  EXPECT_NE(waited.status().message().find("since=2026-11-22T10:15:00.000Z"), std::string::npos)
+      << waited.status().message();
 }
 
 TEST_P(StoreTest, ChangeCursorFollowsTheAuditLog) {

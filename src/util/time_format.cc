@@ -6,11 +6,7 @@
 #include <cstdio>
 #include <ctime>
 
-#include "flowsync/clock.h"
-
 namespace flowsync {
-
-int64_t SystemNowMs() { return SystemClock().NowMs(); }
 
 std::string FormatTimestampMs(int64_t unix_ms) {
   int64_t secs = unix_ms / 1000;

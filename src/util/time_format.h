@@ -8,10 +8,6 @@
 
 namespace flowsync {
 
-// Milliseconds since the Unix epoch: SystemClock().NowMs(). Library code
-// takes a Clock instead, so that tests can move time.
-int64_t SystemNowMs();
-
 // RFC 3339 UTC with milliseconds: "2026-11-22T03:12:49.123Z". Sorts as text.
 std::string FormatTimestampMs(int64_t unix_ms);
 

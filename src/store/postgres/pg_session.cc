@@ -109,8 +109,9 @@ Status PgSession::AcquireWriterLock() {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   // Tell waiters who holds the lock, and since when.
-  std::string holder = fmt::format("flowsync pid={} host={} since={}", ::getpid(),
-                                   HostName().substr(0, 20), FormatTimestampMs(SystemNowMs()));
+  std::string holder =
+      fmt::format("flowsync pid={} host={} since={}", ::getpid(), HostName().substr(0, 20),
+                  FormatTimestampMs((options_.clock ? *options_.clock : SystemClock()).NowMs()));
   (void)lock_.Exec("SELECT set_config('application_name', $1, false)", {holder});
   return Status::OK();
 }

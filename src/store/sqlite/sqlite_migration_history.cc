@@ -83,7 +83,8 @@ class SqliteMigrationHistory final : public SqlMigrationHistory {
 Result<std::unique_ptr<MigrationHistory>> OpenSqliteMigrationHistory(Db* db,
                                                                      const std::string& path,
                                                                      const std::string& describe,
-                                                                     int lock_timeout_ms) {
+                                                                     int lock_timeout_ms,
+                                                                     const Clock& clock) {
   // A private in-memory database (a plan against a database that does not
   // exist yet) has no other runner to keep out.
   if (path == ":memory:" || path.empty()) {
@@ -114,7 +115,7 @@ Result<std::unique_ptr<MigrationHistory>> OpenSqliteMigrationHistory(Db* db,
   }
   // Tell waiters who holds the lock, and since when.
   std::string holder = fmt::format("flowsync pid={} host={} since={}\n", ::getpid(), HostName(),
-                                   FormatTimestampMs(SystemNowMs()));
+                                   FormatTimestampMs(clock.NowMs()));
   if (::ftruncate(fd, 0) != 0 ||
       ::pwrite(fd, holder.data(), holder.size(), 0) != static_cast<ssize_t>(holder.size())) {
     // The holder line is a courtesy to waiters; the lock itself is held.

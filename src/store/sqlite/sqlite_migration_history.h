@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "flowsync/clock.h"
 #include "flowsync/migration_history.h"
 #include "store/sqlite/sqlite_db.h"
 
@@ -14,11 +15,12 @@ namespace flowsync::sqlite {
 
 // Takes the migration lock of the database at `path` (none for ":memory:"
 // or ""), waiting up to `lock_timeout_ms`; Busy naming the holder (pid, host,
-// since when) after that. `describe` names the database in messages.
+// since when, by `clock`) after that. `describe` names the database in messages.
 // REQUIRES: `db` is that database's connection and outlives the result.
 Result<std::unique_ptr<MigrationHistory>> OpenSqliteMigrationHistory(Db* db,
                                                                      const std::string& path,
                                                                      const std::string& describe,
-                                                                     int lock_timeout_ms);
+                                                                     int lock_timeout_ms,
+                                                                     const Clock& clock);
 
 }  // namespace flowsync::sqlite

@@ -81,7 +81,8 @@ class SqliteStore final : public SqlStore {
   SqlConnection& connection() override { return connection_; }
 
   Result<std::unique_ptr<MigrationHistory>> OpenMigrationHistory() override {
-    return OpenSqliteMigrationHistory(&db_, path_, Describe(), options_.lock_timeout_ms);
+    return OpenSqliteMigrationHistory(&db_, path_, Describe(), options_.lock_timeout_ms,
+                                      options_.clock ? *options_.clock : SystemClock());
   }
 
   Result<std::unique_ptr<PhaseStore>> OpenPhaseStore() override {
