@@ -1,7 +1,7 @@
 // The phase cache: flowlord's workflow dependency cache, persistent and
 // deterministic.
 //
-// A phase file (*.toml, [[phase]] tables, see ARCHITECTURE.md "Sources")
+// A phase file (*.toml, [[phase]] tables, see docs/formats.md "Source files")
 // says which task runs on which rule and which task runs after which. The
 // cache answers flowlord's questions about them: which phase a task belongs
 // to (Get, Search) and which phases run after it (Children). Answers come

@@ -10,7 +10,7 @@
 
 namespace flowsync {
 
-// Source formats, detected per path (see ARCHITECTURE.md, "Sources").
+// Source formats, detected per path (see docs/formats.md, "Source files").
 enum class Format {
   kBundle,  // a folder with workflow.json [+ meta.json] [+ README.md]
   kN8n,     // a single n8n export .json file (nodes + connections)

@@ -19,7 +19,7 @@
 //   xxhash.xxh3_128_hexdigest(TOML.encode())                             # phase file, raw bytes
 //
 // json.dumps with these options matches the canonical form of
-// ARCHITECTURE.md ("Content hash and canonical JSON"): sort_keys orders by
+// ARCHITECTURE.md ("Decisions", content hash): sort_keys orders by
 // code point, which is the order of the UTF-8 bytes (not of UTF-16 units:
 // U+1F600 sorts after U+FF41); dict() keeps the last of duplicate keys;
 // ensure_ascii=False escapes only '"', '\\' and controls below 0x20 (\b \f \n

@@ -1,5 +1,6 @@
 // The sync engine: plan against the stored index, read what changed, write
-// the outcome in one transaction. See ARCHITECTURE.md, "Data flow of a sync".
+// the outcome in one transaction. ARCHITECTURE.md, "Data flow of a sync",
+// gives the picture; sync/sync_planner.h the rules.
 #include "flowsync/sync.h"
 
 #include <fmt/format.h>

@@ -1,7 +1,31 @@
 // The decisions of a sync (internal): given the stored index and the walk,
 // what happens to each source. Pure: it never touches the store, so a plan
-// and a run decide with the same code. See ARCHITECTURE.md, "Data flow of a
-// sync", for the rules.
+// and a run decide with the same code. The rules:
+//
+// - Cheap check first: a source whose signature (size:mtime_ns:inode of the
+//   file, or of each bundle member, "-" for an absent one) equals the stored
+//   one, for a live row of the same format, is unchanged and never read. A
+//   signature taken less than 100 ms before the run started is stored empty,
+//   so a file changed within the file system's timestamp granularity is
+//   hashed again next time (git's "racily clean" rule).
+// - What is read is decided by path:
+//     live row, same content hash    -> refresh (text and signature; no
+//                                       version, no log event)
+//     live row, other hash           -> update (the old content becomes a
+//                                       version)
+//     soft-deleted row               -> restore (and update if it differs)
+//     no row, and a live row whose source vanished has the same hash and
+//     format                         -> rename (id and history carry over;
+//                                       ties prefer the same file name, then
+//                                       the first path)
+//     otherwise                      -> add, with a new id (identity.h)
+//   A file that fails to read is an error: the stored version stays. A
+//   stored workflow whose file stops being one (a .json without `nodes`) is
+//   an error too, never a deletion.
+// - Live rows whose source is gone (and not below a folder that could not be
+//   listed) are deleted in full mode, unless more than half of them and
+//   more than 10 would go (Conflict, without force); in incremental mode
+//   they are reported as missing.
 #pragma once
 
 #include <cstdint>
