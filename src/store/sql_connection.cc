@@ -6,9 +6,26 @@ namespace flowsync {
 
 SqlConnection& ConnectionOf(Store& store) { return dynamic_cast<SqlStore&>(store).connection(); }
 
+Result<std::vector<SqlRow>> SqlConnection::Query(std::string_view sql,
+                                                 const std::vector<SqlValue>& params,
+                                                 std::string_view what) {
+  std::vector<SqlRow> rows;
+  FS_TRY(QueryEach(sql, params, what, [&](const SqlRowView& view) {
+    SqlRow& row = rows.emplace_back();
+    row.reserve(view.size());
+    for (const std::optional<std::string_view>& v : view) {
+      row.push_back(v ? SqlValue(std::string(*v)) : SqlValue());
+    }
+    return Status::OK();
+  }));
+  return rows;
+}
+
 std::string SqlText(const SqlValue& v) { return v.value_or(std::string()); }
 
-int64_t SqlInt(const SqlValue& v) {
+int64_t SqlInt(const SqlValue& v) { return v ? SqlInt(std::optional<std::string_view>(*v)) : 0; }
+
+int64_t SqlInt(std::optional<std::string_view> v) {
   if (!v) return 0;
   int64_t out = 0;
   auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);

@@ -14,6 +14,7 @@
 // Thread-safety: as the Store owning it.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,8 @@ namespace flowsync {
 // One value of a result row or a statement parameter: text, or SQL NULL.
 using SqlValue = std::optional<std::string>;
 using SqlRow = std::vector<SqlValue>;
+// A result row as QueryEach hands it over: views valid during the call.
+using SqlRowView = std::vector<std::optional<std::string_view>>;
 
 class SqlConnection {
  public:
@@ -36,9 +39,15 @@ class SqlConnection {
 
   // One statement with parameters $1..$n (each may appear more than once;
   // nullopt is NULL). `what` says what was being done, for messages.
-  virtual Result<std::vector<SqlRow>> Query(std::string_view sql,
-                                            const std::vector<SqlValue>& params = {},
-                                            std::string_view what = {}) = 0;
+  // (QueryEach, collected.)
+  Result<std::vector<SqlRow>> Query(std::string_view sql, const std::vector<SqlValue>& params = {},
+                                    std::string_view what = {});
+  // The same, handing each row to `row` as it comes instead of collecting
+  // them (for results of many rows that the caller turns into its own
+  // values). A non-OK Status from `row` stops the query and is returned.
+  virtual Status QueryEach(std::string_view sql, const std::vector<SqlValue>& params,
+                           std::string_view what,
+                           const std::function<Status(const SqlRowView&)>& row) = 0;
   // Starts a read-only snapshot (SQLite: BEGIN DEFERRED; PostgreSQL:
   // REPEATABLE READ READ ONLY) and ends it.
   virtual Status BeginRead() = 0;
@@ -63,6 +72,7 @@ SqlConnection& ConnectionOf(Store& store);
 // anything else that is not one), as a boolean ("1", "t" or "true").
 std::string SqlText(const SqlValue& v);
 int64_t SqlInt(const SqlValue& v);
+int64_t SqlInt(std::optional<std::string_view> v);
 bool SqlBool(const SqlValue& v);
 
 }  // namespace flowsync

@@ -2,23 +2,25 @@
 
 namespace flowsync::postgres {
 
-Result<std::vector<SqlRow>> PgConnection::Query(std::string_view sql,
-                                                const std::vector<SqlValue>& params,
-                                                std::string_view what) {
+Status PgConnection::QueryEach(std::string_view sql, const std::vector<SqlValue>& params,
+                               std::string_view what,
+                               const std::function<Status(const SqlRowView&)>& row) {
   std::vector<PgParam> pg;
   pg.reserve(params.size());
   for (const SqlValue& p : params) pg.push_back(p ? PgParam(*p) : PgParam());
   FS_TRY_ASSIGN(PgResult r, conn_->Exec(sql, pg, what));
-  std::vector<SqlRow> rows;
   const int columns = r.get() != nullptr ? PQnfields(r.get()) : 0;
-  rows.reserve(static_cast<size_t>(r.rows()));
+  SqlRowView view(static_cast<size_t>(columns));
   for (int i = 0; i < r.rows(); ++i) {
-    SqlRow row;
-    row.reserve(static_cast<size_t>(columns));
-    for (int c = 0; c < columns; ++c) row.push_back(r.OptionalText(i, c));
-    rows.push_back(std::move(row));
+    for (int c = 0; c < columns; ++c) {
+      view[static_cast<size_t>(c)] =
+          r.IsNull(i, c) ? std::optional<std::string_view>()
+                         : std::string_view(PQgetvalue(r.get(), i, c),
+                                            static_cast<size_t>(PQgetlength(r.get(), i, c)));
+    }
+    FS_TRY(row(view));
   }
-  return rows;
+  return Status::OK();
 }
 
 }  // namespace flowsync::postgres

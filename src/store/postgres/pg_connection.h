@@ -12,8 +12,8 @@ class PgConnection final : public SqlConnection {
   explicit PgConnection(PgConn* conn) : conn_(conn) {}
 
   SqlDialect dialect() const override { return SqlDialect::kPostgres; }
-  Result<std::vector<SqlRow>> Query(std::string_view sql, const std::vector<SqlValue>& params,
-                                    std::string_view what) override;
+  Status QueryEach(std::string_view sql, const std::vector<SqlValue>& params, std::string_view what,
+                   const std::function<Status(const SqlRowView&)>& row) override;
   Status BeginRead() override {
     return conn_->ExecScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
                              "starting a read-only transaction");

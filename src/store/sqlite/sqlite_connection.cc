@@ -4,13 +4,12 @@
 
 namespace flowsync::sqlite {
 
-Result<std::vector<SqlRow>> SqliteConnection::Query(std::string_view sql,
-                                                    const std::vector<SqlValue>& params,
-                                                    std::string_view what) {
+Status SqliteConnection::QueryEach(std::string_view sql, const std::vector<SqlValue>& params,
+                                   std::string_view what,
+                                   const std::function<Status(const SqlRowView&)>& row) {
+  auto about = [&](const Status& s) { return what.empty() ? s : s.WithPrefix(std::string(what)); };
   auto prepared = db_->Prepare(sql);
-  if (!prepared.ok()) {
-    return what.empty() ? prepared.status() : prepared.status().WithPrefix(std::string(what));
-  }
+  if (!prepared.ok()) return about(prepared.status());
   Stmt& st = *prepared;
   for (size_t i = 0; i < params.size(); ++i) {
     std::string name = "$" + std::to_string(i + 1);
@@ -18,20 +17,19 @@ Result<std::vector<SqlRow>> SqliteConnection::Query(std::string_view sql,
     if (index == 0) continue;
     st.BindOptional(index, params[i]);
   }
-  std::vector<SqlRow> rows;
   const int columns = sqlite3_column_count(st.handle());
+  SqlRowView view(static_cast<size_t>(columns));
   while (true) {
     Result<bool> has = st.Step();
-    if (!has.ok()) {
-      return what.empty() ? has.status() : has.status().WithPrefix(std::string(what));
-    }
+    if (!has.ok()) return about(has.status());
     if (!*has) break;
-    SqlRow row;
-    row.reserve(static_cast<size_t>(columns));
-    for (int c = 0; c < columns; ++c) row.push_back(st.OptionalText(c));
-    rows.push_back(std::move(row));
+    for (int c = 0; c < columns; ++c) {
+      view[static_cast<size_t>(c)] =
+          st.IsNull(c) ? std::optional<std::string_view>() : st.TextView(c);
+    }
+    FS_TRY(row(view));
   }
-  return rows;
+  return Status::OK();
 }
 
 }  // namespace flowsync::sqlite

@@ -12,8 +12,8 @@ class SqliteConnection final : public SqlConnection {
   explicit SqliteConnection(Db* db) : db_(db) {}
 
   SqlDialect dialect() const override { return SqlDialect::kSqlite; }
-  Result<std::vector<SqlRow>> Query(std::string_view sql, const std::vector<SqlValue>& params,
-                                    std::string_view what) override;
+  Status QueryEach(std::string_view sql, const std::vector<SqlValue>& params, std::string_view what,
+                   const std::function<Status(const SqlRowView&)>& row) override;
   Status BeginRead() override { return db_->Exec("BEGIN DEFERRED"); }
   void EndRead() override { (void)db_->Exec("COMMIT"); }
   // Db binds every statement's :project parameter to the store's project.

@@ -1,7 +1,8 @@
 #include "store/sqlite/sqlite_phase_store.h"
 
-#include <map>
 
+#include "store/sql_phase_files.h"
+#include "store/sqlite/sqlite_connection.h"
 #include "util/time_format.h"
 
 namespace flowsync::sqlite {
@@ -13,10 +14,8 @@ class SqlitePhaseStore final : public PhaseStore {
   explicit SqlitePhaseStore(Db* db) : db_(db) {}
 
   Result<std::vector<StoredPhaseFile>> LoadAll() override {
-    FS_TRY(db_->Exec("BEGIN DEFERRED"));
-    auto files = LoadInTransaction();
-    (void)db_->Exec("COMMIT");
-    return files;
+    SqliteConnection conn(db_);
+    return LoadPhaseFiles(conn);
   }
 
   Status Apply(const std::vector<StoredPhaseFile>& upserts,
@@ -33,48 +32,6 @@ class SqlitePhaseStore final : public PhaseStore {
   }
 
  private:
-  Result<std::vector<StoredPhaseFile>> LoadInTransaction() {
-    std::vector<StoredPhaseFile> files;
-    std::map<std::string, size_t> by_key;
-    FS_TRY_ASSIGN(Stmt f, db_->Prepare("SELECT file_path, file_hash, loaded_at, last_modified "
-                                       "FROM workflow_files WHERE project = :project "
-                                       "ORDER BY file_path"));
-    while (true) {
-      FS_TRY_ASSIGN(bool row, f.Step());
-      if (!row) break;
-      StoredPhaseFile file;
-      file.key = f.Text(0);
-      file.hash = f.Text(1);
-      std::optional<int64_t> loaded = ParseTimestampMs(f.TextView(2));
-      std::optional<int64_t> modified = ParseTimestampMs(f.TextView(3));
-      if (!loaded || !modified) {
-        return Status::Corruption("workflow_files row " + file.key + ": bad timestamp");
-      }
-      file.loaded_at_ms = *loaded;
-      file.last_modified_ms = *modified;
-      by_key.emplace(file.key, files.size());
-      files.push_back(std::move(file));
-    }
-    FS_TRY_ASSIGN(Stmt p, db_->Prepare("SELECT file_path, task, depends_on, rule, template, "
-                                       "retry, status FROM workflow_phases WHERE project = "
-                                       ":project ORDER BY file_path, position"));
-    while (true) {
-      FS_TRY_ASSIGN(bool row, p.Step());
-      if (!row) break;
-      auto it = by_key.find(p.Text(0));
-      if (it == by_key.end()) continue;
-      Phase phase;
-      phase.task = p.Text(1);
-      phase.depends_on = p.Text(2);
-      phase.rule = p.Text(3);
-      phase.template_text = p.Text(4);
-      phase.retry = p.Int(5);
-      phase.status = p.Text(6);
-      files[it->second].phases.push_back(std::move(phase));
-    }
-    return files;
-  }
-
   Status ApplyInTransaction(const std::vector<StoredPhaseFile>& upserts,
                             const std::vector<std::string>& removed) {
     FS_TRY_ASSIGN(Stmt del, db_->Prepare("DELETE FROM workflow_files WHERE file_path = ?1 AND "
