@@ -127,12 +127,13 @@ Status CheckSyncRoot(const FileSystem& fs, const std::string& root, SyncMode mod
 // writes nothing. options.dry_run is ignored. Errors as RunSync's.
 Result<SyncPlan> PlanSync(Store& store, const SyncOptions& options);
 
-// Applies `plan` under the writer lock. Before writing anything it checks
-// that every stored row the plan depends on is as planned and, reading the
-// files again, that each source still has its planned content; otherwise
-// Conflict naming the first difference ("plan again"), and nothing is
-// written. options.root, mode and force must be the plan's (the guard rails
-// were checked when planning); the report covers the plan's actions.
+// Applies `plan` under the writer lock, in one transaction. First every
+// stored row the plan depends on must be as planned; then each source is
+// read again and must have its planned content. The first difference stops
+// it with Conflict naming it ("plan again") before the commit, so nothing is
+// written. Root and mode come from the plan (its guard rails were checked
+// when planning); from `options` it takes fs, limits, threads and clock. The
+// report covers the plan's actions.
 Result<SyncReport> ApplySyncPlan(Store& store, const SyncPlan& plan, const SyncOptions& options);
 
 // The report a plan would give if applied (run_id 0, dry_run true).
