@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "source/workflow_path.h"
+#include "util/posix_error.h"
 
 namespace flowsync {
 namespace {
@@ -116,6 +117,13 @@ class Walker {
         subdirs.push_back(std::move(child));
       } else if (type == FileType::kRegular && Claims(rel, e.name)) {
         AddFile(child, e.name, info, result);
+      } else if (type == FileType::kOther && Claims(rel, e.name)) {
+        // A FIFO, socket or device with a workflow's name: never opened (a
+        // FIFO would block), but reported, and a workflow stored there keeps
+        // its last good version instead of being deleted.
+        constexpr char kKind[] = "a FIFO, socket or device";
+        result.broken.push_back({child, NotARegularFileError(child, kKind).message(),
+                                 NotARegularFileError(Abs(child), kKind)});
       }
     }
   }

@@ -155,7 +155,10 @@ class PosixFileSystem final : public FileSystem {
 };
 
 Result<std::string> PosixFileSystem::ReadFile(const std::string& path, uint64_t max_size) const {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO would otherwise wait for a writer, forever
+  // (and a sync holds the writer lock meanwhile). It changes nothing for a
+  // regular file, the only kind read below.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return PosixError(path, errno);
   struct stat st;
   if (::fstat(fd, &st) != 0) {
@@ -166,6 +169,12 @@ Result<std::string> PosixFileSystem::ReadFile(const std::string& path, uint64_t 
   if (S_ISDIR(st.st_mode)) {
     ::close(fd);
     return IsADirectoryError(path);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return NotARegularFileError(path, S_ISFIFO(st.st_mode)   ? "a FIFO"
+                                      : S_ISSOCK(st.st_mode) ? "a socket"
+                                                             : "a device");
   }
   if (static_cast<uint64_t>(st.st_size) > max_size) {
     ::close(fd);

@@ -4,6 +4,7 @@
 #include "flowsync/file_system.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <memory>
 #include <string>
@@ -168,6 +169,18 @@ TEST(PosixFileSystemTest, ReadsPastTheSizeFstatReported) {
   EXPECT_EQ(limited.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(limited.status().message(),
             path + ": file is over the limit of 100 bytes (--max-file-size)");
+}
+
+// Opening a FIFO for reading waits for a writer: ReadFile must refuse it
+// without waiting (a sync holds the writer lock while it reads).
+TEST(PosixFileSystemTest, RefusesAFifoWithoutWaiting) {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/pipe.json";
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  auto read = RealFileSystem().ReadFile(path, 1 << 20);
+  EXPECT_EQ(read.status().code(), StatusCode::kIOError);
+  EXPECT_EQ(read.status().message(),
+            path + ": not a regular file (a FIFO); only regular files are read");
 }
 
 INSTANTIATE_TEST_SUITE_P(Implementations, FileSystemTest,

@@ -29,6 +29,10 @@ Status IsADirectoryError(const std::string& path) {
   return Status::IOError(path + ": is a directory");
 }
 
+Status NotARegularFileError(const std::string& path, const std::string& what) {
+  return Status::IOError(path + ": not a regular file (" + what + "); only regular files are read");
+}
+
 Status FileTooLargeError(const std::string& path, uint64_t size, uint64_t max_size) {
   return Status::InvalidArgument(path + ": file is " + std::to_string(size) +
                                  " bytes, over the limit of " + std::to_string(max_size) +

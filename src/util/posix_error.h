@@ -22,6 +22,10 @@ Status WithContext(const Status& status, const std::string& path, const std::str
 // Errors of FileSystem::ReadFile that are no errno, worded alike by every
 // implementation.
 Status IsADirectoryError(const std::string& path);
+// "PATH: not a regular file (a FIFO); only regular files are read": what a
+// reader says of a FIFO, socket or device instead of opening it (opening a
+// FIFO waits for a writer, forever).
+Status NotARegularFileError(const std::string& path, const std::string& what);
 Status FileTooLargeError(const std::string& path, uint64_t size, uint64_t max_size);
 
 }  // namespace flowsync
