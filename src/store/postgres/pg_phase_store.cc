@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-
 #include "store/postgres/pg_connection.h"
 #include "store/sql_phase_files.h"
 #include "util/time_format.h"

@@ -1,6 +1,5 @@
 #include "store/sqlite/sqlite_phase_store.h"
 
-
 #include "store/sql_phase_files.h"
 #include "store/sqlite/sqlite_connection.h"
 #include "util/time_format.h"
