@@ -1,15 +1,8 @@
 #include "store/postgres/pg_store.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <chrono>
-#include <map>
-#include <thread>
 
 #include "flowsync/phase_cache.h"
-#include "sql/dialect.h"
 #include "store/postgres/pg_connection.h"
 #include "store/postgres/pg_db.h"
 #include "store/postgres/pg_migration_history.h"
@@ -18,8 +11,6 @@
 #include "store/postgres/pg_session.h"
 #include "store/postgres/pg_sync_transaction.h"
 #include "store/sql_catalog.h"
-#include "util/host.h"
-#include "util/time_format.h"
 
 namespace flowsync::postgres {
 namespace {
@@ -27,8 +18,7 @@ namespace {
 class PgStore final : public SqlStore {
  public:
   PgStore(DatabaseUrl url, StoreOptions options)
-      : options_(options),
-        session_(std::move(url), std::move(options)),
+      : session_(std::move(url), std::move(options)),
         data_(session_.data()),
         schema_(session_.schema()),
         connection_(&session_.data()),
@@ -42,7 +32,7 @@ class PgStore final : public SqlStore {
   int SchemaVersion() const override { return schema_version_; }
 
   std::string Describe() const override { return session_.Describe(); }
-  const std::string& project() const override { return options_.project; }
+  const std::string& project() const override { return session_.options().project; }
   SqlDialect dialect() const override { return SqlDialect::kPostgres; }
   Catalog& catalog() override { return catalog_; }
   SqlConnection& connection() override { return connection_; }
@@ -137,7 +127,7 @@ class PgStore final : public SqlStore {
       schema_version_ = version;
       return DetectRowSecurity();
     }
-    if (!options_.create_if_missing && version == 0) {
+    if (!session_.options().create_if_missing && version == 0) {
       return Status::NotFound("database " + Describe() +
                               " holds no flowsync data yet (run `flowsync sync` first)");
     }
@@ -230,7 +220,6 @@ class PgStore final : public SqlStore {
         Describe(), version, kSchemaVersion));
   }
 
-  StoreOptions options_;
   PgSession session_;
   PgConn& data_;               // session_.data()
   const std::string& schema_;  // session_.schema()

@@ -7,9 +7,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <chrono>
-#include <map>
 #include <thread>
 
 #include "flowsync/phase_cache.h"
@@ -20,9 +18,6 @@
 #include "store/sqlite/sqlite_migration_history.h"
 #include "store/sqlite/sqlite_phase_store.h"
 #include "store/sqlite/sqlite_sync_transaction.h"
-#include "util/host.h"
-#include "util/posix_error.h"
-#include "util/time_format.h"
 
 namespace flowsync::sqlite {
 namespace {
