@@ -91,6 +91,16 @@ struct ListFilter {
   std::optional<std::string> updated_since;
 };
 
+// A stored phase file: a live workflow of format phase, with its phases as
+// written (the phase cache normalizes and validates them when it loads).
+struct StoredPhaseSource {
+  std::string path;
+  std::string content_hash;
+  std::string updated_at;           // RFC 3339 UTC: when this content was stored
+  std::string source_sig;           // "size:mtime_ns:inode" as of the last sync, or ""
+  std::vector<PhaseEntry> entries;  // in file order
+};
+
 // The changes of a store after a cursor, oldest first. A cursor is the id
 // of an audit-log row: every change to a stored workflow (a sync's added,
 // updated, renamed, deleted and restored events, and those a generated
@@ -117,6 +127,9 @@ class Catalog {
   virtual Result<std::vector<LogRecord>> ReadLog(int64_t limit,
                                                  std::optional<std::string> workflow_id) = 0;
   virtual Result<std::optional<RunRecord>> LastRun() = 0;
+  // Every live phase workflow with its entries, ordered by path (byte
+  // order). One snapshot, streamed: no row is held twice.
+  virtual Result<std::vector<StoredPhaseSource>> ListPhaseSources() = 0;
 
   // The cursor that names "now": the newest audit-log row's id (0 when
   // there is none).

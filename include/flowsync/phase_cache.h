@@ -4,10 +4,15 @@
 // A phase file (*.toml, [[phase]] tables, see docs/formats.md "Source files")
 // says which task runs on which rule and which task runs after which. The
 // cache answers flowlord's questions about them: which phase a task belongs
-// to (Get, Search) and which phases run after it (Children). Answers come
-// from an in-memory index built from a PhaseStore, so a restart costs one
-// LoadAll, not a re-parse of every file; Refresh() brings index and store up
-// to date with the files, reading only files whose content changed.
+// to (Get, Search) and which phases run after it (Children).
+//
+// Phases are stored once: a phase file is a workflow like any other (its
+// versions, audit log and phase entries are those a sync writes), and the
+// cache is an in-memory index over the phase workflows of a Store, so a
+// restart costs one read of them, not a re-parse of every file. Refresh()
+// is a sync of the phase files alone (full mode: a file that is gone is
+// deleted), then reloads the index when the store changed (by this sync or
+// by any other writer: the store's change cursor says so).
 //
 // Semantics are flowlord's (its in-memory cache), made deterministic: files
 // in key order (byte order of the '/'-separated path relative to the root),
@@ -23,8 +28,9 @@
 //   stores it), so "t2" with rule "job=j1" reads back as "t2:j1".
 // flowlord bugs fixed: a broken file no longer makes the other files'
 // updates vanish (RefreshReport); files other than *.toml are not parsed;
-// single-file mode drops stored files of any other key; Close() twice is
-// fine; lookups never depend on map order.
+// in single-file mode no other key is answered; Close() twice is fine;
+// lookups never depend on map order. A *.toml file without [[phase]] tables
+// is not a phase file (flowlord lists it with no phases).
 //
 // Thread-safety: a PhaseCache is safe for concurrent use; Get, Search and
 // Children run in parallel with each other and with most of a Refresh (which
@@ -43,6 +49,7 @@
 #include "flowsync/clock.h"
 #include "flowsync/file_system.h"
 #include "flowsync/status.h"
+#include "flowsync/store.h"
 #include "flowsync/workflow.h"
 
 namespace flowsync {
@@ -89,55 +96,17 @@ struct FoundPhase {
   bool operator==(const FoundPhase&) const = default;
 };
 
-// One phase file as the store keeps it.
+// One phase file as the cache holds it.
 struct StoredPhaseFile {
-  std::string key;               // file_path: path relative to the root, '/'-separated
-  std::string hash;              // file_hash: HashHex of the raw bytes
-  int64_t loaded_at_ms = 0;      // Unix ms when this content was loaded
-  int64_t last_modified_ms = 0;  // the file's mtime (Unix ms)
+  std::string key;               // the workflow's path: relative to the root, '/'-separated
+  std::string hash;              // the content hash: HashHex of the raw bytes
+  int64_t loaded_at_ms = 0;      // Unix ms when this content was stored
+  int64_t last_modified_ms = 0;  // the file's mtime (Unix ms) at that sync; 0 if unknown
   // In file order. Normalized task names are unique within a file: of a
   // repeated one only the first phase is kept, and its status names the
   // lines of the others.
   std::vector<Phase> phases;
   bool operator==(const StoredPhaseFile&) const = default;
-};
-
-// Where the cache persists. Implementations: MemoryPhaseStore below;
-// SQLite and PostgreSQL in store/ (tables workflow_files and
-// workflow_phases).
-//
-// Contract:
-// - LoadAll returns every file with its phases in the order Apply gave them
-//   (a position column, or an equivalent, is needed: file order is part of
-//   the semantics). The order of files does not matter.
-// - Apply is all or nothing: upserts replace each file's row and all its
-//   phase rows; `removed` deletes each key's row and phase rows; a key in
-//   neither is untouched. On error nothing changed.
-// - The cache is the only writer while it is open.
-// Thread-safety: the cache calls a store from one thread at a time.
-class PhaseStore {
- public:
-  virtual ~PhaseStore() = default;
-  virtual Result<std::vector<StoredPhaseFile>> LoadAll() = 0;
-  virtual Status Apply(const std::vector<StoredPhaseFile>& upserts,
-                       const std::vector<std::string>& removed) = 0;
-  virtual Status Close() { return Status::OK(); }
-};
-
-// A PhaseStore in memory (tests, and runs without a database). It can be
-// told to fail the next Apply, to test that the cache stays consistent.
-class MemoryPhaseStore final : public PhaseStore {
- public:
-  Result<std::vector<StoredPhaseFile>> LoadAll() override;
-  Status Apply(const std::vector<StoredPhaseFile>& upserts,
-               const std::vector<std::string>& removed) override;
-  // The stored files, sorted by key.
-  std::vector<StoredPhaseFile> Files() const;
-  void FailNextApply(Status status) { next_apply_error_ = std::move(status); }
-
- private:
-  std::vector<StoredPhaseFile> files_;  // sorted by key
-  Status next_apply_error_;
 };
 
 // A file the last Refresh could not load. It keeps its last good phases.
@@ -153,14 +122,13 @@ struct RefreshReport {
   // Files that failed to load (unreadable, invalid TOML, a wrong type, a
   // folder that cannot be listed), in key order. They never stop the
   // others: the good files are loaded and stored, and `changed` lists them,
-  // so no update is lost (flowlord loses them here).
+  // so no update is lost (flowlord loses them here). Findings (unknown
+  // keys) are stored with each workflow (`flowsync show`).
   std::vector<PhaseFileError> errors;
-  // Findings of the files loaded (unknown and case-duplicate keys).
-  std::vector<Finding> findings;
 };
 
 struct PhaseCacheOptions {
-  const FileSystem* fs = nullptr;  // nullptr: RealFileSystem()
+  const FileSystem* fs = nullptr;  // nullptr: RealFileSystem(); the files' file system
   uint64_t max_file_size = 64ull << 20;
   // A retry above this gets a warning status. Statuses are computed when a
   // file is loaded and stored with it: a new limit applies to files loaded
@@ -192,30 +160,33 @@ class PhaseCache {
   // meta job). In file order; empty when the type or workflow is empty.
   virtual std::vector<Phase> Children(const Task& task) const = 0;
 
-  // Brings index and store up to date with the files under the root. An
+  // Brings store and index up to date with the files under the root. An
   // error Status only when nothing could be done: the root is missing or
-  // unreadable, the store failed (then index and store are unchanged), or
-  // the cache is closed. Problems with single files are in the report.
+  // unreadable, the store failed (then store and index are unchanged), the
+  // sync's guard rail refused (more than half of more than 10 phase files
+  // gone: run `flowsync sync --full --force`), or the cache is closed.
+  // Problems with single files are in the report.
   virtual Result<RefreshReport> Refresh() = 0;
 
   // Whether the root is a folder (else a single phase file).
   virtual bool IsDir() const = 0;
 
-  // Every stored file, sorted by key (what the store holds).
+  // Every file of the index, sorted by key.
   virtual std::vector<StoredPhaseFile> Files() const = 0;
 
-  // Closes the store. Later Refresh calls fail and lookups find nothing.
-  // Idempotent.
+  // Later Refresh calls fail and lookups find nothing; the store stays
+  // open (it is the caller's). Idempotent.
   virtual Status Close() = 0;
 };
 
-// Opens a cache over `root`, a folder of phase files (searched recursively;
-// only *.toml files, dot-names skipped) or a single phase file. Keys are
-// paths relative to the root, '/'-separated; a single file's key is its base
-// name. Loads the index from `store` and reads no phase file: call Refresh.
-// Errors: the root missing or unreadable (the FileSystem's Status), a store
-// error. REQUIRES: store outlives the cache.
-Result<std::unique_ptr<PhaseCache>> OpenPhaseCache(const std::string& root, PhaseStore* store,
+// Opens a cache over `root`, a folder of phase files (the tree a sync of
+// `store` mirrors: keys are workflow paths) or a single phase file (its key
+// is its base name). Loads the index from `store` and reads no phase file:
+// call Refresh. Errors: the root missing or unreadable (the FileSystem's
+// Status), a store error. REQUIRES: store outlives the cache; the cache
+// uses it only inside OpenPhaseCache, Refresh and Close (serialized), so
+// lookups never wait for the database.
+Result<std::unique_ptr<PhaseCache>> OpenPhaseCache(Store* store, const std::string& root,
                                                    PhaseCacheOptions options = {});
 
 }  // namespace flowsync

@@ -6,9 +6,10 @@
 // what it needs:
 //   catalog()              reads, and a change cursor    (flowsync/catalog.h)
 //   BeginSync()            one sync run's writes         (flowsync/sync_transaction.h)
-//   OpenPhaseStore()       the phase cache's tables      (flowsync/phase_cache.h)
 //   OpenMigrationHistory() the migration runner          (flowsync/migration_history.h)
 // A future execution queue (the scheduler's) is opened here the same way.
+// The phase cache (flowsync/phase_cache.h) is not a store of its own: it
+// reads phase workflows through catalog() and refreshes them by a sync.
 // Every interface is backed by the same conformance suite on both backends.
 //
 // Concurrency model: many readers, one writer per database. A writing
@@ -41,8 +42,6 @@
 #include "flowsync/workflow.h"
 
 namespace flowsync {
-
-class PhaseStore;  // flowsync/phase_cache.h
 
 // ---- Locating a database ------------------------------------------------
 
@@ -110,10 +109,6 @@ class Store {
   // row-level security keeps every other role inside its projects.
   // Unsupported on SQLite, which has no roles.
   virtual Status GrantProject(const std::string& project, const std::string& role, bool revoke) = 0;
-
-  // The phase cache's persistence in this database and project (tables
-  // workflow_files and workflow_phases).
-  virtual Result<std::unique_ptr<PhaseStore>> OpenPhaseStore() = 0;
 
   // The migration runner's access; waits up to lock_timeout_ms for the
   // migration lock, else Busy naming the holder.

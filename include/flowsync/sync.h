@@ -22,7 +22,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "flowsync/clock.h"
@@ -74,10 +76,11 @@ struct SyncAction {
   // errors).
   std::string old_hash;
   std::string new_hash;
-  std::string sig;               // the source signature to store
-  bool content_changed = false;  // restores: whether the content differs
-  std::string message;           // errors
-  SourceCandidate source;        // where to read the content again
+  std::string sig;                    // the source signature to store
+  bool content_changed = false;       // restores: whether the content differs
+  std::string message;                // errors
+  StatusCode code = StatusCode::kOk;  // errors: what kind of failure
+  SourceCandidate source;             // where to read the content again
 };
 
 struct SyncPlan {
@@ -93,9 +96,23 @@ struct SyncPlan {
   bool HasWrites() const;
 };
 
+// Which part of the tree a run mirrors. Sources and stored workflows
+// outside it are left as they are: never read, missing or deleted (the
+// phase cache syncs only phase files this way). The default is everything.
+struct SyncScope {
+  std::optional<Format> format;  // only workflows of this format
+  // Only this one source (a key relative to the root, such as "etl.toml"):
+  // the tree is not walked.
+  std::string path;
+  bool Contains(Format f, std::string_view key) const {
+    return (!format || *format == f) && (path.empty() || key == path);
+  }
+};
+
 struct SyncOptions {
   std::string root;  // the tree to mirror
   SyncMode mode = SyncMode::kIncremental;
+  SyncScope scope;
   bool dry_run = false;  // RunSync only plans (PlanSync), writes nothing
   bool force = false;    // override the guard rails
   SourceLimits limits;

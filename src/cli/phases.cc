@@ -32,7 +32,6 @@ using PhaseOptions = PhasesCommand;
 struct OpenCache {
   config::Context ctx;
   std::unique_ptr<Store> store;
-  std::unique_ptr<PhaseStore> phases;
   std::unique_ptr<PhaseCache> cache;
   RefreshReport refresh;
 };
@@ -41,11 +40,10 @@ Result<OpenCache> Open(const PhaseOptions& o) {
   OpenCache out;
   FS_TRY_ASSIGN(out.ctx, ResolveCommandContext(o.common.flags));
   FS_TRY_ASSIGN(out.store, config::OpenContextStore(out.ctx, config::IfMissing::kCreate));
-  FS_TRY_ASSIGN(out.phases, out.store->OpenPhaseStore());
   PhaseCacheOptions options;
   options.max_file_size = out.ctx.limits.max_file_size;
   options.max_retry = o.max_retry;
-  FS_TRY_ASSIGN(out.cache, OpenPhaseCache(out.ctx.root, out.phases.get(), options));
+  FS_TRY_ASSIGN(out.cache, OpenPhaseCache(out.store.get(), out.ctx.root, options));
   if (!o.no_refresh) {
     FS_TRY_ASSIGN(out.refresh, out.cache->Refresh());
     for (const PhaseFileError& e : out.refresh.errors) {

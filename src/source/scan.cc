@@ -51,6 +51,38 @@ class Walker {
     return out;
   }
 
+  // The one source at `rel` (a file or a bundle folder), as Run would find
+  // it; nothing when there is none.
+  ScanResult One(const std::string& rel) {
+    ScanResult result;
+    const size_t slash = rel.rfind('/');
+    const std::string parent = slash == std::string::npos ? "" : rel.substr(0, slash);
+    const std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
+    Result<FileInfo> info = fs_.Stat(Abs(rel));
+    if (!info.ok()) {
+      if (info.status().code() != StatusCode::kNotFound && Claims(parent, name)) {
+        result.broken.push_back({rel, info.status().message(), info.status()});
+      }
+      return result;
+    }
+    if (info->type == FileType::kDirectory) {
+      auto entries = fs_.ListDirWithInfo(Abs(rel));
+      if (!entries.ok()) {
+        result.unreadable_dirs.push_back(
+            {rel, "cannot read folder: " + entries.status().message(), entries.status()});
+      } else if (std::any_of(entries->begin(), entries->end(), [](const DirEntry& e) {
+                   return e.name == kBundleMainFile && e.type != FileType::kDirectory;
+                 })) {
+        AddBundle(rel, *entries, result);
+      }
+    } else if (info->type == FileType::kRegular && Claims(parent, name)) {
+      AddFile(rel, name, *info, result);
+    } else if (info->type == FileType::kOther && Claims(parent, name)) {
+      AddOther(rel, result);
+    }
+    return result;
+  }
+
  private:
   void Work(ScanResult& result) {
     while (true) {
@@ -118,14 +150,18 @@ class Walker {
       } else if (type == FileType::kRegular && Claims(rel, e.name)) {
         AddFile(child, e.name, info, result);
       } else if (type == FileType::kOther && Claims(rel, e.name)) {
-        // A FIFO, socket or device with a workflow's name: never opened (a
-        // FIFO would block), but reported, and a workflow stored there keeps
-        // its last good version instead of being deleted.
-        constexpr char kKind[] = "a FIFO, socket or device";
-        result.broken.push_back({child, NotARegularFileError(child, kKind).message(),
-                                 NotARegularFileError(Abs(child), kKind)});
+        AddOther(child, result);
       }
     }
+  }
+
+  // A FIFO, socket or device with a workflow's name: never opened (a FIFO
+  // would block), but reported, and a workflow stored there keeps its last
+  // good version instead of being deleted.
+  void AddOther(const std::string& rel, ScanResult& result) {
+    constexpr char kKind[] = "a FIFO, socket or device";
+    result.broken.push_back(
+        {rel, NotARegularFileError(rel, kKind).message(), NotARegularFileError(Abs(rel), kKind)});
   }
 
   // Whether a file name claims a workflow format.
@@ -195,6 +231,10 @@ std::string SourceSignature(const FileInfo& info) {
 
 ScanResult ScanTree(const FileSystem& fs, const std::string& root, int threads) {
   return Walker(fs, root).Run(threads);
+}
+
+ScanResult ScanOne(const FileSystem& fs, const std::string& root, const std::string& key) {
+  return Walker(fs, root).One(key);
 }
 
 }  // namespace flowsync

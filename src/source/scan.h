@@ -52,4 +52,9 @@ std::string SourceSignature(const FileInfo& info);
 // function, so they agree on what is a workflow.
 ScanResult ScanTree(const FileSystem& fs, const std::string& root, int threads);
 
+// The one source at `key` (relative to `root`), as ScanTree would report it
+// (the same rules, without listing anything else): nothing when there is no
+// source there.
+ScanResult ScanOne(const FileSystem& fs, const std::string& root, const std::string& key);
+
 }  // namespace flowsync

@@ -242,6 +242,50 @@ Result<std::optional<WorkflowDetail>> SqlCatalog::FindInSnapshot(const std::stri
   return std::optional<WorkflowDetail>(std::move(detail));
 }
 
+Result<std::vector<StoredPhaseSource>> SqlCatalog::ListPhaseSources() {
+  const SqlDialect d = conn_.dialect();
+  Snapshot snapshot(conn_);
+  FS_TRY(snapshot.Begin());
+  std::vector<StoredPhaseSource> out;
+  const std::string live = fmt::format(
+      "w.project = {} AND w.format = 'phase' AND w.deleted_at IS NULL", conn_.ProjectSql());
+  FS_TRY(conn_.QueryEach(
+      fmt::format("SELECT w.path, w.content_hash, {}, w.source_sig FROM workflows w WHERE {} "
+                  "ORDER BY w.path{}",
+                  Ts("w.updated_at"), live, SqlByteOrder(d)),
+      {}, "reading phase workflows", [&](const SqlRowView& r) -> Status {
+        if (r.size() != 4) return Status::Internal("reading phase workflows: unexpected result");
+        StoredPhaseSource& source = out.emplace_back();
+        source.path = r[0].value_or("");
+        source.content_hash = r[1].value_or("");
+        source.updated_at = r[2].value_or("");
+        source.source_sig = r[3].value_or("");
+        return Status::OK();
+      }));
+  // Entries in the same order: a merge by path, no lookup table.
+  size_t at = 0;
+  FS_TRY(conn_.QueryEach(
+      fmt::format("SELECT w.path, e.task, e.depends_on, e.rule, e.template, e.retry, e.line FROM "
+                  "workflows w JOIN phase_entries e ON e.workflow_id = w.id WHERE {} ORDER BY "
+                  "w.path{}, e.position",
+                  live, SqlByteOrder(d)),
+      {}, "reading phase entries", [&](const SqlRowView& r) -> Status {
+        if (r.size() != 7) return Status::Internal("reading phase entries: unexpected result");
+        const std::string_view path = r[0].value_or("");
+        while (at < out.size() && out[at].path != path) ++at;
+        if (at == out.size()) return Status::Internal("reading phase entries: out of order");
+        PhaseEntry& entry = out[at].entries.emplace_back();
+        entry.task = r[1].value_or("");
+        entry.depends_on = r[2].value_or("");
+        entry.rule = r[3].value_or("");
+        entry.template_text = r[4].value_or("");
+        entry.retry = SqlInt(r[5]);
+        entry.line = static_cast<int>(SqlInt(r[6]));
+        return Status::OK();
+      }));
+  return out;
+}
+
 Result<std::vector<LogRecord>> SqlCatalog::ReadLogRows(const std::string& where,
                                                        const std::vector<SqlValue>& params,
                                                        std::string_view order, int64_t limit) {

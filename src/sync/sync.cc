@@ -156,7 +156,11 @@ using ActionSink = std::function<Status(const SyncAction&, const ParsedWorkflow*
 
 Status Decide(const FileSystem& fs, const SyncOptions& options, bool root_ok, SyncPlanner& planner,
               const ActionSink& sink) {
-  ScanResult scan = root_ok ? ScanTree(fs, options.root, Threads(options)) : ScanResult{};
+  ScanResult scan;
+  if (root_ok) {
+    scan = options.scope.path.empty() ? ScanTree(fs, options.root, Threads(options))
+                                      : ScanOne(fs, options.root, options.scope.path);
+  }
   std::vector<SyncAction> errors;
   std::vector<const ScannedSource*> to_read = planner.TakeScan(scan, &errors);
   for (const SyncAction& e : errors) FS_TRY(sink(e, nullptr));

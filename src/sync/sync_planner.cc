@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "source/workflow_path.h"
 #include "sync/identity.h"
 
 namespace flowsync {
@@ -64,13 +65,28 @@ SyncPlanner::SyncPlanner(const SyncOptions& options, std::string project, int64_
   for (size_t i = 0; i < index_.size(); ++i) {
     by_path_.emplace(index_[i].path, i);
     ids_.insert(index_[i].id);
-    if (!index_[i].deleted) ++live_before_;
+    if (!index_[i].deleted && InScope(index_[i])) ++live_before_;
   }
+}
+
+bool SyncPlanner::InScope(const IndexRow& row) const {
+  return options_.scope.Contains(row.format, row.path);
+}
+
+bool SyncPlanner::InScope(const std::string& path) const {
+  const SyncScope& scope = options_.scope;
+  if (!scope.path.empty() && path != scope.path) return false;
+  if (!scope.format) return true;
+  const size_t slash = path.rfind('/');
+  std::optional<Format> f =
+      FileFormatForName(slash == std::string::npos ? path : path.substr(slash + 1));
+  // What the walk could not examine was named like a workflow: its
+  // extension says the format.
+  return f.has_value() && *f == *scope.format;
 }
 
 std::vector<const ScannedSource*> SyncPlanner::TakeScan(const ScanResult& scan,
                                                         std::vector<SyncAction>* errors) {
-  scanned_ = static_cast<int64_t>(scan.sources.size());
   // Sources present on disk, for the missing set.
   std::set<std::string> present;
   for (const ScannedSource& s : scan.sources) present.insert(s.candidate.key);
@@ -79,6 +95,8 @@ std::vector<const ScannedSource*> SyncPlanner::TakeScan(const ScanResult& scan,
   // Cheap check first: unchanged signatures need no read at all.
   std::vector<const ScannedSource*> to_read;
   for (const ScannedSource& s : scan.sources) {
+    if (!options_.scope.Contains(s.candidate.format, s.candidate.key)) continue;
+    ++scanned_;
     auto it = by_path_.find(s.candidate.key);
     if (it != by_path_.end()) {
       const IndexRow& row = index_[it->second];
@@ -93,16 +111,18 @@ std::vector<const ScannedSource*> SyncPlanner::TakeScan(const ScanResult& scan,
 
   // Live rows whose source is gone: rename sources, or deletions.
   for (const IndexRow& row : index_) {
-    if (row.deleted || present.count(row.path)) continue;
+    if (row.deleted || !InScope(row) || present.count(row.path)) continue;
     bool unknowable = std::any_of(scan.unreadable_dirs.begin(), scan.unreadable_dirs.end(),
                                   [&](const ScanProblem& d) { return IsUnder(row.path, d.path); });
     if (unknowable) continue;
     missing_by_hash_[row.content_hash].push_back(&row);
   }
 
-  for (const ScanProblem& p : scan.broken) errors->push_back(Error(p.path, p.message, nullptr));
+  for (const ScanProblem& p : scan.broken) {
+    if (InScope(p.path)) errors->push_back(Error(p.path, p.status.code(), p.message, nullptr));
+  }
   for (const ScanProblem& d : scan.unreadable_dirs) {
-    errors->push_back(Error(d.path, d.message, nullptr));
+    errors->push_back(Error(d.path, d.status.code(), d.message, nullptr));
   }
   return to_read;
 }
@@ -111,7 +131,7 @@ std::string SyncPlanner::TrustedSig(const ScannedSource& s) const {
   return s.newest_mtime_ns >= racy_after_ns_ ? std::string() : s.sig;
 }
 
-SyncAction SyncPlanner::Error(const std::string& path, const std::string& message,
+SyncAction SyncPlanner::Error(const std::string& path, StatusCode code, const std::string& message,
                               const IndexRow* row) {
   if (row == nullptr) {
     auto it = by_path_.find(path);
@@ -120,6 +140,7 @@ SyncAction SyncPlanner::Error(const std::string& path, const std::string& messag
   ++counts_.errors;
   SyncAction a = MakeAction(ActionKind::kError, path, row);
   a.message = message;
+  a.code = code;
   return a;
 }
 
@@ -128,10 +149,10 @@ std::optional<SyncAction> SyncPlanner::Decide(const ScannedSource& s, const Read
   auto it = by_path_.find(path);
   const IndexRow* row = it == by_path_.end() ? nullptr : &index_[it->second];
 
-  if (!outcome.ok()) return Error(path, outcome.status().message(), row);
+  if (!outcome.ok()) return Error(path, outcome.status().code(), outcome.status().message(), row);
   if (!outcome->has_value()) {
     if (row == nullptr || row->deleted) return std::nullopt;  // not a workflow: ignored
-    return Error(path,
+    return Error(path, StatusCode::kInvalidArgument,
                  fmt::format("{}: no longer holds a {} workflow; the stored version is kept "
                              "(delete the file to delete the workflow)",
                              path, FormatName(row->format)),

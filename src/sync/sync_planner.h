@@ -69,9 +69,14 @@ class SyncPlanner {
   int64_t scanned() const { return scanned_; }
 
  private:
+  // Whether a stored row, or a path the walk could not examine, is in
+  // options.scope.
+  bool InScope(const IndexRow& row) const;
+  bool InScope(const std::string& path) const;
   std::string TrustedSig(const ScannedSource& s) const;
   const IndexRow* TakeRenameSource(const std::string& path, const ParsedWorkflow& wf);
-  SyncAction Error(const std::string& path, const std::string& message, const IndexRow* row);
+  SyncAction Error(const std::string& path, StatusCode code, const std::string& message,
+                   const IndexRow* row);
 
   const SyncOptions& options_;
   std::string project_;

@@ -199,6 +199,10 @@ class UnreadableFileTest(h.AsNobodyMixin, h.FlowsyncCase):
         good = self.run_fs("show", "secret.json", "--json", cwd=self.root)
         self.assertEqual(good.returncode, 0, good.describe())
         os.chmod(self.p("secret.json"), 0)
+        # A new mtime, so the next sync must read the file whatever the
+        # timing (an unchanged signature is never read).
+        st = os.stat(self.p("secret.json"))
+        os.utime(self.p("secret.json"), ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
         h.write_json(self.p("new.json"), h.n8n_workflow("New", seed=3))
         res = self.run_fs("sync", self.root, "--json")
         self.assertEqual(res.returncode, 1, res.describe())

@@ -44,11 +44,17 @@ class PhasesTest(h.FlowsyncCase):
     def test_answers_survive_a_restart_without_reading_files(self):
         self.phases("validate", expect=1)  # fills the store
         db = self.db
+        # Phases are stored once: phase files are workflows like any other,
+        # with their entries, versions and audit log.
+        live = "SELECT count(*) FROM workflows WHERE format = 'phase' AND deleted_at IS NULL"
         with sqlite3.connect(db) as conn:
-            files = conn.execute("SELECT count(*) FROM workflow_files").fetchone()[0]
-            phases = conn.execute("SELECT count(*) FROM workflow_phases").fetchone()[0]
+            files = conn.execute(live).fetchone()[0]
+            phases = conn.execute("SELECT count(*) FROM phase_entries").fetchone()[0]
         self.assertEqual(files, 4)
         self.assertGreater(phases, 10)
+        listed = json.loads(self.fs("list", "--json").stdout)
+        self.assertEqual(sorted(w["path"] for w in listed if w["format"] == "phase"),
+                         ["f1.toml", "f2.toml", "f3.toml", "jobs.toml"])
         # With the files gone and --no-refresh, answers come from the store.
         for name in os.listdir(self.root):
             if name.endswith(".toml"):
@@ -58,7 +64,7 @@ class PhasesTest(h.FlowsyncCase):
         # A refresh then drops the removed files.
         self.phases("get", "task1", "--workflow", "f1.toml", expect=1)
         with sqlite3.connect(db) as conn:
-            self.assertEqual(conn.execute("SELECT count(*) FROM workflow_files").fetchone()[0], 0)
+            self.assertEqual(conn.execute(live).fetchone()[0], 0)
 
     def test_broken_file_keeps_its_last_good_phases(self):
         self.phases_json("get", "task1", "--workflow", "f1.toml")

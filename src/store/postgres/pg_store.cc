@@ -6,7 +6,6 @@
 #include "store/postgres/pg_connection.h"
 #include "store/postgres/pg_db.h"
 #include "store/postgres/pg_migration_history.h"
-#include "store/postgres/pg_phase_store.h"
 #include "store/postgres/pg_schema.h"
 #include "store/postgres/pg_session.h"
 #include "store/postgres/pg_sync_transaction.h"
@@ -114,9 +113,6 @@ class PgStore final : public SqlStore {
 
   Result<std::unique_ptr<MigrationHistory>> OpenMigrationHistory() override {
     return OpenPgMigrationHistory(&session_);
-  }
-  Result<std::unique_ptr<PhaseStore>> OpenPhaseStore() override {
-    return NewPgPhaseStore(&session_);
   }
 
  private:

@@ -16,7 +16,6 @@
 #include "store/sqlite/sqlite_connection.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/sqlite_migration_history.h"
-#include "store/sqlite/sqlite_phase_store.h"
 #include "store/sqlite/sqlite_sync_transaction.h"
 
 namespace flowsync::sqlite {
@@ -78,10 +77,6 @@ class SqliteStore final : public SqlStore {
   Result<std::unique_ptr<MigrationHistory>> OpenMigrationHistory() override {
     return OpenSqliteMigrationHistory(&db_, path_, Describe(), options_.lock_timeout_ms,
                                       options_.clock ? *options_.clock : SystemClock());
-  }
-
-  Result<std::unique_ptr<PhaseStore>> OpenPhaseStore() override {
-    return NewSqlitePhaseStore(&db_);
   }
 
   Status GrantProject(const std::string&, const std::string&, bool) override {
