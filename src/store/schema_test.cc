@@ -14,7 +14,8 @@
 //   FLOWSYNC_UPDATE_GOLDEN=1 build-test/flowsync_tests --gtest_filter='*SchemaTest*'
 // (with FLOWSYNC_PG_DIR set, for both backends), run the tests again without
 // it, and review the diff of testdata/.
-#include "store/sqlite/schema.h"
+
+#include "store/schema.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -27,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -34,7 +36,6 @@
 #include "sql/dialect.h"
 #include "store/postgres/pg_connection.h"
 #include "store/postgres/pg_db.h"
-#include "store/postgres/pg_schema.h"
 #include "store/sql_connection.h"
 #include "store/sqlite/sqlite_connection.h"
 #include "store/sqlite/sqlite_db.h"
@@ -381,10 +382,6 @@ void ExpectGolden(SqlConnection& conn, int version, Golden mode) {
 
 // ---- Databases at a version -------------------------------------------------
 
-int NewestVersion(SqlDialect dialect) {
-  return dialect == SqlDialect::kSqlite ? sqlite::kSchemaVersion : postgres::kSchemaVersion;
-}
-
 // A database at schema `version` as an earlier flowsync left it: the schema
 // steps run the way a store runs them (in one transaction, each followed by
 // its version in flowsync_meta, SQLite's with foreign keys off), without a
@@ -393,21 +390,26 @@ class DatabaseAtVersion {
  public:
   // REQUIRES: `url` is a fresh TestBackend URL.
   Status Build(const std::string& url, int version) {
-    if (url.rfind("sqlite:", 0) == 0) {
+    SqlDialect dialect = url.rfind("sqlite:", 0) == 0 ? SqlDialect::kSqlite : SqlDialect::kPostgres;
+    if (dialect == SqlDialect::kSqlite) {
       FS_TRY(sqlite_.Open(url.substr(7), true));
       connection_ = std::make_unique<sqlite::SqliteConnection>(&sqlite_);
-      FS_TRY(Exec("PRAGMA foreign_keys = OFF; BEGIN"));
-      for (int v = 0; v < version; ++v) FS_TRY(Step(std::string(sqlite::SchemaStep(v)), v));
-      return Exec("COMMIT");
+      FS_TRY(Exec("PRAGMA foreign_keys = OFF"));
+    } else {
+      size_t at = url.rfind("schema=");
+      std::string schema = url.substr(at + 7);
+      FS_TRY(pg_.Connect(url.substr(0, at - 1)));
+      connection_ = std::make_unique<postgres::PgConnection>(&pg_);
+      // As PgSession and PgStore set up a session and create its schema.
+      FS_TRY(Exec("CREATE SCHEMA \"" + schema + "\"; SET search_path TO \"" + schema +
+                  "\"; SET TIME ZONE 'UTC'; SET flowsync.project = 'default'"));
     }
-    size_t at = url.rfind("schema=");
-    std::string schema = url.substr(at + 7);
-    FS_TRY(pg_.Connect(url.substr(0, at - 1)));
-    connection_ = std::make_unique<postgres::PgConnection>(&pg_);
-    // As PgSession and PgStore set up a session and create its schema.
-    FS_TRY(Exec("CREATE SCHEMA \"" + schema + "\"; SET search_path TO \"" + schema +
-                "\"; SET TIME ZONE 'UTC'; SET flowsync.project = 'default'; BEGIN"));
-    for (int v = 0; v < version; ++v) FS_TRY(Step(std::string(postgres::SchemaStep(v)), v));
+    FS_TRY(Exec("BEGIN"));
+    for (int v = 0; v < version; ++v) {
+      FS_TRY(Exec(SchemaStep(dialect, v)));
+      FS_TRY(Exec("UPDATE flowsync_meta SET value = '" + std::to_string(v + 1) +
+                  "' WHERE key = 'schema_version'"));
+    }
     return Exec("COMMIT");
   }
 
@@ -418,12 +420,6 @@ class DatabaseAtVersion {
   SqlConnection& connection() { return *connection_; }
 
  private:
-  Status Step(const std::string& step, int from) {
-    FS_TRY(Exec(step));
-    return Exec("UPDATE flowsync_meta SET value = '" + std::to_string(from + 1) +
-                "' WHERE key = 'schema_version'");
-  }
-
   sqlite::Db sqlite_;
   postgres::PgConn pg_;
   std::unique_ptr<SqlConnection> connection_;
@@ -438,7 +434,6 @@ class SchemaTest : public ::testing::TestWithParam<test::TestBackend> {
   SqlDialect dialect() const {
     return GetParam().name == "sqlite" ? SqlDialect::kSqlite : SqlDialect::kPostgres;
   }
-  int newest() const { return NewestVersion(dialect()); }
 
   // A new empty database (a new file or schema each call).
   std::string FreshUrl() {
@@ -452,12 +447,12 @@ class SchemaTest : public ::testing::TestWithParam<test::TestBackend> {
 TEST_P(SchemaTest, FreshDatabaseMatchesTheNewestGolden) {
   auto store = OpenStore(*ParseDatabaseUrl(FreshUrl()), {});
   ASSERT_OK(store);
-  EXPECT_EQ((*store)->SchemaVersion(), newest());
-  ExpectGolden(ConnectionOf(**store), newest(), Golden::kCompareOrWrite);
+  EXPECT_EQ((*store)->SchemaVersion(), kSchemaVersion);
+  ExpectGolden(ConnectionOf(**store), kSchemaVersion, Golden::kCompareOrWrite);
 }
 
 TEST_P(SchemaTest, EveryVersionMatchesItsGolden) {
-  for (int v = 1; v <= newest(); ++v) {
+  for (int v = 1; v <= kSchemaVersion; ++v) {
     SCOPED_TRACE("version " + std::to_string(v));
     DatabaseAtVersion db;
     ASSERT_OK(db.Build(FreshUrl(), v));
@@ -466,7 +461,7 @@ TEST_P(SchemaTest, EveryVersionMatchesItsGolden) {
 }
 
 TEST_P(SchemaTest, EveryOlderVersionUpgradesToTheNewestGolden) {
-  for (int v = 1; v < newest(); ++v) {
+  for (int v = 1; v < kSchemaVersion; ++v) {
     SCOPED_TRACE("from version " + std::to_string(v));
     std::string url = FreshUrl();
     {
@@ -475,8 +470,8 @@ TEST_P(SchemaTest, EveryOlderVersionUpgradesToTheNewestGolden) {
     }
     auto store = OpenStore(*ParseDatabaseUrl(url), {});
     ASSERT_OK(store);
-    EXPECT_EQ((*store)->SchemaVersion(), newest());
-    ExpectGolden(ConnectionOf(**store), newest(), Golden::kCompare);
+    EXPECT_EQ((*store)->SchemaVersion(), kSchemaVersion);
+    ExpectGolden(ConnectionOf(**store), kSchemaVersion, Golden::kCompare);
   }
 }
 
@@ -507,7 +502,7 @@ TEST_P(SchemaTest, Version1KeepsItsRowsWhenUpgraded) {
   auto opened = OpenStore(*ParseDatabaseUrl(url), {});
   ASSERT_OK(opened);
   Store& store = **opened;
-  EXPECT_EQ(store.SchemaVersion(), newest());
+  EXPECT_EQ(store.SchemaVersion(), kSchemaVersion);
   auto run = store.catalog().LastRun();
   ASSERT_OK(run);
   ASSERT_TRUE(run->has_value());
@@ -534,7 +529,7 @@ TEST_P(SchemaTest, Version1KeepsItsRowsWhenUpgraded) {
   ASSERT_OK(count);
   EXPECT_EQ((*count)[0][0], std::optional<std::string>("0"));
   (*session)->Rollback();
-  ExpectGolden(conn, newest(), Golden::kCompare);
+  ExpectGolden(conn, kSchemaVersion, Golden::kCompare);
 
   if (dialect() != SqlDialect::kSqlite) return;
   // SQLite rebuilt sync_runs: it is still the table the others refer to.
@@ -548,6 +543,51 @@ TEST_P(SchemaTest, Version1KeepsItsRowsWhenUpgraded) {
                          nullptr, nullptr, nullptr),
             SQLITE_CONSTRAINT);
   sqlite3_close(db);
+}
+
+// ---- Rendering --------------------------------------------------------------
+
+TEST(RenderSchemaSql, NamedDifferences) {
+  constexpr std::string_view kSql = "at {{timestamp}} NOT NULL, id {{ uuid }}";
+  EXPECT_EQ(RenderSchemaSql(SqlDialect::kSqlite, kSql), "at TEXT NOT NULL, id TEXT");
+  EXPECT_EQ(RenderSchemaSql(SqlDialect::kPostgres, kSql), "at timestamptz NOT NULL, id uuid");
+}
+
+TEST(RenderSchemaSql, AlternativesAreTrimmedAndMaySpanLines) {
+  constexpr std::string_view kSql =
+      "v {{INTEGER CHECK (v IN (0, 1))\n   | boolean}} NOT NULL DEFAULT '{}'";
+  EXPECT_EQ(RenderSchemaSql(SqlDialect::kSqlite, kSql),
+            "v INTEGER CHECK (v IN (0, 1)) NOT NULL DEFAULT '{}'");
+  EXPECT_EQ(RenderSchemaSql(SqlDialect::kPostgres, kSql), "v boolean NOT NULL DEFAULT '{}'");
+}
+
+TEST(RenderSchemaSql, NothingTakesItsBlanksAndItsLine) {
+  constexpr std::string_view kSql =
+      "CREATE TABLE t (\n  a TEXT NOT NULL {{project_default}},\n  {{ | b jsonb,}}\n  c TEXT\n) "
+      "{{without_rowid}};\n{{ | CREATE INDEX t_b ON t (b);}}\nCREATE INDEX t_c ON t (c);\n";
+  EXPECT_EQ(RenderSchemaSql(SqlDialect::kSqlite, kSql),
+            "CREATE TABLE t (\n  a TEXT NOT NULL,\n  c TEXT\n) WITHOUT ROWID;\n"
+            "CREATE INDEX t_c ON t (c);\n");
+  EXPECT_EQ(RenderSchemaSql(SqlDialect::kPostgres, kSql),
+            "CREATE TABLE t (\n  a TEXT NOT NULL DEFAULT current_setting('flowsync.project'),\n"
+            "  b jsonb,\n  c TEXT\n);\nCREATE INDEX t_b ON t (b);\nCREATE INDEX t_c ON t (c);\n");
+}
+
+TEST(RenderSchemaSql, MistakesThrow) {
+  EXPECT_THROW(RenderSchemaSql(SqlDialect::kSqlite, "a {{timestmp}}"), std::logic_error);
+  EXPECT_THROW(RenderSchemaSql(SqlDialect::kSqlite, "a {{timestamp"), std::logic_error);
+}
+
+TEST(SchemaStep, EveryStepRendersCompletelyOnBothDialects) {
+  for (SqlDialect dialect : {SqlDialect::kSqlite, SqlDialect::kPostgres}) {
+    for (int from = 0; from < kSchemaVersion; ++from) {
+      std::string step = SchemaStep(dialect, from);
+      EXPECT_FALSE(step.empty()) << from;
+      EXPECT_EQ(step.find("{{"), std::string::npos) << from;
+      EXPECT_EQ(step.find("}}"), std::string::npos) << from;
+    }
+    EXPECT_EQ(SchemaStep(dialect, kSchemaVersion), "");
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SchemaTest, ::testing::ValuesIn(test::TestBackends()),
