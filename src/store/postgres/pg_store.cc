@@ -6,9 +6,9 @@
 #include "store/postgres/pg_connection.h"
 #include "store/postgres/pg_db.h"
 #include "store/postgres/pg_migration_history.h"
-#include "store/postgres/pg_schema.h"
 #include "store/postgres/pg_session.h"
 #include "store/postgres/pg_sync_transaction.h"
+#include "store/schema.h"
 #include "store/sql_catalog.h"
 
 namespace flowsync::postgres {
@@ -156,8 +156,8 @@ class PgStore final : public SqlStore {
       return TooNew(version);
     }
     for (int v = version; v < kSchemaVersion; ++v) {
-      Status s =
-          data_.ExecScript(SchemaStep(v), fmt::format("upgrading schema {} to {}", v, v + 1));
+      Status s = data_.ExecScript(SchemaStep(SqlDialect::kPostgres, v),
+                                  fmt::format("upgrading schema {} to {}", v, v + 1));
       if (s.ok()) {
         s = data_
                 .Exec("UPDATE flowsync_meta SET value = $1 WHERE key = 'schema_version'",

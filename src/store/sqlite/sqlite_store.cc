@@ -11,8 +11,8 @@
 #include <thread>
 
 #include "flowsync/phase_cache.h"
+#include "store/schema.h"
 #include "store/sql_catalog.h"
-#include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_connection.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/sqlite_migration_history.h"
@@ -185,7 +185,7 @@ class SqliteStore final : public SqlStore {
       return TooNew(version);
     }
     for (int v = version; v < kSchemaVersion; ++v) {
-      s = db_.Exec(SchemaStep(v));
+      s = db_.Exec(SchemaStep(SqlDialect::kSqlite, v));
       if (s.ok()) {
         auto st = db_.Prepare("UPDATE flowsync_meta SET value = ? WHERE key = 'schema_version'");
         s = st.ok() ? st->Bind(1, std::to_string(v + 1)).Run() : st.status();
