@@ -398,6 +398,23 @@ constexpr StepPart kVersion2[] = {
 };
 
 // -----------------------------------------------------------------------------
+// Version 3: phases are stored once. The phase cache is an index over the
+// phase workflows and their phase_entries (src/sync/phase_cache.cc), so its
+// own tables go; what they held is derived from the files again by the next
+// refresh. The cache reads the live phase workflows of a project in path
+// order, which a partial index serves without touching other formats.
+
+constexpr std::string_view kVersion3Tables = R"sql(
+DROP TABLE workflow_phases;
+DROP TABLE workflow_files;
+CREATE INDEX workflows_phase_path ON workflows (project, path) WHERE format = 'phase';
+)sql";
+
+constexpr StepPart kVersion3[] = {
+    {On::kBoth, kVersion3Tables},
+};
+
+// -----------------------------------------------------------------------------
 
 std::string Render(SqlDialect dialect, std::span<const StepPart> parts) {
   std::string out;
@@ -458,6 +475,8 @@ std::string SchemaStep(SqlDialect dialect, int from) {
       return Render(dialect, kVersion1);
     case 1:
       return Render(dialect, kVersion2);
+    case 2:
+      return Render(dialect, kVersion3);
     default:
       return {};
   }

@@ -14,6 +14,9 @@
 //      generated workflow migration changed; with row-level security on
 //      PostgreSQL), flowsync_migrations and flowsync_migration_events (the
 //      runner's history, per database).
+//   3  phases stored once: the phase cache's tables (workflow_files,
+//      workflow_phases) are dropped, the cache reads phase workflows and
+//      phase_entries; a partial index on the phase workflows' paths.
 // Policy: an older database is upgraded in one transaction when a store
 // opens it (PostgreSQL: under the writer lock); a newer one is refused
 // (Unsupported) and left untouched.
@@ -45,7 +48,7 @@
 
 namespace flowsync {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // The statements that take a database at version `from` to `from + 1` in
 // `dialect` (from = 0: an empty database). They do not record the new

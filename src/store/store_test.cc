@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "flowsync/clock.h"
+#include "store/schema.h"
 #include "util/test_util.h"
 #include "util/uuid.h"
 
@@ -542,7 +543,7 @@ TEST(SqliteStore, NewerSchemaIsRefusedAndLeftUntouched) {
   EXPECT_EQ(store.status().code(), StatusCode::kUnsupported);
   EXPECT_EQ(store.status().message(),
             "database sqlite:" + path +
-                " has schema version 99, newer than this flowsync supports (2); upgrade flowsync "
+                " has schema version 99, newer than this flowsync supports (3); upgrade flowsync "
                 "to use it (the database was not changed)");
 }
 
@@ -571,7 +572,7 @@ TEST(SqliteStore, CreatorAndReadersRaceSafely) {
     for (std::thread& t : readers) t.join();
     ASSERT_OK(creator);
     EXPECT_EQ(reader_failures, 0);
-    EXPECT_EQ((*creator)->SchemaVersion(), 2);
+    EXPECT_EQ((*creator)->SchemaVersion(), kSchemaVersion);
   }
 }
 
