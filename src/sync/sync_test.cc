@@ -122,6 +122,51 @@ TEST_P(SyncTest, AddsEveryFormatAndIgnoresTheRest) {
   EXPECT_EQ(Live(), 3u);
 }
 
+// A scoped run mirrors only its part of the tree: what is outside is never
+// read, missing or deleted, even in full mode.
+TEST_P(SyncTest, AScopedRunLeavesTheRestAlone) {
+  Write("flows/a.json", N8n("A"));
+  Write("phases/p.toml", "[[phase]]\ntask = \"p\"\n");
+  Write("phases/q.toml", "[[phase]]\ntask = \"q\"\n");
+  Sync();
+  Remove("flows/a.json");
+  Write("flows/new.json", N8n("New"));
+  Write("phases/p.toml", "[[phase]]\ntask = \"p2\"\n");
+  Remove("phases/q.toml");
+
+  SyncOptions o;
+  o.root = root_;
+  o.mode = SyncMode::kFull;
+  o.scope.format = Format::kPhase;
+  o.fs = &fs_;
+  clock_.Advance(60'000);
+  o.clock = &clock_;
+  auto r = RunSync(*store_, o);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->counts.updated, 1);
+  EXPECT_EQ(r->counts.deleted, 1);
+  EXPECT_EQ(r->counts.added, 0);
+  EXPECT_EQ(r->scanned, 1);
+  EXPECT_EQ(Get("flows/a.json").summary.deleted_at, std::nullopt);
+  EXPECT_EQ(Get("phases/p.toml").phases.at(0).task, "p2");
+
+  // One source alone: the tree is not walked.
+  Write("phases/p.toml", "[[phase]]\ntask = \"p3\"\n");
+  Write("phases/other.toml", "[[phase]]\ntask = \"o\"\n");
+  o.scope.path = "phases/p.toml";
+  clock_.Advance(60'000);
+  // Only the root is listed (the guard rail), no folder below it.
+  fs_.InjectError(
+      MemoryFileSystem::Op::kList, [this](const std::string& p) { return p != root_; }, EIO);
+  r = RunSync(*store_, o);
+  fs_.ClearFaults();
+  ASSERT_OK(r);
+  EXPECT_EQ(r->counts.updated, 1);
+  EXPECT_EQ(r->counts.added, 0);
+  EXPECT_EQ(Get("phases/p.toml").phases.at(0).task, "p3");
+  EXPECT_EQ(Live(), 2u);  // flows/a.json and phases/p.toml
+}
+
 TEST_P(SyncTest, IdsDependOnlyOnThePathWhereFirstSeen) {
   Write("flows/a.json", N8n("A"));
   Sync();
