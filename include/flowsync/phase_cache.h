@@ -89,6 +89,10 @@ struct Phase {
   bool operator==(const Phase&) const = default;
 };
 
+// "topic" or "topic:job" (the job is everything after the first ':') as a
+// Task with no meta.
+Task TaskFromName(std::string_view name);
+
 // A phase and the key of the file holding it.
 struct FoundPhase {
   std::string file;

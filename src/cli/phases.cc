@@ -56,10 +56,7 @@ Result<OpenCache> Open(const PhaseOptions& o) {
 }
 
 Task ParseTask(const PhaseOptions& o) {
-  Task t;
-  size_t colon = o.task.find(':');
-  t.type = o.task.substr(0, colon);
-  if (colon != std::string::npos) t.job = o.task.substr(colon + 1);
+  Task t = TaskFromName(o.task);
   if (o.job) t.job = *o.job;
   t.meta = "workflow=" + o.workflow.value_or("*");
   return t;
@@ -239,22 +236,6 @@ ExitCode RunGraph(const PhaseOptions& o) {
   return ExitCode::kOk;
 }
 
-// RFC 3339: "2024-02-27T13:45:00Z" or with "+01:00"/"-05:30".
-std::optional<std::chrono::sys_seconds> ParseRfc3339(const std::string& text) {
-  if (auto ms = ParseTimestampMs(text)) {
-    return std::chrono::sys_seconds(std::chrono::seconds(*ms / 1000));
-  }
-  if (text.size() < 25) return std::nullopt;
-  std::string offset = text.substr(text.size() - 6);
-  if ((offset[0] != '+' && offset[0] != '-') || offset[3] != ':') return std::nullopt;
-  auto base = ParseTimestampMs(text.substr(0, text.size() - 6) + "Z");
-  if (!base) return std::nullopt;
-  int hours = 0, minutes = 0;
-  if (std::sscanf(offset.c_str() + 1, "%2d:%2d", &hours, &minutes) != 2) return std::nullopt;
-  int64_t shift = (hours * 3600 + minutes * 60) * (offset[0] == '+' ? 1 : -1);
-  return std::chrono::sys_seconds(std::chrono::seconds(*base / 1000 - shift));
-}
-
 std::string Rfc3339(std::chrono::sys_seconds t) {
   std::string s = FormatTimestampMs(t.time_since_epoch().count() * 1000);
   return s.substr(0, 19) + "Z";
@@ -265,12 +246,12 @@ ExitCode RunNext(const PhaseOptions& o) {
   ManualClock from_clock;
   const Clock* clock = &SystemClock();
   if (o.from) {
-    auto parsed = ParseRfc3339(*o.from);
+    std::optional<int64_t> parsed = ParseRfc3339Ms(*o.from);
     if (!parsed) {
       return Fail(Status::InvalidArgument("--from '" + *o.from +
                                           "': expected RFC 3339, e.g. 2024-02-27T13:45:00Z"));
     }
-    from_clock.Set(parsed->time_since_epoch().count() * 1000);
+    from_clock.Set(*parsed);
     clock = &from_clock;
   }
   auto c = Open(o);

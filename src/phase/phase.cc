@@ -4,6 +4,14 @@
 
 namespace flowsync {
 
+Task TaskFromName(std::string_view name) {
+  Task t;
+  const size_t colon = name.find(':');
+  t.type = std::string(name.substr(0, colon));
+  if (colon != std::string_view::npos) t.job = std::string(name.substr(colon + 1));
+  return t;
+}
+
 std::string Phase::Topic() const { return std::string(phase::SplitTopicJob(task).topic); }
 
 std::string Phase::Job() const {

@@ -81,3 +81,19 @@ TEST(PhaseModelTest, SplitTopicJob) {
 
 }  // namespace
 }  // namespace flowsync::phase
+
+namespace flowsync {
+namespace {
+
+TEST(TaskFromName, SplitsAtTheFirstColon) {
+  EXPECT_EQ(TaskFromName("load").type, "load");
+  EXPECT_EQ(TaskFromName("load").job, "");
+  EXPECT_EQ(TaskFromName("load:hourly").type, "load");
+  EXPECT_EQ(TaskFromName("load:hourly").job, "hourly");
+  EXPECT_EQ(TaskFromName("a:b:c").job, "b:c");
+  EXPECT_EQ(TaskFromName(":x").type, "");
+  EXPECT_EQ(TaskFromName("").meta, "");
+}
+
+}  // namespace
+}  // namespace flowsync
