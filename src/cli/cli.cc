@@ -22,6 +22,7 @@
 #include "flowsync/store.h"
 #include "flowsync/sync.h"
 #include "flowsync/watch.h"
+#include "promote/workflow_selection.h"
 #include "util/time_format.h"
 
 namespace flowsync::cli {
@@ -39,6 +40,13 @@ std::string DbLabel(const config::Context& ctx, const Store& store) {
   return label;
 }
 
+// --root for a command whose root is otherwise found as git finds .git.
+void AddRootOption(CLI::App* cmd, CommonOptions& o) {
+  cmd->add_option("--root", o.flags.root,
+                  "The flowsync root (default: the nearest folder upwards holding .flowsync/ or "
+                  "flowsync.toml)");
+}
+
 void AddDbOptions(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--db", o.flags.db,
                   "Database URL: sqlite:PATH, sqlite:///ABS/PATH or a file path "
@@ -50,12 +58,14 @@ void AddDbOptions(CLI::App* cmd, CommonOptions& o) {
                   "Project to work in (default: $FLOWSYNC_PROJECT, flowsync.toml, else 'default')");
 }
 
-// The context of a command and its database, or the exit status to return.
+// The context of a command that reads only the database
+// (config::RootRule::kDatabase), and its database.
 struct Opened {
   config::Context ctx;
   std::unique_ptr<Store> store;
 };
-Result<Opened> OpenForCommand(const config::Overrides& flags, config::IfMissing if_missing) {
+Result<Opened> OpenForCommand(config::Overrides flags, config::IfMissing if_missing) {
+  flags.root_rule = config::RootRule::kDatabase;
   FS_TRY_ASSIGN(config::Context ctx, ResolveCommandContext(flags));
   FS_TRY_ASSIGN(std::unique_ptr<Store> store, config::OpenContextStore(ctx, if_missing));
   return Opened{std::move(ctx), std::move(store)};
@@ -132,6 +142,7 @@ void PrintSyncReport(const SyncReport& r, const config::Context& ctx, const std:
 }
 
 ExitCode RunSyncCommand(SyncCommand& o) {
+  o.common.flags.root_rule = config::RootRule::kCurrentDir;  // sync makes roots
   auto ctx = ResolveCommandContext(o.common.flags);
   if (!ctx.ok()) return Fail(ctx.status());
   SyncMode mode = o.full ? SyncMode::kFull : SyncMode::kIncremental;
@@ -194,8 +205,9 @@ ExitCode RunSyncCommand(SyncCommand& o) {
 
 void SetupSync(CLI::App* cmd, SyncCommand& o) {
   cmd->add_option("root", o.common.flags.root,
-                  "Tree of workflow definitions (default: the nearest folder upwards holding "
-                  ".flowsync/ or flowsync.toml, else the current folder)");
+                  "Tree of workflow definitions, the root (default: the nearest folder upwards "
+                  "holding .flowsync/ or flowsync.toml, else the current folder, which becomes "
+                  "one)");
   AddDbOptions(cmd, o.common);
   cmd->add_flag("--full", o.full, "Also soft-delete workflows whose source is gone");
   cmd->add_flag("-n,--dry-run", o.dry_run, "Print what would change; write nothing");
@@ -274,7 +286,10 @@ ExitCode RunStatusCommand(StatusCommand& o) {
 }
 
 void SetupStatus(CLI::App* cmd, StatusCommand& o) {
-  cmd->add_option("root", o.common.flags.root, "Tree of workflow definitions");
+  cmd->add_option("root", o.common.flags.root,
+                  "Tree of workflow definitions (default: the nearest folder upwards holding "
+                  ".flowsync/ or flowsync.toml)");
+  AddRootOption(cmd, o.common);
   AddDbOptions(cmd, o.common);
   cmd->add_flag("--json", o.common.json, "Print one JSON object");
   cmd->add_flag("--exit-code", o.exit_code, "Exit with status 1 when a sync would change anything");
@@ -312,6 +327,7 @@ ExitCode RunListCommand(ListCommand& o) {
 }
 
 void SetupList(CLI::App* cmd, ListCommand& o) {
+  AddRootOption(cmd, o.common);
   AddDbOptions(cmd, o.common);
   cmd->add_flag("--json", o.common.json, "Print a JSON array");
   auto* deleted = cmd->add_flag("--deleted", o.deleted, "Only soft-deleted workflows");
@@ -322,10 +338,25 @@ void SetupList(CLI::App* cmd, ListCommand& o) {
 
 // ---- show ------------------------------------------------------------------
 
-Result<WorkflowDetail> FindOrFail(Store& store, const std::string& query) {
+// A WORKFLOW argument as the catalog knows it: a workflow file or bundle
+// folder that exists (relative to the current folder, as git reads paths)
+// becomes its key below the root; anything else (an id, a prefix, a key) is
+// looked up as it is.
+std::string WorkflowQuery(const config::Context& ctx, const std::string& arg) {
+  if (ctx.root.empty()) return arg;
+  const FileSystem& fs = RealFileSystem();
+  Result<FileInfo> info = fs.Stat(arg);
+  if (!info.ok()) return arg;
+  Result<SourceCandidate> candidate = CandidateForArgument(ctx.root, arg, *info, fs);
+  return candidate.ok() ? candidate->key : arg;
+}
+
+Result<WorkflowDetail> FindOrFail(Store& store, const config::Context& ctx,
+                                  const std::string& arg) {
+  const std::string query = WorkflowQuery(ctx, arg);
   FS_TRY_ASSIGN(std::optional<WorkflowDetail> d, store.catalog().FindWorkflow(query));
   if (!d) {
-    return Status::NotFound("no workflow '" + query +
+    return Status::NotFound("no workflow '" + arg +
                             "' (give an id, a unique id prefix or a path; "
                             "see `flowsync list`)");
   }
@@ -333,10 +364,11 @@ Result<WorkflowDetail> FindOrFail(Store& store, const std::string& query) {
 }
 
 ExitCode RunShowCommand(ShowCommand& o) {
+  o.common.flags.paths = {o.workflow};  // the root is found from it too
   auto opened = OpenForCommand(o.common.flags, config::IfMissing::kFail);
   if (!opened.ok()) return Fail(opened.status());
   Store* store = opened->store.get();
-  auto d = FindOrFail(*store, o.workflow);
+  auto d = FindOrFail(*store, opened->ctx, o.workflow);
   if (!d.ok()) return Fail(d.status());
   if (o.content) {
     std::cout << d->content;
@@ -388,6 +420,7 @@ ExitCode RunShowCommand(ShowCommand& o) {
 void SetupShow(CLI::App* cmd, ShowCommand& o) {
   cmd->add_option("workflow", o.workflow, "Id, unique id prefix (4+ characters) or path")
       ->required();
+  AddRootOption(cmd, o.common);
   AddDbOptions(cmd, o.common);
   cmd->add_flag("--json", o.common.json, "Print one JSON object");
   cmd->add_flag("--content", o.content, "Print the stored definition itself");
@@ -396,12 +429,13 @@ void SetupShow(CLI::App* cmd, ShowCommand& o) {
 // ---- log -------------------------------------------------------------------
 
 ExitCode RunLogCommand(LogCommand& o) {
+  if (o.workflow) o.common.flags.paths = {*o.workflow};
   auto opened = OpenForCommand(o.common.flags, config::IfMissing::kFail);
   if (!opened.ok()) return Fail(opened.status());
   Store* store = opened->store.get();
   std::optional<std::string> id;
   if (o.workflow) {
-    auto d = FindOrFail(*store, *o.workflow);
+    auto d = FindOrFail(*store, opened->ctx, *o.workflow);
     if (!d.ok()) return Fail(d.status());
     id = d->summary.id;
   }
@@ -425,6 +459,7 @@ ExitCode RunLogCommand(LogCommand& o) {
 }
 
 void SetupLog(CLI::App* cmd, LogCommand& o) {
+  AddRootOption(cmd, o.common);
   AddDbOptions(cmd, o.common);
   cmd->add_flag("--json", o.common.json, "Print a JSON array");
   cmd->add_option("-n,--limit", o.limit, "Newest N events (default 50; 0 = all)")
@@ -435,10 +470,11 @@ void SetupLog(CLI::App* cmd, LogCommand& o) {
 // ---- rate ------------------------------------------------------------------
 
 ExitCode RunRateCommand(RateCommand& o) {
+  o.common.flags.paths = {o.workflow};  // the root is found from it too
   auto opened = OpenForCommand(o.common.flags, config::IfMissing::kFail);
   if (!opened.ok()) return Fail(opened.status());
   Store* store = opened->store.get();
-  auto d = FindOrFail(*store, o.workflow);
+  auto d = FindOrFail(*store, opened->ctx, o.workflow);
   if (!d.ok()) return Fail(d.status());
   int value = o.value == "up" ? 1 : -1;
   Status s = store->Rate(d->summary.id, o.user, value, FormatTimestampMs(SystemClock().NowMs()));
@@ -459,6 +495,7 @@ void SetupRate(CLI::App* cmd, RateCommand& o) {
   cmd->add_option("-u,--user", o.user, "Who rates")->required()->check([](const std::string& u) {
     return u.empty() ? std::string("the user name must not be empty") : std::string();
   });
+  AddRootOption(cmd, o.common);
   AddDbOptions(cmd, o.common);
   cmd->add_flag("--json", o.common.json, "Print one JSON object");
 }
@@ -466,6 +503,7 @@ void SetupRate(CLI::App* cmd, RateCommand& o) {
 // ---- grant -----------------------------------------------------------------
 
 ExitCode RunGrantCommand(GrantCommand& o) {
+  o.common.flags.root_rule = config::RootRule::kDatabase;
   auto ctx = ResolveCommandContext(o.common.flags);
   if (!ctx.ok()) return Fail(ctx.status());
   if (ctx->db.kind != DatabaseUrl::Kind::kPostgres) {
@@ -486,6 +524,7 @@ void SetupGrant(CLI::App* cmd, GrantCommand& o) {
   cmd->add_option("project", o.project, "Project name")->required();
   cmd->add_option("role", o.role, "PostgreSQL role (its members inherit the grant)")->required();
   cmd->add_flag("--revoke", o.revoke, "Take the grant back");
+  AddRootOption(cmd, o.common);
   AddDbOptions(cmd, o.common);
 }
 

@@ -36,7 +36,9 @@ struct Opened {
 Result<Opened> Open(const MigrateOptions& o, config::IfMissing if_missing) {
   Opened out;
   FS_TRY_ASSIGN(out.folder, LoadMigrations(RealFileSystem(), o.dir));
-  FS_TRY_ASSIGN(out.ctx, ResolveCommandContext(o.common.flags));
+  config::Overrides flags = o.common.flags;
+  flags.root_rule = config::RootRule::kDatabase;  // the root only locates the database
+  FS_TRY_ASSIGN(out.ctx, ResolveCommandContext(flags));
   FS_TRY_ASSIGN(out.store, config::OpenContextStore(out.ctx, if_missing));
   FS_TRY_ASSIGN(out.session, out.store->OpenMigrationHistory());
   return out;
@@ -271,6 +273,9 @@ ExitCode RunBaseline(const MigrateOptions& o) {
 void SetupCommon(CLI::App* cmd, MigrateOptions& o) {
   cmd->add_option("--dir", o.dir, "Folder of VERSION_NAME.sql files (default: migrations)");
   cmd->add_option("--db", o.common.flags.db, "Database URL (as for sync)");
+  cmd->add_option("--root", o.common.flags.root,
+                  "The flowsync root whose database to use (default: the nearest folder upwards "
+                  "holding .flowsync/ or flowsync.toml)");
   cmd->add_option("--project", o.common.flags.project, "Project to open the database for");
   cmd->add_option("--lock-timeout", o.common.flags.lock_timeout_s,
                   "Seconds to wait for another runner or writer before giving up (default 60)")

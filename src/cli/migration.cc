@@ -46,7 +46,12 @@ ExitCode RunCreate(const MigrationCommand& o) {
   if (!since_ms.ok())
     return Fail(Status::InvalidArgument("--since " + since_ms.status().message()));
 
-  auto ctx = ResolveCommandContext(o.common.flags);
+  // Files named find their root (and so their ids) wherever this runs; the
+  // database alone serves ids, names and --since.
+  config::Overrides flags = o.common.flags;
+  flags.paths = o.workflows;
+  flags.root_rule = config::RootRule::kDatabase;
+  auto ctx = ResolveCommandContext(flags);
   if (!ctx.ok()) return Fail(ctx.status());
   if (o.dialect) {
     options.dialect = *o.dialect == "postgres" ? SqlDialect::kPostgres : SqlDialect::kSqlite;
@@ -153,8 +158,9 @@ void SetupCreate(CLI::App* create, MigrationCommand& o) {
   create->add_option("--db", o.common.flags.db, "Database URL (as for sync)");
   create->add_option("--project", o.common.flags.project, "Project to work in");
   create->add_option("--root", o.common.flags.root,
-                     "Sync root that file paths (and so ids) are relative to (default: as for "
-                     "sync)");
+                     "Sync root that file paths (and so ids) are relative to (default: the nearest "
+                     "folder upwards from the files named, else from the current folder, holding "
+                     ".flowsync/ or flowsync.toml)");
   create->add_option("--max-file-size", o.common.flags.max_file_size, "Largest file read");
 }
 

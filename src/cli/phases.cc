@@ -291,7 +291,8 @@ void SetupCommon(CLI::App* cmd, PhaseOptions& o) {
   cmd->add_option("--db", o.common.flags.db, "Database URL (as for sync)");
   cmd->add_option("--project", o.common.flags.project, "Project to work in");
   cmd->add_option("--root", o.common.flags.root,
-                  "Tree of phase files (default: as for sync; a single .toml file also works)");
+                  "Tree of phase files (default: the nearest folder upwards holding .flowsync/ or "
+                  "flowsync.toml; a single .toml file also works)");
   cmd->add_option("--lock-timeout", o.common.flags.lock_timeout_s, "Seconds to wait for a writer");
   cmd->add_flag("--json", o.common.json, "Print JSON");
   cmd->add_flag("--no-refresh", o.no_refresh,

@@ -20,6 +20,30 @@ std::optional<std::string> Variable(const char* name) {
   return std::string(value);
 }
 
+Result<std::string> ResolveRoot(const Overrides& overrides, const Environment& env,
+                                const FileSystem& file_system) {
+  if (overrides.root) {
+    std::string root = NormalisePath(*overrides.root, env.cwd, file_system);
+    if (overrides.root_rule != RootRule::kCurrentDir) {
+      FS_TRY(CheckGivenRoot(root, file_system));
+    }
+    return root;
+  }
+  FS_TRY_ASSIGN(RootSearch search, FindRoot(overrides.paths, env.cwd, file_system));
+  if (search.root) return *search.root;
+  switch (overrides.root_rule) {
+    case RootRule::kCurrentDir:
+      return NormalisePath(".", env.cwd, file_system);
+    case RootRule::kDatabase:
+      if ((overrides.db || env.database_url) && search.from_paths == 0) return std::string();
+      break;
+    case RootRule::kRequired:
+      break;
+  }
+  return NoRootError(search.searched,
+                     overrides.root_rule == RootRule::kDatabase && search.from_paths == 0);
+}
+
 }  // namespace
 
 Environment Environment::Current() {
@@ -34,9 +58,11 @@ Environment Environment::Current() {
 Result<Context> ResolveContext(const Overrides& overrides, const Environment& env,
                                const FileSystem& file_system) {
   Context ctx;
-  ctx.root = NormalisePath(overrides.root ? *overrides.root : DiscoverRoot(env.cwd, file_system),
-                           env.cwd, file_system);
-  FS_TRY_ASSIGN(ConfigFile config, LoadConfigFile(ctx.root, file_system));
+  FS_TRY_ASSIGN(ctx.root, ResolveRoot(overrides, env, file_system));
+  ConfigFile config;
+  if (!ctx.root.empty()) {
+    FS_TRY_ASSIGN(config, LoadConfigFile(ctx.root, file_system));
+  }
 
   std::string url;
   if (overrides.db) {

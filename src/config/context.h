@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "flowsync/file_system.h"
 #include "flowsync/source.h"
@@ -17,6 +18,21 @@
 
 namespace flowsync::config {
 
+// What a command that is given no root does when it finds none upwards
+// (config/root.h FindRoot). No command guesses a root that holds nothing.
+enum class RootRule {
+  // Refuse (NoRootError): the command reads the tree (status, phases,
+  // migration create of files).
+  kRequired,
+  // The current folder becomes the root: sync, the one command that makes a
+  // folder a root (by creating ROOT/.flowsync/), as `git init` does.
+  kCurrentDir,
+  // Only the database is read (list, show, log, migrate ...): go on without
+  // a root when the database is named (--db, $DATABASE_URL) and no path was
+  // named; refuse otherwise.
+  kDatabase,
+};
+
 // Settings given explicitly (command-line flags); unset where not given.
 struct Overrides {
   std::optional<std::string> root;           // the sync root
@@ -24,6 +40,12 @@ struct Overrides {
   std::optional<std::string> max_file_size;  // a size, see ParseSize
   std::optional<double> lock_timeout_s;
   std::optional<std::string> project;
+  // Files and folders named on the command line (WORKFLOW arguments): without
+  // `root`, the root is looked for upwards from those that exist, then from
+  // the current folder.
+  std::vector<std::string> paths;
+  // Not a flag: how the command uses the root.
+  RootRule root_rule = RootRule::kRequired;
 };
 
 // What the process's surroundings say. Empty variables count as unset.
@@ -36,7 +58,9 @@ struct Environment {
 };
 
 struct Context {
-  std::string root;  // absolute, normalised
+  // Absolute, normalised; empty only under RootRule::kDatabase when no root
+  // was found (the database is named).
+  std::string root;
   DatabaseUrl db;
   bool db_is_default = false;  // <root>/.flowsync/flowsync.db
   SourceLimits limits;
@@ -44,7 +68,10 @@ struct Context {
 };
 
 // Resolution:
-// - root: the override (relative to env.cwd), else DiscoverRoot(env.cwd);
+// - root: the override (relative to env.cwd; Conflict when it cannot be
+//   read, CheckGivenRoot, except for kCurrentDir: sync has its own guard
+//   rail), else FindRoot(overrides.paths, env.cwd), else as
+//   overrides.root_rule says (InvalidArgument NoRootError where it refuses);
 // - database: the override, else $DATABASE_URL, else [database] url of
 //   <root>/flowsync.toml (relative to that file), else
 //   <root>/.flowsync/flowsync.db;

@@ -37,11 +37,64 @@ TEST_F(ContextTest, Defaults) {
   EXPECT_EQ(ctx.store_options.project, kDefaultProject);
 }
 
-TEST_F(ContextTest, NoMarkerMeansTheCurrentFolder) {
-  EXPECT_EQ(Resolve().root, root_ + "/sub");
+TEST_F(ContextTest, NoMarkerFollowsTheRootRule) {
+  const std::string refusal = "no flowsync root in " + root_ +
+                              "/sub or any parent (no .flowsync/ folder or flowsync.toml); run "
+                              "`flowsync sync TREE` first, or pass --root";
+  // Only sync makes the current folder a root.
+  Overrides sync;
+  sync.root_rule = RootRule::kCurrentDir;
+  EXPECT_EQ(Resolve(sync).root, root_ + "/sub");
+  Overrides tree;  // kRequired
+  auto refused = ResolveContext(tree, env_);
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(), refusal);
+  tree.db = "x.db";
+  EXPECT_EQ(ResolveContext(tree, env_).status().message(), refusal);
+  // A reader of the database goes on without a root only when it is named.
+  Overrides reader;
+  reader.root_rule = RootRule::kDatabase;
+  EXPECT_EQ(ResolveContext(reader, env_).status().message(), refusal + " or --db");
+  reader.db = "x.db";
+  Context named = Resolve(reader);
+  EXPECT_EQ(named.root, "");
+  EXPECT_EQ(named.db.path, "x.db");
+  env_.database_url = "sqlite:/env.db";
+  reader.db.reset();
+  EXPECT_EQ(Resolve(reader).db.path, "/env.db");
+  // ... and no path was named: ids of files need their root.
+  reader.paths = {"a.json"};
+  EXPECT_EQ(ResolveContext(reader, env_).status().message(), refusal);
+  // A root named on the command line is taken as it is.
   Overrides o;
   o.root = "../sub/./";
   EXPECT_EQ(Resolve(o).root, root_ + "/sub");  // relative to the current folder
+}
+
+TEST_F(ContextTest, RootFromThePathsNamed) {
+  dir_.Write("flows/.flowsync/keep", "");
+  dir_.Write("flows/n8n/x.json", "{}");
+  env_.cwd = root_;
+  Overrides o;
+  o.paths = {"flows/n8n/x.json"};
+  Context ctx = Resolve(o);
+  EXPECT_EQ(ctx.root, root_ + "/flows");
+  EXPECT_EQ(ctx.db.path, root_ + "/flows/.flowsync/flowsync.db");
+}
+
+TEST_F(ContextTest, NamedRootMustBeReadableExceptForSync) {
+  Overrides o;
+  o.root = "/nonexistent";
+  for (RootRule rule : {RootRule::kRequired, RootRule::kDatabase}) {
+    o.root_rule = rule;
+    auto ctx = ResolveContext(o, env_);
+    EXPECT_EQ(ctx.status().code(), StatusCode::kConflict);
+    EXPECT_EQ(ctx.status().message(),
+              "root /nonexistent is missing or unreadable (No such file or directory); refusing "
+              "to read it as an empty tree");
+  }
+  o.root_rule = RootRule::kCurrentDir;  // sync has its own guard rail, and --force
+  EXPECT_EQ(Resolve(o).root, "/nonexistent");
 }
 
 TEST_F(ContextTest, FlagsBeatEnvironmentBeatsFile) {
@@ -74,6 +127,7 @@ TEST_F(ContextTest, FlagsBeatEnvironmentBeatsFile) {
 }
 
 TEST_F(ContextTest, Errors) {
+  dir_.Write("flowsync.toml", "");
   Overrides o;
   o.project = "Bad Name";
   auto bad_project = ResolveContext(o, env_);

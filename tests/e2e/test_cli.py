@@ -71,6 +71,9 @@ class HelpAndUsageTest(h.FlowsyncCase):
         self.assertFalse(os.path.exists(self.db), "a PostgreSQL URL must not fall back to SQLite")
 
     def test_grant_needs_postgres_and_creates_nothing(self):
+        h.write_json(self.p("a.json"), h.n8n_workflow("A"))
+        self.sync()
+        os.remove(self.db)
         res = self.fs("grant", "team", "someone")
         self.assertEqual(res.returncode, 5, res.describe())
         self.assertIn("use PostgreSQL", res.stderr)
@@ -215,6 +218,123 @@ class RootDiscoveryTest(h.FlowsyncCase):
         res = self.fs("sync", "--json", expect=0, cwd=self.root)
         self.assertEqual(res.json()["added"], 1)
         self.assertTrue(os.path.isfile(self.db))
+
+    def test_the_tour_run_from_the_parent_of_the_root(self):
+        # Regression: after `flowsync sync flows/`, commands run from the
+        # parent took it for the root; `migration create flows/n8n/...` then
+        # derived a new id from "flows/n8n/..." and its migration added a
+        # duplicate of the stored workflow.
+        scratch = self.tmp
+        flows = os.path.join(scratch, "flows")
+        h.write_json(os.path.join(flows, "n8n", "slack-standup.json"),
+                     h.n8n_workflow("Slack standup"))
+        h.write_json(os.path.join(flows, "orders.json"), h.n8n_workflow("Orders", seed=2))
+        self.fs("sync", "flows/", expect=0, cwd=scratch)
+        db = os.path.join(flows, ".flowsync", "flowsync.db")
+        stored = dict(h.query(db, "SELECT path, id FROM workflows"))
+        self.assertEqual(sorted(stored), ["n8n/slack-standup.json", "orders.json"])
+
+        # No path below the root: nothing to find it from; refuse, never guess.
+        for args, remedy in ((["list"], " or --db"), (["log"], " or --db"), (["status"], ""),
+                             (["phases", "validate"], "")):
+            with self.subTest(args=args):
+                res = self.fs(*args, expect=h.EXIT_USAGE, cwd=scratch)
+                self.assertEqual(res.stderr, f"flowsync: error: no flowsync root in {scratch} or "
+                                             "any parent (no .flowsync/ folder or flowsync.toml); "
+                                             "run `flowsync sync TREE` first, or pass --root"
+                                             f"{remedy}\n")
+                self.assertEqual(res.stdout, "")
+        self.assertFalse(os.path.exists(os.path.join(scratch, ".flowsync")))
+
+        # A path below the root finds it, and names its workflow as from inside.
+        shown = self.fs("show", "flows/n8n/slack-standup.json", "--json", expect=0,
+                        cwd=scratch).json()
+        self.assertEqual((shown["path"], shown["id"]),
+                         ("n8n/slack-standup.json", stored["n8n/slack-standup.json"]))
+        inside = self.fs("show", "slack-standup.json", "--json", expect=0,
+                         cwd=os.path.join(flows, "n8n")).json()
+        self.assertEqual(inside["id"], shown["id"])
+        events = self.fs("log", "--workflow", "flows/orders.json", "--json", expect=0,
+                         cwd=scratch).json()
+        self.assertEqual([e["path"] for e in events], ["orders.json"])
+        self.assertEqual(len(self.fs("list", "--root", "flows", "--json", expect=0,
+                                     cwd=scratch).json()), 2)
+
+        # migration create computes the stored id from the parent too ...
+        created = self.fs("migration", "create", "flows/n8n/slack-standup.json", "--dir",
+                          "migrations", "--json", expect=0, cwd=scratch).json()
+        self.assertEqual([(f["path"], f["workflow_id"]) for f in created["files"]],
+                         [("n8n/slack-standup.json", stored["n8n/slack-standup.json"])])
+        # ... as it does from inside the root.
+        again = self.fs("migration", "create", "n8n/slack-standup.json", "--dir",
+                        os.path.join(scratch, "inside"), "--json", expect=0, cwd=flows).json()
+        self.assertEqual(again["files"][0]["workflow_id"], stored["n8n/slack-standup.json"])
+        # Applied to the synced database, it is the same workflow, not a second one.
+        self.fs("migrate", "up", "--dir", "migrations", "--root", "flows", expect=0, cwd=scratch)
+        self.assertEqual(dict(h.query(db, "SELECT path, id FROM workflows")), stored)
+        self.assertEqual(h.query(db, "SELECT count(*) FROM flowsync_migrations"), [(1,)])
+
+    def test_no_command_but_sync_guesses_a_root(self):
+        h.write_json(self.p("a.json"), h.n8n_workflow("A"))
+        os.makedirs(self.p("migrations"))
+        refusal = (f"flowsync: error: no flowsync root in {self.root} or any parent (no "
+                   ".flowsync/ folder or flowsync.toml); run `flowsync sync TREE` first, or pass "
+                   "--root")
+        cases = [
+            (["list"], " or --db"),
+            (["show", "a.json"], ""),  # a path: its root is needed for its key
+            (["show", "0123abcd"], " or --db"),
+            (["log"], " or --db"),
+            (["rate", "a.json", "up", "--user", "u"], ""),
+            (["status"], ""),
+            (["phases", "validate"], ""),
+            (["phases", "get", "t"], ""),
+            (["migration", "create", "a.json"], ""),
+            (["migration", "create"], " or --db"),
+            (["migrate", "status", "--dir", "migrations"], " or --db"),
+            (["migrate", "up", "--dir", "migrations"], " or --db"),
+        ]
+        for args, remedy in cases:
+            with self.subTest(args=args):
+                res = self.fs(*args, expect=h.EXIT_USAGE, cwd=self.root)
+                self.assertEqual(res.stderr, refusal + remedy + "\n")
+        self.assertEqual(sorted(os.listdir(self.root)), ["a.json", "migrations"],
+                         "a refused command created something")
+        # With the database named, readers of the database need no root.
+        other = os.path.join(self.tmp, "other.db")
+        self.fs("sync", ".", "--db", other, expect=0, cwd=self.root)
+        self.assertEqual([w["path"] for w in self.list_json("--db", other)], ["a.json"])
+        res = self.fs("log", "--json", expect=0, env={"DATABASE_URL": f"sqlite:{other}"})
+        self.assertEqual(len(res.json()), 1)
+        # status reads the tree: --root or its TREE names it.
+        self.fs("status", "--db", other, expect=h.EXIT_USAGE)
+        self.fs("status", "--db", other, "--root", ".", "--exit-code", expect=0)
+        self.fs("status", ".", "--db", other, "--exit-code", expect=0)
+
+    def test_a_named_root_that_is_missing_is_refused_as_sync_refuses_it(self):
+        missing = os.path.join(self.tmp, "nonexistent")
+        res = self.fs("sync", missing, expect=h.EXIT_GUARD)
+        self.assertIn("missing or unreadable", res.stderr)
+        refusal = (f"flowsync: error: root {missing} is missing or unreadable (No such file or "
+                   "directory); refusing to read it as an empty tree\n")
+        for args in (["status", missing], ["status", "--root", missing],
+                     ["phases", "validate", "--root", missing], ["list", "--root", missing],
+                     ["migration", "create", "a.json", "--root", missing]):
+            with self.subTest(args=args):
+                res = self.fs(*args, expect=h.EXIT_GUARD)
+                self.assertEqual(res.stderr, refusal)
+        self.assertFalse(os.path.exists(missing))
+
+    def test_paths_of_two_roots_are_refused(self):
+        for tree in ("one", "two"):
+            h.write_json(os.path.join(self.tmp, tree, "a.json"), h.n8n_workflow(tree))
+            self.fs("sync", tree, expect=0, cwd=self.tmp)
+        res = self.fs("migration", "create", "one/a.json", "two/a.json", "--dir", "m",
+                      expect=h.EXIT_USAGE, cwd=self.tmp)
+        self.assertEqual(res.stderr, f"flowsync: error: one/a.json is below the flowsync root "
+                                     f"{self.tmp}/one, two/a.json below {self.tmp}/two: name "
+                                     "workflows of one root at a time\n")
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "m")))
 
 
 class StatusTest(h.FlowsyncCase):

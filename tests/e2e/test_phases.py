@@ -19,7 +19,8 @@ class PhasesTest(h.FlowsyncCase):
             shutil.copy(os.path.join(fixtures, name), self.p(name))
 
     def phases(self, *args, expect=0, env=None):
-        return self.fs("phases", *args, expect=expect, env=env)
+        # The fixture tree was never synced: it is a root only when named.
+        return self.fs("phases", *args, "--root", self.root, expect=expect, env=env)
 
     def phases_json(self, *args, expect=0, env=None):
         res = self.phases(*args, "--json", expect=expect, env=env)
