@@ -18,6 +18,7 @@
 #include "cli/output.h"
 #include "flowsync/clock.h"
 #include "flowsync/phase_cache.h"
+#include "phase/file_match.h"
 #include "phase/graph.h"
 #include "phase/next_fire.h"
 #include "phase/validation.h"
@@ -55,10 +56,22 @@ Result<OpenCache> Open(const PhaseOptions& o) {
   return out;
 }
 
-Task ParseTask(const PhaseOptions& o) {
+// The stored file --workflow names (phase/file_match.h): a key, or a file
+// name that ends one key; "*" without --workflow.
+Result<std::string> WorkflowKey(const OpenCache& c, const PhaseOptions& o) {
+  if (!o.workflow) return std::string("*");
+  std::vector<std::string> keys;
+  for (const StoredPhaseFile& f : c.cache->Files()) keys.push_back(f.key);
+  auto key = phase::MatchPhaseFile(*o.workflow, keys);
+  if (!key.ok()) return key.status().WithPrefix("--workflow");
+  return key;
+}
+
+// The task of the command line, in the file `file` ("*": any).
+Task ParseTask(const PhaseOptions& o, const std::string& file) {
   Task t = TaskFromName(o.task);
   if (o.job) t.job = *o.job;
-  t.meta = "workflow=" + o.workflow.value_or("*");
+  t.meta = "workflow=" + file;
   return t;
 }
 
@@ -99,16 +112,18 @@ ExitCode PrintFound(const PhaseOptions& o, const std::optional<FoundPhase>& foun
 ExitCode RunGet(const PhaseOptions& o) {
   auto c = Open(o);
   if (!c.ok()) return Fail(c.status());
-  Task t = ParseTask(o);
+  auto file = WorkflowKey(*c, o);
+  if (!file.ok()) return Fail(file.status());
+  Task t = ParseTask(o, *file);
   return PrintFound(o, c->cache->Get(t),
                     fmt::format("task '{}'{} in {}", t.type, t.job.empty() ? "" : " job " + t.job,
-                                o.workflow ? "file " + *o.workflow : "any file"));
+                                *file == "*" ? "any file" : "file " + *file));
 }
 
 ExitCode RunSearch(const PhaseOptions& o) {
   auto c = Open(o);
   if (!c.ok()) return Fail(c.status());
-  Task t = ParseTask(o);
+  Task t = ParseTask(o, "*");
   return PrintFound(o, c->cache->Search(t.type, t.job),
                     fmt::format("topic '{}'{}", t.type, t.job.empty() ? "" : " job " + t.job));
 }
@@ -116,9 +131,11 @@ ExitCode RunSearch(const PhaseOptions& o) {
 ExitCode RunChildren(const PhaseOptions& o) {
   auto c = Open(o);
   if (!c.ok()) return Fail(c.status());
-  Task t = ParseTask(o);
-  std::string file = o.workflow.value_or("");
-  if (file.empty() || file == "*") {
+  auto key = WorkflowKey(*c, o);
+  if (!key.ok()) return Fail(key.status());
+  Task t = ParseTask(o, *key);
+  std::string file = *key;
+  if (file == "*") {
     // Children look only in the parent's file: find it first.
     std::optional<FoundPhase> parent = c->cache->Get(t);
     if (!parent) return Fail(Status::NotFound("no phase matches task '" + o.task + "'"));
@@ -256,7 +273,9 @@ ExitCode RunNext(const PhaseOptions& o) {
   }
   auto c = Open(o);
   if (!c.ok()) return Fail(c.status());
-  Task t = ParseTask(o);
+  auto file = WorkflowKey(*c, o);
+  if (!file.ok()) return Fail(file.status());
+  Task t = ParseTask(o, *file);
   std::optional<FoundPhase> found = c->cache->Get(t);
   if (!found) return Fail(Status::NotFound("no phase matches task '" + o.task + "'"));
   phase::NextFireOptions options;
@@ -305,7 +324,8 @@ void SetupTask(CLI::App* cmd, PhaseOptions& o, const char* what) {
   cmd->add_option("task", o.task, what)->required();
   cmd->add_option("--job", o.job, "Job (instead of TASK:JOB)");
   cmd->add_option("--workflow", o.workflow,
-                  "Only this phase file (its key, e.g. group/f3.toml); * means any");
+                  "Only this phase file: its path below the root (group/f3.toml) or a file name "
+                  "that ends one path (f3.toml); * means any");
 }
 
 }  // namespace

@@ -104,6 +104,30 @@ class PhasesTest(h.FlowsyncCase):
         severity = {r["task"]: r["severity"] for r in rows}
         self.assertEqual(severity["r"], "warning")
 
+    def test_workflow_may_name_a_file_by_its_name(self):
+        # Regression: the README's `phases get load:hourly --workflow etl.toml`
+        # found nothing, the key being phases/etl.toml.
+        h.write_text(self.p("phases", "etl.toml"),
+                     '[[phase]]\ntask = "load:hourly"\nrule = "cron=0 * * * *"\n')
+        self.sync(expect=None)  # as the README's tour: the tree is now a root
+        res = self.fs("phases", "get", "load:hourly", "--workflow", "etl.toml", "--json",
+                      expect=0)
+        self.assertEqual((res.json()["file"], res.json()["task"]),
+                         ("phases/etl.toml", "load:hourly"))
+        res = self.fs("phases", "get", "load:hourly", "--workflow", "etl.tml", expect=1)
+        self.assertEqual(res.stderr, "flowsync: error: --workflow: no phase file 'etl.tml'; did "
+                                     "you mean `phases/etl.toml`?\n")
+        h.write_text(self.p("jobs", "etl.toml"), '[[phase]]\ntask = "x"\n')
+        res = self.fs("phases", "children", "load:hourly", "--workflow", "etl.toml",
+                      expect=h.EXIT_USAGE)
+        self.assertEqual(res.stderr, "flowsync: error: --workflow: phase file 'etl.toml' is "
+                                     "ambiguous: `jobs/etl.toml` or `phases/etl.toml` (give the "
+                                     "path below the root)\n")
+        res = self.fs("phases", "next", "load:hourly", "--workflow", "phases/etl.toml",
+                      "--from", "2024-02-27T13:45:00Z", "-n", "1", "--json", expect=0,
+                      env={"TZ": "UTC"})
+        self.assertEqual([f["fire"] for f in res.json()["fires"]], ["2024-02-27T14:00:00Z"])
+
     def test_graph_formats(self):
         graph = self.phases_json("graph", "--format", "json")
         edges = {(e["file"], e["from"], e["to"]) for e in graph["edges"]}
