@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -23,6 +24,7 @@
 #include "flowsync/sync.h"
 #include "flowsync/watch.h"
 #include "promote/workflow_selection.h"
+#include "util/edit_distance.h"
 #include "util/time_format.h"
 
 namespace flowsync::cli {
@@ -528,6 +530,69 @@ void SetupGrant(CLI::App* cmd, GrantCommand& o) {
   AddDbOptions(cmd, o.common);
 }
 
+// ---- help --------------------------------------------------------------------
+
+// The words of `args` (the command line without the program name) up to
+// the first option, checked against the table as far as they name commands:
+// the rows they name, or InvalidArgument for a word that names none, with
+// the nearest commands as git suggests them ("unknown command 'synk'; did
+// you mean `sync`?"), or, when `to_run`, for a command with sub-commands
+// given none. Words after a row without sub-commands are its arguments.
+Result<std::vector<const Command*>> CommandsNamed(const std::vector<std::string>& args,
+                                                  bool to_run) {
+  std::vector<const Command*> chosen;
+  const std::vector<Command>* rows = &CommandTable();
+  std::string prefix;  // "migrate " below `migrate`
+  for (const std::string& word : args) {
+    if (word.starts_with("-")) return chosen;  // CLI11 reads options, --help included
+    auto row =
+        std::find_if(rows->begin(), rows->end(), [&](const Command& r) { return word == r.name; });
+    if (row == rows->end()) {
+      std::vector<std::string> names;
+      for (const Command& r : *rows) names.push_back(r.name);
+      std::vector<std::string> near = NearestWords(word, names);
+      for (std::string& n : near) n = prefix + n;
+      std::string help = "flowsync help " + prefix;
+      help.pop_back();
+      return Status::InvalidArgument(
+          fmt::format("unknown command '{}{}'{} (`{}` lists the commands)", prefix, word,
+                      near.empty() ? "" : "; did you mean " + JoinAlternatives(near) + "?", help));
+    }
+    chosen.push_back(&*row);
+    if (row->subcommands.empty()) return chosen;
+    rows = &row->subcommands;
+    prefix += word + " ";
+  }
+  if (to_run && rows != &CommandTable()) {
+    const std::string group = prefix.substr(0, prefix.size() - 1);  // "phases"
+    std::string names;
+    for (const Command& r : *rows) names += (names.empty() ? "" : ", ") + std::string(r.name);
+    return Status::InvalidArgument(fmt::format(
+        "`flowsync {0}` needs a sub-command: {1} (`flowsync help {0}` says more)", group, names));
+  }
+  return chosen;
+}
+
+ExitCode RunHelpCommand(HelpCommand& o) {
+  auto named = CommandsNamed(o.topic, /*to_run=*/false);
+  if (!named.ok()) return Fail(named.status());
+  // As CLI11 prints `flowsync COMMAND --help`, the usage line naming the
+  // path; through the formatter, as App::help() would show the help of the
+  // command that runs, `help` itself.
+  const CLI::App* app = o.app;
+  std::string path = app->get_name();
+  for (const Command* row : *named) {
+    app = app->get_subcommand(row->name);
+    path += " " + app->get_name();
+  }
+  std::cout << app->get_formatter()->make_help(app, path, CLI::AppFormatMode::Normal);
+  return ExitCode::kOk;
+}
+
+void SetupHelp(CLI::App* cmd, HelpCommand& o) {
+  cmd->add_option("command", o.topic, "The command, e.g. sync, or migrate up");
+}
+
 // ---- The table -------------------------------------------------------------
 
 // Adds `rows` as sub-commands of `parent`, and each row that runs, with its
@@ -577,6 +642,9 @@ const std::vector<Command>& CommandTable() {
       PhasesCommandRow(),
       MigrationCommandRow(),
       MigrateCommandRow(),
+      {"help", "Show the help of a command (`flowsync help migrate up`), or this one",
+       [](CLI::App* c, CommandOptions& o) { SetupHelp(c, o.help); },
+       [](CommandOptions& o) { return RunHelpCommand(o.help); }},
   };
   return table;
 }
@@ -588,10 +656,20 @@ int Main(int argc, char** argv) {
       "flowsync");
   app.set_version_flag("--version", "flowsync 0.1.0");
   app.require_subcommand(1);
-  app.footer(ExitCodeHelp() + "\nRun `flowsync COMMAND --help` for a command's options.");
+  app.footer(ExitCodeHelp() + "\nRun `flowsync help COMMAND` for a command's options.");
   CommandOptions options;
+  options.help.app = &app;
   std::vector<std::pair<CLI::App*, const Command*>> runnable;
   AddCommands(&app, CommandTable(), options, runnable);
+  // Commands are checked against the table first: CLI11 would say only "A
+  // subcommand is required" of a misspelt one.
+  auto named = CommandsNamed(std::vector<std::string>(argv + std::min(argc, 1), argv + argc),
+                             /*to_run=*/true);
+  if (!named.ok()) return static_cast<int>(Fail(named.status()));
+  if (argc <= 1) {
+    return static_cast<int>(
+        Fail(Status::InvalidArgument("a command is required (`flowsync help` lists them)")));
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

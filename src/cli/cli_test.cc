@@ -145,6 +145,50 @@ TEST(MainTest, ArgumentErrorsExit2WithAMessage) {
             "(e.g. 7d, 12h)\n");
 }
 
+TEST(MainTest, AMisspeltCommandGetsTheNearest) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"synk"},
+       "unknown command 'synk'; did you mean `sync`? (`flowsync help` lists the commands)"},
+      {{"stauts", "--json"},
+       "unknown command 'stauts'; did you mean `status`? (`flowsync help` lists the commands)"},
+      {{"migr"},
+       "unknown command 'migr'; did you mean `migration` or `migrate`? (`flowsync help` lists "
+       "the commands)"},
+      {{"migrate", "upp", "--dir", "m"},
+       "unknown command 'migrate upp'; did you mean `migrate up`? (`flowsync help migrate` "
+       "lists the commands)"},
+      {{"frobnicate"}, "unknown command 'frobnicate' (`flowsync help` lists the commands)"},
+      {{"help", "synk"},
+       "unknown command 'synk'; did you mean `sync`? (`flowsync help` lists the commands)"},
+  };
+  for (const auto& [args, message] : cases) {
+    SCOPED_TRACE(Join(args));
+    CommandRun r = RunMain(args);
+    EXPECT_EQ(r.code, 2);
+    EXPECT_EQ(r.err, "flowsync: error: " + message + "\n");
+    EXPECT_EQ(r.out, "");
+  }
+}
+
+TEST(MainTest, HelpCommandPrintsWhatHelpOptionsPrint) {
+  const std::vector<std::vector<std::string>> topics = {
+      {}, {"sync"}, {"phases"}, {"migrate", "up"}, {"help"}};
+  for (const std::vector<std::string>& topic : topics) {
+    SCOPED_TRACE(Join(topic));
+    std::vector<std::string> help = {"help"}, option = topic;
+    help.insert(help.end(), topic.begin(), topic.end());
+    option.push_back("--help");
+    CommandRun by_command = RunMain(help);
+    CommandRun by_option = RunMain(option);
+    EXPECT_EQ(by_command.code, 0) << by_command.err;
+    EXPECT_EQ(by_command.out, by_option.out);
+    EXPECT_EQ(by_command.err, "");
+  }
+  EXPECT_NE(RunMain({"help", "sync"}).out.find("Usage: flowsync sync [OPTIONS] [root]"),
+            std::string::npos);
+  EXPECT_NE(RunMain({"help"}).out.find(ExitCodeHelp()), std::string::npos);
+}
+
 TEST(OutputTest, CountsAndFit) {
   RunCounts c;
   c.added = 3;

@@ -110,6 +110,12 @@ struct MigrateCommand {
   std::string version;
 };
 
+// `help [COMMAND...]`.
+struct HelpCommand {
+  std::vector<std::string> topic;
+  const CLI::App* app = nullptr;  // the whole command line, set by Main()
+};
+
 struct CommandOptions {
   SyncCommand sync;
   StatusCommand status;
@@ -121,6 +127,7 @@ struct CommandOptions {
   PhasesCommand phases;
   MigrationCommand migration;
   MigrateCommand migrate;
+  HelpCommand help;
 };
 
 // ---- The table ----------------------------------------------------------------

@@ -79,6 +79,25 @@ class HelpAndUsageTest(h.FlowsyncCase):
         self.assertIn("use PostgreSQL", res.stderr)
         self.assertFalse(os.path.exists(self.db))
 
+    def test_misspelt_command_gets_the_nearest(self):
+        res = self.fs("synk", expect=h.EXIT_USAGE)
+        self.assertEqual(res.stderr, "flowsync: error: unknown command 'synk'; did you mean "
+                                     "`sync`? (`flowsync help` lists the commands)\n")
+        res = self.fs("migrate", "stauts", expect=h.EXIT_USAGE)
+        self.assertEqual(res.stderr, "flowsync: error: unknown command 'migrate stauts'; did you "
+                                     "mean `migrate status`? (`flowsync help migrate` lists the "
+                                     "commands)\n")
+        self.assertFalse(os.path.exists(self.p(".flowsync")))
+
+    def test_help_command(self):
+        self.assertEqual(self.fs("help", "sync", expect=0).stdout,
+                         self.fs("sync", "--help", expect=0).stdout)
+        self.assertEqual(self.fs("help", "migrate", "up", expect=0).stdout,
+                         self.fs("migrate", "up", "--help", expect=0).stdout)
+        general = self.fs("help", expect=0).stdout
+        self.assertEqual(general, self.fs("--help", expect=0).stdout)
+        self.assertIn("Usage: flowsync [OPTIONS] SUBCOMMAND", general)
+
     def test_unknown_url_scheme_is_refused(self):
         h.write_json(self.p("a.json"), h.n8n_workflow("A"))
         res = self.fs("sync", self.root, "--db", "mysql://localhost/x")
