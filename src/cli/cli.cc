@@ -7,8 +7,10 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -55,7 +57,7 @@ void AddDbOptions(CLI::App* cmd, CommonOptions& o) {
                   "(default: ROOT/.flowsync/flowsync.db; also $DATABASE_URL, flowsync.toml)");
   cmd->add_option("--lock-timeout", o.flags.lock_timeout_s,
                   "Seconds to wait for another writer before giving up (default 60)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(LockTimeoutRange());
   cmd->add_option("--project", o.flags.project,
                   "Project to work in (default: $FLOWSYNC_PROJECT, flowsync.toml, else 'default')");
 }
@@ -465,7 +467,7 @@ void SetupLog(CLI::App* cmd, LogCommand& o) {
   AddDbOptions(cmd, o.common);
   cmd->add_flag("--json", o.common.json, "Print a JSON array");
   cmd->add_option("-n,--limit", o.limit, "Newest N events (default 50; 0 = all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NumberRange(0, 1'000'000'000));
   cmd->add_option("--workflow", o.workflow, "Only events of this workflow (id, prefix or path)");
 }
 
@@ -509,8 +511,9 @@ ExitCode RunGrantCommand(GrantCommand& o) {
   auto ctx = ResolveCommandContext(o.common.flags);
   if (!ctx.ok()) return Fail(ctx.status());
   if (ctx->db.kind != DatabaseUrl::Kind::kPostgres) {
-    // Refuse before opening: opening would create an SQLite file.
-    return Fail(Status::Unsupported(
+    // Refuse before opening: opening would create an SQLite file. A usage
+    // error: the command does not apply to this kind of database.
+    return Fail(Status::InvalidArgument(
         "projects are granted to database roles, which SQLite does not have; use PostgreSQL"));
   }
   auto store = config::OpenContextStore(*ctx, config::IfMissing::kCreate);
@@ -610,10 +613,48 @@ void AddCommands(CLI::App* parent, const std::vector<Command>& rows, CommandOpti
   }
 }
 
+// "flowsync migrate up": the command a parse error belongs to.
+std::string ParsedCommandPath(const CLI::App& app) {
+  std::string path = app.get_name();
+  for (const CLI::App* cur = &app; !cur->get_subcommands().empty();) {
+    cur = cur->get_subcommands().front();
+    path += " " + cur->get_name();
+  }
+  return path;
+}
+
+// CLI11's message for a bad option, as flowsync's own errors read: "flowsync:
+// error: --limit: expected a number from 0 to 1000000000, got '-3' (see
+// `flowsync log --help`)".
+ExitCode OptionError(const CLI::App& app, const CLI::ParseError& e) {
+  std::string message = e.what();
+  if (message.size() > 1 && std::isupper(static_cast<unsigned char>(message[0])) &&
+      std::islower(static_cast<unsigned char>(message[1]))) {
+    message[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(message[0])));
+  }
+  std::fprintf(stderr, "flowsync: error: %s (see `%s --help`)\n", message.c_str(),
+               ParsedCommandPath(app).c_str());
+  return ExitCode::kUsage;
+}
+
 }  // namespace
 
 Result<config::Context> ResolveCommandContext(const config::Overrides& flags) {
   return config::ResolveContext(flags, config::Environment::Current());
+}
+
+CLI::Validator NumberRange(int64_t min, int64_t max) {
+  return CLI::Validator(
+      [min, max](const std::string& text) {
+        char* end = nullptr;
+        double value = std::strtod(text.c_str(), &end);
+        if (text.empty() || *end != '\0' || !(value >= static_cast<double>(min)) ||
+            !(value <= static_cast<double>(max))) {
+          return fmt::format("expected a number from {} to {}, got '{}'", min, max, text);
+        }
+        return std::string();
+      },
+      fmt::format("{}..{}", min, max), "number range");
 }
 
 const std::vector<Command>& CommandTable() {
@@ -673,8 +714,11 @@ int Main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return static_cast<int>(code == 0 ? ExitCode::kOk : ExitCode::kUsage);
+    if (e.get_exit_code() == 0) {  // --help, --version
+      app.exit(e);
+      return static_cast<int>(ExitCode::kOk);
+    }
+    return static_cast<int>(OptionError(app, e));
   }
   for (const auto& [sub, row] : runnable) {
     if (sub->parsed()) return static_cast<int>(row->run(options));

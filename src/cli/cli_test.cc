@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "cli/command.h"
 #include "cli/exit_code.h"
 #include "cli/output.h"
+#include "util/test_util.h"
 
 namespace flowsync::cli {
 namespace {
@@ -31,6 +33,16 @@ CommandRun RunMain(std::vector<std::string> args) {
   r.out = ::testing::internal::GetCapturedStdout();
   r.err = ::testing::internal::GetCapturedStderr();
   return r;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
+    lines.push_back(text.substr(start, nl - start));
+  }
+  lines.push_back(text.substr(start));
+  return lines;
 }
 
 std::string Join(const std::vector<std::string>& words) {
@@ -65,9 +77,31 @@ TEST(ExitCodeTest, EveryStatusCodeHasOne) {
 }
 
 TEST(ExitCodeTest, HelpTextAndFail) {
+  // Wrapped at 100 columns under the meanings; the README's table says the
+  // same (tests/e2e/test_cli.py compares them).
   EXPECT_EQ(ExitCodeHelp(),
-            "Exit status: 0 ok, 1 some files failed / changes found / not found, 2 usage, "
-            "3 refused by a guard rail, 4 database busy, 5 database error.");
+            "Exit status:\n"
+            "  0  success\n"
+            "  1  the run finished but some files failed; `--exit-code` found changes, or pending "
+            "or failed\n"
+            "     migrations; not found: a workflow, a migration version, the database or the "
+            "migrations folder\n"
+            "  2  usage error: an unknown command or option, a bad argument, database URL, config "
+            "file or\n"
+            "     migration file; no flowsync root found (run `flowsync sync TREE` first, or pass "
+            "--root or --db)\n"
+            "  3  refused by a guard rail, nothing written: a missing or unreadable root, a mass "
+            "deletion, a\n"
+            "     literal secret in a workflow to promote, an applied migration that changed or "
+            "went missing,\n"
+            "     migrations out of order, `migrate down N` with fewer than N applied\n"
+            "  4  the database is busy: another writer held it past `--lock-timeout`\n"
+            "  5  database error (unreachable server, wrong password, lost connection, statement "
+            "timeout: the\n"
+            "     message names host and port, and the run is rolled back), a database written by "
+            "a newer\n"
+            "     flowsync, a migration whose SQL failed (it was rolled back)");
+  for (const std::string& line : Lines(ExitCodeHelp())) EXPECT_LE(line.size(), 100u) << line;
   ::testing::internal::CaptureStderr();
   EXPECT_EQ(Fail(Status::Busy("locked")), ExitCode::kBusy);
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "flowsync: error: locked\n");
@@ -143,6 +177,37 @@ TEST(MainTest, ArgumentErrorsExit2WithAMessage) {
   EXPECT_EQ(since.err,
             "flowsync: error: --since '7x': expected a whole number and a unit s, m, h, d or w "
             "(e.g. 7d, 12h)\n");
+  for (const std::vector<std::string>& args : cases) {
+    SCOPED_TRACE(Join(args));
+    EXPECT_TRUE(RunMain(args).err.starts_with("flowsync: error: "));
+  }
+}
+
+TEST(MainTest, EveryArgumentErrorReadsLikeTheRest) {
+  // CLI11's own messages get flowsync's prefix and the command's --help.
+  CommandRun limit = RunMain({"log", "-n", "-3"});
+  EXPECT_EQ(limit.code, 2);
+  EXPECT_EQ(limit.err,
+            "flowsync: error: --limit: expected a number from 0 to 1000000000, got '-3' (see "
+            "`flowsync log --help`)\n");
+  CommandRun timeout = RunMain({"migrate", "up", "--lock-timeout", "-1"});
+  EXPECT_EQ(timeout.code, 2);
+  EXPECT_EQ(timeout.err,
+            "flowsync: error: --lock-timeout: expected a number from 0 to 604800, got '-1' (see "
+            "`flowsync migrate up --help`)\n");
+  CommandRun bogus = RunMain({"list", "--bogus"});
+  EXPECT_EQ(bogus.code, 2);
+  EXPECT_EQ(bogus.err,
+            "flowsync: error: the following argument was not expected: --bogus (see `flowsync "
+            "list --help`)\n");
+  CommandRun none = RunMain({});
+  EXPECT_EQ(none.code, 2);
+  EXPECT_EQ(none.err, "flowsync: error: a command is required (`flowsync help` lists them)\n");
+  CommandRun group = RunMain({"phases"});
+  EXPECT_EQ(group.code, 2);
+  EXPECT_EQ(group.err,
+            "flowsync: error: `flowsync phases` needs a sub-command: get, search, children, next, "
+            "validate, graph (`flowsync help phases` says more)\n");
 }
 
 TEST(MainTest, AMisspeltCommandGetsTheNearest) {
@@ -187,6 +252,17 @@ TEST(MainTest, HelpCommandPrintsWhatHelpOptionsPrint) {
   EXPECT_NE(RunMain({"help", "sync"}).out.find("Usage: flowsync sync [OPTIONS] [root]"),
             std::string::npos);
   EXPECT_NE(RunMain({"help"}).out.find(ExitCodeHelp()), std::string::npos);
+}
+
+TEST(MainTest, GrantOnSqliteIsAUsageErrorAndCreatesNothing) {
+  test::TempDir dir;
+  const std::string db = dir.path() + "/x.db";
+  CommandRun r = RunMain({"grant", "team", "someone", "--db", db});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "flowsync: error: projects are granted to database roles, which SQLite does not "
+            "have; use PostgreSQL\n");
+  EXPECT_FALSE(std::filesystem::exists(db));
 }
 
 TEST(OutputTest, CountsAndFit) {

@@ -155,4 +155,12 @@ Command MigrateCommandRow();
 // The context of a command: its flags over this process's environment.
 Result<config::Context> ResolveCommandContext(const config::Overrides& flags);
 
+// A check that an option's value is a number from `min` to `max`, failing
+// with "expected a number from MIN to MAX, got 'TEXT'" (CLI11's own
+// NonNegativeNumber prints a bound of 309 digits).
+CLI::Validator NumberRange(int64_t min, int64_t max);
+
+// --lock-timeout's range: 0 to a week of seconds.
+inline CLI::Validator LockTimeoutRange() { return NumberRange(0, 7 * 86400); }
+
 }  // namespace flowsync::cli

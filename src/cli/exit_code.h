@@ -11,7 +11,7 @@ namespace flowsync::cli {
 enum class ExitCode : int {
   kOk = 0,
   kFailed = 1,    // per-file errors, changes found, not found
-  kUsage = 2,     // bad command line or invalid argument
+  kUsage = 2,     // bad command line or invalid argument, no root found
   kRefused = 3,   // a guard rail refused
   kBusy = 4,      // the database stayed locked
   kDatabase = 5,  // any other error
@@ -21,7 +21,8 @@ enum class ExitCode : int {
 // StatusCode::kOk).
 ExitCode ExitCodeFor(StatusCode code);
 
-// "Exit status: 0 ok, 1 ..., 5 database error." for the top-level help.
+// "Exit status:" and a line "  N  MEANING" per status, for the top-level
+// help; the README's table says the same.
 std::string ExitCodeHelp();
 
 // Prints "flowsync: error: <message>" on stderr and returns

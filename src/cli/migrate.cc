@@ -279,7 +279,7 @@ void SetupCommon(CLI::App* cmd, MigrateOptions& o) {
   cmd->add_option("--project", o.common.flags.project, "Project to open the database for");
   cmd->add_option("--lock-timeout", o.common.flags.lock_timeout_s,
                   "Seconds to wait for another runner or writer before giving up (default 60)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(LockTimeoutRange());
 }
 
 void SetupUp(CLI::App* cmd, MigrateOptions& o) {

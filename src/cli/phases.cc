@@ -312,7 +312,8 @@ void SetupCommon(CLI::App* cmd, PhaseOptions& o) {
   cmd->add_option("--root", o.common.flags.root,
                   "Tree of phase files (default: the nearest folder upwards holding .flowsync/ or "
                   "flowsync.toml; a single .toml file also works)");
-  cmd->add_option("--lock-timeout", o.common.flags.lock_timeout_s, "Seconds to wait for a writer");
+  cmd->add_option("--lock-timeout", o.common.flags.lock_timeout_s, "Seconds to wait for a writer")
+      ->check(LockTimeoutRange());
   cmd->add_flag("--json", o.common.json, "Print JSON");
   cmd->add_flag("--no-refresh", o.no_refresh,
                 "Answer from the stored index without reading changed files first");

@@ -660,9 +660,11 @@ Result<DownReport> MigrateDown(MigrationHistory& session, const MigrationFolder&
   DownReport report;
   if (history.empty()) return report;
   if (static_cast<size_t>(options.count) > history.size()) {
-    return Status::InvalidArgument(fmt::format("cannot revert {}: only {} applied",
-                                               Plural(options.count, "migration", "migrations"),
-                                               Plural(history.size(), "is", "are")));
+    // Refused like a guard rail, nothing reverted: the database is not the
+    // one the caller thinks it is.
+    return Status::Conflict(fmt::format("cannot revert {}: only {} applied; nothing reverted",
+                                        Plural(options.count, "migration", "migrations"),
+                                        Plural(history.size(), "is", "are")));
   }
   std::map<std::string, const MigrationStatusRow*> rows;
   for (const MigrationStatusRow& r : status.migrations) rows[r.version] = &r;
@@ -801,7 +803,7 @@ Result<std::vector<RepairedMigration>> RepairMigrations(MigrationHistory& sessio
       for (const MigrationStatusRow& r : status.migrations) {
         if (r.version == v || (IsDigits(v) && SameVersionNumber(r.version, v))) found = &r;
       }
-      if (found == nullptr) return Status::InvalidArgument("no migration has version " + v);
+      if (found == nullptr) return Status::NotFound("no migration has version " + v);
       if (found->state != MigrationState::kChanged) {
         return Status::InvalidArgument(fmt::format("{} is {}, not changed: nothing to repair",
                                                    found->file, MigrationStateName(found->state)));

@@ -235,8 +235,8 @@ struct DownReport {
 // Reverts the last `count` applied migrations in reverse installed_rank
 // order, each in one transaction with the removal of its history row and a
 // 'reverted' event. Every target is checked before anything runs:
-// InvalidArgument when count < 1, when fewer are applied, or a file has no
-// down section (and is no workflow migration); Conflict for a baseline row
+// InvalidArgument when count < 1 or a file has no down section (and is no
+// workflow migration); Conflict when fewer are applied, for a baseline row
 // or a file that changed since it was applied. Nothing applied: an empty
 // report.
 Result<DownReport> MigrateDown(MigrationHistory& session, const MigrationFolder& folder,
@@ -263,8 +263,9 @@ struct RepairedMigration {
 
 // Accepts changed files as they are now: stores their current checksum and
 // records a 'repaired' event ("old -> new"), in one transaction. With
-// `versions`, only those, and each must be a changed migration
-// (InvalidArgument naming it otherwise); without, every changed one.
+// `versions`, only those, and each must be a changed migration (NotFound
+// for a version no file or history row has, InvalidArgument naming one that
+// did not change); without, every changed one.
 Result<std::vector<RepairedMigration>> RepairMigrations(MigrationHistory& session,
                                                         const MigrationFolder& folder,
                                                         const std::vector<std::string>& versions,

@@ -458,7 +458,7 @@ TEST_P(MigrateTest, ChangedFileRefusedUntilRepaired) {
   EXPECT_EQ(bad.status().message(), "2_b.sql is applied, not changed: nothing to repair");
   bad = RepairMigrations(*session_, Load(), {"99"});
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(bad.status().message(), "no migration has version 99");
 
   auto repaired = RepairMigrations(*session_, Load(), {"1"}, "fixer@host");
@@ -635,7 +635,9 @@ TEST_P(MigrateTest, DownChecksEveryTargetFirst) {
   EXPECT_TRUE(TableExists("b"));  // 2 was not reverted either
   d = Down(3);
   ASSERT_FALSE(d.ok());
-  EXPECT_EQ(d.status().message(), "cannot revert 3 migrations: only 2 are applied");
+  EXPECT_EQ(d.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(d.status().message(),
+            "cannot revert 3 migrations: only 2 are applied; nothing reverted");
   d = Down(0);
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.status().code(), StatusCode::kInvalidArgument);

@@ -2,6 +2,7 @@
 root discovery, refusal of a newer schema, status, output on a pipe."""
 
 import os
+import re
 import unittest
 
 import fsync_helpers as h
@@ -71,13 +72,18 @@ class HelpAndUsageTest(h.FlowsyncCase):
         self.assertFalse(os.path.exists(self.db), "a PostgreSQL URL must not fall back to SQLite")
 
     def test_grant_needs_postgres_and_creates_nothing(self):
+        # A usage error (the README's table), not a database error.
         h.write_json(self.p("a.json"), h.n8n_workflow("A"))
         self.sync()
-        os.remove(self.db)
-        res = self.fs("grant", "team", "someone")
-        self.assertEqual(res.returncode, 5, res.describe())
-        self.assertIn("use PostgreSQL", res.stderr)
-        self.assertFalse(os.path.exists(self.db))
+        before = h.dump(self.db)
+        other = os.path.join(self.tmp, "other.db")
+        for args in (["grant", "team", "someone"], ["grant", "team", "someone", "--db", other]):
+            with self.subTest(args=args):
+                res = self.fs(*args, expect=h.EXIT_USAGE)
+                self.assertEqual(res.stderr, "flowsync: error: projects are granted to database "
+                                             "roles, which SQLite does not have; use PostgreSQL\n")
+        self.assertFalse(os.path.exists(other))
+        self.assertEqual(h.dump(self.db), before)
 
     def test_misspelt_command_gets_the_nearest(self):
         res = self.fs("synk", expect=h.EXIT_USAGE)
@@ -97,6 +103,39 @@ class HelpAndUsageTest(h.FlowsyncCase):
         general = self.fs("help", expect=0).stdout
         self.assertEqual(general, self.fs("--help", expect=0).stdout)
         self.assertIn("Usage: flowsync [OPTIONS] SUBCOMMAND", general)
+
+    def test_help_lists_the_exit_statuses_of_the_readme(self):
+        # The README's table is the interface; `--help` prints the same rows.
+        readme = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
+        with open(readme, encoding="utf-8") as f:
+            text = f.read()
+        table = text[text.index("### Exit status"):]
+        documented = dict(re.findall(r"(?m)^\| (\d) \| (.+) \|$", table))
+        footer = self.fs("--help", expect=0).stdout
+        footer = footer[footer.index("Exit status:\n"):]
+        printed, last = {}, None
+        for line in footer.splitlines()[1:]:
+            m = re.match(r"^  (\d)  (.*)$", line)
+            if m:
+                last = m.group(1)
+                printed[last] = m.group(2)
+            elif line.startswith("     ") and last:
+                printed[last] += " " + line.strip()
+            else:
+                break
+        self.assertEqual(sorted(documented), ["0", "1", "2", "3", "4", "5"])
+        self.assertEqual(printed, documented)
+
+    def test_option_errors_are_short_and_prefixed(self):
+        res = self.fs("log", "-n", "-3", expect=h.EXIT_USAGE)
+        self.assertEqual(res.stderr, "flowsync: error: --limit: expected a number from 0 to "
+                                     "1000000000, got '-3' (see `flowsync log --help`)\n")
+        res = self.fs("sync", self.root, "--lock-timeout", "-2", expect=h.EXIT_USAGE)
+        self.assertEqual(res.stderr, "flowsync: error: --lock-timeout: expected a number from 0 "
+                                     "to 604800, got '-2' (see `flowsync sync --help`)\n")
+        res = self.fs("list", "--bogus", expect=h.EXIT_USAGE)
+        self.assertEqual(res.stderr, "flowsync: error: the following argument was not expected: "
+                                     "--bogus (see `flowsync list --help`)\n")
 
     def test_unknown_url_scheme_is_refused(self):
         h.write_json(self.p("a.json"), h.n8n_workflow("A"))

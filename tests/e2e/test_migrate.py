@@ -271,6 +271,20 @@ class MigrateSqliteTest(MigrateMixin, h.FlowsyncCase):
             self.assertIn("1 or more", res.stderr)
             self.assertLess(len(res.stderr), 300)
 
+    def test_exit_statuses_follow_the_table(self):
+        # Regressions: an unknown version to repair exited 2 (not found is
+        # 1); down N with fewer applied exited 2 (refused, nothing written: 3).
+        self.write("1_a.sql", "-- migrate:up\nCREATE TABLE a (x INTEGER);\n"
+                              "-- migrate:down\nDROP TABLE a;\n")
+        self.migrate("up")
+        res = self.migrate("repair", "99", expect=h.EXIT_FAILED)
+        self.assertEqual(res.stderr, "flowsync: error: no migration has version 99\n")
+        res = self.migrate("down", "3", expect=h.EXIT_GUARD)
+        self.assertEqual(res.stderr, "flowsync: error: cannot revert 3 migrations: only 1 is "
+                                     "applied; nothing reverted\n")
+        self.assertTrue(self.table_exists("a"))
+        self.assertEqual(len(self.q("SELECT * FROM flowsync_migrations")), 1)
+
     def test_dry_run_prints_sql_and_writes_nothing(self):
         self.write("1_a.sql", "-- migrate:up\nCREATE TABLE t (x INTEGER);\n"
                               "-- migrate:down\nDROP TABLE t;\n")
