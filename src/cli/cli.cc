@@ -319,14 +319,29 @@ ExitCode RunListCommand(ListCommand& o) {
     PrintJson(arr);
     return ExitCode::kOk;
   }
+  // Every column lines up. Only a terminal gets names cut to fit: a pipe
+  // gets them whole.
+  const bool tty = ::isatty(STDOUT_FILENO);
+  constexpr size_t kMaxNameOnTerminal = 40;
+  auto shown_name = [](const WorkflowSummary& s) {
+    return (s.deleted_at ? "[deleted] " : "") + s.name;
+  };
+  size_t name_width = 0, path_width = 0;
+  for (const WorkflowSummary& s : *rows) {
+    size_t width = DisplayColumns(shown_name(s));
+    name_width = std::max(name_width, tty ? std::min(width, kMaxNameOnTerminal) : width);
+    path_width = std::max(path_width, DisplayColumns(s.path));
+  }
   for (const WorkflowSummary& s : *rows) {
     std::string cats;
     for (const std::string& c : s.categories) cats += (cats.empty() ? "" : ",") + c;
-    fmt::print("{}  {:<6} {}{}  {}{}\n", s.id.substr(0, 8), FormatName(s.format),
-               s.deleted_at ? "[deleted] " : "", Fit(s.name, 40), s.path,
-               cats.empty() ? "" : "  [" + cats + "]");
+    std::string line = fmt::format("{}  {:<6} {}  {}  {}", s.id.substr(0, 8), FormatName(s.format),
+                                   Fit(shown_name(s), name_width), Fit(s.path, path_width),
+                                   cats.empty() ? "" : "[" + cats + "]");
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    fmt::print("{}\n", line);
   }
-  if (rows->empty() && ::isatty(STDOUT_FILENO)) fmt::print("no workflows\n");
+  if (rows->empty() && tty) fmt::print("no workflows\n");
   return ExitCode::kOk;
 }
 

@@ -274,6 +274,7 @@ TEST(OutputTest, CountsAndFit) {
   EXPECT_EQ(Fit("abc", 5), "abc  ");
   EXPECT_EQ(Fit("abcdef", 4), "abc…");
   EXPECT_EQ(Fit("äöüß", 4), "äöüß");
+  EXPECT_EQ(DisplayColumns("äöüß…"), 5u);
 }
 
 TEST(OutputTest, SummaryJson) {

@@ -162,19 +162,12 @@ std::string CountsLine(const MigrationCounts& c) {
   return out;
 }
 
-// Display columns of UTF-8 text (one per code point).
-size_t Columns(const std::string& text) {
-  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
-}
-
 void PrintStatusTable(const MigrationStatus& s) {
   constexpr size_t kMaxName = 40;
   size_t version_w = 7, name_w = 4, state_w = 8, at_w = 10;
   for (const MigrationStatusRow& r : s.migrations) {
     version_w = std::max(version_w, r.version.size());
-    name_w = std::max(name_w, std::min(kMaxName, Columns(r.name)));
+    name_w = std::max(name_w, std::min(kMaxName, DisplayColumns(r.name)));
     at_w = std::max(at_w, r.applied_at.size());
   }
   fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", "VERSION", version_w, "NAME", name_w, "STATE", state_w,

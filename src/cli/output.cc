@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace flowsync::cli {
 
 Json SyncReportJson(const SyncReport& r) {
@@ -141,6 +143,12 @@ std::string CountsText(const RunCounts& c) {
       "{} added, {} updated, {} renamed, {} deleted, {} restored, {} unchanged, {} {}", c.added,
       c.updated, c.renamed, c.deleted, c.restored, c.unchanged, c.errors,
       c.errors == 1 ? "error" : "errors");
+}
+
+size_t DisplayColumns(const std::string& text) {
+  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
 }
 
 std::string Fit(const std::string& text, size_t width) {

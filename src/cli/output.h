@@ -2,7 +2,10 @@
 // scriptable form) and human text.
 #pragma once
 
+#include <cstddef>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
 
 #include "flowsync/store.h"
 #include "flowsync/sync.h"
@@ -19,6 +22,9 @@ Json LogJson(const LogRecord& r);
 
 // "3 added, 1 updated, ..., 2 errors".
 std::string CountsText(const RunCounts& c);
+
+// Display columns of UTF-8 text (one per code point).
+size_t DisplayColumns(const std::string& text);
 
 // Shortens `text` to at most `width` display columns (UTF-8 aware), with "…".
 std::string Fit(const std::string& text, size_t width);

@@ -444,6 +444,31 @@ class OutputTest(h.FlowsyncCase):
         self.assertNotIn("\r", res.stderr)
         self.assertNotIn("\x1b[", res.stdout, "terminal escapes on a pipe")
 
+    def test_list_columns_line_up_and_a_pipe_gets_whole_names(self):
+        # Regression: names were cut at 40 characters on a pipe, and the
+        # categories after the path did not line up.
+        long_name = "A workflow name well past forty characters, kept whole"
+        h.write_json(self.p("n8n", "a-long-path-to-an-export.json"), h.n8n_workflow(long_name))
+        h.write_bundle(self.p("zz-bundle"), h.n8n_workflow("inner", seed=2),
+                       meta={"name": "Short", "categories": ["ops", "sales"]})
+        h.write_json(self.p("c.json"), h.n8n_workflow("Ünïcode ñame", seed=3))
+        self.sync()
+        lines = self.fs("list", "--all", expect=0).stdout.splitlines()
+        rows = {w["path"]: w for w in self.list_json()}
+        self.assertEqual(len(lines), 3)
+        self.assertIn(long_name, lines[0] + lines[1] + lines[2])
+        # Each column starts at the same place on every line.
+        name_at = {line.index(rows[p]["name"]) for p in rows for line in lines
+                   if line.startswith(rows[p]["id"][:8])}
+        path_at = {line.index(p) for p in rows for line in lines
+                   if line.startswith(rows[p]["id"][:8])}
+        self.assertEqual(len(name_at), 1, lines)
+        self.assertEqual(len(path_at), 1, lines)
+        bundle = next(line for line in lines if line.startswith(rows["zz-bundle"]["id"][:8]))
+        self.assertEqual(bundle.index("[ops,sales]"), path_at.pop() + len(
+            "n8n/a-long-path-to-an-export.json") + 2)
+        self.assertEqual([line for line in lines if line != line.rstrip()], [])
+
     def test_json_report_is_exactly_one_object(self):
         h.write_json(self.p("a.json"), h.n8n_workflow("A"))
         res = self.fs("sync", self.root, "--json", expect=0)
