@@ -115,6 +115,10 @@ class Store {
   virtual Result<std::unique_ptr<MigrationHistory>> OpenMigrationHistory() = 0;
 };
 
+// The shortest id prefix a workflow is found by (Catalog::FindWorkflow):
+// shorter ones would match too many ids to be worth typing.
+inline constexpr size_t kMinIdPrefixLength = 4;
+
 // A WORKFLOW argument as users type it ("./flows/a.json", "bundles/b/"), in
 // the form paths are stored: no leading "./", no trailing '/'.
 std::string NormaliseWorkflowQuery(std::string_view query);

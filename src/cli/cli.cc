@@ -374,12 +374,17 @@ Result<WorkflowDetail> FindOrFail(Store& store, const config::Context& ctx,
                                   const std::string& arg) {
   const std::string query = WorkflowQuery(ctx, arg);
   FS_TRY_ASSIGN(std::optional<WorkflowDetail> d, store.catalog().FindWorkflow(query));
-  if (!d) {
-    return Status::NotFound("no workflow '" + arg +
-                            "' (give an id, a unique id prefix or a path; "
-                            "see `flowsync list`)");
+  if (d) return std::move(*d);
+  if (!query.empty() && query.size() < kMinIdPrefixLength &&
+      query.find_first_not_of("0123456789abcdefABCDEF-") == std::string::npos) {
+    return Status::InvalidArgument(fmt::format(
+        "no workflow '{}': an id prefix needs at least {} characters (see `flowsync list`)", arg,
+        kMinIdPrefixLength));
   }
-  return std::move(*d);
+  return Status::NotFound(fmt::format(
+      "no workflow '{}' (give an id, a unique id prefix of {} or more characters or a path; see "
+      "`flowsync list`)",
+      arg, kMinIdPrefixLength));
 }
 
 ExitCode RunShowCommand(ShowCommand& o) {

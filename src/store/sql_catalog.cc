@@ -156,7 +156,7 @@ Result<std::optional<std::string>> SqlCatalog::ResolveId(const std::string& quer
                             {query}, "finding a workflow"));
   FS_TRY(Shape(exact, 1, "finding a workflow"));
   if (!exact.empty()) return std::optional<std::string>(SqlText(exact[0][0]));
-  if (query.size() < 4) return std::optional<std::string>();
+  if (query.size() < kMinIdPrefixLength) return std::optional<std::string>();
   FS_TRY_ASSIGN(std::vector<SqlRow> prefix,
                 conn_.Query(fmt::format("SELECT {0}, path FROM workflows WHERE substr({0}, 1, "
                                         "length($1)) = $1 AND project = {1} ORDER BY id LIMIT 5",

@@ -137,6 +137,19 @@ class HelpAndUsageTest(h.FlowsyncCase):
         self.assertEqual(res.stderr, "flowsync: error: the following argument was not expected: "
                                      "--bogus (see `flowsync list --help`)\n")
 
+    def test_short_id_prefix_says_how_long_a_prefix_must_be(self):
+        h.write_json(self.p("a.json"), h.n8n_workflow("A"))
+        self.sync()
+        prefix = self.list_json()[0]["id"][:3]
+        res = self.fs("show", prefix, expect=h.EXIT_USAGE)
+        self.assertEqual(res.stderr, f"flowsync: error: no workflow '{prefix}': an id prefix "
+                                     "needs at least 4 characters (see `flowsync list`)\n")
+        self.fs("show", self.list_json()[0]["id"][:4], expect=0)
+        res = self.fs("show", "nope.json", expect=h.EXIT_FAILED)
+        self.assertEqual(res.stderr, "flowsync: error: no workflow 'nope.json' (give an id, a "
+                                     "unique id prefix of 4 or more characters or a path; see "
+                                     "`flowsync list`)\n")
+
     def test_unknown_url_scheme_is_refused(self):
         h.write_json(self.p("a.json"), h.n8n_workflow("A"))
         res = self.fs("sync", self.root, "--db", "mysql://localhost/x")
