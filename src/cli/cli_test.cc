@@ -275,6 +275,9 @@ TEST(OutputTest, CountsAndFit) {
   EXPECT_EQ(Fit("abcdef", 4), "abc…");
   EXPECT_EQ(Fit("äöüß", 4), "äöüß");
   EXPECT_EQ(DisplayColumns("äöüß…"), 5u);
+  EXPECT_EQ(Plural(0, "file"), "0 files");
+  EXPECT_EQ(Plural(1, "file"), "1 file");
+  EXPECT_EQ(Plural(2, "unreadable file"), "2 unreadable files");
 }
 
 TEST(OutputTest, SummaryJson) {

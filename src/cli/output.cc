@@ -138,6 +138,10 @@ Json LogJson(const LogRecord& r) {
   return j;
 }
 
+std::string Plural(size_t n, std::string_view noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
 std::string CountsText(const RunCounts& c) {
   return fmt::format(
       "{} added, {} updated, {} renamed, {} deleted, {} restored, {} unchanged, {} {}", c.added,

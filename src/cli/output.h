@@ -20,6 +20,9 @@ Json SummaryJson(const WorkflowSummary& s);
 Json DetailJson(const WorkflowDetail& d);
 Json LogJson(const LogRecord& r);
 
+// "1 file", "2 files": a count and its noun, plural by an "s".
+std::string Plural(size_t n, std::string_view noun);
+
 // "3 added, 1 updated, ..., 2 errors".
 std::string CountsText(const RunCounts& c);
 

@@ -158,7 +158,7 @@ ExitCode RunValidate(const PhaseOptions& o) {
   if (!c.ok()) return Fail(c.status());
   bool errors = !c->refresh.errors.empty();
   Json arr = Json::array();
-  size_t phases = 0, problems = 0;
+  size_t phases = 0, error_count = 0, warning_count = 0;
   for (const StoredPhaseFile& f : c->cache->Files()) {
     for (const Phase& p : f.phases) {
       ++phases;
@@ -168,7 +168,7 @@ ExitCode RunValidate(const PhaseOptions& o) {
       j["severity"] = p.status.empty() ? "ok" : error ? "error" : "warning";
       arr.push_back(std::move(j));
       if (!p.status.empty()) {
-        ++problems;
+        ++(error ? error_count : warning_count);
         if (!o.common.json) fmt::print("{}: {}: {}\n", f.key, p.task, p.status);
       }
     }
@@ -184,9 +184,11 @@ ExitCode RunValidate(const PhaseOptions& o) {
   if (o.common.json) {
     std::cout << arr.dump(2) << std::endl;
   } else {
-    fmt::print("{} phases in {} files, {} with a status, {} unreadable file{}\n", phases,
-               c->cache->Files().size(), problems, c->refresh.errors.size(),
-               c->refresh.errors.size() == 1 ? "" : "s");
+    // A phase with a status has an error (exit 1) or a warning.
+    fmt::print("{} in {}: {}, {}, {}\n", Plural(phases, "phase"),
+               Plural(c->cache->Files().size(), "file"), Plural(error_count, "error"),
+               Plural(warning_count, "warning"),
+               Plural(c->refresh.errors.size(), "unreadable file"));
   }
   return errors ? ExitCode::kFailed : ExitCode::kOk;
 }

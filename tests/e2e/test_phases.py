@@ -104,6 +104,24 @@ class PhasesTest(h.FlowsyncCase):
         severity = {r["task"]: r["severity"] for r in rows}
         self.assertEqual(severity["r"], "warning")
 
+    def test_validate_summary_counts_errors_and_warnings(self):
+        # Regression: "1 files" and an unexplained "0 with a status".
+        for name in os.listdir(self.root):
+            if name.endswith(".toml"):
+                os.remove(self.p(name))
+        h.write_text(self.p("one.toml"), '[[phase]]\ntask = "a"\nrule = "cron=0 * * * *"\n')
+        res = self.phases("validate", expect=0)
+        self.assertEqual(res.stdout, "1 phase in 1 file: 0 errors, 0 warnings, "
+                                     "0 unreadable files\n")
+        h.write_text(self.p("c.toml"), '[[phase]]\ntask = "a"\ndependsOn = "b"\n\n'
+                                       '[[phase]]\ntask = "b"\ndependsOn = "a"\n\n'
+                                       '[[phase]]\ntask = "r"\nrule = "cron=0 * * * *"\n'
+                                       'retry = 50\n')
+        h.write_text(self.p("broken.toml"), '[[phase]]\ntask = \n')
+        res = self.phases("validate", expect=1)
+        self.assertEqual(res.stdout.splitlines()[-1],
+                         "4 phases in 2 files: 2 errors, 1 warning, 1 unreadable file")
+
     def test_workflow_may_name_a_file_by_its_name(self):
         # Regression: the README's `phases get load:hourly --workflow etl.toml`
         # found nothing, the key being phases/etl.toml.
