@@ -285,6 +285,21 @@ class MigrateSqliteTest(MigrateMixin, h.FlowsyncCase):
         self.assertTrue(self.table_exists("a"))
         self.assertEqual(len(self.q("SELECT * FROM flowsync_migrations")), 1)
 
+    def test_files_beside_the_database_are_documented(self):
+        # The runner's lock file stays beside an SQLite database; the formats
+        # document names everything found there.
+        self.write("1_a.sql", "CREATE TABLE t (x INTEGER);\n")
+        self.migrate("up")
+        beside = sorted(f for f in os.listdir(self.tmp) if f.startswith("target.db"))
+        self.assertIn("target.db-migrate.lock", beside)
+        self.assertRegex(h.read_bytes(self.target + "-migrate.lock").decode(),
+                         r"^flowsync pid=\d+ host=\S+ since=\S+\n$")
+        docs = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "formats.md")
+        with open(docs, encoding="utf-8") as f:
+            formats = f.read()
+        for name in beside:
+            self.assertIn("`DB" + name[len("target.db"):] + "`", formats)
+
     def test_dry_run_prints_sql_and_writes_nothing(self):
         self.write("1_a.sql", "-- migrate:up\nCREATE TABLE t (x INTEGER);\n"
                               "-- migrate:down\nDROP TABLE t;\n")
