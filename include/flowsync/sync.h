@@ -49,7 +49,8 @@ struct Change {
   std::string path;      // new path for renames
   std::string old_path;  // renames only
   std::string workflow_id;
-  std::string message;  // errors only
+  std::string message;                // errors only
+  StatusCode code = StatusCode::kOk;  // errors only: what kind of failure
 };
 
 // One decision of a plan. Every write of a sync is one of these.
@@ -143,6 +144,13 @@ Status CheckSyncRoot(const FileSystem& fs, const std::string& root, SyncMode mod
 // Plans a sync against a read snapshot of the store; takes no lock and
 // writes nothing. options.dry_run is ignored. Errors as RunSync's.
 Result<SyncPlan> PlanSync(Store& store, const SyncOptions& options);
+
+// The cheap half of a plan: whether the tree differs from the store by the
+// walk and the signature check alone (a source to read, a stored workflow
+// whose source is gone, something the walk could not examine), without
+// reading any file or taking the lock. False means RunSync would change
+// nothing; true that it may (a source touched but not changed is read).
+Result<bool> SourcesChanged(Store& store, const SyncOptions& options);
 
 // Applies `plan` under the writer lock, in one transaction. First every
 // stored row the plan depends on must be as planned; then each source is

@@ -131,7 +131,7 @@ std::optional<Change> ChangeOf(const SyncAction& a) {
     default:
       return std::nullopt;
   }
-  return Change{kind, a.path, a.old_path, a.workflow_id, a.message};
+  return Change{kind, a.path, a.old_path, a.workflow_id, a.message, a.code};
 }
 
 bool ChangesStored(const RunCounts& c) {
@@ -149,6 +149,12 @@ int64_t MillisSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
+// The walk of a run: the tree, or the one source of a scope.
+ScanResult Scan(const FileSystem& fs, const SyncOptions& options) {
+  return options.scope.path.empty() ? ScanTree(fs, options.root, Threads(options))
+                                    : ScanOne(fs, options.root, options.scope.path);
+}
+
 // Walks the tree, reads what changed and decides, handing every action (and
 // the content it needs) to `sink` in order. Used by a plan (which keeps the
 // actions) and a run (which writes them at once).
@@ -156,11 +162,7 @@ using ActionSink = std::function<Status(const SyncAction&, const ParsedWorkflow*
 
 Status Decide(const FileSystem& fs, const SyncOptions& options, bool root_ok, SyncPlanner& planner,
               const ActionSink& sink) {
-  ScanResult scan;
-  if (root_ok) {
-    scan = options.scope.path.empty() ? ScanTree(fs, options.root, Threads(options))
-                                      : ScanOne(fs, options.root, options.scope.path);
-  }
+  ScanResult scan = root_ok ? Scan(fs, options) : ScanResult{};
   std::vector<SyncAction> errors;
   std::vector<const ScannedSource*> to_read = planner.TakeScan(scan, &errors);
   for (const SyncAction& e : errors) FS_TRY(sink(e, nullptr));
@@ -275,6 +277,21 @@ Result<SyncPlan> PlanSync(Store& store, const SyncOptions& options) {
   plan.counts = planner.counts();
   plan.scanned = planner.scanned();
   return plan;
+}
+
+Result<bool> SourcesChanged(Store& store, const SyncOptions& options) {
+  const FileSystem& fs = options.fs ? *options.fs : RealFileSystem();
+  FS_TRY_ASSIGN(bool root_ok, CheckRoot(fs, options));
+  if (!root_ok) return true;
+  FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, store.BeginSync(/*read_only=*/true));
+  FS_TRY_ASSIGN(std::vector<IndexRow> index, txn->LoadIndex());
+  FS_TRY(txn->Commit());
+  SyncPlanner planner(options, store.project(), NowMs(options), std::move(index));
+  const ScanResult scan = Scan(fs, options);
+  std::vector<SyncAction> errors;
+  if (!planner.TakeScan(scan, &errors).empty() || !errors.empty()) return true;
+  Result<std::vector<SyncAction>> missing = planner.DecideMissing();
+  return !missing.ok() || !missing->empty();
 }
 
 Result<SyncReport> ApplySyncPlan(Store& store, const SyncPlan& plan, const SyncOptions& options) {
