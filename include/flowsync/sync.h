@@ -97,6 +97,9 @@ struct SyncPlan {
   bool HasWrites() const;
 };
 
+// Where a run is, for progress displays.
+enum class SyncStage { kWalk, kRead, kCommit };
+
 // Which part of the tree a run mirrors. Sources and stored workflows
 // outside it are left as they are: never read, missing or deleted (the
 // phase cache syncs only phase files this way). The default is everything.
@@ -120,8 +123,10 @@ struct SyncOptions {
   int threads = 0;                 // file readers; 0 = one per core
   const FileSystem* fs = nullptr;  // nullptr = RealFileSystem()
   const Clock* clock = nullptr;    // the run's "now"; nullptr = SystemClock()
-  // Called from the calling thread as files are processed.
-  std::function<void(size_t done, size_t total)> progress;
+  // Called from the calling thread as a run moves on: kWalk (0, 0) when the
+  // walk starts, kRead (done, total) as each source that needed reading is
+  // decided (from (0, total) on), kCommit (0, 0) before the commit.
+  std::function<void(SyncStage stage, size_t done, size_t total)> progress;
 };
 
 struct SyncReport {

@@ -18,6 +18,7 @@
 #include "cli/command.h"
 #include "cli/exit_code.h"
 #include "cli/output.h"
+#include "cli/progress.h"
 #include "flowsync/clock.h"
 #include "flowsync/store.h"
 #include "flowsync/sync.h"
@@ -62,39 +63,6 @@ Result<Opened> OpenForCommand(const config::Overrides& flags, config::IfMissing 
 }
 
 // ---- Progress bar ------------------------------------------------------------
-
-class ProgressBar {
- public:
-  explicit ProgressBar(bool enabled) : enabled_(enabled), start_(Clock::now()) {}
-  ~ProgressBar() { Clear(); }
-
-  void Update(size_t done, size_t total) {
-    if (!enabled_) return;
-    auto now = Clock::now();
-    // Only long runs get a bar, and it is redrawn at most 10 times a second.
-    if (now - start_ < std::chrono::milliseconds(500)) return;
-    if (drawn_ && now - last_ < std::chrono::milliseconds(100) && done != total) return;
-    last_ = now;
-    drawn_ = true;
-    constexpr int kWidth = 30;
-    int filled = total == 0 ? kWidth : static_cast<int>(kWidth * done / total);
-    std::fprintf(stderr, "\rsyncing [%s%s] %zu/%zu", std::string(filled, '#').c_str(),
-                 std::string(kWidth - filled, ' ').c_str(), done, total);
-    std::fflush(stderr);
-  }
-
-  void Clear() {
-    if (drawn_) std::fprintf(stderr, "\r\033[K");
-    drawn_ = false;
-  }
-
- private:
-  using Clock = std::chrono::steady_clock;
-  bool enabled_;
-  bool drawn_ = false;
-  Clock::time_point start_;
-  Clock::time_point last_;
-};
 
 // ---- sync ----------------------------------------------------------------------
 
@@ -144,7 +112,7 @@ ExitCode RunSyncCommand(SyncCommand& o) {
   if (!store.ok()) return Fail(store.status());
 
   bool tty = ::isatty(STDOUT_FILENO) && ::isatty(STDERR_FILENO);
-  ProgressBar bar(tty && !o.common.json && !o.watch);
+  ProgressLine bar(tty && !o.common.json && !o.watch);
   SyncOptions options;
   options.root = ctx->root;
   options.mode = mode;
@@ -152,7 +120,16 @@ ExitCode RunSyncCommand(SyncCommand& o) {
   options.force = o.force;
   options.limits = ctx->limits;
   options.threads = o.threads;
-  options.progress = [&bar](size_t done, size_t total) { bar.Update(done, total); };
+  options.progress = [&bar](SyncStage stage, size_t done, size_t total) {
+    switch (stage) {
+      case SyncStage::kWalk:
+        return bar.Set("walking the tree", 0, 0);
+      case SyncStage::kRead:
+        return bar.Set("reading", done, total);
+      case SyncStage::kCommit:
+        return bar.Set("committing", 0, 0);
+    }
+  };
   std::string db = DbLabel(*ctx, **store);
 
   auto emit = [&](const SyncReport& r) {

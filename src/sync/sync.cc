@@ -162,6 +162,7 @@ using ActionSink = std::function<Status(const SyncAction&, const ParsedWorkflow*
 
 Status Decide(const FileSystem& fs, const SyncOptions& options, bool root_ok, SyncPlanner& planner,
               const ActionSink& sink) {
+  if (options.progress) options.progress(SyncStage::kWalk, 0, 0);
   ScanResult scan = root_ok ? Scan(fs, options) : ScanResult{};
   std::vector<SyncAction> errors;
   std::vector<const ScannedSource*> to_read = planner.TakeScan(scan, &errors);
@@ -170,6 +171,7 @@ Status Decide(const FileSystem& fs, const SyncOptions& options, bool root_ok, Sy
   std::vector<const SourceCandidate*> candidates;
   candidates.reserve(to_read.size());
   for (const ScannedSource* s : to_read) candidates.push_back(&s->candidate);
+  if (options.progress) options.progress(SyncStage::kRead, 0, to_read.size());
   {
     ParallelReader reader(fs, candidates, options.limits, Threads(options));
     for (size_t i = 0; i < to_read.size(); ++i) {
@@ -179,7 +181,7 @@ Status Decide(const FileSystem& fs, const SyncOptions& options, bool root_ok, Sy
         const ParsedWorkflow* wf = outcome.ok() && outcome->has_value() ? &**outcome : nullptr;
         FS_TRY(sink(*action, wf));
       }
-      if (options.progress) options.progress(i + 1, to_read.size());
+      if (options.progress) options.progress(SyncStage::kRead, i + 1, to_read.size());
     }
   }
   FS_TRY_ASSIGN(std::vector<SyncAction> missing, planner.DecideMissing());
@@ -369,6 +371,7 @@ Result<SyncReport> RunSync(Store& store, const SyncOptions& options) {
                 }));
   report.counts = planner.counts();
   report.scanned = planner.scanned();
+  if (options.progress) options.progress(SyncStage::kCommit, 0, 0);
   if (ChangesStored(report.counts)) FS_TRY(txn->RefreshSourceIdFindings());
   FS_TRY(txn->FinishRun(run_id, report.counts, now));
   FS_TRY(txn->Commit());
