@@ -183,6 +183,7 @@ class Walker {
     s.candidate.path = Abs(rel);
     s.sig = SourceSignature(*info);
     s.newest_mtime_ns = info->mtime_ns;
+    s.candidate.bytes = info->size;
     result.sources.push_back(std::move(s));
   }
 
@@ -211,6 +212,7 @@ class Walker {
       }
       s.sig += SourceSignature(*info);
       s.newest_mtime_ns = std::max(s.newest_mtime_ns, info->mtime_ns);
+      s.candidate.bytes += info->size;
     }
     result.sources.push_back(std::move(s));
   }
