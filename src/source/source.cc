@@ -11,6 +11,7 @@
 #include "source/phase_file.h"
 #include "util/hash.h"
 #include "util/posix_error.h"
+#include "util/utf8.h"
 
 namespace flowsync {
 namespace {
