@@ -27,10 +27,11 @@ struct SourceLimits {
 
 struct SourceCandidate {
   Format format = Format::kN8n;
-  // Key of the workflow: path relative to the sync root, '/'-separated.
-  // For a bundle, the folder; otherwise the file.
+  // Key of the workflow: path relative to the sync root, '/'-separated, as
+  // path text (valid UTF-8; bytes that are not become "\xHH", see
+  // docs/formats.md). For a bundle, the folder; otherwise the file.
   std::string key;
-  // Where to read it: the file, or the bundle folder.
+  // Where to read it: the file, or the bundle folder (bytes as on disk).
   std::string path;
 };
 

@@ -387,6 +387,27 @@ TEST_P(SyncTest, BrokenFileKeepsLastGoodVersion) {
   EXPECT_EQ(Sync().counts.errors, 1);
 }
 
+// PostgreSQL's text cannot hold bytes that are not UTF-8: such a file name
+// is stored as its path text on both backends alike, and later runs go on.
+TEST_P(SyncTest, NamesThatAreNotUtf8AreStoredAsPathText) {
+  Write("caf\xe9/a\xff.json", N8n("Latin-1"));
+  Write("ctl\n\x1b.json", N8n("Control"));
+  Write("good.json", N8n("Good"));
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.added, 3);
+  EXPECT_EQ(r.counts.errors, 0);
+  const std::string text = "caf\\xe9/a\\xff.json";
+  WorkflowDetail odd = Get(text);
+  EXPECT_EQ(odd.summary.path, text);
+  EXPECT_EQ(odd.summary.id, UuidV5(kWorkflowIdNamespace, text));
+  EXPECT_EQ(Get("caf\xe9/a\xff.json").summary.id, odd.summary.id);  // the bytes find it too
+  EXPECT_EQ(Get("ctl\n\x1b.json").summary.name, "Control");
+  EXPECT_EQ(Sync().counts.unchanged, 3);
+  Write("caf\xe9/a\xff.json", N8n("Latin-1", "Y"));
+  EXPECT_EQ(Sync().counts.updated, 1);
+  EXPECT_EQ(Get(text).summary.version, 2);
+}
+
 TEST_P(SyncTest, WorkflowTurnedIntoOtherJsonIsAnError) {
   Write("a.json", N8n("A"));
   Sync();
