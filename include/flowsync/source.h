@@ -36,10 +36,11 @@ inline constexpr uint64_t kReadMemoryPerByte = 10;
 
 struct SourceCandidate {
   Format format = Format::kN8n;
-  // Key of the workflow: path relative to the sync root, '/'-separated.
-  // For a bundle, the folder; otherwise the file.
+  // Key of the workflow: path relative to the sync root, '/'-separated, as
+  // path text (valid UTF-8; bytes that are not become "\xHH", see
+  // docs/formats.md). For a bundle, the folder; otherwise the file.
   std::string key;
-  // Where to read it: the file, or the bundle folder.
+  // Where to read it: the file, or the bundle folder (bytes as on disk).
   std::string path;
   // Its size in bytes as the walk saw it (a bundle: its members'); 0 when
   // not known.

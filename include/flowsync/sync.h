@@ -105,8 +105,8 @@ enum class SyncStage { kWalk, kRead, kCommit };
 // phase cache syncs only phase files this way). The default is everything.
 struct SyncScope {
   std::optional<Format> format;  // only workflows of this format
-  // Only this one source (a key relative to the root, such as "etl.toml"):
-  // the tree is not walked.
+  // Only this one source (a key relative to the root, such as "etl.toml",
+  // as path text: util/path_text.h): the tree is not walked.
   std::string path;
   bool Contains(Format f, std::string_view key) const {
     return (!format || *format == f) && (path.empty() || key == path);

@@ -28,7 +28,7 @@
 namespace flowsync::cli {
 namespace {
 
-void PrintJson(const Json& j) { std::cout << j.dump(2) << std::endl; }
+void PrintJson(const Json& j) { std::cout << DumpJson(j) << std::endl; }
 
 // The database as users know it, also when a dry run planned against an
 // empty in-memory stand-in (config::IfMissing::kEmpty).
@@ -72,9 +72,10 @@ void PrintSyncReport(const SyncReport& r, const config::Context& ctx, const std:
     if (c.kind != ChangeKind::kError) continue;
     // Messages already start with the path when the reader knew it.
     if (c.message.rfind(c.path, 0) == 0) {
-      std::fprintf(stderr, "error: %s\n", c.message.c_str());
+      std::fprintf(stderr, "error: %s\n", DisplayText(c.message).c_str());
     } else {
-      std::fprintf(stderr, "error: %s: %s\n", c.path.c_str(), c.message.c_str());
+      std::fprintf(stderr, "error: %s: %s\n", DisplayText(c.path).c_str(),
+                   DisplayText(c.message).c_str());
     }
   }
   size_t missing = 0;
@@ -85,9 +86,9 @@ void PrintSyncReport(const SyncReport& r, const config::Context& ctx, const std:
     std::string verb(ChangeKindName(c.kind));
     if (r.dry_run) verb = "would be " + verb;
     if (c.kind == ChangeKind::kRenamed) {
-      fmt::print("{:<20} {} -> {}\n", verb, c.old_path, c.path);
+      fmt::print("{:<20} {} -> {}\n", verb, DisplayText(c.old_path), DisplayText(c.path));
     } else {
-      fmt::print("{:<20} {}\n", verb, c.path);
+      fmt::print("{:<20} {}\n", verb, DisplayText(c.path));
     }
   }
   fmt::print("{}{} sync of {} into {}: {} in {} ms\n", r.dry_run ? "dry run: " : "",
@@ -135,7 +136,7 @@ ExitCode RunSyncCommand(SyncCommand& o) {
   auto emit = [&](const SyncReport& r) {
     bar.Clear();
     if (o.common.json) {
-      std::cout << SyncReportJson(r).dump() << std::endl;
+      std::cout << DumpJson(SyncReportJson(r), -1) << std::endl;
     } else {
       PrintSyncReport(r, *ctx, db, o.verbose);
     }
@@ -232,9 +233,10 @@ ExitCode RunStatusCommand(StatusCommand& o) {
         }
         std::string kind(c.kind == ChangeKind::kDeleted ? "deleted" : ChangeKindName(c.kind));
         if (c.kind == ChangeKind::kRenamed) {
-          fmt::print("  {:<10} {} -> {}\n", kind + ":", c.old_path, c.path);
+          fmt::print("  {:<10} {} -> {}\n", kind + ":", DisplayText(c.old_path),
+                     DisplayText(c.path));
         } else {
-          fmt::print("  {:<10} {}\n", kind + ":", c.path);
+          fmt::print("  {:<10} {}\n", kind + ":", DisplayText(c.path));
         }
       }
       header = false;
@@ -242,8 +244,9 @@ ExitCode RunStatusCommand(StatusCommand& o) {
         if (c.kind != ChangeKind::kError) continue;
         if (!header) fmt::print("\nfiles that fail to read:\n");
         header = true;
-        fmt::print("  {}\n",
-                   c.message.rfind(c.path, 0) == 0 ? c.message : c.path + ": " + c.message);
+        fmt::print("  {}\n", c.message.rfind(c.path, 0) == 0
+                                 ? DisplayText(c.message)
+                                 : DisplayText(c.path) + ": " + DisplayText(c.message));
       }
     }
   }
@@ -279,9 +282,10 @@ ExitCode RunListCommand(ListCommand& o) {
   }
   for (const WorkflowSummary& s : *rows) {
     std::string cats;
-    for (const std::string& c : s.categories) cats += (cats.empty() ? "" : ",") + c;
+    // One line per workflow, whatever the names hold.
+    for (const std::string& c : s.categories) cats += (cats.empty() ? "" : ",") + DisplayText(c);
     fmt::print("{}  {:<6} {}{}  {}{}\n", s.id.substr(0, 8), FormatName(s.format),
-               s.deleted_at ? "[deleted] " : "", Fit(s.name, 40), s.path,
+               s.deleted_at ? "[deleted] " : "", Fit(DisplayText(s.name), 40), DisplayText(s.path),
                cats.empty() ? "" : "  [" + cats + "]");
   }
   if (rows->empty() && ::isatty(STDOUT_FILENO)) fmt::print("no workflows\n");
@@ -327,8 +331,8 @@ ExitCode RunShowCommand(ShowCommand& o) {
   std::string cats;
   for (const std::string& c : s.categories) cats += (cats.empty() ? "" : ", ") + c;
   fmt::print("id:          {}\n", s.id);
-  fmt::print("name:        {}\n", s.name);
-  fmt::print("path:        {}\n", s.path);
+  fmt::print("name:        {}\n", DisplayText(s.name));
+  fmt::print("path:        {}\n", DisplayText(s.path));
   fmt::print("format:      {}\n", FormatName(s.format));
   if (s.source_id) fmt::print("source id:   {}\n", *s.source_id);
   fmt::print("active:      {}\n", s.active ? "yes" : "no");
@@ -391,10 +395,13 @@ ExitCode RunLogCommand(LogCommand& o) {
     return ExitCode::kOk;
   }
   for (const LogRecord& r : *log) {
-    std::string what = r.event == SyncEvent::kRenamed ? r.old_path + " -> " + r.path : r.path;
+    std::string what = r.event == SyncEvent::kRenamed
+                           ? DisplayText(r.old_path) + " -> " + DisplayText(r.path)
+                           : DisplayText(r.path);
     if (!r.message.empty()) {
       // Error messages usually start with the path already.
-      what = r.message.rfind(r.path, 0) == 0 ? r.message : what + ": " + r.message;
+      what = r.message.rfind(r.path, 0) == 0 ? DisplayText(r.message)
+                                             : what + ": " + DisplayText(r.message);
     }
     fmt::print("{}  run {:<4} {:<8} {}\n", r.time, r.run_id, SyncEventName(r.event), what);
   }
@@ -537,7 +544,22 @@ int Main(int argc, char** argv) {
     return static_cast<int>(code == 0 ? ExitCode::kOk : ExitCode::kUsage);
   }
   for (const auto& [sub, row] : runnable) {
-    if (sub->parsed()) return static_cast<int>(row->run(options));
+    if (!sub->parsed()) continue;
+    std::string command = sub->get_name();  // "migrate up"
+    for (const CLI::App* p = sub->get_parent(); p != &app; p = p->get_parent()) {
+      command = p->get_name() + " " + command;
+    }
+    // Errors are values; an exception here is a bug, reported as one
+    // instead of ending the process with abort().
+    try {
+      return static_cast<int>(row->run(options));
+    } catch (const std::exception& e) {
+      return static_cast<int>(Fail(Status::Internal(
+          fmt::format("internal error in `{}`: {} (please report this)", command, e.what()))));
+    } catch (...) {
+      return static_cast<int>(Fail(Status::Internal(
+          fmt::format("internal error in `{}`: unknown exception (please report this)", command))));
+    }
   }
   return static_cast<int>(ExitCode::kUsage);
 }

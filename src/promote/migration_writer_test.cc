@@ -481,6 +481,28 @@ TEST(MigrationPlanTest, CraftedNamesCannotInjectSql) {
   EXPECT_TRUE(IsWorkflowMigration(sql));
 }
 
+// A NUL cannot be written into SQL that both backends apply (PostgreSQL's
+// text cannot hold it; SQLite's tokenizer stops at it): a workflow stored
+// with one (as SQLite accepted before syncs refused them) is refused by name
+// and field, and nothing is planned.
+TEST(MigrationPlanTest, NulInAStoredFieldIsRefusedNamingTheField) {
+  const std::string name("Nul\0name", 8);
+  auto plan = Plan({Export("flows/nul.json", Workflow(name, {Node("X")}).dump()),
+                    Export("flows/ok.json", Workflow("ok", {Node("X")}).dump())});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().message(),
+            "Nul\\x00name (id c806e83a-93c5-59f8-a945-" + HashHex("flows/nul.json").substr(0, 12) +
+                "): flows/nul.json:1:9: 'name' holds a NUL character (\\u0000), which "
+                "PostgreSQL cannot store");
+  // A NUL elsewhere in the JSON travels as the six characters \u0000.
+  Json nodes = {Node("X", {{"x", std::string("a\0b", 3)}})};
+  auto kept = Plan({Export("flows/param.json", Workflow("p", nodes).dump())});
+  ASSERT_OK(kept);
+  const std::string& sql = kept->migrations[0].sql.bytes;
+  EXPECT_EQ(sql.find('\0'), std::string::npos);
+  EXPECT_NE(sql.find("a\\u0000b"), std::string::npos);
+}
+
 TEST(MigrationPlanTest, HeaderNamesTheWorkflow) {
   auto plan = Plan({Export("flows/a.json", Workflow("Alpha", {Node("X")}).dump())});
   ASSERT_OK(plan);

@@ -13,6 +13,7 @@
 #include "phase/phase_index.h"
 #include "phase/query.h"
 #include "phase/validation.h"
+#include "util/path_text.h"
 #include "util/time_format.h"
 
 namespace flowsync {
@@ -119,7 +120,7 @@ class PhaseCacheImpl final : public PhaseCache {
     SyncOptions o;
     o.root = is_dir ? root_ : DirName(root_);
     o.scope.format = Format::kPhase;
-    if (!is_dir) o.scope.path = BaseName(root_);
+    if (!is_dir) o.scope.path = PathToText(BaseName(root_));  // a key, as stored
     // Files that are gone are gone: flowlord must not schedule them.
     o.mode = SyncMode::kFull;
     o.limits.max_file_size = options_.max_file_size;
@@ -154,7 +155,7 @@ Status PhaseCacheImpl::Load(std::vector<std::string>* changed) {
   FS_TRY_ASSIGN(int64_t cursor, catalog.ChangeCursor());
   if (cursor_ == cursor) return Status::OK();
   FS_TRY_ASSIGN(std::vector<StoredPhaseSource> sources, catalog.ListPhaseSources());
-  const std::string only = is_dir_ ? std::string() : BaseName(root_);
+  const std::string only = is_dir_ ? std::string() : PathToText(BaseName(root_));
 
   std::vector<std::shared_ptr<const IndexedFile>> built;
   std::set<std::string, std::less<>> listed;

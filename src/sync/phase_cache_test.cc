@@ -747,6 +747,21 @@ TEST_P(PhaseCacheTest, SingleFileModeAnswersForItsFileAlone) {
   EXPECT_EQ(Keys(*cache), (Strings{"f.toml"}));
 }
 
+// A file name that is not UTF-8 is keyed by its path text, in a folder and
+// as the one file of the cache (PostgreSQL's text cannot hold the bytes).
+TEST_P(PhaseCacheTest, NamesThatAreNotUtf8AreKeyedByTheirPathText) {
+  Write("caf\xe9.toml", "[[phase]]\ntask = \"c\"\n");
+  auto folder = Open(Root());
+  EXPECT_EQ(Refresh(*folder).changed, (Strings{"caf\\xe9.toml"}));
+  ASSERT_TRUE(folder->Search("c", "").has_value());
+  EXPECT_EQ(folder->Search("c", "")->file, "caf\\xe9.toml");
+  auto single = Open(Root() + "/caf\xe9.toml");
+  EXPECT_EQ(Keys(*single), (Strings{"caf\\xe9.toml"}));
+  Write("caf\xe9.toml", "[[phase]]\ntask = \"dd\"\n");
+  EXPECT_EQ(Refresh(*single).changed, (Strings{"caf\\xe9.toml"}));
+  EXPECT_TRUE(single->Search("dd", "").has_value());
+}
+
 TEST_P(PhaseCacheTest, UnlistableFolderKeepsItsFiles) {
   MemoryFileSystem fs;
   ASSERT_OK(fs.SetFile(Root() + "/a.toml", "[[phase]]\ntask = \"a\"\n"));

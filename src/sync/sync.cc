@@ -15,6 +15,7 @@
 #include "source/scan.h"
 #include "sync/parallel_reader.h"
 #include "sync/sync_planner.h"
+#include "util/path_text.h"
 #include "util/time_format.h"
 
 namespace flowsync {
@@ -311,7 +312,7 @@ Result<SyncReport> ApplySyncPlan(Store& store, const SyncPlan& plan, const SyncO
     with_content.push_back(&a);
     candidates.push_back(&a.source);
   }
-  FS_TRY_ASSIGN(int64_t run_id, txn->BeginRun(SyncModeName(plan.mode), plan.root, now));
+  FS_TRY_ASSIGN(int64_t run_id, txn->BeginRun(SyncModeName(plan.mode), PathToText(plan.root), now));
   PlanWriter writer(*txn, run_id, now);
   {
     // Content first, in plan order; anything that changed since the plan
@@ -359,7 +360,8 @@ Result<SyncReport> RunSync(Store& store, const SyncOptions& options) {
   FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, store.BeginSync(/*read_only=*/false));
   FS_TRY_ASSIGN(std::vector<IndexRow> index, txn->LoadIndex());
   SyncPlanner planner(options, store.project(), now_ms, std::move(index));
-  FS_TRY_ASSIGN(int64_t run_id, txn->BeginRun(SyncModeName(options.mode), options.root, now));
+  FS_TRY_ASSIGN(int64_t run_id,
+                txn->BeginRun(SyncModeName(options.mode), PathToText(options.root), now));
   PlanWriter writer(*txn, run_id, now);
   SyncReport report;
   report.mode = options.mode;
