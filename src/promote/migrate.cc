@@ -330,14 +330,6 @@ std::optional<std::string> MigrationFile::DownSql(SqlDialect dialect) const {
   return SubstituteSidecar(dialect, *down_sql, *sidecar_content);
 }
 
-int CompareMigrationVersions(std::string_view a, std::string_view b) {
-  std::string_view x = StripZeros(a), y = StripZeros(b);
-  if (x.size() != y.size()) return x.size() < y.size() ? -1 : 1;
-  if (int c = x.compare(y); c != 0) return c < 0 ? -1 : 1;
-  if (int c = a.compare(b); c != 0) return c < 0 ? -1 : 1;
-  return 0;
-}
-
 Result<MigrationFile> ParseMigrationFile(std::string_view file, std::string_view text) {
   MigrationFile out;
   out.file = std::string(file);

@@ -44,6 +44,7 @@
 #include "flowsync/file_system.h"
 #include "flowsync/status.h"
 #include "flowsync/store.h"
+#include "promote/migration_format.h"  // CompareMigrationVersions
 
 namespace flowsync {
 
@@ -84,9 +85,6 @@ struct MigrationFile {
   std::string UpSql(SqlDialect dialect) const;
   std::optional<std::string> DownSql(SqlDialect dialect) const;
 };
-
-// Orders versions as numbers (leading zeros ignored), ties by text.
-int CompareMigrationVersions(std::string_view a, std::string_view b);
 
 // Parses the text of migration `file` (its sections and markers; sidecars
 // are LoadMigrations' job). InvalidArgument "FILE:LINE: ..." for a marker

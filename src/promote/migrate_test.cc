@@ -117,6 +117,21 @@ TEST(CompareMigrationVersionsTest, NumericOrder) {
   EXPECT_EQ(CompareMigrationVersions("0010", "0010"), 0);
   EXPECT_LT(CompareMigrationVersions("010", "10"), 0);  // same number: ties by text
   EXPECT_LT(CompareMigrationVersions("9", "010"), 0);
+  EXPECT_LT(CompareMigrationVersions("9999999999999", "10000000000000"), 0);
+}
+
+TEST(CompareMigrationVersionsTest, TimestampsWithACounterSortWithinTheirSecond) {
+  // 14 digits and more compare as text, as dbmate compares them: a batch's
+  // counter versions sit between their second and the next.
+  EXPECT_LT(CompareMigrationVersions("20261122101459", "202611221014591"), 0);
+  EXPECT_LT(CompareMigrationVersions("202611221014591", "202611221014592"), 0);
+  EXPECT_LT(CompareMigrationVersions("202611221014599", "20261122101500"), 0);
+  EXPECT_LT(CompareMigrationVersions("202611221014592017", "20261122101500"), 0);
+  EXPECT_GT(CompareMigrationVersions("202611221014590010", "202611221014590009"), 0);
+  EXPECT_LT(CompareMigrationVersions("1700000000000000000", "20261122101500"), 0);
+  EXPECT_EQ(CompareMigrationVersions("202611221014591", "202611221014591"), 0);
+  EXPECT_LT(CompareMigrationVersions("020261122101500", "20261122101500"), 0);
+  EXPECT_GT(CompareMigrationVersions("020261122101501", "20261122101500"), 0);
 }
 
 // ---- Loading ------------------------------------------------------------------

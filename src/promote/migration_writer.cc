@@ -69,6 +69,25 @@ std::optional<int64_t> SecondsOf(std::string_view version) {
   return *ms / 1000;
 }
 
+// The version of a migration file name ("20261122101500" of
+// "20261122101500_a.sql"); empty when it is no .sql file or has no leading
+// digits.
+std::string_view SqlFileVersion(std::string_view name) {
+  if (!name.ends_with(".sql")) return {};
+  size_t digits = 0;
+  while (digits < name.size() && name[digits] >= '0' && name[digits] <= '9') ++digits;
+  return name.substr(0, digits);
+}
+
+// The second of a version that starts with a YYYYMMDDHHMMSS timestamp (leading
+// zeros aside), perhaps followed by a counter: "2026112210150012" -> the
+// second of 20261122101500.
+std::optional<int64_t> TimestampSecondsOf(std::string_view version) {
+  while (version.size() > 1 && version.front() == '0') version.remove_prefix(1);
+  if (version.size() < 14) return std::nullopt;
+  return SecondsOf(version.substr(0, 14));
+}
+
 struct Prepared {
   // wf.workflow.metadata_json and .documentation are redacted in place.
   WorkflowExport wf;
@@ -399,32 +418,42 @@ std::string EscapeHeaderText(std::string_view text) {
   return out;
 }
 
-Result<std::string> FirstMigrationVersion(int64_t now_ms,
-                                          const std::vector<std::string>& existing_files) {
+Result<std::vector<std::string>> MigrationVersions(int64_t now_ms, size_t count,
+                                                   const std::vector<std::string>& existing_files) {
   int64_t now_s = now_ms / 1000;
   if (now_ms < 0 && now_ms % 1000 != 0) --now_s;
-  const std::string now_version = VersionOf(now_s);
-  int64_t start = now_s;
+  std::vector<std::pair<const std::string*, std::string_view>> existing;  // file, version
   for (const std::string& name : existing_files) {
-    if (!name.ends_with(".sql")) continue;
-    size_t digits = 0;
-    while (digits < name.size() && name[digits] >= '0' && name[digits] <= '9') ++digits;
-    if (digits == 0) continue;
-    std::string_view version(name.data(), digits);
-    if (std::optional<int64_t> secs = SecondsOf(version)) {
-      start = std::max(start, *secs + 1);
-      continue;
-    }
-    // Not a timestamp: "001_init.sql" sorts before any and does not matter;
-    // a longer or malformed one that sorts after now leaves no room.
-    while (version.size() > 1 && version.front() == '0') version.remove_prefix(1);
-    if (version.size() > 14 || (version.size() == 14 && version >= now_version)) {
-      return Status::Conflict("the migrations folder holds " + name + ", whose version " +
-                              std::string(name.substr(0, digits)) +
-                              " is no YYYYMMDDHHMMSS timestamp and sorts after any new one");
+    if (std::string_view v = SqlFileVersion(name); !v.empty()) existing.emplace_back(&name, v);
+  }
+  // The second before now: a migration made by hand from now on (dbmate new
+  // names it after the current second) sorts after the whole run.
+  int64_t second = now_s - 1;
+  for (const auto& [name, version] : existing) {
+    if (std::optional<int64_t> secs = TimestampSecondsOf(version)) {
+      second = std::max(second, *secs + 1);
     }
   }
-  return VersionOf(start);
+  const std::string base = VersionOf(second);
+  for (const auto& [name, version] : existing) {
+    // Not a timestamp: "001_init.sql" sorts before any and does not matter;
+    // one that sorts after the run's versions ("99999999999999") leaves no
+    // room.
+    if (!TimestampSecondsOf(version) && CompareMigrationVersions(version, base) >= 0) {
+      return Status::Conflict(fmt::format(
+          "the migrations folder holds {}, whose version {} is no YYYYMMDDHHMMSS timestamp and "
+          "sorts after any new one",
+          *name, version));
+    }
+  }
+  std::vector<std::string> out;
+  if (count == 1) out.push_back(base);
+  if (count > 1) {
+    const int width = static_cast<int>(std::to_string(count).size());
+    out.reserve(count);
+    for (size_t i = 1; i <= count; ++i) out.push_back(fmt::format("{}{:0{}}", base, i, width));
+  }
+  return out;
 }
 
 Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
@@ -460,8 +489,9 @@ Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
     if (used_allowed.count(path) == 0) plan.unused_allowed.push_back(path);
   }
   const int64_t now_ms = (options.clock != nullptr ? *options.clock : SystemClock()).NowMs();
-  FS_TRY_ASSIGN(std::string first, FirstMigrationVersion(now_ms, existing_files));
-  int64_t version_s = *SecondsOf(first);
+  FS_TRY_ASSIGN(std::vector<std::string> versions,
+                MigrationVersions(now_ms, prepared.size(), existing_files));
+  size_t next_version = 0;
 
   for (Prepared& p : prepared) {
     PlannedMigration m;
@@ -480,7 +510,7 @@ Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
     FS_TRY_ASSIGN(wf.workflow, Rederive(wf, std::move(p.content)));
 
     const std::string stem =
-        VersionOf(version_s++) + "_" + MigrationSlug(wf.workflow.name, wf.id, options.source);
+        versions[next_version++] + "_" + MigrationSlug(wf.workflow.name, wf.id, options.source);
     m.workflow_id = wf.id;
     m.workflow_name = wf.workflow.name;
     m.path = wf.path;

@@ -20,7 +20,7 @@
 //
 // Output is deterministic: the same workflows give the same bytes apart from
 // the version (the timestamp in the file name, which the header and the SQL
-// repeat).
+// repeat; see MigrationVersions).
 //
 // Thread-safety: free functions over their arguments.
 #pragma once
@@ -100,7 +100,8 @@ struct MigrationPlan {
 // README.md (documentation; findings "README.md:LINE"), see
 // promote/secret_scan.h; redacting them changes a bundle's content hash,
 // which covers both. `existing_files` are the names already in the folder:
-// every version planned is above the newest version among them.
+// every version planned is above the newest version among them
+// (MigrationVersions).
 // Errors:
 //   Conflict when any workflow holds a literal secret that is neither
 //     redacted nor allowed; the message lists every finding of every
@@ -149,11 +150,23 @@ std::string MigrationSlug(std::string_view name, std::string_view id, std::strin
 // can end the comment and start SQL.
 std::string EscapeHeaderText(std::string_view text);
 
-// The first version (YYYYMMDDHHMMSS, UTC) of a batch planned at `now_ms`
-// into a folder holding `existing_files`: now, or one second after the
-// newest version there if that is later. Conflict when the folder holds a
-// version that is not a timestamp and sorts after any.
-Result<std::string> FirstMigrationVersion(int64_t now_ms,
-                                          const std::vector<std::string>& existing_files);
+// The versions of a run that writes `count` files at `now_ms` into a folder
+// holding `existing_files`, in order. A run's versions never run ahead of
+// the clock, so that a migration made by hand right after it (dbmate new,
+// or by hand, named after the current second) sorts after the run's and is
+// not refused as out of order:
+//   - the run takes the second before now (YYYYMMDDHHMMSS, UTC), or the
+//     second after the newest timestamp version in the folder if that is
+//     later (a file made by hand a moment ago, an earlier run);
+//   - one file is that second; several files are that second followed by a
+//     counter 1..count, zero-padded to the digits of count
+//     ("20261122101459" + "0001" .. "2017"), which sorts after the second
+//     and before the next one both for the runner
+//     (CompareMigrationVersions) and for dbmate, which compares versions
+//     and file names as text.
+// Conflict when the folder holds a version that is no timestamp and sorts
+// after the run's.
+Result<std::vector<std::string>> MigrationVersions(int64_t now_ms, size_t count,
+                                                   const std::vector<std::string>& existing_files);
 
 }  // namespace flowsync

@@ -275,7 +275,7 @@ TEST(MigrationPlanTest, BundleContentIsReducedAndItsMetaTravels) {
   ASSERT_OK(plan);
   const PlannedMigration& m = plan->migrations[0];
   EXPECT_EQ(m.workflow_name, "Bundle B");
-  EXPECT_EQ(m.sql.name, "20261122101500_bundle_b.sql");
+  EXPECT_EQ(m.sql.name, "20261122101459_bundle_b.sql");
   auto canonical = CanonicalJson(m.sidecar->bytes, 512);
   ASSERT_OK(canonical);
   EXPECT_TRUE(HasLine(
@@ -408,37 +408,94 @@ TEST(MigrationSlugTest, Rules) {
   EXPECT_EQ(MigrationSlug(std::string(80, 'x'), "id", "dev"), std::string(50, 'x'));
 }
 
-TEST(MigrationVersionTest, AfterTheNewestExistingVersion) {
-  auto v = FirstMigrationVersion(kNow, {});
+TEST(MigrationVersionTest, TheSecondBeforeNowOrAfterTheNewestInTheFolder) {
+  using Versions = std::vector<std::string>;
+  auto v = MigrationVersions(kNow, 1, {});
   ASSERT_OK(v);
-  EXPECT_EQ(*v, "20261122101500");
-  v = FirstMigrationVersion(kNow + 999, {"20261122101500_a.sql", "README.md", "001_init.sql"});
+  EXPECT_EQ(*v, Versions{"20261122101459"});
+  v = MigrationVersions(kNow + 999, 1, {"20261122101459_a.sql", "README.md", "001_init.sql"});
   ASSERT_OK(v);
-  EXPECT_EQ(*v, "20261122101501");
-  v = FirstMigrationVersion(kNow, {"20261231235959_future.sql", "20261122101500_x.json"});
+  EXPECT_EQ(*v, Versions{"20261122101500"});
+  // A file made by hand in the current second: the run goes one second past it.
+  v = MigrationVersions(kNow, 1, {"20261122101500_by_hand.sql"});
   ASSERT_OK(v);
-  EXPECT_EQ(*v, "20270101000000");
-  v = FirstMigrationVersion(kNow, {"20200101000000_old.sql"});
+  EXPECT_EQ(*v, Versions{"20261122101501"});
+  v = MigrationVersions(kNow, 1, {"20261231235959_future.sql", "20261122101500_x.json"});
   ASSERT_OK(v);
-  EXPECT_EQ(*v, "20261122101500");
-  v = FirstMigrationVersion(kNow, {"999999999999999_huge.sql"});
-  ASSERT_FALSE(v.ok());
-  EXPECT_EQ(v.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(*v, Versions{"20270101000000"});
+  v = MigrationVersions(kNow, 1, {"20200101000000_old.sql"});
+  ASSERT_OK(v);
+  EXPECT_EQ(*v, Versions{"20261122101459"});
+  // An earlier run's counter versions count by their second.
+  v = MigrationVersions(kNow, 2, {"202611221014590001_a.sql", "2026112210145912_b.sql"});
+  ASSERT_OK(v);
+  EXPECT_EQ(*v, (Versions{"202611221015001", "202611221015002"}));
+  // Shorter numbers and long non-timestamps that sort before now do not matter.
+  v = MigrationVersions(kNow, 1, {"9999999999999_ms.sql", "1700000000000000000_ns.sql"});
+  ASSERT_OK(v);
+  EXPECT_EQ(*v, Versions{"20261122101459"});
+  v = MigrationVersions(kNow, 0, {});
+  ASSERT_OK(v);
+  EXPECT_EQ(*v, Versions{});
+  for (const char* name :
+       {"999999999999999_huge.sql", "99999999999999_x.sql", "20261399000000_bad_month.sql"}) {
+    v = MigrationVersions(kNow, 1, {name});
+    ASSERT_FALSE(v.ok()) << name;
+    EXPECT_EQ(v.status().code(), StatusCode::kConflict);
+  }
+  EXPECT_EQ(v.status().message(),
+            "the migrations folder holds 20261399000000_bad_month.sql, whose version "
+            "20261399000000 is no YYYYMMDDHHMMSS timestamp and sorts after any new one");
 }
 
-TEST(MigrationPlanTest, OneSecondApartInPathOrder) {
+// Regression: a batch took one second per file, so 2,017 files reached 33
+// minutes into the future and a migration made by hand meanwhile was refused
+// as out of order.
+TEST(MigrationVersionTest, ABatchSharesOneSecondBeforeNow) {
+  constexpr size_t kCount = 2000;
+  auto v = MigrationVersions(kNow + 420, kCount, {"20261122101400_earlier.sql"});
+  ASSERT_OK(v);
+  ASSERT_EQ(v->size(), kCount);
+  EXPECT_EQ(v->front(), "202611221014590001");
+  EXPECT_EQ(v->at(9), "202611221014590010");
+  EXPECT_EQ(v->back(), "202611221014592000");
+  const std::string by_hand = "20261122101500";  // the current second
+  for (size_t i = 0; i < kCount; ++i) {
+    const std::string& x = (*v)[i];
+    // In order for the runner and for dbmate (text), after the folder's
+    // files and before one made by hand now.
+    EXPECT_LT(CompareMigrationVersions("20261122101400", x), 0) << x;
+    EXPECT_LT(CompareMigrationVersions(x, by_hand), 0) << x;
+    EXPECT_LT(x + "_a.sql", by_hand + "_a.sql");
+    if (i > 0) {
+      EXPECT_LT(CompareMigrationVersions((*v)[i - 1], x), 0) << x;
+      EXPECT_LT((*v)[i - 1], x);
+    }
+  }
+  // Nine files: one digit of counter.
+  v = MigrationVersions(kNow, 9, {});
+  ASSERT_OK(v);
+  EXPECT_EQ(v->front(), "202611221014591");
+  EXPECT_EQ(v->back(), "202611221014599");
+}
+
+TEST(MigrationPlanTest, ABatchSharesTheSecondInPathOrder) {
   MigrationCreateOptions o = Options();
-  const ManualClock later(kNow + 59'000);  // 10:15:59: the batch crosses the minute
+  const ManualClock later(kNow + 59'000);  // 10:15:59
   o.clock = &later;
   o.source = "prod";
+  // A file made by hand in the current second: the batch follows it, across
+  // the minute.
   auto plan = Plan({Export("z.json", Workflow("Zed", {Node("X")}).dump()),
                     Export("a.json", Workflow("Alpha", {Node("X")}).dump())},
-                   o, {"20261122101559_earlier.sql"});
+                   o, {"20261122101559_by_hand.sql"});
   ASSERT_OK(plan);
   ASSERT_EQ(plan->migrations.size(), 2u);
-  EXPECT_EQ(plan->migrations[0].sql.name, "20261122101600_prod_sync_alpha.sql");
-  EXPECT_EQ(plan->migrations[1].sql.name, "20261122101601_prod_sync_zed.sql");
+  EXPECT_EQ(plan->migrations[0].sql.name, "202611221016001_prod_sync_alpha.sql");
+  EXPECT_EQ(plan->migrations[1].sql.name, "202611221016002_prod_sync_zed.sql");
   EXPECT_TRUE(HasLine(plan->migrations[0].sql.bytes, "-- Source: prod"));
+  EXPECT_TRUE(
+      HasLine(plan->migrations[0].sql.bytes, "-- Migration: 202611221016001_prod_sync_alpha.sql"));
 }
 
 TEST(MigrationPlanTest, UnknownSourceIsRefused) {
@@ -485,10 +542,10 @@ TEST(MigrationPlanTest, HeaderNamesTheWorkflow) {
   auto plan = Plan({Export("flows/a.json", Workflow("Alpha", {Node("X")}).dump())});
   ASSERT_OK(plan);
   const PlannedMigration& m = plan->migrations[0];
-  EXPECT_EQ(m.sql.name, "20261122101500_alpha.sql");
+  EXPECT_EQ(m.sql.name, "20261122101459_alpha.sql");
   std::vector<std::string> header = HeaderLines(m.sql.bytes);
   std::vector<std::string> want = {
-      "-- Migration: 20261122101500_alpha.sql",
+      "-- Migration: 20261122101459_alpha.sql",
       "-- Generated by flowsync migration create; review before merging.",
       "-- Source: dev",
       "-- Dialect: sqlite",
@@ -567,7 +624,7 @@ TEST(MigrationPlanTest, SidecarAboveTheThreshold) {
   ASSERT_OK(plan);
   const PlannedMigration& m = plan->migrations[0];
   ASSERT_TRUE(m.sidecar);
-  EXPECT_EQ(m.sidecar->name, "20261122101500_big.json");
+  EXPECT_EQ(m.sidecar->name, "20261122101459_big.json");
   EXPECT_EQ(m.sidecar->bytes, content);
   std::optional<SidecarRef> ref = FindSidecarRef(m.sql.bytes);
   ASSERT_TRUE(ref);
@@ -699,7 +756,7 @@ TEST(MigrationPlanTest, PlannedFilesWriteAndReadBack) {
   ASSERT_OK(names);
   auto next = Plan({Export("a.json", Workflow("A", {Node("X")}).dump())}, o, *names);
   ASSERT_OK(next);
-  EXPECT_EQ(next->migrations[0].sql.name, "20261122101501_a.sql");
+  EXPECT_EQ(next->migrations[0].sql.name, "20261122101500_a.sql");
 }
 
 }  // namespace
