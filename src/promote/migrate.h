@@ -50,9 +50,6 @@ namespace flowsync {
 
 // ---- Files ------------------------------------------------------------------
 
-// Larger migration files and sidecars are refused when read.
-inline constexpr uint64_t kMaxMigrationFileSize = 1ull << 30;
-
 // One migration file, parsed.
 struct MigrationFile {
   std::string file;      // "20261122101500_add_users.sql"

@@ -28,6 +28,8 @@
 //       its key in migration_metadata even if the file is renamed later.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +44,8 @@ inline constexpr std::string_view kSidecarToken = ":'flowsync_content'";
 inline constexpr std::string_view kSidecarHeader = "-- Sidecar: ";
 // Above this many bytes of content, `migration create` writes a sidecar.
 inline constexpr size_t kDefaultSidecarThreshold = 256 * 1024;
+// Larger migration files and sidecars are refused when read.
+inline constexpr uint64_t kMaxMigrationFileSize = 1ull << 30;
 
 // How versions are ordered, by the runner (apply order, the out-of-order
 // check, --to, baseline) and by `migration create` (which versions it must

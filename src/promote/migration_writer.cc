@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <tuple>
@@ -20,6 +21,10 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr size_t kMaxSlug = 50;
+
+// Header keys `migration create` reads back (ReadMigrationFolder).
+constexpr std::string_view kWorkflowIdKey = "Workflow id";
+constexpr std::string_view kContentHashKey = "Content hash";
 
 // "NAME (id ID)" for messages, escaped like header text.
 std::string WorkflowLabel(const WorkflowExport& wf) {
@@ -242,11 +247,11 @@ std::string Header(const MigrationCreateOptions& options, const PlannedMigration
   line("Source", options.source);
   line("Dialect", SqlDialectName(options.dialect));
   line("Workflow", wf.workflow.name);
-  line("Workflow id", wf.id);
+  line(kWorkflowIdKey, wf.id);
   line("Path", wf.path);
   line("Format", FormatName(wf.workflow.format));
   line("Last updated", wf.updated_at);
-  line("Content hash", wf.workflow.content_hash);
+  line(kContentHashKey, wf.workflow.content_hash);
   if (m.credential_references > 0) {
     h += fmt::format("-- Credentials: {} reference{} kept as type and name (ids dropped)\n",
                      m.credential_references, m.credential_references == 1 ? "" : "s");
@@ -457,7 +462,7 @@ Result<std::vector<std::string>> MigrationVersions(int64_t now_ms, size_t count,
 }
 
 Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
-                                     const std::vector<std::string>& existing_files,
+                                     const ExistingMigrations& existing,
                                      const MigrationCreateOptions& options) {
   if (options.source != "dev" && options.source != "prod" && options.source != "staging") {
     return Status::InvalidArgument("source '" + EscapeHeaderText(options.source) +
@@ -488,11 +493,15 @@ Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
   for (const std::string& path : options.allowed_paths) {
     if (used_allowed.count(path) == 0) plan.unused_allowed.push_back(path);
   }
-  const int64_t now_ms = (options.clock != nullptr ? *options.clock : SystemClock()).NowMs();
-  FS_TRY_ASSIGN(std::vector<std::string> versions,
-                MigrationVersions(now_ms, prepared.size(), existing_files));
-  size_t next_version = 0;
+  // The newest migration of each workflow already in the folder.
+  std::map<std::string, const ExistingWorkflowMigration*> newest;
+  for (const ExistingWorkflowMigration& e : existing.workflow_migrations) {
+    const ExistingWorkflowMigration*& n = newest[e.workflow_id];
+    if (n == nullptr || CompareMigrationVersions(n->version, e.version) < 0) n = &e;
+  }
 
+  std::vector<PlannedMigration> planned;
+  std::vector<WorkflowExport> to_write;
   for (Prepared& p : prepared) {
     PlannedMigration m;
     if (!p.blocking.empty()) {
@@ -508,12 +517,27 @@ Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
     // duplicate-source-id warnings are its own). A bundle's hash covers its
     // (redacted) meta.json and README.md too, as a sync's does.
     FS_TRY_ASSIGN(wf.workflow, Rederive(wf, std::move(p.content)));
-
-    const std::string stem =
-        versions[next_version++] + "_" + MigrationSlug(wf.workflow.name, wf.id, options.source);
     m.workflow_id = wf.id;
     m.workflow_name = wf.workflow.name;
     m.path = wf.path;
+    auto last = newest.find(EscapeHeaderText(wf.id));
+    if (!options.force && last != newest.end() &&
+        last->second->content_hash == EscapeHeaderText(wf.workflow.content_hash)) {
+      plan.skipped.push_back({wf.id, wf.workflow.name, wf.path, last->second->file});
+      continue;
+    }
+    planned.push_back(std::move(m));
+    to_write.push_back(std::move(wf));
+  }
+
+  const int64_t now_ms = (options.clock != nullptr ? *options.clock : SystemClock()).NowMs();
+  FS_TRY_ASSIGN(std::vector<std::string> versions,
+                MigrationVersions(now_ms, planned.size(), existing.names));
+  for (size_t i = 0; i < planned.size(); ++i) {
+    PlannedMigration& m = planned[i];
+    const WorkflowExport& wf = to_write[i];
+    const std::string stem =
+        versions[i] + "_" + MigrationSlug(wf.workflow.name, wf.id, options.source);
     m.sql.name = stem + ".sql";
     WorkflowSqlOptions sql_options;
     sql_options.migration_file = m.sql.name;
@@ -531,23 +555,39 @@ Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
     } else {
       m.sql.bytes += up;
     }
-    plan.migrations.push_back(std::move(m));
   }
+  plan.migrations = std::move(planned);
   return plan;
 }
 
-Result<std::vector<std::string>> ListMigrationFolder(const FileSystem& fs, const std::string& dir) {
-  auto entries = fs.ListDir(dir.empty() ? "." : dir);
+Result<ExistingMigrations> ReadMigrationFolder(const FileSystem& fs, const std::string& dir) {
+  const std::string folder = dir.empty() ? "." : dir;
+  ExistingMigrations out;
+  auto entries = fs.ListDir(folder);
   if (!entries.ok()) {
-    if (entries.status().code() == StatusCode::kNotFound) return std::vector<std::string>();
-    return entries.status();
+    if (entries.status().code() == StatusCode::kNotFound) return out;
+    return WithContext(entries.status(), folder, "cannot list " + folder);
   }
-  std::vector<std::string> names;
-  for (const DirEntry& e : *entries) names.push_back(e.name);
-  return names;
+  for (const DirEntry& e : *entries) {
+    out.names.push_back(e.name);
+    std::string_view version = SqlFileVersion(e.name);
+    if (version.empty() || e.name[version.size()] != '_' || e.type == FileType::kDirectory) {
+      continue;
+    }
+    const std::string path = JoinPath(folder, e.name);
+    Result<std::string> text = fs.ReadFile(path, kMaxMigrationFileSize);
+    if (!text.ok()) return WithContext(text.status(), path, "cannot read " + path);
+    if (!IsWorkflowMigration(*text)) continue;
+    std::optional<std::string> id = FindHeaderField(*text, kWorkflowIdKey);
+    std::optional<std::string> hash = FindHeaderField(*text, kContentHashKey);
+    if (!id || !hash) continue;
+    out.workflow_migrations.push_back({e.name, std::string(version), *id, *hash});
+  }
+  return out;
 }
 
 Status WriteMigrations(const MigrationPlan& plan, const FileSystem& fs) {
+  if (plan.migrations.empty()) return Status::OK();
   const std::string dir = plan.dir.empty() ? "." : plan.dir;
   if (Status s = fs.CreateDirs(dir); !s.ok()) {
     return Status::IOError(WithContext(s, dir, "cannot create folder " + dir).message());

@@ -65,7 +65,14 @@ MigrationCreateOptions Options() {
 
 Result<MigrationPlan> Plan(std::vector<WorkflowExport> wfs,
                            const MigrationCreateOptions& o = Options(),
-                           const std::vector<std::string>& existing = {}) {
+                           const std::vector<std::string>& existing_names = {}) {
+  return PlanMigrations(std::move(wfs), ExistingMigrations{existing_names, {}}, o);
+}
+
+// Plans `wfs` into the folder o.dir as it is on disk.
+Result<MigrationPlan> PlanInFolder(std::vector<WorkflowExport> wfs,
+                                   const MigrationCreateOptions& o) {
+  FS_TRY_ASSIGN(ExistingMigrations existing, ReadMigrationFolder(RealFileSystem(), o.dir));
   return PlanMigrations(std::move(wfs), existing, o);
 }
 
@@ -668,9 +675,9 @@ TEST(WriteMigrationsTest, WritesEveryFileAndNoTempFiles) {
                                       "20261122101501_b.json", "20261122101501_b.sql"}));
   EXPECT_EQ(tmp.Read("deep/migrations/20261122101500_a.sql"), "-- a\n");
   EXPECT_EQ(tmp.Read("deep/migrations/20261122101501_b.json"), "[]");
-  auto listed = ListMigrationFolder(RealFileSystem(), dir);
+  auto listed = ReadMigrationFolder(RealFileSystem(), dir);
   ASSERT_OK(listed);
-  EXPECT_EQ(listed->size(), 4u);
+  EXPECT_EQ(listed->names.size(), 4u);
 }
 
 TEST(WriteMigrationsTest, AFailureLeavesNothing) {
@@ -722,7 +729,7 @@ TEST(WriteMigrationsTest, AFailureAtAnyStepLeavesNothing) {
     Status s = WriteMigrations(TwoFilePlan("/m"), fs);
     EXPECT_EQ(s.code(), StatusCode::kIOError);
     EXPECT_EQ(s.message(), c.error);
-    EXPECT_EQ(*ListMigrationFolder(fs, "/m"), std::vector<std::string>{"001_init.sql"});
+    EXPECT_EQ(ReadMigrationFolder(fs, "/m")->names, std::vector<std::string>{"001_init.sql"});
   }
 
   // Without faults the same plan lands whole, and the folder is made.
@@ -734,9 +741,10 @@ TEST(WriteMigrationsTest, AFailureAtAnyStepLeavesNothing) {
 
 TEST(WriteMigrationsTest, MissingFolderListsEmpty) {
   test::TempDir tmp;
-  auto listed = ListMigrationFolder(RealFileSystem(), tmp.path() + "/none");
+  auto listed = ReadMigrationFolder(RealFileSystem(), tmp.path() + "/none");
   ASSERT_OK(listed);
-  EXPECT_TRUE(listed->empty());
+  EXPECT_TRUE(listed->names.empty());
+  EXPECT_TRUE(listed->workflow_migrations.empty());
 }
 
 TEST(MigrationPlanTest, PlannedFilesWriteAndReadBack) {
@@ -751,12 +759,120 @@ TEST(MigrationPlanTest, PlannedFilesWriteAndReadBack) {
   EXPECT_EQ(tmp.Read("migrations/" + m.sql.name), m.sql.bytes);
   std::string sidecar = tmp.Read("migrations/" + m.sidecar->name);
   EXPECT_EQ(FindSidecarRef(m.sql.bytes)->sha256, MigrationChecksum(sidecar));
-  // The next batch goes after it.
-  auto names = ListMigrationFolder(RealFileSystem(), o.dir);
-  ASSERT_OK(names);
-  auto next = Plan({Export("a.json", Workflow("A", {Node("X")}).dump())}, o, *names);
+  // The next run goes after it.
+  o.force = true;
+  auto next = PlanInFolder({Export("a.json", Workflow("A", {Node("X")}).dump())}, o);
   ASSERT_OK(next);
   EXPECT_EQ(next->migrations[0].sql.name, "20261122101500_a.sql");
+}
+
+// ---- Unchanged workflows ------------------------------------------------------------
+
+TEST(MigrationPlanTest, AWorkflowUnchangedSinceItsNewestMigrationIsSkippedUnlessForced) {
+  test::TempDir tmp;
+  MigrationCreateOptions o = Options();
+  o.dir = tmp.path() + "/migrations";
+  auto alpha = [] { return Export("a.json", Workflow("Alpha", {Node("X")}).dump()); };
+  auto beta = [](const std::string& node) {
+    return Export("b.json", Workflow("Beta", {Node(node)}).dump());
+  };
+  auto first = PlanInFolder({alpha(), beta("X")}, o);
+  ASSERT_OK(first);
+  ASSERT_OK(WriteMigrations(*first));
+  EXPECT_EQ(first->skipped.size(), 0u);
+  const std::string alpha_file = "202611221014591_alpha.sql";
+  ASSERT_EQ(first->migrations[0].sql.name, alpha_file);
+
+  // Alpha unchanged, beta changed: only beta is written, after the folder.
+  const ManualClock later(kNow + 60'000);
+  o.clock = &later;
+  auto second = PlanInFolder({beta("Y"), alpha()}, o);
+  ASSERT_OK(second);
+  ASSERT_EQ(second->migrations.size(), 1u);
+  EXPECT_EQ(second->migrations[0].sql.name, "20261122101559_beta.sql");
+  ASSERT_EQ(second->skipped.size(), 1u);
+  const SkippedMigration& skipped = second->skipped[0];
+  EXPECT_EQ(skipped.workflow_id, alpha().id);
+  EXPECT_EQ(skipped.workflow_name, "Alpha");
+  EXPECT_EQ(skipped.path, "a.json");
+  EXPECT_EQ(skipped.unchanged_since, alpha_file);
+  ASSERT_OK(WriteMigrations(*second));
+
+  // Nothing changed: nothing to write, and writing it touches nothing.
+  auto third = PlanInFolder({alpha(), beta("Y")}, o);
+  ASSERT_OK(third);
+  EXPECT_EQ(third->migrations.size(), 0u);
+  ASSERT_EQ(third->skipped.size(), 2u);
+  EXPECT_EQ(third->skipped[1].unchanged_since, "20261122101559_beta.sql");
+  ASSERT_OK(WriteMigrations(*third));
+  EXPECT_EQ(ReadMigrationFolder(RealFileSystem(), o.dir)->names.size(), 3u);
+
+  // Beta back as it first was: its newest migration holds other content.
+  auto back = PlanInFolder({beta("X")}, o);
+  ASSERT_OK(back);
+  EXPECT_EQ(back->migrations.size(), 1u);
+  EXPECT_EQ(back->skipped.size(), 0u);
+
+  o.force = true;
+  auto forced = PlanInFolder({alpha(), beta("Y")}, o);
+  ASSERT_OK(forced);
+  EXPECT_EQ(forced->migrations.size(), 2u);
+  EXPECT_EQ(forced->skipped.size(), 0u);
+}
+
+TEST(MigrationPlanTest, RedactedContentIsComparedAsWritten) {
+  test::TempDir tmp;
+  MigrationCreateOptions o = Options();
+  o.dir = tmp.path() + "/migrations";
+  o.redact = true;
+  auto leaky = [] {
+    return Export("l.json", Workflow("Leaky", {Node("H", {{"token", kToken}})}).dump());
+  };
+  auto first = PlanInFolder({leaky()}, o);
+  ASSERT_OK(first);
+  ASSERT_OK(WriteMigrations(*first));
+  auto again = PlanInFolder({leaky()}, o);
+  ASSERT_OK(again);
+  EXPECT_EQ(again->migrations.size(), 0u);
+  ASSERT_EQ(again->skipped.size(), 1u);
+  EXPECT_EQ(again->skipped[0].unchanged_since, first->migrations[0].sql.name);
+}
+
+TEST(ReadMigrationFolderTest, ReadsTheHeadersOfGeneratedMigrations) {
+  test::TempDir tmp;
+  MigrationCreateOptions o = Options();
+  o.dir = tmp.path() + "/m";
+  o.style = MigrationStyle::kDbmate;
+  auto plan = Plan({Export("a.json", Workflow("Alpha", {Node("X")}).dump())}, o);
+  ASSERT_OK(plan);
+  ASSERT_OK(WriteMigrations(*plan));
+  tmp.Write("m/1_by_hand.sql", "-- Workflow id: x\n-- Content hash: y\nSELECT 1;\n");
+  tmp.Write("m/notes.sql", "-- flowsync:workflow-migration v1\n");
+  tmp.Write("m/2_x.json", "{}");
+  tmp.Write("m/3_folder.sql/inside.sql", "");
+  auto read = ReadMigrationFolder(RealFileSystem(), o.dir);
+  ASSERT_OK(read);
+  EXPECT_EQ(read->names.size(), 5u);
+  ASSERT_EQ(read->workflow_migrations.size(), 1u);
+  const ExistingWorkflowMigration& e = read->workflow_migrations[0];
+  const PlannedMigration& m = plan->migrations[0];
+  EXPECT_EQ(e.file, m.sql.name);
+  EXPECT_EQ(e.version, "20261122101459");
+  EXPECT_EQ(e.workflow_id, m.workflow_id);
+  EXPECT_TRUE(HasLine(m.sql.bytes, "-- Content hash: " + e.content_hash));
+  EXPECT_EQ(e.content_hash.size(), 32u);
+}
+
+TEST(ReadMigrationFolderTest, AnUnreadableFileIsNamed) {
+  MemoryFileSystem fs;
+  ASSERT_OK(fs.CreateDirs("/m"));
+  ASSERT_OK(fs.WriteNewFile("/m/1_a.sql", "SELECT 1;\n", false));
+  fs.InjectError(
+      MemoryFileSystem::Op::kRead, [](const std::string& p) { return p == "/m/1_a.sql"; }, EIO);
+  auto read = ReadMigrationFolder(fs, "/m");
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), StatusCode::kIOError);
+  EXPECT_EQ(read.status().message(), "cannot read /m/1_a.sql: Input/output error");
 }
 
 }  // namespace

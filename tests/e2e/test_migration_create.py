@@ -207,6 +207,67 @@ class FromDatabaseTest(MigrationCase):
         self.assertNotIn("sidecar", res.stdout)
 
 
+class UnchangedTest(MigrationCase):
+    """Regression: `migration create` of an unchanged workflow wrote a second,
+    identical migration. The newest migration of the workflow in --dir (same
+    id) carrying the same content hash means nothing to write."""
+
+    def test_a_second_run_writes_nothing_unless_forced(self):
+        self.create("flows/beta.json", cwd=self.tmp)
+        (first,) = self.files()
+        res = self.create("flows/beta.json", cwd=self.tmp)
+        self.assertEqual(res.stdout,
+                         f"unchanged since {first}; nothing written (--force to write anyway)\n")
+        self.assertEqual(res.stderr, "")
+        self.assertEqual(self.files(), [first])
+        # From the file instead of the database: the same workflow, the same hash.
+        res = self.create("flows/beta.json")
+        self.assertIn(f"unchanged since {first}", res.stdout)
+        res = self.create("flows/beta.json", "--force", cwd=self.tmp)
+        self.assertRegex(res.stdout, r"^wrote .*/migrations/\d{14}_beta\.sql\n$")
+        (second,) = [f for f in self.files() if f != first]
+        self.assertGreater(second, first)
+        # The newest one is the one compared: still unchanged.
+        res = self.create("flows/beta.json", cwd=self.tmp)
+        self.assertEqual(res.stdout,
+                         f"unchanged since {second}; nothing written (--force to write anyway)\n")
+
+    def test_a_batch_skips_only_the_unchanged_ones(self):
+        data = self.create_json("flows/alpha.json", "flows/beta.json", cwd=self.tmp)
+        self.assertEqual(data["skipped"], [])
+        by_path = {f["path"]: os.path.basename(f["file"]) for f in data["files"]}
+        h.write_json(self.p("flows", "beta.json"), h.n8n_workflow("Beta", nodes=3, seed=2))
+        self.sync()
+        data = self.create_json("flows/alpha.json", "flows/beta.json", "Gamma Bundle",
+                                cwd=self.tmp)
+        self.assertEqual(sorted(f["path"] for f in data["files"]),
+                         ["bundles/gamma", "flows/beta.json"])
+        self.assertEqual(data["skipped"], [{
+            "workflow_id": self.ids["flows/alpha.json"],
+            "name": "Alpha Flow",
+            "path": "flows/alpha.json",
+            "unchanged_since": os.path.join(self.mig, by_path["flows/alpha.json"]),
+        }])
+        self.assertEqual(len(self.files()), 4)
+        # As text: each skipped one, then a count.
+        h.write_json(self.p("flows", "beta.json"), h.n8n_workflow("Beta", nodes=4, seed=2))
+        self.sync()
+        res = self.create("flows/alpha.json", "flows/beta.json", cwd=self.tmp)
+        lines = res.stdout.splitlines()
+        self.assertEqual(len(lines), 3, res.describe())
+        self.assertRegex(lines[0], r"^wrote .*/migrations/\d{14}_beta\.sql$")
+        self.assertEqual(lines[1:], [
+            f"unchanged flows/alpha.json since {by_path['flows/alpha.json']}",
+            "1 written, 1 unchanged and not written (--force to write anyway)",
+        ])
+        # Nothing changed at all: exit 0, nothing written.
+        before = self.files()
+        data = self.create_json("flows/alpha.json", "flows/beta.json", cwd=self.tmp)
+        self.assertEqual(data["files"], [])
+        self.assertEqual(len(data["skipped"]), 2)
+        self.assertEqual(self.files(), before)
+
+
 class BatchVersionsTest(h.FlowsyncCase):
     """Regression: a batch took one second per file, so 2,017 files reached 33
     minutes into the future and a migration made by hand meanwhile was refused
