@@ -42,6 +42,27 @@ Result<Opened> Open(const MigrateOptions& o, config::IfMissing if_missing) {
   return out;
 }
 
+// For status and validate, a look that writes nothing, not even a new
+// database file or lock file: a database that does not exist or holds no
+// flowsync data yet (NotFound, opened without creating it) has no history,
+// and `session` stays null.
+Result<Opened> OpenForReading(const MigrateOptions& o) {
+  Opened out;
+  FS_TRY_ASSIGN(out.folder, LoadMigrations(RealFileSystem(), o.dir));
+  FS_TRY_ASSIGN(out.ctx, ResolveCommandContext(o.common.flags));
+  auto store = config::OpenContextStore(out.ctx, config::IfMissing::kFail);
+  if (!store.ok() && store.status().code() == StatusCode::kNotFound) return out;
+  FS_TRY_ASSIGN(out.store, std::move(store));
+  FS_TRY_ASSIGN(out.session, out.store->OpenMigrationHistory());
+  return out;
+}
+
+// The status through the session, or of a fresh database without one.
+Result<MigrationStatus> ReadStatus(Opened& c) {
+  if (c.session == nullptr) return FreshMigrationStatus(c.folder);
+  return ReadMigrationStatus(*c.session, c.folder);
+}
+
 void Warn(const std::string& message) {
   std::fflush(stdout);
   std::fprintf(stderr, "flowsync: warning: %s\n", message.c_str());
@@ -196,14 +217,14 @@ void PrintStatusTable(const MigrationStatus& s) {
 }
 
 ExitCode RunStatus(const MigrateOptions& o) {
-  auto c = Open(o, config::IfMissing::kEmpty);
+  auto c = OpenForReading(o);
   if (!c.ok()) return Fail(c.status());
   if (Status s = c->folder.ProblemsStatus(); !s.ok()) {
     return Fail(
         s.WithPrefix("the migrations folder has problems (see `flowsync migrate "
                      "validate`)"));
   }
-  auto status = ReadMigrationStatus(*c->session, c->folder);
+  auto status = ReadStatus(*c);
   if (!status.ok()) return Fail(status.status());
   const MigrationCounts& n = status->counts;
   if (o.common.json) {
@@ -224,11 +245,13 @@ ExitCode RunStatus(const MigrateOptions& o) {
 // ---- validate, repair, baseline ------------------------------------------------------
 
 ExitCode RunValidate(const MigrateOptions& o) {
-  auto c = Open(o, config::IfMissing::kEmpty);
+  auto c = OpenForReading(o);
   if (!c.ok()) return Fail(c.status());
   ValidateOptions options;
   options.allow_out_of_order = o.allow_out_of_order;
-  Status s = ValidateMigrations(*c->session, c->folder, options);
+  auto status = ReadStatus(*c);
+  if (!status.ok()) return Fail(status.status());
+  Status s = ValidateMigrationStatus(c->folder, *status, options).ToStatus();
   if (!s.ok()) return Fail(s);
   fmt::print("{} valid\n", c->folder.files.size() == 1
                                ? std::string("1 migration file is")

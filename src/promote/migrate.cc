@@ -558,6 +558,10 @@ Result<MigrationStatus> ReadMigrationStatus(MigrationHistory& session,
   return BuildStatus(folder, history, events);
 }
 
+MigrationStatus FreshMigrationStatus(const MigrationFolder& folder) {
+  return BuildStatus(folder, {}, {});
+}
+
 // ---- Operations -------------------------------------------------------------------
 
 std::string DefaultMigrationUser() { return UserAtHost(); }
@@ -741,16 +745,16 @@ Result<DownReport> MigrateDown(MigrationHistory& session, const MigrationFolder&
   return report;
 }
 
-Status ValidateMigrations(MigrationHistory& session, const MigrationFolder& folder,
-                          const ValidateOptions& options) {
-  std::vector<std::string> problems;
-  for (const Status& p : folder.problems) problems.push_back(p.message());
-  bool broken = !problems.empty();
-  FS_TRY_ASSIGN(MigrationStatus status, ReadMigrationStatus(session, folder));
+MigrationValidation ValidateMigrationStatus(const MigrationFolder& folder,
+                                            const MigrationStatus& status,
+                                            const ValidateOptions& options) {
+  MigrationValidation out;
+  for (const Status& p : folder.problems) out.problems.push_back(p.message());
+  const bool broken = !out.problems.empty();
   for (const MigrationStatusRow& r : status.migrations) {
     if (r.state == MigrationState::kChanged) {
-      problems.push_back(fmt::format("{}: changed since it was applied (applied as {}, now {})",
-                                     r.file, r.stored_checksum, r.checksum));
+      out.problems.push_back(fmt::format("{}: changed since it was applied (applied as {}, now {})",
+                                         r.file, r.stored_checksum, r.checksum));
     } else if (r.state == MigrationState::kMissing) {
       // A file that is there but broken is a problem of its own already.
       bool broken_file = false;
@@ -758,21 +762,33 @@ Status ValidateMigrations(MigrationHistory& session, const MigrationFolder& fold
         broken_file = broken_file || p.message().rfind(r.version + "_", 0) == 0;
       }
       if (!broken_file) {
-        problems.push_back(
+        out.problems.push_back(
             fmt::format("{}: applied on {} but no longer in {}", r.file, r.applied_at, folder.dir));
       }
     } else if (IsPending(r) && r.out_of_order && !options.allow_out_of_order) {
-      problems.push_back(fmt::format(
+      out.problems.push_back(fmt::format(
           "{}: pending but older than the newest applied version {} (--allow-out-of-order)", r.file,
           status.newest_applied));
     }
   }
+  if (!out.problems.empty()) {
+    out.code = broken ? StatusCode::kInvalidArgument : StatusCode::kConflict;
+  }
+  return out;
+}
+
+Status MigrationValidation::ToStatus() const {
   if (problems.empty()) return Status::OK();
-  StatusCode code = broken ? StatusCode::kInvalidArgument : StatusCode::kConflict;
   if (problems.size() == 1) return Status(code, problems[0]);
   std::string msg = fmt::format("{}:", Plural(problems.size(), "problem", "problems"));
   for (const std::string& p : problems) msg += "\n  " + p;
   return Status(code, msg);
+}
+
+Status ValidateMigrations(MigrationHistory& session, const MigrationFolder& folder,
+                          const ValidateOptions& options) {
+  FS_TRY_ASSIGN(MigrationStatus status, ReadMigrationStatus(session, folder));
+  return ValidateMigrationStatus(folder, status, options).ToStatus();
 }
 
 Result<std::vector<RepairedMigration>> RepairMigrations(MigrationHistory& session,

@@ -157,6 +157,13 @@ struct MigrationStatus {
 Result<MigrationStatus> ReadMigrationStatus(MigrationHistory& session,
                                             const MigrationFolder& folder);
 
+// The status of `folder` against a database with no history at all: one
+// that does not exist yet or holds no flowsync data (an empty SQLite file, a
+// PostgreSQL database or schema nothing was synced or migrated to; opening
+// it without creating it is NotFound). Every file is pending, as dbmate and
+// Flyway show a fresh database, and nothing had to be created to say so.
+MigrationStatus FreshMigrationStatus(const MigrationFolder& folder);
+
 // ---- Operations -------------------------------------------------------------
 //
 // Each works through `session` (which holds the migration lock) and refuses
@@ -241,11 +248,27 @@ struct ValidateOptions {
   bool allow_out_of_order = false;
 };
 
-// Checks without writing: every file parses and its sidecar verifies,
-// every applied file is there with its checksum, no pending file is older
-// than the newest applied one (unless allowed). OK, or a Status listing
-// every problem one per line, naming files: InvalidArgument when a file is
-// broken, Conflict when the folder and the history disagree.
+struct MigrationValidation {
+  // One line per problem, each naming its file, in version order after the
+  // folder's own problems.
+  std::vector<std::string> problems;
+  // kOk; kInvalidArgument when a file is broken; kConflict when the folder
+  // and the history disagree.
+  StatusCode code = StatusCode::kOk;
+
+  // OK, the one problem, or "N problems:" and one per line.
+  Status ToStatus() const;
+};
+
+// Checks `status` (of `folder`) without writing: every file parses and its
+// sidecar verifies, every applied file is there with its checksum, no
+// pending file is older than the newest applied one (unless allowed).
+MigrationValidation ValidateMigrationStatus(const MigrationFolder& folder,
+                                            const MigrationStatus& status,
+                                            const ValidateOptions& options);
+
+// ValidateMigrationStatus of the history read through `session`, as a
+// Status.
 Status ValidateMigrations(MigrationHistory& session, const MigrationFolder& folder,
                           const ValidateOptions& options);
 

@@ -840,6 +840,53 @@ TEST_P(MigrateTest, ValidateReportsBrokenFilesAndWritesNothing) {
   EXPECT_EQ(Events(), std::vector<std::string>{"1:applied"});
 }
 
+// Regression: `migrate status` on a fresh database failed ("holds no
+// flowsync data yet") although `migrate up` works there.
+TEST_P(MigrateTest, AFreshDatabaseShowsEveryFilePendingAsAnEmptyHistoryDoes) {
+  Write("2_b.sql", "SELECT 2;\n");
+  Write("1_a.sql", "SELECT 1;\n");
+  // A database nothing was synced or migrated to (SQLite: an empty file, as
+  // `touch` leaves it; PostgreSQL: a schema that does not exist), opened
+  // without creating it: NotFound, and nothing is created.
+  const std::string fresh = GetParam().fresh_url(tmp_.path());  // PostgreSQL: a new schema
+  tmp_.Write("empty.db", "");
+  auto url = ParseDatabaseUrl(postgres() ? fresh : "sqlite:" + tmp_.path() + "/empty.db");
+  ASSERT_OK(url);
+  StoreOptions options;
+  options.create_if_missing = false;
+  auto opened = OpenStore(*url, options);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), StatusCode::kNotFound) << opened.status().message();
+  EXPECT_CONTAINS(opened.status().message(), "holds no flowsync data yet");
+  if (postgres()) {
+    const std::string schema = fresh.substr(fresh.rfind("schema=") + 7);
+    EXPECT_EQ(Column("SELECT count(*) FROM information_schema.schemata WHERE schema_name = '" +
+                     schema + "'"),
+              std::vector<std::string>{"0"});
+  } else {
+    EXPECT_EQ(tmp_.Read("empty.db"), "");
+  }
+
+  // Its status is that of an empty history: every file pending.
+  MigrationStatus status = FreshMigrationStatus(Load());
+  std::vector<std::string> states;
+  for (const MigrationStatusRow& r : status.migrations) {
+    states.push_back(r.file + ":" + std::string(MigrationStateName(r.state)));
+  }
+  EXPECT_EQ(states, (std::vector<std::string>{"1_a.sql:pending", "2_b.sql:pending"}));
+  EXPECT_EQ(status.counts.pending, 2);
+  EXPECT_EQ(status.newest_applied, "");
+  MigrationStatus empty = State();  // this test's own database: created, nothing applied
+  ASSERT_EQ(empty.migrations.size(), status.migrations.size());
+  for (size_t i = 0; i < status.migrations.size(); ++i) {
+    EXPECT_EQ(status.migrations[i].checksum, empty.migrations[i].checksum);
+    EXPECT_EQ(status.migrations[i].state, empty.migrations[i].state);
+  }
+  MigrationValidation valid = ValidateMigrationStatus(Load(), status, {});
+  EXPECT_EQ(valid.code, StatusCode::kOk);
+  EXPECT_OK(valid.ToStatus());
+}
+
 TEST_P(MigrateTest, DryRunPrintsSqlAndWritesNothing) {
   std::string content = "{\"a\": 1}";
   Write("1_wf.json", content);

@@ -225,6 +225,36 @@ class MigrateSqliteTest(MigrateMixin, h.FlowsyncCase):
                          {"applied": 1, "baseline": 0, "pending": 1, "failed": 0,
                           "changed": 0, "missing": 1})
 
+    def test_status_on_a_fresh_database_lists_every_file_pending(self):
+        # Regression: an empty database file (`touch`, or made by another
+        # tool) failed with "holds no flowsync data yet" (exit 1).
+        self.write("20261122101500_create_t.sql", "CREATE TABLE t (x INTEGER);\n")
+        self.write("20261122101600_fill_t.sql", "INSERT INTO t VALUES (1);\n")
+        open(self.target, "wb").close()
+        for target in (self.target, os.path.join(self.tmp, "missing.db")):
+            with self.subTest(target=target):
+                res = self.fs("migrate", "status", "--exit-code", "--dir", self.mig, "--db",
+                              target, expect=h.EXIT_FAILED, cwd=self.tmp)
+                self.assertEqual(res.stdout, "VERSION         NAME      STATE     APPLIED AT\n"
+                                             "20261122101500  create_t  pending\n"
+                                             "20261122101600  fill_t    pending\n"
+                                             "0 applied, 2 pending\n")
+                self.assertEqual(res.stderr, "")
+                res = self.fs("migrate", "validate", "--dir", self.mig, "--db", target,
+                              expect=0, cwd=self.tmp)
+                self.assertEqual(res.stdout, "2 migration files are valid\n")
+        doc = self.status_json()
+        self.assertEqual([(m["file"], m["state"]) for m in doc["migrations"]],
+                         [("20261122101500_create_t.sql", "pending"),
+                          ("20261122101600_fill_t.sql", "pending")])
+        self.assertEqual(doc["counts"]["pending"], 2)
+        # A read-only look: nothing written, no database or lock file made.
+        self.assertEqual(os.path.getsize(self.target), 0)
+        self.assertEqual(sorted(os.listdir(self.tmp)), ["migrations", "root", "target.db"])
+        # `up` works there as before.
+        self.assertEqual(len(applied_files(self.migrate("up").stdout)), 2)
+        self.migrate("status", "--exit-code", expect=0)
+
     def test_changed_file_is_refused_until_repair(self):
         self.write("1_a.sql", "CREATE TABLE t (x INTEGER);\n")
         self.migrate("up")
@@ -426,6 +456,24 @@ class MigratePostgresTest(MigrateMixin, PostgresCase):
         self.migrate("status", "--exit-code", expect=0)
         res = self.migrate("down", expect=h.EXIT_USAGE)
         self.assertIn("3_i.sql has no down section", res.stderr)
+
+    def test_status_on_a_fresh_database_lists_every_file_pending(self):
+        # Regression: a database nothing was synced or migrated to failed
+        # with "holds no flowsync data yet".
+        self.write("1_a.sql", "CREATE TABLE t (x INTEGER);\n")
+        self.write("2_b.sql", "INSERT INTO t VALUES (1);\n")
+        res = self.migrate("status", "--exit-code", expect=h.EXIT_FAILED)
+        self.assertEqual(res.stdout.splitlines()[-1], "0 applied, 2 pending")
+        self.assertEqual(res.stderr, "")
+        self.assertEqual([m["state"] for m in self.status_json()["migrations"]],
+                         ["pending", "pending"])
+        self.migrate("validate")
+        # A read-only look: no table was created.
+        self.assertEqual(self.sql_value("SELECT count(*) FROM information_schema.tables "
+                                        "WHERE table_schema NOT IN "
+                                        "('pg_catalog', 'information_schema')"), "0")
+        self.assertEqual(applied_files(self.migrate("up").stdout), ["1_a.sql", "2_b.sql"])
+        self.migrate("status", "--exit-code", expect=0)
 
     def test_concurrent_runners_apply_each_file_once(self):
         self.write_concurrent_files("SELECT pg_sleep(0.05);")
