@@ -596,10 +596,10 @@ Result<UpReport> MigrateUp(MigrationHistory& session, const MigrationFolder& fol
   std::vector<const MigrationStatusRow*> changed, out_of_order, todo;
   for (const MigrationStatusRow& r : status.migrations) {
     if (r.state == MigrationState::kChanged) changed.push_back(&r);
-    if (r.state == MigrationState::kMissing) report.missing.push_back(r.file);
+    if (r.state == MigrationState::kMissing) report.missing.push_back({r.version, r.name, r.file});
     if (!IsPending(r)) continue;
     if (options.target && CompareMigrationVersions(r.version, *options.target) > 0) {
-      ++report.pending;
+      report.pending.push_back({r.version, r.name, r.file});
       continue;
     }
     todo.push_back(&r);
@@ -616,6 +616,7 @@ Result<UpReport> MigrateUp(MigrationHistory& session, const MigrationFolder& fol
     AppliedMigration a;
     a.file = f.file;
     a.version = f.version;
+    a.name = f.name;
     a.checksum = f.checksum;
     a.transaction = f.up_transaction;
     std::string sql = f.UpSql(session.dialect());
@@ -634,13 +635,17 @@ Result<UpReport> MigrateUp(MigrationHistory& session, const MigrationFolder& fol
         &a.execution_ms);
     if (!st.ok()) {
       report.failure = st;
-      report.pending += static_cast<int64_t>(todo.size() - i);
+      report.failed = MigrationRef{f.version, f.name, f.file};
+      std::vector<MigrationRef> left;
+      for (size_t j = i + 1; j < todo.size(); ++j) {
+        left.push_back({todo[j]->version, todo[j]->name, todo[j]->file});
+      }
+      report.pending.insert(report.pending.begin(), left.begin(), left.end());
       break;
     }
     if (options.on_applied) options.on_applied(a);
     report.applied.push_back(std::move(a));
   }
-  if (options.dry_run) report.pending += static_cast<int64_t>(todo.size());
   return report;
 }
 
@@ -725,6 +730,7 @@ Result<DownReport> MigrateDown(MigrationHistory& session, const MigrationFolder&
     RevertedMigration r;
     r.file = t.file;
     r.version = h.version;
+    r.name = h.name;
     r.builtin = t.builtin;
     Status st = RunWithHistory(
         session, "down of migration", t.file, h.version, h.name, h.checksum, by, t.sql,
@@ -737,6 +743,7 @@ Result<DownReport> MigrateDown(MigrationHistory& session, const MigrationFolder&
         &r.execution_ms);
     if (!st.ok()) {
       report.failure = st;
+      report.failed = MigrationRef{h.version, h.name, t.file};
       break;
     }
     if (options.on_reverted) options.on_reverted(r);
@@ -829,7 +836,7 @@ Result<std::vector<RepairedMigration>> RepairMigrations(MigrationHistory& sessio
                        r->stored_checksum + " -> " + r->checksum);
     }
     if (!st.ok()) break;
-    out.push_back({r->file, r->version, r->stored_checksum, r->checksum});
+    out.push_back({r->file, r->version, r->name, r->stored_checksum, r->checksum});
   }
   if (st.ok()) st = session.Commit();
   if (!st.ok()) {
@@ -839,10 +846,10 @@ Result<std::vector<RepairedMigration>> RepairMigrations(MigrationHistory& sessio
   return out;
 }
 
-Result<std::vector<std::string>> BaselineMigrations(MigrationHistory& session,
-                                                    const MigrationFolder& folder,
-                                                    const std::string& version,
-                                                    const std::string& applied_by) {
+Result<std::vector<MigrationRef>> BaselineMigrations(MigrationHistory& session,
+                                                     const MigrationFolder& folder,
+                                                     const std::string& version,
+                                                     const std::string& applied_by) {
   if (!IsDigits(version)) {
     return Status::InvalidArgument("baseline version '" + version + "' is not all digits");
   }
@@ -854,7 +861,7 @@ Result<std::vector<std::string>> BaselineMigrations(MigrationHistory& session,
       todo.push_back(folder.Find(r.version));
     }
   }
-  std::vector<std::string> out;
+  std::vector<MigrationRef> out;
   if (todo.empty()) return out;
   const std::string by = By(applied_by);
   FS_TRY(session.Begin());
@@ -866,7 +873,7 @@ Result<std::vector<std::string>> BaselineMigrations(MigrationHistory& session,
                        "baseline " + version + ": marked applied, not run");
     }
     if (!st.ok()) break;
-    out.push_back(f->file);
+    out.push_back({f->version, f->name, f->file});
   }
   if (st.ok()) st = session.Commit();
   if (!st.ok()) {

@@ -174,9 +174,17 @@ MigrationStatus FreshMigrationStatus(const MigrationFolder& folder);
 // name.
 std::string DefaultMigrationUser();
 
+// A migration as the reports of the operations name it.
+struct MigrationRef {
+  std::string version;
+  std::string name;
+  std::string file;  // for one no longer in the folder, VERSION_NAME.sql
+};
+
 struct AppliedMigration {
   std::string file;
   std::string version;
+  std::string name;
   std::string checksum;
   bool transaction = true;
   int64_t execution_ms = 0;
@@ -199,14 +207,17 @@ struct UpReport {
   bool dry_run = false;
   // Applied in this run, in order (dry run: would be applied).
   std::vector<AppliedMigration> applied;
-  // Pending files left (not counting those this run applied).
-  int64_t pending = 0;
+  // The pending files left after the run (dry run: after it, had it run),
+  // in version order: those after the target, and after a failure those
+  // after the failed one.
+  std::vector<MigrationRef> pending;
   // Applied files no longer in the folder (a warning; validate fails).
-  std::vector<std::string> missing;
+  std::vector<MigrationRef> missing;
   // OK, or the failure that stopped the run: "migration FILE failed:
   // <statement and database error>". Files before it stay applied; the
-  // failed one left nothing but its 'failed' event.
+  // failed one (`failed`) left nothing but its 'failed' event.
   Status failure;
+  std::optional<MigrationRef> failed;
 };
 
 // Applies pending files in version order. Refuses (Conflict, nothing
@@ -219,6 +230,7 @@ Result<UpReport> MigrateUp(MigrationHistory& session, const MigrationFolder& fol
 struct RevertedMigration {
   std::string file;
   std::string version;
+  std::string name;
   bool builtin = false;  // the built-in workflow down (WorkflowDownSql) ran
   int64_t execution_ms = 0;
 };
@@ -232,6 +244,7 @@ struct DownOptions {
 struct DownReport {
   std::vector<RevertedMigration> reverted;  // in the order they were reverted
   Status failure;  // as UpReport::failure ("down of migration FILE failed: ...")
+  std::optional<MigrationRef> failed;  // the migration whose down failed
 };
 
 // Reverts the last `count` applied migrations in reverse installed_rank
@@ -275,6 +288,7 @@ Status ValidateMigrations(MigrationHistory& session, const MigrationFolder& fold
 struct RepairedMigration {
   std::string file;
   std::string version;
+  std::string name;
   std::string old_checksum;
   std::string new_checksum;
 };
@@ -291,11 +305,11 @@ Result<std::vector<RepairedMigration>> RepairMigrations(MigrationHistory& sessio
 // Marks every file not yet applied with a version <= `version` as applied
 // with status 'baseline', without running it ('baseline' events), in one
 // transaction: for a database that already holds what those files do.
-// Returns the files marked, in version order (empty: nothing to do).
+// Returns the migrations marked, in version order (empty: nothing to do).
 // InvalidArgument when `version` is not all digits.
-Result<std::vector<std::string>> BaselineMigrations(MigrationHistory& session,
-                                                    const MigrationFolder& folder,
-                                                    const std::string& version,
-                                                    const std::string& applied_by = "");
+Result<std::vector<MigrationRef>> BaselineMigrations(MigrationHistory& session,
+                                                     const MigrationFolder& folder,
+                                                     const std::string& version,
+                                                     const std::string& applied_by = "");
 
 }  // namespace flowsync

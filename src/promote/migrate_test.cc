@@ -242,6 +242,12 @@ TEST_F(LoadMigrationsTest, SidecarMismatchOrMissingIsAProblem) {
             }));
 }
 
+std::vector<std::string> FilesOf(const std::vector<MigrationRef>& refs) {
+  std::vector<std::string> out;
+  for (const MigrationRef& r : refs) out.push_back(r.version + ":" + r.name + ":" + r.file);
+  return out;
+}
+
 UpOptions AllowOutOfOrder() {
   UpOptions o;
   o.allow_out_of_order = true;
@@ -357,7 +363,9 @@ TEST_P(MigrateTest, AppliesInVersionOrderWithHistory) {
   EXPECT_OK(r->failure);
   EXPECT_EQ(seen, (std::vector<std::string>{"1_a.sql", "2_b.sql", "10_c.sql"}));
   EXPECT_EQ(r->applied.size(), 3u);
-  EXPECT_EQ(r->pending, 0);
+  EXPECT_EQ(r->applied[2].name, "c");
+  EXPECT_EQ(r->pending.size(), 0u);
+  EXPECT_FALSE(r->failed);
   EXPECT_EQ(Column("SELECT x FROM t ORDER BY x"), (std::vector<std::string>{"2", "10"}));
   auto history = Rows(
       "SELECT version, name, checksum, applied_by, installed_rank, status, execution_ms "
@@ -410,7 +418,9 @@ TEST_P(MigrateTest, FailingFileLeavesNoTraceAndStops) {
   EXPECT_CONTAINS(r->failure.message(), ("line 3"));
   ASSERT_EQ(r->applied.size(), 1u);
   EXPECT_EQ(r->applied[0].file, "1_a.sql");
-  EXPECT_EQ(r->pending, 2);
+  ASSERT_TRUE(r->failed);
+  EXPECT_EQ(FilesOf({*r->failed}), std::vector<std::string>{"2:b:2_b.sql"});
+  EXPECT_EQ(FilesOf(r->pending), std::vector<std::string>{"3:c:3_c.sql"});
   // Nothing of 2_b stayed, and 3_c never ran.
   EXPECT_EQ(Column("SELECT COUNT(*) FROM t"), std::vector<std::string>{"0"});
   EXPECT_FALSE(TableExists("u"));
@@ -548,7 +558,7 @@ TEST_P(MigrateTest, TargetVersionStopsThere) {
   auto r = Up(to);
   ASSERT_OK(r);
   EXPECT_EQ(r->applied.size(), 2u);
-  EXPECT_EQ(r->pending, 1);
+  EXPECT_EQ(FilesOf(r->pending), std::vector<std::string>{"3:c:3_c.sql"});
   EXPECT_EQ(States(), (std::vector<std::string>{"1:applied", "2:applied", "3:pending"}));
 }
 
@@ -671,6 +681,9 @@ TEST_P(MigrateTest, FailedDownKeepsTheMigrationApplied) {
   ASSERT_OK(d);
   ASSERT_FALSE(d->failure.ok());
   EXPECT_STARTS_WITH(d->failure.message(), ("down of migration 1_a.sql failed: "));
+  ASSERT_TRUE(d->failed);
+  EXPECT_EQ(FilesOf({*d->failed}), std::vector<std::string>{"1:a:1_a.sql"});
+  EXPECT_TRUE(d->reverted.empty());
   EXPECT_CONTAINS(d->failure.message(), "line 4");
   EXPECT_TRUE(TableExists("a"));
   EXPECT_EQ(States(), std::vector<std::string>{"1:applied"});
@@ -756,7 +769,7 @@ TEST_P(MigrateTest, BaselineMarksWithoutRunning) {
   Write("3_c.sql", "-- migrate:up\nINSERT INTO t VALUES (3);\n-- migrate:down\nDELETE FROM t;\n");
   auto b = BaselineMigrations(*session_, Load(), "2", "tester@host");
   ASSERT_OK(b);
-  EXPECT_EQ(*b, (std::vector<std::string>{"1_a.sql", "2_b.sql"}));
+  EXPECT_EQ(FilesOf(*b), (std::vector<std::string>{"1:a:1_a.sql", "2:b:2_b.sql"}));
   EXPECT_EQ(States(), (std::vector<std::string>{"1:baseline", "2:baseline", "3:pending"}));
   EXPECT_EQ(Column("SELECT status FROM flowsync_migrations ORDER BY installed_rank"),
             (std::vector<std::string>{"baseline", "baseline"}));
@@ -802,6 +815,10 @@ TEST_P(MigrateTest, StatusShowsEveryState) {
     auto r = MigrateUp(*session_, *folder, AllowOutOfOrder());
     ASSERT_OK(r);
     EXPECT_FALSE(r->failure.ok());
+    // Applied, and not in that folder.
+    EXPECT_EQ(FilesOf(r->missing),
+              (std::vector<std::string>{"0:base:0_base.sql", "1:applied:1_applied.sql",
+                                        "2:changed:2_changed.sql", "3:missing:3_missing.sql"}));
   }
   EXPECT_EQ(States(), (std::vector<std::string>{"0:baseline", "1:applied", "2:changed", "3:missing",
                                                 "4:failed", "5:pending"}));
@@ -898,7 +915,7 @@ TEST_P(MigrateTest, DryRunPrintsSqlAndWritesNothing) {
   ASSERT_OK(r);
   EXPECT_TRUE(r->dry_run);
   ASSERT_EQ(r->applied.size(), 2u);
-  EXPECT_EQ(r->pending, 2);
+  EXPECT_EQ(r->pending.size(), 0u);  // none left, had it run
   EXPECT_EQ(r->applied[0].file, "1_wf.sql");
   EXPECT_EQ(r->applied[0].sql, Load().files[0].UpSql(session_->dialect()));
   EXPECT_CONTAINS(r->applied[0].sql,
