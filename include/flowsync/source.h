@@ -23,15 +23,28 @@ namespace flowsync {
 struct SourceLimits {
   uint64_t max_file_size = 64ull << 20;  // bytes, per file
   int max_json_depth = 512;              // nesting of arrays and objects
+  // What the reads of one run may hold at once, estimated as
+  // kReadMemoryPerByte times the bytes being read and parsed: parallel
+  // reads wait for room (one read always proceeds, however large).
+  uint64_t read_memory = 1ull << 30;
 };
+
+// Parsing a JSON workflow holds about this many times its size at its peak
+// (the text, simdjson's padded copy and tape, the canonical form, the
+// content kept for the store): measured at 8.8x for a 66 MB export.
+inline constexpr uint64_t kReadMemoryPerByte = 10;
 
 struct SourceCandidate {
   Format format = Format::kN8n;
-  // Key of the workflow: path relative to the sync root, '/'-separated.
-  // For a bundle, the folder; otherwise the file.
+  // Key of the workflow: path relative to the sync root, '/'-separated, as
+  // path text (valid UTF-8; bytes that are not become "\xHH", see
+  // docs/formats.md). For a bundle, the folder; otherwise the file.
   std::string key;
-  // Where to read it: the file, or the bundle folder.
+  // Where to read it: the file, or the bundle folder (bytes as on disk).
   std::string path;
+  // Its size in bytes as the walk saw it (a bundle: its members'); 0 when
+  // not known.
+  uint64_t bytes = 0;
 };
 
 // A definition as bytes, wherever they came from.

@@ -120,7 +120,9 @@ class Store {
 inline constexpr size_t kMinIdPrefixLength = 4;
 
 // A WORKFLOW argument as users type it ("./flows/a.json", "bundles/b/"), in
-// the form paths are stored: no leading "./", no trailing '/'.
+// the form paths are stored: no leading "./", no trailing '/', and a name
+// that is not valid UTF-8 (the file's own bytes) as its path text
+// ("caf\xe9.json", docs/formats.md), which is also how it may be typed.
 std::string NormaliseWorkflowQuery(std::string_view query);
 
 // Opens (creating and upgrading the schema as needed) the database at `url`.

@@ -49,7 +49,8 @@ struct Change {
   std::string path;      // new path for renames
   std::string old_path;  // renames only
   std::string workflow_id;
-  std::string message;  // errors only
+  std::string message;                // errors only
+  StatusCode code = StatusCode::kOk;  // errors only: what kind of failure
 };
 
 // One decision of a plan. Every write of a sync is one of these.
@@ -96,13 +97,16 @@ struct SyncPlan {
   bool HasWrites() const;
 };
 
+// Where a run is, for progress displays.
+enum class SyncStage { kWalk, kRead, kCommit };
+
 // Which part of the tree a run mirrors. Sources and stored workflows
 // outside it are left as they are: never read, missing or deleted (the
 // phase cache syncs only phase files this way). The default is everything.
 struct SyncScope {
   std::optional<Format> format;  // only workflows of this format
-  // Only this one source (a key relative to the root, such as "etl.toml"):
-  // the tree is not walked.
+  // Only this one source (a key relative to the root, such as "etl.toml",
+  // as path text: util/path_text.h): the tree is not walked.
   std::string path;
   bool Contains(Format f, std::string_view key) const {
     return (!format || *format == f) && (path.empty() || key == path);
@@ -119,8 +123,10 @@ struct SyncOptions {
   int threads = 0;                 // file readers; 0 = one per core
   const FileSystem* fs = nullptr;  // nullptr = RealFileSystem()
   const Clock* clock = nullptr;    // the run's "now"; nullptr = SystemClock()
-  // Called from the calling thread as files are processed.
-  std::function<void(size_t done, size_t total)> progress;
+  // Called from the calling thread as a run moves on: kWalk (0, 0) when the
+  // walk starts, kRead (done, total) as each source that needed reading is
+  // decided (from (0, total) on), kCommit (0, 0) before the commit.
+  std::function<void(SyncStage stage, size_t done, size_t total)> progress;
 };
 
 struct SyncReport {
@@ -143,6 +149,13 @@ Status CheckSyncRoot(const FileSystem& fs, const std::string& root, SyncMode mod
 // Plans a sync against a read snapshot of the store; takes no lock and
 // writes nothing. options.dry_run is ignored. Errors as RunSync's.
 Result<SyncPlan> PlanSync(Store& store, const SyncOptions& options);
+
+// The cheap half of a plan: whether the tree differs from the store by the
+// walk and the signature check alone (a source to read, a stored workflow
+// whose source is gone, something the walk could not examine), without
+// reading any file or taking the lock. False means RunSync would change
+// nothing; true that it may (a source touched but not changed is read).
+Result<bool> SourcesChanged(Store& store, const SyncOptions& options);
 
 // Applies `plan` under the writer lock, in one transaction. First every
 // stored row the plan depends on must be as planned; then each source is

@@ -21,6 +21,7 @@
 #include "cli/command.h"
 #include "cli/exit_code.h"
 #include "cli/output.h"
+#include "cli/progress.h"
 #include "flowsync/clock.h"
 #include "flowsync/store.h"
 #include "flowsync/sync.h"
@@ -32,7 +33,7 @@
 namespace flowsync::cli {
 namespace {
 
-void PrintJson(const Json& j) { std::cout << j.dump(2) << std::endl; }
+void PrintJson(const Json& j) { std::cout << DumpJson(j) << std::endl; }
 
 // The database as users know it, also when a dry run planned against an
 // empty in-memory stand-in (config::IfMissing::kEmpty).
@@ -77,39 +78,6 @@ Result<Opened> OpenForCommand(config::Overrides flags, config::IfMissing if_miss
 
 // ---- Progress bar ------------------------------------------------------------
 
-class ProgressBar {
- public:
-  explicit ProgressBar(bool enabled) : enabled_(enabled), start_(Clock::now()) {}
-  ~ProgressBar() { Clear(); }
-
-  void Update(size_t done, size_t total) {
-    if (!enabled_) return;
-    auto now = Clock::now();
-    // Only long runs get a bar, and it is redrawn at most 10 times a second.
-    if (now - start_ < std::chrono::milliseconds(500)) return;
-    if (drawn_ && now - last_ < std::chrono::milliseconds(100) && done != total) return;
-    last_ = now;
-    drawn_ = true;
-    constexpr int kWidth = 30;
-    int filled = total == 0 ? kWidth : static_cast<int>(kWidth * done / total);
-    std::fprintf(stderr, "\rsyncing [%s%s] %zu/%zu", std::string(filled, '#').c_str(),
-                 std::string(kWidth - filled, ' ').c_str(), done, total);
-    std::fflush(stderr);
-  }
-
-  void Clear() {
-    if (drawn_) std::fprintf(stderr, "\r\033[K");
-    drawn_ = false;
-  }
-
- private:
-  using Clock = std::chrono::steady_clock;
-  bool enabled_;
-  bool drawn_ = false;
-  Clock::time_point start_;
-  Clock::time_point last_;
-};
-
 // ---- sync ----------------------------------------------------------------------
 
 void PrintSyncReport(const SyncReport& r, const config::Context& ctx, const std::string& db,
@@ -118,9 +86,10 @@ void PrintSyncReport(const SyncReport& r, const config::Context& ctx, const std:
     if (c.kind != ChangeKind::kError) continue;
     // Messages already start with the path when the reader knew it.
     if (c.message.rfind(c.path, 0) == 0) {
-      std::fprintf(stderr, "error: %s\n", c.message.c_str());
+      std::fprintf(stderr, "error: %s\n", DisplayText(c.message).c_str());
     } else {
-      std::fprintf(stderr, "error: %s: %s\n", c.path.c_str(), c.message.c_str());
+      std::fprintf(stderr, "error: %s: %s\n", DisplayText(c.path).c_str(),
+                   DisplayText(c.message).c_str());
     }
   }
   size_t missing = 0;
@@ -131,9 +100,9 @@ void PrintSyncReport(const SyncReport& r, const config::Context& ctx, const std:
     std::string verb(ChangeKindName(c.kind));
     if (r.dry_run) verb = "would be " + verb;
     if (c.kind == ChangeKind::kRenamed) {
-      fmt::print("{:<20} {} -> {}\n", verb, c.old_path, c.path);
+      fmt::print("{:<20} {} -> {}\n", verb, DisplayText(c.old_path), DisplayText(c.path));
     } else {
-      fmt::print("{:<20} {}\n", verb, c.path);
+      fmt::print("{:<20} {}\n", verb, DisplayText(c.path));
     }
   }
   fmt::print("{}{} sync of {} into {}: {} in {} ms\n", r.dry_run ? "dry run: " : "",
@@ -159,7 +128,7 @@ ExitCode RunSyncCommand(SyncCommand& o) {
   if (!store.ok()) return Fail(store.status());
 
   bool tty = ::isatty(STDOUT_FILENO) && ::isatty(STDERR_FILENO);
-  ProgressBar bar(tty && !o.common.json && !o.watch);
+  ProgressLine bar(tty && !o.common.json && !o.watch);
   SyncOptions options;
   options.root = ctx->root;
   options.mode = mode;
@@ -167,13 +136,22 @@ ExitCode RunSyncCommand(SyncCommand& o) {
   options.force = o.force;
   options.limits = ctx->limits;
   options.threads = o.threads;
-  options.progress = [&bar](size_t done, size_t total) { bar.Update(done, total); };
+  options.progress = [&bar](SyncStage stage, size_t done, size_t total) {
+    switch (stage) {
+      case SyncStage::kWalk:
+        return bar.Set("walking the tree", 0, 0);
+      case SyncStage::kRead:
+        return bar.Set("reading", done, total);
+      case SyncStage::kCommit:
+        return bar.Set("committing", 0, 0);
+    }
+  };
   std::string db = DbLabel(*ctx, **store);
 
   auto emit = [&](const SyncReport& r) {
     bar.Clear();
     if (o.common.json) {
-      std::cout << SyncReportJson(r).dump() << std::endl;
+      std::cout << DumpJson(SyncReportJson(r), -1) << std::endl;
     } else {
       PrintSyncReport(r, *ctx, db, o.verbose);
     }
@@ -271,9 +249,10 @@ ExitCode RunStatusCommand(StatusCommand& o) {
         }
         std::string kind(c.kind == ChangeKind::kDeleted ? "deleted" : ChangeKindName(c.kind));
         if (c.kind == ChangeKind::kRenamed) {
-          fmt::print("  {:<10} {} -> {}\n", kind + ":", c.old_path, c.path);
+          fmt::print("  {:<10} {} -> {}\n", kind + ":", DisplayText(c.old_path),
+                     DisplayText(c.path));
         } else {
-          fmt::print("  {:<10} {}\n", kind + ":", c.path);
+          fmt::print("  {:<10} {}\n", kind + ":", DisplayText(c.path));
         }
       }
       header = false;
@@ -281,8 +260,9 @@ ExitCode RunStatusCommand(StatusCommand& o) {
         if (c.kind != ChangeKind::kError) continue;
         if (!header) fmt::print("\nfiles that fail to read:\n");
         header = true;
-        fmt::print("  {}\n",
-                   c.message.rfind(c.path, 0) == 0 ? c.message : c.path + ": " + c.message);
+        fmt::print("  {}\n", c.message.rfind(c.path, 0) == 0
+                                 ? DisplayText(c.message)
+                                 : DisplayText(c.path) + ": " + DisplayText(c.message));
       }
     }
   }
@@ -324,20 +304,22 @@ ExitCode RunListCommand(ListCommand& o) {
   const bool tty = ::isatty(STDOUT_FILENO);
   constexpr size_t kMaxNameOnTerminal = 40;
   auto shown_name = [](const WorkflowSummary& s) {
-    return (s.deleted_at ? "[deleted] " : "") + s.name;
+    return (s.deleted_at ? "[deleted] " : "") + DisplayText(s.name);
   };
   size_t name_width = 0, path_width = 0;
   for (const WorkflowSummary& s : *rows) {
     size_t width = DisplayColumns(shown_name(s));
     name_width = std::max(name_width, tty ? std::min(width, kMaxNameOnTerminal) : width);
-    path_width = std::max(path_width, DisplayColumns(s.path));
+    path_width = std::max(path_width, DisplayColumns(DisplayText(s.path)));
   }
   for (const WorkflowSummary& s : *rows) {
     std::string cats;
-    for (const std::string& c : s.categories) cats += (cats.empty() ? "" : ",") + c;
-    std::string line = fmt::format("{}  {:<6} {}  {}  {}", s.id.substr(0, 8), FormatName(s.format),
-                                   Fit(shown_name(s), name_width), Fit(s.path, path_width),
-                                   cats.empty() ? "" : "[" + cats + "]");
+    // One line per workflow, whatever the names hold.
+    for (const std::string& c : s.categories) cats += (cats.empty() ? "" : ",") + DisplayText(c);
+    std::string line =
+        fmt::format("{}  {:<6} {}  {}  {}", s.id.substr(0, 8), FormatName(s.format),
+                    Fit(shown_name(s), name_width), Fit(DisplayText(s.path), path_width),
+                    cats.empty() ? "" : "[" + cats + "]");
     while (!line.empty() && line.back() == ' ') line.pop_back();
     fmt::print("{}\n", line);
   }
@@ -406,8 +388,8 @@ ExitCode RunShowCommand(ShowCommand& o) {
   std::string cats;
   for (const std::string& c : s.categories) cats += (cats.empty() ? "" : ", ") + c;
   fmt::print("id:          {}\n", s.id);
-  fmt::print("name:        {}\n", s.name);
-  fmt::print("path:        {}\n", s.path);
+  fmt::print("name:        {}\n", DisplayText(s.name));
+  fmt::print("path:        {}\n", DisplayText(s.path));
   fmt::print("format:      {}\n", FormatName(s.format));
   if (s.source_id) fmt::print("source id:   {}\n", *s.source_id);
   fmt::print("active:      {}\n", s.active ? "yes" : "no");
@@ -472,10 +454,13 @@ ExitCode RunLogCommand(LogCommand& o) {
     return ExitCode::kOk;
   }
   for (const LogRecord& r : *log) {
-    std::string what = r.event == SyncEvent::kRenamed ? r.old_path + " -> " + r.path : r.path;
+    std::string what = r.event == SyncEvent::kRenamed
+                           ? DisplayText(r.old_path) + " -> " + DisplayText(r.path)
+                           : DisplayText(r.path);
     if (!r.message.empty()) {
       // Error messages usually start with the path already.
-      what = r.message.rfind(r.path, 0) == 0 ? r.message : what + ": " + r.message;
+      what = r.message.rfind(r.path, 0) == 0 ? DisplayText(r.message)
+                                             : what + ": " + DisplayText(r.message);
     }
     fmt::print("{}  run {:<4} {:<8} {}\n", r.time, r.run_id, SyncEventName(r.event), what);
   }
@@ -741,7 +726,22 @@ int Main(int argc, char** argv) {
     return static_cast<int>(OptionError(app, e));
   }
   for (const auto& [sub, row] : runnable) {
-    if (sub->parsed()) return static_cast<int>(row->run(options));
+    if (!sub->parsed()) continue;
+    std::string command = sub->get_name();  // "migrate up"
+    for (const CLI::App* p = sub->get_parent(); p != &app; p = p->get_parent()) {
+      command = p->get_name() + " " + command;
+    }
+    // Errors are values; an exception here is a bug, reported as one
+    // instead of ending the process with abort().
+    try {
+      return static_cast<int>(row->run(options));
+    } catch (const std::exception& e) {
+      return static_cast<int>(Fail(Status::Internal(
+          fmt::format("internal error in `{}`: {} (please report this)", command, e.what()))));
+    } catch (...) {
+      return static_cast<int>(Fail(Status::Internal(
+          fmt::format("internal error in `{}`: unknown exception (please report this)", command))));
+    }
   }
   return static_cast<int>(ExitCode::kUsage);
 }

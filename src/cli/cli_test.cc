@@ -294,5 +294,23 @@ TEST(OutputTest, SummaryJson) {
   EXPECT_EQ(j.dump().substr(0, 37), R"({"id":"id","name":"A","path":"a.json")");
 }
 
+TEST(OutputTest, DisplayTextQuotesControlCharactersAsGitDoes) {
+  for (std::string plain : {"flows/a.json", "caf\\xe9.json", "été ✓.json", "a\"b", "a\\b"}) {
+    EXPECT_EQ(DisplayText(plain), plain);
+  }
+  EXPECT_EQ(DisplayText("a\nb.json"), R"("a\nb.json")");
+  EXPECT_EQ(DisplayText("\"quoted\""), R"("\"quoted\"")");
+  EXPECT_EQ(DisplayText("t\tq\"b\\\x1b[0m\x7f"), R"("t\tq\"b\\\033[0m\177")");
+  EXPECT_EQ(DisplayText(std::string("nul\0", 4)), R"("nul\000")");
+  // C1 controls and the Unicode line separators end lines for some readers.
+  EXPECT_EQ(DisplayText("nel\xc2\x85 ls\xe2\x80\xa8"), R"("nel\302\205 ls\342\200\250")");
+}
+
+TEST(OutputTest, DumpJsonNeverThrows) {
+  Json j = {{"path", "caf\xe9.json"}};
+  EXPECT_EQ(DumpJson(j, -1), "{\"path\":\"caf\xef\xbf\xbd.json\"}");
+  EXPECT_EQ(DumpJson(Json{{"a", "\n"}}, -1), R"({"a":"\n"})");
+}
+
 }  // namespace
 }  // namespace flowsync::cli

@@ -95,6 +95,7 @@ struct MigrationCommand {
   std::vector<std::string> allow;
   std::optional<std::string> sidecar_threshold;
   std::string notes;
+  bool force = false;
 };
 
 // `migrate ...`.

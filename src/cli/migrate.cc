@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/command.h"
@@ -33,15 +34,41 @@ struct Opened {
   std::unique_ptr<MigrationHistory> session;
 };
 
+// The runner's context: the root only locates the database.
+Result<config::Context> ResolveMigrateContext(const MigrateOptions& o) {
+  config::Overrides flags = o.common.flags;
+  flags.root_rule = config::RootRule::kDatabase;
+  return ResolveCommandContext(flags);
+}
+
 Result<Opened> Open(const MigrateOptions& o, config::IfMissing if_missing) {
   Opened out;
   FS_TRY_ASSIGN(out.folder, LoadMigrations(RealFileSystem(), o.dir));
-  config::Overrides flags = o.common.flags;
-  flags.root_rule = config::RootRule::kDatabase;  // the root only locates the database
-  FS_TRY_ASSIGN(out.ctx, ResolveCommandContext(flags));
+  FS_TRY_ASSIGN(out.ctx, ResolveMigrateContext(o));
   FS_TRY_ASSIGN(out.store, config::OpenContextStore(out.ctx, if_missing));
   FS_TRY_ASSIGN(out.session, out.store->OpenMigrationHistory());
   return out;
+}
+
+// For status and validate, a look that writes nothing, not even a new
+// database file or lock file: a database that does not exist or holds no
+// flowsync data yet (NotFound, opened without creating it) has no history,
+// and `session` stays null.
+Result<Opened> OpenForReading(const MigrateOptions& o) {
+  Opened out;
+  FS_TRY_ASSIGN(out.folder, LoadMigrations(RealFileSystem(), o.dir));
+  FS_TRY_ASSIGN(out.ctx, ResolveMigrateContext(o));
+  auto store = config::OpenContextStore(out.ctx, config::IfMissing::kFail);
+  if (!store.ok() && store.status().code() == StatusCode::kNotFound) return out;
+  FS_TRY_ASSIGN(out.store, std::move(store));
+  FS_TRY_ASSIGN(out.session, out.store->OpenMigrationHistory());
+  return out;
+}
+
+// The status through the session, or of a fresh database without one.
+Result<MigrationStatus> ReadStatus(Opened& c) {
+  if (c.session == nullptr) return FreshMigrationStatus(c.folder);
+  return ReadMigrationStatus(*c.session, c.folder);
 }
 
 void Warn(const std::string& message) {
@@ -49,10 +76,44 @@ void Warn(const std::string& message) {
   std::fprintf(stderr, "flowsync: warning: %s\n", message.c_str());
 }
 
-void WarnMissing(const std::vector<std::string>& missing, const std::string& dir) {
-  for (const std::string& file : missing) {
-    Warn(fmt::format("{} was applied but is no longer in {}", file, dir));
+void WarnMissing(const std::vector<MigrationRef>& missing, const std::string& dir) {
+  for (const MigrationRef& m : missing) {
+    Warn(fmt::format("{} was applied but is no longer in {}", m.file, dir));
   }
+}
+
+// ---- JSON ----------------------------------------------------------------------
+//
+// Every sub-command prints one object (docs/formats.md, "Command output"):
+// "command" and "dir", then what it did; a migration is {"version", "name",
+// "file", ...}. Failures still go to stderr with their exit status; a run
+// that stopped part-way (up, down) or found problems (validate) prints its
+// document first.
+
+Json MigrationJson(const std::string& version, const std::string& name, const std::string& file) {
+  return Json{{"version", version}, {"name", name}, {"file", file}};
+}
+
+Json MigrationsJson(const std::vector<MigrationRef>& refs) {
+  Json out = Json::array();
+  for (const MigrationRef& r : refs) out.push_back(MigrationJson(r.version, r.name, r.file));
+  return out;
+}
+
+// null, or the migration that stopped the run with its error.
+Json FailedJson(const std::optional<MigrationRef>& failed, const Status& failure) {
+  if (!failed) return Json();
+  Json j = MigrationJson(failed->version, failed->name, failed->file);
+  j["error"] = failure.message();
+  return j;
+}
+
+Json Document(std::string_view command, const MigrateOptions& o) {
+  return Json{{"command", command}, {"dir", o.dir}};
+}
+
+void PrintJson(const Json& doc) {
+  std::cout << doc.dump(2, ' ', false, Json::error_handler_t::replace) << std::endl;
 }
 
 std::string OneLine(std::string text) {
@@ -70,13 +131,34 @@ ExitCode RunUp(const MigrateOptions& o) {
   options.allow_out_of_order = o.allow_out_of_order;
   options.dry_run = o.dry_run;
   options.target = o.to;
-  options.on_applied = [](const AppliedMigration& a) {
-    fmt::print("applied {} ({} ms)\n", a.file, a.execution_ms);
-    std::fflush(stdout);
-  };
+  if (!o.common.json) {
+    options.on_applied = [](const AppliedMigration& a) {
+      fmt::print("applied {} ({} ms)\n", a.file, a.execution_ms);
+      std::fflush(stdout);
+    };
+  }
   auto report = MigrateUp(*c->session, c->folder, options);
   if (!report.ok()) return Fail(report.status());
   WarnMissing(report->missing, o.dir);
+  if (o.common.json) {
+    Json doc = Document("up", o);
+    doc["dry_run"] = o.dry_run;
+    Json applied = Json::array();
+    for (const AppliedMigration& a : report->applied) {
+      Json j = MigrationJson(a.version, a.name, a.file);
+      j["checksum"] = a.checksum;
+      j["transaction"] = a.transaction;
+      j["execution_ms"] = o.dry_run ? Json() : Json(a.execution_ms);
+      j["sql"] = o.dry_run ? Json(a.sql) : Json();
+      applied.push_back(std::move(j));
+    }
+    doc["applied"] = std::move(applied);
+    doc["failed"] = FailedJson(report->failed, report->failure);
+    doc["pending"] = MigrationsJson(report->pending);
+    doc["missing"] = MigrationsJson(report->missing);
+    PrintJson(doc);
+    return report->failure.ok() ? ExitCode::kOk : Fail(report->failure);
+  }
   if (o.dry_run) {
     for (const AppliedMigration& a : report->applied) {
       fmt::print("-- {} {}{}\n", a.file, a.checksum,
@@ -92,18 +174,19 @@ ExitCode RunUp(const MigrateOptions& o) {
     return ExitCode::kOk;
   }
   if (!report->failure.ok()) {
-    fmt::print("{} applied, 1 failed, {} pending\n", report->applied.size(), report->pending - 1);
+    fmt::print("{} applied, 1 failed, {} pending\n", report->applied.size(),
+               report->pending.size());
     return Fail(report->failure);
   }
   if (report->applied.empty()) {
-    if (report->pending > 0) {
+    if (!report->pending.empty()) {
       fmt::print("nothing to apply up to {} ({} pending after it)\n", o.to.value_or(""),
-                 report->pending);
+                 report->pending.size());
     } else {
       fmt::print("nothing to apply\n");
     }
   } else {
-    fmt::print("{} applied, {} pending\n", report->applied.size(), report->pending);
+    fmt::print("{} applied, {} pending\n", report->applied.size(), report->pending.size());
   }
   return ExitCode::kOk;
 }
@@ -115,13 +198,29 @@ ExitCode RunDown(const MigrateOptions& o) {
   if (!c.ok()) return Fail(c.status());
   DownOptions options;
   options.count = o.count;
-  options.on_reverted = [](const RevertedMigration& r) {
-    fmt::print("reverted {} ({} ms{})\n", r.file, r.execution_ms,
-               r.builtin ? ", built-in workflow down" : "");
-    std::fflush(stdout);
-  };
+  if (!o.common.json) {
+    options.on_reverted = [](const RevertedMigration& r) {
+      fmt::print("reverted {} ({} ms{})\n", r.file, r.execution_ms,
+                 r.builtin ? ", built-in workflow down" : "");
+      std::fflush(stdout);
+    };
+  }
   auto report = MigrateDown(*c->session, c->folder, options);
   if (!report.ok()) return Fail(report.status());
+  if (o.common.json) {
+    Json doc = Document("down", o);
+    Json reverted = Json::array();
+    for (const RevertedMigration& r : report->reverted) {
+      Json j = MigrationJson(r.version, r.name, r.file);
+      j["execution_ms"] = r.execution_ms;
+      j["builtin"] = r.builtin;
+      reverted.push_back(std::move(j));
+    }
+    doc["reverted"] = std::move(reverted);
+    doc["failed"] = FailedJson(report->failed, report->failure);
+    PrintJson(doc);
+    return report->failure.ok() ? ExitCode::kOk : Fail(report->failure);
+  }
   if (!report->failure.ok()) {
     fmt::print("{} reverted\n", report->reverted.size());
     return Fail(report->failure);
@@ -149,6 +248,7 @@ Json StatusRowJson(const MigrationStatusRow& r) {
   j["applied_by"] = text_or_null(r.applied_by);
   j["execution_ms"] = r.execution_ms ? Json(*r.execution_ms) : Json();
   j["error"] = text_or_null(r.error);
+  j["out_of_order"] = r.out_of_order;
   return j;
 }
 
@@ -191,22 +291,24 @@ void PrintStatusTable(const MigrationStatus& s) {
 }
 
 ExitCode RunStatus(const MigrateOptions& o) {
-  auto c = Open(o, config::IfMissing::kEmpty);
+  auto c = OpenForReading(o);
   if (!c.ok()) return Fail(c.status());
   if (Status s = c->folder.ProblemsStatus(); !s.ok()) {
     return Fail(
         s.WithPrefix("the migrations folder has problems (see `flowsync migrate "
                      "validate`)"));
   }
-  auto status = ReadMigrationStatus(*c->session, c->folder);
+  auto status = ReadStatus(*c);
   if (!status.ok()) return Fail(status.status());
   const MigrationCounts& n = status->counts;
   if (o.common.json) {
     Json rows = Json::array();
     for (const MigrationStatusRow& r : status->migrations) rows.push_back(StatusRowJson(r));
-    Json counts = {{"applied", n.applied}, {"baseline", n.baseline}, {"pending", n.pending},
-                   {"failed", n.failed},   {"changed", n.changed},   {"missing", n.missing}};
-    std::cout << Json{{"migrations", rows}, {"counts", counts}}.dump(2) << std::endl;
+    Json doc = Document("status", o);
+    doc["migrations"] = std::move(rows);
+    doc["counts"] = {{"applied", n.applied}, {"baseline", n.baseline}, {"pending", n.pending},
+                     {"failed", n.failed},   {"changed", n.changed},   {"missing", n.missing}};
+    PrintJson(doc);
   } else {
     PrintStatusTable(*status);
   }
@@ -219,12 +321,22 @@ ExitCode RunStatus(const MigrateOptions& o) {
 // ---- validate, repair, baseline ------------------------------------------------------
 
 ExitCode RunValidate(const MigrateOptions& o) {
-  auto c = Open(o, config::IfMissing::kEmpty);
+  auto c = OpenForReading(o);
   if (!c.ok()) return Fail(c.status());
   ValidateOptions options;
   options.allow_out_of_order = o.allow_out_of_order;
-  Status s = ValidateMigrations(*c->session, c->folder, options);
-  if (!s.ok()) return Fail(s);
+  auto status = ReadStatus(*c);
+  if (!status.ok()) return Fail(status.status());
+  MigrationValidation v = ValidateMigrationStatus(c->folder, *status, options);
+  if (o.common.json) {
+    Json doc = Document("validate", o);
+    doc["valid"] = v.problems.empty();
+    doc["files"] = c->folder.files.size();
+    doc["problems"] = v.problems;
+    PrintJson(doc);
+  }
+  if (Status s = v.ToStatus(); !s.ok()) return Fail(s);
+  if (o.common.json) return ExitCode::kOk;
   fmt::print("{} valid\n", c->folder.files.size() == 1
                                ? std::string("1 migration file is")
                                : fmt::format("{} migration files are", c->folder.files.size()));
@@ -236,6 +348,19 @@ ExitCode RunRepair(const MigrateOptions& o) {
   if (!c.ok()) return Fail(c.status());
   auto repaired = RepairMigrations(*c->session, c->folder, o.versions);
   if (!repaired.ok()) return Fail(repaired.status());
+  if (o.common.json) {
+    Json list = Json::array();
+    for (const RepairedMigration& r : *repaired) {
+      Json j = MigrationJson(r.version, r.name, r.file);
+      j["old_checksum"] = r.old_checksum;
+      j["new_checksum"] = r.new_checksum;
+      list.push_back(std::move(j));
+    }
+    Json doc = Document("repair", o);
+    doc["repaired"] = std::move(list);
+    PrintJson(doc);
+    return ExitCode::kOk;
+  }
   for (const RepairedMigration& r : *repaired) {
     fmt::print("repaired {}: {} -> {}\n", r.file, r.old_checksum, r.new_checksum);
   }
@@ -252,7 +377,14 @@ ExitCode RunBaseline(const MigrateOptions& o) {
   if (!c.ok()) return Fail(c.status());
   auto marked = BaselineMigrations(*c->session, c->folder, o.version);
   if (!marked.ok()) return Fail(marked.status());
-  for (const std::string& file : *marked) fmt::print("baseline {}\n", file);
+  if (o.common.json) {
+    Json doc = Document("baseline", o);
+    doc["version"] = o.version;
+    doc["baselined"] = MigrationsJson(*marked);
+    PrintJson(doc);
+    return ExitCode::kOk;
+  }
+  for (const MigrationRef& m : *marked) fmt::print("baseline {}\n", m.file);
   if (marked->empty()) {
     fmt::print("nothing to baseline: no pending migration at or below {}\n", o.version);
   } else {
@@ -273,6 +405,7 @@ void SetupCommon(CLI::App* cmd, MigrateOptions& o) {
   cmd->add_option("--lock-timeout", o.common.flags.lock_timeout_s,
                   "Seconds to wait for another runner or writer before giving up (default 60)")
       ->check(LockTimeoutRange());
+  cmd->add_flag("--json", o.common.json, "Print the result as one JSON object");
 }
 
 void SetupUp(CLI::App* cmd, MigrateOptions& o) {
@@ -298,7 +431,6 @@ void SetupDown(CLI::App* cmd, MigrateOptions& o) {
 
 void SetupStatus(CLI::App* cmd, MigrateOptions& o) {
   SetupCommon(cmd, o);
-  cmd->add_flag("--json", o.common.json, "Print JSON");
   cmd->add_flag("--exit-code", o.exit_code,
                 "Exit 1 when anything is pending or failed, 3 when a file changed or is "
                 "missing");

@@ -24,6 +24,23 @@ namespace {
 
 constexpr char kDefaultSince[] = "7d";
 
+// What was not written: one workflow alone says so in one line; a batch
+// lists each and ends with a count.
+void PrintSkipped(const MigrationPlan& plan) {
+  if (plan.skipped.empty()) return;
+  if (plan.migrations.empty() && plan.skipped.size() == 1) {
+    fmt::print("unchanged since {}; nothing written (--force to write anyway)\n",
+               EscapeHeaderText(plan.skipped[0].unchanged_since));
+    return;
+  }
+  for (const SkippedMigration& m : plan.skipped) {
+    fmt::print("unchanged {} since {}\n", EscapeHeaderText(m.path),
+               EscapeHeaderText(m.unchanged_since));
+  }
+  fmt::print("{} written, {} unchanged and not written (--force to write anyway)\n",
+             plan.migrations.size(), plan.skipped.size());
+}
+
 ExitCode RunCreate(const MigrationCommand& o) {
   MigrationCreateOptions options;
   options.dir = o.dir;
@@ -32,6 +49,7 @@ ExitCode RunCreate(const MigrationCommand& o) {
   options.redact = o.redact;
   options.allowed_paths.insert(o.allow.begin(), o.allow.end());
   options.notes = o.notes;
+  options.force = o.force;
   if (o.sidecar_threshold) {
     auto size = config::ParseSize(*o.sidecar_threshold);
     if (!size.ok()) return Fail(size.status().WithPrefix("--sidecar-threshold"));
@@ -50,7 +68,7 @@ ExitCode RunCreate(const MigrationCommand& o) {
   // database alone serves ids, names and --since.
   config::Overrides flags = o.common.flags;
   flags.paths = o.workflows;
-  flags.root_rule = config::RootRule::kDatabase;
+  flags.root_rule = config::RootRule::kDatabaseAndFiles;
   auto ctx = ResolveCommandContext(flags);
   if (!ctx.ok()) return Fail(ctx.status());
   if (o.dialect) {
@@ -71,7 +89,9 @@ ExitCode RunCreate(const MigrationCommand& o) {
     selected = std::move(changed).value();
     if (selected.empty()) {
       if (o.common.json) {
-        std::cout << Json{{"dir", o.dir}, {"files", Json::array()}}.dump(2) << std::endl;
+        std::cout
+            << Json{{"dir", o.dir}, {"files", Json::array()}, {"skipped", Json::array()}}.dump(2)
+            << std::endl;
       } else {
         fmt::print("no workflow changed in the last {}\n", since_text);
       }
@@ -84,7 +104,7 @@ ExitCode RunCreate(const MigrationCommand& o) {
     selected = std::move(chosen).value();
   }
 
-  auto existing = ListMigrationFolder(RealFileSystem(), options.dir);
+  auto existing = ReadMigrationFolder(RealFileSystem(), options.dir);
   if (!existing.ok()) return Fail(existing.status());
   auto plan = PlanMigrations(std::move(selected), *existing, options);
   if (!plan.ok()) return Fail(plan.status());
@@ -109,8 +129,15 @@ ExitCode RunCreate(const MigrationCommand& o) {
       j["allowed"] = m.allowed;
       files.push_back(std::move(j));
     }
-    std::cout << Json{{"dir", plan->dir}, {"files", files}}.dump(2, ' ', false,
-                                                                 Json::error_handler_t::replace)
+    Json skipped = Json::array();
+    for (const SkippedMigration& m : plan->skipped) {
+      skipped.push_back({{"workflow_id", m.workflow_id},
+                         {"name", m.workflow_name},
+                         {"path", m.path},
+                         {"unchanged_since", JoinPath(plan->dir, m.unchanged_since)}});
+    }
+    std::cout << Json{{"dir", plan->dir}, {"files", files}, {"skipped", skipped}}.dump(
+                     2, ' ', false, Json::error_handler_t::replace)
               << std::endl;
     return ExitCode::kOk;
   }
@@ -126,6 +153,7 @@ ExitCode RunCreate(const MigrationCommand& o) {
     if (!suffix.empty()) suffix += ")";
     fmt::print("wrote {}{}\n", EscapeHeaderText(JoinPath(plan->dir, m.sql.name)), suffix);
   }
+  PrintSkipped(*plan);
   return ExitCode::kOk;
 }
 
@@ -154,6 +182,9 @@ void SetupCreate(CLI::App* create, MigrationCommand& o) {
   create->add_option("--sidecar-threshold", o.sidecar_threshold,
                      "Content above this size goes into a sidecar .json (default 256KB)");
   create->add_option("--notes", o.notes, "Free text for the header and migration_metadata");
+  create->add_flag("--force", o.force,
+                   "Write a migration also for a workflow unchanged since its newest migration in "
+                   "--dir (same id and content hash)");
   create->add_flag("--json", o.common.json, "Print the files written as JSON");
   create->add_option("--db", o.common.flags.db, "Database URL (as for sync)");
   create->add_option("--project", o.common.flags.project, "Project to work in");

@@ -142,6 +142,58 @@ std::string Plural(size_t n, std::string_view noun) {
   return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
 }
 
+std::string DumpJson(const Json& j, int indent) {
+  return j.dump(indent, ' ', /*ensure_ascii=*/false, Json::error_handler_t::replace);
+}
+
+namespace {
+
+// The length of the control character at `i` that DisplayText escapes, or 0.
+size_t ControlLength(std::string_view t, size_t i) {
+  const auto c = static_cast<unsigned char>(t[i]);
+  if (c < 0x20 || c == 0x7f) return 1;
+  const auto at = [&](size_t k) {
+    return i + k < t.size() ? static_cast<unsigned char>(t[i + k]) : 0;
+  };
+  if (c == 0xc2 && at(1) >= 0x80 && at(1) <= 0x9f) return 2;                     // C1
+  if (c == 0xe2 && at(1) == 0x80 && (at(2) == 0xa8 || at(2) == 0xa9)) return 3;  // U+2028/9
+  return 0;
+}
+
+}  // namespace
+
+std::string DisplayText(std::string_view text) {
+  bool quote = !text.empty() && text[0] == '"';
+  for (size_t i = 0; i < text.size() && !quote; ++i) quote = ControlLength(text, i) > 0;
+  if (!quote) return std::string(text);
+  constexpr std::string_view kNamed = "\a\b\t\n\v\f\r";
+  constexpr std::string_view kLetters = "abtnvfr";
+  std::string out = "\"";
+  for (size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    const size_t control = ControlLength(text, i);
+    const size_t named = kNamed.find(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (control == 1 && named != std::string_view::npos) {
+      out += '\\';
+      out += kLetters[named];
+    } else if (control > 0) {
+      for (size_t k = 0; k < control; ++k) {
+        out += fmt::format("\\{:03o}", static_cast<unsigned char>(text[i + k]));
+      }
+      i += control;
+      continue;
+    } else {
+      out += c;
+    }
+    ++i;
+  }
+  out += '"';
+  return out;
+}
+
 std::string CountsText(const RunCounts& c) {
   return fmt::format(
       "{} added, {} updated, {} renamed, {} deleted, {} restored, {} unchanged, {} {}", c.added,

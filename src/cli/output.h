@@ -23,6 +23,18 @@ Json LogJson(const LogRecord& r);
 // "1 file", "2 files": a count and its noun, plural by an "s".
 std::string Plural(size_t n, std::string_view noun);
 
+// `j` as JSON text (indent < 0: one line). flowsync's strings are valid
+// UTF-8 (paths are path text, docs/formats.md); should one not be, it is
+// written with U+FFFD instead of aborting the command.
+std::string DumpJson(const Json& j, int indent = 2);
+
+// `text` (a path, a name, a message) for one line of human output: as it
+// is, unless it holds a control character (C0, DEL, C1, U+2028, U+2029) or
+// starts with '"'; then in double quotes with C escapes, as git quotes file
+// names ("a\nb.json": \a \b \t \n \v \f \r \" \\, other bytes of those
+// characters in octal).
+std::string DisplayText(std::string_view text);
+
 // "3 added, 1 updated, ..., 2 errors".
 std::string CountsText(const RunCounts& c);
 

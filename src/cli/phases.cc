@@ -203,8 +203,9 @@ std::string Quote(const std::string& s) {
 }
 
 ExitCode RunGraph(const PhaseOptions& o) {
+  // "--format json" is what --json was once spelled; it stays for scripts.
   if (o.format != "dot" && o.format != "mermaid" && o.format != "json") {
-    return Fail(Status::InvalidArgument("--format must be dot, mermaid or json"));
+    return Fail(Status::InvalidArgument("--format must be dot or mermaid (--json prints JSON)"));
   }
   auto c = Open(o);
   if (!c.ok()) return Fail(c.status());
@@ -364,7 +365,8 @@ Command PhasesCommandRow() {
           {"graph", "The dependency graph",
            [](CLI::App* c, CommandOptions& o) {
              SetupCommon(c, o.phases);
-             c->add_option("--format", o.phases.format, "dot (default), mermaid or json");
+             c->add_option("--format", o.phases.format,
+                           "dot (default) or mermaid; --json prints JSON");
            },
            [](CommandOptions& o) { return RunGraph(o.phases); }},
       },

@@ -20,6 +20,12 @@ std::optional<std::string> Variable(const char* name) {
   return std::string(value);
 }
 
+// Whether naming the database would let the command go on without a root.
+bool DatabaseWouldDo(RootRule rule, const RootSearch& search) {
+  return rule == RootRule::kDatabase ||
+         (rule == RootRule::kDatabaseAndFiles && search.from_paths == 0);
+}
+
 Result<std::string> ResolveRoot(const Overrides& overrides, const Environment& env,
                                 const FileSystem& file_system) {
   if (overrides.root) {
@@ -35,13 +41,15 @@ Result<std::string> ResolveRoot(const Overrides& overrides, const Environment& e
     case RootRule::kCurrentDir:
       return NormalisePath(".", env.cwd, file_system);
     case RootRule::kDatabase:
-      if ((overrides.db || env.database_url) && search.from_paths == 0) return std::string();
+    case RootRule::kDatabaseAndFiles:
+      if (DatabaseWouldDo(overrides.root_rule, search) && (overrides.db || env.database_url)) {
+        return std::string();
+      }
       break;
     case RootRule::kRequired:
       break;
   }
-  return NoRootError(search.searched,
-                     overrides.root_rule == RootRule::kDatabase && search.from_paths == 0);
+  return NoRootError(search.searched, DatabaseWouldDo(overrides.root_rule, search));
 }
 
 }  // namespace

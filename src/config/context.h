@@ -27,10 +27,13 @@ enum class RootRule {
   // The current folder becomes the root: sync, the one command that makes a
   // folder a root (by creating ROOT/.flowsync/), as `git init` does.
   kCurrentDir,
-  // Only the database is read (list, show, log, migrate ...): go on without
-  // a root when the database is named (--db, $DATABASE_URL) and no path was
-  // named; refuse otherwise.
+  // Only the database is read (list, show, log, rate, grant, migrate): go
+  // on without a root when the database is named (--db, $DATABASE_URL);
+  // refuse otherwise. Paths named only help find the root.
   kDatabase,
+  // As kDatabase, but files named (`paths` that exist) need their root, as
+  // their ids derive from it (migration create).
+  kDatabaseAndFiles,
 };
 
 // Settings given explicitly (command-line flags); unset where not given.
@@ -58,8 +61,8 @@ struct Environment {
 };
 
 struct Context {
-  // Absolute, normalised; empty only under RootRule::kDatabase when no root
-  // was found (the database is named).
+  // Absolute, normalised; empty only under RootRule::kDatabase(AndFiles)
+  // when no root was found (the database is named).
   std::string root;
   DatabaseUrl db;
   bool db_is_default = false;  // <root>/.flowsync/flowsync.db

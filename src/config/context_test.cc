@@ -62,9 +62,14 @@ TEST_F(ContextTest, NoMarkerFollowsTheRootRule) {
   env_.database_url = "sqlite:/env.db";
   reader.db.reset();
   EXPECT_EQ(Resolve(reader).db.path, "/env.db");
-  // ... and no path was named: ids of files need their root.
+  // Paths named only help to find the root of a reader ...
   reader.paths = {"a.json"};
+  EXPECT_EQ(Resolve(reader).root, "");
+  // ... but ids of files named need it.
+  reader.root_rule = RootRule::kDatabaseAndFiles;
   EXPECT_EQ(ResolveContext(reader, env_).status().message(), refusal);
+  reader.paths = {"My Workflow"};
+  EXPECT_EQ(Resolve(reader).root, "");
   // A root named on the command line is taken as it is.
   Overrides o;
   o.root = "../sub/./";

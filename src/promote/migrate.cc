@@ -330,14 +330,6 @@ std::optional<std::string> MigrationFile::DownSql(SqlDialect dialect) const {
   return SubstituteSidecar(dialect, *down_sql, *sidecar_content);
 }
 
-int CompareMigrationVersions(std::string_view a, std::string_view b) {
-  std::string_view x = StripZeros(a), y = StripZeros(b);
-  if (x.size() != y.size()) return x.size() < y.size() ? -1 : 1;
-  if (int c = x.compare(y); c != 0) return c < 0 ? -1 : 1;
-  if (int c = a.compare(b); c != 0) return c < 0 ? -1 : 1;
-  return 0;
-}
-
 Result<MigrationFile> ParseMigrationFile(std::string_view file, std::string_view text) {
   MigrationFile out;
   out.file = std::string(file);
@@ -566,6 +558,10 @@ Result<MigrationStatus> ReadMigrationStatus(MigrationHistory& session,
   return BuildStatus(folder, history, events);
 }
 
+MigrationStatus FreshMigrationStatus(const MigrationFolder& folder) {
+  return BuildStatus(folder, {}, {});
+}
+
 // ---- Operations -------------------------------------------------------------------
 
 std::string DefaultMigrationUser() { return UserAtHost(); }
@@ -600,10 +596,10 @@ Result<UpReport> MigrateUp(MigrationHistory& session, const MigrationFolder& fol
   std::vector<const MigrationStatusRow*> changed, out_of_order, todo;
   for (const MigrationStatusRow& r : status.migrations) {
     if (r.state == MigrationState::kChanged) changed.push_back(&r);
-    if (r.state == MigrationState::kMissing) report.missing.push_back(r.file);
+    if (r.state == MigrationState::kMissing) report.missing.push_back({r.version, r.name, r.file});
     if (!IsPending(r)) continue;
     if (options.target && CompareMigrationVersions(r.version, *options.target) > 0) {
-      ++report.pending;
+      report.pending.push_back({r.version, r.name, r.file});
       continue;
     }
     todo.push_back(&r);
@@ -620,6 +616,7 @@ Result<UpReport> MigrateUp(MigrationHistory& session, const MigrationFolder& fol
     AppliedMigration a;
     a.file = f.file;
     a.version = f.version;
+    a.name = f.name;
     a.checksum = f.checksum;
     a.transaction = f.up_transaction;
     std::string sql = f.UpSql(session.dialect());
@@ -638,13 +635,17 @@ Result<UpReport> MigrateUp(MigrationHistory& session, const MigrationFolder& fol
         &a.execution_ms);
     if (!st.ok()) {
       report.failure = st;
-      report.pending += static_cast<int64_t>(todo.size() - i);
+      report.failed = MigrationRef{f.version, f.name, f.file};
+      std::vector<MigrationRef> left;
+      for (size_t j = i + 1; j < todo.size(); ++j) {
+        left.push_back({todo[j]->version, todo[j]->name, todo[j]->file});
+      }
+      report.pending.insert(report.pending.begin(), left.begin(), left.end());
       break;
     }
     if (options.on_applied) options.on_applied(a);
     report.applied.push_back(std::move(a));
   }
-  if (options.dry_run) report.pending += static_cast<int64_t>(todo.size());
   return report;
 }
 
@@ -731,6 +732,7 @@ Result<DownReport> MigrateDown(MigrationHistory& session, const MigrationFolder&
     RevertedMigration r;
     r.file = t.file;
     r.version = h.version;
+    r.name = h.name;
     r.builtin = t.builtin;
     Status st = RunWithHistory(
         session, "down of migration", t.file, h.version, h.name, h.checksum, by, t.sql,
@@ -743,6 +745,7 @@ Result<DownReport> MigrateDown(MigrationHistory& session, const MigrationFolder&
         &r.execution_ms);
     if (!st.ok()) {
       report.failure = st;
+      report.failed = MigrationRef{h.version, h.name, t.file};
       break;
     }
     if (options.on_reverted) options.on_reverted(r);
@@ -751,16 +754,16 @@ Result<DownReport> MigrateDown(MigrationHistory& session, const MigrationFolder&
   return report;
 }
 
-Status ValidateMigrations(MigrationHistory& session, const MigrationFolder& folder,
-                          const ValidateOptions& options) {
-  std::vector<std::string> problems;
-  for (const Status& p : folder.problems) problems.push_back(p.message());
-  bool broken = !problems.empty();
-  FS_TRY_ASSIGN(MigrationStatus status, ReadMigrationStatus(session, folder));
+MigrationValidation ValidateMigrationStatus(const MigrationFolder& folder,
+                                            const MigrationStatus& status,
+                                            const ValidateOptions& options) {
+  MigrationValidation out;
+  for (const Status& p : folder.problems) out.problems.push_back(p.message());
+  const bool broken = !out.problems.empty();
   for (const MigrationStatusRow& r : status.migrations) {
     if (r.state == MigrationState::kChanged) {
-      problems.push_back(fmt::format("{}: changed since it was applied (applied as {}, now {})",
-                                     r.file, r.stored_checksum, r.checksum));
+      out.problems.push_back(fmt::format("{}: changed since it was applied (applied as {}, now {})",
+                                         r.file, r.stored_checksum, r.checksum));
     } else if (r.state == MigrationState::kMissing) {
       // A file that is there but broken is a problem of its own already.
       bool broken_file = false;
@@ -768,21 +771,33 @@ Status ValidateMigrations(MigrationHistory& session, const MigrationFolder& fold
         broken_file = broken_file || p.message().rfind(r.version + "_", 0) == 0;
       }
       if (!broken_file) {
-        problems.push_back(
+        out.problems.push_back(
             fmt::format("{}: applied on {} but no longer in {}", r.file, r.applied_at, folder.dir));
       }
     } else if (IsPending(r) && r.out_of_order && !options.allow_out_of_order) {
-      problems.push_back(fmt::format(
+      out.problems.push_back(fmt::format(
           "{}: pending but older than the newest applied version {} (--allow-out-of-order)", r.file,
           status.newest_applied));
     }
   }
+  if (!out.problems.empty()) {
+    out.code = broken ? StatusCode::kInvalidArgument : StatusCode::kConflict;
+  }
+  return out;
+}
+
+Status MigrationValidation::ToStatus() const {
   if (problems.empty()) return Status::OK();
-  StatusCode code = broken ? StatusCode::kInvalidArgument : StatusCode::kConflict;
   if (problems.size() == 1) return Status(code, problems[0]);
   std::string msg = fmt::format("{}:", Plural(problems.size(), "problem", "problems"));
   for (const std::string& p : problems) msg += "\n  " + p;
   return Status(code, msg);
+}
+
+Status ValidateMigrations(MigrationHistory& session, const MigrationFolder& folder,
+                          const ValidateOptions& options) {
+  FS_TRY_ASSIGN(MigrationStatus status, ReadMigrationStatus(session, folder));
+  return ValidateMigrationStatus(folder, status, options).ToStatus();
 }
 
 Result<std::vector<RepairedMigration>> RepairMigrations(MigrationHistory& session,
@@ -823,7 +838,7 @@ Result<std::vector<RepairedMigration>> RepairMigrations(MigrationHistory& sessio
                        r->stored_checksum + " -> " + r->checksum);
     }
     if (!st.ok()) break;
-    out.push_back({r->file, r->version, r->stored_checksum, r->checksum});
+    out.push_back({r->file, r->version, r->name, r->stored_checksum, r->checksum});
   }
   if (st.ok()) st = session.Commit();
   if (!st.ok()) {
@@ -833,10 +848,10 @@ Result<std::vector<RepairedMigration>> RepairMigrations(MigrationHistory& sessio
   return out;
 }
 
-Result<std::vector<std::string>> BaselineMigrations(MigrationHistory& session,
-                                                    const MigrationFolder& folder,
-                                                    const std::string& version,
-                                                    const std::string& applied_by) {
+Result<std::vector<MigrationRef>> BaselineMigrations(MigrationHistory& session,
+                                                     const MigrationFolder& folder,
+                                                     const std::string& version,
+                                                     const std::string& applied_by) {
   if (!IsDigits(version)) {
     return Status::InvalidArgument("baseline version '" + version + "' is not all digits");
   }
@@ -848,7 +863,7 @@ Result<std::vector<std::string>> BaselineMigrations(MigrationHistory& session,
       todo.push_back(folder.Find(r.version));
     }
   }
-  std::vector<std::string> out;
+  std::vector<MigrationRef> out;
   if (todo.empty()) return out;
   const std::string by = By(applied_by);
   FS_TRY(session.Begin());
@@ -860,7 +875,7 @@ Result<std::vector<std::string>> BaselineMigrations(MigrationHistory& session,
                        "baseline " + version + ": marked applied, not run");
     }
     if (!st.ok()) break;
-    out.push_back(f->file);
+    out.push_back({f->version, f->name, f->file});
   }
   if (st.ok()) st = session.Commit();
   if (!st.ok()) {

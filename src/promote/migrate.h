@@ -44,13 +44,11 @@
 #include "flowsync/file_system.h"
 #include "flowsync/status.h"
 #include "flowsync/store.h"
+#include "promote/migration_format.h"  // CompareMigrationVersions
 
 namespace flowsync {
 
 // ---- Files ------------------------------------------------------------------
-
-// Larger migration files and sidecars are refused when read.
-inline constexpr uint64_t kMaxMigrationFileSize = 1ull << 30;
 
 // One migration file, parsed.
 struct MigrationFile {
@@ -84,9 +82,6 @@ struct MigrationFile {
   std::string UpSql(SqlDialect dialect) const;
   std::optional<std::string> DownSql(SqlDialect dialect) const;
 };
-
-// Orders versions as numbers (leading zeros ignored), ties by text.
-int CompareMigrationVersions(std::string_view a, std::string_view b);
 
 // Parses the text of migration `file` (its sections and markers; sidecars
 // are LoadMigrations' job). InvalidArgument "FILE:LINE: ..." for a marker
@@ -162,6 +157,13 @@ struct MigrationStatus {
 Result<MigrationStatus> ReadMigrationStatus(MigrationHistory& session,
                                             const MigrationFolder& folder);
 
+// The status of `folder` against a database with no history at all: one
+// that does not exist yet or holds no flowsync data (an empty SQLite file, a
+// PostgreSQL database or schema nothing was synced or migrated to; opening
+// it without creating it is NotFound). Every file is pending, as dbmate and
+// Flyway show a fresh database, and nothing had to be created to say so.
+MigrationStatus FreshMigrationStatus(const MigrationFolder& folder);
+
 // ---- Operations -------------------------------------------------------------
 //
 // Each works through `session` (which holds the migration lock) and refuses
@@ -172,9 +174,17 @@ Result<MigrationStatus> ReadMigrationStatus(MigrationHistory& session,
 // name.
 std::string DefaultMigrationUser();
 
+// A migration as the reports of the operations name it.
+struct MigrationRef {
+  std::string version;
+  std::string name;
+  std::string file;  // for one no longer in the folder, VERSION_NAME.sql
+};
+
 struct AppliedMigration {
   std::string file;
   std::string version;
+  std::string name;
   std::string checksum;
   bool transaction = true;
   int64_t execution_ms = 0;
@@ -197,14 +207,17 @@ struct UpReport {
   bool dry_run = false;
   // Applied in this run, in order (dry run: would be applied).
   std::vector<AppliedMigration> applied;
-  // Pending files left (not counting those this run applied).
-  int64_t pending = 0;
+  // The pending files left after the run (dry run: after it, had it run),
+  // in version order: those after the target, and after a failure those
+  // after the failed one.
+  std::vector<MigrationRef> pending;
   // Applied files no longer in the folder (a warning; validate fails).
-  std::vector<std::string> missing;
+  std::vector<MigrationRef> missing;
   // OK, or the failure that stopped the run: "migration FILE failed:
   // <statement and database error>". Files before it stay applied; the
-  // failed one left nothing but its 'failed' event.
+  // failed one (`failed`) left nothing but its 'failed' event.
   Status failure;
+  std::optional<MigrationRef> failed;
 };
 
 // Applies pending files in version order. Refuses (Conflict, nothing
@@ -217,6 +230,7 @@ Result<UpReport> MigrateUp(MigrationHistory& session, const MigrationFolder& fol
 struct RevertedMigration {
   std::string file;
   std::string version;
+  std::string name;
   bool builtin = false;  // the built-in workflow down (WorkflowDownSql) ran
   int64_t execution_ms = 0;
 };
@@ -230,6 +244,7 @@ struct DownOptions {
 struct DownReport {
   std::vector<RevertedMigration> reverted;  // in the order they were reverted
   Status failure;  // as UpReport::failure ("down of migration FILE failed: ...")
+  std::optional<MigrationRef> failed;  // the migration whose down failed
 };
 
 // Reverts the last `count` applied migrations in reverse installed_rank
@@ -246,17 +261,34 @@ struct ValidateOptions {
   bool allow_out_of_order = false;
 };
 
-// Checks without writing: every file parses and its sidecar verifies,
-// every applied file is there with its checksum, no pending file is older
-// than the newest applied one (unless allowed). OK, or a Status listing
-// every problem one per line, naming files: InvalidArgument when a file is
-// broken, Conflict when the folder and the history disagree.
+struct MigrationValidation {
+  // One line per problem, each naming its file, in version order after the
+  // folder's own problems.
+  std::vector<std::string> problems;
+  // kOk; kInvalidArgument when a file is broken; kConflict when the folder
+  // and the history disagree.
+  StatusCode code = StatusCode::kOk;
+
+  // OK, the one problem, or "N problems:" and one per line.
+  Status ToStatus() const;
+};
+
+// Checks `status` (of `folder`) without writing: every file parses and its
+// sidecar verifies, every applied file is there with its checksum, no
+// pending file is older than the newest applied one (unless allowed).
+MigrationValidation ValidateMigrationStatus(const MigrationFolder& folder,
+                                            const MigrationStatus& status,
+                                            const ValidateOptions& options);
+
+// ValidateMigrationStatus of the history read through `session`, as a
+// Status.
 Status ValidateMigrations(MigrationHistory& session, const MigrationFolder& folder,
                           const ValidateOptions& options);
 
 struct RepairedMigration {
   std::string file;
   std::string version;
+  std::string name;
   std::string old_checksum;
   std::string new_checksum;
 };
@@ -274,11 +306,11 @@ Result<std::vector<RepairedMigration>> RepairMigrations(MigrationHistory& sessio
 // Marks every file not yet applied with a version <= `version` as applied
 // with status 'baseline', without running it ('baseline' events), in one
 // transaction: for a database that already holds what those files do.
-// Returns the files marked, in version order (empty: nothing to do).
+// Returns the migrations marked, in version order (empty: nothing to do).
 // InvalidArgument when `version` is not all digits.
-Result<std::vector<std::string>> BaselineMigrations(MigrationHistory& session,
-                                                    const MigrationFolder& folder,
-                                                    const std::string& version,
-                                                    const std::string& applied_by = "");
+Result<std::vector<MigrationRef>> BaselineMigrations(MigrationHistory& session,
+                                                     const MigrationFolder& folder,
+                                                     const std::string& version,
+                                                     const std::string& applied_by = "");
 
 }  // namespace flowsync

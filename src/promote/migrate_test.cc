@@ -117,6 +117,21 @@ TEST(CompareMigrationVersionsTest, NumericOrder) {
   EXPECT_EQ(CompareMigrationVersions("0010", "0010"), 0);
   EXPECT_LT(CompareMigrationVersions("010", "10"), 0);  // same number: ties by text
   EXPECT_LT(CompareMigrationVersions("9", "010"), 0);
+  EXPECT_LT(CompareMigrationVersions("9999999999999", "10000000000000"), 0);
+}
+
+TEST(CompareMigrationVersionsTest, TimestampsWithACounterSortWithinTheirSecond) {
+  // 14 digits and more compare as text, as dbmate compares them: a batch's
+  // counter versions sit between their second and the next.
+  EXPECT_LT(CompareMigrationVersions("20261122101459", "202611221014591"), 0);
+  EXPECT_LT(CompareMigrationVersions("202611221014591", "202611221014592"), 0);
+  EXPECT_LT(CompareMigrationVersions("202611221014599", "20261122101500"), 0);
+  EXPECT_LT(CompareMigrationVersions("202611221014592017", "20261122101500"), 0);
+  EXPECT_GT(CompareMigrationVersions("202611221014590010", "202611221014590009"), 0);
+  EXPECT_LT(CompareMigrationVersions("1700000000000000000", "20261122101500"), 0);
+  EXPECT_EQ(CompareMigrationVersions("202611221014591", "202611221014591"), 0);
+  EXPECT_LT(CompareMigrationVersions("020261122101500", "20261122101500"), 0);
+  EXPECT_GT(CompareMigrationVersions("020261122101501", "20261122101500"), 0);
 }
 
 // ---- Loading ------------------------------------------------------------------
@@ -225,6 +240,12 @@ TEST_F(LoadMigrationsTest, SidecarMismatchOrMissingIsAProblem) {
                 "3_tok.sql: holds the sidecar token :'flowsync_content' but its header names no "
                 "sidecar (\"-- Sidecar: NAME.json sha256:HEX\")",
             }));
+}
+
+std::vector<std::string> FilesOf(const std::vector<MigrationRef>& refs) {
+  std::vector<std::string> out;
+  for (const MigrationRef& r : refs) out.push_back(r.version + ":" + r.name + ":" + r.file);
+  return out;
 }
 
 UpOptions AllowOutOfOrder() {
@@ -342,7 +363,9 @@ TEST_P(MigrateTest, AppliesInVersionOrderWithHistory) {
   EXPECT_OK(r->failure);
   EXPECT_EQ(seen, (std::vector<std::string>{"1_a.sql", "2_b.sql", "10_c.sql"}));
   EXPECT_EQ(r->applied.size(), 3u);
-  EXPECT_EQ(r->pending, 0);
+  EXPECT_EQ(r->applied[2].name, "c");
+  EXPECT_EQ(r->pending.size(), 0u);
+  EXPECT_FALSE(r->failed);
   EXPECT_EQ(Column("SELECT x FROM t ORDER BY x"), (std::vector<std::string>{"2", "10"}));
   auto history = Rows(
       "SELECT version, name, checksum, applied_by, installed_rank, status, execution_ms "
@@ -395,7 +418,9 @@ TEST_P(MigrateTest, FailingFileLeavesNoTraceAndStops) {
   EXPECT_CONTAINS(r->failure.message(), ("line 3"));
   ASSERT_EQ(r->applied.size(), 1u);
   EXPECT_EQ(r->applied[0].file, "1_a.sql");
-  EXPECT_EQ(r->pending, 2);
+  ASSERT_TRUE(r->failed);
+  EXPECT_EQ(FilesOf({*r->failed}), std::vector<std::string>{"2:b:2_b.sql"});
+  EXPECT_EQ(FilesOf(r->pending), std::vector<std::string>{"3:c:3_c.sql"});
   // Nothing of 2_b stayed, and 3_c never ran.
   EXPECT_EQ(Column("SELECT COUNT(*) FROM t"), std::vector<std::string>{"0"});
   EXPECT_FALSE(TableExists("u"));
@@ -533,7 +558,7 @@ TEST_P(MigrateTest, TargetVersionStopsThere) {
   auto r = Up(to);
   ASSERT_OK(r);
   EXPECT_EQ(r->applied.size(), 2u);
-  EXPECT_EQ(r->pending, 1);
+  EXPECT_EQ(FilesOf(r->pending), std::vector<std::string>{"3:c:3_c.sql"});
   EXPECT_EQ(States(), (std::vector<std::string>{"1:applied", "2:applied", "3:pending"}));
 }
 
@@ -658,6 +683,9 @@ TEST_P(MigrateTest, FailedDownKeepsTheMigrationApplied) {
   ASSERT_OK(d);
   ASSERT_FALSE(d->failure.ok());
   EXPECT_STARTS_WITH(d->failure.message(), ("down of migration 1_a.sql failed: "));
+  ASSERT_TRUE(d->failed);
+  EXPECT_EQ(FilesOf({*d->failed}), std::vector<std::string>{"1:a:1_a.sql"});
+  EXPECT_TRUE(d->reverted.empty());
   EXPECT_CONTAINS(d->failure.message(), "line 4");
   EXPECT_TRUE(TableExists("a"));
   EXPECT_EQ(States(), std::vector<std::string>{"1:applied"});
@@ -743,7 +771,7 @@ TEST_P(MigrateTest, BaselineMarksWithoutRunning) {
   Write("3_c.sql", "-- migrate:up\nINSERT INTO t VALUES (3);\n-- migrate:down\nDELETE FROM t;\n");
   auto b = BaselineMigrations(*session_, Load(), "2", "tester@host");
   ASSERT_OK(b);
-  EXPECT_EQ(*b, (std::vector<std::string>{"1_a.sql", "2_b.sql"}));
+  EXPECT_EQ(FilesOf(*b), (std::vector<std::string>{"1:a:1_a.sql", "2:b:2_b.sql"}));
   EXPECT_EQ(States(), (std::vector<std::string>{"1:baseline", "2:baseline", "3:pending"}));
   EXPECT_EQ(Column("SELECT status FROM flowsync_migrations ORDER BY installed_rank"),
             (std::vector<std::string>{"baseline", "baseline"}));
@@ -789,6 +817,10 @@ TEST_P(MigrateTest, StatusShowsEveryState) {
     auto r = MigrateUp(*session_, *folder, AllowOutOfOrder());
     ASSERT_OK(r);
     EXPECT_FALSE(r->failure.ok());
+    // Applied, and not in that folder.
+    EXPECT_EQ(FilesOf(r->missing),
+              (std::vector<std::string>{"0:base:0_base.sql", "1:applied:1_applied.sql",
+                                        "2:changed:2_changed.sql", "3:missing:3_missing.sql"}));
   }
   EXPECT_EQ(States(), (std::vector<std::string>{"0:baseline", "1:applied", "2:changed", "3:missing",
                                                 "4:failed", "5:pending"}));
@@ -827,6 +859,53 @@ TEST_P(MigrateTest, ValidateReportsBrokenFilesAndWritesNothing) {
   EXPECT_EQ(Events(), std::vector<std::string>{"1:applied"});
 }
 
+// Regression: `migrate status` on a fresh database failed ("holds no
+// flowsync data yet") although `migrate up` works there.
+TEST_P(MigrateTest, AFreshDatabaseShowsEveryFilePendingAsAnEmptyHistoryDoes) {
+  Write("2_b.sql", "SELECT 2;\n");
+  Write("1_a.sql", "SELECT 1;\n");
+  // A database nothing was synced or migrated to (SQLite: an empty file, as
+  // `touch` leaves it; PostgreSQL: a schema that does not exist), opened
+  // without creating it: NotFound, and nothing is created.
+  const std::string fresh = GetParam().fresh_url(tmp_.path());  // PostgreSQL: a new schema
+  tmp_.Write("empty.db", "");
+  auto url = ParseDatabaseUrl(postgres() ? fresh : "sqlite:" + tmp_.path() + "/empty.db");
+  ASSERT_OK(url);
+  StoreOptions options;
+  options.create_if_missing = false;
+  auto opened = OpenStore(*url, options);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), StatusCode::kNotFound) << opened.status().message();
+  EXPECT_CONTAINS(opened.status().message(), "holds no flowsync data yet");
+  if (postgres()) {
+    const std::string schema = fresh.substr(fresh.rfind("schema=") + 7);
+    EXPECT_EQ(Column("SELECT count(*) FROM information_schema.schemata WHERE schema_name = '" +
+                     schema + "'"),
+              std::vector<std::string>{"0"});
+  } else {
+    EXPECT_EQ(tmp_.Read("empty.db"), "");
+  }
+
+  // Its status is that of an empty history: every file pending.
+  MigrationStatus status = FreshMigrationStatus(Load());
+  std::vector<std::string> states;
+  for (const MigrationStatusRow& r : status.migrations) {
+    states.push_back(r.file + ":" + std::string(MigrationStateName(r.state)));
+  }
+  EXPECT_EQ(states, (std::vector<std::string>{"1_a.sql:pending", "2_b.sql:pending"}));
+  EXPECT_EQ(status.counts.pending, 2);
+  EXPECT_EQ(status.newest_applied, "");
+  MigrationStatus empty = State();  // this test's own database: created, nothing applied
+  ASSERT_EQ(empty.migrations.size(), status.migrations.size());
+  for (size_t i = 0; i < status.migrations.size(); ++i) {
+    EXPECT_EQ(status.migrations[i].checksum, empty.migrations[i].checksum);
+    EXPECT_EQ(status.migrations[i].state, empty.migrations[i].state);
+  }
+  MigrationValidation valid = ValidateMigrationStatus(Load(), status, {});
+  EXPECT_EQ(valid.code, StatusCode::kOk);
+  EXPECT_OK(valid.ToStatus());
+}
+
 TEST_P(MigrateTest, DryRunPrintsSqlAndWritesNothing) {
   std::string content = "{\"a\": 1}";
   Write("1_wf.json", content);
@@ -838,7 +917,7 @@ TEST_P(MigrateTest, DryRunPrintsSqlAndWritesNothing) {
   ASSERT_OK(r);
   EXPECT_TRUE(r->dry_run);
   ASSERT_EQ(r->applied.size(), 2u);
-  EXPECT_EQ(r->pending, 2);
+  EXPECT_EQ(r->pending.size(), 0u);  // none left, had it run
   EXPECT_EQ(r->applied[0].file, "1_wf.sql");
   EXPECT_EQ(r->applied[0].sql, Load().files[0].UpSql(session_->dialect()));
   EXPECT_CONTAINS(r->applied[0].sql,

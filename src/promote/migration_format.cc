@@ -36,7 +36,26 @@ std::vector<std::string_view> HeaderLines(std::string_view sql) {
   return lines;
 }
 
+std::string_view StripZeros(std::string_view v) {
+  while (v.size() > 1 && v.front() == '0') v.remove_prefix(1);
+  return v;
+}
+
+int Sign(int c) { return c < 0 ? -1 : (c > 0 ? 1 : 0); }
+
 }  // namespace
+
+int CompareMigrationVersions(std::string_view a, std::string_view b) {
+  // A timestamp (YYYYMMDDHHMMSS) has 14 digits; shorter versions are plain
+  // numbers.
+  constexpr size_t kTimestampDigits = 14;
+  std::string_view x = StripZeros(a), y = StripZeros(b);
+  const bool x_text = x.size() >= kTimestampDigits, y_text = y.size() >= kTimestampDigits;
+  if (x_text != y_text) return x_text ? 1 : -1;
+  if (!x_text && x.size() != y.size()) return x.size() < y.size() ? -1 : 1;
+  if (int c = x.compare(y); c != 0) return Sign(c);
+  return Sign(a.compare(b));
+}
 
 std::optional<SidecarRef> FindSidecarRef(std::string_view sql) {
   for (std::string_view line : HeaderLines(sql)) {
@@ -80,12 +99,19 @@ std::string SubstituteSidecar(SqlDialect dialect, std::string_view sql, std::str
   return out;
 }
 
-std::optional<std::string> FindHeaderMigrationName(std::string_view sql) {
-  constexpr std::string_view kKey = "-- Migration: ";
+std::optional<std::string> FindHeaderField(std::string_view sql, std::string_view key) {
   for (std::string_view line : HeaderLines(sql)) {
-    if (line.substr(0, kKey.size()) == kKey) return std::string(line.substr(kKey.size()));
+    if (line.size() < key.size() + 5 || line.substr(0, 3) != "-- ") continue;
+    std::string_view rest = line.substr(3);
+    if (rest.substr(0, key.size()) == key && rest.substr(key.size(), 2) == ": ") {
+      return std::string(rest.substr(key.size() + 2));
+    }
   }
   return std::nullopt;
+}
+
+std::optional<std::string> FindHeaderMigrationName(std::string_view sql) {
+  return FindHeaderField(sql, "Migration");
 }
 
 }  // namespace flowsync

@@ -4,7 +4,8 @@
 //
 // A migration is a file VERSION_NAME.sql in the migrations folder, VERSION
 // being its leading digits (YYYYMMDDHHMMSS for generated files, as dbmate
-// names them). Its SQL is either
+// names them, followed by a counter when one run writes several; see
+// migration_writer.h). Its SQL is either
 //   - plain: the whole file is the "up" SQL (psql, sqlite3 and the Supabase
 //     CLI can apply it as it is); or
 //   - dbmate style: a line "-- migrate:up [options]" starts the up section
@@ -27,6 +28,8 @@
 //       its key in migration_metadata even if the file is renamed later.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +44,19 @@ inline constexpr std::string_view kSidecarToken = ":'flowsync_content'";
 inline constexpr std::string_view kSidecarHeader = "-- Sidecar: ";
 // Above this many bytes of content, `migration create` writes a sidecar.
 inline constexpr size_t kDefaultSidecarThreshold = 256 * 1024;
+// Larger migration files and sidecars are refused when read.
+inline constexpr uint64_t kMaxMigrationFileSize = 1ull << 30;
+
+// How versions are ordered, by the runner (apply order, the out-of-order
+// check, --to, baseline) and by `migration create` (which versions it must
+// follow). Leading zeros are ignored. A version of fewer than 14 digits is
+// a number (2 before 10) and sorts before every longer one. Versions of 14
+// digits or more (a YYYYMMDDHHMMSS timestamp, perhaps followed by a
+// counter) compare as text, as dbmate compares versions and sorts file
+// names: "2026112210145901" sorts after "20261122101459" and before
+// "20261122101500". Equal numbers tie by text ("010" before "10").
+// Returns <0, 0 or >0.
+int CompareMigrationVersions(std::string_view a, std::string_view b);
 
 // "sha256:<64 hex>" over `bytes` with a leading UTF-8 BOM removed and every
 // CRLF turned into LF, so a checkout with other line endings is not a
@@ -68,6 +84,10 @@ size_t CountSidecarTokens(std::string_view sql);
 // Replaces kSidecarToken outside quotes and comments with a literal of
 // `content`.
 std::string SubstituteSidecar(SqlDialect dialect, std::string_view sql, std::string_view content);
+
+// The VALUE of the first header line "-- KEY: VALUE", as written (generated
+// headers escape values with EscapeHeaderText), if any.
+std::optional<std::string> FindHeaderField(std::string_view sql, std::string_view key);
 
 // The "-- Migration: FILE" header line's FILE, if any.
 std::optional<std::string> FindHeaderMigrationName(std::string_view sql);

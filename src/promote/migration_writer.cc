@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <tuple>
@@ -20,6 +21,10 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr size_t kMaxSlug = 50;
+
+// Header keys `migration create` reads back (ReadMigrationFolder).
+constexpr std::string_view kWorkflowIdKey = "Workflow id";
+constexpr std::string_view kContentHashKey = "Content hash";
 
 // "NAME (id ID)" for messages, escaped like header text.
 std::string WorkflowLabel(const WorkflowExport& wf) {
@@ -67,6 +72,25 @@ std::optional<int64_t> SecondsOf(std::string_view version) {
   if (!ms || *ms % 1000 != 0) return std::nullopt;
   if (VersionOf(*ms / 1000) != version) return std::nullopt;  // 20261399... normalised away
   return *ms / 1000;
+}
+
+// The version of a migration file name ("20261122101500" of
+// "20261122101500_a.sql"); empty when it is no .sql file or has no leading
+// digits.
+std::string_view SqlFileVersion(std::string_view name) {
+  if (!name.ends_with(".sql")) return {};
+  size_t digits = 0;
+  while (digits < name.size() && name[digits] >= '0' && name[digits] <= '9') ++digits;
+  return name.substr(0, digits);
+}
+
+// The second of a version that starts with a YYYYMMDDHHMMSS timestamp (leading
+// zeros aside), perhaps followed by a counter: "2026112210150012" -> the
+// second of 20261122101500.
+std::optional<int64_t> TimestampSecondsOf(std::string_view version) {
+  while (version.size() > 1 && version.front() == '0') version.remove_prefix(1);
+  if (version.size() < 14) return std::nullopt;
+  return SecondsOf(version.substr(0, 14));
 }
 
 struct Prepared {
@@ -223,11 +247,11 @@ std::string Header(const MigrationCreateOptions& options, const PlannedMigration
   line("Source", options.source);
   line("Dialect", SqlDialectName(options.dialect));
   line("Workflow", wf.workflow.name);
-  line("Workflow id", wf.id);
+  line(kWorkflowIdKey, wf.id);
   line("Path", wf.path);
   line("Format", FormatName(wf.workflow.format));
   line("Last updated", wf.updated_at);
-  line("Content hash", wf.workflow.content_hash);
+  line(kContentHashKey, wf.workflow.content_hash);
   if (m.credential_references > 0) {
     h += fmt::format("-- Credentials: {} reference{} kept as type and name (ids dropped)\n",
                      m.credential_references, m.credential_references == 1 ? "" : "s");
@@ -399,36 +423,46 @@ std::string EscapeHeaderText(std::string_view text) {
   return out;
 }
 
-Result<std::string> FirstMigrationVersion(int64_t now_ms,
-                                          const std::vector<std::string>& existing_files) {
+Result<std::vector<std::string>> MigrationVersions(int64_t now_ms, size_t count,
+                                                   const std::vector<std::string>& existing_files) {
   int64_t now_s = now_ms / 1000;
   if (now_ms < 0 && now_ms % 1000 != 0) --now_s;
-  const std::string now_version = VersionOf(now_s);
-  int64_t start = now_s;
+  std::vector<std::pair<const std::string*, std::string_view>> existing;  // file, version
   for (const std::string& name : existing_files) {
-    if (!name.ends_with(".sql")) continue;
-    size_t digits = 0;
-    while (digits < name.size() && name[digits] >= '0' && name[digits] <= '9') ++digits;
-    if (digits == 0) continue;
-    std::string_view version(name.data(), digits);
-    if (std::optional<int64_t> secs = SecondsOf(version)) {
-      start = std::max(start, *secs + 1);
-      continue;
-    }
-    // Not a timestamp: "001_init.sql" sorts before any and does not matter;
-    // a longer or malformed one that sorts after now leaves no room.
-    while (version.size() > 1 && version.front() == '0') version.remove_prefix(1);
-    if (version.size() > 14 || (version.size() == 14 && version >= now_version)) {
-      return Status::Conflict("the migrations folder holds " + name + ", whose version " +
-                              std::string(name.substr(0, digits)) +
-                              " is no YYYYMMDDHHMMSS timestamp and sorts after any new one");
+    if (std::string_view v = SqlFileVersion(name); !v.empty()) existing.emplace_back(&name, v);
+  }
+  // The second before now: a migration made by hand from now on (dbmate new
+  // names it after the current second) sorts after the whole run.
+  int64_t second = now_s - 1;
+  for (const auto& [name, version] : existing) {
+    if (std::optional<int64_t> secs = TimestampSecondsOf(version)) {
+      second = std::max(second, *secs + 1);
     }
   }
-  return VersionOf(start);
+  const std::string base = VersionOf(second);
+  for (const auto& [name, version] : existing) {
+    // Not a timestamp: "001_init.sql" sorts before any and does not matter;
+    // one that sorts after the run's versions ("99999999999999") leaves no
+    // room.
+    if (!TimestampSecondsOf(version) && CompareMigrationVersions(version, base) >= 0) {
+      return Status::Conflict(fmt::format(
+          "the migrations folder holds {}, whose version {} is no YYYYMMDDHHMMSS timestamp and "
+          "sorts after any new one",
+          *name, version));
+    }
+  }
+  std::vector<std::string> out;
+  if (count == 1) out.push_back(base);
+  if (count > 1) {
+    const int width = static_cast<int>(std::to_string(count).size());
+    out.reserve(count);
+    for (size_t i = 1; i <= count; ++i) out.push_back(fmt::format("{}{:0{}}", base, i, width));
+  }
+  return out;
 }
 
 Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
-                                     const std::vector<std::string>& existing_files,
+                                     const ExistingMigrations& existing,
                                      const MigrationCreateOptions& options) {
   if (options.source != "dev" && options.source != "prod" && options.source != "staging") {
     return Status::InvalidArgument("source '" + EscapeHeaderText(options.source) +
@@ -459,10 +493,15 @@ Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
   for (const std::string& path : options.allowed_paths) {
     if (used_allowed.count(path) == 0) plan.unused_allowed.push_back(path);
   }
-  const int64_t now_ms = (options.clock != nullptr ? *options.clock : SystemClock()).NowMs();
-  FS_TRY_ASSIGN(std::string first, FirstMigrationVersion(now_ms, existing_files));
-  int64_t version_s = *SecondsOf(first);
+  // The newest migration of each workflow already in the folder.
+  std::map<std::string, const ExistingWorkflowMigration*> newest;
+  for (const ExistingWorkflowMigration& e : existing.workflow_migrations) {
+    const ExistingWorkflowMigration*& n = newest[e.workflow_id];
+    if (n == nullptr || CompareMigrationVersions(n->version, e.version) < 0) n = &e;
+  }
 
+  std::vector<PlannedMigration> planned;
+  std::vector<WorkflowExport> to_write;
   for (Prepared& p : prepared) {
     PlannedMigration m;
     if (!p.blocking.empty()) {
@@ -478,12 +517,27 @@ Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
     // duplicate-source-id warnings are its own). A bundle's hash covers its
     // (redacted) meta.json and README.md too, as a sync's does.
     FS_TRY_ASSIGN(wf.workflow, Rederive(wf, std::move(p.content)));
-
-    const std::string stem =
-        VersionOf(version_s++) + "_" + MigrationSlug(wf.workflow.name, wf.id, options.source);
     m.workflow_id = wf.id;
     m.workflow_name = wf.workflow.name;
     m.path = wf.path;
+    auto last = newest.find(EscapeHeaderText(wf.id));
+    if (!options.force && last != newest.end() &&
+        last->second->content_hash == EscapeHeaderText(wf.workflow.content_hash)) {
+      plan.skipped.push_back({wf.id, wf.workflow.name, wf.path, last->second->file});
+      continue;
+    }
+    planned.push_back(std::move(m));
+    to_write.push_back(std::move(wf));
+  }
+
+  const int64_t now_ms = (options.clock != nullptr ? *options.clock : SystemClock()).NowMs();
+  FS_TRY_ASSIGN(std::vector<std::string> versions,
+                MigrationVersions(now_ms, planned.size(), existing.names));
+  for (size_t i = 0; i < planned.size(); ++i) {
+    PlannedMigration& m = planned[i];
+    const WorkflowExport& wf = to_write[i];
+    const std::string stem =
+        versions[i] + "_" + MigrationSlug(wf.workflow.name, wf.id, options.source);
     m.sql.name = stem + ".sql";
     WorkflowSqlOptions sql_options;
     sql_options.migration_file = m.sql.name;
@@ -501,23 +555,39 @@ Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
     } else {
       m.sql.bytes += up;
     }
-    plan.migrations.push_back(std::move(m));
   }
+  plan.migrations = std::move(planned);
   return plan;
 }
 
-Result<std::vector<std::string>> ListMigrationFolder(const FileSystem& fs, const std::string& dir) {
-  auto entries = fs.ListDir(dir.empty() ? "." : dir);
+Result<ExistingMigrations> ReadMigrationFolder(const FileSystem& fs, const std::string& dir) {
+  const std::string folder = dir.empty() ? "." : dir;
+  ExistingMigrations out;
+  auto entries = fs.ListDir(folder);
   if (!entries.ok()) {
-    if (entries.status().code() == StatusCode::kNotFound) return std::vector<std::string>();
-    return entries.status();
+    if (entries.status().code() == StatusCode::kNotFound) return out;
+    return WithContext(entries.status(), folder, "cannot list " + folder);
   }
-  std::vector<std::string> names;
-  for (const DirEntry& e : *entries) names.push_back(e.name);
-  return names;
+  for (const DirEntry& e : *entries) {
+    out.names.push_back(e.name);
+    std::string_view version = SqlFileVersion(e.name);
+    if (version.empty() || e.name[version.size()] != '_' || e.type == FileType::kDirectory) {
+      continue;
+    }
+    const std::string path = JoinPath(folder, e.name);
+    Result<std::string> text = fs.ReadFile(path, kMaxMigrationFileSize);
+    if (!text.ok()) return WithContext(text.status(), path, "cannot read " + path);
+    if (!IsWorkflowMigration(*text)) continue;
+    std::optional<std::string> id = FindHeaderField(*text, kWorkflowIdKey);
+    std::optional<std::string> hash = FindHeaderField(*text, kContentHashKey);
+    if (!id || !hash) continue;
+    out.workflow_migrations.push_back({e.name, std::string(version), *id, *hash});
+  }
+  return out;
 }
 
 Status WriteMigrations(const MigrationPlan& plan, const FileSystem& fs) {
+  if (plan.migrations.empty()) return Status::OK();
   const std::string dir = plan.dir.empty() ? "." : plan.dir;
   if (Status s = fs.CreateDirs(dir); !s.ok()) {
     return Status::IOError(WithContext(s, dir, "cannot create folder " + dir).message());

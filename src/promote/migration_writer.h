@@ -20,7 +20,7 @@
 //
 // Output is deterministic: the same workflows give the same bytes apart from
 // the version (the timestamp in the file name, which the header and the SQL
-// repeat).
+// repeat; see MigrationVersions).
 //
 // Thread-safety: free functions over their arguments.
 #pragma once
@@ -65,6 +65,24 @@ struct MigrationCreateOptions {
   std::string notes;
   // Names the files (their version); nullptr = SystemClock().
   const Clock* clock = nullptr;
+  // Write a migration also for a workflow whose newest migration in the
+  // folder already carries its content hash (see PlanMigrations).
+  bool force = false;
+};
+
+// A generated workflow migration already in the folder, as its header
+// names it.
+struct ExistingWorkflowMigration {
+  std::string file;          // "20261122101500_x.sql"
+  std::string version;       // "20261122101500"
+  std::string workflow_id;   // the "-- Workflow id:" value, as written
+  std::string content_hash;  // the "-- Content hash:" value, as written
+};
+
+// What `migration create` reads of the folder it writes into.
+struct ExistingMigrations {
+  std::vector<std::string> names;  // of every entry
+  std::vector<ExistingWorkflowMigration> workflow_migrations;
 };
 
 struct PlannedFile {
@@ -83,9 +101,19 @@ struct PlannedMigration {
   std::vector<std::string> allowed;   // finding paths accepted by allowed_paths
 };
 
+// A workflow for which nothing is written: unchanged since its newest
+// migration in the folder.
+struct SkippedMigration {
+  std::string workflow_id;
+  std::string workflow_name;
+  std::string path;
+  std::string unchanged_since;  // that migration's file name
+};
+
 struct MigrationPlan {
   std::string dir;
   std::vector<PlannedMigration> migrations;  // in version order
+  std::vector<SkippedMigration> skipped;     // in path order
   // allowed_paths entries that matched no finding of any workflow.
   std::vector<std::string> unused_allowed;
 };
@@ -99,8 +127,12 @@ struct MigrationPlan {
 // bundle's meta.json (metadata_json; findings "meta.json:JSON_PATH") and
 // README.md (documentation; findings "README.md:LINE"), see
 // promote/secret_scan.h; redacting them changes a bundle's content hash,
-// which covers both. `existing_files` are the names already in the folder:
-// every version planned is above the newest version among them.
+// which covers both. `existing` is what the folder holds: every version
+// planned is above the newest version among its names (MigrationVersions).
+// A workflow whose newest migration there (the largest version with its id)
+// carries the content hash it has now (after reduction and redaction) gets
+// no new file, unless options.force: it is listed in `skipped`, and the
+// other workflows of the batch are planned as if it were not there.
 // Errors:
 //   Conflict when any workflow holds a literal secret that is neither
 //     redacted nor allowed; the message lists every finding of every
@@ -108,19 +140,22 @@ struct MigrationPlan {
 //   Corruption when a definition cannot be read back (names the workflow);
 //   Conflict when the folder holds a version no timestamp can follow.
 Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
-                                     const std::vector<std::string>& existing_files,
+                                     const ExistingMigrations& existing,
                                      const MigrationCreateOptions& options);
 
-// Names of the entries of `dir`; empty when it does not exist.
-Result<std::vector<std::string>> ListMigrationFolder(const FileSystem& fs, const std::string& dir);
+// The names of the entries of `dir` and the header of every generated
+// workflow migration among them (a VERSION_NAME.sql file with the
+// workflow-migration marker); empty when `dir` does not exist. Errors
+// (IOError and the like) name the folder or the file that cannot be read.
+Result<ExistingMigrations> ReadMigrationFolder(const FileSystem& fs, const std::string& dir);
 
 // Writes the plan's files into plan.dir (created with its parents if
-// missing) through `fs`: each file to a temp file ".NAME.tmp-PID-N" in the
-// same folder (TempPathFor); once all are written, one syncfs(2) makes them
-// durable, then they are renamed into place, sidecars before their .sql,
-// never replacing an existing file; the folder is synced last. On any
-// failure every temp file and every file already renamed is removed and the
-// Status returned: IOError naming the final file ("cannot write DIR/NAME:
+// missing; nothing at all when the plan has no file) through `fs`: each file to a temp file
+// ".NAME.tmp-PID-N" in the same folder (TempPathFor); once all are written, one syncfs(2) makes
+// them durable, then they are renamed into place, sidecars before their .sql, never replacing an
+// existing file; the folder is synced last. On any failure every temp file and every file already
+// renamed is removed and the Status returned: IOError naming the final file ("cannot write
+// DIR/NAME:
 // ...", "cannot rename to DIR/NAME: ..."), the folder ("cannot create
 // folder DIR: ...", "cannot sync the files in DIR: ...") or Conflict "DIR/NAME
 // already exists".
@@ -149,11 +184,23 @@ std::string MigrationSlug(std::string_view name, std::string_view id, std::strin
 // can end the comment and start SQL.
 std::string EscapeHeaderText(std::string_view text);
 
-// The first version (YYYYMMDDHHMMSS, UTC) of a batch planned at `now_ms`
-// into a folder holding `existing_files`: now, or one second after the
-// newest version there if that is later. Conflict when the folder holds a
-// version that is not a timestamp and sorts after any.
-Result<std::string> FirstMigrationVersion(int64_t now_ms,
-                                          const std::vector<std::string>& existing_files);
+// The versions of a run that writes `count` files at `now_ms` into a folder
+// holding `existing_files`, in order. A run's versions never run ahead of
+// the clock, so that a migration made by hand right after it (dbmate new,
+// or by hand, named after the current second) sorts after the run's and is
+// not refused as out of order:
+//   - the run takes the second before now (YYYYMMDDHHMMSS, UTC), or the
+//     second after the newest timestamp version in the folder if that is
+//     later (a file made by hand a moment ago, an earlier run);
+//   - one file is that second; several files are that second followed by a
+//     counter 1..count, zero-padded to the digits of count
+//     ("20261122101459" + "0001" .. "2017"), which sorts after the second
+//     and before the next one both for the runner
+//     (CompareMigrationVersions) and for dbmate, which compares versions
+//     and file names as text.
+// Conflict when the folder holds a version that is no timestamp and sorts
+// after the run's.
+Result<std::vector<std::string>> MigrationVersions(int64_t now_ms, size_t count,
+                                                   const std::vector<std::string>& existing_files);
 
 }  // namespace flowsync

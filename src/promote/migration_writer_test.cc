@@ -65,7 +65,14 @@ MigrationCreateOptions Options() {
 
 Result<MigrationPlan> Plan(std::vector<WorkflowExport> wfs,
                            const MigrationCreateOptions& o = Options(),
-                           const std::vector<std::string>& existing = {}) {
+                           const std::vector<std::string>& existing_names = {}) {
+  return PlanMigrations(std::move(wfs), ExistingMigrations{existing_names, {}}, o);
+}
+
+// Plans `wfs` into the folder o.dir as it is on disk.
+Result<MigrationPlan> PlanInFolder(std::vector<WorkflowExport> wfs,
+                                   const MigrationCreateOptions& o) {
+  FS_TRY_ASSIGN(ExistingMigrations existing, ReadMigrationFolder(RealFileSystem(), o.dir));
   return PlanMigrations(std::move(wfs), existing, o);
 }
 
@@ -275,7 +282,7 @@ TEST(MigrationPlanTest, BundleContentIsReducedAndItsMetaTravels) {
   ASSERT_OK(plan);
   const PlannedMigration& m = plan->migrations[0];
   EXPECT_EQ(m.workflow_name, "Bundle B");
-  EXPECT_EQ(m.sql.name, "20261122101500_bundle_b.sql");
+  EXPECT_EQ(m.sql.name, "20261122101459_bundle_b.sql");
   auto canonical = CanonicalJson(m.sidecar->bytes, 512);
   ASSERT_OK(canonical);
   EXPECT_TRUE(HasLine(
@@ -408,37 +415,94 @@ TEST(MigrationSlugTest, Rules) {
   EXPECT_EQ(MigrationSlug(std::string(80, 'x'), "id", "dev"), std::string(50, 'x'));
 }
 
-TEST(MigrationVersionTest, AfterTheNewestExistingVersion) {
-  auto v = FirstMigrationVersion(kNow, {});
+TEST(MigrationVersionTest, TheSecondBeforeNowOrAfterTheNewestInTheFolder) {
+  using Versions = std::vector<std::string>;
+  auto v = MigrationVersions(kNow, 1, {});
   ASSERT_OK(v);
-  EXPECT_EQ(*v, "20261122101500");
-  v = FirstMigrationVersion(kNow + 999, {"20261122101500_a.sql", "README.md", "001_init.sql"});
+  EXPECT_EQ(*v, Versions{"20261122101459"});
+  v = MigrationVersions(kNow + 999, 1, {"20261122101459_a.sql", "README.md", "001_init.sql"});
   ASSERT_OK(v);
-  EXPECT_EQ(*v, "20261122101501");
-  v = FirstMigrationVersion(kNow, {"20261231235959_future.sql", "20261122101500_x.json"});
+  EXPECT_EQ(*v, Versions{"20261122101500"});
+  // A file made by hand in the current second: the run goes one second past it.
+  v = MigrationVersions(kNow, 1, {"20261122101500_by_hand.sql"});
   ASSERT_OK(v);
-  EXPECT_EQ(*v, "20270101000000");
-  v = FirstMigrationVersion(kNow, {"20200101000000_old.sql"});
+  EXPECT_EQ(*v, Versions{"20261122101501"});
+  v = MigrationVersions(kNow, 1, {"20261231235959_future.sql", "20261122101500_x.json"});
   ASSERT_OK(v);
-  EXPECT_EQ(*v, "20261122101500");
-  v = FirstMigrationVersion(kNow, {"999999999999999_huge.sql"});
-  ASSERT_FALSE(v.ok());
-  EXPECT_EQ(v.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(*v, Versions{"20270101000000"});
+  v = MigrationVersions(kNow, 1, {"20200101000000_old.sql"});
+  ASSERT_OK(v);
+  EXPECT_EQ(*v, Versions{"20261122101459"});
+  // An earlier run's counter versions count by their second.
+  v = MigrationVersions(kNow, 2, {"202611221014590001_a.sql", "2026112210145912_b.sql"});
+  ASSERT_OK(v);
+  EXPECT_EQ(*v, (Versions{"202611221015001", "202611221015002"}));
+  // Shorter numbers and long non-timestamps that sort before now do not matter.
+  v = MigrationVersions(kNow, 1, {"9999999999999_ms.sql", "1700000000000000000_ns.sql"});
+  ASSERT_OK(v);
+  EXPECT_EQ(*v, Versions{"20261122101459"});
+  v = MigrationVersions(kNow, 0, {});
+  ASSERT_OK(v);
+  EXPECT_EQ(*v, Versions{});
+  for (const char* name :
+       {"999999999999999_huge.sql", "99999999999999_x.sql", "20261399000000_bad_month.sql"}) {
+    v = MigrationVersions(kNow, 1, {name});
+    ASSERT_FALSE(v.ok()) << name;
+    EXPECT_EQ(v.status().code(), StatusCode::kConflict);
+  }
+  EXPECT_EQ(v.status().message(),
+            "the migrations folder holds 20261399000000_bad_month.sql, whose version "
+            "20261399000000 is no YYYYMMDDHHMMSS timestamp and sorts after any new one");
 }
 
-TEST(MigrationPlanTest, OneSecondApartInPathOrder) {
+// Regression: a batch took one second per file, so 2,017 files reached 33
+// minutes into the future and a migration made by hand meanwhile was refused
+// as out of order.
+TEST(MigrationVersionTest, ABatchSharesOneSecondBeforeNow) {
+  constexpr size_t kCount = 2000;
+  auto v = MigrationVersions(kNow + 420, kCount, {"20261122101400_earlier.sql"});
+  ASSERT_OK(v);
+  ASSERT_EQ(v->size(), kCount);
+  EXPECT_EQ(v->front(), "202611221014590001");
+  EXPECT_EQ(v->at(9), "202611221014590010");
+  EXPECT_EQ(v->back(), "202611221014592000");
+  const std::string by_hand = "20261122101500";  // the current second
+  for (size_t i = 0; i < kCount; ++i) {
+    const std::string& x = (*v)[i];
+    // In order for the runner and for dbmate (text), after the folder's
+    // files and before one made by hand now.
+    EXPECT_LT(CompareMigrationVersions("20261122101400", x), 0) << x;
+    EXPECT_LT(CompareMigrationVersions(x, by_hand), 0) << x;
+    EXPECT_LT(x + "_a.sql", by_hand + "_a.sql");
+    if (i > 0) {
+      EXPECT_LT(CompareMigrationVersions((*v)[i - 1], x), 0) << x;
+      EXPECT_LT((*v)[i - 1], x);
+    }
+  }
+  // Nine files: one digit of counter.
+  v = MigrationVersions(kNow, 9, {});
+  ASSERT_OK(v);
+  EXPECT_EQ(v->front(), "202611221014591");
+  EXPECT_EQ(v->back(), "202611221014599");
+}
+
+TEST(MigrationPlanTest, ABatchSharesTheSecondInPathOrder) {
   MigrationCreateOptions o = Options();
-  const ManualClock later(kNow + 59'000);  // 10:15:59: the batch crosses the minute
+  const ManualClock later(kNow + 59'000);  // 10:15:59
   o.clock = &later;
   o.source = "prod";
+  // A file made by hand in the current second: the batch follows it, across
+  // the minute.
   auto plan = Plan({Export("z.json", Workflow("Zed", {Node("X")}).dump()),
                     Export("a.json", Workflow("Alpha", {Node("X")}).dump())},
-                   o, {"20261122101559_earlier.sql"});
+                   o, {"20261122101559_by_hand.sql"});
   ASSERT_OK(plan);
   ASSERT_EQ(plan->migrations.size(), 2u);
-  EXPECT_EQ(plan->migrations[0].sql.name, "20261122101600_prod_sync_alpha.sql");
-  EXPECT_EQ(plan->migrations[1].sql.name, "20261122101601_prod_sync_zed.sql");
+  EXPECT_EQ(plan->migrations[0].sql.name, "202611221016001_prod_sync_alpha.sql");
+  EXPECT_EQ(plan->migrations[1].sql.name, "202611221016002_prod_sync_zed.sql");
   EXPECT_TRUE(HasLine(plan->migrations[0].sql.bytes, "-- Source: prod"));
+  EXPECT_TRUE(
+      HasLine(plan->migrations[0].sql.bytes, "-- Migration: 202611221016001_prod_sync_alpha.sql"));
 }
 
 TEST(MigrationPlanTest, UnknownSourceIsRefused) {
@@ -481,14 +545,36 @@ TEST(MigrationPlanTest, CraftedNamesCannotInjectSql) {
   EXPECT_TRUE(IsWorkflowMigration(sql));
 }
 
+// A NUL cannot be written into SQL that both backends apply (PostgreSQL's
+// text cannot hold it; SQLite's tokenizer stops at it): a workflow stored
+// with one (as SQLite accepted before syncs refused them) is refused by name
+// and field, and nothing is planned.
+TEST(MigrationPlanTest, NulInAStoredFieldIsRefusedNamingTheField) {
+  const std::string name("Nul\0name", 8);
+  auto plan = Plan({Export("flows/nul.json", Workflow(name, {Node("X")}).dump()),
+                    Export("flows/ok.json", Workflow("ok", {Node("X")}).dump())});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().message(),
+            "Nul\\x00name (id c806e83a-93c5-59f8-a945-" + HashHex("flows/nul.json").substr(0, 12) +
+                "): flows/nul.json:1:9: 'name' holds a NUL character (\\u0000), which "
+                "PostgreSQL cannot store");
+  // A NUL elsewhere in the JSON travels as the six characters \u0000.
+  Json nodes = {Node("X", {{"x", std::string("a\0b", 3)}})};
+  auto kept = Plan({Export("flows/param.json", Workflow("p", nodes).dump())});
+  ASSERT_OK(kept);
+  const std::string& sql = kept->migrations[0].sql.bytes;
+  EXPECT_EQ(sql.find('\0'), std::string::npos);
+  EXPECT_NE(sql.find("a\\u0000b"), std::string::npos);
+}
+
 TEST(MigrationPlanTest, HeaderNamesTheWorkflow) {
   auto plan = Plan({Export("flows/a.json", Workflow("Alpha", {Node("X")}).dump())});
   ASSERT_OK(plan);
   const PlannedMigration& m = plan->migrations[0];
-  EXPECT_EQ(m.sql.name, "20261122101500_alpha.sql");
+  EXPECT_EQ(m.sql.name, "20261122101459_alpha.sql");
   std::vector<std::string> header = HeaderLines(m.sql.bytes);
   std::vector<std::string> want = {
-      "-- Migration: 20261122101500_alpha.sql",
+      "-- Migration: 20261122101459_alpha.sql",
       "-- Generated by flowsync migration create; review before merging.",
       "-- Source: dev",
       "-- Dialect: sqlite",
@@ -567,7 +653,7 @@ TEST(MigrationPlanTest, SidecarAboveTheThreshold) {
   ASSERT_OK(plan);
   const PlannedMigration& m = plan->migrations[0];
   ASSERT_TRUE(m.sidecar);
-  EXPECT_EQ(m.sidecar->name, "20261122101500_big.json");
+  EXPECT_EQ(m.sidecar->name, "20261122101459_big.json");
   EXPECT_EQ(m.sidecar->bytes, content);
   std::optional<SidecarRef> ref = FindSidecarRef(m.sql.bytes);
   ASSERT_TRUE(ref);
@@ -611,9 +697,9 @@ TEST(WriteMigrationsTest, WritesEveryFileAndNoTempFiles) {
                                       "20261122101501_b.json", "20261122101501_b.sql"}));
   EXPECT_EQ(tmp.Read("deep/migrations/20261122101500_a.sql"), "-- a\n");
   EXPECT_EQ(tmp.Read("deep/migrations/20261122101501_b.json"), "[]");
-  auto listed = ListMigrationFolder(RealFileSystem(), dir);
+  auto listed = ReadMigrationFolder(RealFileSystem(), dir);
   ASSERT_OK(listed);
-  EXPECT_EQ(listed->size(), 4u);
+  EXPECT_EQ(listed->names.size(), 4u);
 }
 
 TEST(WriteMigrationsTest, AFailureLeavesNothing) {
@@ -665,7 +751,7 @@ TEST(WriteMigrationsTest, AFailureAtAnyStepLeavesNothing) {
     Status s = WriteMigrations(TwoFilePlan("/m"), fs);
     EXPECT_EQ(s.code(), StatusCode::kIOError);
     EXPECT_EQ(s.message(), c.error);
-    EXPECT_EQ(*ListMigrationFolder(fs, "/m"), std::vector<std::string>{"001_init.sql"});
+    EXPECT_EQ(ReadMigrationFolder(fs, "/m")->names, std::vector<std::string>{"001_init.sql"});
   }
 
   // Without faults the same plan lands whole, and the folder is made.
@@ -677,9 +763,10 @@ TEST(WriteMigrationsTest, AFailureAtAnyStepLeavesNothing) {
 
 TEST(WriteMigrationsTest, MissingFolderListsEmpty) {
   test::TempDir tmp;
-  auto listed = ListMigrationFolder(RealFileSystem(), tmp.path() + "/none");
+  auto listed = ReadMigrationFolder(RealFileSystem(), tmp.path() + "/none");
   ASSERT_OK(listed);
-  EXPECT_TRUE(listed->empty());
+  EXPECT_TRUE(listed->names.empty());
+  EXPECT_TRUE(listed->workflow_migrations.empty());
 }
 
 TEST(MigrationPlanTest, PlannedFilesWriteAndReadBack) {
@@ -694,12 +781,120 @@ TEST(MigrationPlanTest, PlannedFilesWriteAndReadBack) {
   EXPECT_EQ(tmp.Read("migrations/" + m.sql.name), m.sql.bytes);
   std::string sidecar = tmp.Read("migrations/" + m.sidecar->name);
   EXPECT_EQ(FindSidecarRef(m.sql.bytes)->sha256, MigrationChecksum(sidecar));
-  // The next batch goes after it.
-  auto names = ListMigrationFolder(RealFileSystem(), o.dir);
-  ASSERT_OK(names);
-  auto next = Plan({Export("a.json", Workflow("A", {Node("X")}).dump())}, o, *names);
+  // The next run goes after it.
+  o.force = true;
+  auto next = PlanInFolder({Export("a.json", Workflow("A", {Node("X")}).dump())}, o);
   ASSERT_OK(next);
-  EXPECT_EQ(next->migrations[0].sql.name, "20261122101501_a.sql");
+  EXPECT_EQ(next->migrations[0].sql.name, "20261122101500_a.sql");
+}
+
+// ---- Unchanged workflows ------------------------------------------------------------
+
+TEST(MigrationPlanTest, AWorkflowUnchangedSinceItsNewestMigrationIsSkippedUnlessForced) {
+  test::TempDir tmp;
+  MigrationCreateOptions o = Options();
+  o.dir = tmp.path() + "/migrations";
+  auto alpha = [] { return Export("a.json", Workflow("Alpha", {Node("X")}).dump()); };
+  auto beta = [](const std::string& node) {
+    return Export("b.json", Workflow("Beta", {Node(node)}).dump());
+  };
+  auto first = PlanInFolder({alpha(), beta("X")}, o);
+  ASSERT_OK(first);
+  ASSERT_OK(WriteMigrations(*first));
+  EXPECT_EQ(first->skipped.size(), 0u);
+  const std::string alpha_file = "202611221014591_alpha.sql";
+  ASSERT_EQ(first->migrations[0].sql.name, alpha_file);
+
+  // Alpha unchanged, beta changed: only beta is written, after the folder.
+  const ManualClock later(kNow + 60'000);
+  o.clock = &later;
+  auto second = PlanInFolder({beta("Y"), alpha()}, o);
+  ASSERT_OK(second);
+  ASSERT_EQ(second->migrations.size(), 1u);
+  EXPECT_EQ(second->migrations[0].sql.name, "20261122101559_beta.sql");
+  ASSERT_EQ(second->skipped.size(), 1u);
+  const SkippedMigration& skipped = second->skipped[0];
+  EXPECT_EQ(skipped.workflow_id, alpha().id);
+  EXPECT_EQ(skipped.workflow_name, "Alpha");
+  EXPECT_EQ(skipped.path, "a.json");
+  EXPECT_EQ(skipped.unchanged_since, alpha_file);
+  ASSERT_OK(WriteMigrations(*second));
+
+  // Nothing changed: nothing to write, and writing it touches nothing.
+  auto third = PlanInFolder({alpha(), beta("Y")}, o);
+  ASSERT_OK(third);
+  EXPECT_EQ(third->migrations.size(), 0u);
+  ASSERT_EQ(third->skipped.size(), 2u);
+  EXPECT_EQ(third->skipped[1].unchanged_since, "20261122101559_beta.sql");
+  ASSERT_OK(WriteMigrations(*third));
+  EXPECT_EQ(ReadMigrationFolder(RealFileSystem(), o.dir)->names.size(), 3u);
+
+  // Beta back as it first was: its newest migration holds other content.
+  auto back = PlanInFolder({beta("X")}, o);
+  ASSERT_OK(back);
+  EXPECT_EQ(back->migrations.size(), 1u);
+  EXPECT_EQ(back->skipped.size(), 0u);
+
+  o.force = true;
+  auto forced = PlanInFolder({alpha(), beta("Y")}, o);
+  ASSERT_OK(forced);
+  EXPECT_EQ(forced->migrations.size(), 2u);
+  EXPECT_EQ(forced->skipped.size(), 0u);
+}
+
+TEST(MigrationPlanTest, RedactedContentIsComparedAsWritten) {
+  test::TempDir tmp;
+  MigrationCreateOptions o = Options();
+  o.dir = tmp.path() + "/migrations";
+  o.redact = true;
+  auto leaky = [] {
+    return Export("l.json", Workflow("Leaky", {Node("H", {{"token", kToken}})}).dump());
+  };
+  auto first = PlanInFolder({leaky()}, o);
+  ASSERT_OK(first);
+  ASSERT_OK(WriteMigrations(*first));
+  auto again = PlanInFolder({leaky()}, o);
+  ASSERT_OK(again);
+  EXPECT_EQ(again->migrations.size(), 0u);
+  ASSERT_EQ(again->skipped.size(), 1u);
+  EXPECT_EQ(again->skipped[0].unchanged_since, first->migrations[0].sql.name);
+}
+
+TEST(ReadMigrationFolderTest, ReadsTheHeadersOfGeneratedMigrations) {
+  test::TempDir tmp;
+  MigrationCreateOptions o = Options();
+  o.dir = tmp.path() + "/m";
+  o.style = MigrationStyle::kDbmate;
+  auto plan = Plan({Export("a.json", Workflow("Alpha", {Node("X")}).dump())}, o);
+  ASSERT_OK(plan);
+  ASSERT_OK(WriteMigrations(*plan));
+  tmp.Write("m/1_by_hand.sql", "-- Workflow id: x\n-- Content hash: y\nSELECT 1;\n");
+  tmp.Write("m/notes.sql", "-- flowsync:workflow-migration v1\n");
+  tmp.Write("m/2_x.json", "{}");
+  tmp.Write("m/3_folder.sql/inside.sql", "");
+  auto read = ReadMigrationFolder(RealFileSystem(), o.dir);
+  ASSERT_OK(read);
+  EXPECT_EQ(read->names.size(), 5u);
+  ASSERT_EQ(read->workflow_migrations.size(), 1u);
+  const ExistingWorkflowMigration& e = read->workflow_migrations[0];
+  const PlannedMigration& m = plan->migrations[0];
+  EXPECT_EQ(e.file, m.sql.name);
+  EXPECT_EQ(e.version, "20261122101459");
+  EXPECT_EQ(e.workflow_id, m.workflow_id);
+  EXPECT_TRUE(HasLine(m.sql.bytes, "-- Content hash: " + e.content_hash));
+  EXPECT_EQ(e.content_hash.size(), 32u);
+}
+
+TEST(ReadMigrationFolderTest, AnUnreadableFileIsNamed) {
+  MemoryFileSystem fs;
+  ASSERT_OK(fs.CreateDirs("/m"));
+  ASSERT_OK(fs.WriteNewFile("/m/1_a.sql", "SELECT 1;\n", false));
+  fs.InjectError(
+      MemoryFileSystem::Op::kRead, [](const std::string& p) { return p == "/m/1_a.sql"; }, EIO);
+  auto read = ReadMigrationFolder(fs, "/m");
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), StatusCode::kIOError);
+  EXPECT_EQ(read.status().message(), "cannot read /m/1_a.sql: Input/output error");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "promote/migration_writer.h"
 #include "source/workflow_path.h"
 #include "sync/identity.h"
+#include "util/path_text.h"
 #include "util/time_format.h"
 
 namespace flowsync {
@@ -23,7 +24,9 @@ WorkflowExport ExportFromDetail(const std::string& project, WorkflowDetail d) {
   WorkflowExport wf;
   wf.id = d.summary.id;
   wf.project = project;
-  wf.path = d.summary.path;
+  // A path an older flowsync stored as raw bytes (SQLite) travels as the
+  // path text the next sync gives it.
+  wf.path = ValidUtf8(d.summary.path);
   wf.created_at = d.summary.created_at;
   wf.updated_at = d.summary.updated_at;
   ParsedWorkflow& p = wf.workflow;
@@ -120,7 +123,7 @@ Result<SourceCandidate> CandidateForArgument(const std::string& root, const std:
     Result<std::string> real_root = file_system.RealPath(root);
     if (real.ok() && real_root.ok()) rel = fs::path(*real).lexically_relative(*real_root);
   }
-  candidate.key = rel.generic_string();
+  candidate.key = PathToText(rel.generic_string());
   if (rel.empty() || candidate.key == "." || candidate.key == ".." ||
       candidate.key.starts_with("../")) {
     return Status::InvalidArgument(arg + ": outside the sync root " + root +

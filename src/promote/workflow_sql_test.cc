@@ -126,6 +126,34 @@ TEST_P(WorkflowSqlTest, CreatesAWorkflowWithItsLogRunAndDerivedRows) {
   }
 }
 
+// Control bytes reach the file as char(N)/chr(N), never raw, and arrive
+// intact; a NUL is refused before SQL is written (migration_writer).
+TEST_P(WorkflowSqlTest, ControlCharactersAreWrittenAsFunctionsAndArriveIntact) {
+  WorkflowExport wf = MakeExport("{\"v\":1}", "2026-02-01T10:00:00.000Z");
+  wf.path = "flows/\x1b[2Jx\n.json";
+  wf.workflow.name =
+      "a\x01"
+      "b\x7f'c\td";
+  wf.workflow.categories = {"\x1b"};
+  wf.workflow.phases = {{"t\x02", "", "", "", 0, 1}};
+  WorkflowSqlOptions o;
+  o.migration_file = "1_ctl.sql";
+  o.source = "prod";
+  const std::string sql = WorkflowUpSql(dialect(), wf, o);
+  for (char c : sql) {
+    const auto u = static_cast<unsigned char>(c);
+    ASSERT_FALSE((u < 0x20 && c != '\n' && c != '\t' && c != '\r') || u == 0x7f)
+        << "raw control byte " << int{u};
+  }
+  ASSERT_OK(Apply(sql));
+  auto d = Find();
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->summary.name, wf.workflow.name);
+  EXPECT_EQ(d->summary.path, wf.path);
+  EXPECT_EQ(d->summary.categories, wf.workflow.categories);
+  EXPECT_EQ(d->phases, wf.workflow.phases);
+}
+
 TEST_P(WorkflowSqlTest, RunningAFileTwiceHasTheEffectOfRunningItOnce) {
   WorkflowExport wf = MakeExport("{\"a\":1}", "2026-02-01T10:00:00.000Z");
   ASSERT_OK(Up(wf, "1_a.sql"));
@@ -439,6 +467,14 @@ TEST(SqlLiteral, DollarTagNeverEndsEarly) {
     EXPECT_EQ(lit.find(tag, tag.size()), lit.size() - tag.size()) << text;
   }
   EXPECT_EQ(SqlStringLiteral(SqlDialect::kSqlite, "it's"), "'it''s'");
+}
+
+TEST(SqlLiteral, HiddenControlBytesBecomeFunctionCalls) {
+  EXPECT_EQ(SqlStringLiteral(SqlDialect::kSqlite, "tab\tline\nret\r"), "'tab\tline\nret\r'");
+  EXPECT_EQ(SqlStringLiteral(SqlDialect::kSqlite, "a\x1b[0m'"), "('a' || char(27) || '[0m''')");
+  EXPECT_EQ(SqlStringLiteral(SqlDialect::kSqlite, std::string("\0\x7f", 2)),
+            "(char(0) || char(127))");
+  EXPECT_EQ(SqlStringLiteral(SqlDialect::kPostgres, "x\x01"), "($fs$x$fs$ || chr(1))");
 }
 
 TEST(MigrationChecksum, IgnoresBomAndCrlf) {

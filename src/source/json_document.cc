@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "flowsync/source.h"
+#include "util/utf8.h"
 
 namespace flowsync {
 namespace {
@@ -147,45 +148,6 @@ std::string TextPosition(std::string_view text, size_t offset) {
     if ((static_cast<unsigned char>(text[i]) & 0xc0) != 0x80) ++column;
   }
   return std::to_string(line) + ":" + std::to_string(column);
-}
-
-size_t FindInvalidUtf8(std::string_view text) {
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  const size_t n = text.size();
-  size_t i = 0;
-  while (i < n) {
-    const unsigned char c = s[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len;
-    uint32_t cp;
-    if ((c & 0xe0) == 0xc0) {
-      len = 2;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      len = 3;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return i;
-    }
-    if (i + len > n) return i;
-    for (size_t k = 1; k < len; ++k) {
-      if ((s[i + k] & 0xc0) != 0x80) return i;
-      cp = (cp << 6) | (s[i + k] & 0x3f);
-    }
-    // Overlong forms, surrogates and values above U+10FFFF are invalid.
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-      return i;
-    }
-    i += len;
-  }
-  return std::string_view::npos;
 }
 
 namespace {

@@ -105,7 +105,4 @@ std::string TextPosition(std::string_view text, size_t offset);
 // characters below 0x20 (\b \f \n \r \t, else \u00xx).
 void AppendJsonString(std::string_view s, std::string* out);
 
-// Byte offset of the first invalid UTF-8 sequence in `text`, or npos.
-size_t FindInvalidUtf8(std::string_view text);
-
 }  // namespace flowsync

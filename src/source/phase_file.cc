@@ -48,6 +48,26 @@ std::string Position(const toml::source_region& source) {
   return std::to_string(source.begin.line) + ":" + std::to_string(source.begin.column);
 }
 
+// A key quoted for a message: control characters as \uXXXX, as TOML writes
+// them, so no message holds a NUL (which PostgreSQL cannot store) or breaks
+// a line.
+std::string QuoteKey(std::string_view key) {
+  constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out = "'";
+  for (char c : key) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      out += "\\u00";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  out += '\'';
+  return out;
+}
+
 bool Before(const toml::source_region& a, const toml::source_region& b) {
   if (a.begin.line != b.begin.line) return a.begin.line < b.begin.line;
   return a.begin.column < b.begin.column;
@@ -103,12 +123,12 @@ class PhaseReader {
       const FieldSpec* spec = FindField(kv.key);
       const auto line = kv.key_object->source().begin.line;
       if (spec == nullptr) {
-        Warn("unknown-key", line, where + ": unknown key '" + std::string(kv.key) + "' (ignored)");
+        Warn("unknown-key", line, where + ": unknown key " + QuoteKey(kv.key) + " (ignored)");
         continue;
       }
       if (std::find(seen.begin(), seen.end(), spec->field) != seen.end()) {
         Warn("duplicate-key", line,
-             where + ": '" + std::string(kv.key) + "' repeats '" + std::string(spec->name) +
+             where + ": " + QuoteKey(kv.key) + " repeats '" + std::string(spec->name) +
                  "' in another letter case; the last one wins");
       }
       seen.push_back(spec->field);
@@ -120,6 +140,12 @@ class PhaseReader {
       }
       if (!value.is_string()) return TypeError(kv, where, "a string");
       std::string text = value.as_string()->get();
+      if (text.find('\0') != std::string::npos) {
+        // PostgreSQL's text cannot hold it: refused on every backend alike.
+        return Status::Corruption(
+            display_ + ":" + Position(value.source()) + ": " + where + ": " + QuoteKey(kv.key) +
+            " holds a NUL character (\\u0000), which PostgreSQL cannot store");
+      }
       switch (spec->field) {
         case PhaseField::kTask:
           entry.task = std::move(text);
@@ -157,9 +183,9 @@ class PhaseReader {
 
  private:
   Status TypeError(const KeyedNode& kv, const std::string& where, std::string_view expected) const {
-    return Status::Corruption(display_ + ":" + Position(kv.value->source()) + ": " + where + ": '" +
-                              std::string(kv.key) + "' must be " + std::string(expected) +
-                              ", got " + std::string(TomlTypeName(kv.value->type())));
+    return Status::Corruption(display_ + ":" + Position(kv.value->source()) + ": " + where + ": " +
+                              QuoteKey(kv.key) + " must be " + std::string(expected) + ", got " +
+                              std::string(TomlTypeName(kv.value->type())));
   }
 
   const std::string& display_;
@@ -213,7 +239,7 @@ Result<std::optional<ParsedWorkflow>> ReadPhaseFile(std::string_view text,
   for (const KeyedNode& kv : InFileOrder(root)) {
     if (EqualsIgnoreCase(kv.key, "phase")) continue;
     reader.Warn("unknown-key", kv.key_object->source().begin.line,
-                "unknown top-level key '" + std::string(kv.key) + "' (ignored)");
+                "unknown top-level key " + QuoteKey(kv.key) + " (ignored)");
   }
   for (size_t i = 0; i < tables.size(); ++i) FS_TRY(reader.ReadPhase(*tables[i], i + 1));
   reader.Finish();

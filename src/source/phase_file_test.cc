@@ -109,6 +109,16 @@ TEST(PhaseSourceTest, TypeErrors) {
             "flows/p.toml:1:9: 'phase' must be an array of tables ([[phase]]), got array");
 }
 
+TEST(PhaseSourceTest, NulInAFieldIsAnErrorAndKeysAreQuotedPrintably) {
+  EXPECT_EQ(ErrorOf("[[phase]]\ntask = \"a\"\nrule = \"x\\u0000y\"\n"),
+            "flows/p.toml:3:8: phase 1: 'rule' holds a NUL character (\\u0000), which "
+            "PostgreSQL cannot store");
+  // Warnings and errors quote keys without their control characters.
+  const ParsedWorkflow wf = ReadOk("[[phase]]\ntask = \"a\"\n\"k\\u0000\\n\" = 1\n");
+  ASSERT_EQ(wf.findings.size(), 1u);
+  EXPECT_EQ(wf.findings[0].message, "phase 1: unknown key 'k\\u0000\\u000A' (ignored)");
+}
+
 TEST(PhaseSourceTest, SyntaxErrors) {
   EXPECT_EQ(ErrorOf("[[phase]]\ntask = \"a\n"),
             "flows/p.toml:2:10: invalid TOML: Error while parsing string: unescaped control "

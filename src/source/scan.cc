@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "source/workflow_path.h"
+#include "util/path_text.h"
 #include "util/posix_error.h"
 
 namespace flowsync {
@@ -51,17 +52,18 @@ class Walker {
     return out;
   }
 
-  // The one source at `rel` (a file or a bundle folder), as Run would find
-  // it; nothing when there is none.
-  ScanResult One(const std::string& rel) {
+  // The one source at `key` (a file or a bundle folder, as path text), as
+  // Run would find it; nothing when there is none.
+  ScanResult One(const std::string& key) {
     ScanResult result;
+    const std::string rel = TextToPath(key);
     const size_t slash = rel.rfind('/');
     const std::string parent = slash == std::string::npos ? "" : rel.substr(0, slash);
     const std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
     Result<FileInfo> info = fs_.Stat(Abs(rel));
     if (!info.ok()) {
       if (info.status().code() != StatusCode::kNotFound && Claims(parent, name)) {
-        result.broken.push_back({rel, info.status().message(), info.status()});
+        result.broken.push_back({key, ValidUtf8(info.status().message()), info.status()});
       }
       return result;
     }
@@ -69,7 +71,8 @@ class Walker {
       auto entries = fs_.ListDirWithInfo(Abs(rel));
       if (!entries.ok()) {
         result.unreadable_dirs.push_back(
-            {rel, "cannot read folder: " + entries.status().message(), entries.status()});
+            {key, "cannot read folder: " + ValidUtf8(entries.status().message()),
+             entries.status()});
       } else if (std::any_of(entries->begin(), entries->end(), [](const DirEntry& e) {
                    return e.name == kBundleMainFile && e.type != FileType::kDirectory;
                  })) {
@@ -117,9 +120,9 @@ class Walker {
   void Visit(const std::string& rel, ScanResult& result, std::vector<std::string>& subdirs) {
     auto entries = fs_.ListDirWithInfo(Abs(rel));
     if (!entries.ok()) {
-      result.unreadable_dirs.push_back({rel.empty() ? "." : rel,
-                                        "cannot read folder: " + entries.status().message(),
-                                        entries.status()});
+      result.unreadable_dirs.push_back(
+          {rel.empty() ? "." : PathToText(rel),
+           "cannot read folder: " + ValidUtf8(entries.status().message()), entries.status()});
       return;
     }
     bool is_bundle = std::any_of(entries->begin(), entries->end(), [](const DirEntry& e) {
@@ -137,7 +140,8 @@ class Walker {
         auto target = fs_.Stat(Abs(child));
         if (!target.ok()) {
           if (Claims(rel, e.name)) {
-            result.broken.push_back({child, target.status().message(), target.status()});
+            result.broken.push_back(
+                {PathToText(child), ValidUtf8(target.status().message()), target.status()});
           }
           continue;
         }
@@ -160,8 +164,9 @@ class Walker {
   // good version instead of being deleted.
   void AddOther(const std::string& rel, ScanResult& result) {
     constexpr char kKind[] = "a FIFO, socket or device";
+    const std::string key = PathToText(rel);
     result.broken.push_back(
-        {rel, NotARegularFileError(rel, kKind).message(), NotARegularFileError(Abs(rel), kKind)});
+        {key, NotARegularFileError(key, kKind).message(), NotARegularFileError(Abs(rel), kKind)});
   }
 
   // Whether a file name claims a workflow format.
@@ -174,22 +179,23 @@ class Walker {
                const std::optional<FileInfo>& known, ScanResult& result) {
     Result<FileInfo> info = known ? Result<FileInfo>(*known) : fs_.Stat(Abs(rel));
     if (!info.ok()) {
-      result.broken.push_back({rel, info.status().message(), info.status()});
+      result.broken.push_back({PathToText(rel), ValidUtf8(info.status().message()), info.status()});
       return;
     }
     ScannedSource s;
     s.candidate.format = FileFormatForName(name).value_or(Format::kN8n);
-    s.candidate.key = rel;
+    s.candidate.key = PathToText(rel);
     s.candidate.path = Abs(rel);
     s.sig = SourceSignature(*info);
     s.newest_mtime_ns = info->mtime_ns;
+    s.candidate.bytes = info->size;
     result.sources.push_back(std::move(s));
   }
 
   void AddBundle(const std::string& rel, const std::vector<DirEntry>& entries, ScanResult& result) {
     ScannedSource s;
     s.candidate.format = Format::kBundle;
-    s.candidate.key = rel;
+    s.candidate.key = PathToText(rel);
     s.candidate.path = Abs(rel);
     for (std::string_view member : kBundleMembers) {
       auto entry = std::find_if(entries.begin(), entries.end(),
@@ -211,6 +217,7 @@ class Walker {
       }
       s.sig += SourceSignature(*info);
       s.newest_mtime_ns = std::max(s.newest_mtime_ns, info->mtime_ns);
+      s.candidate.bytes += info->size;
     }
     result.sources.push_back(std::move(s));
   }

@@ -20,8 +20,8 @@ struct ScannedSource {
 };
 
 struct ScanProblem {
-  std::string path;  // relative to the root
-  std::string message;
+  std::string path;     // relative to the root, as path text (util/path_text.h)
+  std::string message;  // valid UTF-8
   // The file system's error, whose message names the absolute path: for
   // callers that word their own messages.
   Status status;
@@ -52,9 +52,9 @@ std::string SourceSignature(const FileInfo& info);
 // function, so they agree on what is a workflow.
 ScanResult ScanTree(const FileSystem& fs, const std::string& root, int threads);
 
-// The one source at `key` (relative to `root`), as ScanTree would report it
-// (the same rules, without listing anything else): nothing when there is no
-// source there.
+// The one source at `key` (relative to `root`, as path text), as ScanTree
+// would report it (the same rules, without listing anything else): nothing
+// when there is no source there.
 ScanResult ScanOne(const FileSystem& fs, const std::string& root, const std::string& key);
 
 }  // namespace flowsync

@@ -11,6 +11,7 @@
 #include "source/phase_file.h"
 #include "util/hash.h"
 #include "util/posix_error.h"
+#include "util/utf8.h"
 
 namespace flowsync {
 namespace {
@@ -62,6 +63,58 @@ Status TypeError(const JsonDocument& doc, const JsonValue& value, const std::str
                             ", got " + std::string(JsonKindName(value.kind)));
 }
 
+// PostgreSQL's text and jsonb cannot hold NUL (U+0000). A NUL inside the
+// workflow JSON is kept: the content is stored as written, where it is the
+// six characters \u0000 (PostgreSQL's jsonb copy, `definition`, is then
+// NULL). One in a value stored in a column of its own refuses the file, on
+// every backend alike (docs/formats.md).
+Status NulError(const std::string& display, const std::string& position, std::string_view what) {
+  return Status::Corruption(display + ":" + position + ": " + std::string(what) +
+                            " holds a NUL character (\\u0000), which PostgreSQL cannot store");
+}
+
+bool HasNul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+
+struct NulFound {
+  const JsonValue* value = nullptr;  // the string, or the member whose key it is
+  bool in_key = false;
+};
+
+// The first string or object key at or below `value` that holds a NUL
+// (value null if none). The recursion is bounded by the parse's depth limit.
+NulFound FindNul(const JsonDocument& doc, const JsonValue& value) {
+  if (value.is_string()) return {HasNul(value.text) ? &value : nullptr, false};
+  for (const JsonValue& member : doc.Members(value)) {
+    if (HasNul(member.key)) return {&member, true};
+    if (NulFound found = FindNul(doc, member); found.value != nullptr) return found;
+  }
+  return {};
+}
+
+// A NUL in what a sync stores of ReadN8nFacts(workflow): 'id', and 'name'
+// and the tag names where they are used (a bundle's meta.json has the last
+// word on its name and categories).
+Status CheckN8nFacts(const JsonDocument& doc, const JsonValue& workflow, const std::string& display,
+                     bool name_used, bool tags_used) {
+  for (std::string_view field : {"name", "id"}) {
+    if (field == "name" && !name_used) continue;
+    const JsonValue* v = doc.Find(workflow, field);
+    if (v != nullptr && v->is_string() && HasNul(v->text)) {
+      return NulError(display, doc.Position(v->offset), "'" + std::string(field) + "'");
+    }
+  }
+  const JsonValue* tags = tags_used ? doc.Find(workflow, "tags") : nullptr;
+  if (tags != nullptr && tags->is_array()) {
+    for (const JsonValue& tag : doc.Members(*tags)) {
+      const JsonValue* name = tag.is_object() ? doc.Find(tag, "name") : &tag;
+      if (name != nullptr && name->is_string() && HasNul(name->text)) {
+        return NulError(display, doc.Position(name->offset), "a tag name");
+      }
+    }
+  }
+  return Status::OK();
+}
+
 ReadResult ParseN8n(std::string text, const std::string& key, const SourceLimits& limits) {
   const std::string& display = key;
   FS_TRY_ASSIGN(auto doc, ParseJson(text, display, limits));
@@ -73,6 +126,7 @@ ReadResult ParseN8n(std::string text, const std::string& key, const SourceLimits
   if (!has_nodes) return Status::Corruption(display + ": missing 'nodes'");
   if (!has_connections) return Status::Corruption(display + ": missing 'connections'");
 
+  FS_TRY(CheckN8nFacts(*doc, root, display, /*name_used=*/true, /*tags_used=*/true));
   ParsedWorkflow workflow;
   workflow.format = Format::kN8n;
   N8nFacts facts = ReadN8nFacts(*doc, root);
@@ -144,6 +198,10 @@ ReadResult ParseBundle(SourceContent content, const SourceLimits& limits) {
       workflow.categories.erase(std::unique(workflow.categories.begin(), workflow.categories.end()),
                                 workflow.categories.end());
     }
+    if (NulFound nul = FindNul(*meta_doc, meta); nul.value != nullptr) {
+      return NulError(meta_display, meta_doc->Position(nul.value->offset),
+                      nul.in_key ? "the key of this value" : "a string");
+    }
     workflow.metadata_json = meta_doc->Canonical();
   }
 
@@ -153,9 +211,13 @@ ReadResult ParseBundle(SourceContent content, const SourceLimits& limits) {
       return Status::Corruption(readme_display + ":" + TextPosition(*readme, bad) +
                                 ": invalid UTF-8");
     }
+    if (const size_t nul = readme->find('\0'); nul != std::string::npos) {
+      return NulError(readme_display, TextPosition(*readme, nul), "the text");
+    }
     workflow.documentation = std::move(*readme);
   }
 
+  FS_TRY(CheckN8nFacts(*wf_doc, wf, wf_display, /*name_used=*/!meta_name, /*tags_used=*/false));
   N8nFacts facts = ReadN8nFacts(*wf_doc, wf);
   if (meta_name) {
     workflow.name = std::move(*meta_name);

@@ -381,5 +381,61 @@ TEST_F(BundleSourceTest, Errors) {
   EXPECT_EQ(ErrorOf(Format::kBundle, "b"), "b/workflow.json: No such file or directory");
 }
 
+// PostgreSQL's text and jsonb cannot hold NUL: a NUL in a value stored in a
+// column of its own refuses the file on every backend alike, naming where;
+// one elsewhere in the workflow JSON is kept in the content as written.
+TEST_F(N8nSourceTest, NulInAStoredFieldIsAnErrorElsewhereItIsKept) {
+  const std::string parameters =
+      R"({"name": "ok", "nodes": [{"parameters": {"x": "a\u0000b"}}], "connections": {}})";
+  dir_.Write("param.json", parameters);
+  const ParsedWorkflow wf = ReadOk(Format::kN8n, "param.json");
+  EXPECT_EQ(wf.content, parameters);
+  EXPECT_EQ(wf.name, "ok");
+
+  const auto error = [&](const std::string& json) {
+    dir_.Write("nul.json", json);
+    return ErrorOf(Format::kN8n, "nul.json");
+  };
+  EXPECT_EQ(error(R"({"name": "a\u0000b", "nodes": [], "connections": {}})"),
+            "nul.json:1:10: 'name' holds a NUL character (\\u0000), which PostgreSQL cannot "
+            "store");
+  EXPECT_EQ(error(R"({"nodes": [], "connections": {}, "id": "\u0000"})"),
+            "nul.json:1:40: 'id' holds a NUL character (\\u0000), which PostgreSQL cannot store");
+  EXPECT_EQ(error(R"({"nodes": [], "connections": {}, "tags": ["x", {"name": "\u0000"}]})"),
+            "nul.json:1:57: a tag name holds a NUL character (\\u0000), which PostgreSQL cannot "
+            "store");
+  // A tag's other members are not stored.
+  EXPECT_EQ(error(R"({"nodes": [], "connections": {}, "tags": [{"id": "\u0000", "name": "t"}]})"),
+            "<ok>");
+}
+
+TEST_F(BundleSourceTest, NulInMetaReadmeOrAUsedNameIsAnError) {
+  dir_.Write("b/workflow.json", R"({"name": "w\u0000", "nodes": [], "connections": {}})");
+  EXPECT_EQ(ErrorOf(Format::kBundle, "b"),
+            "b/workflow.json:1:10: 'name' holds a NUL character (\\u0000), which PostgreSQL "
+            "cannot store");
+  // meta.json's name is the one stored; workflow.json's tags never are.
+  dir_.Write("b/meta.json", R"({"name": "m"})");
+  EXPECT_EQ(ErrorOf(Format::kBundle, "b"), "<ok>");
+  dir_.Write("b/workflow.json", R"({"nodes": [], "connections": {}, "tags": ["\u0000"]})");
+  EXPECT_EQ(ErrorOf(Format::kBundle, "b"), "<ok>");
+
+  // meta.json is stored whole (as jsonb on PostgreSQL): keys and values.
+  dir_.Write("b/meta.json", "{\"name\": \"m\",\n \"owner\": {\"x\": [\"\\u0000\"]}}");
+  EXPECT_EQ(ErrorOf(Format::kBundle, "b"),
+            "b/meta.json:2:18: a string holds a NUL character (\\u0000), which PostgreSQL cannot "
+            "store");
+  dir_.Write("b/meta.json", R"({"k\u0000": 1})");
+  EXPECT_EQ(ErrorOf(Format::kBundle, "b"),
+            "b/meta.json:1:13: the key of this value holds a NUL character (\\u0000), which "
+            "PostgreSQL cannot store");
+  dir_.Remove("b/meta.json");
+
+  dir_.Write("b/README.md", std::string("# ok\nbad \0 byte\n", 16));
+  EXPECT_EQ(ErrorOf(Format::kBundle, "b"),
+            "b/README.md:2:5: the text holds a NUL character (\\u0000), which PostgreSQL cannot "
+            "store");
+}
+
 }  // namespace
 }  // namespace flowsync

@@ -30,7 +30,17 @@ std::string_view SqlRowOrder(SqlDialect dialect) {
   return dialect == SqlDialect::kPostgres ? "ctid" : "rowid";
 }
 
-std::string SqlStringLiteral(SqlDialect dialect, std::string_view text) {
+namespace {
+
+// Control bytes a reviewed SQL file must not hold raw: they can hide text
+// on a terminal (ESC), end the SQLite tokenizer (NUL) or be mangled by
+// editors; tab, line feed and carriage return are ordinary text.
+bool IsHiddenControl(unsigned char c) {
+  return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f;
+}
+
+// One literal of `text`, which holds no hidden control byte.
+std::string PlainLiteral(SqlDialect dialect, std::string_view text) {
   std::string out;
   if (dialect == SqlDialect::kSqlite) {
     out.reserve(text.size() + 2);
@@ -54,6 +64,30 @@ std::string SqlStringLiteral(SqlDialect dialect, std::string_view text) {
   out += tag;
   out += text;
   out += tag;
+  return out;
+}
+
+}  // namespace
+
+std::string SqlStringLiteral(SqlDialect dialect, std::string_view text) {
+  size_t pos = 0;
+  while (pos < text.size() && !IsHiddenControl(static_cast<unsigned char>(text[pos]))) ++pos;
+  if (pos == text.size()) return PlainLiteral(dialect, text);
+  // Plain pieces joined with char(N) (SQLite) or chr(N) (PostgreSQL) for
+  // each hidden control byte, in parentheses so that a cast applies to all.
+  const char* function = dialect == SqlDialect::kSqlite ? "char" : "chr";
+  std::string out = "(";
+  size_t start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (!IsHiddenControl(c)) continue;
+    if (i > start) out += PlainLiteral(dialect, text.substr(start, i - start)) + " || ";
+    out += fmt::format("{}({})", function, c);
+    if (i + 1 < text.size()) out += " || ";
+    start = i + 1;
+  }
+  if (start < text.size()) out += PlainLiteral(dialect, text.substr(start));
+  out += ')';
   return out;
 }
 

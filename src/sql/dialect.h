@@ -36,10 +36,15 @@ std::string_view SqlByteOrder(SqlDialect dialect);
 // for a table without a key of its own.
 std::string_view SqlRowOrder(SqlDialect dialect);
 
-// A SQL string literal holding exactly `text` (any bytes but NUL).
+// A SQL string expression holding exactly `text`.
 //   SQLite: '...' with quotes doubled.
 //   PostgreSQL: dollar quoting, $fs$...$fs$, with a tag the text does not
 //   contain, so neither backslashes nor standard_conforming_strings matter.
+// Control bytes other than tab, line feed and carriage return are never
+// written raw: such text becomes a parenthesised concatenation of literals
+// and char(N) (SQLite) or chr(N) (PostgreSQL), e.g. ('a' || char(27)).
+// PostgreSQL's chr(0) is an error ("null character not permitted"): text
+// for PostgreSQL should hold no NUL, which its text type cannot store.
 std::string SqlStringLiteral(SqlDialect dialect, std::string_view text);
 
 // Whether PostgreSQL's workflows.definition holds `wf` as jsonb: not for

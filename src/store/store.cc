@@ -3,6 +3,7 @@
 
 #include "store/postgres/pg_store.h"
 #include "store/sqlite/sqlite_store.h"
+#include "util/path_text.h"
 
 namespace flowsync {
 
@@ -76,7 +77,7 @@ std::string NormaliseWorkflowQuery(std::string_view query_in) {
   std::string query(query_in);
   while (query.size() > 2 && query.compare(0, 2, "./") == 0) query.erase(0, 2);
   while (query.size() > 1 && query.back() == '/') query.pop_back();
-  return query;
+  return ValidUtf8(std::move(query));
 }
 
 bool IsValidProjectName(std::string_view name) {

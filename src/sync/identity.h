@@ -1,7 +1,8 @@
 // Stable workflow ids.
 //
 // A workflow's id is the name-based UUID (version 5) of the path where it
-// was first seen, in flowsync's own namespace: two environments that sync
+// was first seen, as path text (util/path_text.h: the name's bytes where
+// they are UTF-8), in flowsync's own namespace: two environments that sync
 // the same tree agree on ids without talking to each other. The id stays
 // with the workflow across renames. In a project other than the default one
 // the name is "<project>\0<path>" (no path holds a NUL), so projects never

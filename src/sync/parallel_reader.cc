@@ -27,10 +27,13 @@ void ParallelReader::Work() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       advance_.wait(lock, [&] {
-        return stop_ || next_ >= candidates_.size() || next_ < consumed_ + window_;
+        return stop_ || next_ >= candidates_.size() ||
+               (next_ < consumed_ + window_ &&
+                (held_ == 0 || held_ + Cost(next_) <= limits_.read_memory));
       });
       if (stop_ || next_ >= candidates_.size()) return;
       i = next_++;
+      held_ += Cost(i);
     }
     ReadOutcome outcome = ReadSource(fs_, *candidates_[i], limits_);
     {
@@ -41,6 +44,8 @@ void ParallelReader::Work() {
   }
 }
 
+uint64_t ParallelReader::Cost(size_t i) const { return candidates_[i]->bytes * kReadMemoryPerByte; }
+
 ReadOutcome ParallelReader::Take(size_t i) {
   if (workers_.empty()) return ReadSource(fs_, *candidates_[i], limits_);
   std::optional<ReadOutcome> out;
@@ -50,6 +55,7 @@ ReadOutcome ParallelReader::Take(size_t i) {
     out = std::move(slots_[i]);
     slots_[i].reset();
     consumed_ = i + 1;
+    held_ -= Cost(i);
   }
   advance_.notify_all();
   return std::move(*out);

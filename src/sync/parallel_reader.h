@@ -1,5 +1,8 @@
 // Reads workflow candidates on worker threads and hands the results back
-// in order, keeping at most `window` results in memory at once.
+// in order, keeping at most `window` results in memory at once, and no more
+// reads and results at once than limits.read_memory allows (each costs
+// kReadMemoryPerByte times the candidate's bytes until it is taken; one
+// always proceeds, so a file larger than the budget is read alone).
 #pragma once
 
 #include <condition_variable>
@@ -29,6 +32,7 @@ class ParallelReader {
 
  private:
   void Work();
+  uint64_t Cost(size_t i) const;
 
   const FileSystem& fs_;
   const std::vector<const SourceCandidate*>& candidates_;
@@ -39,6 +43,7 @@ class ParallelReader {
   std::condition_variable advance_;  // the consumer moved on
   size_t next_ = 0;                  // next index to hand to a worker
   size_t consumed_ = 0;              // indices below this were taken
+  uint64_t held_ = 0;                // the estimated memory of reads not yet taken
   bool stop_ = false;
   std::vector<std::optional<ReadOutcome>> slots_;
   std::vector<std::thread> workers_;

@@ -13,6 +13,7 @@
 #include "phase/phase_index.h"
 #include "phase/query.h"
 #include "phase/validation.h"
+#include "util/path_text.h"
 #include "util/time_format.h"
 
 namespace flowsync {
@@ -119,7 +120,7 @@ class PhaseCacheImpl final : public PhaseCache {
     SyncOptions o;
     o.root = is_dir ? root_ : DirName(root_);
     o.scope.format = Format::kPhase;
-    if (!is_dir) o.scope.path = BaseName(root_);
+    if (!is_dir) o.scope.path = PathToText(BaseName(root_));  // a key, as stored
     // Files that are gone are gone: flowlord must not schedule them.
     o.mode = SyncMode::kFull;
     o.limits.max_file_size = options_.max_file_size;
@@ -154,7 +155,7 @@ Status PhaseCacheImpl::Load(std::vector<std::string>* changed) {
   FS_TRY_ASSIGN(int64_t cursor, catalog.ChangeCursor());
   if (cursor_ == cursor) return Status::OK();
   FS_TRY_ASSIGN(std::vector<StoredPhaseSource> sources, catalog.ListPhaseSources());
-  const std::string only = is_dir_ ? std::string() : BaseName(root_);
+  const std::string only = is_dir_ ? std::string() : PathToText(BaseName(root_));
 
   std::vector<std::shared_ptr<const IndexedFile>> built;
   std::set<std::string, std::less<>> listed;
@@ -209,23 +210,17 @@ Result<RefreshReport> PhaseCacheImpl::Refresh() {
     cursor_.reset();  // another set of keys: reload them all
   }
 
-  // Plan without the writer lock; apply only when there is something to
-  // write, so a refresh with nothing new leaves no trace in the store. A
-  // plan overtaken by another writer is made again.
+  // The cheap check first, without the writer lock: a refresh with
+  // nothing new reads no file and leaves no trace in the store. Else one
+  // sync, which reads what changed once, under the lock.
   const SyncOptions sync = SyncOf(is_dir);
-  SyncPlan plan;
-  for (int attempt = 0;; ++attempt) {
-    FS_TRY_ASSIGN(plan, PlanSync(*store_, sync));
-    if (!plan.HasWrites()) break;
-    Result<SyncReport> applied = ApplySyncPlan(*store_, plan, sync);
-    if (applied.ok()) break;
-    if (applied.status().code() != StatusCode::kConflict || attempt == 2) return applied.status();
-  }
-
+  FS_TRY_ASSIGN(bool changed_files, SourcesChanged(*store_, sync));
   RefreshReport report;
-  for (const SyncAction& a : plan.actions) {
-    if (a.kind == ActionKind::kError) {
-      report.errors.push_back({a.path, Status(a.code, a.message)});
+  if (changed_files) {
+    FS_TRY_ASSIGN(SyncReport synced, RunSync(*store_, sync));
+    for (const Change& c : synced.changes) {
+      if (c.kind == ChangeKind::kError)
+        report.errors.push_back({c.path, Status(c.code, c.message)});
     }
   }
   std::stable_sort(report.errors.begin(), report.errors.end(),

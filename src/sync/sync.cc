@@ -15,6 +15,7 @@
 #include "source/scan.h"
 #include "sync/parallel_reader.h"
 #include "sync/sync_planner.h"
+#include "util/path_text.h"
 #include "util/time_format.h"
 
 namespace flowsync {
@@ -131,7 +132,7 @@ std::optional<Change> ChangeOf(const SyncAction& a) {
     default:
       return std::nullopt;
   }
-  return Change{kind, a.path, a.old_path, a.workflow_id, a.message};
+  return Change{kind, a.path, a.old_path, a.workflow_id, a.message, a.code};
 }
 
 bool ChangesStored(const RunCounts& c) {
@@ -149,6 +150,12 @@ int64_t MillisSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
+// The walk of a run: the tree, or the one source of a scope.
+ScanResult Scan(const FileSystem& fs, const SyncOptions& options) {
+  return options.scope.path.empty() ? ScanTree(fs, options.root, Threads(options))
+                                    : ScanOne(fs, options.root, options.scope.path);
+}
+
 // Walks the tree, reads what changed and decides, handing every action (and
 // the content it needs) to `sink` in order. Used by a plan (which keeps the
 // actions) and a run (which writes them at once).
@@ -156,11 +163,8 @@ using ActionSink = std::function<Status(const SyncAction&, const ParsedWorkflow*
 
 Status Decide(const FileSystem& fs, const SyncOptions& options, bool root_ok, SyncPlanner& planner,
               const ActionSink& sink) {
-  ScanResult scan;
-  if (root_ok) {
-    scan = options.scope.path.empty() ? ScanTree(fs, options.root, Threads(options))
-                                      : ScanOne(fs, options.root, options.scope.path);
-  }
+  if (options.progress) options.progress(SyncStage::kWalk, 0, 0);
+  ScanResult scan = root_ok ? Scan(fs, options) : ScanResult{};
   std::vector<SyncAction> errors;
   std::vector<const ScannedSource*> to_read = planner.TakeScan(scan, &errors);
   for (const SyncAction& e : errors) FS_TRY(sink(e, nullptr));
@@ -168,6 +172,7 @@ Status Decide(const FileSystem& fs, const SyncOptions& options, bool root_ok, Sy
   std::vector<const SourceCandidate*> candidates;
   candidates.reserve(to_read.size());
   for (const ScannedSource* s : to_read) candidates.push_back(&s->candidate);
+  if (options.progress) options.progress(SyncStage::kRead, 0, to_read.size());
   {
     ParallelReader reader(fs, candidates, options.limits, Threads(options));
     for (size_t i = 0; i < to_read.size(); ++i) {
@@ -177,7 +182,7 @@ Status Decide(const FileSystem& fs, const SyncOptions& options, bool root_ok, Sy
         const ParsedWorkflow* wf = outcome.ok() && outcome->has_value() ? &**outcome : nullptr;
         FS_TRY(sink(*action, wf));
       }
-      if (options.progress) options.progress(i + 1, to_read.size());
+      if (options.progress) options.progress(SyncStage::kRead, i + 1, to_read.size());
     }
   }
   FS_TRY_ASSIGN(std::vector<SyncAction> missing, planner.DecideMissing());
@@ -277,6 +282,21 @@ Result<SyncPlan> PlanSync(Store& store, const SyncOptions& options) {
   return plan;
 }
 
+Result<bool> SourcesChanged(Store& store, const SyncOptions& options) {
+  const FileSystem& fs = options.fs ? *options.fs : RealFileSystem();
+  FS_TRY_ASSIGN(bool root_ok, CheckRoot(fs, options));
+  if (!root_ok) return true;
+  FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, store.BeginSync(/*read_only=*/true));
+  FS_TRY_ASSIGN(std::vector<IndexRow> index, txn->LoadIndex());
+  FS_TRY(txn->Commit());
+  SyncPlanner planner(options, store.project(), NowMs(options), std::move(index));
+  const ScanResult scan = Scan(fs, options);
+  std::vector<SyncAction> errors;
+  if (!planner.TakeScan(scan, &errors).empty() || !errors.empty()) return true;
+  Result<std::vector<SyncAction>> missing = planner.DecideMissing();
+  return !missing.ok() || !missing->empty();
+}
+
 Result<SyncReport> ApplySyncPlan(Store& store, const SyncPlan& plan, const SyncOptions& options) {
   auto started = std::chrono::steady_clock::now();
   const FileSystem& fs = options.fs ? *options.fs : RealFileSystem();
@@ -292,7 +312,7 @@ Result<SyncReport> ApplySyncPlan(Store& store, const SyncPlan& plan, const SyncO
     with_content.push_back(&a);
     candidates.push_back(&a.source);
   }
-  FS_TRY_ASSIGN(int64_t run_id, txn->BeginRun(SyncModeName(plan.mode), plan.root, now));
+  FS_TRY_ASSIGN(int64_t run_id, txn->BeginRun(SyncModeName(plan.mode), PathToText(plan.root), now));
   PlanWriter writer(*txn, run_id, now);
   {
     // Content first, in plan order; anything that changed since the plan
@@ -340,7 +360,8 @@ Result<SyncReport> RunSync(Store& store, const SyncOptions& options) {
   FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, store.BeginSync(/*read_only=*/false));
   FS_TRY_ASSIGN(std::vector<IndexRow> index, txn->LoadIndex());
   SyncPlanner planner(options, store.project(), now_ms, std::move(index));
-  FS_TRY_ASSIGN(int64_t run_id, txn->BeginRun(SyncModeName(options.mode), options.root, now));
+  FS_TRY_ASSIGN(int64_t run_id,
+                txn->BeginRun(SyncModeName(options.mode), PathToText(options.root), now));
   PlanWriter writer(*txn, run_id, now);
   SyncReport report;
   report.mode = options.mode;
@@ -352,6 +373,7 @@ Result<SyncReport> RunSync(Store& store, const SyncOptions& options) {
                 }));
   report.counts = planner.counts();
   report.scanned = planner.scanned();
+  if (options.progress) options.progress(SyncStage::kCommit, 0, 0);
   if (ChangesStored(report.counts)) FS_TRY(txn->RefreshSourceIdFindings());
   FS_TRY(txn->FinishRun(run_id, report.counts, now));
   FS_TRY(txn->Commit());

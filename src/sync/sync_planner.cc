@@ -6,6 +6,7 @@
 
 #include "source/workflow_path.h"
 #include "sync/identity.h"
+#include "util/path_text.h"
 
 namespace flowsync {
 namespace {
@@ -139,7 +140,9 @@ SyncAction SyncPlanner::Error(const std::string& path, StatusCode code, const st
   }
   ++counts_.errors;
   SyncAction a = MakeAction(ActionKind::kError, path, row);
-  a.message = message;
+  // Stored in the log and printed as JSON: an operating system's message
+  // may quote a path that is not UTF-8.
+  a.message = ValidUtf8(message);
   a.code = code;
   return a;
 }

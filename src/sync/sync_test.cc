@@ -387,6 +387,56 @@ TEST_P(SyncTest, BrokenFileKeepsLastGoodVersion) {
   EXPECT_EQ(Sync().counts.errors, 1);
 }
 
+// PostgreSQL's text cannot hold bytes that are not UTF-8: such a file name
+// is stored as its path text on both backends alike, and later runs go on.
+TEST_P(SyncTest, NamesThatAreNotUtf8AreStoredAsPathText) {
+  Write("caf\xe9/a\xff.json", N8n("Latin-1"));
+  Write("ctl\n\x1b.json", N8n("Control"));
+  Write("good.json", N8n("Good"));
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.added, 3);
+  EXPECT_EQ(r.counts.errors, 0);
+  const std::string text = "caf\\xe9/a\\xff.json";
+  WorkflowDetail odd = Get(text);
+  EXPECT_EQ(odd.summary.path, text);
+  EXPECT_EQ(odd.summary.id, UuidV5(kWorkflowIdNamespace, text));
+  EXPECT_EQ(Get("caf\xe9/a\xff.json").summary.id, odd.summary.id);  // the bytes find it too
+  EXPECT_EQ(Get("ctl\n\x1b.json").summary.name, "Control");
+  EXPECT_EQ(Sync().counts.unchanged, 3);
+  Write("caf\xe9/a\xff.json", N8n("Latin-1", "Y"));
+  EXPECT_EQ(Sync().counts.updated, 1);
+  EXPECT_EQ(Get(text).summary.version, 2);
+}
+
+// PostgreSQL's text cannot hold NUL: one in a stored field is a per-file
+// error on both backends alike, one in the parameters is kept in the
+// content; the rest of the run is stored and later runs go on.
+TEST_P(SyncTest, NulInAStoredFieldIsAPerFileError) {
+  const std::string nul_param =
+      R"({"name": "P", "nodes": [{"parameters": {"x": "\u0000"}}], "connections": {}})";
+  Write("nul-param.json", nul_param);
+  Write("nul-name.json", R"({"name": "N\u0000", "nodes": [], "connections": {}})");
+  Write("good.json", N8n("Good"));
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.added, 2);
+  ASSERT_EQ(r.counts.errors, 1);
+  for (const Change& c : r.changes) {
+    if (c.kind != ChangeKind::kError) continue;
+    EXPECT_EQ(c.path, "nul-name.json");
+    EXPECT_EQ(c.message,
+              "nul-name.json:1:10: 'name' holds a NUL character (\\u0000), which PostgreSQL "
+              "cannot store");
+  }
+  EXPECT_EQ(Get("nul-param.json").content, nul_param);
+  SyncReport again = Sync();
+  EXPECT_EQ(again.counts.unchanged, 2);
+  EXPECT_EQ(again.counts.errors, 1);
+  Write("nul-name.json", N8n("N"));
+  SyncReport fixed = Sync();
+  EXPECT_EQ(fixed.counts.added, 1);
+  EXPECT_EQ(fixed.counts.errors, 0);
+}
+
 TEST_P(SyncTest, WorkflowTurnedIntoOtherJsonIsAnError) {
   Write("a.json", N8n("A"));
   Sync();

@@ -188,6 +188,7 @@ Result<std::vector<DirEntry>> MemoryFileSystem::ListDir(const std::string& path)
 
 Result<std::string> MemoryFileSystem::ReadFile(const std::string& path, uint64_t max_size) const {
   reads_.fetch_add(1, std::memory_order_relaxed);
+  if (on_read_) on_read_(path);
   std::shared_lock lock(mu_);
   FS_TRY(CheckFault(Op::kRead, path));
   FS_TRY_ASSIGN(Found found, Find(path, /*follow_last=*/true));

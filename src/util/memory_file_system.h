@@ -113,6 +113,10 @@ class MemoryFileSystem final : public FileSystem {
 
   // How many times ReadFile was called (faulty calls included).
   int64_t reads() const { return reads_.load(std::memory_order_relaxed); }
+  // Called at the start of every ReadFile, on the reading thread, outside
+  // any lock (to slow reads down or watch how many run at once). Set it
+  // before reads start.
+  void OnRead(std::function<void(const std::string& path)> hook) { on_read_ = std::move(hook); }
 
  private:
   struct Node {
@@ -155,6 +159,7 @@ class MemoryFileSystem final : public FileSystem {
   mutable uint64_t next_inode_ = 1;
   std::vector<Fault> faults_;
   mutable std::atomic<int64_t> reads_{0};
+  std::function<void(const std::string&)> on_read_;
 };
 
 }  // namespace flowsync

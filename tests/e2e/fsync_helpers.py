@@ -106,11 +106,17 @@ class Result:
                 f"{self.stdout[-3000:]}\n--- stderr ---\n{self.stderr[-3000:]}")
 
 
+def arg_bytes_or_str(arg):
+    """An argument as given when bytes (a file name that is not UTF-8, from
+    os.fsencode), else its text."""
+    return arg if isinstance(arg, bytes) else str(arg)
+
+
 def run(args, cwd=None, env=None, timeout=DEFAULT_TIMEOUT, stdin=None):
     """Runs flowsync with `args`; env entries are added to a clean env."""
     started = time.monotonic()
     proc = subprocess.run(
-        [binary()] + [str(a) for a in args], cwd=cwd, env=clean_env(env),
+        [binary()] + [arg_bytes_or_str(a) for a in args], cwd=cwd, env=clean_env(env),
         stdin=subprocess.DEVNULL if stdin is None else stdin,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
     return Result(args, proc.returncode,

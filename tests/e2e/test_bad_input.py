@@ -6,9 +6,13 @@ import json
 import os
 import re
 import shutil
+import sqlite3
+import subprocess
 import unittest
+import uuid
 
 import fsync_helpers as h
+import test_postgres as pgt
 
 GOOD = h.n8n_workflow("Good", nodes=2, seed=1)
 GOOD_TEXT = json.dumps(GOOD, separators=(",", ":"))
@@ -214,6 +218,210 @@ class UnreadableFileTest(h.AsNobodyMixin, h.FlowsyncCase):
         self.assertEqual(after.json()["content_hash"], good.json()["content_hash"])
         self.assertEqual(after.json()["version"], 1)
         os.chmod(self.p("secret.json"), 0o644)
+
+
+# flowsync's UUIDv5 namespace of workflow ids (src/sync/identity.h).
+ID_NAMESPACE = uuid.UUID("cd689716-1d20-52f5-b602-bce44de011f2")
+ODD = b"caf\xe9.json"          # Latin-1: not UTF-8
+ODD_TEXT = "caf\\xe9.json"      # its path text (docs/formats.md)
+NEWLINE = "new\nline.json"
+ESC_NAME = "Esc\u001b[31mred"
+NUL_NAME_ERROR = ("nul-name.json:2:11: 'name' holds a NUL character (\\u0000), which "
+                  "PostgreSQL cannot store")
+
+
+def control_bytes(data):
+    """The control bytes of `data` other than tab, line feed and carriage return."""
+    return sorted({b for b in data if (b < 0x20 and b not in b"\t\n\r") or b == 0x7f})
+
+
+class HostileNamesChecks:
+    """A file name that is not UTF-8, one with a newline and a NUL character in
+    JSON strings, beside good files. PostgreSQL's text holds neither a NUL nor
+    bytes that are not UTF-8; both backends must behave alike: the name is
+    stored as its path text, a NUL in the workflow's parameters is stored, one
+    in its name is a per-file error, and nothing stops the good files or later
+    runs. Subclasses say which database (`dbargs`)."""
+
+    def write_tree(self):
+        h.write_json(self.p("good.json"), GOOD)
+        h.write_json(self.p(NEWLINE), h.n8n_workflow("Newline", seed=4))
+        h.write_bytes(os.path.join(os.fsencode(self.root), ODD),
+                      json.dumps(h.n8n_workflow("Latin-1", seed=5)).encode())
+        param = h.n8n_workflow("NulParam", seed=6)
+        param["nodes"][1]["parameters"]["x"] = "a\u0000b"
+        h.write_json(self.p("nul-param.json"), param)
+        h.write_json(self.p("nul-name.json"), h.n8n_workflow("Nul\u0000name", seed=7))
+
+    def listing(self):
+        return {w["path"]: w for w in self.list_json(*self.dbargs())}
+
+    def test_odd_names_and_nul_strings_beside_good_files(self):
+        self.write_tree()
+        _, report = self.sync(*self.dbargs(), expect=1)
+        self.assert_counts(report, added=4)
+        self.assertEqual(report["errors"], [{"path": "nul-name.json", "message": NUL_NAME_ERROR}])
+        listed = self.listing()
+        self.assertEqual(sorted(listed), sorted(["good.json", NEWLINE, ODD_TEXT, "nul-param.json"]))
+        for path, w in listed.items():
+            self.assertEqual(w["id"], str(uuid.uuid5(ID_NAMESPACE, path)), path)
+        self.assertEqual(listed[ODD_TEXT]["name"], "Latin-1")
+        events = [(e["event"], e["path"]) for e in self.log_json(*self.dbargs())]
+        self.assertIn(("added", ODD_TEXT), events)
+        self.assertIn(("error", "nul-name.json"), events)
+        # The stored content keeps the NUL as the file wrote it.
+        content = self.fs("show", "nul-param.json", "--content", *self.dbargs(), expect=0)
+        self.assertEqual(content.stdout, h.read_text(self.p("nul-param.json")))
+        # The name is found by its path text and by the file's own bytes.
+        for arg in (ODD_TEXT, ODD):
+            shown = self.fs("show", arg, "--json", *self.dbargs(), expect=0).json()
+            self.assertEqual(shown["path"], ODD_TEXT)
+
+        # One line per workflow; control characters quoted as git does.
+        lines = self.fs("list", *self.dbargs(), expect=0).stdout.splitlines()
+        self.assertEqual(len(lines), 4, lines)
+        self.assertTrue(any(line.endswith('  "new\\nline.json"') for line in lines), lines)
+        self.assertTrue(any(line.endswith("  " + ODD_TEXT) for line in lines), lines)
+        log_lines = self.fs("log", *self.dbargs(), expect=0).stdout.splitlines()
+        self.assertEqual(len(log_lines), 5, log_lines)
+
+        # Later runs: the same error, nothing else to do; then fixes go in.
+        _, again = self.sync(*self.dbargs(), expect=1)
+        self.assert_counts(again, unchanged=4)
+        self.assertEqual(self.error_paths(again), ["nul-name.json"])
+        h.write_json(self.p("nul-name.json"), h.n8n_workflow("Nul name", seed=7))
+        h.write_bytes(os.path.join(os.fsencode(self.root), ODD),
+                      json.dumps(h.n8n_workflow("Latin-1", nodes=3, seed=5)).encode())
+        _, fixed = self.sync(*self.dbargs())
+        self.assert_counts(fixed, added=1, updated=1, unchanged=3)
+        self.assertEqual(self.listing()[ODD_TEXT]["version"], 2)
+        status = self.status_json(*self.dbargs(), expect=0)
+        self.assertTrue(status["clean"], status)
+
+    def test_migration_create_of_odd_names_applies(self):
+        h.write_bytes(os.path.join(os.fsencode(self.root), ODD),
+                      json.dumps(h.n8n_workflow("Latin-1", seed=5)).encode())
+        h.write_json(self.p(NEWLINE), h.n8n_workflow("Newline", seed=4))
+        h.write_json(self.p("esc.json"), h.n8n_workflow(ESC_NAME, seed=8))
+        h.write_json(self.p("nul-name.json"), h.n8n_workflow("Nul\u0000name", seed=7))
+        self.sync(*self.dbargs(), expect=1)
+        source = self.listing()
+        mig = os.path.join(self.tmp, "migrations")
+        create = ["migration", "create", "--dir", mig, "--root", self.root, "--dialect",
+                  self.dialect, *self.dbargs()]
+        # A NUL in the name: refused by name and field, nothing written.
+        refused = self.fs(*create, "nul-name.json", expect=h.EXIT_DB)
+        self.assertIn(NUL_NAME_ERROR, refused.stderr)
+        self.assertFalse(os.path.exists(mig))
+        # From the file (its bytes), from the database (path text, name).
+        data = self.fs(*create, ODD, ODD_TEXT, NEWLINE, ESC_NAME, "--json", expect=0).json()
+        self.assertEqual(sorted(f["path"] for f in data["files"]),
+                         sorted([ODD_TEXT, NEWLINE, "esc.json"]))
+        for f in data["files"]:
+            raw = h.read_bytes(f["file"])
+            raw.decode("utf-8")  # valid UTF-8
+            self.assertEqual(control_bytes(raw), [], f["file"])
+            self.assertEqual(f["workflow_id"], source[f["path"]]["id"])
+
+        # Applied by flowsync's runner and by the dialect's own client.
+        files = sorted(f["file"] for f in data["files"])
+        for apply in (self.apply_with_flowsync, self.apply_with_client):
+            target, client_target = self.new_target()
+            apply(client_target if apply == self.apply_with_client else target, mig, files)
+            listed = {w["path"]: w for w in self.list_json("--db", target)}
+            for path in (ODD_TEXT, NEWLINE, "esc.json"):
+                self.assertEqual(listed[path]["id"], source[path]["id"], apply.__name__)
+                self.assertEqual(listed[path]["name"], source[path]["name"], apply.__name__)
+            self.assertEqual(listed["esc.json"]["name"], ESC_NAME)
+
+    def apply_with_flowsync(self, target, mig, _files):
+        self.fs("migrate", "up", "--dir", mig, "--db", target, expect=0)
+
+
+class HostileNamesSqliteTest(HostileNamesChecks, h.FlowsyncCase):
+    dialect = "sqlite"
+
+    def dbargs(self):
+        return ()
+
+    def new_target(self):
+        """A database another environment synced: (--db, the sqlite3 CLI's)."""
+        root = os.path.join(self.tmp, f"target-{uuid.uuid4().hex[:8]}")
+        h.write_json(os.path.join(root, "other.json"), h.n8n_workflow("Other"))
+        db = os.path.join(self.tmp, os.path.basename(root) + ".db")
+        self.fs("sync", root, "--db", db, expect=0, cwd=self.tmp)
+        return db, db
+
+    def apply_with_client(self, target, _mig, files):
+        if not shutil.which("sqlite3"):
+            self.skipTest("the sqlite3 CLI is not installed")
+        for file in files:
+            with open(file, "rb") as f:
+                proc = subprocess.run(["sqlite3", "-bail", target], stdin=f,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            self.assertEqual(proc.returncode, 0, proc.stderr.decode("utf-8", "replace")[-2000:])
+
+    def test_rows_stored_before_names_were_path_text(self):
+        # SQLite stored raw bytes and NUL before: such rows are still listed
+        # as JSON, a NUL in a stored name is refused by `migration create`,
+        # and the next sync moves the raw path to its path text (same id).
+        h.write_bytes(os.path.join(os.fsencode(self.root), ODD),
+                      json.dumps(h.n8n_workflow("Latin-1", seed=5)).encode())
+        h.write_json(self.p("named.json"), h.n8n_workflow("Named", seed=6))
+        self.sync()
+        ids = {p: w["id"] for p, w in self.listing().items()}
+        conn = sqlite3.connect(self.db)
+        with conn:
+            conn.execute("UPDATE workflows SET path = CAST(? AS TEXT) WHERE path = ?",
+                         (ODD, ODD_TEXT))
+            conn.execute("UPDATE workflows SET name = 'Nul' || char(0) || 'name', content = ? "
+                         "WHERE path = 'named.json'",
+                         (json.dumps(h.n8n_workflow("Nul\u0000name", seed=6), indent=2),))
+        conn.close()
+        listed = self.list_json()  # valid JSON despite the raw bytes
+        self.assertEqual(len(listed), 2)
+        refused = self.fs("migration", "create", ids["named.json"], "--dir",
+                          os.path.join(self.tmp, "m"), expect=h.EXIT_DB)
+        self.assertIn("named.json:2:11: 'name' holds a NUL character (\\u0000), which "
+                      "PostgreSQL cannot store", refused.stderr)
+        _, report = self.sync("--full")
+        self.assert_counts(report, renamed=1, unchanged=1)
+        self.assertEqual(self.listing()[ODD_TEXT]["id"], ids[ODD_TEXT])
+
+
+class HostileNamesPostgresTest(HostileNamesChecks, pgt.PostgresCase):
+    dialect = "postgres"
+
+    def dbargs(self):
+        return ("--db", self.url)
+
+    def new_target(self):
+        """A database another environment synced: (--db, psql's URL)."""
+        name = f"fs_{uuid.uuid4().hex[:16]}"
+        h.psql(self.admin, f'CREATE DATABASE "{name}"')
+        self.addCleanup(h.psql, self.admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        target = h.pg_url(self.admin, name, **self.url_params)
+        root = os.path.join(self.tmp, name)
+        h.write_json(os.path.join(root, "other.json"), h.n8n_workflow("Other"))
+        self.fs("sync", root, "--db", target, expect=0, cwd=self.tmp)
+        return target, h.pg_url(self.admin, name)
+
+    def apply_with_client(self, target, _mig, files):
+        for file in files:
+            proc = subprocess.run(
+                ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-d",
+                 target, "-f", file], env=h.clean_env({"PGCONNECT_TIMEOUT": "10"}),
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                timeout=60)
+            self.assertEqual(proc.returncode, 0, proc.stderr.decode("utf-8", "replace")[-2000:])
+
+    def test_jsonb_copy_is_null_where_it_cannot_hold_the_content(self):
+        self.write_tree()
+        self.sync(*self.dbargs(), expect=1)
+        self.assertEqual(self.sql("SELECT path FROM workflows WHERE definition IS NULL"),
+                         [("nul-param.json",)])
+        self.assertEqual(self.sql_value("SELECT definition->>'name' FROM workflows "
+                                        "WHERE path = 'good.json'"), "Good")
 
 
 if __name__ == "__main__":

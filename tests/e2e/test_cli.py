@@ -353,14 +353,14 @@ class RootDiscoveryTest(h.FlowsyncCase):
                    "--root")
         cases = [
             (["list"], " or --db"),
-            (["show", "a.json"], ""),  # a path: its root is needed for its key
+            (["show", "a.json"], " or --db"),
             (["show", "0123abcd"], " or --db"),
             (["log"], " or --db"),
-            (["rate", "a.json", "up", "--user", "u"], ""),
+            (["rate", "a.json", "up", "--user", "u"], " or --db"),
             (["status"], ""),
             (["phases", "validate"], ""),
             (["phases", "get", "t"], ""),
-            (["migration", "create", "a.json"], ""),
+            (["migration", "create", "a.json"], ""),  # a file: its id needs its root
             (["migration", "create"], " or --db"),
             (["migrate", "status", "--dir", "migrations"], " or --db"),
             (["migrate", "up", "--dir", "migrations"], " or --db"),
@@ -375,6 +375,8 @@ class RootDiscoveryTest(h.FlowsyncCase):
         other = os.path.join(self.tmp, "other.db")
         self.fs("sync", ".", "--db", other, expect=0, cwd=self.root)
         self.assertEqual([w["path"] for w in self.list_json("--db", other)], ["a.json"])
+        self.assertEqual(self.fs("show", "a.json", "--db", other, "--json", expect=0)
+                         .json()["path"], "a.json")
         res = self.fs("log", "--json", expect=0, env={"DATABASE_URL": f"sqlite:{other}"})
         self.assertEqual(len(res.json()), 1)
         # status reads the tree: --root or its TREE names it.

@@ -11,6 +11,8 @@ starts one), as in test_postgres.py.
 """
 
 import fcntl
+import hashlib
+import json
 import os
 import re
 import sqlite3
@@ -22,10 +24,15 @@ from test_postgres import PostgresCase
 
 APPLIED_LINE = re.compile(r"^applied (\S+\.sql) \((\d+) ms\)$")
 STATUS_KEYS = {"version", "name", "file", "state", "checksum", "stored_checksum",
-               "applied_at", "applied_by", "execution_ms", "error"}
+               "applied_at", "applied_by", "execution_ms", "error", "out_of_order"}
 COUNT_KEYS = {"applied", "baseline", "pending", "failed", "changed", "missing"}
 RUNNERS = 4
 FILES = 20
+
+
+def checksum(path):
+    with open(path, "rb") as f:
+        return "sha256:" + hashlib.sha256(f.read()).hexdigest()
 
 
 def applied_files(stdout):
@@ -51,11 +58,23 @@ class MigrateMixin:
             doc = res.json()
         except ValueError:
             self.fail("status --json did not print JSON: " + res.describe())
-        self.assertEqual(set(doc), {"migrations", "counts"})
+        self.assertEqual(set(doc), {"command", "dir", "migrations", "counts"})
+        self.assertEqual((doc["command"], doc["dir"]), ("status", self.mig))
         self.assertEqual(set(doc["counts"]), COUNT_KEYS)
         for m in doc["migrations"]:
             self.assertEqual(set(m), STATUS_KEYS)
         return doc
+
+    def migrate_json(self, *args, expect=0):
+        """`migrate ARGS --json`: one JSON object on stdout; returns it."""
+        res = self.migrate(*args, "--json", expect=expect)
+        try:
+            return json.loads(res.stdout), res
+        except ValueError:
+            self.fail(f"migrate {' '.join(args)} --json did not print JSON: " + res.describe())
+
+    def ref(self, version, name):
+        return {"version": version, "name": name, "file": f"{version}_{name}.sql"}
 
     def states(self):
         return [(m["file"], m["state"]) for m in self.status_json()["migrations"]]
@@ -224,6 +243,114 @@ class MigrateSqliteTest(MigrateMixin, h.FlowsyncCase):
         self.assertEqual(self.status_json()["counts"],
                          {"applied": 1, "baseline": 0, "pending": 1, "failed": 0,
                           "changed": 0, "missing": 1})
+
+    def test_status_on_a_fresh_database_lists_every_file_pending(self):
+        # Regression: an empty database file (`touch`, or made by another
+        # tool) failed with "holds no flowsync data yet" (exit 1).
+        self.write("20261122101500_create_t.sql", "CREATE TABLE t (x INTEGER);\n")
+        self.write("20261122101600_fill_t.sql", "INSERT INTO t VALUES (1);\n")
+        open(self.target, "wb").close()
+        for target in (self.target, os.path.join(self.tmp, "missing.db")):
+            with self.subTest(target=target):
+                res = self.fs("migrate", "status", "--exit-code", "--dir", self.mig, "--db",
+                              target, expect=h.EXIT_FAILED, cwd=self.tmp)
+                self.assertEqual(res.stdout, "VERSION         NAME      STATE     APPLIED AT\n"
+                                             "20261122101500  create_t  pending\n"
+                                             "20261122101600  fill_t    pending\n"
+                                             "0 applied, 2 pending\n")
+                self.assertEqual(res.stderr, "")
+                res = self.fs("migrate", "validate", "--dir", self.mig, "--db", target,
+                              expect=0, cwd=self.tmp)
+                self.assertEqual(res.stdout, "2 migration files are valid\n")
+        doc = self.status_json()
+        self.assertEqual([(m["file"], m["state"]) for m in doc["migrations"]],
+                         [("20261122101500_create_t.sql", "pending"),
+                          ("20261122101600_fill_t.sql", "pending")])
+        self.assertEqual(doc["counts"]["pending"], 2)
+        # A read-only look: nothing written, no database or lock file made.
+        self.assertEqual(os.path.getsize(self.target), 0)
+        self.assertEqual(sorted(os.listdir(self.tmp)), ["migrations", "root", "target.db"])
+        # `up` works there as before.
+        self.assertEqual(len(applied_files(self.migrate("up").stdout)), 2)
+        self.migrate("status", "--exit-code", expect=0)
+
+    def test_every_sub_command_prints_one_json_shape(self):
+        self.write("1_a.sql", "-- migrate:up\nCREATE TABLE t (x INTEGER);\n"
+                              "-- migrate:down\nDROP TABLE t;\n")
+        self.write("2_b.sql", "INSERT INTO t VALUES (2);\n")
+        a_sum = checksum(os.path.join(self.mig, "1_a.sql"))
+        # up --dry-run: what would run, with its SQL.
+        doc, res = self.migrate_json("up", "--dry-run", "--to", "1")
+        self.assertEqual(doc, {
+            "command": "up", "dir": self.mig, "dry_run": True,
+            "applied": [dict(self.ref("1", "a"), checksum=a_sum, transaction=True,
+                             execution_ms=None,
+                             sql="-- migrate:up\nCREATE TABLE t (x INTEGER);\n")],
+            "failed": None, "pending": [self.ref("2", "b")], "missing": []})
+        self.assertEqual(res.stderr, "")
+        # up: nothing but the document on stdout.
+        doc, _ = self.migrate_json("up", "--to", "1")
+        self.assertIsInstance(doc["applied"][0].pop("execution_ms"), int)
+        self.assertEqual(doc, {
+            "command": "up", "dir": self.mig, "dry_run": False,
+            "applied": [dict(self.ref("1", "a"), checksum=a_sum, transaction=True, sql=None)],
+            "failed": None, "pending": [self.ref("2", "b")], "missing": []})
+        # A failure part-way: the document, then the error on stderr and its status.
+        self.write("3_bad.sql", "INSERT INTO nosuch VALUES (1);\n")
+        self.write("4_c.sql", "SELECT 4;\n")
+        doc, res = self.migrate_json("up", expect=h.EXIT_DB)
+        self.assertEqual([m["file"] for m in doc["applied"]], ["2_b.sql"])
+        error = ("migration 3_bad.sql failed: statement 1 (line 1: INSERT INTO nosuch VALUES "
+                 "(1)): preparing: no such table: nosuch")
+        self.assertEqual(doc["failed"], dict(self.ref("3", "bad"), error=error))
+        self.assertEqual(doc["pending"], [self.ref("4", "c")])
+        self.assertEqual(res.stderr, f"flowsync: error: {error}\n")
+        os.remove(os.path.join(self.mig, "3_bad.sql"))
+        os.remove(os.path.join(self.mig, "4_c.sql"))
+        # validate: valid, then not (the document, and the error on stderr).
+        doc, _ = self.migrate_json("validate")
+        self.assertEqual(doc, {"command": "validate", "dir": self.mig, "valid": True,
+                               "files": 2, "problems": []})
+        self.write("2_b.sql", "INSERT INTO t VALUES (22);\n")
+        doc, res = self.migrate_json("validate", expect=h.EXIT_GUARD)
+        self.assertFalse(doc["valid"])
+        self.assertEqual(len(doc["problems"]), 1)
+        self.assertTrue(doc["problems"][0].startswith("2_b.sql: changed since it was applied"))
+        self.assertEqual(res.stderr, f"flowsync: error: {doc['problems'][0]}\n")
+        # repair
+        doc, _ = self.migrate_json("repair")
+        b_sum = checksum(os.path.join(self.mig, "2_b.sql"))
+        self.assertEqual(doc["command"], "repair")
+        self.assertEqual(len(doc["repaired"]), 1)
+        self.assertEqual(doc["repaired"][0]["new_checksum"], b_sum)
+        self.assertEqual(set(doc["repaired"][0]),
+                         {"version", "name", "file", "old_checksum", "new_checksum"})
+        # status
+        doc = self.status_json()
+        self.assertEqual([(m["file"], m["state"], m["out_of_order"]) for m in doc["migrations"]],
+                         [("1_a.sql", "applied", False), ("2_b.sql", "applied", False)])
+        # down: the built-in or the file's own down, newest first.
+        self.write("2_b.sql", "-- migrate:up\nINSERT INTO t VALUES (22);\n"
+                              "-- migrate:down\nDELETE FROM t;\n")
+        self.migrate("repair")
+        doc, _ = self.migrate_json("down", "2")
+        for m in doc["reverted"]:
+            self.assertIsInstance(m.pop("execution_ms"), int)
+        self.assertEqual(doc, {"command": "down", "dir": self.mig,
+                               "reverted": [dict(self.ref("2", "b"), builtin=False),
+                                            dict(self.ref("1", "a"), builtin=False)],
+                               "failed": None})
+        # baseline
+        doc, _ = self.migrate_json("baseline", "1")
+        self.assertEqual(doc, {"command": "baseline", "dir": self.mig, "version": "1",
+                               "baselined": [self.ref("1", "a")]})
+        doc, _ = self.migrate_json("baseline", "1")
+        self.assertEqual(doc["baselined"], [])
+        # A refusal before anything ran: nothing on stdout.
+        res = self.migrate("down", "5", "--json", expect=h.EXIT_GUARD)
+        self.assertEqual(res.stdout, "")
+        self.assertEqual(res.stderr, "flowsync: error: cannot revert 5 migrations: only 1 is "
+                                     "applied; nothing reverted\n")
 
     def test_changed_file_is_refused_until_repair(self):
         self.write("1_a.sql", "CREATE TABLE t (x INTEGER);\n")
@@ -455,6 +582,47 @@ class MigratePostgresTest(MigrateMixin, PostgresCase):
         self.migrate("status", "--exit-code", expect=0)
         res = self.migrate("down", expect=h.EXIT_USAGE)
         self.assertIn("3_i.sql has no down section", res.stderr)
+
+
+    def test_json_of_up_status_validate_down_and_baseline(self):
+        self.write("1_a.sql", "-- migrate:up\nCREATE TABLE t (x INTEGER);\n"
+                              "-- migrate:down\nDROP TABLE t;\n")
+        self.write("2_bad.sql", "INSERT INTO nosuch VALUES (1);\n")
+        doc, res = self.migrate_json("up", expect=h.EXIT_DB)
+        self.assertEqual([m["file"] for m in doc["applied"]], ["1_a.sql"])
+        self.assertEqual(doc["failed"]["file"], "2_bad.sql")
+        self.assertIn('relation "nosuch" does not exist', doc["failed"]["error"])
+        self.assertEqual(res.stderr, "flowsync: error: " + doc["failed"]["error"] + "\n")
+        self.assertEqual((doc["pending"], doc["missing"]), ([], []))
+        os.remove(os.path.join(self.mig, "2_bad.sql"))
+        self.assertEqual(self.states(), [("1_a.sql", "applied")])
+        doc, _ = self.migrate_json("validate")
+        self.assertEqual(doc, {"command": "validate", "dir": self.mig, "valid": True,
+                               "files": 1, "problems": []})
+        doc, _ = self.migrate_json("down")
+        self.assertEqual([(m["file"], m["builtin"]) for m in doc["reverted"]],
+                         [("1_a.sql", False)])
+        self.assertIsNone(doc["failed"])
+        doc, _ = self.migrate_json("baseline", "1")
+        self.assertEqual(doc["baselined"], [self.ref("1", "a")])
+
+    def test_status_on_a_fresh_database_lists_every_file_pending(self):
+        # Regression: a database nothing was synced or migrated to failed
+        # with "holds no flowsync data yet".
+        self.write("1_a.sql", "CREATE TABLE t (x INTEGER);\n")
+        self.write("2_b.sql", "INSERT INTO t VALUES (1);\n")
+        res = self.migrate("status", "--exit-code", expect=h.EXIT_FAILED)
+        self.assertEqual(res.stdout.splitlines()[-1], "0 applied, 2 pending")
+        self.assertEqual(res.stderr, "")
+        self.assertEqual([m["state"] for m in self.status_json()["migrations"]],
+                         ["pending", "pending"])
+        self.migrate("validate")
+        # A read-only look: no table was created.
+        self.assertEqual(self.sql_value("SELECT count(*) FROM information_schema.tables "
+                                        "WHERE table_schema NOT IN "
+                                        "('pg_catalog', 'information_schema')"), "0")
+        self.assertEqual(applied_files(self.migrate("up").stdout), ["1_a.sql", "2_b.sql"])
+        self.migrate("status", "--exit-code", expect=0)
 
     def test_concurrent_runners_apply_each_file_once(self):
         self.write_concurrent_files("SELECT pg_sleep(0.05);")

@@ -8,6 +8,7 @@ and the files applied with the sqlite3 CLI and with psql to a database
 The secrets here are made up: a GitHub-format token of repeated characters.
 """
 
+import calendar
 import hashlib
 import json
 import os
@@ -23,6 +24,8 @@ import fsync_helpers as h
 FAKE_TOKEN = "ghp_" + "aB3dE7fG9h" * 4
 CRED_ID = "cred-id-that-must-stay-home"
 NAME_RE = re.compile(r"^(\d{14})_([a-z0-9_]+)\.sql$")
+# A file of a batch: the second, a counter, the slug.
+BATCH_NAME_RE = re.compile(r"^(\d{14})(\d+)_([a-z0-9_]+)\.sql$")
 
 
 def with_credentials(doc, cred_id=CRED_ID):
@@ -121,13 +124,13 @@ class FromDatabaseTest(MigrationCase):
         lines = res.stdout.strip().split("\n")
         self.assertEqual(len(lines), 3, res.describe())
         for line in lines:
-            self.assertRegex(line, r"^wrote .*/migrations/\d{14}_[a-z0-9_]+\.sql$")
+            self.assertRegex(line, r"^wrote .*/migrations/\d{15}_[a-z0-9_]+\.sql$")
         names = self.files()
-        # In path order, one second apart.
-        self.assertEqual([NAME_RE.match(n).group(2) for n in names],
+        # In path order, sharing one second with a counter after it.
+        self.assertEqual([BATCH_NAME_RE.match(n).group(3) for n in names],
                          ["gamma_bundle", "beta", "nightly"])
-        versions = [int(NAME_RE.match(n).group(1)) for n in names]
-        self.assertEqual(versions, sorted(set(versions)))
+        self.assertEqual(len({BATCH_NAME_RE.match(n).group(1) for n in names}), 1)
+        self.assertEqual([BATCH_NAME_RE.match(n).group(2) for n in names], ["1", "2", "3"])
         formats = [next(l for l in header(h.read_text(os.path.join(self.mig, n)))
                         if l.startswith("-- Format: ")) for n in names]
         self.assertEqual(formats, ["-- Format: bundle", "-- Format: n8n", "-- Format: phase"])
@@ -179,7 +182,7 @@ class FromDatabaseTest(MigrationCase):
         for _ in range(2):
             shutil.rmtree(self.mig, ignore_errors=True)
             self.create("flows/alpha.json", "Gamma Bundle", cwd=self.tmp)
-            texts.append([re.sub(r"\d{14}", "V", h.read_text(os.path.join(self.mig, n)))
+            texts.append([re.sub(r"\d{14,}", "V", h.read_text(os.path.join(self.mig, n)))
                           for n in self.files()])
             time.sleep(1.1)
         self.assertEqual(texts[0], texts[1])
@@ -202,6 +205,106 @@ class FromDatabaseTest(MigrationCase):
                          {"id": None, "name": "Shared header"})
         res = self.create("flows/beta.json", "--sidecar-threshold", "1MB", cwd=self.tmp)
         self.assertNotIn("sidecar", res.stdout)
+
+
+class UnchangedTest(MigrationCase):
+    """Regression: `migration create` of an unchanged workflow wrote a second,
+    identical migration. The newest migration of the workflow in --dir (same
+    id) carrying the same content hash means nothing to write."""
+
+    def test_a_second_run_writes_nothing_unless_forced(self):
+        self.create("flows/beta.json", cwd=self.tmp)
+        (first,) = self.files()
+        res = self.create("flows/beta.json", cwd=self.tmp)
+        self.assertEqual(res.stdout,
+                         f"unchanged since {first}; nothing written (--force to write anyway)\n")
+        self.assertEqual(res.stderr, "")
+        self.assertEqual(self.files(), [first])
+        # From the file instead of the database: the same workflow, the same hash.
+        res = self.create("flows/beta.json")
+        self.assertIn(f"unchanged since {first}", res.stdout)
+        res = self.create("flows/beta.json", "--force", cwd=self.tmp)
+        self.assertRegex(res.stdout, r"^wrote .*/migrations/\d{14}_beta\.sql\n$")
+        (second,) = [f for f in self.files() if f != first]
+        self.assertGreater(second, first)
+        # The newest one is the one compared: still unchanged.
+        res = self.create("flows/beta.json", cwd=self.tmp)
+        self.assertEqual(res.stdout,
+                         f"unchanged since {second}; nothing written (--force to write anyway)\n")
+
+    def test_a_batch_skips_only_the_unchanged_ones(self):
+        data = self.create_json("flows/alpha.json", "flows/beta.json", cwd=self.tmp)
+        self.assertEqual(data["skipped"], [])
+        by_path = {f["path"]: os.path.basename(f["file"]) for f in data["files"]}
+        h.write_json(self.p("flows", "beta.json"), h.n8n_workflow("Beta", nodes=3, seed=2))
+        self.sync()
+        data = self.create_json("flows/alpha.json", "flows/beta.json", "Gamma Bundle",
+                                cwd=self.tmp)
+        self.assertEqual(sorted(f["path"] for f in data["files"]),
+                         ["bundles/gamma", "flows/beta.json"])
+        self.assertEqual(data["skipped"], [{
+            "workflow_id": self.ids["flows/alpha.json"],
+            "name": "Alpha Flow",
+            "path": "flows/alpha.json",
+            "unchanged_since": os.path.join(self.mig, by_path["flows/alpha.json"]),
+        }])
+        self.assertEqual(len(self.files()), 4)
+        # As text: each skipped one, then a count.
+        h.write_json(self.p("flows", "beta.json"), h.n8n_workflow("Beta", nodes=4, seed=2))
+        self.sync()
+        res = self.create("flows/alpha.json", "flows/beta.json", cwd=self.tmp)
+        lines = res.stdout.splitlines()
+        self.assertEqual(len(lines), 3, res.describe())
+        self.assertRegex(lines[0], r"^wrote .*/migrations/\d{14}_beta\.sql$")
+        self.assertEqual(lines[1:], [
+            f"unchanged flows/alpha.json since {by_path['flows/alpha.json']}",
+            "1 written, 1 unchanged and not written (--force to write anyway)",
+        ])
+        # Nothing changed at all: exit 0, nothing written.
+        before = self.files()
+        data = self.create_json("flows/alpha.json", "flows/beta.json", cwd=self.tmp)
+        self.assertEqual(data["files"], [])
+        self.assertEqual(len(data["skipped"]), 2)
+        self.assertEqual(self.files(), before)
+
+
+class BatchVersionsTest(h.FlowsyncCase):
+    """Regression: a batch took one second per file, so 2,017 files reached 33
+    minutes into the future and a migration made by hand meanwhile was refused
+    as out of order. A batch now shares the second before the run, with a
+    counter after it."""
+
+    COUNT = 2000
+
+    def test_a_batch_of_2000_stays_behind_the_clock(self):
+        h.write_many(self.root, self.COUNT, nodes=1)
+        self.sync(quiet=True, timeout=300)
+        mig = os.path.join(self.tmp, "migrations")
+        started = time.time()
+        self.fs("migration", "create", "--dir", mig, "--dialect", "sqlite", expect=0,
+                timeout=600)
+        names = sorted(os.listdir(mig))
+        self.assertEqual(len(names), self.COUNT)
+        versions = [n.split("_", 1)[0] for n in names]
+        second = versions[0][:14]
+        self.assertEqual(versions, [f"{second}{i:04d}" for i in range(1, self.COUNT + 1)])
+        at = calendar.timegm(time.strptime(second, "%Y%m%d%H%M%S"))
+        self.assertLessEqual(at, time.time(), "a version is ahead of the clock")
+        self.assertGreaterEqual(at, int(started) - 1)
+
+        target = os.path.join(self.tmp, "target.db")
+        res = self.fs("migrate", "up", "--dir", mig, "--db", target, expect=0, timeout=600)
+        # The runner applies them in file name order (dbmate's).
+        applied = re.findall(r"(?m)^applied (\S+) \(\d+ ms\)$", res.stdout)
+        self.assertEqual(applied, names)
+        self.assertEqual(res.stdout.splitlines()[-1], f"{self.COUNT} applied, 0 pending")
+
+        # A migration made by hand right after, named as dbmate new names it.
+        by_hand = time.strftime("%Y%m%d%H%M%S", time.gmtime()) + "_by_hand.sql"
+        h.write_text(os.path.join(mig, by_hand), "CREATE TABLE by_hand (x INTEGER);\n")
+        res = self.fs("migrate", "up", "--dir", mig, "--db", target, expect=0)
+        self.assertRegex(res.stdout, rf"^applied {by_hand} \(\d+ ms\)\n1 applied, 0 pending\n$")
+        self.assertEqual(h.query(target, "SELECT count(*) FROM workflows")[0][0], self.COUNT)
 
 
 class FromFilesTest(MigrationCase):

@@ -4,6 +4,7 @@ dbmate removes what the migration created; a prod export never overwrites a
 newer local edit."""
 
 import os
+import re
 import shutil
 import subprocess
 import unittest
@@ -110,6 +111,39 @@ class SqliteRoutes(PromoteCase):
         self.assertEqual(sorted(self.workflows(t)), ["flows/orders.json"])
         self.fs("migrate", "down", "--dir", self.mig, "--db", url, expect=0)
         self.assertEqual(self.workflows(t), {})
+
+    @unittest.skipUnless(dbmate_binary(), "dbmate is not installed (scripts/run test installs it)")
+    def test_dbmate_strict_orders_a_batch_before_a_migration_made_right_after(self):
+        # Twelve workflows: the batch's counter has two digits.
+        h.write_many(self.root, 10, nodes=1)
+        self.sync(expect=0)
+        self.create("--dialect", "sqlite", "--format", "dbmate")
+        batch = self.files()
+        self.assertEqual(len(batch), 12)
+        self.assertEqual([f[14:16] for f in batch], [f"{i:02d}" for i in range(1, 13)])
+        t = self.target("strict.db")
+        base = [dbmate_binary(), "--url", "sqlite:" + t, "--migrations-dir", self.mig,
+                "--no-dump-schema"]
+        proc = subprocess.run(base + ["up", "--strict"], capture_output=True, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        proc = subprocess.run(base + ["new", "by_hand"], capture_output=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        [by_hand] = [f for f in self.files() if f not in batch]
+        self.assertEqual(self.files(), batch + [by_hand])
+        # dbmate --strict refuses a pending file older than an applied one.
+        proc = subprocess.run(base + ["up", "--strict"], capture_output=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertIn(f"Applying: {by_hand}", proc.stdout.decode())
+        self.assertEqual(h.query(t, "SELECT version FROM schema_migrations ORDER BY version"),
+                         [(f.split("_", 1)[0],) for f in batch + [by_hand]])
+        # flowsync orders them the same way.
+        res = self.fs("migrate", "up", "--dir", self.mig, "--db", "sqlite:" + t, expect=0)
+        self.assertEqual(re.findall(r"(?m)^applied (\S+) \(", res.stdout), batch + [by_hand])
+        # What --strict refuses: a file older than the newest applied one.
+        h.write_text(os.path.join(self.mig, "20000101000000_old.sql"), "-- migrate:up\n")
+        proc = subprocess.run(base + ["up", "--strict"], capture_output=True, timeout=60)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("out of order", proc.stderr.decode())
 
 
 class PostgresRoutes(PromoteCase):
