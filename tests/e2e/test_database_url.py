@@ -1,8 +1,10 @@
 """Which database a --db value, $DATABASE_URL or flowsync.toml names: libpq
 connection strings and URLs go to PostgreSQL and never become a SQLite file;
-what is neither is a usage error; no password is ever printed."""
+what is neither is a usage error; no password is ever printed. Also the
+messages about a SQLite database: read-only, locked by another writer."""
 
 import os
+import sqlite3
 import urllib.parse
 
 import fsync_helpers as h
@@ -112,6 +114,55 @@ class ConnectionStringTest(h.FlowsyncCase):
                 for form in ("sqlite:PATH", "postgresql://USER@HOST:PORT/DB?schema=S",
                              "'host=H dbname=D'", "'service=NAME'", "PG* variables"):
                     self.assertIn(form, res.stdout)
+
+    def test_a_locked_sqlite_database_names_the_process_holding_it(self):
+        self.sync()
+        h.write_json(self.p("b.json"), h.n8n_workflow("B", seed=2))
+        with open("/proc/self/comm", encoding="utf-8") as f:
+            comm = f.read().strip()
+        holder = sqlite3.connect(self.db, timeout=0, isolation_level=None)
+        try:
+            holder.execute("BEGIN EXCLUSIVE")
+            runs = [self.fs("sync", self.root, "--lock-timeout", "0.5", timeout=30),
+                    self.fs("rate", "a.json", "up", "--user", "u", "--lock-timeout", "0.5",
+                            timeout=30)]
+            holder.execute("ROLLBACK")
+        finally:
+            holder.close()
+        for res in runs:
+            self.assertEqual(res.returncode, h.EXIT_BUSY, res.describe())
+            self.assertEqual(res.stderr,
+                             f"flowsync: error: database sqlite:{self.db} is locked by another "
+                             f"writer: process {os.getpid()} ({comm}) on this machine holds it; "
+                             f"waited 0.5 s (raise --lock-timeout, or retry when it is done)\n")
+        self.assertEqual(h.query(self.db, "SELECT path FROM workflows"), [("a.json",)])
+
+
+class ReadOnlyDatabaseTest(h.AsNobodyMixin, h.FlowsyncCase):
+
+    def setUp(self):
+        super().setUp()
+        self.setup_nobody()
+
+    def test_a_read_only_database_is_named(self):
+        h.write_json(self.p("a.json"), h.n8n_workflow("A"))
+        res = self.run_fs("sync", self.root)
+        self.assertEqual(res.returncode, h.EXIT_OK, res.describe())
+        h.write_json(self.p("b.json"), h.n8n_workflow("B", seed=2))
+        for name in os.listdir(os.path.dirname(self.db)):
+            os.chmod(os.path.join(os.path.dirname(self.db), name), 0o444)
+        before = h.dump(self.db)
+        for args in (["sync", self.root], ["rate", "a.json", "up", "--user", "u"]):
+            with self.subTest(args=args):
+                res = self.run_fs(*args, cwd=self.root)
+                self.assertEqual(res.returncode, h.EXIT_DB, res.describe())
+                self.assertTrue(res.stderr.startswith(
+                    f"flowsync: error: database sqlite:{self.db} is read-only: "), res.describe())
+                self.assertTrue(res.stderr.endswith(
+                    ": attempt to write a readonly database (check the permissions of the file, "
+                    "of its -wal and -shm files and of its folder)\n"), res.describe())
+        self.assertEqual(h.dump(self.db), before)
+
 
 class PostgresPasswordTest(pgt.PostgresCase):
     """A password in the URL, its query or a connection string works and is
