@@ -110,6 +110,23 @@ TEST_F(ContextTest, OpeningCreatesOnlyWhatItMay) {
                                            "/no/such/folder does not exist");
 }
 
+TEST_F(ContextTest, AMissingDatabaseIsNamedAndOnlyTheDefaultSuggestsDb) {
+  dir_.Write("flowsync.toml", "");
+  auto fallback = OpenContextStore(Resolve(), IfMissing::kFail);
+  EXPECT_EQ(fallback.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(fallback.status().message(), "no flowsync database at " + root_ +
+                                             "/.flowsync/flowsync.db (run `flowsync sync` "
+                                             "first, or pass --db)");
+  Overrides o;
+  o.db = "/nope";
+  auto given = OpenContextStore(Resolve(o), IfMissing::kFail);
+  EXPECT_EQ(given.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(given.status().message(),
+            "no database at /nope: the file does not exist (check the path; `flowsync sync` "
+            "creates it)");
+  EXPECT_FALSE(std::filesystem::exists("/nope"));
+}
+
 TEST_F(ContextTest, ConnectionStringsArePostgresFromEverySource) {
   const std::string conninfo = "host=127.0.0.1 port=1 user=me password=hunter2 dbname=postgres";
   dir_.Write("flowsync.toml", "[database]\nurl = \"" + conninfo + "\"\n");

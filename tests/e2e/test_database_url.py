@@ -1,7 +1,7 @@
 """Which database a --db value, $DATABASE_URL or flowsync.toml names: libpq
 connection strings and URLs go to PostgreSQL and never become a SQLite file;
 what is neither is a usage error; no password is ever printed. Also the
-messages about a SQLite database: read-only, locked by another writer."""
+messages about a database: missing, read-only, locked by another writer."""
 
 import os
 import sqlite3
@@ -106,6 +106,21 @@ class ConnectionStringTest(h.FlowsyncCase):
         _, report = self.sync("--db", "sqlite:a=b.db", cwd=self.tmp)
         self.assert_counts(report, added=1)
         self.assertEqual(self.stored("a.json", db=os.path.join(self.tmp, "a=b.db"))[3], 1)
+
+    def test_a_missing_database_is_named_and_only_the_default_suggests_db(self):
+        nope = os.path.join(self.tmp, "nope.db")
+        for args in (["list"], ["log"], ["show", "a.json"]):
+            with self.subTest(args=args):
+                res = self.fs(*args, "--db", nope)
+                self.assertEqual(res.returncode, h.EXIT_FAILED, res.describe())
+                self.assertEqual(res.stderr,
+                                 f"flowsync: error: no database at {nope}: the file does not "
+                                 f"exist (check the path; `flowsync sync` creates it)\n")
+        res = self.fs("list")
+        self.assertEqual(res.returncode, h.EXIT_FAILED, res.describe())
+        self.assertEqual(res.stderr, f"flowsync: error: no flowsync database at {self.db} "
+                                     f"(run `flowsync sync` first, or pass --db)\n")
+        self.assertFalse(os.path.exists(nope))
 
     def test_db_help_names_the_postgres_forms(self):
         for command in ("sync", "status", "list", "show", "log", "rate", "grant"):

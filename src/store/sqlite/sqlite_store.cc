@@ -236,8 +236,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
   if (!options.create_if_missing) {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) {
-      return Status::NotFound("no flowsync database at " + path +
-                              " (run `flowsync sync` first, or pass --db)");
+      return Status::NotFound("no database at " + path + ": the file does not exist");
     }
   }
   auto store = std::make_unique<SqliteStore>(path, options);
