@@ -42,8 +42,10 @@ std::string DbLabel(const config::Context& ctx, const Store& store) {
 
 void AddDbOptions(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--db", o.flags.db,
-                  "Database URL: sqlite:PATH, sqlite:///ABS/PATH or a file path "
-                  "(default: ROOT/.flowsync/flowsync.db; also $DATABASE_URL, flowsync.toml)");
+                  "Database: sqlite:PATH, sqlite:///ABS/PATH or a file path (SQLite); "
+                  "postgresql://USER@HOST:PORT/DB?schema=S, 'host=H dbname=D' or "
+                  "'service=NAME' (PostgreSQL, as libpq reads them; PG* variables fill in the "
+                  "rest). Default: ROOT/.flowsync/flowsync.db; also $DATABASE_URL, flowsync.toml");
   cmd->add_option("--lock-timeout", o.flags.lock_timeout_s,
                   "Seconds to wait for another writer before giving up (default 60)")
       ->check(CLI::NonNegativeNumber);
