@@ -93,8 +93,14 @@ void PrintSyncReport(const SyncReport& r, const config::Context& ctx, const std:
       fmt::print("{:<20} {}\n", verb, DisplayText(c.path));
     }
   }
+  if (verbose) {
+    for (const IgnoredSource& i : r.ignored) {
+      fmt::print("{:<20} {}: {}\n", "ignored", DisplayText(i.path), i.reason);
+    }
+  }
   fmt::print("{}{} sync of {} into {}: {} in {} ms\n", r.dry_run ? "dry run: " : "",
-             SyncModeName(r.mode), ctx.root, db, CountsText(r.counts), r.duration_ms);
+             SyncModeName(r.mode), ctx.root, db, CountsText(r.counts, r.ignored.size()),
+             r.duration_ms);
   if (missing > 0) {
     fmt::print("{} stored workflow{} no longer on disk; `flowsync sync --full` deletes {}\n",
                missing, missing == 1 ? " is" : "s are", missing == 1 ? "it" : "them");
@@ -182,7 +188,8 @@ void SetupSync(CLI::App* cmd, SyncCommand& o) {
   cmd->add_flag("--force", o.force,
                 "Sync even when a guard rail refuses (missing root, mass deletion)");
   cmd->add_flag("--json", o.common.json, "Print one JSON object per run");
-  cmd->add_flag("-v,--verbose", o.verbose, "List every change, not only the summary");
+  cmd->add_flag("-v,--verbose", o.verbose,
+                "List every change and every file ignored (with why), not only the summary");
   cmd->add_option("--max-file-size", o.common.flags.max_file_size,
                   "Largest file read, e.g. 64MB (the default), 512KB");
   cmd->add_option("--threads", o.threads, "File readers (default: one per core)")
@@ -194,6 +201,11 @@ void SetupSync(CLI::App* cmd, SyncCommand& o) {
   cmd->add_option("--debounce", o.debounce_ms,
                   "With --watch: milliseconds of quiet before a sync (default 300)")
       ->check(CLI::Range(0, 600000));
+  cmd->footer(
+      "Workflows: a folder holding workflow.json (a bundle); a *.json n8n export of one "
+      "workflow, or an array of them (n8n export:workflow --all), each stored as FILE#ID by "
+      "its id; a *.toml file of [[phase]] tables. Other JSON and TOML files are ignored: "
+      "counted in the summary, listed with -v.");
 }
 
 // ---- status ----------------------------------------------------------------

@@ -29,8 +29,8 @@ std::string DumpJson(const Json& j, int indent = 2);
 // characters in octal).
 std::string DisplayText(std::string_view text);
 
-// "3 added, 1 updated, ..., 2 errors".
-std::string CountsText(const RunCounts& c);
+// "3 added, 1 updated, ..., 0 unchanged, 4 ignored, 2 errors".
+std::string CountsText(const RunCounts& c, size_t ignored);
 
 // Shortens `text` to at most `width` display columns (UTF-8 aware), with "…".
 std::string Fit(const std::string& text, size_t width);
