@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -23,6 +24,7 @@
 #include "flowsync/store.h"
 #include "flowsync/sync.h"
 #include "flowsync/watch.h"
+#include "source/workflow_path.h"
 #include "util/time_format.h"
 
 namespace flowsync::cli {
@@ -317,9 +319,26 @@ void SetupList(CLI::App* cmd, ListCommand& o) {
 
 // ---- show ------------------------------------------------------------------
 
+// NotFound naming the stored workflows of the array export at `query`, if
+// it is one; OK otherwise.
+Status RefuseArrayExport(Store& store, const std::string& query) {
+  const std::string file = NormaliseWorkflowQuery(query);
+  if (FileFormatForName(file.substr(file.rfind('/') + 1)) != Format::kN8n) return Status::OK();
+  FS_TRY_ASSIGN(std::vector<WorkflowSummary> rows, store.catalog().ListWorkflows({}));
+  std::vector<std::string> keys;
+  for (const WorkflowSummary& s : rows) {
+    if (ElementFile(s.path) == std::string_view(file)) keys.push_back(s.path);
+  }
+  if (keys.empty()) return Status::OK();
+  return Status::NotFound(fmt::format(
+      "no workflow '{}': it is an n8n array export, whose workflows are stored one by one as {}",
+      file, fmt::join(keys, ", ")));
+}
+
 Result<WorkflowDetail> FindOrFail(Store& store, const std::string& query) {
   FS_TRY_ASSIGN(std::optional<WorkflowDetail> d, store.catalog().FindWorkflow(query));
   if (!d) {
+    FS_TRY(RefuseArrayExport(store, query));
     return Status::NotFound("no workflow '" + query +
                             "' (give an id, a unique id prefix or a path; "
                             "see `flowsync list`)");

@@ -106,6 +106,40 @@ class ArrayExportTest(h.FlowsyncCase):
         self.assertIn("0 added, 0 updated, 0 renamed, 0 deleted, 0 restored, 2 unchanged, "
                       "0 ignored, 1 error", res.stdout)
 
+    def test_show_and_migration_create_name_one_workflow(self):
+        self.write_export(self.workflows)
+        self.sync()
+        key = f"n8n/all.json#{IDS[0]}"
+        stored_id = self.by_path()[key]["id"]
+        self.assertEqual(self.show(key)["id"], stored_id)
+        res = self.fs("show", "n8n/all.json", expect=h.EXIT_FAILED)
+        self.assertEqual(
+            res.stderr,
+            "flowsync: error: no workflow 'n8n/all.json': it is an n8n array export, whose "
+            "workflows are stored one by one as " + ", ".join(sorted(self.keys(*IDS))) + "\n")
+
+        mig = os.path.join(self.tmp, "migrations")
+        res = self.fs("migration", "create", key, "--dir", mig, "--json", "--root", self.root,
+                      expect=0)
+        entry = res.json()["files"][0]
+        self.assertEqual(entry["path"], key)
+        self.assertEqual(entry["workflow_id"], stored_id)
+        res = self.fs("migration", "create", "n8n/all.json", "--dir", mig, "--root", self.root,
+                      expect=h.EXIT_USAGE)
+        self.assertEqual(
+            res.stderr,
+            "flowsync: error: n8n/all.json: holds 3 n8n workflows (an array export); name one "
+            "as n8n/all.json#ID: " + ", ".join(self.keys(*IDS)) + "\n")
+
+        # The migration applies elsewhere, at the same path with the same id.
+        target = os.path.join(self.tmp, "target.db")
+        os.makedirs(os.path.join(self.tmp, "empty"))
+        self.fs("sync", os.path.join(self.tmp, "empty"), "--db", target, expect=0, cwd=self.tmp)
+        self.fs("migrate", "up", "--dir", mig, "--db", target, expect=0, cwd=self.tmp)
+        shown = self.fs("show", stored_id, "--json", "--db", target, expect=0,
+                        cwd=self.tmp).json()
+        self.assertEqual(shown["path"], key)
+
     def test_backup_layout_is_a_file_per_workflow(self):
         # --backup: --all --pretty --separate, files named <id>.json.
         for w in self.workflows:
