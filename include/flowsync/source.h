@@ -1,18 +1,22 @@
-// Source readers: turn one workflow definition into a ParsedWorkflow.
+// Source readers: turn a workflow source into ParsedWorkflows.
 //
 // The tree walk (sync module) decides which paths are candidates by name:
 // a folder holding workflow.json is a bundle, a *.json file an n8n export,
-// a *.toml file a phase file. ReadSource then reads one candidate's files
-// and ParseSource validates their bytes, which may also come from elsewhere
-// (rows of an n8n database, a definition being exported). All functions
-// here are pure apart from FileSystem reads and are safe to call from
-// several threads at once.
+// a *.toml file a phase file. ReadSourceWorkflows then reads one
+// candidate's files and ParseSourceWorkflows validates their bytes. A
+// source holds one workflow, except an n8n array export (what
+// `n8n export:workflow --all --output=FILE` writes), which holds one per
+// element. ReadSource and ParseSource read one definition, whose bytes may
+// also come from elsewhere (a stored workflow, a definition being
+// exported). All functions here are pure apart from FileSystem reads and
+// are safe to call from several threads at once.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "flowsync/file_system.h"
 #include "flowsync/status.h"
@@ -60,27 +64,73 @@ struct SourceContent {
   std::optional<std::string> readme;
 };
 
-// Validates a definition's bytes: the same results and errors, byte for
-// byte, as ReadSource's (below) once the files are read. Only
+// One workflow of a source, read or refused.
+struct SourceWorkflow {
+  // The workflow's key: the source's, or "<file>#<id>" (ElementKey in
+  // source/workflow_path.h) for an element of an n8n array export. An
+  // element refused before its key is known is named "<file>[<index>]"
+  // (0-based), which no stored workflow has.
+  std::string key;
+  // The workflow with its findings, or why this one workflow cannot be
+  // read: the message starts with its name and, where known, line:column in
+  // the file ("all.json#4Qv1:12:3: missing 'nodes'").
+  Result<ParsedWorkflow> workflow;
+};
+
+// What one source holds.
+struct SourceWorkflows {
+  // In file order: one for a workflow file or bundle; one per element of an
+  // n8n array export (several elements with the same id are one refused
+  // entry, at the first one's place); none when the source is no workflow.
+  std::vector<SourceWorkflow> workflows;
+  bool array_export = false;  // an n8n array export: keys are "<file>#<id>"
+  // When `workflows` is empty: why the source is no workflow, for the list
+  // of ignored files: `not an n8n workflow (no top-level "nodes" or
+  // "connections")`.
+  std::string ignored;
+};
+
+// Validates a source's bytes: the same results and errors, byte for byte,
+// as ReadSourceWorkflows's (below) once the files are read. Only
 // limits.max_json_depth applies: the size limit is for reading. Takes the
 // content by value so that its text becomes the workflow's content without
 // a copy: move it in.
-Result<std::optional<ParsedWorkflow>> ParseSource(SourceContent content,
-                                                  const SourceLimits& limits);
+//
+// An n8n file is a workflow when it is an object with both `nodes` and
+// `connections`, an array export when it is an array of which some element
+// is an object with `nodes` or `connections`; other JSON is no workflow.
+// Every element of an array export is keyed by its `id`; an element that is
+// not a workflow object, lacks `nodes` or `connections`, has no usable id
+// (IsElementId) or shares its id with another element is refused on its
+// own, and the others are read. The element's text in the file is its
+// content, so its content hash is that of the same workflow in a file of
+// its own.
+Result<SourceWorkflows> ParseSourceWorkflows(SourceContent content, const SourceLimits& limits);
 
-// Reads a candidate's files through `fs`, then ParseSource.
-// - A value: the workflow, with its findings (n8n structure rules, unknown
-//   phase keys, ...). Findings never make the read fail.
-// - std::nullopt: the file is well-formed but is no workflow of that format
-//   (a .json without `nodes` and `connections`, a .toml without [[phase]]
-//   tables); the caller ignores it.
+// Reads a candidate's files through `fs`, then ParseSourceWorkflows.
+// - Each workflow with its findings (n8n structure rules, unknown phase
+//   keys, ...). Findings never make a read fail.
+// - No workflow (and `ignored` says why): the file is well-formed but is no
+//   workflow of that format (a .json without `nodes` and `connections`, a
+//   .toml without [[phase]] tables); the caller ignores it.
 // - An error Status whose message starts with the offending file relative to
 //   the sync root and, where known, line and column:
 //   "flows/a.json:3:7: invalid JSON: ...". The cases: unreadable file, file
 //   over the size limit, empty file, invalid UTF-8, invalid or truncated JSON,
 //   nesting deeper than max_json_depth, a bundle workflow.json that is not an
 //   object with `nodes` (array) and `connections` (object), a meta.json that
-//   is not an object, TOML syntax or type errors.
+//   is not an object, TOML syntax or type errors; an object with only one of
+//   `nodes` and `connections`.
+Result<SourceWorkflows> ReadSourceWorkflows(const FileSystem& fs, const SourceCandidate& candidate,
+                                            const SourceLimits& limits);
+
+// One definition: ParseSourceWorkflows's one workflow or its error;
+// std::nullopt for no workflow; InvalidArgument for an array export
+// ("KEY: holds N n8n workflows (an array export), not one").
+Result<std::optional<ParsedWorkflow>> ParseSource(SourceContent content,
+                                                  const SourceLimits& limits);
+
+// ReadSourceWorkflows's files, then ParseSource's outcome.
 Result<std::optional<ParsedWorkflow>> ReadSource(const FileSystem& fs,
                                                  const SourceCandidate& candidate,
                                                  const SourceLimits& limits);

@@ -1,9 +1,9 @@
 // Store: where flowsync keeps workflows, their history and the audit log.
 //
 // A Store is an open database (SQLite or PostgreSQL, chosen by URL:
-// ParseDatabaseUrl + OpenStore, as ccache picks storage) for one project. It
-// hands out narrow interfaces, one per kind of work, so each caller sees only
-// what it needs:
+// ParseDatabaseUrl in flowsync/database_url.h + OpenStore, as ccache picks
+// storage) for one project. It hands out narrow interfaces, one per kind of
+// work, so each caller sees only what it needs:
 //   catalog()              reads, and a change cursor    (flowsync/catalog.h)
 //   BeginSync()            one sync run's writes         (flowsync/sync_transaction.h)
 //   OpenMigrationHistory() the migration runner          (flowsync/migration_history.h)
@@ -35,6 +35,7 @@
 
 #include "flowsync/catalog.h"
 #include "flowsync/clock.h"
+#include "flowsync/database_url.h"
 #include "flowsync/migration_history.h"
 #include "flowsync/sql_dialect.h"
 #include "flowsync/status.h"
@@ -42,20 +43,6 @@
 #include "flowsync/workflow.h"
 
 namespace flowsync {
-
-// ---- Locating a database ------------------------------------------------
-
-struct DatabaseUrl {
-  enum class Kind { kSqlite, kPostgres };
-  Kind kind = Kind::kSqlite;
-  std::string path;  // SQLite: file path as given (may be relative)
-  std::string url;   // the text it was parsed from
-};
-
-// Accepts `sqlite:PATH` (as dbmate writes it), `sqlite://PATH`,
-// `sqlite:///ABS/PATH`, a bare file path, and `postgres://` /
-// `postgresql://` URLs. InvalidArgument naming the URL otherwise.
-Result<DatabaseUrl> ParseDatabaseUrl(std::string_view text);
 
 // ---- Opening ------------------------------------------------------------------
 
@@ -87,7 +74,8 @@ class Store {
 
   // Schema version this database holds (after any upgrade done at open).
   virtual int SchemaVersion() const = 0;
-  // A description for messages: "sqlite:.flowsync/flowsync.db".
+  // A description for messages: "sqlite:.flowsync/flowsync.db",
+  // "postgresql://HOST:PORT/DB (schema S)"; never holds a password.
   virtual std::string Describe() const = 0;
   // The project this store was opened for.
   virtual const std::string& project() const = 0;

@@ -84,14 +84,26 @@ struct SyncAction {
   SourceCandidate source;             // where to read the content again
 };
 
+// A file the walk offered that holds no workflow (package.json, a .toml
+// without [[phase]] tables), and why.
+struct IgnoredSource {
+  std::string path;
+  std::string reason;  // not an n8n workflow (no top-level "nodes" or "connections")
+  bool operator==(const IgnoredSource&) const = default;
+};
+
 struct SyncPlan {
   SyncMode mode = SyncMode::kIncremental;
   std::string root;
   int64_t scanned = 0;  // workflow candidates found on disk
   RunCounts counts;
   // In the order they were decided: errors found by the walk, then the
-  // sources in path order, then the missing ones.
+  // sources in path order (the workflows of an array export in file
+  // order), then the missing ones.
   std::vector<SyncAction> actions;
+  // Files read that hold no workflow, in path order. Not stored: they are
+  // no workflows, and each run reads them again.
+  std::vector<IgnoredSource> ignored;
   // Whether the plan writes anything (refreshes and errors count; missing
   // sources do not).
   bool HasWrites() const;
@@ -106,11 +118,11 @@ enum class SyncStage { kWalk, kRead, kCommit };
 struct SyncScope {
   std::optional<Format> format;  // only workflows of this format
   // Only this one source (a key relative to the root, such as "etl.toml",
-  // as path text: util/path_text.h): the tree is not walked.
+  // as path text: util/path_text.h), with the workflows of its elements if
+  // it is an n8n array export: the tree is not walked.
   std::string path;
-  bool Contains(Format f, std::string_view key) const {
-    return (!format || *format == f) && (path.empty() || key == path);
-  }
+  // Whether the workflow or source at `key` is in the scope.
+  bool Contains(Format f, std::string_view key) const;
 };
 
 struct SyncOptions {
@@ -138,7 +150,8 @@ struct SyncReport {
   // were not deleted (incremental mode).
   std::vector<Change> changes;
   int64_t duration_ms = 0;
-  int64_t scanned = 0;  // workflow candidates found on disk
+  int64_t scanned = 0;                 // workflow candidates found on disk
+  std::vector<IgnoredSource> ignored;  // as SyncPlan::ignored
 };
 
 // The first guard rail on its own: Conflict when `root` is missing, not a

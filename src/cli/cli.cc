@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -27,6 +28,7 @@
 #include "flowsync/sync.h"
 #include "flowsync/watch.h"
 #include "promote/workflow_selection.h"
+#include "source/workflow_path.h"
 #include "util/edit_distance.h"
 #include "util/time_format.h"
 
@@ -54,8 +56,10 @@ void AddRootOption(CLI::App* cmd, CommonOptions& o) {
 
 void AddDbOptions(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--db", o.flags.db,
-                  "Database URL: sqlite:PATH, sqlite:///ABS/PATH or a file path "
-                  "(default: ROOT/.flowsync/flowsync.db; also $DATABASE_URL, flowsync.toml)");
+                  "Database: sqlite:PATH, sqlite:///ABS/PATH or a file path (SQLite); "
+                  "postgresql://USER@HOST:PORT/DB?schema=S, 'host=H dbname=D' or "
+                  "'service=NAME' (PostgreSQL, as libpq reads them; PG* variables fill in the "
+                  "rest). Default: ROOT/.flowsync/flowsync.db; also $DATABASE_URL, flowsync.toml");
   cmd->add_option("--lock-timeout", o.flags.lock_timeout_s,
                   "Seconds to wait for another writer before giving up (default 60)")
       ->check(LockTimeoutRange());
@@ -105,8 +109,14 @@ void PrintSyncReport(const SyncReport& r, const config::Context& ctx, const std:
       fmt::print("{:<20} {}\n", verb, DisplayText(c.path));
     }
   }
+  if (verbose) {
+    for (const IgnoredSource& i : r.ignored) {
+      fmt::print("{:<20} {}: {}\n", "ignored", DisplayText(i.path), i.reason);
+    }
+  }
   fmt::print("{}{} sync of {} into {}: {} in {} ms\n", r.dry_run ? "dry run: " : "",
-             SyncModeName(r.mode), ctx.root, db, CountsText(r.counts), r.duration_ms);
+             SyncModeName(r.mode), ctx.root, db, CountsText(r.counts, r.ignored.size()),
+             r.duration_ms);
   if (missing > 0) {
     fmt::print("{} stored workflow{} no longer on disk; `flowsync sync --full` deletes {}\n",
                missing, missing == 1 ? " is" : "s are", missing == 1 ? "it" : "them");
@@ -196,7 +206,8 @@ void SetupSync(CLI::App* cmd, SyncCommand& o) {
   cmd->add_flag("--force", o.force,
                 "Sync even when a guard rail refuses (missing root, mass deletion)");
   cmd->add_flag("--json", o.common.json, "Print one JSON object per run");
-  cmd->add_flag("-v,--verbose", o.verbose, "List every change, not only the summary");
+  cmd->add_flag("-v,--verbose", o.verbose,
+                "List every change and every file ignored (with why), not only the summary");
   cmd->add_option("--max-file-size", o.common.flags.max_file_size,
                   "Largest file read, e.g. 64MB (the default), 512KB");
   cmd->add_option("--threads", o.threads, "File readers (default: one per core)")
@@ -208,6 +219,11 @@ void SetupSync(CLI::App* cmd, SyncCommand& o) {
   cmd->add_option("--debounce", o.debounce_ms,
                   "With --watch: milliseconds of quiet before a sync (default 300)")
       ->check(CLI::Range(0, 600000));
+  cmd->footer(
+      "Workflows: a folder holding workflow.json (a bundle); a *.json n8n export of one "
+      "workflow, or an array of them (n8n export:workflow --all), each stored as FILE#ID by "
+      "its id; a *.toml file of [[phase]] tables. Other JSON and TOML files are ignored: "
+      "counted in the summary, listed with -v.");
 }
 
 // ---- status ----------------------------------------------------------------
@@ -339,6 +355,22 @@ void SetupList(CLI::App* cmd, ListCommand& o) {
 
 // ---- show ------------------------------------------------------------------
 
+// NotFound naming the stored workflows of the array export at `query`, if
+// it is one; OK otherwise.
+Status RefuseArrayExport(Store& store, const std::string& query) {
+  const std::string file = NormaliseWorkflowQuery(query);
+  if (FileFormatForName(file.substr(file.rfind('/') + 1)) != Format::kN8n) return Status::OK();
+  FS_TRY_ASSIGN(std::vector<WorkflowSummary> rows, store.catalog().ListWorkflows({}));
+  std::vector<std::string> keys;
+  for (const WorkflowSummary& s : rows) {
+    if (ElementFile(s.path) == std::string_view(file)) keys.push_back(s.path);
+  }
+  if (keys.empty()) return Status::OK();
+  return Status::NotFound(fmt::format(
+      "no workflow '{}': it is an n8n array export, whose workflows are stored one by one as {}",
+      file, fmt::join(keys, ", ")));
+}
+
 // A WORKFLOW argument as the catalog knows it: a workflow file or bundle
 // folder that exists (relative to the current folder, as git reads paths)
 // becomes its key below the root; anything else (an id, a prefix, a key) is
@@ -357,6 +389,7 @@ Result<WorkflowDetail> FindOrFail(Store& store, const config::Context& ctx,
   const std::string query = WorkflowQuery(ctx, arg);
   FS_TRY_ASSIGN(std::optional<WorkflowDetail> d, store.catalog().FindWorkflow(query));
   if (d) return std::move(*d);
+  FS_TRY(RefuseArrayExport(store, query));
   if (!query.empty() && query.size() < kMinIdPrefixLength &&
       query.find_first_not_of("0123456789abcdefABCDEF-") == std::string::npos) {
     return Status::InvalidArgument(fmt::format(

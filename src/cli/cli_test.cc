@@ -269,8 +269,9 @@ TEST(OutputTest, CountsAndFit) {
   RunCounts c;
   c.added = 3;
   c.errors = 1;
-  EXPECT_EQ(CountsText(c),
-            "3 added, 0 updated, 0 renamed, 0 deleted, 0 restored, 0 unchanged, 1 error");
+  EXPECT_EQ(CountsText(c, 2),
+            "3 added, 0 updated, 0 renamed, 0 deleted, 0 restored, 0 unchanged, 2 ignored, 1 "
+            "error");
   EXPECT_EQ(Fit("abc", 5), "abc  ");
   EXPECT_EQ(Fit("abcdef", 4), "abc…");
   EXPECT_EQ(Fit("äöüß", 4), "äöüß");

@@ -17,6 +17,7 @@ Json SyncReportJson(const SyncReport& r) {
   j["deleted"] = r.counts.deleted;
   j["restored"] = r.counts.restored;
   j["unchanged"] = r.counts.unchanged;
+  j["ignored"] = r.ignored.size();
   Json errors = Json::array();
   Json changes = Json::array();
   for (const Change& c : r.changes) {
@@ -33,6 +34,11 @@ Json SyncReportJson(const SyncReport& r) {
   }
   j["errors"] = std::move(errors);
   j["changes"] = std::move(changes);
+  Json ignored = Json::array();
+  for (const IgnoredSource& i : r.ignored) {
+    ignored.push_back({{"path", i.path}, {"reason", i.reason}});
+  }
+  j["ignored_files"] = std::move(ignored);
   j["duration_ms"] = r.duration_ms;
   return j;
 }
@@ -194,10 +200,10 @@ std::string DisplayText(std::string_view text) {
   return out;
 }
 
-std::string CountsText(const RunCounts& c) {
+std::string CountsText(const RunCounts& c, size_t ignored) {
   return fmt::format(
-      "{} added, {} updated, {} renamed, {} deleted, {} restored, {} unchanged, {} {}", c.added,
-      c.updated, c.renamed, c.deleted, c.restored, c.unchanged, c.errors,
+      "{} added, {} updated, {} renamed, {} deleted, {} restored, {} unchanged, {} ignored, {} {}",
+      c.added, c.updated, c.renamed, c.deleted, c.restored, c.unchanged, ignored, c.errors,
       c.errors == 1 ? "error" : "errors");
 }
 

@@ -35,8 +35,8 @@ std::string DumpJson(const Json& j, int indent = 2);
 // characters in octal).
 std::string DisplayText(std::string_view text);
 
-// "3 added, 1 updated, ..., 2 errors".
-std::string CountsText(const RunCounts& c);
+// "3 added, 1 updated, ..., 0 unchanged, 4 ignored, 2 errors".
+std::string CountsText(const RunCounts& c, size_t ignored);
 
 // Display columns of UTF-8 text (one per code point).
 size_t DisplayColumns(const std::string& text);

@@ -112,6 +112,17 @@ Result<std::unique_ptr<Store>> OpenContextStore(const Context& ctx, IfMissing if
                                                 const FileSystem& file_system) {
   StoreOptions options = ctx.store_options;
   bool for_writing = if_missing == IfMissing::kCreate;
+  if (if_missing == IfMissing::kFail && ctx.db.kind == DatabaseUrl::Kind::kSqlite &&
+      file_system.Stat(ctx.db.path).status().code() == StatusCode::kNotFound) {
+    // Only the default database may be the wrong one by accident.
+    return Status::NotFound(
+        ctx.db_is_default
+            ? fmt::format("no flowsync database at {} (run `flowsync sync` first, or pass --db)",
+                          ctx.db.path)
+            : fmt::format("no database at {}: the file does not exist (check the path; "
+                          "`flowsync sync` creates it)",
+                          ctx.db.path));
+  }
   options.create_if_missing = for_writing;
   if (if_missing == IfMissing::kEmpty && ctx.db.kind == DatabaseUrl::Kind::kSqlite) {
     if (file_system.Stat(ctx.db.path).status().code() == StatusCode::kNotFound) {

@@ -87,7 +87,7 @@ Result<Context> ResolveContext(const Overrides& overrides, const Environment& en
 
 enum class IfMissing {
   kCreate,  // create the database (and the default .flowsync/ folder)
-  kFail,    // NotFound
+  kFail,    // NotFound naming the file (suggesting --db for the default only)
   kEmpty,   // plan against an empty in-memory database; write nothing
 };
 

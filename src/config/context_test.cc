@@ -169,5 +169,48 @@ TEST_F(ContextTest, OpeningCreatesOnlyWhatItMay) {
                                            "/no/such/folder does not exist");
 }
 
+TEST_F(ContextTest, AMissingDatabaseIsNamedAndOnlyTheDefaultSuggestsDb) {
+  dir_.Write("flowsync.toml", "");
+  auto fallback = OpenContextStore(Resolve(), IfMissing::kFail);
+  EXPECT_EQ(fallback.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(fallback.status().message(), "no flowsync database at " + root_ +
+                                             "/.flowsync/flowsync.db (run `flowsync sync` "
+                                             "first, or pass --db)");
+  Overrides o;
+  o.db = "/nope";
+  auto given = OpenContextStore(Resolve(o), IfMissing::kFail);
+  EXPECT_EQ(given.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(given.status().message(),
+            "no database at /nope: the file does not exist (check the path; `flowsync sync` "
+            "creates it)");
+  EXPECT_FALSE(std::filesystem::exists("/nope"));
+}
+
+TEST_F(ContextTest, ConnectionStringsArePostgresFromEverySource) {
+  const std::string conninfo = "host=127.0.0.1 port=1 user=me password=hunter2 dbname=postgres";
+  dir_.Write("flowsync.toml", "[database]\nurl = \"" + conninfo + "\"\n");
+  Context file = Resolve();
+  EXPECT_EQ(file.db.kind, DatabaseUrl::Kind::kPostgres);
+  EXPECT_EQ(file.db.conninfo, conninfo);  // not made relative to the file
+  env_.database_url = "service=prod schema=flows";
+  Context env = Resolve();
+  EXPECT_EQ(env.db.kind, DatabaseUrl::Kind::kPostgres);
+  EXPECT_EQ(env.db.schema, "flows");
+  Overrides o;
+  o.db = "hots=h password=hunter2";
+  auto bad = ResolveContext(o, env_);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().message(),
+            "database URL 'hots=h password=***': invalid connection option \"hots\" (a SQLite "
+            "file whose name holds '=' is written sqlite:PATH)");
+  dir_.Write("flowsync.toml", "[database]\nurl = \"postgresql://me:hunter2@[::1\"\n");
+  env_.database_url.reset();
+  EXPECT_EQ(ResolveContext({}, env_).status().message(),
+            root_ +
+                "/flowsync.toml:2: database URL 'postgresql://me:***@[::1': end of string "
+                "reached when looking for matching \"]\" in IPv6 host address in URI: "
+                "\"postgresql://me:***@[::1\"");
+}
+
 }  // namespace
 }  // namespace flowsync::config

@@ -1,6 +1,7 @@
 #include "promote/workflow_selection.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -75,6 +76,33 @@ Result<std::optional<WorkflowDetail>> FindByName(Store& store, const std::string
   return found;
 }
 
+// The workflow of a source that `element` names: the one of a single
+// workflow source (element empty), or the element of an array export.
+Result<SourceWorkflow> PickWorkflow(SourceWorkflows read, const std::string& key,
+                                    std::string_view element) {
+  if (!read.array_export) {
+    if (element.empty()) return std::move(read.workflows.front());
+    return Status::InvalidArgument(fmt::format(
+        "{}: {} is no n8n array export; name the file itself", ElementKey(key, element), key));
+  }
+  std::vector<std::string> keys;
+  for (SourceWorkflow& w : read.workflows) {
+    if (!element.empty() && w.key == ElementKey(key, element)) return std::move(w);
+    if (w.workflow.ok()) keys.push_back(w.key);
+  }
+  constexpr size_t kListed = 10;
+  const std::string listed = fmt::format(
+      "{}{}", fmt::join(keys.begin(), keys.begin() + std::min(keys.size(), kListed), ", "),
+      keys.size() > kListed ? ", ..." : "");
+  if (element.empty()) {
+    return Status::InvalidArgument(
+        fmt::format("{}: holds {} n8n workflows (an array export); name one as {}#ID: {}", key,
+                    read.workflows.size(), key, listed));
+  }
+  return Status::NotFound(fmt::format("{}: {} holds no workflow with id {} (it holds {})",
+                                      ElementKey(key, element), key, element, listed));
+}
+
 }  // namespace
 
 Result<Store*> LazyStore::Get() {
@@ -135,15 +163,18 @@ Result<SourceCandidate> CandidateForArgument(const std::string& root, const std:
 
 Result<WorkflowExport> ExportWorkflowFile(const FileSystem& fs, const SelectionScope& scope,
                                           LazyStore& store, const std::string& arg,
-                                          const FileInfo& info) {
+                                          const FileInfo& info, std::string_view element) {
   FS_TRY_ASSIGN(SourceCandidate candidate, CandidateForArgument(scope.root, arg, info, fs));
-  FS_TRY_ASSIGN(std::optional<ParsedWorkflow> read, ReadSource(fs, candidate, scope.limits));
-  if (!read) {
+  FS_TRY_ASSIGN(SourceWorkflows read, ReadSourceWorkflows(fs, candidate, scope.limits));
+  if (read.workflows.empty()) {
     return Status::InvalidArgument(
         candidate.key +
         ": not a workflow (an n8n export needs 'nodes' and 'connections', a phase file "
         "[[phase]] tables)");
   }
+  FS_TRY_ASSIGN(SourceWorkflow picked, PickWorkflow(std::move(read), candidate.key, element));
+  FS_TRY_ASSIGN(ParsedWorkflow workflow, std::move(picked.workflow));
+  candidate.key = std::move(picked.key);
   int64_t mtime_ns = 0;
   std::vector<std::string> members = {candidate.path};
   if (candidate.format == Format::kBundle) {
@@ -162,7 +193,7 @@ Result<WorkflowExport> ExportWorkflowFile(const FileSystem& fs, const SelectionS
   FS_TRY_ASSIGN(wf.id, IdForPath(opened.ok() ? *opened : nullptr, scope.project, candidate.key));
   wf.project = scope.project;
   wf.path = candidate.key;
-  wf.workflow = std::move(*read);
+  wf.workflow = std::move(workflow);
   wf.created_at = wf.updated_at = FormatTimestampMs(mtime_ns / 1'000'000);
   return wf;
 }
@@ -197,8 +228,19 @@ Result<std::vector<WorkflowExport>> SelectWorkflows(const FileSystem& fs,
   std::set<std::string> ids;
   for (const std::string& arg : args) {
     auto info = fs.Stat(arg);
-    FS_TRY_ASSIGN(WorkflowExport wf, info.ok() ? ExportWorkflowFile(fs, scope, store, arg, *info)
-                                               : ExportStoredWorkflow(store, arg));
+    std::string file = arg;
+    std::string_view element;
+    if (std::optional<std::string_view> of = ElementFile(arg); !info.ok() && of) {
+      // FILE#ID: a workflow of an array export on disk.
+      if (auto file_info = fs.Stat(std::string(*of)); file_info.ok()) {
+        file = std::string(*of);
+        element = std::string_view(arg).substr(of->size() + 1);
+        info = std::move(file_info);
+      }
+    }
+    FS_TRY_ASSIGN(WorkflowExport wf,
+                  info.ok() ? ExportWorkflowFile(fs, scope, store, file, *info, element)
+                            : ExportStoredWorkflow(store, arg));
     if (ids.insert(wf.id).second) selected.push_back(std::move(wf));
   }
   return selected;

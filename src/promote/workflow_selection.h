@@ -62,12 +62,16 @@ Result<SourceCandidate> CandidateForArgument(const std::string& root, const std:
 // The workflow a WORKFLOW argument on disk names, read with `fs` as a sync
 // reads it: its id is the one a sync gives it (sync/identity.h's IdForPath,
 // asking `store` when there is a database), created_at and updated_at the
-// newest mtime of its files. Errors: CandidateForArgument's, the reader's,
-// InvalidArgument "KEY: not a workflow (...)" for a well-formed file of no
-// workflow format, the store's.
+// newest mtime of its files. `element` picks the workflow with that id out
+// of an n8n array export (the argument FILE#ID), whose path is then
+// "KEY#ID". Errors: CandidateForArgument's, the reader's (the element's,
+// for one), InvalidArgument "KEY: not a workflow (...)" for a well-formed
+// file of no workflow format, InvalidArgument for an array export without
+// `element` (listing its workflows' keys) and for `element` of a file that
+// is none, NotFound for an `element` the export does not hold, the store's.
 Result<WorkflowExport> ExportWorkflowFile(const FileSystem& fs, const SelectionScope& scope,
                                           LazyStore& store, const std::string& arg,
-                                          const FileInfo& info);
+                                          const FileInfo& info, std::string_view element = {});
 
 // The stored workflow named by `arg`: an id, unique id prefix or path (as
 // NormaliseWorkflowQuery reads them), else the exact name of one live
@@ -80,9 +84,9 @@ Result<WorkflowExport> ExportWorkflowFile(const FileSystem& fs, const SelectionS
 Result<WorkflowExport> ExportStoredWorkflow(LazyStore& store, const std::string& arg);
 
 // Every WORKFLOW argument in order: a path that exists on disk is a file
-// (ExportWorkflowFile), anything else a stored workflow
-// (ExportStoredWorkflow). A workflow named twice is taken once. The first
-// error ends the selection.
+// (ExportWorkflowFile), and so is FILE#ID where FILE exists (a workflow of
+// an array export), anything else a stored workflow (ExportStoredWorkflow). A workflow named twice
+// is taken once. The first error ends the selection.
 Result<std::vector<WorkflowExport>> SelectWorkflows(const FileSystem& fs,
                                                     const SelectionScope& scope, LazyStore& store,
                                                     const std::vector<std::string>& args);

@@ -125,6 +125,47 @@ TEST_F(WorkflowSelectionTest, FilesGetTheIdsASyncGives) {
             "file [[phase]] tables)");
 }
 
+// A workflow of an array export is FILE#ID, with the id a sync gives it.
+TEST_F(WorkflowSelectionTest, AWorkflowOfAnArrayExportIsNamedByItsId) {
+  const std::string a = R"({"id": "a", "name": "A", "nodes": [], "connections": {}})";
+  const std::string b = R"({"id": "b", "name": "B", "connections": {}})";
+  tree_.Write("n8n/all.json", "[" + a + ", " + b + "]");
+  tree_.Write("one.json", N8n("One"));
+  auto selected = SelectWorkflows(RealFileSystem(), scope_, lazy_, {root_ + "/n8n/all.json#a"});
+  ASSERT_OK(selected);
+  ASSERT_EQ(selected->size(), 1u);
+  EXPECT_EQ((*selected)[0].path, "n8n/all.json#a");
+  EXPECT_EQ((*selected)[0].id, NewWorkflowId(kDefaultProject, "n8n/all.json#a", {}));
+  EXPECT_EQ((*selected)[0].workflow.name, "A");
+  EXPECT_EQ((*selected)[0].workflow.content, a);
+
+  const auto error = [&](const std::string& arg) {
+    auto r = SelectWorkflows(RealFileSystem(), scope_, lazy_, {root_ + "/" + arg});
+    return r.ok() ? std::string("<ok>") : r.status().message();
+  };
+  EXPECT_EQ(error("n8n/all.json"),
+            "n8n/all.json: holds 2 n8n workflows (an array export); name one as n8n/all.json#ID: "
+            "n8n/all.json#a");
+  EXPECT_EQ(error("n8n/all.json#b"), "n8n/all.json#b:1:60: missing 'nodes'");
+  EXPECT_EQ(error("n8n/all.json#c"),
+            "n8n/all.json#c: n8n/all.json holds no workflow with id c (it holds n8n/all.json#a)");
+  EXPECT_EQ(error("one.json#a"),
+            "one.json#a: one.json is no n8n array export; name the file itself");
+
+  // After a sync, the stored workflow's id.
+  LazyStore synced([this]() { return OpenStore(*ParseDatabaseUrl(url_), {}); });
+  ASSERT_OK(synced.Get());
+  SyncOptions o;
+  o.root = root_;
+  ASSERT_OK(RunSync(**synced.Get(), o));
+  selected = SelectWorkflows(RealFileSystem(), scope_, synced, {root_ + "/n8n/all.json#a"});
+  ASSERT_OK(selected);
+  auto stored = (*synced.Get())->catalog().FindWorkflow("n8n/all.json#a");
+  ASSERT_OK(stored);
+  ASSERT_TRUE(stored->has_value());
+  EXPECT_EQ((*selected)[0].id, (*stored)->summary.id);
+}
+
 TEST_F(WorkflowSelectionTest, StoredWorkflowsNeedADatabase) {
   auto no_db = ExportStoredWorkflow(lazy_, "A");
   EXPECT_EQ(no_db.status().code(), StatusCode::kNotFound);

@@ -133,21 +133,21 @@ std::string_view JsonKindName(JsonKind kind) {
 }
 
 std::string TextPosition(std::string_view text, size_t offset) {
-  offset = std::min(offset, text.size());
-  size_t line = 1;
-  size_t line_start = 0;
-  for (size_t i = 0; i < offset; ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      line_start = i + 1;
+  return TextPositions(text).At(offset);
+}
+
+std::string TextPositions::At(size_t offset) {
+  offset = std::min(offset, text_.size());
+  for (; offset_ < offset; ++offset_) {
+    const char c = text_[offset_];
+    if (c == '\n') {
+      ++line_;
+      column_ = 1;
+    } else if ((static_cast<unsigned char>(c) & 0xc0) != 0x80) {
+      ++column_;  // code points: UTF-8 continuation bytes do not count
     }
   }
-  size_t column = 1;
-  for (size_t i = line_start; i < offset; ++i) {
-    // Count code points: skip UTF-8 continuation bytes.
-    if ((static_cast<unsigned char>(text[i]) & 0xc0) != 0x80) ++column;
-  }
-  return std::to_string(line) + ":" + std::to_string(column);
+  return std::to_string(line_) + ":" + std::to_string(column_);
 }
 
 namespace {
@@ -668,6 +668,26 @@ std::string JsonDocument::Canonical() const {
 
 std::string JsonDocument::Position(uint32_t offset) const {
   return TextPosition(impl_->text(), offset);
+}
+
+std::vector<std::string> JsonDocument::Positions(std::span<const JsonValue> values) const {
+  TextPositions positions(impl_->text());
+  std::vector<std::string> out;
+  out.reserve(values.size());
+  for (const JsonValue& v : values) out.push_back(positions.At(v.offset));
+  return out;
+}
+
+std::string_view JsonDocument::RootElementText(size_t i) const {
+  const std::span<const JsonValue> elements = Members(root());
+  const std::string_view text = impl_->text();
+  const size_t begin = elements[i].offset;
+  const size_t end = i + 1 < elements.size() ? elements[i + 1].offset : text.size();
+  // The element is followed by whitespace, ',' (']' after the last one) and
+  // whitespace: JSON has no comments.
+  std::string_view element = TrimTrailingSpace(text.substr(begin, end - begin));
+  element.remove_suffix(1);
+  return TrimTrailingSpace(element);
 }
 
 Result<std::string> CanonicalJson(std::string_view text, int max_depth) {

@@ -83,6 +83,14 @@ class JsonDocument {
 
   // "line:column" of a byte offset of the parsed text.
   std::string Position(uint32_t offset) const;
+  // Position() of each of `values`, in one pass over the text.
+  // REQUIRES: `values` in document order (the members of one container).
+  std::vector<std::string> Positions(std::span<const JsonValue> values) const;
+
+  // Element `i` of the root array exactly as written, without the
+  // whitespace and separators around it.
+  // REQUIRES: root().is_array() && i < root().size.
+  std::string_view RootElementText(size_t i) const;
 
  private:
   class Builder;
@@ -100,6 +108,22 @@ class JsonDocument {
 
 // "line:column" (1-based, the column in code points) of byte `offset` of `text`.
 std::string TextPosition(std::string_view text, size_t offset);
+
+// TextPosition of increasing offsets of one text, each call going on from
+// the last instead of from the start (a text of one line, such as
+// `n8n export:workflow --all` writes, has all its offsets on line 1).
+class TextPositions {
+ public:
+  explicit TextPositions(std::string_view text) : text_(text) {}
+  // REQUIRES: `offset` is at least the previous call's.
+  std::string At(size_t offset);
+
+ private:
+  std::string_view text_;
+  size_t offset_ = 0;
+  size_t line_ = 1;
+  size_t column_ = 1;
+};
 
 // Appends `s` as a JSON string literal, escaping only '"', '\\' and control
 // characters below 0x20 (\b \f \n \r \t, else \u00xx).

@@ -220,6 +220,22 @@ TEST(JsonDocumentTest, ReusedBuffersKeepEachDocumentIntact) {
   EXPECT_EQ(again->Position(again->Find(again->root(), "a")->offset), "1:20012");
 }
 
+// TextPositions gives, going on from offset to offset, what TextPosition
+// gives from the start.
+TEST(JsonDocumentTest, TextPositionsGoOnFromTheLastOffset) {
+  const std::string_view text = "a\xc3\xa9\n\n b\r\n\xe2\x82\xac c";
+  TextPositions positions(text);
+  for (size_t offset : {0, 1, 1, 3, 4, 5, 7, 9, 12, 13, 14, 99}) {
+    EXPECT_EQ(positions.At(offset), TextPosition(text, offset)) << offset;
+  }
+  auto doc = JsonDocument::Parse("[1,\n \"\xc3\xa9\", {}]", 8);
+  ASSERT_OK(doc);
+  EXPECT_EQ((*doc)->Positions((*doc)->Members((*doc)->root())),
+            (std::vector<std::string>{"1:2", "2:2", "2:7"}));
+  EXPECT_EQ((*doc)->RootElementText(1), "\"\xc3\xa9\"");
+  EXPECT_EQ((*doc)->RootElementText(2), "{}");
+}
+
 TEST(JsonDocumentTest, TextPositionCountsCodePoints) {
   EXPECT_EQ(TextPosition("ab\ncd", 4), "2:2");
   EXPECT_EQ(TextPosition("\xc3\xa9\xc3\xa9x", 4), "1:3");

@@ -3,12 +3,19 @@
 // ParsedWorkflow.
 #include "flowsync/source.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <memory>
+#include <span>
+#include <unordered_map>
+#include <vector>
 
 #include "source/json_document.h"
 #include "source/n8n_workflow.h"
 #include "source/phase_file.h"
+#include "source/workflow_path.h"
 #include "util/hash.h"
 #include "util/posix_error.h"
 #include "util/utf8.h"
@@ -115,30 +122,164 @@ Status CheckN8nFacts(const JsonDocument& doc, const JsonValue& workflow, const s
   return Status::OK();
 }
 
-ReadResult ParseN8n(std::string text, const std::string& key, const SourceLimits& limits) {
-  const std::string& display = key;
-  FS_TRY_ASSIGN(auto doc, ParseJson(text, display, limits));
-  const JsonValue& root = doc->root();
-  if (!root.is_object()) return std::optional<ParsedWorkflow>();
-  const bool has_nodes = doc->Find(root, "nodes") != nullptr;
-  const bool has_connections = doc->Find(root, "connections") != nullptr;
-  if (!has_nodes && !has_connections) return std::optional<ParsedWorkflow>();
-  if (!has_nodes) return Status::Corruption(display + ": missing 'nodes'");
-  if (!has_connections) return Status::Corruption(display + ": missing 'connections'");
+// What makes an n8n file's value look like a workflow.
+bool HasNodesOrConnections(const JsonDocument& doc, const JsonValue& value) {
+  return value.is_object() &&
+         (doc.Find(value, "nodes") != nullptr || doc.Find(value, "connections") != nullptr);
+}
 
-  FS_TRY(CheckN8nFacts(*doc, root, display, /*name_used=*/true, /*tags_used=*/true));
+// Why valid JSON is no n8n workflow, for the list of ignored files.
+std::string NotAWorkflow(const JsonDocument& doc, const JsonValue& root) {
+  std::string why = "not an n8n workflow (";
+  if (root.is_array()) {
+    why += root.size == 0 ? "an empty array"
+                          : "an array, and none of its elements has \"nodes\" or \"connections\"";
+  } else if (!root.is_object()) {
+    why += "a JSON " + std::string(JsonKindName(root.kind)) + ", not an object";
+  } else {
+    why += "no top-level \"nodes\" or \"connections\"";
+    // Keys encoded twice by some export tools: "\"nodes\"": "[".
+    if (doc.Find(root, "\"nodes\"") != nullptr || doc.Find(root, "\"connections\"") != nullptr) {
+      why += "; its keys have quotes inside them, as \"\\\"nodes\\\"\"";
+    }
+  }
+  return why + ")";
+}
+
+SourceWorkflows Ignored(std::string why) {
+  SourceWorkflows none;
+  none.ignored = std::move(why);
+  return none;
+}
+
+// An n8n workflow object of `doc` as a ParsedWorkflow; `key` names it.
+Result<ParsedWorkflow> N8nWorkflow(const JsonDocument& doc, const JsonValue& value,
+                                   const std::string& key, std::string_view canonical,
+                                   std::string content) {
+  FS_TRY(CheckN8nFacts(doc, value, key, /*name_used=*/true, /*tags_used=*/true));
   ParsedWorkflow workflow;
   workflow.format = Format::kN8n;
-  N8nFacts facts = ReadN8nFacts(*doc, root);
+  N8nFacts facts = ReadN8nFacts(doc, value);
   workflow.name = facts.name ? std::move(*facts.name) : Stem(key);
   workflow.source_id = std::move(facts.source_id);
   workflow.active = facts.active;
   workflow.categories = std::move(facts.categories);
-  workflow.findings = CheckN8nStructure(*doc, root);
-  workflow.content_hash = HashHex(doc->Canonical());
-  workflow.content = std::move(text);
-  return std::optional<ParsedWorkflow>(std::move(workflow));
+  workflow.findings = CheckN8nStructure(doc, value);
+  workflow.content_hash = HashHex(canonical);
+  workflow.content = std::move(content);
+  return workflow;
 }
+
+// The elements of an array export, each keyed "<file>#<id>".
+SourceWorkflows ParseN8nArray(const JsonDocument& doc, const std::string& file) {
+  const std::span<const JsonValue> elements = doc.Members(doc.root());
+  // Usable ids, and the elements holding each.
+  std::vector<std::optional<std::string_view>> ids(elements.size());
+  std::unordered_map<std::string_view, std::vector<size_t>> holders;
+  for (size_t i = 0; i < elements.size(); ++i) {
+    const JsonValue* id = doc.Find(elements[i], "id");
+    if (id == nullptr || !(id->is_string() || id->is_number()) || !IsElementId(id->text)) continue;
+    ids[i] = id->text;
+    holders[id->text].push_back(i);
+  }
+  // Positions are for errors only, all found in one pass at the first.
+  std::vector<std::string> positions;
+  const auto position = [&](size_t i) -> const std::string& {
+    if (positions.empty()) positions = doc.Positions(elements);
+    return positions[i];
+  };
+  const auto at = [&](size_t i) { return fmt::format("{}[{}] at {}", file, i, position(i)); };
+  SourceWorkflows out;
+  out.array_export = true;
+  for (size_t i = 0; i < elements.size(); ++i) {
+    const JsonValue& element = elements[i];
+    const auto refuse = [&](std::string key, std::string_view why) {
+      std::string message = key + ":" + position(i) + ": " + std::string(why);
+      out.workflows.push_back({std::move(key), Status::Corruption(std::move(message))});
+    };
+    const std::string unnamed = fmt::format("{}[{}]", file, i);
+    if (!element.is_object()) {
+      refuse(unnamed, "a workflow of an array export must be an object, got " +
+                          std::string(JsonKindName(element.kind)));
+      continue;
+    }
+    if (!ids[i]) {
+      refuse(unnamed, fmt::format("{} 1 to {} letters, digits, '-' or '_': the workflow is "
+                                  "stored as {}#ID",
+                                  doc.Find(element, "id") == nullptr
+                                      ? "a workflow of an array export needs an 'id' of"
+                                      : "the 'id' of a workflow of an array export must be",
+                                  kMaxElementIdSize, file));
+      continue;
+    }
+    std::string key = ElementKey(file, *ids[i]);
+    const std::vector<size_t>& same = holders[*ids[i]];
+    if (same.size() > 1) {
+      if (same.front() != i) continue;  // refused once, at the first of them
+      std::vector<std::string> where;
+      for (size_t j : same) where.push_back(at(j));
+      std::string message = fmt::format(
+          "{}: {} workflows of {} have this id ({}); none of them is read until each "
+          "has its own",
+          key, same.size(), file, fmt::join(where, ", "));
+      out.workflows.push_back({std::move(key), Status::Corruption(std::move(message))});
+      continue;
+    }
+    const bool has_nodes = doc.Find(element, "nodes") != nullptr;
+    const bool has_connections = doc.Find(element, "connections") != nullptr;
+    if (!has_nodes || !has_connections) {
+      refuse(std::move(key), !has_nodes && !has_connections ? "missing 'nodes' and 'connections'"
+                             : !has_nodes                   ? "missing 'nodes'"
+                                                            : "missing 'connections'");
+      continue;
+    }
+    std::string canonical;
+    doc.AppendCanonical(element, &canonical);
+    Result<ParsedWorkflow> workflow =
+        N8nWorkflow(doc, element, key, canonical, std::string(doc.RootElementText(i)));
+    out.workflows.push_back({std::move(key), std::move(workflow)});
+  }
+  return out;
+}
+
+Result<SourceWorkflows> ParseN8n(std::string text, const std::string& key,
+                                 const SourceLimits& limits) {
+  const std::string& display = key;
+  FS_TRY_ASSIGN(auto doc, ParseJson(text, display, limits));
+  const JsonValue& root = doc->root();
+  if (root.is_array()) {
+    const auto elements = doc->Members(root);
+    if (std::none_of(elements.begin(), elements.end(), [&](const JsonValue& element) {
+          return HasNodesOrConnections(*doc, element);
+        })) {
+      return Ignored(NotAWorkflow(*doc, root));
+    }
+    return ParseN8nArray(*doc, key);
+  }
+  if (!HasNodesOrConnections(*doc, root)) return Ignored(NotAWorkflow(*doc, root));
+  if (doc->Find(root, "nodes") == nullptr) return Status::Corruption(display + ": missing 'nodes'");
+  if (doc->Find(root, "connections") == nullptr) {
+    return Status::Corruption(display + ": missing 'connections'");
+  }
+  FS_TRY_ASSIGN(ParsedWorkflow workflow,
+                N8nWorkflow(*doc, root, key, doc->Canonical(), std::move(text)));
+  SourceWorkflows one;
+  one.workflows.push_back({key, std::move(workflow)});
+  return one;
+}
+
+// A source of one workflow (a bundle, a phase file): nothing when `parsed`
+// is nullopt, with the reason `ignored`.
+Result<SourceWorkflows> OneOrNone(const std::string& key, ReadResult parsed,
+                                  std::string_view ignored) {
+  if (!parsed.ok()) return parsed.status();
+  if (!parsed->has_value()) return Ignored(std::string(ignored));
+  SourceWorkflows one;
+  one.workflows.push_back({key, std::move(**parsed)});
+  return one;
+}
+
+constexpr std::string_view kNotAPhaseFile = "not a phase file (no [[phase]] tables)";
 
 // An optional bundle member: std::nullopt when the file does not exist.
 Result<std::optional<std::string>> ReadOptional(const FileSystem& fs, const std::string& path,
@@ -268,28 +409,57 @@ ReadResult ReadBundle(const FileSystem& fs, const SourceCandidate& candidate,
   return ParseBundle(std::move(content), limits);
 }
 
+// ParseSource's answer from ParseSourceWorkflows's.
+Result<std::optional<ParsedWorkflow>> OneDefinition(const std::string& key,
+                                                    Result<SourceWorkflows> read) {
+  if (!read.ok()) return read.status();
+  if (read->array_export) {
+    return Status::InvalidArgument(fmt::format(
+        "{}: holds {} n8n workflows (an array export), not one", key, read->workflows.size()));
+  }
+  if (read->workflows.empty()) return std::optional<ParsedWorkflow>();
+  Result<ParsedWorkflow>& one = read->workflows.front().workflow;
+  if (!one.ok()) return one.status();
+  return std::optional<ParsedWorkflow>(std::move(one).value());
+}
+
 }  // namespace
 
-Result<std::optional<ParsedWorkflow>> ParseSource(SourceContent content,
-                                                  const SourceLimits& limits) {
+Result<SourceWorkflows> ParseSourceWorkflows(SourceContent content, const SourceLimits& limits) {
   switch (content.format) {
     case Format::kN8n:
       return ParseN8n(std::move(content.text), content.key, limits);
-    case Format::kBundle:
-      return ParseBundle(std::move(content), limits);
+    case Format::kBundle: {
+      const std::string key = content.key;
+      return OneOrNone(key, ParseBundle(std::move(content), limits), "");
+    }
     case Format::kPhase:
-      return ReadPhaseFile(content.text, content.key, Stem(content.key));
+      return OneOrNone(content.key, ReadPhaseFile(content.text, content.key, Stem(content.key)),
+                       kNotAPhaseFile);
   }
   return Status::Internal("unknown source format");
+}
+
+Result<SourceWorkflows> ReadSourceWorkflows(const FileSystem& fs, const SourceCandidate& candidate,
+                                            const SourceLimits& limits) {
+  if (candidate.format == Format::kBundle) {
+    return OneOrNone(candidate.key, ReadBundle(fs, candidate, limits), "");
+  }
+  SourceContent content{candidate.format, candidate.key, "", std::nullopt, std::nullopt};
+  FS_TRY_ASSIGN(content.text, ReadText(fs, candidate.path, candidate.key, limits));
+  return ParseSourceWorkflows(std::move(content), limits);
+}
+
+Result<std::optional<ParsedWorkflow>> ParseSource(SourceContent content,
+                                                  const SourceLimits& limits) {
+  const std::string key = content.key;
+  return OneDefinition(key, ParseSourceWorkflows(std::move(content), limits));
 }
 
 Result<std::optional<ParsedWorkflow>> ReadSource(const FileSystem& fs,
                                                  const SourceCandidate& candidate,
                                                  const SourceLimits& limits) {
-  if (candidate.format == Format::kBundle) return ReadBundle(fs, candidate, limits);
-  SourceContent content{candidate.format, candidate.key, "", std::nullopt, std::nullopt};
-  FS_TRY_ASSIGN(content.text, ReadText(fs, candidate.path, candidate.key, limits));
-  return ParseSource(std::move(content), limits);
+  return OneDefinition(candidate.key, ReadSourceWorkflows(fs, candidate, limits));
 }
 
 }  // namespace flowsync

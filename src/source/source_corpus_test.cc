@@ -100,6 +100,26 @@ TEST(SourceCorpusTest, Zie619) {
   EXPECT_EQ(stats.files_per_id.count("1"), 1u);
 }
 
+// Each of the 10 files that are no workflows says why: 9 have their keys
+// encoded twice ("\"nodes\"": "["), one is `{}`.
+TEST(SourceCorpusTest, Zie619IgnoredFilesSayWhy) {
+  const std::string root = test::SharedDir() + "/corpus/n8n/zie619";
+  std::map<std::string, size_t> reasons;
+  for (const std::string& key : JsonFiles(root)) {
+    auto read = ReadSourceWorkflows(RealFileSystem(), {Format::kN8n, key, JoinPath(root, key)},
+                                    SourceLimits());
+    ASSERT_TRUE(read.ok()) << key;
+    EXPECT_FALSE(read->array_export) << key;
+    if (read->workflows.empty()) ++reasons[read->ignored];
+  }
+  EXPECT_EQ(reasons, (std::map<std::string, size_t>{
+                         {R"(not an n8n workflow (no top-level "nodes" or "connections"))", 1},
+                         {R"(not an n8n workflow (no top-level "nodes" or "connections"; its keys )"
+                          R"(have quotes inside them, as "\"nodes\""))",
+                          9},
+                     }));
+}
+
 TEST(SourceCorpusTest, Zie619CorruptedAllHaveErrorFindings) {
   const CorpusStats stats = ReadCorpus(test::SharedDir() + "/corpus/n8n/zie619-corrupted");
   EXPECT_EQ(stats.files, 60u);

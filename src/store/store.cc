@@ -7,14 +7,6 @@
 
 namespace flowsync {
 
-namespace {
-
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
-}  // namespace
-
 std::string_view SyncEventName(SyncEvent event) {
   switch (event) {
     case SyncEvent::kAdded:
@@ -39,38 +31,6 @@ std::optional<SyncEvent> ParseSyncEvent(std::string_view name) {
     if (SyncEventName(e) == name) return e;
   }
   return std::nullopt;
-}
-
-Result<DatabaseUrl> ParseDatabaseUrl(std::string_view text) {
-  DatabaseUrl url;
-  url.url = std::string(text);
-  if (text.empty()) return Status::InvalidArgument("empty database URL");
-  if (StartsWith(text, "postgres://") || StartsWith(text, "postgresql://")) {
-    url.kind = DatabaseUrl::Kind::kPostgres;
-    return url;
-  }
-  for (std::string_view scheme : {"sqlite3:", "sqlite:"}) {
-    if (StartsWith(text, scheme)) {
-      std::string_view rest = text.substr(scheme.size());
-      // sqlite:///abs/path and sqlite://rel/path, as dbmate reads them.
-      if (StartsWith(rest, "//")) rest.remove_prefix(2);
-      if (rest.empty()) {
-        return Status::InvalidArgument("database URL '" + url.url + "' names no file");
-      }
-      url.path = std::string(rest);
-      return url;
-    }
-  }
-  size_t colon = text.find("://");
-  if (colon != std::string_view::npos && colon > 0 &&
-      text.substr(0, colon).find('/') == std::string_view::npos) {
-    return Status::InvalidArgument(
-        "database URL '" + url.url + "': unsupported scheme '" +
-        std::string(text.substr(0, colon)) +
-        "' (use sqlite:PATH, sqlite:///ABS/PATH, a file path, or postgresql://...)");
-  }
-  url.path = std::string(text);
-  return url;
 }
 
 std::string NormaliseWorkflowQuery(std::string_view query_in) {

@@ -605,20 +605,5 @@ TEST(SqliteStore, NotADatabaseIsCorruption) {
   EXPECT_EQ(store.status().code(), StatusCode::kCorruption);
 }
 
-TEST(DatabaseUrl, Forms) {
-  EXPECT_EQ(ParseDatabaseUrl("sqlite:db/x.db")->path, "db/x.db");
-  EXPECT_EQ(ParseDatabaseUrl("sqlite:///abs/x.db")->path, "/abs/x.db");
-  EXPECT_EQ(ParseDatabaseUrl("sqlite3:x.db")->path, "x.db");
-  EXPECT_EQ(ParseDatabaseUrl("x.db")->path, "x.db");
-  EXPECT_EQ(ParseDatabaseUrl("/a/b c.db")->path, "/a/b c.db");
-  EXPECT_EQ(ParseDatabaseUrl("postgres://u@h/db")->kind, DatabaseUrl::Kind::kPostgres);
-  EXPECT_EQ(ParseDatabaseUrl("postgresql://u@h/db")->kind, DatabaseUrl::Kind::kPostgres);
-  EXPECT_EQ(ParseDatabaseUrl("").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseDatabaseUrl("sqlite:").status().code(), StatusCode::kInvalidArgument);
-  auto bad = ParseDatabaseUrl("mysql://h/db");
-  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(bad.status().message().find("unsupported scheme 'mysql'"), std::string::npos);
-}
-
 }  // namespace
 }  // namespace flowsync

@@ -35,7 +35,7 @@ void ParallelReader::Work() {
       i = next_++;
       held_ += Cost(i);
     }
-    ReadOutcome outcome = ReadSource(fs_, *candidates_[i], limits_);
+    ReadOutcome outcome = ReadSourceWorkflows(fs_, *candidates_[i], limits_);
     {
       std::lock_guard<std::mutex> lock(mu_);
       slots_[i].emplace(std::move(outcome));
@@ -47,7 +47,7 @@ void ParallelReader::Work() {
 uint64_t ParallelReader::Cost(size_t i) const { return candidates_[i]->bytes * kReadMemoryPerByte; }
 
 ReadOutcome ParallelReader::Take(size_t i) {
-  if (workers_.empty()) return ReadSource(fs_, *candidates_[i], limits_);
+  if (workers_.empty()) return ReadSourceWorkflows(fs_, *candidates_[i], limits_);
   std::optional<ReadOutcome> out;
   {
     std::unique_lock<std::mutex> lock(mu_);

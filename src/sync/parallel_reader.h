@@ -16,7 +16,7 @@
 
 namespace flowsync {
 
-using ReadOutcome = Result<std::optional<ParsedWorkflow>>;
+using ReadOutcome = Result<SourceWorkflows>;
 
 class ParallelReader {
  public:

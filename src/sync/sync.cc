@@ -13,6 +13,7 @@
 
 #include "flowsync/clock.h"
 #include "source/scan.h"
+#include "source/workflow_path.h"
 #include "sync/parallel_reader.h"
 #include "sync/sync_planner.h"
 #include "util/path_text.h"
@@ -42,6 +43,11 @@ std::string_view ChangeKindName(ChangeKind kind) {
       return "missing";
   }
   return "unknown";
+}
+
+bool SyncScope::Contains(Format f, std::string_view key) const {
+  if (format && *format != f) return false;
+  return path.empty() || key == path || ElementFile(key) == std::string_view(path);
 }
 
 Status CheckSyncRoot(const FileSystem& fs, const std::string& root, SyncMode mode, bool force) {
@@ -177,10 +183,8 @@ Status Decide(const FileSystem& fs, const SyncOptions& options, bool root_ok, Sy
     ParallelReader reader(fs, candidates, options.limits, Threads(options));
     for (size_t i = 0; i < to_read.size(); ++i) {
       ReadOutcome outcome = reader.Take(i);
-      std::optional<SyncAction> action = planner.Decide(*to_read[i], outcome);
-      if (action) {
-        const ParsedWorkflow* wf = outcome.ok() && outcome->has_value() ? &**outcome : nullptr;
-        FS_TRY(sink(*action, wf));
+      for (const SyncPlanner::Decision& d : planner.Decide(*to_read[i], outcome)) {
+        FS_TRY(sink(d.action, d.workflow));
       }
       if (options.progress) options.progress(SyncStage::kRead, i + 1, to_read.size());
     }
@@ -254,6 +258,7 @@ SyncReport ReportOfPlan(const SyncPlan& plan) {
   report.dry_run = true;
   report.counts = plan.counts;
   report.scanned = plan.scanned;
+  report.ignored = plan.ignored;
   for (const SyncAction& a : plan.actions) {
     if (std::optional<Change> c = ChangeOf(a)) report.changes.push_back(std::move(*c));
   }
@@ -279,6 +284,7 @@ Result<SyncPlan> PlanSync(Store& store, const SyncOptions& options) {
                 }));
   plan.counts = planner.counts();
   plan.scanned = planner.scanned();
+  plan.ignored = planner.ignored();
   return plan;
 }
 
@@ -305,12 +311,14 @@ Result<SyncReport> ApplySyncPlan(Store& store, const SyncPlan& plan, const SyncO
   FS_TRY_ASSIGN(std::vector<IndexRow> index, txn->LoadIndex());
   FS_TRY(CheckPlanStillHolds(plan, index));
 
-  std::vector<const SyncAction*> with_content;
+  // The sources to read again: one per run of actions on the same source
+  // (the workflows of an array export are decided together).
   std::vector<const SourceCandidate*> candidates;
   for (const SyncAction& a : plan.actions) {
     if (!NeedsContent(a.kind)) continue;
-    with_content.push_back(&a);
-    candidates.push_back(&a.source);
+    if (candidates.empty() || candidates.back()->key != a.source.key) {
+      candidates.push_back(&a.source);
+    }
   }
   FS_TRY_ASSIGN(int64_t run_id, txn->BeginRun(SyncModeName(plan.mode), PathToText(plan.root), now));
   PlanWriter writer(*txn, run_id, now);
@@ -319,18 +327,29 @@ Result<SyncReport> ApplySyncPlan(Store& store, const SyncPlan& plan, const SyncO
     // stops the run before its commit.
     ParallelReader reader(fs, candidates, options.limits, Threads(options));
     size_t next = 0;
+    std::optional<ReadOutcome> outcome;
+    std::unordered_map<std::string_view, const ParsedWorkflow*> by_key;  // of `outcome`
     for (const SyncAction& a : plan.actions) {
       if (!NeedsContent(a.kind)) {
         FS_TRY(writer.Write(a, nullptr));
         continue;
       }
-      ReadOutcome outcome = reader.Take(next++);
-      if (!outcome.ok() || !outcome->has_value() || (*outcome)->content_hash != a.new_hash ||
-          (*outcome)->format != a.format) {
+      if (next == 0 || candidates[next - 1]->key != a.source.key) {
+        outcome = reader.Take(next++);
+        by_key.clear();
+        if (outcome->ok()) {
+          for (const SourceWorkflow& w : (*outcome)->workflows) {
+            if (w.workflow.ok()) by_key.emplace(w.key, &*w.workflow);
+          }
+        }
+      }
+      auto found = by_key.find(a.path);
+      const ParsedWorkflow* wf = found == by_key.end() ? nullptr : found->second;
+      if (wf == nullptr || wf->content_hash != a.new_hash || wf->format != a.format) {
         return Status::Conflict(fmt::format(
             "{} changed since the sync was planned; plan again (nothing was written)", a.path));
       }
-      FS_TRY(writer.Write(a, &**outcome));
+      FS_TRY(writer.Write(a, wf));
     }
   }
   SyncReport report = ReportOfPlan(plan);
@@ -373,6 +392,7 @@ Result<SyncReport> RunSync(Store& store, const SyncOptions& options) {
                 }));
   report.counts = planner.counts();
   report.scanned = planner.scanned();
+  report.ignored = planner.ignored();
   if (options.progress) options.progress(SyncStage::kCommit, 0, 0);
   if (ChangesStored(report.counts)) FS_TRY(txn->RefreshSourceIdFindings());
   FS_TRY(txn->FinishRun(run_id, report.counts, now));

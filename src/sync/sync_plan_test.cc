@@ -155,6 +155,47 @@ TEST_P(SyncPlanTest, AStoreChangedSinceThePlanStopsTheApplication) {
   EXPECT_EQ(*store_->catalog().ChangeCursor(), *cursor);  // nothing written
 }
 
+// The workflows of an array export are planned and applied one by one,
+// from one read of the file.
+TEST_P(SyncPlanTest, AnArrayExportAppliesWorkflowByWorkflow) {
+  const auto workflow = [](const std::string& id, const std::string& name) {
+    return R"({"id": ")" + id + R"(", "name": ")" + name + R"(", "nodes": [], "connections": {}})";
+  };
+  tree_.Write("all.json", "[" + workflow("a", "A") + ", " + workflow("b", "B") + "]");
+  tree_.Write("package.json", "{}");
+  auto plan = PlanSync(*store_, Options());
+  ASSERT_OK(plan);
+  EXPECT_EQ(Kinds(*plan), (std::vector<std::pair<ActionKind, std::string>>{
+                              {ActionKind::kAdd, "all.json#a"}, {ActionKind::kAdd, "all.json#b"}}));
+  EXPECT_EQ(
+      plan->ignored,
+      (std::vector<IgnoredSource>{
+          {"package.json", R"(not an n8n workflow (no top-level "nodes" or "connections"))"}}));
+  EXPECT_EQ(ReportOfPlan(*plan).ignored, plan->ignored);
+  auto report = ApplySyncPlan(*store_, *plan, Options());
+  ASSERT_OK(report);
+  EXPECT_EQ(report->counts.added, 2);
+  EXPECT_EQ(report->ignored, plan->ignored);
+
+  // b is edited; a, in the same file, is then changed behind the plan's back.
+  tree_.Write("all.json", "[" + workflow("a", "A") + ", " + workflow("b", "B2") + "]");
+  plan = PlanSync(*store_, Options());
+  ASSERT_OK(plan);
+  EXPECT_EQ(Kinds(*plan),
+            (std::vector<std::pair<ActionKind, std::string>>{{ActionKind::kRefresh, "all.json#a"},
+                                                             {ActionKind::kUpdate, "all.json#b"}}));
+  tree_.Write("all.json", "[" + workflow("a", "A2") + ", " + workflow("b", "B2") + "]");
+  report = ApplySyncPlan(*store_, *plan, Options());
+  EXPECT_EQ(report.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(report.status().message(),
+            "all.json#a changed since the sync was planned; plan again (nothing was written)");
+  plan = PlanSync(*store_, Options());
+  ASSERT_OK(plan);
+  report = ApplySyncPlan(*store_, *plan, Options());
+  ASSERT_OK(report);
+  EXPECT_EQ(report->counts.updated, 2);
+}
+
 TEST_P(SyncPlanTest, ADryRunIsThePlansReport) {
   tree_.Write("a.json", N8n("A"));
   SyncOptions dry = Options();

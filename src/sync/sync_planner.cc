@@ -89,30 +89,48 @@ bool SyncPlanner::InScope(const std::string& path) const {
 std::vector<const ScannedSource*> SyncPlanner::TakeScan(const ScanResult& scan,
                                                         std::vector<SyncAction>* errors) {
   // Sources present on disk, for the missing set.
-  std::set<std::string> present;
-  for (const ScannedSource& s : scan.sources) present.insert(s.candidate.key);
-  for (const ScanProblem& p : scan.broken) present.insert(p.path);
+  for (const ScannedSource& s : scan.sources) present_.insert(s.candidate.key);
+  for (const ScanProblem& p : scan.broken) present_.insert(p.path);
+
+  // Rows of the workflows of array exports: "<file>#<id>" paths where no
+  // source is, below an n8n file that is there (or could not be examined).
+  std::vector<bool> of_a_file(index_.size(), false);
+  for (size_t i = 0; i < index_.size(); ++i) {
+    const IndexRow& row = index_[i];
+    if (row.format != Format::kN8n || present_.count(row.path)) continue;
+    std::optional<std::string_view> file = ElementFile(row.path);
+    if (!file || !present_.count(std::string(*file))) continue;
+    elements_of_[std::string(*file)].push_back(i);
+    of_a_file[i] = true;
+  }
 
   // Cheap check first: unchanged signatures need no read at all.
   std::vector<const ScannedSource*> to_read;
   for (const ScannedSource& s : scan.sources) {
     if (!options_.scope.Contains(s.candidate.format, s.candidate.key)) continue;
     ++scanned_;
-    auto it = by_path_.find(s.candidate.key);
-    if (it != by_path_.end()) {
-      const IndexRow& row = index_[it->second];
-      if (!row.deleted && !row.source_sig.empty() && row.source_sig == s.sig &&
-          row.format == s.candidate.format) {
-        ++counts_.unchanged;
-        continue;
-      }
+    int64_t live = 0;
+    bool same = true;
+    for (const IndexRow* row : StoredRows(s.candidate.key)) {
+      // Deleted rows stay deleted while the file is unchanged (a file with
+      // none live is read: it may restore one).
+      if (row->deleted) continue;
+      ++live;
+      same = same && !row->source_sig.empty() && row->source_sig == s.sig &&
+             row->format == s.candidate.format;
+    }
+    if (live > 0 && same) {
+      counts_.unchanged += live;
+      continue;
     }
     to_read.push_back(&s);
   }
 
-  // Live rows whose source is gone: rename sources, or deletions.
-  for (const IndexRow& row : index_) {
-    if (row.deleted || !InScope(row) || present.count(row.path)) continue;
+  // Live rows whose source is gone: rename sources, or deletions. Those of
+  // an array export that is read are decided with it.
+  for (size_t i = 0; i < index_.size(); ++i) {
+    const IndexRow& row = index_[i];
+    if (row.deleted || !InScope(row) || present_.count(row.path) || of_a_file[i]) continue;
     bool unknowable = std::any_of(scan.unreadable_dirs.begin(), scan.unreadable_dirs.end(),
                                   [&](const ScanProblem& d) { return IsUnder(row.path, d.path); });
     if (unknowable) continue;
@@ -132,12 +150,23 @@ std::string SyncPlanner::TrustedSig(const ScannedSource& s) const {
   return s.newest_mtime_ns >= racy_after_ns_ ? std::string() : s.sig;
 }
 
+const IndexRow* SyncPlanner::RowAt(const std::string& path) const {
+  auto it = by_path_.find(path);
+  return it == by_path_.end() ? nullptr : &index_[it->second];
+}
+
+std::vector<const IndexRow*> SyncPlanner::StoredRows(const std::string& key) const {
+  std::vector<const IndexRow*> rows;
+  if (const IndexRow* row = RowAt(key)) rows.push_back(row);
+  if (auto it = elements_of_.find(key); it != elements_of_.end()) {
+    for (size_t i : it->second) rows.push_back(&index_[i]);
+  }
+  return rows;
+}
+
 SyncAction SyncPlanner::Error(const std::string& path, StatusCode code, const std::string& message,
                               const IndexRow* row) {
-  if (row == nullptr) {
-    auto it = by_path_.find(path);
-    if (it != by_path_.end()) row = &index_[it->second];
-  }
+  if (row == nullptr) row = RowAt(path);
   ++counts_.errors;
   SyncAction a = MakeAction(ActionKind::kError, path, row);
   // Stored in the log and printed as JSON: an operating system's message
@@ -147,21 +176,72 @@ SyncAction SyncPlanner::Error(const std::string& path, StatusCode code, const st
   return a;
 }
 
-std::optional<SyncAction> SyncPlanner::Decide(const ScannedSource& s, const ReadOutcome& outcome) {
-  const std::string& path = s.candidate.key;
-  auto it = by_path_.find(path);
-  const IndexRow* row = it == by_path_.end() ? nullptr : &index_[it->second];
-
-  if (!outcome.ok()) return Error(path, outcome.status().code(), outcome.status().message(), row);
-  if (!outcome->has_value()) {
-    if (row == nullptr || row->deleted) return std::nullopt;  // not a workflow: ignored
-    return Error(path, StatusCode::kInvalidArgument,
-                 fmt::format("{}: no longer holds a {} workflow; the stored version is kept "
-                             "(delete the file to delete the workflow)",
-                             path, FormatName(row->format)),
-                 row);
+std::vector<SyncPlanner::Decision> SyncPlanner::Decide(const ScannedSource& s,
+                                                       const ReadOutcome& outcome) {
+  const std::string& key = s.candidate.key;
+  std::vector<Decision> out;
+  if (!outcome.ok()) {
+    out.push_back({Error(key, outcome.status().code(), outcome.status().message(), nullptr)});
+    return out;
   }
-  const ParsedWorkflow& wf = **outcome;
+  const std::vector<const IndexRow*> stored = StoredRows(key);
+  const SourceWorkflows& read = *outcome;
+  if (read.workflows.empty()) {
+    // Stored workflows are never deleted because their file became
+    // something else: that is more often a mistake than a deletion.
+    for (const IndexRow* row : stored) {
+      if (row->deleted) continue;
+      const std::string message =
+          row->path == key ? fmt::format(
+                                 "{}: no longer holds a {} workflow; the stored version is kept "
+                                 "(delete the file to delete the workflow)",
+                                 key, FormatName(row->format))
+                           : fmt::format(
+                                 "{}: {} no longer holds n8n workflows; the stored version is kept "
+                                 "(delete the file to delete its workflows)",
+                                 row->path, key);
+      out.push_back({Error(row->path, StatusCode::kInvalidArgument, message, row)});
+    }
+    if (out.empty()) ignored_.push_back({key, read.ignored});
+    return out;
+  }
+
+  // Stored workflows of this source that it no longer holds: rename
+  // sources for what follows, else deletions.
+  std::set<std::string_view> keys;
+  bool refused = false;
+  for (const SourceWorkflow& w : read.workflows) {
+    keys.insert(w.key);
+    refused = refused || !w.workflow.ok();
+  }
+  for (const IndexRow* row : stored) {
+    if (!row->deleted && InScope(*row) && !keys.count(row->path)) {
+      missing_by_hash_[row->content_hash].push_back(row);
+    }
+  }
+  // Without a signature the file is read again next time, and a refused
+  // workflow of it reported again.
+  const std::string sig = refused ? std::string() : TrustedSig(s);
+  for (const SourceWorkflow& w : read.workflows) {
+    if (!w.workflow.ok()) {
+      out.push_back(
+          {Error(w.key, w.workflow.status().code(), w.workflow.status().message(), nullptr)});
+    } else if (w.key != key && present_.count(w.key)) {
+      out.push_back({Error(w.key, StatusCode::kInvalidArgument,
+                           fmt::format("{}: names both a workflow of {} and a source on disk; "
+                                       "rename one of them",
+                                       w.key, key),
+                           nullptr)});
+    } else {
+      out.push_back({DecideWorkflow(w.key, *w.workflow, sig, s.candidate), &*w.workflow});
+    }
+  }
+  return out;
+}
+
+SyncAction SyncPlanner::DecideWorkflow(const std::string& path, const ParsedWorkflow& wf,
+                                       std::string sig, const SourceCandidate& source) {
+  const IndexRow* row = RowAt(path);
   SyncAction a;
   if (row != nullptr && !row->deleted) {
     if (row->content_hash == wf.content_hash && row->format == wf.format) {
@@ -188,8 +268,8 @@ std::optional<SyncAction> SyncPlanner::Decide(const ScannedSource& s, const Read
   }
   a.format = wf.format;
   a.new_hash = wf.content_hash;
-  a.sig = TrustedSig(s);
-  a.source = s.candidate;
+  a.sig = std::move(sig);
+  a.source = source;
   return a;
 }
 

@@ -21,7 +21,19 @@
 //     otherwise                      -> add, with a new id (identity.h)
 //   A file that fails to read is an error: the stored version stays. A
 //   stored workflow whose file stops being one (a .json without `nodes`) is
-//   an error too, never a deletion.
+//   an error too, never a deletion. A file that holds no workflow, and no
+//   stored one, is ignored, and listed with the reason.
+// - An n8n array export holds many workflows, keyed "<file>#<id>" (rows at
+//   such paths belong to the file while no source has their own path). The
+//   file's signature is theirs: when it equals the one stored with every
+//   live workflow of the file, none is read; otherwise the file is read once
+//   and each of its workflows decided as above, in file order. Stored
+//   workflows of the file that it no longer holds (an element removed, or
+//   its id changed) are vanished sources: rename sources for what follows,
+//   else deleted or missing. A workflow the file holds but that is refused
+//   (no `nodes`, no usable id, an id used twice) is an error, and then the
+//   file's other workflows are stored without a signature, so that the next
+//   run reads the file again and reports the error again.
 // - Live rows whose source is gone (and not below a folder that could not be
 //   listed) are deleted in full mode, unless more than half of them and
 //   more than 10 would go (Conflict, without force); in incremental mode
@@ -56,9 +68,16 @@ class SyncPlanner {
   std::vector<const ScannedSource*> TakeScan(const ScanResult& scan,
                                              std::vector<SyncAction>* errors);
 
-  // The decision for source `s`, read as `outcome`; nullopt when there is
-  // nothing to do (an ignored file, content and signature the same).
-  std::optional<SyncAction> Decide(const ScannedSource& s, const ReadOutcome& outcome);
+  // One decision and the content it needs (null for errors).
+  struct Decision {
+    SyncAction action;
+    const ParsedWorkflow* workflow = nullptr;  // points into the outcome
+  };
+
+  // The decisions for source `s`, read as `outcome`, in order: one per
+  // workflow it holds, and one per stored workflow of it that fails; none
+  // for an ignored file.
+  std::vector<Decision> Decide(const ScannedSource& s, const ReadOutcome& outcome);
 
   // The stored workflows whose source is gone: deletions in full mode (after
   // the mass-deletion guard rail: Conflict), missing otherwise. Call once,
@@ -67,6 +86,8 @@ class SyncPlanner {
 
   const RunCounts& counts() const { return counts_; }
   int64_t scanned() const { return scanned_; }
+  // The sources decided so far that hold no workflow, in walk order.
+  const std::vector<IgnoredSource>& ignored() const { return ignored_; }
 
  private:
   // Whether a stored row, or a path the walk could not examine, is in
@@ -74,6 +95,12 @@ class SyncPlanner {
   bool InScope(const IndexRow& row) const;
   bool InScope(const std::string& path) const;
   std::string TrustedSig(const ScannedSource& s) const;
+  const IndexRow* RowAt(const std::string& path) const;
+  // The stored workflows of source `key`: the row at its key, then those of
+  // its elements.
+  std::vector<const IndexRow*> StoredRows(const std::string& key) const;
+  SyncAction DecideWorkflow(const std::string& path, const ParsedWorkflow& wf, std::string sig,
+                            const SourceCandidate& source);
   const IndexRow* TakeRenameSource(const std::string& path, const ParsedWorkflow& wf);
   SyncAction Error(const std::string& path, StatusCode code, const std::string& message,
                    const IndexRow* row);
@@ -83,11 +110,16 @@ class SyncPlanner {
   int64_t racy_after_ns_;
   std::vector<IndexRow> index_;
   std::unordered_map<std::string, size_t> by_path_;
+  // Keys of what the walk found (sources and broken entries).
+  std::set<std::string> present_;
+  // Array export key -> index_ positions of the rows of its elements.
+  std::unordered_map<std::string, std::vector<size_t>> elements_of_;
   std::set<std::string> ids_;
   int64_t live_before_ = 0;
   std::map<std::string, std::vector<const IndexRow*>> missing_by_hash_;
   RunCounts counts_;
   int64_t scanned_ = 0;
+  std::vector<IgnoredSource> ignored_;
 };
 
 // Writes decisions through a sync transaction, with their audit-log events.

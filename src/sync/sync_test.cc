@@ -23,6 +23,37 @@ std::string N8n(const std::string& name, const std::string& extra_node = "Set") 
          extra_node + R"(", "type": "main", "index": 0}]]}}})";
 }
 
+// The workflow `json` with the n8n id `id`, as an element of an export.
+std::string WithId(const std::string& id, const std::string& json) {
+  return R"({"id": ")" + id + "\", " + json.substr(1);
+}
+
+// What `n8n export:workflow --all --output=FILE` writes.
+std::string ArrayExport(const std::vector<std::string>& workflows) {
+  std::string out = "[\n";
+  for (const std::string& w : workflows) out += (out.size() > 2 ? ",\n" : "") + w;
+  return out + "\n]\n";
+}
+
+// The same JSON, laid out otherwise (`--pretty`).
+std::string Pretty(std::string json) {
+  for (size_t at = json.find(", "); at != std::string::npos; at = json.find(", ", at)) {
+    json.replace(at, 2, ",\n    ");
+  }
+  return json;
+}
+
+TEST(SyncScopeTest, AScopedSourceHoldsTheWorkflowsOfItsElements) {
+  SyncScope scope;
+  scope.path = "n8n/all.json";
+  EXPECT_TRUE(scope.Contains(Format::kN8n, "n8n/all.json"));
+  EXPECT_TRUE(scope.Contains(Format::kN8n, "n8n/all.json#4Qv1"));
+  EXPECT_FALSE(scope.Contains(Format::kN8n, "n8n/all.json#4.1"));
+  EXPECT_FALSE(scope.Contains(Format::kN8n, "n8n/other.json#4Qv1"));
+  scope.format = Format::kPhase;
+  EXPECT_FALSE(scope.Contains(Format::kN8n, "n8n/all.json#4Qv1"));
+}
+
 class SyncTest : public ::testing::TestWithParam<test::TestBackend> {
  protected:
   void SetUp() override {
@@ -527,6 +558,248 @@ TEST_P(SyncTest, BundleMemberChangesAreContentChanges) {
   SyncReport r = Sync();
   EXPECT_EQ(r.counts.updated, 1);
   EXPECT_EQ(Get("b").documentation, "# now documented\n");
+}
+
+std::vector<std::pair<ChangeKind, std::string>> Changes(const SyncReport& r) {
+  std::vector<std::pair<ChangeKind, std::string>> out;
+  for (const Change& c : r.changes) out.emplace_back(c.kind, c.path);
+  return out;
+}
+
+TEST_P(SyncTest, AnArrayExportIsOneWorkflowPerElement) {
+  const std::string a = WithId("a", N8n("A")), b = WithId("b", N8n("B", "X")),
+                    c = WithId("c", N8n("C", "Y"));
+  Write("n8n/all.json", ArrayExport({a, b, c}));
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.added, 3);
+  EXPECT_EQ(r.counts.errors, 0);
+  EXPECT_TRUE(r.ignored.empty());
+  EXPECT_EQ(r.scanned, 1);
+  EXPECT_EQ(Changes(r), (std::vector<std::pair<ChangeKind, std::string>>{
+                            {ChangeKind::kAdded, "n8n/all.json#a"},
+                            {ChangeKind::kAdded, "n8n/all.json#b"},
+                            {ChangeKind::kAdded, "n8n/all.json#c"}}));
+  WorkflowDetail stored_a = Get("n8n/all.json#a");
+  EXPECT_EQ(stored_a.summary.id, UuidV5(kWorkflowIdNamespace, "n8n/all.json#a"));
+  EXPECT_EQ(stored_a.summary.name, "A");
+  EXPECT_EQ(stored_a.summary.format, Format::kN8n);
+  EXPECT_EQ(stored_a.summary.source_id, "a");
+  EXPECT_EQ(stored_a.content, a);
+  auto id = IdForPath(store_.get(), kDefaultProject, "n8n/all.json#b");
+  ASSERT_OK(id);
+  EXPECT_EQ(*id, Get("n8n/all.json#b").summary.id);
+
+  // The same file again: one signature for all, none is read.
+  Unreadable(root_ + "/n8n/all.json");
+  r = Sync();
+  fs_.ClearFaults();
+  EXPECT_EQ(r.counts.unchanged, 3);
+  EXPECT_EQ(r.counts.errors, 0);
+  EXPECT_TRUE(r.changes.empty());
+
+  // One element edited: the file is read once, that one is updated.
+  const std::string b2 = WithId("b", N8n("B", "X2"));
+  Write("n8n/all.json", ArrayExport({a, b2, c}));
+  r = Sync();
+  EXPECT_EQ(r.counts.updated, 1);
+  EXPECT_EQ(r.counts.unchanged, 2);
+  EXPECT_EQ(
+      Changes(r),
+      (std::vector<std::pair<ChangeKind, std::string>>{{ChangeKind::kUpdated, "n8n/all.json#b"}}));
+  EXPECT_EQ(Get("n8n/all.json#b").summary.version, 2);
+  EXPECT_EQ(Get("n8n/all.json#b").content, b2);
+
+  // One element removed: missing, then deleted by a full sync.
+  Write("n8n/all.json", ArrayExport({a, b2}));
+  r = Sync();
+  EXPECT_EQ(
+      Changes(r),
+      (std::vector<std::pair<ChangeKind, std::string>>{{ChangeKind::kMissing, "n8n/all.json#c"}}));
+  EXPECT_EQ(r.counts.unchanged, 2);
+  EXPECT_EQ(Live(), 3u);
+  r = Sync(SyncMode::kFull);
+  EXPECT_EQ(
+      Changes(r),
+      (std::vector<std::pair<ChangeKind, std::string>>{{ChangeKind::kDeleted, "n8n/all.json#c"}}));
+  EXPECT_EQ(Live(), 2u);
+  EXPECT_TRUE(Get("n8n/all.json#c").summary.deleted_at.has_value());
+  // The deleted one does not make the unchanged file read again.
+  Unreadable(root_ + "/n8n/all.json");
+  r = Sync(SyncMode::kFull);
+  fs_.ClearFaults();
+  EXPECT_EQ(r.counts.unchanged, 2);
+  EXPECT_TRUE(r.changes.empty());
+
+  // Back in the export: restored, with its id.
+  Write("n8n/all.json", ArrayExport({a, b2, c}));
+  r = Sync();
+  EXPECT_EQ(
+      Changes(r),
+      (std::vector<std::pair<ChangeKind, std::string>>{{ChangeKind::kRestored, "n8n/all.json#c"}}));
+  EXPECT_EQ(Live(), 3u);
+}
+
+TEST_P(SyncTest, AnElementWhoseIdChangesIsAnotherWorkflow) {
+  Write("all.json", ArrayExport({WithId("a", N8n("A")), WithId("b", N8n("B", "X"))}));
+  Sync();
+  // The id is part of the content: nothing to match a rename by.
+  Write("all.json", ArrayExport({WithId("a", N8n("A")), WithId("z", N8n("B", "X"))}));
+  SyncReport r = Sync(SyncMode::kFull);
+  EXPECT_EQ(Changes(r),
+            (std::vector<std::pair<ChangeKind, std::string>>{{ChangeKind::kDeleted, "all.json#b"},
+                                                             {ChangeKind::kAdded, "all.json#z"}}));
+}
+
+// n8n's two layouts of the same workflows, one array or a file per
+// workflow (`--backup`, pretty-printed): a move from one to the other is a
+// rename by content, which keeps ids and history.
+TEST_P(SyncTest, SwitchingBetweenExportLayoutsKeepsIds) {
+  const std::string a = WithId("a", N8n("A")), b = WithId("b", N8n("B", "X"));
+  Write("n8n/all.json", ArrayExport({a, b}));
+  Sync();
+  const std::string id_a = Get("n8n/all.json#a").summary.id;
+  const std::string id_b = Get("n8n/all.json#b").summary.id;
+
+  Remove("n8n/all.json");
+  Write("n8n/backup/a.json", Pretty(a));
+  Write("n8n/backup/b.json", Pretty(b));
+  SyncReport r = Sync(SyncMode::kFull);
+  EXPECT_EQ(r.counts.renamed, 2);
+  EXPECT_EQ(r.counts.added + r.counts.deleted + r.counts.updated, 0);
+  EXPECT_EQ(Get("n8n/backup/a.json").summary.id, id_a);
+  EXPECT_EQ(Get("n8n/backup/b.json").summary.id, id_b);
+  EXPECT_EQ(Get("n8n/backup/a.json").summary.version, 1);
+
+  Remove("n8n/backup/a.json");
+  Remove("n8n/backup/b.json");
+  Write("n8n/all.json", ArrayExport({b, a}));
+  r = Sync(SyncMode::kFull);
+  EXPECT_EQ(r.counts.renamed, 2);
+  EXPECT_EQ(Get("n8n/all.json#a").summary.id, id_a);
+}
+
+TEST_P(SyncTest, AFileThatBecomesAnArrayExportKeepsItsWorkflow) {
+  const std::string x = WithId("x", N8n("A"));
+  Write("a.json", x);
+  Sync();
+  const std::string id = Get("a.json").summary.id;
+  Write("a.json", ArrayExport({x, WithId("y", N8n("B", "Z"))}));
+  SyncReport r = Sync(SyncMode::kFull);
+  EXPECT_EQ(r.counts.renamed, 1);
+  EXPECT_EQ(r.counts.added, 1);
+  EXPECT_EQ(r.counts.deleted, 0);
+  EXPECT_EQ(Get("a.json#x").summary.id, id);
+  ASSERT_EQ(r.changes.size(), 2u);
+  EXPECT_EQ(r.changes[0].old_path, "a.json");
+}
+
+TEST_P(SyncTest, ABrokenElementIsAnErrorOfItsOwn) {
+  const std::string a = R"({"id": "a", "name": "A", "nodes": [], "connections": {}})";
+  const std::string b = R"({"id": "b", "name": "B", "nodes": [], "connections": {}})";
+  const std::string b_broken = R"({"id": "b", "name": "B", "connections": {}})";
+  const std::string c = R"({"id": "c", "name": "C", "nodes": [], "connections": {}})";
+  Write("all.json", ArrayExport({a, b_broken, c}));
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.added, 2);
+  EXPECT_EQ(r.counts.errors, 1);
+  ASSERT_EQ(Changes(r),
+            (std::vector<std::pair<ChangeKind, std::string>>{{ChangeKind::kAdded, "all.json#a"},
+                                                             {ChangeKind::kError, "all.json#b"},
+                                                             {ChangeKind::kAdded, "all.json#c"}}));
+  EXPECT_EQ(r.changes[1].message, "all.json#b:3:1: missing 'nodes'");
+  EXPECT_EQ(r.changes[1].code, StatusCode::kCorruption);
+
+  // The file is read again, and the error reported again, until it is fixed.
+  r = Sync();
+  EXPECT_EQ(r.counts.errors, 1);
+  EXPECT_EQ(r.counts.unchanged, 2);
+  Write("all.json", ArrayExport({a, b, c}));
+  r = Sync();
+  EXPECT_EQ(Changes(r),
+            (std::vector<std::pair<ChangeKind, std::string>>{{ChangeKind::kAdded, "all.json#b"}}));
+  const std::string hash = Get("all.json#b").summary.content_hash;
+
+  // Broken after it was stored: its last good version stays, in full mode too.
+  Write("all.json", ArrayExport({a, b_broken, c}));
+  r = Sync(SyncMode::kFull);
+  EXPECT_EQ(r.counts.errors, 1);
+  EXPECT_EQ(r.counts.deleted, 0);
+  WorkflowDetail kept = Get("all.json#b");
+  EXPECT_EQ(kept.summary.content_hash, hash);
+  EXPECT_FALSE(kept.summary.deleted_at.has_value());
+  auto log = store_->catalog().ReadLog(0, std::nullopt);
+  ASSERT_OK(log);
+  EXPECT_EQ(log->front().event, SyncEvent::kError);
+  EXPECT_EQ(log->front().workflow_id, kept.summary.id);
+}
+
+// A NUL in a workflow's name cannot be stored on PostgreSQL: on either
+// backend that workflow alone is refused, the rest of its export stored.
+TEST_P(SyncTest, ANulInAWorkflowOfAnArrayExportRefusesThatOne) {
+  const std::string a = R"({"id": "a", "name": "A", "nodes": [], "connections": {}})";
+  const std::string b = R"({"id": "b", "name": "B\u0000", "nodes": [], "connections": {}})";
+  Write("all.json", ArrayExport({a, b}));
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.added, 1);
+  ASSERT_EQ(Changes(r),
+            (std::vector<std::pair<ChangeKind, std::string>>{{ChangeKind::kAdded, "all.json#a"},
+                                                             {ChangeKind::kError, "all.json#b"}}));
+  EXPECT_EQ(r.changes[1].message,
+            "all.json#b:3:21: 'name' holds a NUL character (\\u0000), which PostgreSQL cannot "
+            "store");
+  EXPECT_EQ(Live(), 1u);
+}
+
+TEST_P(SyncTest, IgnoredFilesAreListedWithWhy) {
+  Write("a.json", N8n("A"));
+  Write("package.json", R"({"name": "x"})");
+  Write("data.json", "[1, 2]");
+  Write("pyproject.toml", "[tool]\nx = 1\n");
+  const std::vector<IgnoredSource> ignored = {
+      {"data.json",
+       R"(not an n8n workflow (an array, and none of its elements has "nodes" or "connections"))"},
+      {"package.json", R"(not an n8n workflow (no top-level "nodes" or "connections"))"},
+      {"pyproject.toml", "not a phase file (no [[phase]] tables)"},
+  };
+  EXPECT_EQ(Sync(SyncMode::kIncremental, /*dry_run=*/true).ignored, ignored);
+  SyncReport r = Sync();
+  EXPECT_EQ(r.ignored, ignored);
+  EXPECT_EQ(r.counts.added, 1);
+  EXPECT_EQ(r.counts.errors, 0);
+  // Nothing is stored for them: every run reads and lists them again.
+  r = Sync(SyncMode::kFull);
+  EXPECT_EQ(r.ignored, ignored);
+  EXPECT_EQ(r.counts.unchanged, 1);
+  EXPECT_EQ(Live(), 1u);
+}
+
+TEST_P(SyncTest, AnArrayExportTurnedIntoOtherJsonKeepsItsWorkflows) {
+  Write("all.json", ArrayExport({WithId("a", N8n("A")), WithId("b", N8n("B", "X"))}));
+  Sync();
+  Write("all.json", "[]");
+  SyncReport r = Sync(SyncMode::kFull);
+  EXPECT_EQ(r.counts.deleted, 0);
+  EXPECT_EQ(r.counts.errors, 2);
+  EXPECT_TRUE(r.ignored.empty());
+  ASSERT_EQ(r.changes.size(), 2u);
+  EXPECT_EQ(r.changes[0].path, "all.json#a");
+  EXPECT_EQ(r.changes[0].message,
+            "all.json#a: all.json no longer holds n8n workflows; the stored version is kept "
+            "(delete the file to delete its workflows)");
+  EXPECT_EQ(Live(), 2u);
+}
+
+TEST_P(SyncTest, AnElementAtThePathOfAnotherSourceIsAnError) {
+  Write("all.json", ArrayExport({WithId("a", N8n("A"))}));
+  Write("all.json#a/workflow.json", N8n("Bundle"));
+  SyncReport r = Sync();
+  EXPECT_EQ(Changes(r),
+            (std::vector<std::pair<ChangeKind, std::string>>{{ChangeKind::kError, "all.json#a"},
+                                                             {ChangeKind::kAdded, "all.json#a"}}));
+  EXPECT_EQ(r.changes[0].message,
+            "all.json#a: names both a workflow of all.json and a source on disk; rename one of "
+            "them");
+  EXPECT_EQ(Get("all.json#a").summary.format, Format::kBundle);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SyncTest, ::testing::ValuesIn(test::TestBackends()),

@@ -1,5 +1,7 @@
 #include "util/test_util.h"
 
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -84,6 +86,47 @@ std::string SharedDir() {
 #else
   return "../shared";
 #endif
+}
+
+ChildLock::ChildLock(const std::string& path, off_t offset, bool ofd) {
+  int ready[2];
+  int release[2];
+  if (::pipe(ready) != 0) return;
+  if (::pipe(release) != 0) {
+    ::close(ready[0]);
+    ::close(ready[1]);
+    return;
+  }
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::close(ready[0]);
+    ::close(release[1]);
+    int fd = ::open(path.c_str(), O_RDWR);
+    struct flock lock = {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = offset;
+    lock.l_len = 1;
+    char ok = fd >= 0 && ::fcntl(fd, ofd ? F_OFD_SETLK : F_SETLK, &lock) == 0 ? 'y' : 'n';
+    (void)!::write(ready[1], &ok, 1);
+    char c;
+    (void)!::read(release[0], &c, 1);  // returns when the parent closes its end
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  ::close(release[0]);
+  release_ = release[1];
+  char ok = 'n';
+  locked_ = pid_ > 0 && ::read(ready[0], &ok, 1) == 1 && ok == 'y';
+  ::close(ready[0]);
+}
+
+ChildLock::~ChildLock() {
+  if (release_ >= 0) ::close(release_);
+  if (pid_ > 0) {
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
 }
 
 }  // namespace flowsync::test

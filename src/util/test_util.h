@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/types.h>
 
 #include <functional>
 #include <ostream>
@@ -64,5 +65,24 @@ void PrintTo(const TestBackend& b, std::ostream* os);
 // sets the variable). With FLOWSYNC_PG_DIR set and no server there the test
 // binary aborts: under CTest, PostgreSQL tests are never skipped.
 std::vector<TestBackend> TestBackends();
+
+// A child process that holds a write lock on byte `offset` of the file at
+// `path` until destroyed: a POSIX record lock (F_SETLK, as SQLite takes
+// them), or with `ofd` an open file description lock (F_OFD_SETLK), which
+// conflicts alike but names no process. locked() says whether it got it.
+class ChildLock {
+ public:
+  ChildLock(const std::string& path, off_t offset, bool ofd = false);
+  ~ChildLock();
+  ChildLock(const ChildLock&) = delete;
+  ChildLock& operator=(const ChildLock&) = delete;
+  pid_t pid() const { return pid_; }
+  bool locked() const { return locked_; }
+
+ private:
+  pid_t pid_ = -1;
+  int release_ = -1;  // closing it lets the child exit
+  bool locked_ = false;
+};
 
 }  // namespace flowsync::test

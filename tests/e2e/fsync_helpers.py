@@ -36,7 +36,7 @@ DEFAULT_TIMEOUT = 60
 
 SYNC_KEYS = {
     "run_id", "mode", "dry_run", "added", "updated", "renamed", "deleted",
-    "restored", "unchanged", "errors", "changes", "duration_ms",
+    "restored", "unchanged", "ignored", "errors", "changes", "ignored_files", "duration_ms",
 }
 COUNT_KEYS = ("added", "updated", "renamed", "deleted", "restored", "unchanged")
 LIST_KEYS = {

@@ -5,6 +5,7 @@ counts and paths only, never file contents or command output.
 """
 
 import collections
+import json
 import os
 import shutil
 import tempfile
@@ -42,6 +43,23 @@ class CorpusTest(unittest.TestCase):
         files = [os.path.join(d, f) for d, _, fs in os.walk(h.shared("corpus", "n8n", "zie619"))
                  for f in fs]
         self.assertEqual(len(files), 2057)
+
+    def test_the_10_files_that_are_no_workflows_are_counted_and_listed(self):
+        for res in (self.first, self.second):
+            report = self.report(res)
+            self.assertEqual(report["ignored"], 10)
+            quoted = [f["path"] for f in report["ignored_files"]
+                      if f["reason"].endswith('its keys have quotes inside them, as '
+                                              '"\\"nodes\\"")')]
+            self.assertEqual(len(quoted), 9, [f["path"] for f in report["ignored_files"]])
+            self.assertEqual([f["path"] for f in report["ignored_files"]
+                              if f["path"] not in quoted], ["Automation/1290_Automation.json"])
+        res = h.run(["sync", self.root, "-v"], cwd=self.tmp, timeout=300)
+        self.assertEqual(res.returncode, 0, res.describe(quiet=True))
+        listed = [line.split()[1].rstrip(":") for line in res.stdout.split("\n")
+                  if line.startswith("ignored ")]
+        self.assertEqual(listed, [f["path"] for f in self.report(self.second)["ignored_files"]])
+        self.assertIn(", 2047 unchanged, 10 ignored, 0 errors in ", res.stdout)
 
     def test_first_sync_adds_2047_workflows(self):
         report = self.report(self.first)
@@ -81,6 +99,35 @@ class CorpusTest(unittest.TestCase):
         res = h.run(["status", self.root, "--json", "--exit-code"], cwd=self.tmp, timeout=120)
         self.assertEqual(res.returncode, 0, res.describe(quiet=True))
         self.assertIs(res.json()["clean"], True)
+
+
+class CorpusAsArrayExportTest(h.FlowsyncCase):
+    """The corpus's 2,047 workflows in one file, as `n8n export:workflow --all`
+    writes them after an import (which gives every workflow its own id)."""
+
+    def test_one_file_of_2047_workflows(self):
+        workflows = []
+        src = h.shared("corpus", "n8n", "zie619")
+        for dirpath, dirnames, filenames in os.walk(src):
+            dirnames.sort()
+            for name in sorted(filenames):
+                with open(os.path.join(dirpath, name), encoding="utf-8-sig") as f:
+                    doc = json.load(f)
+                if isinstance(doc, dict) and "nodes" in doc and "connections" in doc:
+                    doc["id"] = f"corpus{len(workflows):05d}"
+                    workflows.append(doc)
+        self.assertEqual(len(workflows), 2047)
+        h.write_text(self.p("all.json"), json.dumps(workflows))
+        _, report = self.sync(quiet=True, timeout=120)
+        self.assertEqual([e.get("path") for e in report["errors"]], [])
+        self.assert_counts(report, added=2047)
+        self.assertEqual(report["ignored"], 0)
+        # n8n's own structure check fails the same 15 workflows as in files.
+        failing = h.query(self.db, "SELECT count(DISTINCT workflow_id) FROM workflow_findings "
+                                   "WHERE severity = 'error'")[0][0]
+        self.assertEqual(failing, 15)
+        _, report = self.sync(quiet=True, timeout=120)
+        self.assert_counts(report, unchanged=2047)
 
 
 class CorruptedCorpusTest(h.FlowsyncCase):

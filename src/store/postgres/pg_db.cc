@@ -55,13 +55,20 @@ PgConn::~PgConn() {
 }
 
 Status PgConn::Connect(const std::string& conninfo) {
-  conn_ = PQconnectdb(conninfo.c_str());
+  // The whole connection string or URL goes in as an expanded dbname, so
+  // both forms work; application_name identifies our sessions in
+  // pg_stat_activity unless the URL or $PGAPPNAME names another.
+  const char* keywords[] = {"dbname", "fallback_application_name", nullptr};
+  const char* values[] = {conninfo.c_str(), "flowsync", nullptr};
+  conn_ = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn_ != nullptr) {
     const char* host = PQhost(conn_);
     const char* port = PQport(conn_);
     const char* db = PQdb(conn_);
-    where_ =
-        fmt::format("{}:{}/{}", host && *host ? host : "localhost", port ? port : "", db ? db : "");
+    std::string shown = host && *host ? host : "localhost";
+    // An IPv6 address in brackets, as in a URL, so that its port stands apart.
+    if (shown.find(':') != std::string::npos) shown = "[" + shown + "]";
+    where_ = fmt::format("{}:{}/{}", shown, port ? port : "", db ? db : "");
   }
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
     std::string detail = Trim(conn_ ? PQerrorMessage(conn_) : "out of memory");

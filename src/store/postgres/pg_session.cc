@@ -12,44 +12,6 @@
 namespace flowsync::postgres {
 namespace {
 
-bool ValidIdentifier(std::string_view name) {
-  if (name.empty() || name.size() > 63) return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    bool ok = (c >= 'a' && c <= 'z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
-}
-
-// Splits flowsync's own `schema=` parameter off a libpq URL.
-Result<std::pair<std::string, std::string>> SplitUrl(const std::string& url) {
-  std::string schema = "public";
-  size_t q = url.find('?');
-  if (q == std::string::npos) return std::pair{url, schema};
-  std::string base = url.substr(0, q);
-  std::string kept;
-  std::string query = url.substr(q + 1);
-  size_t start = 0;
-  while (start <= query.size()) {
-    size_t amp = query.find('&', start);
-    std::string pair =
-        query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
-    if (pair.rfind("schema=", 0) == 0) {
-      schema = pair.substr(7);
-      if (!ValidIdentifier(schema)) {
-        return Status::InvalidArgument("database URL: schema '" + schema +
-                                       "' must be a lower-case SQL identifier ([a-z_][a-z0-9_]*)");
-      }
-    } else if (!pair.empty()) {
-      kept += (kept.empty() ? "" : "&") + pair;
-    }
-    if (amp == std::string::npos) break;
-    start = amp + 1;
-  }
-  return std::pair{kept.empty() ? base : base + "?" + kept, schema};
-}
-
 // The writer lock's key: one per schema, so teams sharing a server in
 // different schemas do not wait for each other.
 std::pair<int32_t, int32_t> LockKey(const std::string& schema) {
@@ -64,28 +26,18 @@ std::pair<int32_t, int32_t> LockKey(const std::string& schema) {
 }  // namespace
 
 Status PgSession::Open() {
-  FS_TRY_ASSIGN(auto split, SplitUrl(url_.url));
-  conninfo_ = split.first;
-  schema_ = split.second;
-  lock_key_ = LockKey(schema_);
+  lock_key_ = LockKey(url_.schema);
   return Connect(data_);
 }
 
 std::string PgSession::Describe() const {
-  return fmt::format("postgresql://{} (schema {}{})", data_.where(), schema_,
+  return fmt::format("postgresql://{} (schema {}{})", data_.where(), url_.schema,
                      options_.project == kDefaultProject ? "" : ", project " + options_.project);
 }
 
 Status PgSession::Connect(PgConn& conn) {
-  // application_name identifies our sessions in pg_stat_activity unless the
-  // URL names its own.
-  std::string conninfo = conninfo_;
-  if (conninfo.find("application_name=") == std::string::npos) {
-    conninfo += (conninfo.find('?') == std::string::npos ? "?" : "&");
-    conninfo += "application_name=flowsync";
-  }
-  FS_TRY(conn.Connect(conninfo));
-  FS_TRY(conn.ExecScript(fmt::format("SET search_path TO \"{}\"; SET TIME ZONE 'UTC'", schema_),
+  FS_TRY(conn.Connect(url_.conninfo));
+  FS_TRY(conn.ExecScript(fmt::format("SET search_path TO \"{}\"; SET TIME ZONE 'UTC'", url_.schema),
                          "setting the schema"));
   return conn
       .Exec("SELECT set_config('flowsync.project', $1, false)", {options_.project},

@@ -24,12 +24,12 @@ class PgSession {
   PgSession(DatabaseUrl url, StoreOptions options)
       : url_(std::move(url)), options_(std::move(options)) {}
 
-  // Parses the URL (flowsync's own `schema=` parameter is split off) and
-  // connects the data connection, with search_path, UTC and the project set.
+  // Connects the data connection, with search_path, UTC and the project set.
+  // REQUIRES: `url` came from ParseDatabaseUrl (conninfo and schema set).
   Status Open();
 
   PgConn& data() { return data_; }
-  const std::string& schema() const { return schema_; }
+  const std::string& schema() const { return url_.schema; }
   const StoreOptions& options() const { return options_; }
   // "postgresql://HOST:PORT/DB (schema S[, project P])".
   std::string Describe() const;
@@ -54,8 +54,6 @@ class PgSession {
 
   DatabaseUrl url_;
   StoreOptions options_;
-  std::string conninfo_;
-  std::string schema_;
   std::pair<int32_t, int32_t> lock_key_;
   PgConn data_;
   PgConn lock_;

@@ -228,7 +228,12 @@ class PgStore final : public SqlStore {
 
 Result<std::unique_ptr<Store>> OpenPostgresStore(const DatabaseUrl& url,
                                                  const StoreOptions& options) {
-  auto store = std::make_unique<PgStore>(url, options);
+  DatabaseUrl parsed = url;
+  // A DatabaseUrl made by hand has no conninfo or schema yet.
+  if (parsed.schema.empty()) {
+    FS_TRY_ASSIGN(parsed, ParseDatabaseUrl(url.url));
+  }
+  auto store = std::make_unique<PgStore>(std::move(parsed), options);
   FS_TRY(store->Open());
   return std::unique_ptr<Store>(std::move(store));
 }

@@ -2,11 +2,46 @@
 
 #include <fmt/format.h>
 
+#include "util/lock_holder.h"
+
 namespace flowsync::sqlite {
+namespace {
+
+// Where SQLite's unix VFS takes the writer's locks (os_unix.c, wal.c): in
+// WAL mode byte 120 of the -shm file (WAL_WRITE_LOCK); in rollback mode the
+// RESERVED byte of the database file, or the PENDING byte before it and the
+// first SHARED byte after it, which an EXCLUSIVE holder locks.
+constexpr uint64_t kWalWriteLockByte = 120;
+constexpr uint64_t kPendingByte = 0x40000000;
+
+// Who holds the writer lock of the database file at `path`, in words.
+std::string WriterLockHolder(const std::string& path) {
+  std::optional<LockHolder> holder = PosixLockHolder(path + "-shm", kWalWriteLockByte);
+  for (uint64_t byte : {kPendingByte + 1, kPendingByte, kPendingByte + 2}) {
+    if (!holder) holder = PosixLockHolder(path, byte);
+  }
+  if (!holder) {
+    return fmt::format(
+        "its holder is not visible from here (`fuser -v {}` lists the processes "
+        "that have the file open)",
+        path);
+  }
+  return fmt::format("process {}{} on this machine holds it", holder->pid,
+                     holder->command.empty() ? "" : " (" + holder->command + ")");
+}
+
+}  // namespace
 
 Status SqliteError(sqlite3* db, int rc, std::string_view context) {
   std::string detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   std::string msg = fmt::format("{}: {}", context, detail);
+  const char* file = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
+  if ((rc & 0xff) == SQLITE_READONLY && file != nullptr && *file != '\0') {
+    return Status::IOError(
+        fmt::format("database sqlite:{} is read-only: {} (check the permissions of the file, of "
+                    "its -wal and -shm files and of its folder)",
+                    file, msg));
+  }
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -120,7 +155,28 @@ Status Db::Open(const std::string& path, bool create) {
     return s;
   }
   sqlite3_extended_result_codes(db_, 1);
+  path_ = path;
+  label_ = "sqlite:" + path;
   return Status::OK();
+}
+
+void Db::SetLockTimeout(int timeout_ms) {
+  lock_timeout_ms_ = timeout_ms;
+  sqlite3_busy_timeout(db_, timeout_ms);
+}
+
+Status Db::BeginWrite() {
+  int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+  if (rc == SQLITE_OK) return Status::OK();
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+    return Status::Busy(fmt::format(
+        "database {} is locked by another writer: {}; waited {} s (raise --lock-timeout, or "
+        "retry when it is done)",
+        label_, WriterLockHolder(path_), lock_timeout_ms_ / 1000.0));
+  }
+  Status s = SqliteError(db_, rc, "executing BEGIN IMMEDIATE");
+  if ((rc & 0xff) == SQLITE_READONLY) return s;  // names the file already
+  return s.WithPrefix("database " + label_);
 }
 
 Status Db::Exec(std::string_view sql) {

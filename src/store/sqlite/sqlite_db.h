@@ -17,7 +17,8 @@ namespace flowsync::sqlite {
 
 // Busy for SQLITE_BUSY/LOCKED, Corruption for CORRUPT/NOTADB, IOError for
 // CANTOPEN/IOERR/FULL/READONLY, Internal otherwise; the message is
-// "<context>: <sqlite message>".
+// "<context>: <sqlite message>", and for READONLY it names the database
+// file: "database sqlite:FILE is read-only: <context>: <sqlite message> ...".
 Status SqliteError(sqlite3* db, int rc, std::string_view context);
 
 class Stmt {
@@ -78,13 +79,25 @@ class Db {
   Status Open(const std::string& path, bool create);
   // The project every statement's :project parameter is bound to.
   void set_project(std::string project) { project_ = std::move(project); }
+  // How the database is named in messages ("sqlite:x.db (project p)").
+  void set_label(std::string label) { label_ = std::move(label); }
+  // How long a statement waits for a lock another connection holds.
+  void SetLockTimeout(int timeout_ms);
   Status Exec(std::string_view sql);
+  // BEGIN IMMEDIATE: takes the writer lock, waiting up to the lock timeout.
+  // Busy after that, naming the database and the process holding the lock
+  // where the system tells it (else how to find it); other failures name
+  // the database too.
+  Status BeginWrite();
   Result<Stmt> Prepare(std::string_view sql);
   sqlite3* handle() const { return db_; }
 
  private:
   sqlite3* db_ = nullptr;
+  std::string path_;
   std::string project_;
+  std::string label_;
+  int lock_timeout_ms_ = 0;
 };
 
 }  // namespace flowsync::sqlite

@@ -28,7 +28,7 @@ class SqliteMigrationHistory final : public SqlMigrationHistory {
   }
 
   Status Begin() override {
-    FS_TRY(db_->Exec("BEGIN IMMEDIATE"));
+    FS_TRY(db_->BeginWrite());
     in_transaction_ = true;
     return Status::OK();
   }

@@ -29,7 +29,8 @@ class SqliteStore final : public SqlStore {
   Status Open() {
     FS_TRY(db_.Open(path_, options_.create_if_missing));
     db_.set_project(options_.project);
-    sqlite3_busy_timeout(db_.handle(), options_.lock_timeout_ms);
+    db_.set_label(Describe());
+    db_.SetLockTimeout(options_.lock_timeout_ms);
     // Two processes creating or upgrading one database can deadlock on
     // SQLite's lock upgrade, which returns BUSY at once instead of waiting:
     // try again until the lock timeout.
@@ -85,22 +86,25 @@ class SqliteStore final : public SqlStore {
   }
 
   Result<std::unique_ptr<SyncTransaction>> BeginSync(bool read_only) override {
-    Status s = db_.Exec(read_only ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE");
-    if (!s.ok()) return LockError(s);
+    if (read_only) {
+      Status s = db_.Exec("BEGIN DEFERRED");
+      if (!s.ok()) return Describe(s);
+    } else {
+      FS_TRY(db_.BeginWrite());
+    }
     return NewSqliteSyncTransaction(&db_, read_only);
   }
 
   Status Rate(const std::string& workflow_id, const std::string& user, int value,
               std::string_view now) override {
     if (value != 1 && value != -1) return Status::InvalidArgument("a rating is +1 or -1");
-    Status s = db_.Exec("BEGIN IMMEDIATE");
-    if (!s.ok()) return LockError(s);
+    FS_TRY(db_.BeginWrite());
     FS_TRY_ASSIGN(Stmt st, db_.Prepare("INSERT INTO workflow_ratings (workflow_id, user_name, "
                                        "value, rated_at) VALUES (?, ?, ?, ?) ON CONFLICT "
                                        "(workflow_id, user_name) DO UPDATE SET value = "
                                        "excluded.value, rated_at = excluded.rated_at"));
     st.Bind(1, workflow_id).Bind(2, user).Bind(3, int64_t{value}).Bind(4, now);
-    s = st.Run();
+    Status s = st.Run();
     if (!s.ok()) {
       (void)db_.Exec("ROLLBACK");
       return s;
@@ -109,14 +113,10 @@ class SqliteStore final : public SqlStore {
   }
 
  private:
-  Status Describe(const Status& s) const { return s.WithPrefix("database " + Describe()); }
-
-  Status LockError(const Status& s) const {
-    if (s.code() != StatusCode::kBusy) return Describe(s);
-    return Status::Busy(fmt::format(
-        "database {} is locked by another writer (waited {} s); another flowsync sync is "
-        "probably running: retry later or raise --lock-timeout",
-        Describe(), options_.lock_timeout_ms / 1000.0));
+  Status Describe(const Status& s) const {
+    // SqliteError names a read-only database itself.
+    if (s.message().rfind("database ", 0) == 0) return s;
+    return s.WithPrefix("database " + Describe());
   }
 
   Result<int> ReadSchemaVersion() {
@@ -172,8 +172,8 @@ class SqliteStore final : public SqlStore {
   Status UpgradeWithoutForeignKeys(int version) {
     // Take the write lock, then look again: another process may have
     // upgraded the database meanwhile.
-    Status s = db_.Exec("BEGIN IMMEDIATE");
-    if (!s.ok()) return LockError(s);
+    Status s = db_.BeginWrite();
+    if (!s.ok()) return s;
     auto reread = ReadSchemaVersion();
     if (!reread.ok()) {
       (void)db_.Exec("ROLLBACK");
@@ -236,8 +236,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
   if (!options.create_if_missing) {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) {
-      return Status::NotFound("no flowsync database at " + path +
-                              " (run `flowsync sync` first, or pass --db)");
+      return Status::NotFound("no database at " + path + ": the file does not exist");
     }
   }
   auto store = std::make_unique<SqliteStore>(path, options);
