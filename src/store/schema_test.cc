@@ -99,7 +99,8 @@ std::string NormalizedSql(std::string_view sql) {
   bool line_start = true;
   for (size_t i = 0; i < tokens.size(); ++i) {
     const std::string& t = tokens[i];
-    std::string_view prev = i > 0 ? tokens[i - 1] : "";
+    // (Both arms string_view: `cond ? string : ""` would be a temporary.)
+    std::string_view prev = i > 0 ? std::string_view(tokens[i - 1]) : std::string_view();
     bool after_sign = prev == "-" && i > 1 && (tokens[i - 2] == "(" || tokens[i - 2] == ",");
     if (t == ")") {
       --depth;
