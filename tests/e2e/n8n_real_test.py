@@ -1,4 +1,5 @@
-"""flowsync against real n8n databases: n8n's own CLI reads what flowsync wrote.
+"""flowsync against real n8n databases: n8n's own CLI reads what flowsync wrote
+(CTest entry e2e_n8n; not test_*.py, so that the main e2e entry leaves it out).
 
 Each test syncs a tree into a fresh n8n database that n8n created
 (n8n_helpers.fresh), then asks n8n itself: list:workflow, export:workflow
