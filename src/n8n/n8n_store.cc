@@ -15,6 +15,7 @@ namespace {
 
 // The id map's own version: this module's tables, not flowsync's schema.
 constexpr int kN8nTablesVersion = 1;
+constexpr size_t kMaxTagChars = 24;
 
 Status CreateTables(SqlConnection& conn) {
   for (const char* sql : {
@@ -185,6 +186,15 @@ Status N8nSyncTransaction::WriteN8n(const std::string& now_rfc3339) {
     }
     if (wf->name.empty()) wf->name = p.wf->name;
     unmatched_total += note.notes.size();
+    // n8n's tag names are at most 24 characters (varchar(24) on PostgreSQL).
+    std::erase_if(wf->tags, [&](const std::string& tag) {
+      size_t chars = 0;
+      for (unsigned char c : tag) chars += (c & 0xC0) != 0x80 ? 1 : 0;
+      if (chars <= kMaxTagChars) return false;
+      note.notes.push_back(
+          fmt::format("tag '{}' is longer than n8n's {} characters: left out", tag, kMaxTagChars));
+      return true;
+    });
     FS_TRY(writer.Write(*wf, UuidV4(), now));
     ++notes_->written;
     if (!note.notes.empty()) noted[note.path] = std::move(note);

@@ -210,6 +210,21 @@ class N8nDatabaseBase(unittest.TestCase):
                           other.query("SELECT id, name FROM workflow_entity")}, first)
         self.assertEqual(other.query("SELECT count(*) FROM workflow_entity"), [("2",)])
 
+    def test_tag_longer_than_n8n_takes_is_left_out_and_said(self):
+        os.remove(os.path.join(self.tree, "caller.json"))
+        long_tag = "a tag of thirty characters ok"[:30]
+        wf = copy.deepcopy(HELLO)
+        wf["tags"] = [{"name": "demo"}, {"name": long_tag}]
+        h.write_json(os.path.join(self.tree, "hello.json"), wf)
+        r = self.sync()
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        hello = self.ids()["Hello flowsync"]
+        self.assertEqual(r.stderr, f"n8n: hello.json (n8n id {hello}): tag '{long_tag}' is "
+                                   "longer than n8n's 24 characters: left out\n")
+        self.assertEqual(self.n8n.query(
+            "SELECT t.name FROM workflows_tags wt JOIN tag_entity t ON t.id = wt.\"tagId\""),
+            [("demo",)])
+
     def test_strict_refuses_unmatched_credentials_and_writes_nothing(self):
         r = self.sync("--strict")
         self.assertEqual(r.returncode, h.EXIT_GUARD, r.describe())
