@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -47,7 +48,8 @@ std::string DbLabel(const config::Context& ctx, const Store& store) {
   return label;
 }
 
-// --root for a command whose root is otherwise found as git finds .git.
+}  // namespace
+
 void AddRootOption(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--root", o.flags.root,
                   "The flowsync root (default: the nearest folder upwards holding .flowsync/ or "
@@ -67,18 +69,14 @@ void AddDbOptions(CLI::App* cmd, CommonOptions& o) {
                   "Project to work in (default: $FLOWSYNC_PROJECT, flowsync.toml, else 'default')");
 }
 
-// The context of a command that reads only the database
-// (config::RootRule::kDatabase), and its database.
-struct Opened {
-  config::Context ctx;
-  std::unique_ptr<Store> store;
-};
 Result<Opened> OpenForCommand(config::Overrides flags, config::IfMissing if_missing) {
   flags.root_rule = config::RootRule::kDatabase;
   FS_TRY_ASSIGN(config::Context ctx, ResolveCommandContext(flags));
   FS_TRY_ASSIGN(std::unique_ptr<Store> store, config::OpenContextStore(ctx, if_missing));
   return Opened{std::move(ctx), std::move(store)};
 }
+
+namespace {
 
 // ---- Progress bar ------------------------------------------------------------
 
@@ -371,10 +369,8 @@ Status RefuseArrayExport(Store& store, const std::string& query) {
       file, fmt::join(keys, ", ")));
 }
 
-// A WORKFLOW argument as the catalog knows it: a workflow file or bundle
-// folder that exists (relative to the current folder, as git reads paths)
-// becomes its key below the root; anything else (an id, a prefix, a key) is
-// looked up as it is.
+}  // namespace
+
 std::string WorkflowQuery(const config::Context& ctx, const std::string& arg) {
   if (ctx.root.empty()) return arg;
   const FileSystem& fs = RealFileSystem();
@@ -402,6 +398,44 @@ Result<WorkflowDetail> FindOrFail(Store& store, const config::Context& ctx,
       arg, kMinIdPrefixLength));
 }
 
+namespace {
+
+// `show WORKFLOW --version N`: one stored version, or its content.
+ExitCode ShowVersion(Store& store, const WorkflowDetail& d, int64_t version, const ShowCommand& o) {
+  auto v = store.catalog().ReadVersion(d.summary.id, version);
+  if (!v.ok()) return Fail(v.status());
+  if (!v->has_value()) {
+    return Fail(Status::NotFound(fmt::format(
+        "workflow {} has no version {}: its versions are 1 to {} (see `flowsync show {}`)",
+        DisplayText(d.summary.path), version, d.summary.version, d.summary.id)));
+  }
+  const WorkflowVersion& w = **v;
+  if (o.content) {
+    std::cout << w.content;
+    return ExitCode::kOk;
+  }
+  if (o.common.json) {
+    Json j = VersionJson(w);
+    j["id"] = d.summary.id;
+    j["content"] = w.content;
+    Json metadata = Json::parse(w.metadata_json, nullptr, /*allow_exceptions=*/false);
+    j["metadata"] = metadata.is_discarded() ? Json::object() : metadata;
+    j["documentation"] = w.documentation;
+    PrintJson(j);
+    return ExitCode::kOk;
+  }
+  fmt::print("id:          {}\n", d.summary.id);
+  fmt::print("version:     {} of {}{}\n", w.version, d.summary.version,
+             w.current ? " (current)" : "");
+  fmt::print("name:        {}\n", DisplayText(w.name));
+  fmt::print("path:        {}\n", DisplayText(w.path));
+  fmt::print("hash:        {}\n", w.content_hash);
+  fmt::print("stored:      {}\n", w.valid_from);
+  if (w.replaced_at) fmt::print("replaced:    {}\n", *w.replaced_at);
+  fmt::print("content:     {} bytes (`--content` prints it)\n", w.content.size());
+  return ExitCode::kOk;
+}
+
 ExitCode RunShowCommand(ShowCommand& o) {
   o.common.flags.paths = {o.workflow};  // the root is found from it too
   auto opened = OpenForCommand(o.common.flags, config::IfMissing::kFail);
@@ -409,6 +443,7 @@ ExitCode RunShowCommand(ShowCommand& o) {
   Store* store = opened->store.get();
   auto d = FindOrFail(*store, opened->ctx, o.workflow);
   if (!d.ok()) return Fail(d.status());
+  if (o.version) return ShowVersion(*store, *d, *o.version, o);
   if (o.content) {
     std::cout << d->content;
     return ExitCode::kOk;
@@ -429,8 +464,16 @@ ExitCode RunShowCommand(ShowCommand& o) {
   if (s.deleted_at) fmt::print("deleted at:  {}\n", *s.deleted_at);
   fmt::print("categories:  {}\n", cats.empty() ? "-" : cats);
   fmt::print("hash:        {}\n", s.content_hash);
-  fmt::print("version:     {} ({} earlier version{} stored)\n", s.version, d->stored_versions,
-             d->stored_versions == 1 ? "" : "s");
+  fmt::print("version:     {} ({} earlier version{} stored{})\n", s.version, d->stored_versions,
+             d->stored_versions == 1 ? "" : "s", d->stored_versions > 0 ? ":" : "");
+  if (d->stored_versions > 0) {
+    auto versions = store->catalog().ListVersions(s.id);
+    if (!versions.ok()) return Fail(versions.status());
+    for (auto v = versions->rbegin(); v != versions->rend(); ++v) {
+      fmt::print("  {:>4}  {}  {}{}\n", v->version, v->valid_from, DisplayText(v->path),
+                 v->path == s.path ? "" : "  (then)");
+    }
+  }
   fmt::print("created:     {}\n", s.created_at);
   fmt::print("updated:     {}\n", s.updated_at);
   fmt::print("ratings:     {} up, {} down\n", d->thumbs_up, d->thumbs_down);
@@ -463,6 +506,9 @@ void SetupShow(CLI::App* cmd, ShowCommand& o) {
   AddDbOptions(cmd, o.common);
   cmd->add_flag("--json", o.common.json, "Print one JSON object");
   cmd->add_flag("--content", o.content, "Print the stored definition itself");
+  cmd->add_option("--version", o.version,
+                  "A stored version instead of the current one (1 is the first content)")
+      ->check(NumberRange(1, INT64_MAX));
 }
 
 // ---- log -------------------------------------------------------------------
@@ -709,6 +755,7 @@ const std::vector<Command>& CommandTable() {
       {"show", "Show one workflow: metadata, categories, ratings, versions, findings",
        [](CLI::App* c, CommandOptions& o) { SetupShow(c, o.show); },
        [](CommandOptions& o) { return RunShowCommand(o.show); }},
+      DiffCommandRow(),
       {"log", "Show the sync audit log, newest first",
        [](CLI::App* c, CommandOptions& o) { SetupLog(c, o.log); },
        [](CommandOptions& o) { return RunLogCommand(o.log); }},

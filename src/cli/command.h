@@ -18,6 +18,7 @@
 
 #include "cli/exit_code.h"
 #include "config/context.h"
+#include "flowsync/store.h"
 
 namespace flowsync::cli {
 
@@ -50,6 +51,14 @@ struct ShowCommand {
   CommonOptions common;
   std::string workflow;
   bool content = false;
+  std::optional<int64_t> version;
+};
+// `diff [WORKFLOW]`.
+struct DiffCommand {
+  CommonOptions common;
+  std::optional<std::string> workflow;
+  std::optional<int64_t> from, to;
+  bool exit_code = false, stat = false;
 };
 
 struct LogCommand {
@@ -122,6 +131,7 @@ struct CommandOptions {
   StatusCommand status;
   ListCommand list;
   ShowCommand show;
+  DiffCommand diff;
   LogCommand log;
   RateCommand rate;
   GrantCommand grant;
@@ -150,6 +160,7 @@ const std::vector<Command>& CommandTable();
 Command PhasesCommandRow();
 Command MigrationCommandRow();
 Command MigrateCommandRow();
+Command DiffCommandRow();
 
 // ---- Helpers handlers share -----------------------------------------------------
 
@@ -160,6 +171,29 @@ Result<config::Context> ResolveCommandContext(const config::Overrides& flags);
 // with "expected a number from MIN to MAX, got 'TEXT'" (CLI11's own
 // NonNegativeNumber prints a bound of 309 digits).
 CLI::Validator NumberRange(int64_t min, int64_t max);
+
+// --root for a command whose root is otherwise found as git finds .git.
+void AddRootOption(CLI::App* cmd, CommonOptions& o);
+// --db, --lock-timeout and --project.
+void AddDbOptions(CLI::App* cmd, CommonOptions& o);
+
+// The context of a command that reads only the database
+// (config::RootRule::kDatabase), and its database.
+struct Opened {
+  config::Context ctx;
+  std::unique_ptr<Store> store;
+};
+Result<Opened> OpenForCommand(config::Overrides flags, config::IfMissing if_missing);
+
+// A WORKFLOW argument as the catalog knows it: a workflow file or bundle
+// folder that exists (relative to the current folder, as git reads paths)
+// becomes its key below the root; anything else (an id, a prefix, a key) is
+// looked up as it is.
+std::string WorkflowQuery(const config::Context& ctx, const std::string& arg);
+
+// The stored workflow an argument names (id, id prefix, path, or a file's
+// path from anywhere), or NotFound/InvalidArgument saying what to give.
+Result<WorkflowDetail> FindOrFail(Store& store, const config::Context& ctx, const std::string& arg);
 
 // --lock-timeout's range: 0 to a week of seconds.
 inline CLI::Validator LockTimeoutRange() { return NumberRange(0, 7 * 86400); }

@@ -128,6 +128,16 @@ Json DetailJson(const WorkflowDetail& d) {
   return j;
 }
 
+Json VersionJson(const WorkflowVersion& v) {
+  return {{"version", v.version},
+          {"path", v.path},
+          {"name", v.name},
+          {"content_hash", v.content_hash},
+          {"valid_from", v.valid_from},
+          {"replaced_at", v.replaced_at ? Json(*v.replaced_at) : Json(nullptr)},
+          {"current", v.current}};
+}
+
 Json LogJson(const LogRecord& r) {
   auto opt = [](const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); };
   Json j;

@@ -18,6 +18,9 @@ Json SyncReportJson(const SyncReport& report);
 Json StatusJson(const SyncReport& report);
 Json SummaryJson(const WorkflowSummary& s);
 Json DetailJson(const WorkflowDetail& d);
+// A version without its content: version, path, name, content_hash,
+// valid_from, replaced_at (null for the current one), current.
+Json VersionJson(const WorkflowVersion& v);
 Json LogJson(const LogRecord& r);
 
 // "1 file", "2 files": a count and its noun, plural by an "s".
