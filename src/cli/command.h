@@ -114,7 +114,11 @@ struct MigrateCommand {
 // `help [COMMAND...]`.
 struct HelpCommand {
   std::vector<std::string> topic;
-  const CLI::App* app = nullptr;  // the whole command line, set by Main()
+};
+
+// `completion SHELL`.
+struct CompletionCommand {
+  std::string shell;
 };
 
 struct CommandOptions {
@@ -129,7 +133,12 @@ struct CommandOptions {
   MigrationCommand migration;
   MigrateCommand migrate;
   HelpCommand help;
+  CompletionCommand completion;
+  const CLI::App* app = nullptr;  // the whole command line, set by Main()
 };
+
+// What `flowsync --version` prints.
+inline constexpr char kVersionText[] = "flowsync 0.1.0";
 
 // ---- The table ----------------------------------------------------------------
 
@@ -150,6 +159,8 @@ const std::vector<Command>& CommandTable();
 Command PhasesCommandRow();
 Command MigrationCommandRow();
 Command MigrateCommandRow();
+Command CompletionCommandRow();  // cli/completion.cc
+Command ManCommandRow();         // cli/man_page.cc
 
 // ---- Helpers handlers share -----------------------------------------------------
 
