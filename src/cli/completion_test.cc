@@ -101,9 +101,9 @@ TEST(CompletionTest, FishCompletesEachCommandWhereItApplies) {
            "complete -c flowsync -n '__flowsync_at \\'sync\\'' -l 'prefer' -x -a 'disk db' -d "
            "'Which side wins'",
            "complete -c flowsync -n '__flowsync_at \\'sync\\'' -l 'db' -r -F -d 'Database'",
-           "complete -c flowsync -n '__flowsync_at \\'sync\\'' -x -a "
+           "complete -c flowsync -n '__flowsync_arg \\'sync\\' 1' -x -a "
            "'(__fish_complete_directories)'",
-           "complete -c flowsync -n '__flowsync_at \\'phases get\\'' -F",
+           "complete -c flowsync -n '__flowsync_arg \\'phases get\\' 1+' -F",
            "        case 'sync:--prefer'",
        }) {
     EXPECT_NE(fish.find(line + "\n"), std::string::npos) << line << "\n" << fish;

@@ -124,6 +124,8 @@ class CompletionTest(h.FlowsyncCase):
         self.assertEqual(complete("flowsync migration create --source p"), ["prod"])
         self.assertEqual(complete("flowsync sync --dr"), ["--dry-run"])
         self.assertEqual(complete("flowsync sync fl"), ["flows/"])
+        self.assertEqual(complete("flowsync rate --user ann a.json "), ["down", "up"])
+        self.assertEqual(complete("flowsync rate fl"), ["flows/"])
 
 
 class ManPageTest(h.FlowsyncCase):
