@@ -53,7 +53,8 @@ std::string DbLabel(const config::Context& ctx, const Store& store) {
 void AddRootOption(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--root", o.flags.root,
                   "The flowsync root (default: the nearest folder upwards holding .flowsync/ or "
-                  "flowsync.toml)");
+                  "flowsync.toml)")
+      ->type_name("DIR");
 }
 
 void AddDbOptions(CLI::App* cmd, CommonOptions& o) {
@@ -61,7 +62,8 @@ void AddDbOptions(CLI::App* cmd, CommonOptions& o) {
                   "Database: sqlite:PATH, sqlite:///ABS/PATH or a file path (SQLite); "
                   "postgresql://USER@HOST:PORT/DB?schema=S, 'host=H dbname=D' or "
                   "'service=NAME' (PostgreSQL, as libpq reads them; PG* variables fill in the "
-                  "rest). Default: ROOT/.flowsync/flowsync.db; also $DATABASE_URL, flowsync.toml");
+                  "rest). Default: ROOT/.flowsync/flowsync.db; also $DATABASE_URL, flowsync.toml")
+      ->type_name("URL");
   cmd->add_option("--lock-timeout", o.flags.lock_timeout_s,
                   "Seconds to wait for another writer before giving up (default 60)")
       ->check(LockTimeoutRange());
@@ -197,7 +199,8 @@ void SetupSync(CLI::App* cmd, SyncCommand& o) {
   cmd->add_option("root", o.common.flags.root,
                   "Tree of workflow definitions, the root (default: the nearest folder upwards "
                   "holding .flowsync/ or flowsync.toml, else the current folder, which becomes "
-                  "one)");
+                  "one)")
+      ->type_name("DIR");
   AddDbOptions(cmd, o.common);
   cmd->add_flag("--full", o.full, "Also soft-delete workflows whose source is gone");
   cmd->add_flag("-n,--dry-run", o.dry_run, "Print what would change; write nothing");
@@ -286,7 +289,8 @@ ExitCode RunStatusCommand(StatusCommand& o) {
 void SetupStatus(CLI::App* cmd, StatusCommand& o) {
   cmd->add_option("root", o.common.flags.root,
                   "Tree of workflow definitions (default: the nearest folder upwards holding "
-                  ".flowsync/ or flowsync.toml)");
+                  ".flowsync/ or flowsync.toml)")
+      ->type_name("DIR");
   AddRootOption(cmd, o.common);
   AddDbOptions(cmd, o.common);
   cmd->add_flag("--json", o.common.json, "Print one JSON object");
@@ -501,7 +505,8 @@ ExitCode RunShowCommand(ShowCommand& o) {
 
 void SetupShow(CLI::App* cmd, ShowCommand& o) {
   cmd->add_option("workflow", o.workflow, "Id, unique id prefix (4+ characters) or path")
-      ->required();
+      ->required()
+      ->type_name("PATH");
   AddRootOption(cmd, o.common);
   AddDbOptions(cmd, o.common);
   cmd->add_flag("--json", o.common.json, "Print one JSON object");
@@ -552,7 +557,8 @@ void SetupLog(CLI::App* cmd, LogCommand& o) {
   cmd->add_flag("--json", o.common.json, "Print a JSON array");
   cmd->add_option("-n,--limit", o.limit, "Newest N events (default 50; 0 = all)")
       ->check(NumberRange(0, 1'000'000'000));
-  cmd->add_option("--workflow", o.workflow, "Only events of this workflow (id, prefix or path)");
+  cmd->add_option("--workflow", o.workflow, "Only events of this workflow (id, prefix or path)")
+      ->type_name("PATH");
 }
 
 // ---- rate ------------------------------------------------------------------
@@ -576,7 +582,9 @@ ExitCode RunRateCommand(RateCommand& o) {
 }
 
 void SetupRate(CLI::App* cmd, RateCommand& o) {
-  cmd->add_option("workflow", o.workflow, "Id, unique id prefix or path")->required();
+  cmd->add_option("workflow", o.workflow, "Id, unique id prefix or path")
+      ->required()
+      ->type_name("PATH");
   cmd->add_option("rating", o.value, "up or down")
       ->required()
       ->check(CLI::IsMember({"up", "down"}));
@@ -660,13 +668,13 @@ Result<std::vector<const Command*>> CommandsNamed(const std::vector<std::string>
   return chosen;
 }
 
-ExitCode RunHelpCommand(HelpCommand& o) {
+ExitCode RunHelpCommand(HelpCommand& o, const CLI::App& program) {
   auto named = CommandsNamed(o.topic, /*to_run=*/false);
   if (!named.ok()) return Fail(named.status());
   // As CLI11 prints `flowsync COMMAND --help`, the usage line naming the
   // path; through the formatter, as App::help() would show the help of the
   // command that runs, `help` itself.
-  const CLI::App* app = o.app;
+  const CLI::App* app = &program;
   std::string path = app->get_name();
   for (const Command* row : *named) {
     app = app->get_subcommand(row->name);
@@ -770,7 +778,9 @@ const std::vector<Command>& CommandTable() {
       MigrateCommandRow(),
       {"help", "Show the help of a command (`flowsync help migrate up`), or this one",
        [](CLI::App* c, CommandOptions& o) { SetupHelp(c, o.help); },
-       [](CommandOptions& o) { return RunHelpCommand(o.help); }},
+       [](CommandOptions& o) { return RunHelpCommand(o.help, *o.app); }},
+      CompletionCommandRow(),
+      ManCommandRow(),
   };
   return table;
 }
@@ -780,11 +790,11 @@ int Main(int argc, char** argv) {
       "flowsync: mirror workflow definitions (n8n exports, bundles, phase files) into "
       "a database",
       "flowsync");
-  app.set_version_flag("--version", "flowsync 0.1.0");
+  app.set_version_flag("--version", kVersionText);
   app.require_subcommand(1);
   app.footer(ExitCodeHelp() + "\nRun `flowsync help COMMAND` for a command's options.");
   CommandOptions options;
-  options.help.app = &app;
+  options.app = &app;
   std::vector<std::pair<CLI::App*, const Command*>> runnable;
   AddCommands(&app, CommandTable(), options, runnable);
   // Commands are checked against the table first: CLI11 would say only "A

@@ -123,7 +123,11 @@ struct MigrateCommand {
 // `help [COMMAND...]`.
 struct HelpCommand {
   std::vector<std::string> topic;
-  const CLI::App* app = nullptr;  // the whole command line, set by Main()
+};
+
+// `completion SHELL`.
+struct CompletionCommand {
+  std::string shell;
 };
 
 struct CommandOptions {
@@ -139,7 +143,12 @@ struct CommandOptions {
   MigrationCommand migration;
   MigrateCommand migrate;
   HelpCommand help;
+  CompletionCommand completion;
+  const CLI::App* app = nullptr;  // the whole command line, set by Main()
 };
+
+// What `flowsync --version` prints.
+inline constexpr char kVersionText[] = "flowsync 0.1.0";
 
 // ---- The table ----------------------------------------------------------------
 
@@ -160,7 +169,9 @@ const std::vector<Command>& CommandTable();
 Command PhasesCommandRow();
 Command MigrationCommandRow();
 Command MigrateCommandRow();
-Command DiffCommandRow();
+Command DiffCommandRow();        // cli/diff.cc
+Command CompletionCommandRow();  // cli/completion.cc
+Command ManCommandRow();         // cli/man_page.cc
 
 // ---- Helpers handlers share -----------------------------------------------------
 

@@ -97,8 +97,8 @@ Result<std::vector<Entry>> FilesAgainstDatabase(Store& store, const config::Cont
                    : a.kind == ActionKind::kRename ? "renamed"
                                                    : "restored";
         e.from_version = stored.version;
-        e.diff = DiffWorkflows(a.format, SideOf("a/" + stored_path, stored),
-                               SideOf("b/" + a.path, wf));
+        e.diff =
+            DiffWorkflows(a.format, SideOf("a/" + stored_path, stored), SideOf("b/" + a.path, wf));
         if (e.diff.equal && a.kind == ActionKind::kUpdate) continue;
         break;
       }
@@ -255,7 +255,8 @@ ExitCode RunDiffCommand(DiffCommand& o) {
 
 void SetupDiff(CLI::App* cmd, DiffCommand& o) {
   cmd->add_option("workflow", o.workflow,
-                  "Only this workflow: id, unique id prefix (4+ characters) or path");
+                  "Only this workflow: id, unique id prefix (4+ characters) or path")
+      ->type_name("PATH");
   cmd->add_option("--from", o.from, "Compare stored versions: from this one ...")
       ->check(NumberRange(1, INT64_MAX));
   cmd->add_option("--to", o.to, "... to this one (default: the current version)")
