@@ -19,26 +19,42 @@ class PgSyncTransaction final : public SyncTransaction {
   ~PgSyncTransaction() override;
 
   Result<std::vector<IndexRow>> LoadIndex() override {
-    FS_TRY(Flush());
-    FS_TRY_ASSIGN(PgResult r, conn_->Exec("SELECT id::text, path, format::text, content_hash, "
-                                          "source_sig, deleted_at IS NOT NULL FROM workflows WHERE "
-                                          "project = current_setting('flowsync.project')",
-                                          {}, "loading the workflow index"));
-    std::vector<IndexRow> rows;
-    rows.reserve(static_cast<size_t>(r.rows()));
-    for (int i = 0; i < r.rows(); ++i) {
-      IndexRow row;
-      row.id = r.Text(i, 0);
-      row.path = r.Text(i, 1);
-      std::optional<Format> format = ParseFormat(r.Text(i, 2));
-      if (!format) return Status::Corruption("workflow " + row.id + ": unknown format");
-      row.format = *format;
-      row.content_hash = r.Text(i, 3);
-      row.source_sig = r.Text(i, 4);
-      row.deleted = r.Bool(i, 5);
-      rows.push_back(std::move(row));
+    return QueryIndex("", {}, "loading the workflow index");
+  }
+
+  Result<std::vector<IndexRow>> LoadIndexUnder(const std::set<std::string>& keys) override {
+    // One query for all keys, by prefix (^@), not by ranges of the path
+    // index: the database's collation need not be byte order.
+    std::vector<std::string> exact, prefixes;
+    for (const std::string& key : keys) {
+      exact.push_back(key);
+      prefixes.push_back(key + "/");
+      prefixes.push_back(key + "#");
     }
-    return rows;
+    const std::string exact_array = TextArray(exact), prefix_array = TextArray(prefixes);
+    return QueryIndex(" AND (path = ANY($1::text[]) OR path ^@ ANY($2::text[]))",
+                      {exact_array, prefix_array}, "loading the workflow index");
+  }
+
+  Result<std::vector<IndexRow>> LoadIndexWithHash(const std::string& hash) override {
+    return QueryIndex(" AND content_hash = $1", {hash}, "looking for rename sources");
+  }
+
+  Result<bool> IdTaken(const std::string& id) override {
+    FS_TRY(Flush());
+    FS_TRY_ASSIGN(PgResult r, conn_->Exec("SELECT 1 FROM workflows WHERE project = "
+                                          "current_setting('flowsync.project') AND id = $1::uuid",
+                                          {id}, "checking a new workflow id"));
+    return r.rows() > 0;
+  }
+
+  Result<int64_t> CountLive() override {
+    FS_TRY(Flush());
+    FS_TRY_ASSIGN(PgResult r, conn_->Exec("SELECT count(*) FROM workflows WHERE project = "
+                                          "current_setting('flowsync.project') AND deleted_at IS "
+                                          "NULL",
+                                          {}, "counting the workflows"));
+    return r.Int(0, 0);
   }
 
   Result<int64_t> BeginRun(std::string_view mode, std::string_view root,
@@ -181,6 +197,49 @@ class PgSyncTransaction final : public SyncTransaction {
   Status Commit() override;
 
  private:
+  // A PostgreSQL array literal of `items`.
+  static std::string TextArray(const std::vector<std::string>& items) {
+    std::string out = "{";
+    for (const std::string& item : items) {
+      if (out.size() > 1) out += ',';
+      out += '"';
+      for (char c : item) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+      }
+      out += '"';
+    }
+    return out + "}";
+  }
+
+  // The index rows of the project that match `where` (" AND ..." or "").
+  Result<std::vector<IndexRow>> QueryIndex(std::string_view where,
+                                           const std::vector<PgParam>& params,
+                                           std::string_view context) {
+    FS_TRY(Flush());
+    FS_TRY_ASSIGN(PgResult r, conn_->Exec(fmt::format("SELECT id::text, path, format::text, "
+                                                      "content_hash, source_sig, deleted_at IS NOT "
+                                                      "NULL FROM workflows WHERE project = "
+                                                      "current_setting('flowsync.project'){}",
+                                                      where),
+                                          params, context));
+    std::vector<IndexRow> rows;
+    rows.reserve(static_cast<size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+      IndexRow row;
+      row.id = r.Text(i, 0);
+      row.path = r.Text(i, 1);
+      std::optional<Format> format = ParseFormat(r.Text(i, 2));
+      if (!format) return Status::Corruption("workflow " + row.id + ": unknown format");
+      row.format = *format;
+      row.content_hash = r.Text(i, 3);
+      row.source_sig = r.Text(i, 4);
+      row.deleted = r.Bool(i, 5);
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
   Status CheckWritable() const {
     if (read_only_) return Status::Internal("write in a read-only sync transaction");
     if (done_) return Status::Internal("write after the transaction finished");

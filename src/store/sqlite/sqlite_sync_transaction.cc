@@ -13,25 +13,51 @@ class SqliteSyncTransaction final : public SyncTransaction {
   }
 
   Result<std::vector<IndexRow>> LoadIndex() override {
-    FS_TRY_ASSIGN(Stmt st,
-                  db_->Prepare("SELECT id, path, format, content_hash, source_sig, "
-                               "deleted_at IS NOT NULL FROM workflows WHERE project = :project"));
+    FS_TRY_ASSIGN(Stmt st, db_->Prepare(std::string(kIndexColumns) + "WHERE project = :project"));
     std::vector<IndexRow> rows;
-    while (true) {
-      FS_TRY_ASSIGN(bool has_row, st.Step());
-      if (!has_row) break;
-      IndexRow row;
-      row.id = st.Text(0);
-      row.path = st.Text(1);
-      std::optional<Format> format = ParseFormat(st.TextView(2));
-      if (!format) return Status::Corruption("workflow " + row.id + ": unknown format");
-      row.format = *format;
-      row.content_hash = st.Text(3);
-      row.source_sig = st.Text(4);
-      row.deleted = st.Int(5) != 0;
-      rows.push_back(std::move(row));
+    FS_TRY(ReadIndex(st, rows));
+    return rows;
+  }
+
+  Result<std::vector<IndexRow>> LoadIndexUnder(const std::set<std::string>& keys) override {
+    // Three ranges of the (project, path) index per key: '0' follows '/'
+    // and '$' follows '#' in byte order.
+    const std::string select = std::string(kIndexColumns) + "WHERE project = :project AND ";
+    FS_TRY_ASSIGN(Stmt st, db_->Prepare(select + "path = ?2 UNION ALL " + select +
+                                        "path > ?3 AND path < ?4 UNION ALL " + select +
+                                        "path > ?5 AND path < ?6"));
+    std::vector<IndexRow> rows;
+    for (const std::string& key : keys) {
+      const std::string dir_lo = key + "/", dir_hi = key + "0", el_lo = key + "#",
+                        el_hi = key + "$";
+      st.Bind(2, key).Bind(3, dir_lo).Bind(4, dir_hi).Bind(5, el_lo).Bind(6, el_hi);
+      FS_TRY(ReadIndex(st, rows));
+      st.Reset();
     }
     return rows;
+  }
+
+  Result<std::vector<IndexRow>> LoadIndexWithHash(const std::string& hash) override {
+    FS_TRY_ASSIGN(Stmt st, db_->Prepare(std::string(kIndexColumns) +
+                                        "WHERE project = :project AND content_hash = ?2"));
+    st.Bind(2, hash);
+    std::vector<IndexRow> rows;
+    FS_TRY(ReadIndex(st, rows));
+    return rows;
+  }
+
+  Result<bool> IdTaken(const std::string& id) override {
+    FS_TRY_ASSIGN(Stmt st,
+                  db_->Prepare("SELECT 1 FROM workflows WHERE project = :project AND id = ?2"));
+    st.Bind(2, id);
+    return st.Step();
+  }
+
+  Result<int64_t> CountLive() override {
+    FS_TRY_ASSIGN(Stmt st, db_->Prepare("SELECT count(*) FROM workflows WHERE project = :project "
+                                        "AND deleted_at IS NULL"));
+    FS_TRY_ASSIGN(bool has_row, st.Step());
+    return has_row ? st.Int(0) : 0;
   }
 
   Result<int64_t> BeginRun(std::string_view mode, std::string_view root,
@@ -165,6 +191,28 @@ class SqliteSyncTransaction final : public SyncTransaction {
   }
 
  private:
+  static constexpr std::string_view kIndexColumns =
+      "SELECT id, path, format, content_hash, source_sig, deleted_at IS NOT NULL FROM workflows ";
+
+  // Appends the rows `st` yields to `rows`.
+  static Status ReadIndex(Stmt& st, std::vector<IndexRow>& rows) {
+    while (true) {
+      FS_TRY_ASSIGN(bool has_row, st.Step());
+      if (!has_row) break;
+      IndexRow row;
+      row.id = st.Text(0);
+      row.path = st.Text(1);
+      std::optional<Format> format = ParseFormat(st.TextView(2));
+      if (!format) return Status::Corruption("workflow " + row.id + ": unknown format");
+      row.format = *format;
+      row.content_hash = st.Text(3);
+      row.source_sig = st.Text(4);
+      row.deleted = st.Int(5) != 0;
+      rows.push_back(std::move(row));
+    }
+    return Status::OK();
+  }
+
   enum CachedStmt {
     kInsertWorkflow,
     kKeepVersion,
