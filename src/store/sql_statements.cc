@@ -6,11 +6,16 @@
 
 namespace flowsync {
 
-std::vector<std::string> SourceIdFindingsSql(SqlDialect dialect, std::string_view project) {
+namespace {
+
+// `where` narrows the workflows whose findings go (" AND ..." or ""), and
+// `holders` those whose findings are made.
+std::vector<std::string> FindingsSql(SqlDialect dialect, std::string_view project,
+                                     std::string_view where, std::string_view holders) {
   return {
       fmt::format("DELETE FROM workflow_findings WHERE code = 'duplicate-source-id' AND "
-                  "workflow_id IN (SELECT id FROM workflows WHERE project = {})",
-                  project),
+                  "workflow_id IN (SELECT id FROM workflows WHERE project = {}{})",
+                  project, where),
       // One pass over the project's live workflows that have a source id:
       // a window per source id gives each its count and the first two
       // paths, so "e.g." names the first other holder in path order. (A
@@ -28,12 +33,42 @@ std::vector<std::string> SourceIdFindingsSql(SqlDialect dialect, std::string_vie
                      FIRST_VALUE(path) OVER by_path AS first_path,
                      NTH_VALUE(path, 2) OVER by_path AS second_path
                 FROM workflows
-               WHERE project = {0} AND deleted_at IS NULL AND source_id IS NOT NULL
+               WHERE project = {0} AND deleted_at IS NULL AND source_id IS NOT NULL{2}
               WINDOW by_path AS (PARTITION BY source_id ORDER BY path{1}
                                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) d
        WHERE d.n > 1)sql",
-                  project, SqlByteOrder(dialect)),
+                  project, SqlByteOrder(dialect), holders),
   };
+}
+
+}  // namespace
+
+std::vector<std::string> SourceIdFindingsSql(SqlDialect dialect, std::string_view project) {
+  return FindingsSql(dialect, project, "", "");
+}
+
+std::vector<std::string> SourceIdFindingsSqlFor(SqlDialect dialect, std::string_view project,
+                                                std::string_view sources, std::string_view ids) {
+  return FindingsSql(dialect, project,
+                     fmt::format(" AND (id IN {} OR source_id IN {})", ids, sources),
+                     fmt::format(" AND source_id IN {}", sources));
+}
+
+void TouchedSourceIds::Touch(const std::string& id, const std::optional<std::string>& source_id) {
+  if (everything_) return;
+  ids_.insert(id);
+  if (source_id) sources_.insert(*source_id);
+  if (ids_.size() > kMaxWorkflows) {
+    everything_ = true;
+    ids_.clear();
+    sources_.clear();
+  }
+}
+
+void TouchedSourceIds::Clear() {
+  everything_ = false;
+  ids_.clear();
+  sources_.clear();
 }
 
 }  // namespace flowsync

@@ -232,6 +232,56 @@ TEST_P(SyncScopeTest, TheRootAsAKeyIsTheWholeTree) {
   EXPECT_TRUE(report->changes.empty());
 }
 
+// A small sync recomputes the duplicate-source-id warnings of only the
+// source ids it touched (before and after); they must read as a whole
+// recomputation would write them.
+TEST_P(SyncScopeTest, SourceIdWarningsFollowASmallSync) {
+  auto with_id = [](const std::string& id, const std::string& name) {
+    return R"({"id": ")" + id + R"(", "name": ")" + name + R"(", "nodes": [], "connections": {}})";
+  };
+  auto warnings = [&](const std::string& path) {
+    std::string out;
+    auto found = store_->catalog().FindWorkflow(path);
+    EXPECT_OK(found);
+    if (found.ok() && found->has_value()) {
+      for (const Finding& f : (*found)->findings) {
+        if (f.code == "duplicate-source-id") out += f.message;
+      }
+    }
+    return out;
+  };
+  tree_.Write("a.json", with_id("S", "A"));
+  tree_.Write("b.json", with_id("S", "B"));
+  tree_.Write("c.json", with_id("S", "C"));
+  tree_.Write("d.json", with_id("T", "D"));
+  ASSERT_OK(RunSync(*store_, Options(SyncMode::kFull)));
+  EXPECT_EQ(
+      warnings("a.json"),
+      R"(source id "S" is also used by 2 other workflow(s), e.g. b.json; flowsync ids stay distinct)");
+  EXPECT_EQ(warnings("d.json"), "");
+  // c moves from S to T: a and b lose one holder, d gains one.
+  tree_.Write("c.json", with_id("T", "C"));
+  ASSERT_OK(RunSync(*store_, Options(SyncMode::kFull, {"c.json"})));
+  EXPECT_EQ(
+      warnings("a.json"),
+      R"(source id "S" is also used by 1 other workflow(s), e.g. b.json; flowsync ids stay distinct)");
+  EXPECT_EQ(
+      warnings("c.json"),
+      R"(source id "T" is also used by 1 other workflow(s), e.g. d.json; flowsync ids stay distinct)");
+  EXPECT_EQ(
+      warnings("d.json"),
+      R"(source id "T" is also used by 1 other workflow(s), e.g. c.json; flowsync ids stay distinct)");
+  // b renamed: a's example follows it; then deleted: a's warning goes.
+  Move("b.json", "z/b.json");
+  ASSERT_OK(RunSync(*store_, Options(SyncMode::kFull, {"b.json", "z"})));
+  EXPECT_EQ(
+      warnings("a.json"),
+      R"(source id "S" is also used by 1 other workflow(s), e.g. z/b.json; flowsync ids stay distinct)");
+  std::filesystem::remove_all(tree_.path() + "/z");
+  ASSERT_OK(RunSync(*store_, Options(SyncMode::kFull, {"z"})));
+  EXPECT_EQ(warnings("a.json"), "");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SyncScopeTest, ::testing::ValuesIn(test::TestBackends()),
                          [](const auto& param_info) { return param_info.param.name; });
 

@@ -76,6 +76,7 @@ class PgSyncTransaction final : public SyncTransaction {
     AddDefinition(wf, workflows_);
     workflows_.EndRow();
     BufferDerived(id, wf);
+    touched_.Touch(id, wf.source_id);
     // Stream workflow rows as they come, so the server ingests them while
     // the readers parse more; child rows wait for the COPY to end.
     if (!workflows_copy_open_) {
@@ -113,13 +114,16 @@ class PgSyncTransaction final : public SyncTransaction {
             "$7::jsonb, documentation = $8, active = $9::boolean, source_sig = "
             "$10, definition = $11::jsonb, version = version + $12::integer, "
             "updated_at = CASE WHEN $12::integer = 1 THEN $13::timestamptz "
-            "ELSE updated_at END WHERE id = $1::uuid",
+            "ELSE updated_at END FROM (SELECT source_id AS old_source_id FROM workflows "
+            "WHERE id = $1::uuid) old WHERE id = $1::uuid RETURNING old.old_source_id",
             {id, wf.name, FormatName(wf.format), wf.source_id ? PgParam(*wf.source_id) : PgParam(),
              wf.content, wf.content_hash, wf.metadata_json, wf.documentation,
              wf.active ? "true" : "false", sig, definition ? PgParam(*definition) : PgParam(),
              content_changed ? "1" : "0", now},
             "updating a workflow"));
     FS_TRY(ExpectOneRow(r, id));
+    touched_.Touch(id, r.OptionalText(0, 0));  // the source id it held until now
+    touched_.Touch(id, wf.source_id);
     for (const char* table : {"workflow_categories", "workflow_findings", "phase_entries"}) {
       FS_TRY(conn_
                  ->Exec(fmt::format("DELETE FROM {} WHERE workflow_id = $1::uuid", table), {id},
@@ -171,12 +175,27 @@ class PgSyncTransaction final : public SyncTransaction {
   Status RefreshSourceIdFindings() override {
     FS_TRY(CheckWritable());
     FS_TRY(Flush());
-    std::string script;
-    for (const std::string& statement :
-         SourceIdFindingsSql(SqlDialect::kPostgres, "current_setting('flowsync.project')")) {
-      script += statement + ";\n";
+    constexpr std::string_view kContext = "recomputing duplicate source id findings";
+    if (touched_.everything()) {
+      std::string script;
+      for (const std::string& statement :
+           SourceIdFindingsSql(SqlDialect::kPostgres, "current_setting('flowsync.project')")) {
+        script += statement + ";\n";
+      }
+      touched_.Clear();
+      return conn_->ExecScript(script, kContext);
     }
-    return conn_->ExecScript(script, "recomputing duplicate source id findings");
+    const std::string sources = TextArray({touched_.sources().begin(), touched_.sources().end()});
+    const std::string ids = TextArray({touched_.ids().begin(), touched_.ids().end()});
+    for (const std::string& statement : SourceIdFindingsSqlFor(
+             SqlDialect::kPostgres, "current_setting('flowsync.project')",
+             "(SELECT unnest($1::text[]) UNION SELECT source_id FROM workflows WHERE id = "
+             "ANY($2::uuid[]) AND source_id IS NOT NULL)",
+             "(SELECT unnest($2::uuid[]))")) {
+      FS_TRY(conn_->Exec(statement, {sources, ids}, kContext).status());
+    }
+    touched_.Clear();
+    return Status::OK();
   }
 
   Status FinishRun(int64_t run_id, const RunCounts& c, std::string_view now) override {
@@ -339,6 +358,7 @@ class PgSyncTransaction final : public SyncTransaction {
     FS_TRY(CheckWritable());
     FS_TRY(Flush());
     FS_TRY_ASSIGN(PgResult r, conn_->Exec(sql, params, context));
+    touched_.Touch(id, std::nullopt);  // its source id is looked up at the refresh
     return ExpectOneRow(r, id);
   }
 
@@ -349,6 +369,7 @@ class PgSyncTransaction final : public SyncTransaction {
     return Status::OK();
   }
 
+  TouchedSourceIds touched_;
   PgSession* store_;
   PgConn* conn_;
   bool read_only_;
