@@ -13,7 +13,7 @@ struct WatchOptions {
   // A batch of changes is synced once no event came for quiet_ms, or at the
   // latest debounce_ms after its first event while events keep coming: a
   // lone edit is synced at once, a burst (a git checkout) in a few syncs.
-  int quiet_ms = 20;
+  int quiet_ms = 10;
   int debounce_ms = 300;
   int interval_s = 300;  // safety-net full sync even without events; 0 = never
 };
