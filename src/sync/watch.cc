@@ -362,6 +362,11 @@ Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& w
       }
       auto first = *first_event;
       first_event.reset();
+      if (trigger == WatchTrigger::kOverflow) {
+        // Events were lost, those of new folders too: watch what is there.
+        tree.Add("");
+        report_state();
+      }
       FS_TRY(run(trigger, keys, first));
       if (trigger != WatchTrigger::kChanges) {
         next_full = SteadyClock::now() + std::chrono::seconds(watch.interval_s);
