@@ -172,18 +172,33 @@ ExitCode RunSyncCommand(SyncCommand& o) {
     WatchOptions w;
     w.debounce_ms = o.debounce_ms;
     w.interval_s = o.interval_s;
-    if (!o.common.json) {
-      fmt::print("watching {} (debounce {} ms, full check every {} s); Ctrl-C stops\n", ctx->root,
-                 w.debounce_ms, w.interval_s);
-      std::fflush(stdout);
-    }
-    Status s = WatchAndSync(**store, options, w, [&](const Result<SyncReport>& r) {
-      if (r.ok()) {
-        emit(*r);
-      } else {
-        std::fprintf(stderr, "flowsync: error: %s\n", r.status().message().c_str());
+    WatchCallbacks callbacks;
+    callbacks.on_state = [&](const WatchState& state) {
+      if (o.common.json) {
+        std::cout << DumpJson(WatchStateJson(state), -1) << std::endl;
+      } else if (state.problem.empty()) {
+        fmt::print(
+            "watching {} ({} folders; changes synced within {} ms, full check every {} s); "
+            "Ctrl-C stops\n",
+            ctx->root, state.folders, w.debounce_ms, w.interval_s);
+        std::fflush(stdout);
       }
-    });
+      if (!state.problem.empty()) {
+        std::fprintf(stderr, "flowsync: warning: %s\n", state.problem.c_str());
+      }
+    };
+    callbacks.on_run = [&](const WatchRun& run, const Result<SyncReport>& r) {
+      if (!r.ok()) {
+        std::fprintf(stderr, "flowsync: error: %s\n", r.status().message().c_str());
+      } else if (o.common.json) {
+        Json j = SyncReportJson(*r);
+        j["watch"] = WatchRunJson(run);
+        std::cout << DumpJson(j, -1) << std::endl;
+      } else {
+        emit(*r);
+      }
+    };
+    Status s = WatchAndSync(**store, options, w, callbacks);
     if (!s.ok()) return Fail(s);
     return ExitCode::kOk;
   }
@@ -218,7 +233,8 @@ void SetupSync(CLI::App* cmd, SyncCommand& o) {
                   "With --watch: seconds between safety-net syncs (default 300; 0 = never)")
       ->check(CLI::Range(0, 86400 * 7));
   cmd->add_option("--debounce", o.debounce_ms,
-                  "With --watch: milliseconds of quiet before a sync (default 300)")
+                  "With --watch: longest wait, in milliseconds, while changes keep coming "
+                  "(default 300; a lone change is synced at once)")
       ->check(CLI::Range(0, 600000));
   cmd->footer(
       "Workflows: a folder holding workflow.json (a bundle); a *.json n8n export of one "

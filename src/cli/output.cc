@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "util/path_text.h"
+
 namespace flowsync::cli {
 
 Json SyncReportJson(const SyncReport& r) {
@@ -40,6 +42,25 @@ Json SyncReportJson(const SyncReport& r) {
   }
   j["ignored_files"] = std::move(ignored);
   j["duration_ms"] = r.duration_ms;
+  return j;
+}
+
+Json WatchStateJson(const WatchState& state) {
+  Json j;
+  j["watching"] = PathToText(state.root);
+  j["folders"] = state.folders;
+  j["max_user_watches"] = state.max_user_watches;
+  j["problem"] = state.problem.empty() ? Json() : Json(ValidUtf8(state.problem));
+  return j;
+}
+
+Json WatchRunJson(const WatchRun& run) {
+  Json j;
+  j["trigger"] = WatchTriggerName(run.trigger);
+  j["events"] = run.events;
+  j["paths"] = run.paths;
+  j["folders"] = run.folders;
+  j["latency_ms"] = run.latency_ms;
   return j;
 }
 

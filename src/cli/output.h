@@ -9,12 +9,18 @@
 
 #include "flowsync/store.h"
 #include "flowsync/sync.h"
+#include "flowsync/watch.h"
 
 namespace flowsync::cli {
 
 using Json = nlohmann::ordered_json;
 
 Json SyncReportJson(const SyncReport& report);
+// sync --watch: what it watches ({"watching": ROOT, "folders": N,
+// "max_user_watches": N, "problem": TEXT or null}) and, as the "watch"
+// member of each run's report, why and how fast it ran.
+Json WatchStateJson(const WatchState& state);
+Json WatchRunJson(const WatchRun& run);
 Json StatusJson(const SyncReport& report);
 Json SummaryJson(const WorkflowSummary& s);
 Json DetailJson(const WorkflowDetail& d);
