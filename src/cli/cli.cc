@@ -780,6 +780,7 @@ const std::vector<Command>& CommandTable() {
        [](CLI::App* c, CommandOptions& o) { SetupShow(c, o.show); },
        [](CommandOptions& o) { return RunShowCommand(o.show); }},
       DiffCommandRow(),
+      RestoreCommandRow(),
       {"log", "Show the sync audit log, newest first",
        [](CLI::App* c, CommandOptions& o) { SetupLog(c, o.log); },
        [](CommandOptions& o) { return RunLogCommand(o.log); }},

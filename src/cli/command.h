@@ -60,6 +60,13 @@ struct DiffCommand {
   std::optional<int64_t> from, to;
   bool exit_code = false, stat = false;
 };
+// `restore WORKFLOW --version N`.
+struct RestoreCommand {
+  CommonOptions common;
+  std::string workflow;
+  int64_t version = 0;
+  bool force = false;
+};
 
 struct LogCommand {
   CommonOptions common;
@@ -136,6 +143,7 @@ struct CommandOptions {
   ListCommand list;
   ShowCommand show;
   DiffCommand diff;
+  RestoreCommand restore;
   LogCommand log;
   RateCommand rate;
   GrantCommand grant;
@@ -170,6 +178,7 @@ Command PhasesCommandRow();
 Command MigrationCommandRow();
 Command MigrateCommandRow();
 Command DiffCommandRow();        // cli/diff.cc
+Command RestoreCommandRow();     // cli/diff.cc
 Command CompletionCommandRow();  // cli/completion.cc
 Command ManCommandRow();         // cli/man_page.cc
 

@@ -4,6 +4,7 @@
 // (diff/workflow_diff.h).
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include "flowsync/source.h"
 #include "flowsync/sync.h"
 #include "source/workflow_path.h"
+#include "sync/restore.h"
 
 namespace flowsync::cli {
 namespace {
@@ -269,7 +271,65 @@ void SetupDiff(CLI::App* cmd, DiffCommand& o) {
   AddDbOptions(cmd, o.common);
 }
 
+ExitCode RunRestoreCommand(RestoreCommand& o) {
+  o.common.flags.paths = {o.workflow};
+  auto ctx = ResolveCommandContext(o.common.flags);
+  if (!ctx.ok()) return Fail(ctx.status());
+  auto store = config::OpenContextStore(*ctx, config::IfMissing::kFail);
+  if (!store.ok()) return Fail(store.status());
+  auto d = FindOrFail(**store, *ctx, o.workflow);
+  if (!d.ok()) return Fail(d.status());
+  SyncOptions options;
+  options.root = ctx->root;
+  options.limits = ctx->limits;
+  auto report = RestoreVersion(**store, d->summary.id, o.version, options, o.force);
+  if (!report.ok()) return Fail(report.status());
+  const bool failed = report->sync.counts.errors > 0;
+  if (o.common.json) {
+    Json j = {{"workflow_id", report->workflow_id},
+              {"path", report->path},
+              {"restored_version", report->restored_version},
+              {"version", report->new_version},
+              {"changed", report->changed},
+              {"run_id", report->sync.run_id}};
+    std::cout << DumpJson(j) << std::endl;
+  } else if (!report->changed) {
+    fmt::print("{}: version {} is the current content; nothing to restore\n",
+               DisplayText(report->path), report->restored_version);
+  } else {
+    fmt::print("{}: restored the content of version {} as version {}\n", DisplayText(report->path),
+               report->restored_version, report->new_version);
+  }
+  for (const Change& c : report->sync.changes) {
+    if (c.kind == ChangeKind::kError) {
+      std::fprintf(stderr, "error: %s\n", DisplayText(c.message).c_str());
+    }
+  }
+  return failed ? ExitCode::kFailed : ExitCode::kOk;
+}
+
+void SetupRestore(CLI::App* cmd, RestoreCommand& o) {
+  cmd->add_option("workflow", o.workflow, "Id, unique id prefix (4+ characters) or path")
+      ->required()
+      ->type_name("PATH");
+  cmd->add_option("--version", o.version, "The stored version to make current again")
+      ->required()
+      ->check(NumberRange(1, INT64_MAX));
+  cmd->add_flag("--force", o.force, "Overwrite changes to its files that are not synced yet");
+  cmd->add_flag("--json", o.common.json, "Print one JSON object");
+  AddRootOption(cmd, o.common);
+  AddDbOptions(cmd, o.common);
+}
+
 }  // namespace
+
+Command RestoreCommandRow() {
+  return {"restore",
+          "Make a stored version of a workflow current again: its files are written back and "
+          "synced (a new version)",
+          [](CLI::App* c, CommandOptions& o) { SetupRestore(c, o.restore); },
+          [](CommandOptions& o) { return RunRestoreCommand(o.restore); }};
+}
 
 Command DiffCommandRow() {
   return {"diff",

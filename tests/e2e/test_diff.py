@@ -159,3 +159,103 @@ class DiffPostgresTest(DiffCase, pgt.PostgresCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RestoreCase:
+    """`flowsync restore`: a stored version's files come back and are synced
+    as a new version, never over an edit that is not synced."""
+
+    def db_args(self):
+        return []
+
+    def run_fs(self, *args, expect=0):
+        return self.fs(*args, *self.db_args(), expect=expect)
+
+    def versions(self, path):
+        return self.run_fs("show", path, "--json").json()["versions"]
+
+    def test_restore_writes_the_file_back_and_syncs_it(self):
+        h.write_json(self.p("flows", "orders.json"), workflow())
+        self.sync(*self.db_args())
+        first = h.read_text(self.p("flows", "orders.json"))
+        h.write_json(self.p("flows", "orders.json"), workflow(channel="#sales"))
+        self.sync(*self.db_args())
+
+        res = self.run_fs("restore", "flows/orders.json", "--version", "1", "--json")
+        report = res.json()
+        self.assertEqual((report["restored_version"], report["version"], report["changed"]),
+                         (1, 3, True))
+        self.assertEqual(h.read_text(self.p("flows", "orders.json")), first)
+        self.assertEqual(self.versions("flows/orders.json"), 3)
+        content = self.run_fs("show", "flows/orders.json", "--content").stdout
+        self.assertEqual(content, first)
+        updates = [e for e in self.log_json_db() if e["event"] == "updated"]
+        self.assertEqual(len(updates), 2, "the restore is audited as an update")
+        # Already current: nothing happens.
+        res = self.run_fs("restore", "flows/orders.json", "--version", "3")
+        self.assertIn("version 3 is the current content; nothing to restore", res.stdout)
+        self.assertEqual(self.versions("flows/orders.json"), 3)
+        # A sync after it changes nothing.
+        _, report = self.sync(*self.db_args(), "--full")
+        self.assert_counts(report, unchanged=1)
+
+    def test_restore_refuses_to_overwrite_an_unsynced_edit(self):
+        h.write_json(self.p("orders.json"), workflow())
+        self.sync(*self.db_args())
+        h.write_json(self.p("orders.json"), workflow(channel="#sales"))
+        self.sync(*self.db_args())
+        h.write_json(self.p("orders.json"), workflow(channel="#mine"))
+        mine = h.read_text(self.p("orders.json"))
+        res = self.run_fs("restore", "orders.json", "--version", "1", expect=3)
+        self.assertIn("orders.json has changes that are not synced (update)", res.stderr)
+        self.assertEqual(h.read_text(self.p("orders.json")), mine, "the edit was overwritten")
+        self.assertEqual(self.versions("orders.json"), 2)
+        self.run_fs("restore", "orders.json", "--version", "1", "--force")
+        self.assertIn('"#ops"', h.read_text(self.p("orders.json")))
+        self.assertEqual(self.versions("orders.json"), 3)
+
+    def test_restore_brings_back_a_deleted_workflow_and_a_bundle(self):
+        bundle = self.p("b")
+        h.write_bundle(bundle, workflow(), meta={"name": "B", "owner": "ann"}, readme="# B\n")
+        self.sync(*self.db_args())
+        h.write_bundle(bundle, workflow(channel="#x"), meta={"name": "B", "owner": "bob"})
+        os.remove(os.path.join(bundle, "README.md"))
+        self.sync(*self.db_args())
+        self.run_fs("restore", "b", "--version", "1")
+        self.assertEqual(h.read_text(os.path.join(bundle, "README.md")), "# B\n")
+        self.assertEqual(json.loads(h.read_text(os.path.join(bundle, "meta.json")))["owner"],
+                         "ann")
+        self.assertEqual(self.run_fs("diff", "b", "--from", "1", "--to", "3").stdout, "")
+
+        import shutil
+        shutil.rmtree(bundle)
+        self.sync(*self.db_args(), "--full")
+        self.run_fs("restore", "b", "--version", "2")
+        self.assertIn('"#x"', h.read_text(os.path.join(bundle, "workflow.json")))
+        self.assertIsNone(self.run_fs("show", "b", "--json").json()["deleted_at"])
+
+    def test_restore_errors(self):
+        h.write_json(self.p("orders.json"), workflow())
+        self.sync(*self.db_args())
+        res = self.run_fs("restore", "orders.json", "--version", "4", expect=1)
+        self.assertIn("has no version 4: its versions are 1 to 1", res.stderr)
+        res = self.run_fs("restore", "orders.json", expect=2)
+        self.assertIn("--version is required", res.stderr)
+        res = self.run_fs("restore", "nope.json", "--version", "1", expect=1)
+        self.assertIn("no workflow 'nope.json'", res.stderr)
+
+
+class RestoreSqliteTest(RestoreCase, h.FlowsyncCase):
+    def log_json_db(self):
+        return self.log_json()
+
+
+class RestorePostgresTest(RestoreCase, pgt.PostgresCase):
+    def db_args(self):
+        return ["--db", self.url]
+
+    def run_fs(self, *args, expect=0):
+        return self.fs(*args, "--db", self.url, "--root", self.root, expect=expect)
+
+    def log_json_db(self):
+        return self.run_fs("log", "--json").json()
