@@ -12,7 +12,7 @@ The run must not crash or hang, must store every good file (compared by
 path and content hash with a sync of the good files alone), must report
 each bad one as a per-file error naming it, and nothing else; a second run
 must give the same errors and change nothing. Peak RSS of the run is
-reported (wait4's ru_maxrss).
+reported (wait4's ru_maxrss of the sync alone).
 
     hostile_trees.py [--many N] [--json] [--backend sqlite|postgres]
 
@@ -24,7 +24,6 @@ check held.
 import argparse
 import json
 import os
-import resource
 import shutil
 import socket
 import sqlite3
@@ -107,20 +106,22 @@ def build_tree(root, many):
 
 
 def run_sync(root, db, as_nobody, extra=()):
+    """(exit status, stdout, stderr, seconds, peak RSS in MB) of one sync."""
     cmd = [h.binary(), "sync", root, "--db", db, "--json", *extra]
     if as_nobody:
         cmd = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"] + cmd
     started = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, env=h.clean_env(), cwd=os.path.dirname(root))
-    out, err = proc.communicate(timeout=1800)
-    elapsed = time.monotonic() - started
-    return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), elapsed
-
-
-def peak_rss_mb():
-    """The largest peak RSS of the children waited for so far."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                env=h.clean_env(), cwd=os.path.dirname(root))
+        # wait4: the peak RSS of this process alone (setpriv execs flowsync).
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.monotonic() - started
+        out.seek(0)
+        err.seek(0)
+        return (proc.returncode, out.read().decode("utf-8", "replace"),
+                err.read().decode("utf-8", "replace"), elapsed, usage.ru_maxrss / 1024)
 
 
 def stored(db):
@@ -135,7 +136,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--many", type=int, default=2000, help="files in one folder")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--write-tree", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.write_tree:
+        print(json.dumps(build_tree(args.write_tree, args.many)))
+        return 0
 
     as_nobody = os.geteuid() == 0
     if as_nobody and not shutil.which("setpriv"):
@@ -146,16 +151,19 @@ def main():
     try:
         os.chmod(work, 0o755)
         root = os.path.join(work, "tree")
-        goods, bads = build_tree(root, args.many)
+        # In a process of its own: the 65 MB file's text must not count in
+        # the peak RSS of the children (a forked child shares its parent's
+        # pages until it runs flowsync).
+        made = subprocess.run([sys.executable, __file__, "--many", str(args.many),
+                               "--write-tree", root], check=True, stdout=subprocess.PIPE)
+        goods, bads = json.loads(made.stdout)
         db = os.path.join(work, "state.db")
         if as_nobody:
             for dirpath, dirnames, filenames in os.walk(work):
                 os.lchown(dirpath, NOBODY, NOBODY)
                 for name in dirnames + filenames:
                     os.lchown(os.path.join(dirpath, name), NOBODY, NOBODY)
-        rss_before = peak_rss_mb()
-        rc, out, err, elapsed = run_sync(root, db, as_nobody)
-        rss = peak_rss_mb()
+        rc, out, err, elapsed, rss = run_sync(root, db, as_nobody)
         if rc < 0 or rc not in (1,):
             failures.append(f"the sync exited {rc} (want 1: some files failed): {err[-2000:]}")
         try:
@@ -190,14 +198,14 @@ def main():
         if stored(alone_db) != have:
             failures.append("the good files are not stored as a sync of them alone stores them")
         # Again: same errors, nothing changed.
-        rc2, out2, err2, _ = run_sync(root, db, as_nobody)
+        rc2, out2, err2, _, _ = run_sync(root, db, as_nobody)
         again = json.loads(out2) if out2.strip().startswith("{") else {}
         if rc2 != 1 or sorted(e.get("path") for e in again.get("errors", [])) != bads:
             failures.append(f"the second run differs: exit {rc2}, {err2[-500:]}")
         if again and any(again.get(k) for k in ("added", "updated", "deleted", "renamed")):
             failures.append("the second run changed stored workflows")
         result = {"good_files": len(goods), "bad_files": len(bads), "exit": rc,
-                  "seconds": round(elapsed, 1), "peak_rss_mb": round(max(rss, rss_before), 1),
+                  "seconds": round(elapsed, 1), "peak_rss_mb": round(rss, 1),
                   "failures": failures}
     finally:
         h.remove_tree(work)
