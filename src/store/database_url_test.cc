@@ -174,6 +174,12 @@ TEST(MaskDatabaseUrl, HidesEveryFormOfPassword) {
            {"host=h password=hun\\ ter2 dbname=d", "host=h password=*** dbname=d"},
            {"host=h\tpassword='' dbname=d", "host=h\tpassword=*** dbname=d"},
            {"host=h password='unterminated dbname=d", "host=h password=***"},
+           // Words without '=' (libpq refuses the text, and its error quotes
+           // it masked): the pairs after them are still read.
+           {"oops host=h password=hunter2", "oops host=h password=***"},
+           {"x password='a b' y", "x password=*** y"},
+           {"host=h bad password=hunter2 worse", "host=h bad password=*** worse"},
+           {"password password=hunter2", "password password=***"},
            {"service=prod", "service=prod"},
            {"user=password", "user=password"},
            // Other schemes' user information.
