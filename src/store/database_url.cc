@@ -287,7 +287,7 @@ Status SplitSchema(std::string_view text, DatabaseUrl* url) {
     if (pair.key != "schema") continue;
     kept.append(text.substr(at, pair.whole.begin - at));
     at = pair.whole.end;
-    bool quoted = text[pair.value.begin] == '\'';
+    bool quoted = pair.value.end > pair.value.begin && text[pair.value.begin] == '\'';
     url->schema = std::string(text.substr(pair.value.begin + (quoted ? 1 : 0),
                                           pair.value.end - pair.value.begin - (quoted ? 2 : 0)));
     FS_TRY(CheckSchema(text, url->schema));

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "util/test_util.h"
 
 namespace flowsync {
@@ -101,6 +104,14 @@ TEST(ParseDatabaseUrl, RefusesWhatIsNeitherWithLibpqsMessage) {
   EXPECT_EQ(Error("host=h schema=1x"),
             "database URL 'host=h schema=1x': schema '1x' must be a lower-case SQL identifier "
             "([a-z_][a-z0-9_]*)");
+  // An empty schema value at the very end: the text is given in a buffer of
+  // its exact size, so that AddressSanitizer sees a read past it.
+  for (std::string_view text : {"host=h schema=", "schema=\r\r\r"}) {
+    const std::vector<char> exact(text.begin(), text.end());
+    EXPECT_EQ(Error(std::string_view(exact.data(), exact.size())),
+              "database URL '" + std::string(text) +
+                  "': schema '' must be a lower-case SQL identifier ([a-z_][a-z0-9_]*)");
+  }
   EXPECT_EQ(Error("a=b.db"),
             "database URL 'a=b.db': invalid connection option \"a\" (a SQLite file whose name "
             "holds '=' is written sqlite:PATH)");
