@@ -22,6 +22,12 @@ PostgreSQL, a trial
      (no temp file of a killed `migration create` left either).
 
     crash_trials.py [--trials N] [--json] [--only NAME,...] [--backends sqlite,postgres]
+                    [--fault kill|terminate]
+
+With --fault terminate the run is not killed: the PostgreSQL server ends its
+connections (pg_terminate_backend) at the random instant instead, and the run
+must end by itself, with exit 5 and a message naming the server if it was
+cut off; the same checks follow.
 
 FLOWSYNC_BIN names the binary; FLOWSYNC_PG_DIR a running cluster of
 tests/pg/cluster.sh (without it the PostgreSQL half is skipped, unless
@@ -323,6 +329,10 @@ class Postgres:
             out.setdefault(table, []).append(json.loads(row))
         return out
 
+    def terminate(self, target):
+        h.psql(self.admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+               f"WHERE datname = '{self.dbname(target)}' AND pid <> pg_backend_pid()")
+
     def problems(self, target):
         # The killed client's session ends when the server sees its socket
         # close; it must not linger holding the writer lock.
@@ -364,6 +374,7 @@ class Scenario:
     name = ""
     ok_codes = (0,)
     takes_lock_timeout = True
+    fault = "kill"  # or "terminate": pg_terminate_backend instead of SIGKILL
     backends = ("sqlite", "postgres")
 
     def __init__(self, work, backend, size):
@@ -394,6 +405,12 @@ class Scenario:
         _, self.duration = run(self.args(probe), self.work, self.ok_codes, "uninterrupted run")
         self.after_state = self.state(probe)
         self.backend.drop(probe)
+        # The first run may read a cold cache: kills are drawn over the
+        # shorter of two runs, so that most land while the command runs.
+        probe = self.backend.clone(self.before)
+        _, again = run(self.args(probe), self.work, self.ok_codes, "uninterrupted run")
+        self.backend.drop(probe)
+        self.duration = min(self.duration, again)
         if self.after_state == self.before_state:
             raise RuntimeError(f"{self.name}: the command changes nothing; the trial proves nothing")
         self.accepted = [self.before_state, self.after_state] + self.intermediate()
@@ -412,11 +429,22 @@ class Scenario:
             proc = start(self.args(target), self.work)
             time.sleep(delay)
             killed = proc.poll() is None
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=60)
+            if self.fault == "terminate":
+                # The server drops the run's connections; the run must
+                # end by itself with a database error (exit 5) and say so.
+                self.backend.terminate(target)
+            else:
+                proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=120)
             stderr = proc.stderr.read().decode("utf-8", "replace")
             proc.stderr.close()
-            if not killed and proc.returncode not in self.ok_codes:
+            if self.fault == "terminate":
+                if proc.returncode not in self.ok_codes + (5,):
+                    failures.append(f"the run exited {proc.returncode} after losing its "
+                                    f"connection (want 5): {stderr[-500:]}")
+                elif proc.returncode == 5 and "PostgreSQL" not in stderr:
+                    failures.append(f"exit 5 without naming the server: {stderr[-500:]}")
+            elif not killed and proc.returncode not in self.ok_codes:
                 failures.append(f"the run exited {proc.returncode} before the kill: {stderr[-500:]}")
             failures += self.backend.problems(target)
             tables = self.backend.tables(target)
@@ -440,7 +468,8 @@ class Scenario:
             if self.converged(final) != self.converged(self.after_state):
                 failures.append("the next run did not converge: tables differing "
                                 f"{differing(self.converged(final), self.converged(self.after_state))}")
-            return {"delay_s": round(delay, 4), "killed": killed, "failures": failures}
+            return {"delay_s": round(delay, 4), "killed": killed, "exit": proc.returncode,
+                    "failures": failures}
         finally:
             self.backend.drop(target)
 
@@ -681,6 +710,9 @@ def main():
     parser.add_argument("--size", type=int, default=400, help="workflows in a tree (scaled per command)")
     parser.add_argument("--only", default="", help="commands, comma-separated: " + ",".join(SCENARIOS))
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--fault", choices=("kill", "terminate"), default="kill",
+                        help="kill: SIGKILL the run; terminate: the server ends its connections "
+                        "(pg_terminate_backend; PostgreSQL only)")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
@@ -712,13 +744,16 @@ def main():
             for backend_name in cls.backends:
                 if backend_name != "files" and backend_name not in wanted_backends:
                     continue
+                if args.fault == "terminate" and backend_name != "postgres":
+                    continue
                 work = os.path.join(work_root, f"{key}-{backend_name}")
                 os.makedirs(work)
                 backend = {"sqlite": lambda: Sqlite(work), "postgres": lambda: pg,
                            "files": lambda: Folder(work)}[backend_name]()
                 scenario = cls(work, backend, args.size)
+                scenario.fault = args.fault
                 entry = {"command": key, "backend": backend_name, "trials": 0,
-                         "killed": 0, "failures": 0, "details": []}
+                         "killed": 0, "exits": {}, "failures": 0, "details": []}
                 results.append(entry)
                 try:
                     scenario.setup()
@@ -730,6 +765,8 @@ def main():
                             t = {"killed": False, "failures": [f"trial error: {e}"[-2000:]]}
                         entry["trials"] += 1
                         entry["killed"] += t["killed"]
+                        code = str(t.get("exit"))
+                        entry["exits"][code] = entry["exits"].get(code, 0) + 1
                         if t["failures"]:
                             entry["failures"] += 1
                             entry["details"].append(t)
@@ -737,7 +774,7 @@ def main():
                     entry["failures"] += 1
                     entry["details"].append({"setup_error": str(e)[-2000:]})
                 print(f"{key:17} {backend_name:9} trials {entry['trials']:4}  "
-                      f"killed mid-run {entry['killed']:4}  failures {entry['failures']}",
+                      f"cut mid-run {entry['killed']:4}  failures {entry['failures']}  exits {entry['exits']}",
                       file=sys.stderr, flush=True)
     finally:
         if pg:
@@ -751,11 +788,12 @@ def main():
                           "results": results}, indent=2))
     else:
         print(f"\nseed {seed}, {time.monotonic() - started:.0f} s\n")
-        print("| command | backend | run (s) | trials | killed mid-run | failures |")
-        print("|---|---|---|---|---|---|")
+        print("| command | backend | run (s) | trials | cut mid-run | exit statuses | failures |")
+        print("|---|---|---|---|---|---|---|")
         for r in results:
+            exits = ", ".join(f"{k}: {v}" for k, v in sorted(r["exits"].items()))
             print(f"| {r['command']} | {r['backend']} | {r.get('run_s', '-')} | {r['trials']} | "
-                  f"{r['killed']} | {r['failures']} |")
+                  f"{r['killed']} | {exits} | {r['failures']} |")
         for r in results:
             for d in r["details"][:3]:
                 print(f"\n{r['command']} on {r['backend']}: {json.dumps(d)[:3000]}")
