@@ -127,6 +127,44 @@ struct MigrateCommand {
   std::string version;
 };
 
+// `run TASK`.
+struct RunTaskCommand {
+  CommonOptions common;
+  std::string task;  // TOPIC[:JOB]
+  std::optional<std::string> workflow;
+  std::optional<std::string> time;  // RFC 3339
+  bool wait = false;
+  int64_t wait_timeout_s = 0;  // 0: no limit
+};
+
+// `worker --topic T ... -- COMMAND ARGS...`.
+struct WorkerCommand {
+  CommonOptions common;
+  std::vector<std::string> topics;
+  int concurrency = 1;
+  bool exit_when_idle = false, noop = false;
+  int batch = 100;
+  double lease_s = 10, poll_s = 0.2;
+  std::vector<std::string> command;
+};
+
+// `scheduler`.
+struct SchedulerCommand {
+  CommonOptions common;
+  bool once = false;
+  double interval_s = 1, refresh_s = 60;
+  std::string catch_up = "6h";
+  std::string failed_topic = "retry-failed";
+};
+
+// `executions list|show|cancel|retry`.
+struct ExecutionsCommand {
+  CommonOptions common;
+  std::optional<std::string> status, topic;
+  int64_t limit = 50;
+  int64_t id = 0;
+};
+
 // `help [COMMAND...]`.
 struct HelpCommand {
   std::vector<std::string> topic;
@@ -150,6 +188,10 @@ struct CommandOptions {
   PhasesCommand phases;
   MigrationCommand migration;
   MigrateCommand migrate;
+  RunTaskCommand run;
+  WorkerCommand worker;
+  SchedulerCommand scheduler;
+  ExecutionsCommand executions;
   HelpCommand help;
   CompletionCommand completion;
   const CLI::App* app = nullptr;  // the whole command line, set by Main()
@@ -181,6 +223,12 @@ Command DiffCommandRow();        // cli/diff.cc
 Command RestoreCommandRow();     // cli/diff.cc
 Command CompletionCommandRow();  // cli/completion.cc
 Command ManCommandRow();         // cli/man_page.cc
+// Running phase workflows (cli/run.cc): `run`, `worker`, `scheduler`,
+// `executions ...`.
+Command RunCommandRow();
+Command WorkerCommandRow();
+Command SchedulerCommandRow();
+Command ExecutionsCommandRow();
 
 // ---- Helpers handlers share -----------------------------------------------------
 

@@ -23,17 +23,32 @@ class PgSyncTransaction final : public SyncTransaction {
   }
 
   Result<std::vector<IndexRow>> LoadIndexUnder(const std::set<std::string>& keys) override {
-    // One query for all keys, by prefix (^@), not by ranges of the path
-    // index: the database's collation need not be byte order.
-    std::vector<std::string> exact, prefixes;
+    constexpr std::string_view kContext = "loading the workflow index";
+    std::vector<std::string> exact, low, high;
     for (const std::string& key : keys) {
       exact.push_back(key);
-      prefixes.push_back(key + "/");
-      prefixes.push_back(key + "#");
+      // '0' follows '/' and '$' follows '#' in byte order.
+      low.push_back(key + "/");
+      high.push_back(key + "0");
+      low.push_back(key + "#");
+      high.push_back(key + "$");
     }
-    const std::string exact_array = TextArray(exact), prefix_array = TextArray(prefixes);
-    return QueryIndex(" AND (path = ANY($1::text[]) OR path ^@ ANY($2::text[]))",
-                      {exact_array, prefix_array}, "loading the workflow index");
+    const std::string exact_array = TextArray(exact), low_array = TextArray(low);
+    FS_TRY_ASSIGN(bool byte_order, PathsInByteOrder());
+    if (!byte_order) {
+      // By prefix (^@): a scan of the project's rows, but right whatever
+      // the collation.
+      return QueryIndex(" AND (path = ANY($1::text[]) OR path ^@ ANY($2::text[]))",
+                        {exact_array, low_array}, kContext);
+    }
+    // Ranges of the (project, path) index, one per prefix.
+    const std::string high_array = TextArray(high);
+    return QueryIndex(
+        fmt::format(" AND path = ANY($1::text[]) UNION ALL {} JOIN unnest($2::text[], $3::text[]) "
+                    "AS r(low, high) ON path > r.low AND path < r.high WHERE project = "
+                    "current_setting('flowsync.project')",
+                    kIndexSelect),
+        {exact_array, low_array, high_array}, kContext);
   }
 
   Result<std::vector<IndexRow>> LoadIndexWithHash(const std::string& hash) override {
@@ -216,6 +231,24 @@ class PgSyncTransaction final : public SyncTransaction {
   Status Commit() override;
 
  private:
+  static constexpr std::string_view kIndexSelect =
+      "SELECT id::text, path, format::text, content_hash, source_sig, deleted_at IS NOT NULL "
+      "FROM workflows";
+
+  // Whether the database compares text in byte order (the C or POSIX
+  // collation of libc), so that ranges of paths hold what their prefixes do.
+  Result<bool> PathsInByteOrder() {
+    if (!byte_order_) {
+      FS_TRY_ASSIGN(PgResult r,
+                    conn_->Exec("SELECT datcollate IN ('C', 'POSIX') AND coalesce(to_jsonb(d) ->> "
+                                "'datlocprovider', 'c') = 'c' FROM pg_database d WHERE datname = "
+                                "current_database()",
+                                {}, "reading the database's collation"));
+      byte_order_ = r.rows() == 1 && r.Bool(0, 0);
+    }
+    return *byte_order_;
+  }
+
   // A PostgreSQL array literal of `items`.
   static std::string TextArray(const std::vector<std::string>& items) {
     std::string out = "{";
@@ -236,12 +269,11 @@ class PgSyncTransaction final : public SyncTransaction {
                                            const std::vector<PgParam>& params,
                                            std::string_view context) {
     FS_TRY(Flush());
-    FS_TRY_ASSIGN(PgResult r, conn_->Exec(fmt::format("SELECT id::text, path, format::text, "
-                                                      "content_hash, source_sig, deleted_at IS NOT "
-                                                      "NULL FROM workflows WHERE project = "
-                                                      "current_setting('flowsync.project'){}",
-                                                      where),
-                                          params, context));
+    FS_TRY_ASSIGN(
+        PgResult r,
+        conn_->Exec(fmt::format("{} WHERE project = current_setting('flowsync.project'){}",
+                                kIndexSelect, where),
+                    params, context));
     std::vector<IndexRow> rows;
     rows.reserve(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
@@ -369,6 +401,7 @@ class PgSyncTransaction final : public SyncTransaction {
     return Status::OK();
   }
 
+  std::optional<bool> byte_order_;  // PathsInByteOrder(), once asked
   TouchedSourceIds touched_;
   PgSession* store_;
   PgConn* conn_;
