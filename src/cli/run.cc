@@ -28,13 +28,6 @@ namespace {
 
 void PrintJson(const Json& j) { std::cout << DumpJson(j) << std::endl; }
 
-void AddDbOptions(CLI::App* cmd, CommonOptions& o) {
-  cmd->add_option("--db", o.flags.db, "Database URL (as for sync)");
-  cmd->add_option("--project", o.flags.project, "Project to work in");
-  cmd->add_option("--lock-timeout", o.flags.lock_timeout_s, "Seconds to wait for a writer")
-      ->check(LockTimeoutRange());
-}
-
 Result<std::unique_ptr<Store>> OpenDatabase(const config::Context& ctx) {
   return config::OpenContextStore(ctx, config::IfMissing::kCreate);
 }
