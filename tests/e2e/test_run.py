@@ -230,7 +230,8 @@ class RunMixin:
                          0)
 
         failed = self.cmd_json("run", "slow")
-        self.fs("worker", "--topic", "slow", "--exit-when-idle", *self.db_args(), "--", "false")
+        self.fs("worker", "--topic", "slow", "--exit-when-idle", *self.db_args(), "--", "false",
+                expect=0)
         self.cmd("scheduler", "--once")
         alerts = [e for e in self.cmd_json("executions", "list") if e["topic"] == "retry-failed"]
         self.assertEqual(len(alerts), 1)
