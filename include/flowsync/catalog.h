@@ -114,6 +114,25 @@ struct ChangeBatch {
   bool more = false;  // the limit cut the batch short
 };
 
+// One version of a stored workflow: a row of its history, or its current
+// content (the newest version).
+struct WorkflowVersion {
+  int64_t version = 0;  // 1 for the first content
+  std::string path;     // where the workflow was then
+  std::string name;
+  std::string content_hash;
+  // RFC 3339 UTC: when this content was stored, and when a newer one
+  // replaced it (nullopt for the current version).
+  std::string valid_from;
+  std::optional<std::string> replaced_at;
+  bool current = false;
+  // The definition, meta.json and README.md as stored; filled by
+  // ReadVersion only.
+  std::string content;
+  std::string metadata_json;
+  std::string documentation;
+};
+
 class Catalog {
  public:
   virtual ~Catalog() = default;
@@ -143,6 +162,15 @@ class Catalog {
   // become visible in order; SQL applied outside flowsync (psql, dbmate)
   // does not take that lock.
   virtual Result<ChangeBatch> ChangesSince(int64_t cursor, int64_t limit) = 0;
+
+  // Every version of the workflow with id `id`, oldest first and the current
+  // one last, without their content; empty when no workflow has that id.
+  // A store that keeps no history answers Unsupported.
+  virtual Result<std::vector<WorkflowVersion>> ListVersions(const std::string& id);
+  // Version `version` of the workflow with id `id`, content included;
+  // nullopt when there is no such version.
+  virtual Result<std::optional<WorkflowVersion>> ReadVersion(const std::string& id,
+                                                             int64_t version);
 };
 
 }  // namespace flowsync

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -121,6 +122,17 @@ struct SyncScope {
   // as path text: util/path_text.h), with the workflows of its elements if
   // it is an n8n array export: the tree is not walked.
   std::string path;
+  // Only these parts of the tree (keys relative to the root, as path text,
+  // such as "flows/etl" or "flows/etl/a.json"): each the source at that key,
+  // or the folder there with everything below it. Only they are walked and
+  // only the stored workflows at or below them are loaded, so the cost
+  // follows the change, not the tree (what watch mode syncs). A key inside a
+  // bundle, or naming a bundle member, stands for the bundle. Every rule of
+  // a full sync holds: a workflow that appears in the scope with the content
+  // of a stored one whose source is gone anywhere in the tree is a rename,
+  // and the mass-deletion guard rail counts every stored workflow. Empty:
+  // no such limit.
+  std::set<std::string> subtrees;
   // Whether the workflow or source at `key` is in the scope.
   bool Contains(Format f, std::string_view key) const;
 };

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,18 @@ class SyncTransaction {
   virtual ~SyncTransaction() = default;
 
   virtual Result<std::vector<IndexRow>> LoadIndex() = 0;
+  // What a scoped sync (SyncScope::subtrees) needs of the index, without
+  // loading all of it:
+  // - the rows at or below each of `keys`: at it, below it as a folder
+  //   ("key/...") or of it as an array export ("key#..."), in no order (a
+  //   row may come twice when keys overlap);
+  virtual Result<std::vector<IndexRow>> LoadIndexUnder(const std::set<std::string>& keys) = 0;
+  // - the rows holding content `hash` (rename sources), deleted ones too;
+  virtual Result<std::vector<IndexRow>> LoadIndexWithHash(const std::string& hash) = 0;
+  // - whether a stored workflow (deleted or not) has id `id`;
+  virtual Result<bool> IdTaken(const std::string& id) = 0;
+  // - how many stored workflows are live (for the mass-deletion guard rail).
+  virtual Result<int64_t> CountLive() = 0;
   virtual Result<int64_t> BeginRun(std::string_view mode, std::string_view root,
                                    std::string_view now) = 0;
   virtual Status AddWorkflow(const std::string& id, const std::string& path,

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -48,11 +49,13 @@ std::string DbLabel(const config::Context& ctx, const Store& store) {
   return label;
 }
 
-// --root for a command whose root is otherwise found as git finds .git.
+}  // namespace
+
 void AddRootOption(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--root", o.flags.root,
                   "The flowsync root (default: the nearest folder upwards holding .flowsync/ or "
-                  "flowsync.toml)");
+                  "flowsync.toml)")
+      ->type_name("DIR");
 }
 
 void AddDbOptions(CLI::App* cmd, CommonOptions& o) {
@@ -60,7 +63,8 @@ void AddDbOptions(CLI::App* cmd, CommonOptions& o) {
                   "Database: sqlite:PATH, sqlite:///ABS/PATH or a file path (SQLite); "
                   "postgresql://USER@HOST:PORT/DB?schema=S, 'host=H dbname=D' or "
                   "'service=NAME' (PostgreSQL, as libpq reads them; PG* variables fill in the "
-                  "rest). Default: ROOT/.flowsync/flowsync.db; also $DATABASE_URL, flowsync.toml");
+                  "rest). Default: ROOT/.flowsync/flowsync.db; also $DATABASE_URL, flowsync.toml")
+      ->type_name("URL");
   cmd->add_option("--lock-timeout", o.flags.lock_timeout_s,
                   "Seconds to wait for another writer before giving up (default 60)")
       ->check(LockTimeoutRange());
@@ -68,18 +72,14 @@ void AddDbOptions(CLI::App* cmd, CommonOptions& o) {
                   "Project to work in (default: $FLOWSYNC_PROJECT, flowsync.toml, else 'default')");
 }
 
-// The context of a command that reads only the database
-// (config::RootRule::kDatabase), and its database.
-struct Opened {
-  config::Context ctx;
-  std::unique_ptr<Store> store;
-};
 Result<Opened> OpenForCommand(config::Overrides flags, config::IfMissing if_missing) {
   flags.root_rule = config::RootRule::kDatabase;
   FS_TRY_ASSIGN(config::Context ctx, ResolveCommandContext(flags));
   FS_TRY_ASSIGN(std::unique_ptr<Store> store, config::OpenContextStore(ctx, if_missing));
   return Opened{std::move(ctx), std::move(store)};
 }
+
+namespace {
 
 // ---- Progress bar ------------------------------------------------------------
 
@@ -192,18 +192,33 @@ ExitCode RunSyncCommand(SyncCommand& o) {
     WatchOptions w;
     w.debounce_ms = o.debounce_ms;
     w.interval_s = o.interval_s;
-    if (!o.common.json) {
-      fmt::print("watching {} (debounce {} ms, full check every {} s); Ctrl-C stops\n", ctx->root,
-                 w.debounce_ms, w.interval_s);
-      std::fflush(stdout);
-    }
-    Status s = WatchAndSync(**store, options, w, [&](const Result<SyncReport>& r) {
-      if (r.ok()) {
-        emit(*r);
-      } else {
-        std::fprintf(stderr, "flowsync: error: %s\n", r.status().message().c_str());
+    WatchCallbacks callbacks;
+    callbacks.on_state = [&](const WatchState& state) {
+      if (o.common.json) {
+        std::cout << DumpJson(WatchStateJson(state), -1) << std::endl;
+      } else if (state.problem.empty()) {
+        fmt::print(
+            "watching {} ({} folders; changes synced within {} ms, full check every {} s); "
+            "Ctrl-C stops\n",
+            ctx->root, state.folders, w.debounce_ms, w.interval_s);
+        std::fflush(stdout);
       }
-    });
+      if (!state.problem.empty()) {
+        std::fprintf(stderr, "flowsync: warning: %s\n", state.problem.c_str());
+      }
+    };
+    callbacks.on_run = [&](const WatchRun& run, const Result<SyncReport>& r) {
+      if (!r.ok()) {
+        std::fprintf(stderr, "flowsync: error: %s\n", r.status().message().c_str());
+      } else if (o.common.json) {
+        Json j = SyncReportJson(*r);
+        j["watch"] = WatchRunJson(run);
+        std::cout << DumpJson(j, -1) << std::endl;
+      } else {
+        emit(*r);
+      }
+    };
+    Status s = WatchAndSync(**store, options, w, callbacks);
     if (!s.ok()) return Fail(s);
     return ExitCode::kOk;
   }
@@ -219,7 +234,8 @@ void SetupSync(CLI::App* cmd, SyncCommand& o) {
   cmd->add_option("root", o.common.flags.root,
                   "Tree of workflow definitions, the root (default: the nearest folder upwards "
                   "holding .flowsync/ or flowsync.toml, else the current folder, which becomes "
-                  "one)");
+                  "one)")
+      ->type_name("DIR");
   AddDbOptions(cmd, o.common);
   cmd->add_flag("--full", o.full, "Also soft-delete workflows whose source is gone");
   cmd->add_flag("-n,--dry-run", o.dry_run, "Print what would change; write nothing");
@@ -243,7 +259,8 @@ void SetupSync(CLI::App* cmd, SyncCommand& o) {
                   "With --watch: seconds between safety-net syncs (default 300; 0 = never)")
       ->check(CLI::Range(0, 86400 * 7));
   cmd->add_option("--debounce", o.debounce_ms,
-                  "With --watch: milliseconds of quiet before a sync (default 300)")
+                  "With --watch: longest wait, in milliseconds, while changes keep coming "
+                  "(default 300; a lone change is synced at once)")
       ->check(CLI::Range(0, 600000));
   cmd->footer(
       "Workflows: a folder holding workflow.json (a bundle); a *.json n8n export of one "
@@ -314,7 +331,8 @@ ExitCode RunStatusCommand(StatusCommand& o) {
 void SetupStatus(CLI::App* cmd, StatusCommand& o) {
   cmd->add_option("root", o.common.flags.root,
                   "Tree of workflow definitions (default: the nearest folder upwards holding "
-                  ".flowsync/ or flowsync.toml)");
+                  ".flowsync/ or flowsync.toml)")
+      ->type_name("DIR");
   AddRootOption(cmd, o.common);
   AddDbOptions(cmd, o.common);
   cmd->add_flag("--json", o.common.json, "Print one JSON object");
@@ -397,10 +415,8 @@ Status RefuseArrayExport(Store& store, const std::string& query) {
       file, fmt::join(keys, ", ")));
 }
 
-// A WORKFLOW argument as the catalog knows it: a workflow file or bundle
-// folder that exists (relative to the current folder, as git reads paths)
-// becomes its key below the root; anything else (an id, a prefix, a key) is
-// looked up as it is.
+}  // namespace
+
 std::string WorkflowQuery(const config::Context& ctx, const std::string& arg) {
   if (ctx.root.empty()) return arg;
   const FileSystem& fs = RealFileSystem();
@@ -428,6 +444,44 @@ Result<WorkflowDetail> FindOrFail(Store& store, const config::Context& ctx,
       arg, kMinIdPrefixLength));
 }
 
+namespace {
+
+// `show WORKFLOW --version N`: one stored version, or its content.
+ExitCode ShowVersion(Store& store, const WorkflowDetail& d, int64_t version, const ShowCommand& o) {
+  auto v = store.catalog().ReadVersion(d.summary.id, version);
+  if (!v.ok()) return Fail(v.status());
+  if (!v->has_value()) {
+    return Fail(Status::NotFound(fmt::format(
+        "workflow {} has no version {}: its versions are 1 to {} (see `flowsync show {}`)",
+        DisplayText(d.summary.path), version, d.summary.version, d.summary.id)));
+  }
+  const WorkflowVersion& w = **v;
+  if (o.content) {
+    std::cout << w.content;
+    return ExitCode::kOk;
+  }
+  if (o.common.json) {
+    Json j = VersionJson(w);
+    j["id"] = d.summary.id;
+    j["content"] = w.content;
+    Json metadata = Json::parse(w.metadata_json, nullptr, /*allow_exceptions=*/false);
+    j["metadata"] = metadata.is_discarded() ? Json::object() : metadata;
+    j["documentation"] = w.documentation;
+    PrintJson(j);
+    return ExitCode::kOk;
+  }
+  fmt::print("id:          {}\n", d.summary.id);
+  fmt::print("version:     {} of {}{}\n", w.version, d.summary.version,
+             w.current ? " (current)" : "");
+  fmt::print("name:        {}\n", DisplayText(w.name));
+  fmt::print("path:        {}\n", DisplayText(w.path));
+  fmt::print("hash:        {}\n", w.content_hash);
+  fmt::print("stored:      {}\n", w.valid_from);
+  if (w.replaced_at) fmt::print("replaced:    {}\n", *w.replaced_at);
+  fmt::print("content:     {} bytes (`--content` prints it)\n", w.content.size());
+  return ExitCode::kOk;
+}
+
 ExitCode RunShowCommand(ShowCommand& o) {
   o.common.flags.paths = {o.workflow};  // the root is found from it too
   auto opened = OpenForCommand(o.common.flags, config::IfMissing::kFail);
@@ -435,6 +489,7 @@ ExitCode RunShowCommand(ShowCommand& o) {
   Store* store = opened->store.get();
   auto d = FindOrFail(*store, opened->ctx, o.workflow);
   if (!d.ok()) return Fail(d.status());
+  if (o.version) return ShowVersion(*store, *d, *o.version, o);
   if (o.content) {
     std::cout << d->content;
     return ExitCode::kOk;
@@ -455,8 +510,16 @@ ExitCode RunShowCommand(ShowCommand& o) {
   if (s.deleted_at) fmt::print("deleted at:  {}\n", *s.deleted_at);
   fmt::print("categories:  {}\n", cats.empty() ? "-" : cats);
   fmt::print("hash:        {}\n", s.content_hash);
-  fmt::print("version:     {} ({} earlier version{} stored)\n", s.version, d->stored_versions,
-             d->stored_versions == 1 ? "" : "s");
+  fmt::print("version:     {} ({} earlier version{} stored{})\n", s.version, d->stored_versions,
+             d->stored_versions == 1 ? "" : "s", d->stored_versions > 0 ? ":" : "");
+  if (d->stored_versions > 0) {
+    auto versions = store->catalog().ListVersions(s.id);
+    if (!versions.ok()) return Fail(versions.status());
+    for (auto v = versions->rbegin(); v != versions->rend(); ++v) {
+      fmt::print("  {:>4}  {}  {}{}\n", v->version, v->valid_from, DisplayText(v->path),
+                 v->path == s.path ? "" : "  (then)");
+    }
+  }
   fmt::print("created:     {}\n", s.created_at);
   fmt::print("updated:     {}\n", s.updated_at);
   fmt::print("ratings:     {} up, {} down\n", d->thumbs_up, d->thumbs_down);
@@ -484,11 +547,15 @@ ExitCode RunShowCommand(ShowCommand& o) {
 
 void SetupShow(CLI::App* cmd, ShowCommand& o) {
   cmd->add_option("workflow", o.workflow, "Id, unique id prefix (4+ characters) or path")
-      ->required();
+      ->required()
+      ->type_name("PATH");
   AddRootOption(cmd, o.common);
   AddDbOptions(cmd, o.common);
   cmd->add_flag("--json", o.common.json, "Print one JSON object");
   cmd->add_flag("--content", o.content, "Print the stored definition itself");
+  cmd->add_option("--version", o.version,
+                  "A stored version instead of the current one (1 is the first content)")
+      ->check(NumberRange(1, INT64_MAX));
 }
 
 // ---- log -------------------------------------------------------------------
@@ -532,7 +599,8 @@ void SetupLog(CLI::App* cmd, LogCommand& o) {
   cmd->add_flag("--json", o.common.json, "Print a JSON array");
   cmd->add_option("-n,--limit", o.limit, "Newest N events (default 50; 0 = all)")
       ->check(NumberRange(0, 1'000'000'000));
-  cmd->add_option("--workflow", o.workflow, "Only events of this workflow (id, prefix or path)");
+  cmd->add_option("--workflow", o.workflow, "Only events of this workflow (id, prefix or path)")
+      ->type_name("PATH");
 }
 
 // ---- rate ------------------------------------------------------------------
@@ -556,7 +624,9 @@ ExitCode RunRateCommand(RateCommand& o) {
 }
 
 void SetupRate(CLI::App* cmd, RateCommand& o) {
-  cmd->add_option("workflow", o.workflow, "Id, unique id prefix or path")->required();
+  cmd->add_option("workflow", o.workflow, "Id, unique id prefix or path")
+      ->required()
+      ->type_name("PATH");
   cmd->add_option("rating", o.value, "up or down")
       ->required()
       ->check(CLI::IsMember({"up", "down"}));
@@ -640,13 +710,13 @@ Result<std::vector<const Command*>> CommandsNamed(const std::vector<std::string>
   return chosen;
 }
 
-ExitCode RunHelpCommand(HelpCommand& o) {
+ExitCode RunHelpCommand(HelpCommand& o, const CLI::App& program) {
   auto named = CommandsNamed(o.topic, /*to_run=*/false);
   if (!named.ok()) return Fail(named.status());
   // As CLI11 prints `flowsync COMMAND --help`, the usage line naming the
   // path; through the formatter, as App::help() would show the help of the
   // command that runs, `help` itself.
-  const CLI::App* app = o.app;
+  const CLI::App* app = &program;
   std::string path = app->get_name();
   for (const Command* row : *named) {
     app = app->get_subcommand(row->name);
@@ -735,6 +805,8 @@ const std::vector<Command>& CommandTable() {
       {"show", "Show one workflow: metadata, categories, ratings, versions, findings",
        [](CLI::App* c, CommandOptions& o) { SetupShow(c, o.show); },
        [](CommandOptions& o) { return RunShowCommand(o.show); }},
+      DiffCommandRow(),
+      RestoreCommandRow(),
       {"log", "Show the sync audit log, newest first",
        [](CLI::App* c, CommandOptions& o) { SetupLog(c, o.log); },
        [](CommandOptions& o) { return RunLogCommand(o.log); }},
@@ -747,9 +819,15 @@ const std::vector<Command>& CommandTable() {
       PhasesCommandRow(),
       MigrationCommandRow(),
       MigrateCommandRow(),
+      RunCommandRow(),
+      WorkerCommandRow(),
+      SchedulerCommandRow(),
+      ExecutionsCommandRow(),
       {"help", "Show the help of a command (`flowsync help migrate up`), or this one",
        [](CLI::App* c, CommandOptions& o) { SetupHelp(c, o.help); },
-       [](CommandOptions& o) { return RunHelpCommand(o.help); }},
+       [](CommandOptions& o) { return RunHelpCommand(o.help, *o.app); }},
+      CompletionCommandRow(),
+      ManCommandRow(),
   };
   return table;
 }
@@ -759,11 +837,11 @@ int Main(int argc, char** argv) {
       "flowsync: mirror workflow definitions (n8n exports, bundles, phase files) into "
       "a database",
       "flowsync");
-  app.set_version_flag("--version", "flowsync 0.1.0");
+  app.set_version_flag("--version", kVersionText);
   app.require_subcommand(1);
   app.footer(ExitCodeHelp() + "\nRun `flowsync help COMMAND` for a command's options.");
   CommandOptions options;
-  options.help.app = &app;
+  options.app = &app;
   std::vector<std::pair<CLI::App*, const Command*>> runnable;
   AddCommands(&app, CommandTable(), options, runnable);
   // Commands are checked against the table first: CLI11 would say only "A

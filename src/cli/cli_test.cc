@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/completion.h"
 #include "cli/exit_code.h"
+#include "cli/man_page.h"
 #include "cli/output.h"
 #include "util/test_util.h"
 
@@ -110,7 +112,7 @@ TEST(ExitCodeTest, HelpTextAndFail) {
 TEST(CommandTableTest, EveryCommandIsReachableWithHelp) {
   std::vector<std::pair<std::vector<std::string>, const Command*>> paths;
   Paths(CommandTable(), {}, paths);
-  ASSERT_GE(paths.size(), 22u);  // 10 top-level commands, 12 sub-commands
+  ASSERT_GE(paths.size(), 24u);  // 12 top-level commands, 12 sub-commands
   CommandRun top = RunMain({"--help"});
   EXPECT_EQ(top.code, 0);
   EXPECT_NE(top.out.find(ExitCodeHelp()), std::string::npos);
@@ -130,6 +132,51 @@ TEST(CommandTableTest, EveryCommandIsReachableWithHelp) {
       EXPECT_NE(r.out.find(sub.name), std::string::npos) << r.out;
     }
   }
+}
+
+TEST(CommandTableTest, EveryCommandIsInTheCompletionsAndTheManPage) {
+  std::vector<std::pair<std::vector<std::string>, const Command*>> paths;
+  Paths(CommandTable(), {}, paths);
+  CommandRun bash = RunMain({"completion", "bash"});
+  CommandRun zsh = RunMain({"completion", "zsh"});
+  CommandRun fish = RunMain({"completion", "fish"});
+  CommandRun man = RunMain({"man"});
+  for (const CommandRun* r : {&bash, &zsh, &fish, &man}) EXPECT_EQ(r->code, 0) << r->err;
+  for (const auto& [path, row] : paths) {
+    const std::string joined = Join(path);
+    SCOPED_TRACE(joined);
+    std::vector<std::string> parent(path.begin(), path.end() - 1);
+    // Its options, and its name among its parent's sub-commands.
+    const std::string options = "    '" + joined + "') printf '%s\\n' '-h --help";
+    EXPECT_NE(bash.out.find(options), std::string::npos);
+    EXPECT_NE(zsh.out.find("    '" + joined + "') printf '%s\\n' '-h:"), std::string::npos);
+    std::string described = std::string(row->name) + ":";  // NAME:HELP, ':' escaped
+    for (const char* c = row->help; *c != '\0'; ++c)
+      described += *c == ':' ? "\\:" : std::string(1, *c);
+    EXPECT_NE(zsh.out.find(" " + ShellQuote(described)), std::string::npos);
+    EXPECT_NE(
+        fish.out.find("-n '__flowsync_at \\'" + Join(parent) + "\\'' -a '" + row->name + "' -d '"),
+        std::string::npos);
+    EXPECT_NE(man.out.find(".SS \"\\fBflowsync " + RoffText(joined) + "\\fR"), std::string::npos);
+  }
+  // The sub-commands the bash script offers at the top are the table's.
+  std::string top;
+  for (const Command& row : CommandTable()) top += (top.empty() ? "" : " ") + std::string(row.name);
+  EXPECT_NE(bash.out.find("    '') printf '%s\\n' '" + top + "' ;;\n"), std::string::npos) << top;
+  // A fixed set of values, and paths.
+  EXPECT_NE(bash.out.find("    'completion:1') printf '%s\\n' 'words bash zsh fish' ;;\n"),
+            std::string::npos);
+  EXPECT_NE(bash.out.find("    'migration create:--source') printf '%s\\n' 'words dev prod "
+                          "staging' ;;\n"),
+            std::string::npos);
+  EXPECT_NE(bash.out.find("    'sync:1') printf '%s\\n' 'dir' ;;\n"), std::string::npos);
+  EXPECT_NE(bash.out.find("    'migrate up:--dir') printf '%s\\n' 'dir' ;;\n"), std::string::npos);
+  EXPECT_NE(bash.out.find("    'show:1') printf '%s\\n' 'file' ;;\n"), std::string::npos);
+  CommandRun bad = RunMain({"completion", "tcsh"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_EQ(bad.err,
+            "flowsync: error: shell: tcsh not in {bash,zsh,fish} (see `flowsync completion "
+            "--help`)\n");
 }
 
 TEST(CommandTableTest, NamesAreUniqueAmongSiblings) {

@@ -18,6 +18,7 @@
 
 #include "cli/exit_code.h"
 #include "config/context.h"
+#include "flowsync/store.h"
 
 namespace flowsync::cli {
 
@@ -52,6 +53,21 @@ struct ShowCommand {
   CommonOptions common;
   std::string workflow;
   bool content = false;
+  std::optional<int64_t> version;
+};
+// `diff [WORKFLOW]`.
+struct DiffCommand {
+  CommonOptions common;
+  std::optional<std::string> workflow;
+  std::optional<int64_t> from, to;
+  bool exit_code = false, stat = false;
+};
+// `restore WORKFLOW --version N`.
+struct RestoreCommand {
+  CommonOptions common;
+  std::string workflow;
+  int64_t version = 0;
+  bool force = false;
 };
 
 struct LogCommand {
@@ -113,10 +129,52 @@ struct MigrateCommand {
   std::string version;
 };
 
+// `run TASK`.
+struct RunTaskCommand {
+  CommonOptions common;
+  std::string task;  // TOPIC[:JOB]
+  std::optional<std::string> workflow;
+  std::optional<std::string> time;  // RFC 3339
+  bool wait = false;
+  int64_t wait_timeout_s = 0;  // 0: no limit
+};
+
+// `worker --topic T ... -- COMMAND ARGS...`.
+struct WorkerCommand {
+  CommonOptions common;
+  std::vector<std::string> topics;
+  int concurrency = 1;
+  bool exit_when_idle = false, noop = false;
+  int batch = 100;
+  double lease_s = 10, poll_s = 0.2;
+  std::vector<std::string> command;
+};
+
+// `scheduler`.
+struct SchedulerCommand {
+  CommonOptions common;
+  bool once = false;
+  double interval_s = 1, refresh_s = 60;
+  std::string catch_up = "6h";
+  std::string failed_topic = "retry-failed";
+};
+
+// `executions list|show|cancel|retry`.
+struct ExecutionsCommand {
+  CommonOptions common;
+  std::optional<std::string> status, topic;
+  int64_t limit = 50;
+  int64_t id = 0;
+};
+
 // `help [COMMAND...]`.
 struct HelpCommand {
   std::vector<std::string> topic;
-  const CLI::App* app = nullptr;  // the whole command line, set by Main()
+};
+
+// `completion SHELL`.
+struct CompletionCommand {
+  std::string shell;
 };
 
 struct CommandOptions {
@@ -124,14 +182,25 @@ struct CommandOptions {
   StatusCommand status;
   ListCommand list;
   ShowCommand show;
+  DiffCommand diff;
+  RestoreCommand restore;
   LogCommand log;
   RateCommand rate;
   GrantCommand grant;
   PhasesCommand phases;
   MigrationCommand migration;
   MigrateCommand migrate;
+  RunTaskCommand run;
+  WorkerCommand worker;
+  SchedulerCommand scheduler;
+  ExecutionsCommand executions;
   HelpCommand help;
+  CompletionCommand completion;
+  const CLI::App* app = nullptr;  // the whole command line, set by Main()
 };
+
+// What `flowsync --version` prints.
+inline constexpr char kVersionText[] = "flowsync 0.1.0";
 
 // ---- The table ----------------------------------------------------------------
 
@@ -152,6 +221,16 @@ const std::vector<Command>& CommandTable();
 Command PhasesCommandRow();
 Command MigrationCommandRow();
 Command MigrateCommandRow();
+Command DiffCommandRow();        // cli/diff.cc
+Command RestoreCommandRow();     // cli/diff.cc
+Command CompletionCommandRow();  // cli/completion.cc
+Command ManCommandRow();         // cli/man_page.cc
+// Running phase workflows (cli/run.cc): `run`, `worker`, `scheduler`,
+// `executions ...`.
+Command RunCommandRow();
+Command WorkerCommandRow();
+Command SchedulerCommandRow();
+Command ExecutionsCommandRow();
 
 // ---- Helpers handlers share -----------------------------------------------------
 
@@ -162,6 +241,29 @@ Result<config::Context> ResolveCommandContext(const config::Overrides& flags);
 // with "expected a number from MIN to MAX, got 'TEXT'" (CLI11's own
 // NonNegativeNumber prints a bound of 309 digits).
 CLI::Validator NumberRange(int64_t min, int64_t max);
+
+// --root for a command whose root is otherwise found as git finds .git.
+void AddRootOption(CLI::App* cmd, CommonOptions& o);
+// --db, --lock-timeout and --project.
+void AddDbOptions(CLI::App* cmd, CommonOptions& o);
+
+// The context of a command that reads only the database
+// (config::RootRule::kDatabase), and its database.
+struct Opened {
+  config::Context ctx;
+  std::unique_ptr<Store> store;
+};
+Result<Opened> OpenForCommand(config::Overrides flags, config::IfMissing if_missing);
+
+// A WORKFLOW argument as the catalog knows it: a workflow file or bundle
+// folder that exists (relative to the current folder, as git reads paths)
+// becomes its key below the root; anything else (an id, a prefix, a key) is
+// looked up as it is.
+std::string WorkflowQuery(const config::Context& ctx, const std::string& arg);
+
+// The stored workflow an argument names (id, id prefix, path, or a file's
+// path from anywhere), or NotFound/InvalidArgument saying what to give.
+Result<WorkflowDetail> FindOrFail(Store& store, const config::Context& ctx, const std::string& arg);
 
 // --lock-timeout's range: 0 to a week of seconds.
 inline CLI::Validator LockTimeoutRange() { return NumberRange(0, 7 * 86400); }

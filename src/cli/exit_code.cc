@@ -7,11 +7,6 @@
 namespace flowsync::cli {
 namespace {
 
-struct ExitCodeRow {
-  ExitCode code;
-  std::string_view meaning;  // as `flowsync --help` and the README's table say it
-};
-
 // The README's "Exit status" table says the same, word for word (an
 // end-to-end test compares them).
 constexpr ExitCodeRow kExitCodes[] = {
@@ -36,6 +31,8 @@ constexpr ExitCodeRow kExitCodes[] = {
 };
 
 }  // namespace
+
+std::span<const ExitCodeRow> ExitCodeTable() { return kExitCodes; }
 
 ExitCode ExitCodeFor(StatusCode code) {
   switch (code) {

@@ -2,7 +2,9 @@
 // says of them, and which Status becomes which (ccache's ccache_main).
 #pragma once
 
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "flowsync/status.h"
 
@@ -16,6 +18,16 @@ enum class ExitCode : int {
   kBusy = 4,      // the database stayed locked
   kDatabase = 5,  // any other error
 };
+
+// A row of the table of exit statuses: `--help`, the man page and the
+// README's table say the same.
+struct ExitCodeRow {
+  ExitCode code;
+  std::string_view meaning;
+};
+
+// Every exit status, in order.
+std::span<const ExitCodeRow> ExitCodeTable();
 
 // The exit status a failure with code `code` ends the process with (kOk for
 // StatusCode::kOk).

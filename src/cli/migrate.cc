@@ -396,11 +396,13 @@ ExitCode RunBaseline(const MigrateOptions& o) {
 // ---- The rows ---------------------------------------------------------------------
 
 void SetupCommon(CLI::App* cmd, MigrateOptions& o) {
-  cmd->add_option("--dir", o.dir, "Folder of VERSION_NAME.sql files (default: migrations)");
-  cmd->add_option("--db", o.common.flags.db, "Database URL (as for sync)");
+  cmd->add_option("--dir", o.dir, "Folder of VERSION_NAME.sql files (default: migrations)")
+      ->type_name("DIR");
+  cmd->add_option("--db", o.common.flags.db, "Database URL (as for sync)")->type_name("URL");
   cmd->add_option("--root", o.common.flags.root,
                   "The flowsync root whose database to use (default: the nearest folder upwards "
-                  "holding .flowsync/ or flowsync.toml)");
+                  "holding .flowsync/ or flowsync.toml)")
+      ->type_name("DIR");
   cmd->add_option("--project", o.common.flags.project, "Project to open the database for");
   cmd->add_option("--lock-timeout", o.common.flags.lock_timeout_s,
                   "Seconds to wait for another runner or writer before giving up (default 60)")

@@ -166,10 +166,13 @@ ExitCode RunCreate(const MigrationCommand& o) {
 }
 
 void SetupCreate(CLI::App* create, MigrationCommand& o) {
-  create->add_option("workflow", o.workflows,
-                     "A workflow file or bundle folder, or an id, unique id prefix, path or name "
-                     "in the database");
-  create->add_option("--dir", o.dir, "Folder of the migrations (default: migrations; created)");
+  create
+      ->add_option("workflow", o.workflows,
+                   "A workflow file or bundle folder, or an id, unique id prefix, path or name "
+                   "in the database")
+      ->type_name("PATH");
+  create->add_option("--dir", o.dir, "Folder of the migrations (default: migrations; created)")
+      ->type_name("DIR");
   create->add_option("--source", o.source, "Environment the workflows come from (default: dev)")
       ->check(CLI::IsMember({"dev", "prod", "staging"}));
   create
@@ -194,12 +197,14 @@ void SetupCreate(CLI::App* create, MigrationCommand& o) {
                    "Write a migration also for a workflow unchanged since its newest migration in "
                    "--dir (same id and content hash)");
   create->add_flag("--json", o.common.json, "Print the files written as JSON");
-  create->add_option("--db", o.common.flags.db, "Database URL (as for sync)");
+  create->add_option("--db", o.common.flags.db, "Database URL (as for sync)")->type_name("URL");
   create->add_option("--project", o.common.flags.project, "Project to work in");
-  create->add_option("--root", o.common.flags.root,
-                     "Sync root that file paths (and so ids) are relative to (default: the nearest "
-                     "folder upwards from the files named, else from the current folder, holding "
-                     ".flowsync/ or flowsync.toml)");
+  create
+      ->add_option("--root", o.common.flags.root,
+                   "Sync root that file paths (and so ids) are relative to (default: the nearest "
+                   "folder upwards from the files named, else from the current folder, holding "
+                   ".flowsync/ or flowsync.toml)")
+      ->type_name("DIR");
   create->add_option("--max-file-size", o.common.flags.max_file_size, "Largest file read");
 }
 

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "util/path_text.h"
+
 namespace flowsync::cli {
 
 Json SyncReportJson(const SyncReport& r) {
@@ -40,6 +42,25 @@ Json SyncReportJson(const SyncReport& r) {
   }
   j["ignored_files"] = std::move(ignored);
   j["duration_ms"] = r.duration_ms;
+  return j;
+}
+
+Json WatchStateJson(const WatchState& state) {
+  Json j;
+  j["watching"] = PathToText(state.root);
+  j["folders"] = state.folders;
+  j["max_user_watches"] = state.max_user_watches;
+  j["problem"] = state.problem.empty() ? Json() : Json(ValidUtf8(state.problem));
+  return j;
+}
+
+Json WatchRunJson(const WatchRun& run) {
+  Json j;
+  j["trigger"] = WatchTriggerName(run.trigger);
+  j["events"] = run.events;
+  j["paths"] = run.paths;
+  j["folders"] = run.folders;
+  j["latency_ms"] = run.latency_ms;
   return j;
 }
 
@@ -126,6 +147,16 @@ Json DetailJson(const WorkflowDetail& d) {
   }
   j["phases"] = std::move(phases);
   return j;
+}
+
+Json VersionJson(const WorkflowVersion& v) {
+  return {{"version", v.version},
+          {"path", v.path},
+          {"name", v.name},
+          {"content_hash", v.content_hash},
+          {"valid_from", v.valid_from},
+          {"replaced_at", v.replaced_at ? Json(*v.replaced_at) : Json(nullptr)},
+          {"current", v.current}};
 }
 
 Json LogJson(const LogRecord& r) {

@@ -9,15 +9,24 @@
 
 #include "flowsync/store.h"
 #include "flowsync/sync.h"
+#include "flowsync/watch.h"
 
 namespace flowsync::cli {
 
 using Json = nlohmann::ordered_json;
 
 Json SyncReportJson(const SyncReport& report);
+// sync --watch: what it watches ({"watching": ROOT, "folders": N,
+// "max_user_watches": N, "problem": TEXT or null}) and, as the "watch"
+// member of each run's report, why and how fast it ran.
+Json WatchStateJson(const WatchState& state);
+Json WatchRunJson(const WatchRun& run);
 Json StatusJson(const SyncReport& report);
 Json SummaryJson(const WorkflowSummary& s);
 Json DetailJson(const WorkflowDetail& d);
+// A version without its content: version, path, name, content_hash,
+// valid_from, replaced_at (null for the current one), current.
+Json VersionJson(const WorkflowVersion& v);
 Json LogJson(const LogRecord& r);
 
 // "1 file", "2 files": a count and its noun, plural by an "s".

@@ -310,11 +310,12 @@ ExitCode RunNext(const PhaseOptions& o) {
 // ---- The rows ---------------------------------------------------------------------
 
 void SetupCommon(CLI::App* cmd, PhaseOptions& o) {
-  cmd->add_option("--db", o.common.flags.db, "Database URL (as for sync)");
+  cmd->add_option("--db", o.common.flags.db, "Database URL (as for sync)")->type_name("URL");
   cmd->add_option("--project", o.common.flags.project, "Project to work in");
   cmd->add_option("--root", o.common.flags.root,
                   "Tree of phase files (default: the nearest folder upwards holding .flowsync/ or "
-                  "flowsync.toml; a single .toml file also works)");
+                  "flowsync.toml; a single .toml file also works)")
+      ->type_name("PATH");
   cmd->add_option("--lock-timeout", o.common.flags.lock_timeout_s, "Seconds to wait for a writer")
       ->check(LockTimeoutRange());
   cmd->add_flag("--json", o.common.json, "Print JSON");

@@ -13,6 +13,7 @@
 #include "promote/secret_scan.h"
 #include "util/hash.h"
 #include "util/posix_error.h"
+#include "util/temp_files.h"
 #include "util/time_format.h"
 
 namespace flowsync {
@@ -592,6 +593,9 @@ Status WriteMigrations(const MigrationPlan& plan, const FileSystem& fs) {
   if (Status s = fs.CreateDirs(dir); !s.ok()) {
     return Status::IOError(WithContext(s, dir, "cannot create folder " + dir).message());
   }
+  // What a killed run left: litter only (the runner skips hidden files), so
+  // a failure to remove it is no reason to fail this run.
+  (void)RemoveStaleTempFiles(fs, dir);
 
   struct Pending {
     std::string temp;

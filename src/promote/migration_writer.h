@@ -150,7 +150,8 @@ Result<MigrationPlan> PlanMigrations(std::vector<WorkflowExport> workflows,
 Result<ExistingMigrations> ReadMigrationFolder(const FileSystem& fs, const std::string& dir);
 
 // Writes the plan's files into plan.dir (created with its parents if
-// missing; nothing at all when the plan has no file) through `fs`: each file to a temp file
+// missing; nothing at all when the plan has no file) through `fs`, after removing the temp
+// files a killed run left there (RemoveStaleTempFiles): each file to a temp file
 // ".NAME.tmp-PID-N" in the same folder (TempPathFor); once all are written, one syncfs(2) makes
 // them durable, then they are renamed into place, sidecars before their .sql, never replacing an
 // existing file; the folder is synced last. On any failure every temp file and every file already

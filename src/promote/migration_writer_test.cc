@@ -3,6 +3,7 @@
 #include "promote/migration_writer.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
@@ -700,6 +701,21 @@ TEST(WriteMigrationsTest, WritesEveryFileAndNoTempFiles) {
   auto listed = ReadMigrationFolder(RealFileSystem(), dir);
   ASSERT_OK(listed);
   EXPECT_EQ(listed->names.size(), 4u);
+}
+
+TEST(WriteMigrationsTest, RemovesTheTempFilesOfAKilledRun) {
+  test::TempDir tmp;
+  const std::string dir = tmp.path() + "/m";
+  // 4194305 is above the largest PID Linux hands out (2^22): no process.
+  tmp.Write("m/.20261122101400_old.sql.tmp-4194305-7", "-- half");
+  tmp.Write("m/.20261122101400_old.json.tmp-4194305-6", "{");
+  const std::string live = ".20261122101400_live.sql.tmp-" + std::to_string(::getppid()) + "-1";
+  tmp.Write("m/" + live, "-- a run in progress");
+  tmp.Write("m/.notes.tmp-x-1", "not a temp file of ours");
+  ASSERT_OK(WriteMigrations(TwoFilePlan(dir)));
+  EXPECT_EQ(Names(dir), (std::vector<std::string>{live, ".notes.tmp-x-1", "20261122101500_a.json",
+                                                  "20261122101500_a.sql", "20261122101501_b.json",
+                                                  "20261122101501_b.sql"}));
 }
 
 TEST(WriteMigrationsTest, AFailureLeavesNothing) {

@@ -24,8 +24,9 @@ class Walker {
  public:
   Walker(const FileSystem& fs, const std::string& root) : fs_(fs), root_(root) {}
 
-  ScanResult Run(int threads) {
-    queue_.push_back("");
+  // Walks the folders `dirs` (relative, "" the root) and everything below.
+  ScanResult Run(int threads, std::vector<std::string> dirs = {""}) {
+    for (std::string& d : dirs) queue_.push_back(std::move(d));
     if (threads < 1) threads = 1;
     std::vector<ScanResult> parts(static_cast<size_t>(threads));
     std::vector<std::thread> workers;
@@ -36,6 +37,7 @@ class Walker {
     for (std::thread& t : workers) t.join();
 
     ScanResult out;
+    parts.push_back(std::move(extra_));
     for (ScanResult& p : parts) {
       std::move(p.sources.begin(), p.sources.end(), std::back_inserter(out.sources));
       std::move(p.broken.begin(), p.broken.end(), std::back_inserter(out.broken));
@@ -52,10 +54,25 @@ class Walker {
     return out;
   }
 
+  ScanResult Subtrees(const std::set<std::string>& keys, int threads) {
+    std::vector<std::string> dirs;
+    for (const std::string& key : keys) {
+      // Names starting with '.' are never walked into.
+      if (key.empty() || key[0] == '.' || key.find("/.") != std::string::npos) continue;
+      const std::string rel = TextToPath(key);
+      Result<FileInfo> info = fs_.Lstat(Abs(rel));
+      if (info.ok() && info->type == FileType::kDirectory) {
+        dirs.push_back(rel);
+      } else {
+        One(key, extra_);
+      }
+    }
+    return Run(threads, std::move(dirs));
+  }
+
   // The one source at `key` (a file or a bundle folder, as path text), as
-  // Run would find it; nothing when there is none.
-  ScanResult One(const std::string& key) {
-    ScanResult result;
+  // Run would find it, added to `result`; nothing when there is none.
+  void One(const std::string& key, ScanResult& result) {
     const std::string rel = TextToPath(key);
     const size_t slash = rel.rfind('/');
     const std::string parent = slash == std::string::npos ? "" : rel.substr(0, slash);
@@ -65,7 +82,7 @@ class Walker {
       if (info.status().code() != StatusCode::kNotFound && Claims(parent, name)) {
         result.broken.push_back({key, ValidUtf8(info.status().message()), info.status()});
       }
-      return result;
+      return;
     }
     if (info->type == FileType::kDirectory) {
       auto entries = fs_.ListDirWithInfo(Abs(rel));
@@ -83,7 +100,6 @@ class Walker {
     } else if (info->type == FileType::kOther && Claims(parent, name)) {
       AddOther(rel, result);
     }
-    return result;
   }
 
  private:
@@ -227,7 +243,8 @@ class Walker {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::string> queue_;
-  int busy_ = 0;  // threads visiting a folder (they may queue more)
+  int busy_ = 0;      // threads visiting a folder (they may queue more)
+  ScanResult extra_;  // what Subtrees found outside the folders it walks
 };
 
 }  // namespace
@@ -240,8 +257,15 @@ ScanResult ScanTree(const FileSystem& fs, const std::string& root, int threads) 
   return Walker(fs, root).Run(threads);
 }
 
+ScanResult ScanSubtrees(const FileSystem& fs, const std::string& root,
+                        const std::set<std::string>& keys, int threads) {
+  return Walker(fs, root).Subtrees(keys, threads);
+}
+
 ScanResult ScanOne(const FileSystem& fs, const std::string& root, const std::string& key) {
-  return Walker(fs, root).One(key);
+  ScanResult result;
+  Walker(fs, root).One(key, result);
+  return result;
 }
 
 }  // namespace flowsync

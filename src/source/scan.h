@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,14 @@ std::string SourceSignature(const FileInfo& info);
 // Every reader of the tree (sync, the phase cache) walks with this one
 // function, so they agree on what is a workflow.
 ScanResult ScanTree(const FileSystem& fs, const std::string& root, int threads);
+
+// Walks only the parts of the tree at `keys` (relative to `root`, as path
+// text): a key naming a folder is walked as ScanTree walks it (a bundle
+// when it holds workflow.json), any other key is looked at as ScanOne does.
+// Keys are taken as they are (SyncScope's resolution of keys inside a
+// bundle happens before). Sorted as ScanTree's result.
+ScanResult ScanSubtrees(const FileSystem& fs, const std::string& root,
+                        const std::set<std::string>& keys, int threads);
 
 // The one source at `key` (relative to `root`, as path text), as ScanTree
 // would report it (the same rules, without listing anything else): nothing

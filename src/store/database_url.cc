@@ -76,8 +76,12 @@ struct ConninfoPair {
 // `key = value` pairs separated by white space, values bare or in single
 // quotes, with backslash escapes in both. Returns the pairs read before the
 // first error; a value whose quote is never closed runs to the end.
-// `complete` says whether the whole text was read.
-std::vector<ConninfoPair> LexConninfo(std::string_view text, bool* complete) {
+// `complete` says whether the whole text was read. With `skip_bad_words`, a
+// word not followed by '=' is passed over and the pairs after it are read
+// too (what masking needs: libpq refuses such a text, and the error quotes
+// it).
+std::vector<ConninfoPair> LexConninfo(std::string_view text, bool* complete,
+                                      bool skip_bad_words = false) {
   std::vector<ConninfoPair> pairs;
   *complete = false;
   size_t i = 0;
@@ -90,7 +94,10 @@ std::vector<ConninfoPair> LexConninfo(std::string_view text, bool* complete) {
     while (i < n && text[i] != '=' && !IsSpace(text[i])) ++i;
     pair.key = std::string(text.substr(pair.whole.begin, i - pair.whole.begin));
     while (i < n && IsSpace(text[i])) ++i;
-    if (i == n || text[i] != '=') return pairs;  // missing '='
+    if (i == n || text[i] != '=') {  // missing '='
+      if (skip_bad_words) continue;
+      return pairs;
+    }
     ++i;
     while (i < n && IsSpace(text[i])) ++i;
     pair.value.begin = i;
@@ -172,7 +179,7 @@ std::vector<Span> Secrets(std::string_view text) {
   if (text.find('=') == std::string_view::npos) return {};
   bool complete = false;
   std::vector<Span> secrets;
-  for (const ConninfoPair& pair : LexConninfo(text, &complete)) {
+  for (const ConninfoPair& pair : LexConninfo(text, &complete, /*skip_bad_words=*/true)) {
     if (pair.key == "password" && pair.value.end > pair.value.begin) {
       secrets.push_back(pair.value);
     }
@@ -290,7 +297,7 @@ Status SplitSchema(std::string_view text, DatabaseUrl* url) {
     if (pair.key != "schema") continue;
     kept.append(text.substr(at, pair.whole.begin - at));
     at = pair.whole.end;
-    bool quoted = text[pair.value.begin] == '\'';
+    bool quoted = pair.value.end > pair.value.begin && text[pair.value.begin] == '\'';
     url->schema = std::string(text.substr(pair.value.begin + (quoted ? 1 : 0),
                                           pair.value.end - pair.value.begin - (quoted ? 2 : 0)));
     FS_TRY(CheckSchema(text, url->schema));

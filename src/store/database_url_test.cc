@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "util/test_util.h"
 
 namespace flowsync {
@@ -101,6 +104,14 @@ TEST(ParseDatabaseUrl, RefusesWhatIsNeitherWithLibpqsMessage) {
   EXPECT_EQ(Error("host=h schema=1x"),
             "database URL 'host=h schema=1x': schema '1x' must be a lower-case SQL identifier "
             "([a-z_][a-z0-9_]*)");
+  // An empty schema value at the very end: the text is given in a buffer of
+  // its exact size, so that AddressSanitizer sees a read past it.
+  for (std::string_view text : {"host=h schema=", "schema=\r\r\r"}) {
+    const std::vector<char> exact(text.begin(), text.end());
+    EXPECT_EQ(Error(std::string_view(exact.data(), exact.size())),
+              "database URL '" + std::string(text) +
+                  "': schema '' must be a lower-case SQL identifier ([a-z_][a-z0-9_]*)");
+  }
   EXPECT_EQ(Error("a=b.db"),
             "database URL 'a=b.db': invalid connection option \"a\" (a SQLite file whose name "
             "holds '=' is written sqlite:PATH)");
@@ -174,6 +185,12 @@ TEST(MaskDatabaseUrl, HidesEveryFormOfPassword) {
            {"host=h password=hun\\ ter2 dbname=d", "host=h password=*** dbname=d"},
            {"host=h\tpassword='' dbname=d", "host=h\tpassword=*** dbname=d"},
            {"host=h password='unterminated dbname=d", "host=h password=***"},
+           // Words without '=' (libpq refuses the text, and its error quotes
+           // it masked): the pairs after them are still read.
+           {"oops host=h password=hunter2", "oops host=h password=***"},
+           {"x password='a b' y", "x password=*** y"},
+           {"host=h bad password=hunter2 worse", "host=h bad password=*** worse"},
+           {"password password=hunter2", "password password=***"},
            {"service=prod", "service=prod"},
            {"user=password", "user=password"},
            // Other schemes' user information.

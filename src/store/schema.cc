@@ -415,6 +415,179 @@ constexpr StepPart kVersion3[] = {
 };
 
 // -----------------------------------------------------------------------------
+// Version 4: running phase workflows (src/run/, include/flowsync/
+// execution_queue.h). The queue's times are milliseconds since the Unix
+// epoch from the caller's Clock (every "now" of the library is a Clock's),
+// compared as integers on both backends; the view below shows them as
+// timestamps.
+
+constexpr std::string_view kVersion4Tables = R"sql(
+-- One row per triggered run of a task. status is the execution's, attempt
+-- the number of attempts started; owner and lease_until_ms belong to the
+-- running attempt (a lease that runs out is rescued by anyone). meta is
+-- flowlord's query-string meta (workflow=...&cron=...).
+CREATE TABLE executions (
+  id             {{serial_key}},
+  project        TEXT NOT NULL {{project_default}},
+  workflow       TEXT NOT NULL,
+  task           TEXT NOT NULL,
+  topic          TEXT NOT NULL,
+  job            TEXT NOT NULL,
+  task_time_ms   {{bigint}},
+  trigger_type   TEXT NOT NULL CHECK (trigger_type IN ('schedule', 'manual', 'webhook',
+                                                        'workflow', 'files')),
+  status         TEXT NOT NULL CHECK (status IN ('pending', 'running', 'completed', 'failed',
+                                                  'cancelled', 'timeout')),
+  attempt        INTEGER NOT NULL DEFAULT 0,
+  -- attempts whose worker died (their leases ran out): they do not count
+  -- against max_attempts, up to a limit (src/store/sql_execution_queue.cc).
+  lost_attempts  INTEGER NOT NULL DEFAULT 0,
+  max_attempts   INTEGER NOT NULL CHECK (max_attempts >= 1),
+  retry_delay_ms {{bigint}} NOT NULL,
+  timeout_ms     {{bigint}} NOT NULL,
+  run_at_ms      {{bigint}} NOT NULL,
+  created_at_ms  {{bigint}} NOT NULL,
+  started_at_ms  {{bigint}},
+  finished_at_ms {{bigint}},
+  owner          TEXT,
+  lease_until_ms {{bigint}},
+  error          TEXT,
+  parent_id      {{bigint}} REFERENCES executions (id) ON DELETE SET NULL,
+  info           TEXT NOT NULL,
+  meta           TEXT NOT NULL,
+  -- 1 once what follows a finished execution (its children, or the failed
+  -- topic's task) was enqueued, in the same transaction: exactly once.
+  followed_up    INTEGER NOT NULL DEFAULT 0
+);
+-- What a claim reads: the ready executions of a topic, oldest first.
+CREATE INDEX executions_ready ON executions (project, topic, run_at_ms, id)
+  WHERE status = 'pending';
+-- What a rescue reads: the running ones whose lease ran out.
+CREATE INDEX executions_lease ON executions (lease_until_ms) WHERE status = 'running';
+CREATE INDEX executions_parent ON executions (parent_id) WHERE parent_id IS NOT NULL;
+CREATE INDEX executions_finished ON executions (project, finished_at_ms);
+CREATE INDEX executions_follow_up ON executions (project, id)
+  WHERE followed_up = 0 AND status IN ('completed', 'failed', 'timeout');
+
+-- One row per attempt: who ran it, its lease, how it ended, the tails of
+-- its output (capped by the worker).
+CREATE TABLE execution_attempts (
+  execution_id   {{bigint}} NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+  attempt        INTEGER NOT NULL,
+  owner          TEXT NOT NULL,
+  started_at_ms  {{bigint}} NOT NULL,
+  heartbeat_ms   {{bigint}} NOT NULL,
+  finished_at_ms {{bigint}},
+  outcome        TEXT NOT NULL CHECK (outcome IN ('running', 'completed', 'failed', 'timeout',
+                                                  'lost', 'cancelled')),
+  exit_status    INTEGER,
+  error          TEXT,
+  stdout_tail    TEXT NOT NULL DEFAULT '',
+  stderr_tail    TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (execution_id, attempt)
+);
+
+-- Cron and batch phases (scheduled_jobs: one row per schedule, fires due
+-- after since_ms, its last and next fire) and their fires: the primary key
+-- of scheduled_fires is the schedule and the fire time, so of any number of
+-- schedulers exactly one inserts each fire, and only that one enqueues its
+-- executions.
+CREATE TABLE scheduled_jobs (
+  project      TEXT NOT NULL {{project_default}},
+  schedule     TEXT NOT NULL,
+  cron         TEXT NOT NULL,
+  since_ms     {{bigint}} NOT NULL,
+  last_fire_ms {{bigint}},
+  next_fire_ms {{bigint}},
+  PRIMARY KEY (project, schedule)
+) {{without_rowid}};
+
+CREATE TABLE scheduled_fires (
+  project   TEXT NOT NULL {{project_default}},
+  schedule  TEXT NOT NULL,
+  fire_ms   {{bigint}} NOT NULL,
+  fired_by  TEXT NOT NULL,
+  fired_at_ms {{bigint}} NOT NULL,
+  PRIMARY KEY (project, schedule, fire_ms)
+) {{without_rowid}};
+
+-- Workers and schedulers that are or were alive, by heartbeat.
+CREATE TABLE workers (
+  id           TEXT PRIMARY KEY,
+  project      TEXT NOT NULL {{project_default}},
+  kind         TEXT NOT NULL CHECK (kind IN ('worker', 'scheduler')),
+  topics       TEXT NOT NULL,
+  started_ms   {{bigint}} NOT NULL,
+  heartbeat_ms {{bigint}} NOT NULL,
+  stopped_ms   {{bigint}}
+) {{without_rowid}};
+
+-- Values a task's command receives. A secret's value is ciphertext
+-- (libsodium secretbox, base64 of nonce and box); the key is never here.
+CREATE TABLE workflow_variables (
+  project     TEXT NOT NULL {{project_default}},
+  environment TEXT NOT NULL,
+  name        TEXT NOT NULL,
+  value       TEXT NOT NULL,
+  secret      {{bool}} NOT NULL,
+  updated_ms  {{bigint}} NOT NULL,
+  PRIMARY KEY (project, environment, name)
+) {{without_rowid}};
+
+-- The execution status words of a workflow engine's executions table
+-- (NEW, WAITING, RUNNING, SUCCESS, ERROR, CANCELED, TIMEOUT) and times as
+-- timestamps, for reports and ad-hoc queries.
+CREATE VIEW workflow_executions AS
+SELECT id, project, workflow, task, trigger_type, attempt, max_attempts, error, parent_id,
+       CASE status WHEN 'pending' THEN CASE WHEN attempt = 0 THEN 'NEW' ELSE 'WAITING' END
+                   WHEN 'running' THEN 'RUNNING'
+                   WHEN 'completed' THEN 'SUCCESS'
+                   WHEN 'failed' THEN 'ERROR'
+                   WHEN 'cancelled' THEN 'CANCELED'
+                   ELSE 'TIMEOUT' END AS status,
+       {{strftime('%Y-%m-%dT%H:%M:%fZ', task_time_ms / 1000.0, 'unixepoch')
+         | to_timestamp(task_time_ms / 1000.0)}} AS task_time,
+       {{strftime('%Y-%m-%dT%H:%M:%fZ', created_at_ms / 1000.0, 'unixepoch')
+         | to_timestamp(created_at_ms / 1000.0)}} AS created_at,
+       {{strftime('%Y-%m-%dT%H:%M:%fZ', started_at_ms / 1000.0, 'unixepoch')
+         | to_timestamp(started_at_ms / 1000.0)}} AS start_time,
+       {{strftime('%Y-%m-%dT%H:%M:%fZ', finished_at_ms / 1000.0, 'unixepoch')
+         | to_timestamp(finished_at_ms / 1000.0)}} AS end_time
+  FROM executions;
+
+-- How long finished executions are kept (days; 0 keeps them forever).
+INSERT INTO flowsync_meta (key, value) VALUES ('execution_retention_days', '30');
+)sql";
+
+// PostgreSQL only: the new rows belong to projects.
+constexpr std::string_view kVersion4Postgres = R"sql(
+ALTER TABLE executions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE execution_attempts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE scheduled_jobs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE scheduled_fires ENABLE ROW LEVEL SECURITY;
+ALTER TABLE workers ENABLE ROW LEVEL SECURITY;
+ALTER TABLE workflow_variables ENABLE ROW LEVEL SECURITY;
+CREATE POLICY by_project ON executions
+  USING (flowsync_project_allowed(project)) WITH CHECK (flowsync_project_allowed(project));
+CREATE POLICY by_execution ON execution_attempts
+  USING (EXISTS (SELECT 1 FROM executions e WHERE e.id = execution_id))
+  WITH CHECK (EXISTS (SELECT 1 FROM executions e WHERE e.id = execution_id));
+CREATE POLICY by_project ON scheduled_jobs
+  USING (flowsync_project_allowed(project)) WITH CHECK (flowsync_project_allowed(project));
+CREATE POLICY by_project ON scheduled_fires
+  USING (flowsync_project_allowed(project)) WITH CHECK (flowsync_project_allowed(project));
+CREATE POLICY by_project ON workers
+  USING (flowsync_project_allowed(project)) WITH CHECK (flowsync_project_allowed(project));
+CREATE POLICY by_project ON workflow_variables
+  USING (flowsync_project_allowed(project)) WITH CHECK (flowsync_project_allowed(project));
+)sql";
+
+constexpr StepPart kVersion4[] = {
+    {On::kBoth, kVersion4Tables},
+    {On::kPostgresOnly, kVersion4Postgres},
+};
+
+// -----------------------------------------------------------------------------
 
 std::string Render(SqlDialect dialect, std::span<const StepPart> parts) {
   std::string out;
@@ -477,6 +650,8 @@ std::string SchemaStep(SqlDialect dialect, int from) {
       return Render(dialect, kVersion2);
     case 2:
       return Render(dialect, kVersion3);
+    case 3:
+      return Render(dialect, kVersion4);
     default:
       return {};
   }

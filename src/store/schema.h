@@ -17,6 +17,10 @@
 //   3  phases stored once: the phase cache's tables (workflow_files,
 //      workflow_phases) are dropped, the cache reads phase workflows and
 //      phase_entries; a partial index on the phase workflows' paths.
+//   4  running phase workflows: executions, execution_attempts,
+//      scheduled_jobs, scheduled_fires (one row per schedule and fire time),
+//      workers, workflow_variables; the view workflow_executions (seed
+//      status words); flowsync_meta execution_retention_days.
 // Policy: an older database is upgraded in one transaction when a store
 // opens it (PostgreSQL: under the writer lock); a newer one is refused
 // (Unsupported) and left untouched.
@@ -48,7 +52,7 @@
 
 namespace flowsync {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // The statements that take a database at version `from` to `from + 1` in
 // `dialect` (from = 0: an empty database). They do not record the new

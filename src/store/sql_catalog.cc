@@ -242,6 +242,65 @@ Result<std::optional<WorkflowDetail>> SqlCatalog::FindInSnapshot(const std::stri
   return std::optional<WorkflowDetail>(std::move(detail));
 }
 
+Result<std::vector<WorkflowVersion>> SqlCatalog::ListVersions(const std::string& id) {
+  Snapshot snapshot(conn_);
+  FS_TRY(snapshot.Begin());
+  return ReadVersions(id, std::nullopt);
+}
+
+Result<std::optional<WorkflowVersion>> SqlCatalog::ReadVersion(const std::string& id,
+                                                               int64_t version) {
+  Snapshot snapshot(conn_);
+  FS_TRY(snapshot.Begin());
+  FS_TRY_ASSIGN(std::vector<WorkflowVersion> found, ReadVersions(id, version));
+  if (found.empty()) return std::optional<WorkflowVersion>();
+  return std::optional<WorkflowVersion>(std::move(found.front()));
+}
+
+// The history rows and the current row of workflow `id` (only `version`
+// when given, with content), oldest first. A version's start is the end of
+// the one before it; the first starts when the workflow was created.
+Result<std::vector<WorkflowVersion>> SqlCatalog::ReadVersions(const std::string& id,
+                                                              std::optional<int64_t> version) {
+  const bool with_content = version.has_value();
+  const std::string content =
+      with_content ? "content, " + AsText("metadata") + ", documentation" : "'', '', ''";
+  const std::string only = with_content ? " AND version = $2" : "";
+  const std::string sql = fmt::format(
+      "SELECT version, path, name, content_hash, {ts_from}, {ts_to}, is_current, {content} FROM ("
+      "SELECT v.version, v.path, v.name, v.content_hash, v.valid_from, v.replaced_at, 0 AS "
+      "is_current, v.content, v.metadata, v.documentation FROM workflow_versions v WHERE "
+      "v.workflow_id = $1 AND v.project = {project} "
+      "UNION ALL SELECT w.version, w.path, w.name, w.content_hash, COALESCE((SELECT "
+      "MAX(v.replaced_at) FROM workflow_versions v WHERE v.workflow_id = w.id), w.created_at), "
+      "NULL, 1, w.content, w.metadata, w.documentation FROM workflows w WHERE w.id = $1 AND "
+      "w.project = {project}) AS h WHERE 1 = 1{only} ORDER BY version",
+      fmt::arg("ts_from", Ts("valid_from")), fmt::arg("ts_to", Ts("replaced_at")),
+      fmt::arg("content", content), fmt::arg("project", conn_.ProjectSql()),
+      fmt::arg("only", only));
+  std::vector<SqlValue> params{id};
+  if (version) params.emplace_back(std::to_string(*version));
+  FS_TRY_ASSIGN(std::vector<SqlRow> rows, conn_.Query(sql, params, "reading workflow versions"));
+  FS_TRY(Shape(rows, 10, "reading workflow versions"));
+  std::vector<WorkflowVersion> out;
+  out.reserve(rows.size());
+  for (const SqlRow& r : rows) {
+    WorkflowVersion v;
+    v.version = SqlInt(r[0]);
+    v.path = SqlText(r[1]);
+    v.name = SqlText(r[2]);
+    v.content_hash = SqlText(r[3]);
+    v.valid_from = SqlText(r[4]);
+    if (r[5]) v.replaced_at = *r[5];
+    v.current = SqlInt(r[6]) != 0;
+    v.content = SqlText(r[7]);
+    v.metadata_json = SqlText(r[8]);
+    v.documentation = SqlText(r[9]);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
 Result<std::vector<StoredPhaseSource>> SqlCatalog::ListPhaseSources() {
   const SqlDialect d = conn_.dialect();
   Snapshot snapshot(conn_);

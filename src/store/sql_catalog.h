@@ -20,6 +20,9 @@ class SqlCatalog final : public Catalog {
   Result<std::vector<StoredPhaseSource>> ListPhaseSources() override;
   Result<int64_t> ChangeCursor() override;
   Result<ChangeBatch> ChangesSince(int64_t cursor, int64_t limit) override;
+  Result<std::vector<WorkflowVersion>> ListVersions(const std::string& id) override;
+  Result<std::optional<WorkflowVersion>> ReadVersion(const std::string& id,
+                                                     int64_t version) override;
 
  private:
   Result<std::vector<WorkflowSummary>> ListInSnapshot(const ListFilter& filter);
@@ -28,6 +31,8 @@ class SqlCatalog final : public Catalog {
   Result<std::vector<LogRecord>> ReadLogRows(const std::string& where,
                                              const std::vector<SqlValue>& params,
                                              std::string_view order, int64_t limit);
+  Result<std::vector<WorkflowVersion>> ReadVersions(const std::string& id,
+                                                    std::optional<int64_t> version);
   std::string Ts(std::string_view column) const;
   std::string AsText(std::string_view expr) const;
 

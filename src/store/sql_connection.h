@@ -52,6 +52,12 @@ class SqlConnection {
   // REPEATABLE READ READ ONLY) and ends it.
   virtual Status BeginRead() = 0;
   virtual void EndRead() = 0;
+  // A short write transaction (SQLite: BEGIN IMMEDIATE, waiting for the
+  // writer lock up to the lock timeout; PostgreSQL: BEGIN, READ COMMITTED,
+  // row locks) and its end. Rollback is a no-op outside a transaction.
+  virtual Status BeginWrite() = 0;
+  virtual Status Commit() = 0;
+  virtual void Rollback() = 0;
   // An expression for the store's project ("current_setting(...)" or a
   // bound parameter).
   virtual std::string_view ProjectSql() const = 0;

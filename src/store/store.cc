@@ -7,6 +7,14 @@
 
 namespace flowsync {
 
+Result<std::vector<WorkflowVersion>> Catalog::ListVersions(const std::string&) {
+  return Status::Unsupported("this database keeps no workflow versions");
+}
+
+Result<std::optional<WorkflowVersion>> Catalog::ReadVersion(const std::string&, int64_t) {
+  return Status::Unsupported("this database keeps no workflow versions");
+}
+
 std::string_view SyncEventName(SyncEvent event) {
   switch (event) {
     case SyncEvent::kAdded:

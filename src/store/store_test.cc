@@ -166,6 +166,60 @@ TEST_P(StoreTest, FormattingOnlyUpdateKeepsVersionAndTime) {
   EXPECT_EQ((*d)->stored_versions, 0);
 }
 
+TEST_P(StoreTest, VersionsListOldestFirstAndReadBackWithContent) {
+  int64_t run = AddAll({{"a.json", MakeWorkflow("A", "h1")}});
+  for (int i = 2; i <= 3; ++i) {
+    auto txn = store_->BeginSync(false);
+    ASSERT_OK(txn);
+    ParsedWorkflow wf = MakeWorkflow("A" + std::to_string(i), "h" + std::to_string(i));
+    ASSERT_OK((*txn)->UpdateWorkflow(Id("a.json"), wf, "sig", true, run,
+                                     "2026-01-0" + std::to_string(i) + "T00:00:00.000Z"));
+    ASSERT_OK((*txn)->Commit());
+  }
+  auto list = store_->catalog().ListVersions(Id("a.json"));
+  ASSERT_OK(list);
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[0].version, 1);
+  EXPECT_EQ((*list)[0].name, "A");
+  EXPECT_EQ((*list)[0].content_hash, "h1");
+  EXPECT_EQ((*list)[0].valid_from, "2026-01-01T00:00:00.000Z");
+  EXPECT_EQ((*list)[0].replaced_at, "2026-01-02T00:00:00.000Z");
+  EXPECT_FALSE((*list)[0].current);
+  EXPECT_EQ((*list)[0].content, "");  // the list carries no content
+  EXPECT_EQ((*list)[2].version, 3);
+  EXPECT_EQ((*list)[2].name, "A3");
+  EXPECT_EQ((*list)[2].valid_from, "2026-01-03T00:00:00.000Z");
+  EXPECT_FALSE((*list)[2].replaced_at.has_value());
+  EXPECT_TRUE((*list)[2].current);
+
+  auto first = store_->catalog().ReadVersion(Id("a.json"), 1);
+  ASSERT_OK(first);
+  ASSERT_TRUE(first->has_value());
+  EXPECT_EQ((*first)->content, "{\"name\":\"A\"}");
+  // PostgreSQL keeps metadata as jsonb, which spells it its own way.
+  EXPECT_EQ(nlohmann::json::parse((*first)->metadata_json), (nlohmann::json{{"author", "me"}}));
+  EXPECT_FALSE((*first)->current);
+  auto current = store_->catalog().ReadVersion(Id("a.json"), 3);
+  ASSERT_OK(current);
+  ASSERT_TRUE(current->has_value());
+  EXPECT_EQ((*current)->content, "{\"name\":\"A3\"}");
+  EXPECT_TRUE((*current)->current);
+  auto none = store_->catalog().ReadVersion(Id("a.json"), 4);
+  ASSERT_OK(none);
+  EXPECT_FALSE(none->has_value());
+  auto unknown = store_->catalog().ListVersions(Id("b.json"));
+  ASSERT_OK(unknown);
+  EXPECT_TRUE(unknown->empty());
+
+  // Another project sees none of them.
+  StoreOptions other_options;
+  other_options.project = "team-b";
+  auto other = OpenStore(url_, other_options);
+  ASSERT_OK(other);
+  EXPECT_TRUE((*other)->catalog().ListVersions(Id("a.json"))->empty());
+  EXPECT_FALSE((*other)->catalog().ReadVersion(Id("a.json"), 1)->has_value());
+}
+
 TEST_P(StoreTest, UncommittedTransactionRollsBack) {
   {
     auto txn = store_->BeginSync(false);
@@ -543,7 +597,7 @@ TEST(SqliteStore, NewerSchemaIsRefusedAndLeftUntouched) {
   EXPECT_EQ(store.status().code(), StatusCode::kUnsupported);
   EXPECT_EQ(store.status().message(),
             "database sqlite:" + path +
-                " has schema version 99, newer than this flowsync supports (3); upgrade flowsync "
+                " has schema version 99, newer than this flowsync supports (4); upgrade flowsync "
                 "to use it (the database was not changed)");
 }
 

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
+#include <memory>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -45,8 +47,26 @@ std::string_view ChangeKindName(ChangeKind kind) {
   return "unknown";
 }
 
+namespace {
+
+// Whether `key` is one of `keys` or below one of them (a folder).
+bool AtOrBelow(const std::set<std::string>& keys, std::string_view key) {
+  while (true) {
+    if (keys.count(std::string(key))) return true;
+    const size_t slash = key.rfind('/');
+    if (slash == std::string_view::npos) return false;
+    key = key.substr(0, slash);
+  }
+}
+
+}  // namespace
+
 bool SyncScope::Contains(Format f, std::string_view key) const {
   if (format && *format != f) return false;
+  if (!subtrees.empty()) {
+    std::optional<std::string_view> file = ElementFile(key);
+    if (!AtOrBelow(subtrees, key) && !(file && AtOrBelow(subtrees, *file))) return false;
+  }
   return path.empty() || key == path || ElementFile(key) == std::string_view(path);
 }
 
@@ -156,10 +176,103 @@ int64_t MillisSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-// The walk of a run: the tree, or the one source of a scope.
+// The walk of a run: the tree, the subtrees of a scope, or its one source.
 ScanResult Scan(const FileSystem& fs, const SyncOptions& options) {
-  return options.scope.path.empty() ? ScanTree(fs, options.root, Threads(options))
-                                    : ScanOne(fs, options.root, options.scope.path);
+  if (!options.scope.path.empty()) return ScanOne(fs, options.root, options.scope.path);
+  if (!options.scope.subtrees.empty()) {
+    return ScanSubtrees(fs, options.root, options.scope.subtrees, Threads(options));
+  }
+  return ScanTree(fs, options.root, Threads(options));
+}
+
+bool IsBundle(const FileSystem& fs, const std::string& root, const std::string& key) {
+  Result<FileInfo> main =
+      fs.Lstat(JoinPath(JoinPath(root, TextToPath(key)), std::string(kBundleMainFile)));
+  return main.ok() && main->type != FileType::kDirectory;
+}
+
+// `options` with the scope's subtrees as the walk sees them: a key inside a
+// bundle, or naming a bundle member, becomes the bundle (the walk does not
+// enter bundles); a key below another one goes; "." (the root) makes it the
+// whole tree.
+SyncOptions ResolveScope(const FileSystem& fs, const SyncOptions& options) {
+  SyncOptions out = options;
+  if (options.scope.subtrees.empty()) return out;
+  std::set<std::string> keys;
+  for (std::string key : options.scope.subtrees) {
+    if (key.empty() || key == ".") {
+      out.scope.subtrees.clear();
+      return out;
+    }
+    const size_t last = key.rfind('/');
+    if (last != std::string::npos &&
+        std::find(kBundleMembers.begin(), kBundleMembers.end(),
+                  std::string_view(key).substr(last + 1)) != kBundleMembers.end()) {
+      key.resize(last);
+    }
+    // The outermost bundle above the key: the walk stops at the first.
+    for (size_t slash = key.find('/'); slash != std::string::npos;
+         slash = key.find('/', slash + 1)) {
+      if (IsBundle(fs, options.root, key.substr(0, slash))) {
+        key.resize(slash);
+        break;
+      }
+    }
+    keys.insert(std::move(key));
+  }
+  out.scope.subtrees.clear();
+  for (const std::string& key : keys) {
+    if (!AtOrBelow(out.scope.subtrees, key)) out.scope.subtrees.insert(key);
+  }
+  return out;
+}
+
+// What a scoped planner asks of the store (through the run's transaction)
+// and of the tree.
+class StoreLookup final : public IndexLookup {
+ public:
+  StoreLookup(SyncTransaction& txn, const FileSystem& fs, const std::string& root)
+      : txn_(txn), fs_(fs), root_(root) {}
+  Result<std::vector<IndexRow>> RowsWithHash(const std::string& hash) override {
+    return txn_.LoadIndexWithHash(hash);
+  }
+  Result<bool> IdTaken(const std::string& id) override { return txn_.IdTaken(id); }
+  Result<int64_t> CountLive() override { return txn_.CountLive(); }
+  bool SourceGone(const IndexRow& row) override {
+    std::optional<std::string_view> file = ElementFile(row.path);
+    const ScanResult found = ScanOne(fs_, root_, file ? std::string(*file) : row.path);
+    return found.sources.empty() && found.broken.empty() && found.unreadable_dirs.empty();
+  }
+
+ private:
+  SyncTransaction& txn_;
+  const FileSystem& fs_;
+  const std::string& root_;
+};
+
+// The stored rows a run plans against: all of them, or those of the
+// scope's subtrees (each once), with `lookup` for the rest.
+struct PlannerIndex {
+  std::vector<IndexRow> rows;
+  std::unique_ptr<StoreLookup> lookup;  // null for a whole tree
+};
+
+Result<PlannerIndex> LoadPlannerIndex(SyncTransaction& txn, const FileSystem& fs,
+                                      const SyncOptions& options) {
+  PlannerIndex out;
+  if (options.scope.subtrees.empty()) {
+    FS_TRY_ASSIGN(out.rows, txn.LoadIndex());
+    return out;
+  }
+  FS_TRY_ASSIGN(out.rows, txn.LoadIndexUnder(options.scope.subtrees));
+  // "x" and "x#y.json" may both load "x#y.json".
+  std::sort(out.rows.begin(), out.rows.end(),
+            [](const IndexRow& a, const IndexRow& b) { return a.path < b.path; });
+  out.rows.erase(std::unique(out.rows.begin(), out.rows.end(),
+                             [](const IndexRow& a, const IndexRow& b) { return a.path == b.path; }),
+                 out.rows.end());
+  out.lookup = std::make_unique<StoreLookup>(txn, fs, options.root);
+  return out;
 }
 
 // Walks the tree, reads what changed and decides, handing every action (and
@@ -183,7 +296,9 @@ Status Decide(const FileSystem& fs, const SyncOptions& options, bool root_ok, Sy
     ParallelReader reader(fs, candidates, options.limits, Threads(options));
     for (size_t i = 0; i < to_read.size(); ++i) {
       ReadOutcome outcome = reader.Take(i);
-      for (const SyncPlanner::Decision& d : planner.Decide(*to_read[i], outcome)) {
+      FS_TRY_ASSIGN(std::vector<SyncPlanner::Decision> decisions,
+                    planner.Decide(*to_read[i], outcome));
+      for (const SyncPlanner::Decision& d : decisions) {
         FS_TRY(sink(d.action, d.workflow));
       }
       if (options.progress) options.progress(SyncStage::kRead, i + 1, to_read.size());
@@ -266,14 +381,16 @@ SyncReport ReportOfPlan(const SyncPlan& plan) {
   return report;
 }
 
-Result<SyncPlan> PlanSync(Store& store, const SyncOptions& options) {
-  const FileSystem& fs = options.fs ? *options.fs : RealFileSystem();
+Result<SyncPlan> PlanSync(Store& store, const SyncOptions& given) {
+  const FileSystem& fs = given.fs ? *given.fs : RealFileSystem();
+  const SyncOptions options = ResolveScope(fs, given);
   const int64_t now_ms = NowMs(options);
   FS_TRY_ASSIGN(bool root_ok, CheckRoot(fs, options));
   FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, store.BeginSync(/*read_only=*/true));
-  FS_TRY_ASSIGN(std::vector<IndexRow> index, txn->LoadIndex());
-  FS_TRY(txn->Commit());  // the snapshot is in `index`; release it
-  SyncPlanner planner(options, store.project(), now_ms, std::move(index));
+  FS_TRY_ASSIGN(PlannerIndex index, LoadPlannerIndex(*txn, fs, options));
+  // The snapshot is in `index`; release it, unless the lookup reads on.
+  if (!index.lookup) FS_TRY(txn->Commit());
+  SyncPlanner planner(options, store.project(), now_ms, std::move(index.rows), index.lookup.get());
   SyncPlan plan;
   plan.mode = options.mode;
   plan.root = options.root;
@@ -288,14 +405,16 @@ Result<SyncPlan> PlanSync(Store& store, const SyncOptions& options) {
   return plan;
 }
 
-Result<bool> SourcesChanged(Store& store, const SyncOptions& options) {
-  const FileSystem& fs = options.fs ? *options.fs : RealFileSystem();
+Result<bool> SourcesChanged(Store& store, const SyncOptions& given) {
+  const FileSystem& fs = given.fs ? *given.fs : RealFileSystem();
+  const SyncOptions options = ResolveScope(fs, given);
   FS_TRY_ASSIGN(bool root_ok, CheckRoot(fs, options));
   if (!root_ok) return true;
   FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, store.BeginSync(/*read_only=*/true));
-  FS_TRY_ASSIGN(std::vector<IndexRow> index, txn->LoadIndex());
-  FS_TRY(txn->Commit());
-  SyncPlanner planner(options, store.project(), NowMs(options), std::move(index));
+  FS_TRY_ASSIGN(PlannerIndex index, LoadPlannerIndex(*txn, fs, options));
+  if (!index.lookup) FS_TRY(txn->Commit());
+  SyncPlanner planner(options, store.project(), NowMs(options), std::move(index.rows),
+                      index.lookup.get());
   const ScanResult scan = Scan(fs, options);
   std::vector<SyncAction> errors;
   if (!planner.TakeScan(scan, &errors).empty() || !errors.empty()) return true;
@@ -362,23 +481,24 @@ Result<SyncReport> ApplySyncPlan(Store& store, const SyncPlan& plan, const SyncO
   return report;
 }
 
-Result<SyncReport> RunSync(Store& store, const SyncOptions& options) {
+Result<SyncReport> RunSync(Store& store, const SyncOptions& given) {
   auto started = std::chrono::steady_clock::now();
-  if (options.dry_run) {
-    FS_TRY_ASSIGN(SyncPlan plan, PlanSync(store, options));
+  if (given.dry_run) {
+    FS_TRY_ASSIGN(SyncPlan plan, PlanSync(store, given));
     SyncReport report = ReportOfPlan(plan);
     report.duration_ms = MillisSince(started);
     return report;
   }
-  const FileSystem& fs = options.fs ? *options.fs : RealFileSystem();
+  const FileSystem& fs = given.fs ? *given.fs : RealFileSystem();
+  const SyncOptions options = ResolveScope(fs, given);
   const int64_t now_ms = NowMs(options);
   const std::string now = FormatTimestampMs(now_ms);
   FS_TRY_ASSIGN(bool root_ok, CheckRoot(fs, options));
   // The writer lock is held from before the index is read until the commit:
   // two syncs can never plan against the same state.
   FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, store.BeginSync(/*read_only=*/false));
-  FS_TRY_ASSIGN(std::vector<IndexRow> index, txn->LoadIndex());
-  SyncPlanner planner(options, store.project(), now_ms, std::move(index));
+  FS_TRY_ASSIGN(PlannerIndex index, LoadPlannerIndex(*txn, fs, options));
+  SyncPlanner planner(options, store.project(), now_ms, std::move(index.rows), index.lookup.get());
   FS_TRY_ASSIGN(int64_t run_id,
                 txn->BeginRun(SyncModeName(options.mode), PathToText(options.root), now));
   PlanWriter writer(*txn, run_id, now);

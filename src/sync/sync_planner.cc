@@ -58,11 +58,12 @@ bool NeedsContent(ActionKind kind) {
 }
 
 SyncPlanner::SyncPlanner(const SyncOptions& options, std::string project, int64_t now_ms,
-                         std::vector<IndexRow> index)
+                         std::vector<IndexRow> index, IndexLookup* lookup)
     : options_(options),
       project_(std::move(project)),
       racy_after_ns_(now_ms * 1'000'000 - kRacyMarginNs),
-      index_(std::move(index)) {
+      index_(std::move(index)),
+      lookup_(lookup) {
   for (size_t i = 0; i < index_.size(); ++i) {
     by_path_.emplace(index_[i].path, i);
     ids_.insert(index_[i].id);
@@ -176,8 +177,8 @@ SyncAction SyncPlanner::Error(const std::string& path, StatusCode code, const st
   return a;
 }
 
-std::vector<SyncPlanner::Decision> SyncPlanner::Decide(const ScannedSource& s,
-                                                       const ReadOutcome& outcome) {
+Result<std::vector<SyncPlanner::Decision>> SyncPlanner::Decide(const ScannedSource& s,
+                                                               const ReadOutcome& outcome) {
   const std::string& key = s.candidate.key;
   std::vector<Decision> out;
   if (!outcome.ok()) {
@@ -233,15 +234,20 @@ std::vector<SyncPlanner::Decision> SyncPlanner::Decide(const ScannedSource& s,
                                        w.key, key),
                            nullptr)});
     } else {
-      out.push_back({DecideWorkflow(w.key, *w.workflow, sig, s.candidate), &*w.workflow});
+      FS_TRY_ASSIGN(SyncAction a, DecideWorkflow(w.key, *w.workflow, sig, s.candidate));
+      out.push_back({std::move(a), &*w.workflow});
     }
   }
   return out;
 }
 
-SyncAction SyncPlanner::DecideWorkflow(const std::string& path, const ParsedWorkflow& wf,
-                                       std::string sig, const SourceCandidate& source) {
+Result<SyncAction> SyncPlanner::DecideWorkflow(const std::string& path, const ParsedWorkflow& wf,
+                                               std::string sig, const SourceCandidate& source) {
   const IndexRow* row = RowAt(path);
+  const IndexRow* from = nullptr;
+  if (row == nullptr) {
+    FS_TRY_ASSIGN(from, TakeRenameSource(path, wf));
+  }
   SyncAction a;
   if (row != nullptr && !row->deleted) {
     if (row->content_hash == wf.content_hash && row->format == wf.format) {
@@ -256,14 +262,14 @@ SyncAction SyncPlanner::DecideWorkflow(const std::string& path, const ParsedWork
     ++counts_.restored;
     a = MakeAction(ActionKind::kRestore, path, row);
     a.content_changed = row->content_hash != wf.content_hash || row->format != wf.format;
-  } else if (const IndexRow* from = TakeRenameSource(path, wf)) {
+  } else if (from != nullptr) {
     ++counts_.renamed;
     a = MakeAction(ActionKind::kRename, path, from);
     a.old_path = from->path;
   } else {
     ++counts_.added;
     a = MakeAction(ActionKind::kAdd, path, nullptr);
-    a.workflow_id = NewWorkflowId(project_, path, ids_);
+    FS_TRY_ASSIGN(a.workflow_id, NewId(path));
     ids_.insert(a.workflow_id);
   }
   a.format = wf.format;
@@ -273,9 +279,35 @@ SyncAction SyncPlanner::DecideWorkflow(const std::string& path, const ParsedWork
   return a;
 }
 
+Result<std::string> SyncPlanner::NewId(const std::string& path) {
+  while (true) {
+    std::string id = NewWorkflowId(project_, path, ids_);
+    if (lookup_ == nullptr) return id;
+    FS_TRY_ASSIGN(bool taken, lookup_->IdTaken(id));
+    if (!taken) return id;
+    ids_.insert(std::move(id));
+  }
+}
+
+Status SyncPlanner::AddOutsideRenameSources(const std::string& hash) {
+  if (lookup_ == nullptr || !hashes_looked_up_.insert(hash).second) return Status::OK();
+  FS_TRY_ASSIGN(std::vector<IndexRow> rows, lookup_->RowsWithHash(hash));
+  for (IndexRow& row : rows) {
+    if (row.deleted || by_path_.count(row.path) || InScope(row) || !lookup_->SourceGone(row)) {
+      continue;
+    }
+    outside_.push_back(std::move(row));
+    outside_rows_.insert(&outside_.back());
+    missing_by_hash_[hash].push_back(&outside_.back());
+  }
+  return Status::OK();
+}
+
 // A live workflow whose source vanished and whose content equals `wf`:
 // prefer one with the same file name, then the first path.
-const IndexRow* SyncPlanner::TakeRenameSource(const std::string& path, const ParsedWorkflow& wf) {
+Result<const IndexRow*> SyncPlanner::TakeRenameSource(const std::string& path,
+                                                      const ParsedWorkflow& wf) {
+  FS_TRY(AddOutsideRenameSources(wf.content_hash));
   auto it = missing_by_hash_.find(wf.content_hash);
   if (it == missing_by_hash_.end()) return nullptr;
   std::vector<const IndexRow*>& rows = it->second;
@@ -298,7 +330,11 @@ const IndexRow* SyncPlanner::TakeRenameSource(const std::string& path, const Par
 
 Result<std::vector<SyncAction>> SyncPlanner::DecideMissing() {
   std::vector<const IndexRow*> gone;
-  for (auto& [hash, rows] : missing_by_hash_) gone.insert(gone.end(), rows.begin(), rows.end());
+  for (auto& [hash, rows] : missing_by_hash_) {
+    for (const IndexRow* r : rows) {
+      if (!outside_rows_.count(r)) gone.push_back(r);
+    }
+  }
   std::sort(gone.begin(), gone.end(),
             [](const IndexRow* a, const IndexRow* b) { return a->path < b->path; });
   std::vector<SyncAction> out;
@@ -307,6 +343,9 @@ Result<std::vector<SyncAction>> SyncPlanner::DecideMissing() {
     return out;
   }
   int64_t n = static_cast<int64_t>(gone.size());
+  if (!options_.force && n > 10 && lookup_ != nullptr) {
+    FS_TRY_ASSIGN(live_before_, lookup_->CountLive());  // every workflow, not the scope's
+  }
   if (!options_.force && n > 10 && n * 2 > live_before_) {
     return Status::Conflict(fmt::format(
         "this full sync would delete {} of {} workflows (more than half); refusing without "

@@ -41,6 +41,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -54,12 +55,30 @@
 
 namespace flowsync {
 
+// What a scoped planner (SyncScope::subtrees), whose index holds only the
+// rows of its scope, asks about the rest of the store and tree.
+class IndexLookup {
+ public:
+  virtual ~IndexLookup() = default;
+  // Every stored row holding content `hash`, deleted ones too.
+  virtual Result<std::vector<IndexRow>> RowsWithHash(const std::string& hash) = 0;
+  virtual Result<bool> IdTaken(const std::string& id) = 0;
+  // How many stored workflows are live.
+  virtual Result<int64_t> CountLive() = 0;
+  // Whether the source of stored workflow `row` is gone from the tree (a
+  // workflow of an array export: the file is gone).
+  virtual bool SourceGone(const IndexRow& row) = 0;
+};
+
 class SyncPlanner {
  public:
   // `now_ms` is the run's start: signatures taken within the racy margin
-  // before it are not trusted.
+  // before it are not trusted. `index` is every stored row, or with
+  // `lookup` (REQUIRES: it outlives the planner) those of a scope of
+  // subtrees, with `lookup` answering for the rest: rename sources outside
+  // the scope whose source is gone, ids taken, the live count.
   SyncPlanner(const SyncOptions& options, std::string project, int64_t now_ms,
-              std::vector<IndexRow> index);
+              std::vector<IndexRow> index, IndexLookup* lookup = nullptr);
 
   // Takes the walk: returns the sources that must be read (their cheap
   // signature differs from the stored one), in walk order, and the error
@@ -77,7 +96,8 @@ class SyncPlanner {
   // The decisions for source `s`, read as `outcome`, in order: one per
   // workflow it holds, and one per stored workflow of it that fails; none
   // for an ignored file.
-  std::vector<Decision> Decide(const ScannedSource& s, const ReadOutcome& outcome);
+  // Fails only when `lookup` does.
+  Result<std::vector<Decision>> Decide(const ScannedSource& s, const ReadOutcome& outcome);
 
   // The stored workflows whose source is gone: deletions in full mode (after
   // the mass-deletion guard rail: Conflict), missing otherwise. Call once,
@@ -99,9 +119,13 @@ class SyncPlanner {
   // The stored workflows of source `key`: the row at its key, then those of
   // its elements.
   std::vector<const IndexRow*> StoredRows(const std::string& key) const;
-  SyncAction DecideWorkflow(const std::string& path, const ParsedWorkflow& wf, std::string sig,
-                            const SourceCandidate& source);
-  const IndexRow* TakeRenameSource(const std::string& path, const ParsedWorkflow& wf);
+  Result<SyncAction> DecideWorkflow(const std::string& path, const ParsedWorkflow& wf,
+                                    std::string sig, const SourceCandidate& source);
+  Result<const IndexRow*> TakeRenameSource(const std::string& path, const ParsedWorkflow& wf);
+  // With a lookup: adds the stored workflows outside the scope holding
+  // `hash` whose source is gone to the rename sources (once per hash).
+  Status AddOutsideRenameSources(const std::string& hash);
+  Result<std::string> NewId(const std::string& path);
   SyncAction Error(const std::string& path, StatusCode code, const std::string& message,
                    const IndexRow* row);
 
@@ -109,6 +133,12 @@ class SyncPlanner {
   std::string project_;
   int64_t racy_after_ns_;
   std::vector<IndexRow> index_;
+  IndexLookup* lookup_;
+  // Rows the lookup found outside the scope (rename sources only: never
+  // missing nor deleted by this run), and the hashes asked for.
+  std::deque<IndexRow> outside_;
+  std::set<const IndexRow*> outside_rows_;
+  std::set<std::string> hashes_looked_up_;
   std::unordered_map<std::string, size_t> by_path_;
   // Keys of what the walk found (sources and broken entries).
   std::set<std::string> present_;

@@ -1,22 +1,52 @@
 #include "flowsync/watch.h"
 
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <optional>
 #include <set>
+#include <unordered_map>
 
+#include "source/workflow_path.h"
+#include "util/path_text.h"
 #include "util/posix_error.h"
 
 namespace flowsync {
+
+std::string_view WatchTriggerName(WatchTrigger trigger) {
+  switch (trigger) {
+    case WatchTrigger::kStart:
+      return "start";
+    case WatchTrigger::kChanges:
+      return "changes";
+    case WatchTrigger::kInterval:
+      return "interval";
+    case WatchTrigger::kOverflow:
+      return "overflow";
+    case WatchTrigger::kUnwatched:
+      return "unwatched";
+    case WatchTrigger::kManyPaths:
+      return "many-paths";
+  }
+  return "unknown";
+}
+
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+
+// More changed paths than this in one batch are synced as their folders,
+// and more folders than this as the whole tree.
+constexpr size_t kMaxScopedPaths = 2000;
 
 class Fd {
  public:
@@ -36,22 +66,14 @@ constexpr uint32_t kWatchMask = IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRI
                                 IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF |
                                 IN_DONT_FOLLOW | IN_ONLYDIR;
 
-// Watches every folder of the tree; run before each sync so that folders
-// created since the last one are watched too (adding a watch twice is
-// harmless: the kernel returns the existing one). `visited` holds the
-// (device, inode) of folders seen in this walk, so nothing is walked twice.
-void WatchTree(int inotify_fd, const FileSystem& fs, const std::string& dir,
-               std::set<std::pair<uint64_t, uint64_t>>& visited) {
-  auto info = fs.Lstat(dir);
-  if (!info.ok() || info->type != FileType::kDirectory) return;
-  if (!visited.insert({info->device, info->inode}).second) return;
-  if (::inotify_add_watch(inotify_fd, dir.c_str(), kWatchMask) < 0) return;
-  auto entries = fs.ListDir(dir);
-  if (!entries.ok()) return;
-  for (const DirEntry& e : *entries) {
-    if (e.type != FileType::kDirectory || (e.name.size() > 0 && e.name[0] == '.')) continue;
-    WatchTree(inotify_fd, fs, JoinPath(dir, e.name), visited);
-  }
+int64_t MaxUserWatches() {
+  std::ifstream in("/proc/sys/fs/inotify/max_user_watches");
+  int64_t n = 0;
+  return (in >> n) ? n : 0;
+}
+
+std::string Child(const std::string& rel, const std::string& name) {
+  return rel.empty() ? name : rel + "/" + name;
 }
 
 bool Fatal(const Status& s) {
@@ -59,10 +81,175 @@ bool Fatal(const Status& s) {
          s.code() == StatusCode::kCorruption;
 }
 
+// The inotify side of a watch: a watch per folder of the tree, and what the
+// events since the last sync name.
+class TreeWatch {
+ public:
+  TreeWatch(int fd, const FileSystem& fs, std::string root, int interval_s)
+      : fd_(fd), fs_(fs), root_(std::move(root)), interval_s_(interval_s) {}
+
+  // Watches the folder `rel` (relative to the root, "" the root itself) and
+  // every folder below it; returns whether all of them could be.
+  bool Add(const std::string& rel) {
+    if (rel.empty()) problem_.clear();
+    std::set<std::pair<uint64_t, uint64_t>> visited;
+    return AddTree(rel, visited);
+  }
+
+  // Takes the events of one read() of the inotify descriptor.
+  void Take(const char* buf, ssize_t len) {
+    for (const char* p = buf; p < buf + len;) {
+      const auto* ev = reinterpret_cast<const struct inotify_event*>(p);
+      p += sizeof(struct inotify_event) + ev->len;
+      ++events_;
+      TakeOne(*ev, ev->len > 0 ? std::string(ev->name) : std::string());
+    }
+  }
+
+  int64_t events() const { return events_; }
+  int64_t folders() const { return static_cast<int64_t>(dirs_.size()); }
+  bool overflow() const { return overflow_; }
+  bool unwatched() const { return unwatched_; }
+  bool any() const { return overflow_ || unwatched_ || !changed_.empty(); }
+  // Non-empty when the root went away: why.
+  const std::string& root_gone() const { return root_gone_; }
+  const std::string& problem() const { return problem_; }
+
+  // The changed paths (keys, as path text), at most kMaxScopedPaths; empty
+  // when there are more folders than that (sync the whole tree).
+  std::set<std::string> ChangedKeys() const {
+    if (changed_.size() <= kMaxScopedPaths) return changed_;
+    std::set<std::string> folders;
+    for (const std::string& key : changed_) {
+      const size_t slash = key.rfind('/');
+      if (slash == std::string::npos) return {};  // a change in the root folder
+      folders.insert(key.substr(0, slash));
+      if (folders.size() > kMaxScopedPaths) return {};
+    }
+    return folders;
+  }
+
+  void Clear() {
+    changed_.clear();
+    overflow_ = unwatched_ = false;
+    events_ = 0;
+  }
+
+ private:
+  bool AddTree(const std::string& rel, std::set<std::pair<uint64_t, uint64_t>>& visited) {
+    const std::string dir = rel.empty() ? root_ : JoinPath(root_, rel);
+    auto info = fs_.Lstat(dir);
+    if (!info.ok() || info->type != FileType::kDirectory) return true;  // gone: nothing to watch
+    if (!visited.insert({info->device, info->inode}).second) return true;
+    const int wd = ::inotify_add_watch(fd_, dir.c_str(), kWatchMask);
+    if (wd < 0) {
+      if (errno == ENOENT || errno == ENOTDIR) return true;  // gone meanwhile
+      if (errno == ENOSPC) {
+        const int64_t limit = MaxUserWatches();
+        problem_ = fmt::format(
+            "cannot watch {}: the limit of {} inotify watches per user is reached "
+            "(fs.inotify.max_user_watches); raise it, e.g. `sudo sysctl "
+            "fs.inotify.max_user_watches={}` (and a file in /etc/sysctl.d/ to keep it); "
+            "until then changes there are seen by a full sync{}",
+            dir, limit, std::max<int64_t>(limit * 2, 524288),
+            interval_s_ > 0 ? fmt::format(" every {} s", interval_s_) : " after other changes");
+      } else {
+        problem_ = fmt::format("cannot watch {}: {}", dir, std::strerror(errno));
+      }
+      return false;
+    }
+    dirs_[wd] = rel;
+    auto entries = fs_.ListDir(dir);
+    if (!entries.ok()) return true;  // the sync reports an unreadable folder
+    bool all = true;
+    for (const DirEntry& e : *entries) {
+      if (e.type != FileType::kDirectory || e.name.empty() || e.name[0] == '.') continue;
+      all = AddTree(Child(rel, e.name), visited) && all;
+    }
+    return all;
+  }
+
+  void TakeOne(const struct inotify_event& ev, const std::string& name) {
+    if (ev.mask & IN_Q_OVERFLOW) {
+      overflow_ = true;
+      return;
+    }
+    auto it = dirs_.find(ev.wd);
+    if (it == dirs_.end()) return;
+    const std::string rel = it->second;
+    if (ev.mask & IN_IGNORED) {
+      dirs_.erase(it);
+      return;
+    }
+    if (ev.mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
+      if (rel.empty()) {
+        root_gone_ = (ev.mask & IN_DELETE_SELF) ? "deleted" : "moved away";
+      }
+      return;  // other folders: their parent reports it
+    }
+    if (name.empty() || name[0] == '.') return;  // .git, editor files
+    const std::string child = Child(rel, name);
+    if (ev.mask & IN_ISDIR) {
+      if (ev.mask & (IN_MOVED_FROM | IN_DELETE)) Forget(child);
+      if (ev.mask & (IN_CREATE | IN_MOVED_TO)) {
+        // Watched at once, and everything already inside it synced with it.
+        if (!Add(child)) unwatched_ = true;
+      }
+      changed_.insert(PathToText(child));
+      return;
+    }
+    // Files no workflow is made of change nothing (a bundle's main file or
+    // member, a .json or .toml file are).
+    const bool member =
+        std::find(kBundleMembers.begin(), kBundleMembers.end(), name) != kBundleMembers.end();
+    if (!member && !FileFormatForName(name).has_value()) return;
+    changed_.insert(PathToText(child));
+  }
+
+  // Stops watching the folder `rel` and those below it (moved away or
+  // deleted; a folder moved within the tree is watched again at its new
+  // place).
+  void Forget(const std::string& rel) {
+    for (auto it = dirs_.begin(); it != dirs_.end();) {
+      const std::string& d = it->second;
+      if (d == rel ||
+          (d.size() > rel.size() && d.compare(0, rel.size(), rel) == 0 && d[rel.size()] == '/')) {
+        ::inotify_rm_watch(fd_, it->first);
+        it = dirs_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  int fd_;
+  const FileSystem& fs_;
+  std::string root_;
+  int interval_s_;
+  std::unordered_map<int, std::string> dirs_;  // watch descriptor -> folder, relative
+  std::set<std::string> changed_;
+  bool overflow_ = false;
+  bool unwatched_ = false;
+  int64_t events_ = 0;
+  std::string root_gone_;
+  std::string problem_;
+};
+
+Status RootGone(const std::string& root, const std::string& how) {
+  return Status::NotFound(fmt::format(
+      "the root {} was {} while watching; stopped (the database keeps every workflow; start the "
+      "watch again where the tree is now)",
+      root, how));
+}
+
+int64_t MillisBetween(SteadyClock::time_point a, SteadyClock::time_point b) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
+}
+
 }  // namespace
 
 Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& watch,
-                    const std::function<void(const Result<SyncReport>&)>& on_run) {
+                    const WatchCallbacks& callbacks) {
   const FileSystem& fs = sync.fs ? *sync.fs : RealFileSystem();
   sigset_t mask;
   sigemptyset(&mask);
@@ -81,25 +268,50 @@ Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& w
   if (signal_fd.get() < 0) return PosixError("signalfd", errno);
   Fd inotify_fd(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
   if (inotify_fd.get() < 0) return PosixError("inotify_init1", errno);
+  TreeWatch tree(inotify_fd.get(), fs, sync.root, watch.interval_s);
 
-  auto run = [&]() -> Status {
-    // Watch before syncing, so that no change slips between the two.
-    std::set<std::pair<uint64_t, uint64_t>> visited;
-    WatchTree(inotify_fd.get(), fs, sync.root, visited);
-    Result<SyncReport> report = RunSync(store, sync);
-    on_run(report);
+  std::string last_problem;
+  auto report_state = [&] {
+    if (!callbacks.on_state) return;
+    if (tree.problem() == last_problem && !last_problem.empty()) return;
+    last_problem = tree.problem();
+    callbacks.on_state({sync.root, tree.folders(), MaxUserWatches(), tree.problem()});
+  };
+
+  // Runs one sync: of the whole tree, or of `keys` when there are some.
+  auto run = [&](WatchTrigger trigger, const std::set<std::string>& keys,
+                 std::optional<SteadyClock::time_point> first_event) -> Status {
+    SyncOptions options = sync;
+    options.scope.subtrees = keys;
+    WatchRun info;
+    info.trigger = trigger;
+    info.events = tree.events();
+    info.paths = static_cast<int64_t>(keys.size());
+    tree.Clear();
+    Result<SyncReport> report = RunSync(store, options);
+    info.folders = tree.folders();
+    if (first_event) info.latency_ms = MillisBetween(*first_event, SteadyClock::now());
+    callbacks.on_run(info, report);
     if (!report.ok() && Fatal(report.status())) return report.status();
     return Status::OK();
   };
 
-  FS_TRY(run());
+  // Watch before syncing, so that no change slips between the two.
+  tree.Add("");
+  report_state();
+  FS_TRY(run(WatchTrigger::kStart, {}, std::nullopt));
   auto next_full = SteadyClock::now() + std::chrono::seconds(watch.interval_s);
-  std::optional<SteadyClock::time_point> pending;  // when the debounced sync is due
+  std::optional<SteadyClock::time_point> first_event;  // of the batch not synced yet
+  SteadyClock::time_point last_event;
   char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
 
   while (true) {
     auto now = SteadyClock::now();
-    auto deadline = pending ? *pending : SteadyClock::time_point::max();
+    auto deadline = SteadyClock::time_point::max();
+    if (first_event) {
+      deadline = std::min(last_event + std::chrono::milliseconds(watch.quiet_ms),
+                          *first_event + std::chrono::milliseconds(watch.debounce_ms));
+    }
     if (watch.interval_s > 0) deadline = std::min(deadline, next_full);
     int timeout_ms = -1;
     if (deadline != SteadyClock::time_point::max()) {
@@ -115,24 +327,63 @@ Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& w
       return Status::OK();
     }
     if (n > 0 && (fds[1].revents & POLLIN)) {
-      bool overflow = false;
+      const bool had = tree.any();
       while (true) {
         ssize_t len = ::read(inotify_fd.get(), buf, sizeof(buf));
         if (len <= 0) break;
-        for (char* p = buf; p < buf + len;) {
-          auto* ev = reinterpret_cast<struct inotify_event*>(p);
-          if (ev->mask & IN_Q_OVERFLOW) overflow = true;
-          p += sizeof(struct inotify_event) + ev->len;
-        }
+        tree.Take(buf, len);
       }
-      pending = SteadyClock::now() + std::chrono::milliseconds(overflow ? 0 : watch.debounce_ms);
+      if (!tree.root_gone().empty()) return RootGone(sync.root, tree.root_gone());
+      if (!tree.problem().empty()) report_state();
+      last_event = SteadyClock::now();
+      if (!had && tree.any()) first_event = last_event;
       continue;
     }
     now = SteadyClock::now();
-    if ((pending && now >= *pending) || (watch.interval_s > 0 && now >= next_full)) {
-      pending.reset();
-      next_full = now + std::chrono::seconds(watch.interval_s);
-      FS_TRY(run());
+    if (first_event && deadline <= now && watch.interval_s > 0 && now >= next_full) {
+      // Both due: the full sync covers the changes.
+    } else if (first_event && deadline <= now) {
+      std::set<std::string> keys = tree.ChangedKeys();
+      WatchTrigger trigger = tree.overflow()    ? WatchTrigger::kOverflow
+                             : tree.unwatched() ? WatchTrigger::kUnwatched
+                             : keys.empty()     ? WatchTrigger::kManyPaths
+                                                : WatchTrigger::kChanges;
+      if (trigger != WatchTrigger::kChanges) keys.clear();
+      if (!fs.Lstat(sync.root).ok()) {
+        // The root's own event comes after its children's: wait for it.
+        struct pollfd fd = {inotify_fd.get(), POLLIN, 0};
+        while (tree.root_gone().empty() && ::poll(&fd, 1, 500) > 0) {
+          ssize_t len = ::read(inotify_fd.get(), buf, sizeof(buf));
+          if (len <= 0) break;
+          tree.Take(buf, len);
+        }
+        return RootGone(sync.root, tree.root_gone().empty() ? std::string("deleted or moved away")
+                                                            : tree.root_gone());
+      }
+      auto first = *first_event;
+      first_event.reset();
+      if (trigger == WatchTrigger::kOverflow) {
+        // Events were lost, those of new folders too: watch what is there.
+        tree.Add("");
+        report_state();
+      }
+      FS_TRY(run(trigger, keys, first));
+      if (trigger != WatchTrigger::kChanges) {
+        next_full = SteadyClock::now() + std::chrono::seconds(watch.interval_s);
+      }
+      continue;
+    }
+    if (watch.interval_s > 0 && now >= next_full) {
+      // A safety net: folders created while a watch could not be added are
+      // watched now if they can be.
+      if (!tree.problem().empty()) {
+        tree.Add("");
+        report_state();
+      }
+      std::optional<SteadyClock::time_point> first = first_event;
+      first_event.reset();
+      FS_TRY(run(WatchTrigger::kInterval, {}, first));
+      next_full = SteadyClock::now() + std::chrono::seconds(watch.interval_s);
     }
   }
 }

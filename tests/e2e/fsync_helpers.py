@@ -253,6 +253,30 @@ def integrity(db_path):
     return [r[0] for r in rows]
 
 
+def backup(src, dst):
+    """A consistent copy of a database, whatever its journal holds."""
+    source = sqlite3.connect(src)
+    target = sqlite3.connect(dst)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
+def remove_tree(path):
+    """Removes a folder that tests may have left with unreadable modes."""
+    for dirpath, dirnames, filenames in os.walk(path):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            if not os.path.islink(p):
+                try:
+                    os.chmod(p, 0o700)
+                except OSError:
+                    pass
+    shutil.rmtree(path, ignore_errors=True)
+
+
 # ---------------------------------------------------------------- base class
 
 class FlowsyncCase(unittest.TestCase):
@@ -272,16 +296,7 @@ class FlowsyncCase(unittest.TestCase):
         self.db = os.path.join(self.root, ".flowsync", "flowsync.db")
 
     def _cleanup_tmp(self):
-        # Tests may leave unreadable modes behind; restore them first.
-        for dirpath, dirnames, filenames in os.walk(self.tmp):
-            for name in dirnames + filenames:
-                p = os.path.join(dirpath, name)
-                if not os.path.islink(p):
-                    try:
-                        os.chmod(p, 0o700)
-                    except OSError:
-                        pass
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        remove_tree(self.tmp)
         self._tmp.cleanup()
 
     # paths

@@ -87,6 +87,9 @@ class ConnectionStringTest(h.FlowsyncCase):
                 "database URL 'host=127.0.0.1 password=***': unterminated quoted string in "
                 f"connection info string {EQUALS_HINT}",
             "a=b.db": f"database URL 'a=b.db': invalid connection option \"a\" {EQUALS_HINT}",
+            f"oops host=127.0.0.1 password={SECRET}":
+                "database URL 'oops host=127.0.0.1 password=***': missing \"=\" after \"oops\" "
+                f"in connection info string {EQUALS_HINT}",
             f"mysql://me:{SECRET}@host/db":
                 "database URL 'mysql://me:***@host/db': unsupported scheme 'mysql' (use "
                 "sqlite:PATH, sqlite:///ABS/PATH, a file path, postgresql://... or a libpq "

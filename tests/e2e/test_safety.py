@@ -21,17 +21,6 @@ def write_many(root, count, start=0, nodes=3, folder="gen"):
             json.dump(h.n8n_workflow(f"Generated {i}", nodes=nodes, seed=i), f)
 
 
-def backup(src, dst):
-    """A consistent copy of a database, whatever its journal holds."""
-    source = sqlite3.connect(src)
-    target = sqlite3.connect(dst)
-    try:
-        source.backup(target)
-    finally:
-        target.close()
-        source.close()
-
-
 def live_count(db):
     return h.query(db, "SELECT count(*) FROM workflows WHERE deleted_at IS NULL")[0][0]
 
@@ -183,7 +172,7 @@ class KillTest(h.FlowsyncCase):
         self.sync(timeout=120)
         self.assertEqual(live_count(self.db), self.BEFORE)
         snapshot = os.path.join(self.tmp, "before.db")
-        backup(self.db, snapshot)
+        h.backup(self.db, snapshot)
         write_many(self.root, self.AFTER - self.BEFORE, start=self.BEFORE)
         # How long does the full run take here?
         probe = os.path.join(self.tmp, "probe.db")

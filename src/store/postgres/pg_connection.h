@@ -19,6 +19,10 @@ class PgConnection final : public SqlConnection {
                              "starting a read-only transaction");
   }
   void EndRead() override { (void)conn_->ExecScript("COMMIT"); }
+  Status BeginWrite() override { return conn_->ExecScript("BEGIN", "starting a transaction"); }
+  Status Commit() override { return conn_->ExecScript("COMMIT", "committing"); }
+  // Outside a transaction PostgreSQL only warns.
+  void Rollback() override { (void)conn_->ExecScript("ROLLBACK"); }
   // Sessions set flowsync.project when they connect (PgSession::Connect).
   std::string_view ProjectSql() const override { return "current_setting('flowsync.project')"; }
 

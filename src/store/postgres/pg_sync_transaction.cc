@@ -19,26 +19,57 @@ class PgSyncTransaction final : public SyncTransaction {
   ~PgSyncTransaction() override;
 
   Result<std::vector<IndexRow>> LoadIndex() override {
-    FS_TRY(Flush());
-    FS_TRY_ASSIGN(PgResult r, conn_->Exec("SELECT id::text, path, format::text, content_hash, "
-                                          "source_sig, deleted_at IS NOT NULL FROM workflows WHERE "
-                                          "project = current_setting('flowsync.project')",
-                                          {}, "loading the workflow index"));
-    std::vector<IndexRow> rows;
-    rows.reserve(static_cast<size_t>(r.rows()));
-    for (int i = 0; i < r.rows(); ++i) {
-      IndexRow row;
-      row.id = r.Text(i, 0);
-      row.path = r.Text(i, 1);
-      std::optional<Format> format = ParseFormat(r.Text(i, 2));
-      if (!format) return Status::Corruption("workflow " + row.id + ": unknown format");
-      row.format = *format;
-      row.content_hash = r.Text(i, 3);
-      row.source_sig = r.Text(i, 4);
-      row.deleted = r.Bool(i, 5);
-      rows.push_back(std::move(row));
+    return QueryIndex("", {}, "loading the workflow index");
+  }
+
+  Result<std::vector<IndexRow>> LoadIndexUnder(const std::set<std::string>& keys) override {
+    constexpr std::string_view kContext = "loading the workflow index";
+    std::vector<std::string> exact, low, high;
+    for (const std::string& key : keys) {
+      exact.push_back(key);
+      // '0' follows '/' and '$' follows '#' in byte order.
+      low.push_back(key + "/");
+      high.push_back(key + "0");
+      low.push_back(key + "#");
+      high.push_back(key + "$");
     }
-    return rows;
+    const std::string exact_array = TextArray(exact), low_array = TextArray(low);
+    FS_TRY_ASSIGN(bool byte_order, PathsInByteOrder());
+    if (!byte_order) {
+      // By prefix (^@): a scan of the project's rows, but right whatever
+      // the collation.
+      return QueryIndex(" AND (path = ANY($1::text[]) OR path ^@ ANY($2::text[]))",
+                        {exact_array, low_array}, kContext);
+    }
+    // Ranges of the (project, path) index, one per prefix.
+    const std::string high_array = TextArray(high);
+    return QueryIndex(
+        fmt::format(" AND path = ANY($1::text[]) UNION ALL {} JOIN unnest($2::text[], $3::text[]) "
+                    "AS r(low, high) ON path > r.low AND path < r.high WHERE project = "
+                    "current_setting('flowsync.project')",
+                    kIndexSelect),
+        {exact_array, low_array, high_array}, kContext);
+  }
+
+  Result<std::vector<IndexRow>> LoadIndexWithHash(const std::string& hash) override {
+    return QueryIndex(" AND content_hash = $1", {hash}, "looking for rename sources");
+  }
+
+  Result<bool> IdTaken(const std::string& id) override {
+    FS_TRY(Flush());
+    FS_TRY_ASSIGN(PgResult r, conn_->Exec("SELECT 1 FROM workflows WHERE project = "
+                                          "current_setting('flowsync.project') AND id = $1::uuid",
+                                          {id}, "checking a new workflow id"));
+    return r.rows() > 0;
+  }
+
+  Result<int64_t> CountLive() override {
+    FS_TRY(Flush());
+    FS_TRY_ASSIGN(PgResult r, conn_->Exec("SELECT count(*) FROM workflows WHERE project = "
+                                          "current_setting('flowsync.project') AND deleted_at IS "
+                                          "NULL",
+                                          {}, "counting the workflows"));
+    return r.Int(0, 0);
   }
 
   Result<int64_t> BeginRun(std::string_view mode, std::string_view root,
@@ -60,6 +91,7 @@ class PgSyncTransaction final : public SyncTransaction {
     AddDefinition(wf, workflows_);
     workflows_.EndRow();
     BufferDerived(id, wf);
+    touched_.Touch(id, wf.source_id);
     // Stream workflow rows as they come, so the server ingests them while
     // the readers parse more; child rows wait for the COPY to end.
     if (!workflows_copy_open_) {
@@ -97,13 +129,16 @@ class PgSyncTransaction final : public SyncTransaction {
             "$7::jsonb, documentation = $8, active = $9::boolean, source_sig = "
             "$10, definition = $11::jsonb, version = version + $12::integer, "
             "updated_at = CASE WHEN $12::integer = 1 THEN $13::timestamptz "
-            "ELSE updated_at END WHERE id = $1::uuid",
+            "ELSE updated_at END FROM (SELECT source_id AS old_source_id FROM workflows "
+            "WHERE id = $1::uuid) old WHERE id = $1::uuid RETURNING old.old_source_id",
             {id, wf.name, FormatName(wf.format), wf.source_id ? PgParam(*wf.source_id) : PgParam(),
              wf.content, wf.content_hash, wf.metadata_json, wf.documentation,
              wf.active ? "true" : "false", sig, definition ? PgParam(*definition) : PgParam(),
              content_changed ? "1" : "0", now},
             "updating a workflow"));
     FS_TRY(ExpectOneRow(r, id));
+    touched_.Touch(id, r.OptionalText(0, 0));  // the source id it held until now
+    touched_.Touch(id, wf.source_id);
     for (const char* table : {"workflow_categories", "workflow_findings", "phase_entries"}) {
       FS_TRY(conn_
                  ->Exec(fmt::format("DELETE FROM {} WHERE workflow_id = $1::uuid", table), {id},
@@ -155,12 +190,27 @@ class PgSyncTransaction final : public SyncTransaction {
   Status RefreshSourceIdFindings() override {
     FS_TRY(CheckWritable());
     FS_TRY(Flush());
-    std::string script;
-    for (const std::string& statement :
-         SourceIdFindingsSql(SqlDialect::kPostgres, "current_setting('flowsync.project')")) {
-      script += statement + ";\n";
+    constexpr std::string_view kContext = "recomputing duplicate source id findings";
+    if (touched_.everything()) {
+      std::string script;
+      for (const std::string& statement :
+           SourceIdFindingsSql(SqlDialect::kPostgres, "current_setting('flowsync.project')")) {
+        script += statement + ";\n";
+      }
+      touched_.Clear();
+      return conn_->ExecScript(script, kContext);
     }
-    return conn_->ExecScript(script, "recomputing duplicate source id findings");
+    const std::string sources = TextArray({touched_.sources().begin(), touched_.sources().end()});
+    const std::string ids = TextArray({touched_.ids().begin(), touched_.ids().end()});
+    for (const std::string& statement : SourceIdFindingsSqlFor(
+             SqlDialect::kPostgres, "current_setting('flowsync.project')",
+             "(SELECT unnest($1::text[]) UNION SELECT source_id FROM workflows WHERE id = "
+             "ANY($2::uuid[]) AND source_id IS NOT NULL)",
+             "(SELECT unnest($2::uuid[]))")) {
+      FS_TRY(conn_->Exec(statement, {sources, ids}, kContext).status());
+    }
+    touched_.Clear();
+    return Status::OK();
   }
 
   Status FinishRun(int64_t run_id, const RunCounts& c, std::string_view now) override {
@@ -181,6 +231,66 @@ class PgSyncTransaction final : public SyncTransaction {
   Status Commit() override;
 
  private:
+  static constexpr std::string_view kIndexSelect =
+      "SELECT id::text, path, format::text, content_hash, source_sig, deleted_at IS NOT NULL "
+      "FROM workflows";
+
+  // Whether the database compares text in byte order (the C or POSIX
+  // collation of libc), so that ranges of paths hold what their prefixes do.
+  Result<bool> PathsInByteOrder() {
+    if (!byte_order_) {
+      FS_TRY_ASSIGN(PgResult r,
+                    conn_->Exec("SELECT datcollate IN ('C', 'POSIX') AND coalesce(to_jsonb(d) ->> "
+                                "'datlocprovider', 'c') = 'c' FROM pg_database d WHERE datname = "
+                                "current_database()",
+                                {}, "reading the database's collation"));
+      byte_order_ = r.rows() == 1 && r.Bool(0, 0);
+    }
+    return *byte_order_;
+  }
+
+  // A PostgreSQL array literal of `items`.
+  static std::string TextArray(const std::vector<std::string>& items) {
+    std::string out = "{";
+    for (const std::string& item : items) {
+      if (out.size() > 1) out += ',';
+      out += '"';
+      for (char c : item) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+      }
+      out += '"';
+    }
+    return out + "}";
+  }
+
+  // The index rows of the project that match `where` (" AND ..." or "").
+  Result<std::vector<IndexRow>> QueryIndex(std::string_view where,
+                                           const std::vector<PgParam>& params,
+                                           std::string_view context) {
+    FS_TRY(Flush());
+    FS_TRY_ASSIGN(
+        PgResult r,
+        conn_->Exec(fmt::format("{} WHERE project = current_setting('flowsync.project'){}",
+                                kIndexSelect, where),
+                    params, context));
+    std::vector<IndexRow> rows;
+    rows.reserve(static_cast<size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+      IndexRow row;
+      row.id = r.Text(i, 0);
+      row.path = r.Text(i, 1);
+      std::optional<Format> format = ParseFormat(r.Text(i, 2));
+      if (!format) return Status::Corruption("workflow " + row.id + ": unknown format");
+      row.format = *format;
+      row.content_hash = r.Text(i, 3);
+      row.source_sig = r.Text(i, 4);
+      row.deleted = r.Bool(i, 5);
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
   Status CheckWritable() const {
     if (read_only_) return Status::Internal("write in a read-only sync transaction");
     if (done_) return Status::Internal("write after the transaction finished");
@@ -280,6 +390,7 @@ class PgSyncTransaction final : public SyncTransaction {
     FS_TRY(CheckWritable());
     FS_TRY(Flush());
     FS_TRY_ASSIGN(PgResult r, conn_->Exec(sql, params, context));
+    touched_.Touch(id, std::nullopt);  // its source id is looked up at the refresh
     return ExpectOneRow(r, id);
   }
 
@@ -290,6 +401,8 @@ class PgSyncTransaction final : public SyncTransaction {
     return Status::OK();
   }
 
+  std::optional<bool> byte_order_;  // PathsInByteOrder(), once asked
+  TouchedSourceIds touched_;
   PgSession* store_;
   PgConn* conn_;
   bool read_only_;

@@ -16,6 +16,11 @@ class SqliteConnection final : public SqlConnection {
                    const std::function<Status(const SqlRowView&)>& row) override;
   Status BeginRead() override { return db_->Exec("BEGIN DEFERRED"); }
   void EndRead() override { (void)db_->Exec("COMMIT"); }
+  Status BeginWrite() override { return db_->BeginWrite(); }
+  Status Commit() override { return db_->Exec("COMMIT"); }
+  void Rollback() override {
+    if (!sqlite3_get_autocommit(db_->handle())) (void)db_->Exec("ROLLBACK");
+  }
   // Db binds every statement's :project parameter to the store's project.
   std::string_view ProjectSql() const override { return ":project"; }
 

@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite_sync_transaction.h"
 
+#include "source/json_document.h"
 #include "store/sql_statements.h"
 
 namespace flowsync::sqlite {
@@ -13,25 +14,51 @@ class SqliteSyncTransaction final : public SyncTransaction {
   }
 
   Result<std::vector<IndexRow>> LoadIndex() override {
-    FS_TRY_ASSIGN(Stmt st,
-                  db_->Prepare("SELECT id, path, format, content_hash, source_sig, "
-                               "deleted_at IS NOT NULL FROM workflows WHERE project = :project"));
+    FS_TRY_ASSIGN(Stmt st, db_->Prepare(std::string(kIndexColumns) + "WHERE project = :project"));
     std::vector<IndexRow> rows;
-    while (true) {
-      FS_TRY_ASSIGN(bool has_row, st.Step());
-      if (!has_row) break;
-      IndexRow row;
-      row.id = st.Text(0);
-      row.path = st.Text(1);
-      std::optional<Format> format = ParseFormat(st.TextView(2));
-      if (!format) return Status::Corruption("workflow " + row.id + ": unknown format");
-      row.format = *format;
-      row.content_hash = st.Text(3);
-      row.source_sig = st.Text(4);
-      row.deleted = st.Int(5) != 0;
-      rows.push_back(std::move(row));
+    FS_TRY(ReadIndex(st, rows));
+    return rows;
+  }
+
+  Result<std::vector<IndexRow>> LoadIndexUnder(const std::set<std::string>& keys) override {
+    // Three ranges of the (project, path) index per key: '0' follows '/'
+    // and '$' follows '#' in byte order.
+    const std::string select = std::string(kIndexColumns) + "WHERE project = :project AND ";
+    FS_TRY_ASSIGN(Stmt st, db_->Prepare(select + "path = ?2 UNION ALL " + select +
+                                        "path > ?3 AND path < ?4 UNION ALL " + select +
+                                        "path > ?5 AND path < ?6"));
+    std::vector<IndexRow> rows;
+    for (const std::string& key : keys) {
+      const std::string dir_lo = key + "/", dir_hi = key + "0", el_lo = key + "#",
+                        el_hi = key + "$";
+      st.Bind(2, key).Bind(3, dir_lo).Bind(4, dir_hi).Bind(5, el_lo).Bind(6, el_hi);
+      FS_TRY(ReadIndex(st, rows));
+      st.Reset();
     }
     return rows;
+  }
+
+  Result<std::vector<IndexRow>> LoadIndexWithHash(const std::string& hash) override {
+    FS_TRY_ASSIGN(Stmt st, db_->Prepare(std::string(kIndexColumns) +
+                                        "WHERE project = :project AND content_hash = ?2"));
+    st.Bind(2, hash);
+    std::vector<IndexRow> rows;
+    FS_TRY(ReadIndex(st, rows));
+    return rows;
+  }
+
+  Result<bool> IdTaken(const std::string& id) override {
+    FS_TRY_ASSIGN(Stmt st,
+                  db_->Prepare("SELECT 1 FROM workflows WHERE project = :project AND id = ?2"));
+    st.Bind(2, id);
+    return st.Step();
+  }
+
+  Result<int64_t> CountLive() override {
+    FS_TRY_ASSIGN(Stmt st, db_->Prepare("SELECT count(*) FROM workflows WHERE project = :project "
+                                        "AND deleted_at IS NULL"));
+    FS_TRY_ASSIGN(bool has_row, st.Step());
+    return has_row ? st.Int(0) : 0;
   }
 
   Result<int64_t> BeginRun(std::string_view mode, std::string_view root,
@@ -60,12 +87,20 @@ class SqliteSyncTransaction final : public SyncTransaction {
     st->Bind(9, wf.documentation).Bind(10, int64_t{wf.active ? 1 : 0}).Bind(11, sig);
     st->Bind(12, now).Bind(13, now);
     FS_TRY(st->Run());
+    touched_.Touch(id, wf.source_id);
     return WriteDerived(id, wf, /*replace=*/false);
   }
 
   Status UpdateWorkflow(const std::string& id, const ParsedWorkflow& wf, const std::string& sig,
                         bool content_changed, int64_t run_id, std::string_view now) override {
     FS_TRY(CheckWritable());
+    if (!touched_.everything()) {  // the source id it held until now
+      FS_TRY_ASSIGN(Stmt old, db_->Prepare("SELECT source_id FROM workflows WHERE id = ?1"));
+      old.Bind(1, id);
+      FS_TRY_ASSIGN(bool has_row, old.Step());
+      if (has_row) touched_.Touch(id, old.OptionalText(0));
+    }
+    touched_.Touch(id, wf.source_id);
     if (content_changed) {
       FS_TRY_ASSIGN(Stmt * keep,
                     Cached(kKeepVersion,
@@ -101,6 +136,7 @@ class SqliteSyncTransaction final : public SyncTransaction {
                                     "updated_at = ?4 WHERE id = ?1"));
     st->Bind(1, id).Bind(2, new_path).Bind(3, sig).Bind(4, now);
     FS_TRY(st->Run());
+    touched_.Touch(id, std::nullopt);  // its source id is looked up at the refresh
     return ExpectOneRow(id);
   }
 
@@ -111,6 +147,7 @@ class SqliteSyncTransaction final : public SyncTransaction {
                                     "WHERE id = ?1 AND deleted_at IS NULL"));
     st->Bind(1, id).Bind(2, now);
     FS_TRY(st->Run());
+    touched_.Touch(id, std::nullopt);  // its source id is looked up at the refresh
     return ExpectOneRow(id);
   }
 
@@ -121,6 +158,7 @@ class SqliteSyncTransaction final : public SyncTransaction {
                                     "WHERE id = ?1 AND deleted_at IS NOT NULL"));
     st->Bind(1, id).Bind(2, now);
     FS_TRY(st->Run());
+    touched_.Touch(id, std::nullopt);  // its source id is looked up at the refresh
     return ExpectOneRow(id);
   }
 
@@ -139,10 +177,28 @@ class SqliteSyncTransaction final : public SyncTransaction {
 
   Status RefreshSourceIdFindings() override {
     FS_TRY(CheckWritable());
-    for (const std::string& statement : SourceIdFindingsSql(SqlDialect::kSqlite, ":project")) {
+    if (touched_.everything()) {
+      for (const std::string& statement : SourceIdFindingsSql(SqlDialect::kSqlite, ":project")) {
+        FS_TRY_ASSIGN(Stmt st, db_->Prepare(statement));
+        FS_TRY(st.Run());
+      }
+      touched_.Clear();
+      return Status::OK();
+    }
+    const std::string ids = JsonArray(touched_.ids()), sources = JsonArray(touched_.sources());
+    for (const std::string& statement : SourceIdFindingsSqlFor(
+             SqlDialect::kSqlite, ":project",
+             "(SELECT value FROM json_each(:sources) UNION SELECT source_id FROM workflows WHERE "
+             "id IN (SELECT value FROM json_each(:ids)) AND source_id IS NOT NULL)",
+             "(SELECT value FROM json_each(:ids))")) {
       FS_TRY_ASSIGN(Stmt st, db_->Prepare(statement));
+      if (int i = sqlite3_bind_parameter_index(st.handle(), ":ids"); i > 0) st.Bind(i, ids);
+      if (int i = sqlite3_bind_parameter_index(st.handle(), ":sources"); i > 0) {
+        st.Bind(i, sources);
+      }
       FS_TRY(st.Run());
     }
+    touched_.Clear();
     return Status::OK();
   }
 
@@ -165,6 +221,37 @@ class SqliteSyncTransaction final : public SyncTransaction {
   }
 
  private:
+  static std::string JsonArray(const std::set<std::string>& items) {
+    std::string out = "[";
+    for (const std::string& item : items) {
+      if (out.size() > 1) out += ',';
+      AppendJsonString(item, &out);
+    }
+    return out + "]";
+  }
+
+  static constexpr std::string_view kIndexColumns =
+      "SELECT id, path, format, content_hash, source_sig, deleted_at IS NOT NULL FROM workflows ";
+
+  // Appends the rows `st` yields to `rows`.
+  static Status ReadIndex(Stmt& st, std::vector<IndexRow>& rows) {
+    while (true) {
+      FS_TRY_ASSIGN(bool has_row, st.Step());
+      if (!has_row) break;
+      IndexRow row;
+      row.id = st.Text(0);
+      row.path = st.Text(1);
+      std::optional<Format> format = ParseFormat(st.TextView(2));
+      if (!format) return Status::Corruption("workflow " + row.id + ": unknown format");
+      row.format = *format;
+      row.content_hash = st.Text(3);
+      row.source_sig = st.Text(4);
+      row.deleted = st.Int(5) != 0;
+      rows.push_back(std::move(row));
+    }
+    return Status::OK();
+  }
+
   enum CachedStmt {
     kInsertWorkflow,
     kKeepVersion,
@@ -251,6 +338,7 @@ class SqliteSyncTransaction final : public SyncTransaction {
 
   Db* db_;
   bool read_only_;
+  TouchedSourceIds touched_;
   bool done_ = false;
   Stmt cache_[kCachedCount];
 };

@@ -1,0 +1,219 @@
+// ExecutionQueue: the durable queue of phase-task executions that the
+// scheduler fills and workers drain (src/run/), and what `flowsync run` and
+// `flowsync executions` read and change.
+//
+// An execution is one triggered run of a task (topic:job): it is pending
+// until its run_at time, then claimed by a worker (running, attempt N, an
+// owner and a lease), then completed, failed, timed out or cancelled. A
+// failed or timed-out attempt with attempts left makes the execution pending
+// again at now + retry_delay + jitter, in the database, so a restart loses
+// no retry. Every change an attempt makes is fenced on (execution, attempt,
+// owner): once a lease ran out and the execution was rescued (or cancelled),
+// the old attempt's late heartbeat or completion changes nothing and says so
+// (FinishOutcome::kStale).
+//
+// Claims are short write transactions: on PostgreSQL `FOR UPDATE SKIP
+// LOCKED`, so workers never wait for each other's rows; on SQLite
+// `BEGIN IMMEDIATE` (one writer at a time, each holding the lock for one
+// statement or two). Times are milliseconds since the Unix epoch, passed in
+// by the caller from its Clock.
+//
+// Opened by OpenExecutionQueue(store); lives no longer than its Store.
+// Thread-safety: as its Store (one thread at a time).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flowsync/status.h"
+
+namespace flowsync {
+
+class Store;
+
+enum class ExecutionStatus { kPending, kRunning, kCompleted, kFailed, kCancelled, kTimeout };
+// "pending", "running", "completed", "failed", "cancelled", "timeout".
+std::string_view ExecutionStatusName(ExecutionStatus status);
+std::optional<ExecutionStatus> ParseExecutionStatus(std::string_view name);
+
+// What started an execution: a cron or batch phase firing, a person
+// (`flowsync run`), a webhook, a parent completing, a file matching a
+// `files=` rule.
+enum class Trigger { kSchedule, kManual, kWebhook, kWorkflow, kFiles };
+std::string_view TriggerName(Trigger trigger);
+std::optional<Trigger> ParseTrigger(std::string_view name);
+
+// WORKFLOW_EXECUTION_TIMEOUT's default: an hour.
+inline constexpr int64_t kDefaultExecutionTimeoutMs = 3'600'000;
+
+struct NewExecution {
+  std::string workflow;  // the phase file's key; "" when there is none
+  std::string topic;
+  std::string job;  // may be empty
+  std::optional<int64_t> task_time_ms;
+  Trigger trigger = Trigger::kManual;
+  std::string info;      // the rendered template
+  std::string meta;      // flowlord's query-string meta
+  int max_attempts = 1;  // phase retry + 1
+  int64_t retry_delay_ms = 1000;
+  int64_t timeout_ms = kDefaultExecutionTimeoutMs;
+  int64_t run_at_ms = 0;  // ready from then on
+  std::optional<int64_t> parent_id;
+};
+
+struct Execution {
+  int64_t id = 0;
+  std::string workflow, topic, job;
+  std::optional<int64_t> task_time_ms;
+  Trigger trigger = Trigger::kManual;
+  ExecutionStatus status = ExecutionStatus::kPending;
+  int attempt = 0;  // attempts started
+  int max_attempts = 1;
+  int64_t retry_delay_ms = 0, timeout_ms = 0, run_at_ms = 0, created_at_ms = 0;
+  std::optional<int64_t> started_at_ms, finished_at_ms, lease_until_ms, parent_id;
+  std::optional<std::string> owner, error;
+  std::string info, meta;
+
+  // "topic:job", or "topic" without a job.
+  std::string Task() const;
+};
+
+struct AttemptRecord {
+  int attempt = 0;
+  std::string owner;
+  int64_t started_at_ms = 0, heartbeat_ms = 0;
+  std::optional<int64_t> finished_at_ms;
+  std::string outcome;  // running, completed, failed, timeout, lost, cancelled
+  std::optional<int> exit_status;
+  std::optional<std::string> error;
+  std::string stdout_tail, stderr_tail;
+};
+
+struct ExecutionDetail {
+  Execution execution;
+  std::vector<AttemptRecord> attempts;  // by attempt
+};
+
+// The attempt a worker holds: what fences its heartbeats and its end.
+struct AttemptRef {
+  int64_t execution_id = 0;
+  int attempt = 0;
+  std::string owner;
+};
+
+struct AttemptEnd {
+  enum class Kind { kCompleted, kFailed, kTimeout };
+  Kind kind = Kind::kCompleted;
+  std::optional<int> exit_status;
+  std::string error;  // why it failed; empty when it completed
+  std::string stdout_tail, stderr_tail;
+};
+
+enum class FinishOutcome {
+  kCompleted,  // the execution completed
+  kRetrying,   // pending again at run_at (attempts left)
+  kFailed,     // the last attempt failed: the execution failed
+  kTimedOut,   // the last attempt timed out: the execution timed out
+  kStale,      // the attempt no longer held the execution: nothing changed
+};
+
+struct FinishResult {
+  FinishOutcome outcome = FinishOutcome::kStale;
+  int64_t run_at_ms = 0;  // kRetrying: when it is ready again
+};
+
+struct ExecutionFilter {
+  std::optional<ExecutionStatus> status;
+  std::optional<std::string> topic;
+  int64_t limit = 100;  // newest first
+};
+
+class ExecutionQueue {
+ public:
+  virtual ~ExecutionQueue() = default;
+
+  // Adds a pending execution; returns its id.
+  virtual Result<int64_t> Enqueue(const NewExecution& e, int64_t now_ms) = 0;
+
+  // Records fire `fire_ms` of `schedule` (also as its last fire, with
+  // `next_fire_ms` as its next) and enqueues `executions` with it, in one
+  // transaction, unless that fire was recorded before (by any
+  // scheduler): then nothing is written and the result is empty. The ids
+  // otherwise, in order.
+  virtual Result<std::optional<std::vector<int64_t>>> EnqueueFire(
+      const std::string& schedule, int64_t fire_ms, std::optional<int64_t> next_fire_ms,
+      const std::string& fired_by, const std::vector<NewExecution>& executions, int64_t now_ms) = 0;
+
+  // Registers schedule `schedule` (FILE:TASK) with cron spec `cron`: a new
+  // schedule, or one whose spec changed, is due from now on. Returns the
+  // time after which its fires are due: its last recorded fire, else when
+  // it was registered.
+  virtual Result<int64_t> RegisterSchedule(const std::string& schedule, const std::string& cron,
+                                           int64_t now_ms) = 0;
+
+  // Finished executions (completed, failed, timed out) whose follow-up
+  // (children, failed topic) is not enqueued yet, oldest first.
+  virtual Result<std::vector<Execution>> PendingFollowUps(int limit) = 0;
+
+  // Marks execution `id` followed up and enqueues `next`, in one
+  // transaction; false (nothing written) when it was followed up already.
+  virtual Result<bool> FollowUp(int64_t id, const std::vector<NewExecution>& next,
+                                int64_t now_ms) = 0;
+
+  // Claims up to `limit` ready executions (pending, run_at <= now) of
+  // `topics`, oldest run_at first: each becomes running with attempt + 1,
+  // owner `owner` and a lease until now + lease_ms.
+  // REQUIRES: topics non-empty, limit >= 1.
+  virtual Result<std::vector<Execution>> Claim(const std::vector<std::string>& topics,
+                                               const std::string& owner, int limit, int64_t now_ms,
+                                               int64_t lease_ms) = 0;
+
+  // Extends the leases of the attempts `owner` still holds among `held` to
+  // now + lease_ms; returns the ids of those it no longer holds (rescued or
+  // cancelled meanwhile: their processes should stop).
+  virtual Result<std::vector<int64_t>> Heartbeat(const std::string& owner,
+                                                 const std::vector<int64_t>& held, int64_t now_ms,
+                                                 int64_t lease_ms) = 0;
+
+  // Ends attempt `ref`. A failure or timeout with attempts left makes the
+  // execution pending again at now + retry_delay + floor(retry_delay *
+  // jitter). REQUIRES: 0 <= jitter < 1 (the retry policy draws 0-0.4).
+  virtual Result<FinishResult> Finish(const AttemptRef& ref, const AttemptEnd& end, int64_t now_ms,
+                                      double jitter) = 0;
+
+  // Every running execution whose lease ended before now: its attempt is
+  // 'lost', and the execution pending again at once when it has attempts
+  // left, else failed. Returns how many were rescued.
+  virtual Result<int> RescueExpired(int64_t now_ms) = 0;
+
+  // Cancels a pending or running execution (a running attempt's owner
+  // learns it from its next heartbeat). False when it had already ended.
+  // NotFound for an unknown id.
+  virtual Result<bool> Cancel(int64_t id, int64_t now_ms) = 0;
+
+  // Runs a failed, timed-out or cancelled execution again: pending now, with
+  // one more attempt allowed. False when it has not ended or completed.
+  // NotFound for an unknown id.
+  virtual Result<bool> Retry(int64_t id, int64_t now_ms) = 0;
+
+  virtual Result<std::vector<Execution>> List(const ExecutionFilter& filter) = 0;
+  virtual Result<std::optional<ExecutionDetail>> Show(int64_t id) = 0;
+
+  // Whether any execution of `topics` is pending or running (a worker with
+  // --exit-when-idle stops when none is).
+  virtual Result<bool> HasUnfinished(const std::vector<std::string>& topics) = 0;
+
+  // Deletes executions that finished before `before_ms` (and their
+  // attempts); returns how many.
+  virtual Result<int64_t> PruneFinished(int64_t before_ms) = 0;
+};
+
+// The queue of `store` (no lock is taken: its writes are short
+// transactions of their own). Every store OpenStore returns has one.
+Result<std::unique_ptr<ExecutionQueue>> OpenExecutionQueue(Store& store);
+
+}  // namespace flowsync

@@ -1,0 +1,46 @@
+// The execution of a phase's task: what `flowsync run`, the scheduler and
+// the children of a completed parent enqueue.
+//
+// As flowlord: the info is the phase template rendered at the task time
+// (phase/template.h) with the given meta; the meta is
+// "workflow=FILE[&cron=YYYY-MM-DDTHH][&job=JOB]" (flowlord's cron-job meta,
+// which children inherit). retry and retry_delay give the retry policy
+// (run/retry_policy.h). The rule key `timeout=` (a Go duration) sets the
+// phase's timeout; without it the default applies
+// (WORKFLOW_EXECUTION_TIMEOUT, an hour unless set).
+//
+// Thread-safety: pure functions (apart from a {uuid} in a template).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "flowsync/execution_queue.h"
+#include "flowsync/phase_cache.h"
+#include "phase/template.h"
+
+namespace flowsync::run {
+
+struct PhaseTaskOptions {
+  std::optional<int64_t> task_time_ms;  // the time the template renders
+  Trigger trigger = Trigger::kManual;
+  int64_t run_at_ms = 0;
+  std::optional<int64_t> parent_id;
+  // Meta the template's {meta:x} reads (a parent's, a file's); the
+  // execution's own meta is built as above.
+  phase::QueryValues template_meta;
+  int64_t default_timeout_ms = kDefaultExecutionTimeoutMs;
+  // The zone the template renders in; empty is UTC.
+  phase::TemplateOptions template_options;
+};
+
+// Errors: InvalidArgument "FILE: TASK: invalid rule: REASON",
+// "FILE: TASK: timeout: REASON".
+Result<NewExecution> PhaseExecution(const FoundPhase& found, const PhaseTaskOptions& options);
+
+// The default timeout from the value of WORKFLOW_EXECUTION_TIMEOUT (whole
+// seconds; unset or empty: an hour). InvalidArgument for anything else.
+Result<int64_t> ExecutionTimeoutFromEnv(const char* value);
+
+}  // namespace flowsync::run

@@ -1,0 +1,284 @@
+"""End-to-end tests of running phase workflows: `flowsync run`, `flowsync
+worker -- COMMAND` and `flowsync executions`, on SQLite and on PostgreSQL
+(when FLOWSYNC_PG_DIR names a test cluster): the task JSON and variables a
+command receives, retries, timeouts that kill the process group, and a
+worker killed with SIGKILL whose task another worker runs again."""
+
+import json
+import os
+import signal
+import sys
+import textwrap
+import time
+import unittest
+import uuid
+
+import fsync_helpers as h
+import kill_trials
+
+ETL = """\
+[[phase]]
+task = "load"
+rule = "cron=0 * * * *"
+template = "s3://bucket/{yyyy}/{mm}/{dd}/{hh}/data.csv?day={meta:day}"
+
+[[phase]]
+task = "flaky:fix"
+rule = "cron=0 * * * *&retry_delay=100ms"
+retry = 1
+template = "flaky"
+
+[[phase]]
+task = "slow"
+rule = "cron=0 * * * *&timeout=1s"
+template = "slow"
+"""
+
+# A command that records the task JSON and its FLOWSYNC_* variables in
+# OUT/<execution>-<attempt>.json, then exits with $EXIT (default 0) after
+# sleeping $SLEEP seconds.
+HANDLER = """\
+import json, os, sys, time
+task = json.load(sys.stdin)
+env = {k: v for k, v in os.environ.items() if k.startswith("FLOWSYNC_")}
+out = os.path.join(os.environ["OUT"], f"{task['execution']}-{task['attempt']}.json")
+with open(out + ".tmp", "w") as f:
+    json.dump({"task": task, "env": env, "pid": os.getpid()}, f)
+os.rename(out + ".tmp", out)
+print("stdout of", task["task"])
+print("stderr of", task["task"], file=sys.stderr)
+time.sleep(float(os.environ.get("SLEEP", "0")))
+sys.exit(int(os.environ.get("EXIT", "0")))
+"""
+
+EXECUTION_KEYS = {"id", "task", "task_time", "status", "attempts", "trigger"}
+
+
+class RunMixin:
+    """The tests; a subclass says which database (`db_args`)."""
+
+    def setUp(self):
+        super().setUp()
+        h.write_text(self.p("phases", "etl.toml"), ETL)
+        self.out = os.path.join(self.tmp, "out")
+        os.makedirs(self.out)
+        self.handler = os.path.join(self.tmp, "handler.py")
+        h.write_text(self.handler, HANDLER)
+        self.fs("sync", *self.db_args(), expect=0)
+
+    def cmd(self, *args, expect=0, env=None, timeout=h.DEFAULT_TIMEOUT):
+        # run and scheduler read the phase files: their root is named, since
+        # a sync into PostgreSQL leaves no .flowsync/ folder to find it by.
+        root = ["--root", self.root] if args[0] in ("run", "scheduler") else []
+        return self.fs(*args, *root, *self.db_args(), expect=expect, env=env, timeout=timeout)
+
+    def cmd_json(self, *args, expect=0):
+        return json.loads(self.cmd(*args, "--json", expect=expect).stdout)
+
+    def worker(self, topic, *extra, env=None, expect=0, timeout=h.DEFAULT_TIMEOUT):
+        # The database options go before the command: after -- all is its.
+        return self.fs("worker", "--topic", topic, "--exit-when-idle", "--poll", "0.05",
+                       *extra, *self.db_args(), "--", sys.executable, self.handler,
+                       expect=expect, env=dict({"OUT": self.out}, **(env or {})),
+                       timeout=timeout)
+
+    def recorded(self, execution, attempt):
+        with open(os.path.join(self.out, f"{execution}-{attempt}.json")) as f:
+            return json.load(f)
+
+    def test_a_run_is_executed_once_with_the_task_on_stdin(self):
+        started = self.cmd_json("run", "load", "--time", "2026-01-15T10:30:00Z")
+        self.assertEqual(started["status"], "pending")
+        pending = self.cmd_json("executions", "list")
+        self.assertEqual(len(pending), 1)
+        self.assertEqual(pending[0]["status"], "pending")
+        self.assertEqual(pending[0]["attempts"], 0)
+
+        self.worker("load")
+        listed = self.cmd_json("executions", "list")
+        self.assertEqual(len(listed), 1)
+        e = listed[0]
+        self.assertLessEqual(EXECUTION_KEYS, set(e))
+        self.assertEqual((e["id"], e["task"], e["task_time"], e["status"], e["attempts"],
+                          e["trigger"]),
+                         (started["id"], "load", "2026-01-15T10:30:00.000Z", "completed", 1,
+                          "manual"))
+        got = self.recorded(e["id"], 1)
+        task = got["task"]
+        self.assertEqual(task["task"], "load")
+        self.assertEqual(task["info"], "s3://bucket/2026/01/15/10/data.csv?day=")
+        self.assertEqual(task["time"], "2026-01-15T10:30:00.000Z")
+        self.assertEqual(task["meta"], "workflow=phases/etl.toml&cron=2026-01-15T10")
+        self.assertEqual(task["attempt"], 1)
+        self.assertEqual(task["execution"], e["id"])
+        self.assertEqual(got["env"]["FLOWSYNC_TASK"], "load")
+        self.assertEqual(got["env"]["FLOWSYNC_EXECUTION"], str(e["id"]))
+        self.assertEqual(got["env"]["FLOWSYNC_INFO"], task["info"])
+
+        shown = self.cmd_json("executions", "show", str(e["id"]))
+        self.assertEqual([a["outcome"] for a in shown["history"]], ["completed"])
+        self.assertEqual(shown["history"][0]["exit_status"], 0)
+        self.assertEqual(shown["history"][0]["stdout_tail"], "stdout of load\n")
+        self.assertEqual(shown["history"][0]["stderr_tail"], "stderr of load\n")
+        # Nothing left: a second worker runs nothing.
+        self.worker("load")
+        self.assertEqual(os.listdir(self.out), [f"{e['id']}-1.json"])
+
+    def test_a_failing_task_is_retried_then_failed(self):
+        started = self.cmd_json("run", "flaky:fix")
+        self.worker("flaky", env={"EXIT": "3"})
+        shown = self.cmd_json("executions", "show", str(started["id"]))
+        self.assertEqual((shown["status"], shown["attempts"], shown["max_attempts"]),
+                         ("failed", 2, 2))
+        self.assertEqual(shown["error"], "exit status 3")
+        self.assertEqual([(a["outcome"], a["exit_status"]) for a in shown["history"]],
+                         [("failed", 3), ("failed", 3)])
+        self.assertEqual(self.recorded(started["id"], 2)["task"]["task"], "flaky:fix")
+
+        # A retry by hand allows one more attempt.
+        self.cmd("executions", "retry", str(started["id"]))
+        self.worker("flaky")
+        shown = self.cmd_json("executions", "show", str(started["id"]))
+        self.assertEqual((shown["status"], shown["attempts"]), ("completed", 3))
+        res = self.cmd("executions", "retry", str(started["id"]), expect=h.EXIT_GUARD)
+        self.assertEqual(res.stderr, f"flowsync: error: execution {started['id']} has not "
+                                     "failed, timed out or been cancelled\n")
+
+    def test_a_timeout_kills_the_command(self):
+        started = self.cmd_json("run", "slow")
+        t0 = time.monotonic()
+        self.worker("slow", env={"SLEEP": "60"})
+        self.assertLess(time.monotonic() - t0, 30)
+        shown = self.cmd_json("executions", "show", str(started["id"]))
+        self.assertEqual((shown["status"], shown["error"]), ("timeout", "timed out after 1000 ms"))
+        pid = self.recorded(started["id"], 1)["pid"]
+        with self.assertRaises(ProcessLookupError):
+            os.kill(pid, 0)
+
+    def test_a_killed_workers_task_runs_again_on_another_worker(self):
+        started = self.cmd_json("run", "load")
+        first = h.start(["worker", "--topic", "load", "--lease", "1", "--poll", "0.05",
+                         *self.db_args(), "--", sys.executable, self.handler],
+                        cwd=self.root, env={"OUT": self.out, "SLEEP": "60"})
+        self.addCleanup(h.stop, first)
+        path = os.path.join(self.out, f"{started['id']}-1.json")
+        deadline = time.monotonic() + 30
+        while not os.path.exists(path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertTrue(os.path.exists(path), "the first worker never started the task")
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        killed_at = time.monotonic()
+        # The orphaned command of the dead worker keeps running; stop it.
+        os.killpg(self.recorded(started["id"], 1)["pid"], signal.SIGKILL)
+        self.worker("load", "--lease", "1")
+        self.assertLess(time.monotonic() - killed_at, 5)
+        shown = self.cmd_json("executions", "show", str(started["id"]))
+        self.assertEqual((shown["status"], shown["attempts"]), ("completed", 2))
+        self.assertEqual([a["outcome"] for a in shown["history"]], ["lost", "completed"])
+
+    def test_cancel_and_bad_input(self):
+        started = self.cmd_json("run", "load")
+        self.cmd("executions", "cancel", str(started["id"]))
+        self.worker("load")
+        self.assertEqual(os.listdir(self.out), [])
+        self.assertEqual(self.cmd_json("executions", "list", "--status", "cancelled")[0]["id"],
+                         started["id"])
+        res = self.cmd("run", "nosuch", expect=h.EXIT_FAILED)
+        self.assertEqual(res.stderr, "flowsync: error: no phase runs task 'nosuch' "
+                                     "(`flowsync phases validate` lists the phases)\n")
+        res = self.cmd("run", "load", "--time", "yesterday", expect=h.EXIT_USAGE)
+        self.assertEqual(res.stderr, "flowsync: error: --time: expected an RFC 3339 time such "
+                                     "as 2026-01-15T10:00:00Z, got 'yesterday'\n")
+        res = self.cmd("executions", "show", "999999", expect=h.EXIT_FAILED)
+        self.assertEqual(res.stderr, "flowsync: error: no execution 999999\n")
+        res = self.cmd("worker", "--topic", "load", expect=h.EXIT_USAGE)
+        self.assertEqual(res.stderr, "flowsync: error: a worker needs a command after -- "
+                                     "(flowsync worker --topic T -- COMMAND ARGS...) or --noop\n")
+        res = self.cmd("executions", "list", "--status", "done", expect=h.EXIT_USAGE)
+        self.assertEqual(res.stderr, "flowsync: error: --status: expected pending, running, "
+                                     "completed, failed, cancelled or timeout, got 'done'\n")
+
+    def test_killed_workers_lose_no_task_and_complete_none_twice(self):
+        self.assertEqual(kill_trials.worker_trial(self.root, self.db_args(), tasks=8, kills=3), [])
+
+    def test_cron_fires_once_while_schedulers_are_killed(self):
+        h.write_text(self.p("phases", "tick.toml"), kill_trials.TICK_PHASE)
+        self.fs("sync", *self.db_args())
+        self.assertEqual(kill_trials.scheduler_trial(self.root, self.db_args(), seconds=3), [])
+
+    def test_the_scheduler_enqueues_children_and_the_failed_topic(self):
+        h.write_text(self.p("phases", "etl.toml"), ETL + textwrap.dedent("""\
+            [[phase]]
+            task = "report"
+            dependsOn = "load"
+            template = "report of {yyyy}-{mm}-{dd}T{hh}"
+            """))
+        self.fs("sync", *self.db_args())
+        parent = self.cmd_json("run", "load", "--time", "2026-01-15T10:30:00Z")
+        self.worker("load")
+        res = self.cmd("scheduler", "--once", "--json")
+        self.assertEqual(json.loads(res.stdout)["children"], 1)
+        self.worker("report")
+        child = [e for e in self.cmd_json("executions", "list") if e["task"] == "report"]
+        self.assertEqual(len(child), 1)
+        self.assertEqual((child[0]["status"], child[0]["trigger"], child[0]["parent"],
+                          child[0]["info"]),
+                         ("completed", "workflow", parent["id"], "report of 2026-01-15T10"))
+        # A second pass enqueues nothing again.
+        self.assertEqual(json.loads(self.cmd("scheduler", "--once", "--json").stdout)["children"],
+                         0)
+
+        failed = self.cmd_json("run", "slow")
+        self.fs("worker", "--topic", "slow", "--exit-when-idle", *self.db_args(), "--", "false",
+                expect=0)
+        self.cmd("scheduler", "--once")
+        alerts = [e for e in self.cmd_json("executions", "list") if e["topic"] == "retry-failed"]
+        self.assertEqual(len(alerts), 1)
+        self.assertEqual((alerts[0]["task"], alerts[0]["parent"]),
+                         ("retry-failed:slow", failed["id"]))
+        self.assertTrue(alerts[0]["meta"].startswith("workflow=phases/etl.toml&cron="))
+        self.assertTrue(alerts[0]["meta"].endswith("&retry=failed&retried=0"))
+
+    def test_noop_worker_drains_many(self):
+        for _ in range(20):
+            self.cmd("run", "load")
+        res = self.cmd("worker", "--topic", "load", "--noop", "--exit-when-idle",
+                       "--concurrency", "2", "--json")
+        self.assertEqual(json.loads(res.stdout)["completed"], 20)
+        listed = self.cmd_json("executions", "list", "--status", "completed")
+        self.assertEqual(len(listed), 20)
+
+
+class RunSqliteTest(RunMixin, h.FlowsyncCase):
+
+    def db_args(self):
+        return []
+
+
+class RunPostgresTest(RunMixin, h.FlowsyncCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.admin = h.pg_admin_url()
+        if cls.admin is None:
+            if h.pg_required():
+                raise RuntimeError("FLOWSYNC_PG_DIR is not set")
+            raise unittest.SkipTest("no PostgreSQL test cluster (FLOWSYNC_PG_DIR)")
+
+    def setUp(self):
+        self.dbname = f"fs_{uuid.uuid4().hex[:16]}"
+        self.admin = type(self).admin
+        h.psql(self.admin, f'CREATE DATABASE "{self.dbname}"')
+        self.url = h.pg_url(self.admin, self.dbname, sslmode="disable", connect_timeout="5")
+        super().setUp()
+        self.addCleanup(lambda: h.psql(self.admin,
+                                       f'DROP DATABASE IF EXISTS "{self.dbname}" WITH (FORCE)'))
+
+    def db_args(self):
+        return ["--db", self.url]
+
+
+if __name__ == "__main__":
+    unittest.main()
