@@ -56,11 +56,15 @@ class N8nSyncTransaction final : public SyncTransaction {
                      const N8nSchema* schema, const N8nSyncOptions* options, N8nSyncNotes* notes)
       : inner_(std::move(inner)), conn_(conn), schema_(schema), options_(options), notes_(notes) {}
 
-  Result<std::vector<IndexRow>> LoadIndex() override {
-    FS_TRY_ASSIGN(std::vector<IndexRow> rows, inner_->LoadIndex());
-    for (const IndexRow& r : rows) paths_[r.id] = r.path;
-    return rows;
+  Result<std::vector<IndexRow>> LoadIndex() override { return Remember(inner_->LoadIndex()); }
+  Result<std::vector<IndexRow>> LoadIndexUnder(const std::set<std::string>& keys) override {
+    return Remember(inner_->LoadIndexUnder(keys));
   }
+  Result<std::vector<IndexRow>> LoadIndexWithHash(const std::string& hash) override {
+    return Remember(inner_->LoadIndexWithHash(hash));
+  }
+  Result<bool> IdTaken(const std::string& id) override { return inner_->IdTaken(id); }
+  Result<int64_t> CountLive() override { return inner_->CountLive(); }
   Result<int64_t> BeginRun(std::string_view mode, std::string_view root,
                            std::string_view now) override {
     return inner_->BeginRun(mode, root, now);
@@ -108,6 +112,13 @@ class N8nSyncTransaction final : public SyncTransaction {
 
  private:
   Status WriteN8n(const std::string& now_rfc3339);
+  // The paths of the rows a sync loaded: n8n's rows are written by them.
+  Result<std::vector<IndexRow>> Remember(Result<std::vector<IndexRow>> rows) {
+    if (rows.ok()) {
+      for (const IndexRow& r : *rows) paths_[r.id] = r.path;
+    }
+    return rows;
+  }
 
   std::unique_ptr<SyncTransaction> inner_;
   SqlConnection* conn_;
