@@ -34,6 +34,8 @@ struct SyncCommand {
   CommonOptions common;
   bool full = false, dry_run = false, force = false, watch = false, verbose = false;
   int interval_s = 300, debounce_ms = 300, threads = 0;
+  std::optional<std::string> n8n_project;  // --db n8n+...: owner project of new workflows
+  bool strict = false;                     // --db n8n+...: refuse unmatched credentials
 };
 
 struct StatusCommand {
