@@ -9,10 +9,12 @@ files'), execute --id of a manual-trigger workflow, update:workflow
 """
 
 import copy
+import json
 import os
 import shutil
 import sqlite3
 import tempfile
+import time
 import unittest
 
 import fsync_helpers as h
@@ -177,6 +179,40 @@ class N8nDatabaseBase(unittest.TestCase):
         self.assertEqual(self.n8n.query(
             f"SELECT CASE WHEN \"isArchived\" THEN 1 ELSE 0 END FROM workflow_entity "
             f"WHERE id = '{caller}'"), [("1",)])
+
+    def test_a_watch_writes_each_edit_into_n8n(self):
+        out_path = os.path.join(self.tmp, "watch.out")
+        with open(out_path, "wb") as out:
+            proc = h.start(["sync", self.tree, "--db", self.n8n.db, "--watch", "--json"],
+                           cwd=self.tmp, stdout=out)
+            self.addCleanup(h.stop, proc)
+
+            def runs(count):
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    with open(out_path, encoding="utf-8") as f:
+                        lines = f.read().split("\n")[:-1]
+                    found = [json.loads(x) for x in lines if '"run_id"' in x]
+                    if len(found) >= count:
+                        return found
+                    self.assertIsNone(proc.poll(), "the watch exited early")
+                    time.sleep(0.1)
+                self.fail(f"no run {count} of the watch within 60 s")
+
+            self.assertEqual(runs(1)[0]["added"], 2)
+            hello = self.ids()["Hello flowsync"]
+            (version,), = self.n8n.query(
+                f"SELECT \"versionId\" FROM workflow_entity WHERE id = '{hello}'")
+            changed = copy.deepcopy(HELLO)
+            changed["nodes"][1]["parameters"]["assignments"]["assignments"][0]["value"] = "hey"
+            h.write_json(os.path.join(self.tree, "hello.json"), changed)
+            self.assertEqual([(c["kind"], c["path"]) for c in runs(2)[1]["changes"]],
+                             [("updated", "hello.json")])
+            self.assertEqual(h.send_and_wait(proc, h.SIGTERM, timeout=10), 0)
+        (version2,), = self.n8n.query(
+            f"SELECT \"versionId\" FROM workflow_entity WHERE id = '{hello}'")
+        self.assertNotEqual(version2, version)
+        self.assertEqual(self.n8n.export()[hello]["nodes"], changed["nodes"])
 
     def test_list_and_show_read_n8n(self):
         r = self.sync()
