@@ -132,6 +132,17 @@ struct ExecutionFilter {
   int64_t limit = 100;  // newest first
 };
 
+// A value a task's command receives as an environment variable, per
+// environment (seed 001's workflow_variables). A secret's `value` is what
+// is stored: sealed by run/secret_box.h, never the plain text.
+struct Variable {
+  std::string environment;
+  std::string name;
+  std::string value;
+  bool secret = false;
+  int64_t updated_ms = 0;
+};
+
 class ExecutionQueue {
  public:
   virtual ~ExecutionQueue() = default;
@@ -210,6 +221,13 @@ class ExecutionQueue {
   // Deletes executions that finished before `before_ms` (and their
   // attempts); returns how many.
   virtual Result<int64_t> PruneFinished(int64_t before_ms) = 0;
+
+  // The variables of `environment`, by name.
+  virtual Result<std::vector<Variable>> Variables(const std::string& environment) = 0;
+  // Adds or replaces one.
+  virtual Status SetVariable(const Variable& v) = 0;
+  // Removes one; false when there was none.
+  virtual Result<bool> UnsetVariable(const std::string& environment, const std::string& name) = 0;
 };
 
 // The queue of `store` (no lock is taken: its writes are short

@@ -823,6 +823,7 @@ const std::vector<Command>& CommandTable() {
       WorkerCommandRow(),
       SchedulerCommandRow(),
       ExecutionsCommandRow(),
+      VarCommandRow(),
       {"help", "Show the help of a command (`flowsync help migrate up`), or this one",
        [](CLI::App* c, CommandOptions& o) { SetupHelp(c, o.help); },
        [](CommandOptions& o) { return RunHelpCommand(o.help, *o.app); }},

@@ -148,6 +148,16 @@ struct WorkerCommand {
   int batch = 100;
   double lease_s = 10, poll_s = 0.2;
   std::vector<std::string> command;
+  std::string environment;  // of the variables; empty: FLOWSYNC_ENV or "default"
+};
+
+// `var set|get|list|unset|keygen`.
+struct VarCommand {
+  CommonOptions common;
+  std::string environment;  // empty: FLOWSYNC_ENV or "default"
+  std::string name;
+  std::optional<std::string> value;  // set: none reads stdin
+  bool secret = false;
 };
 
 // `scheduler`.
@@ -194,6 +204,7 @@ struct CommandOptions {
   WorkerCommand worker;
   SchedulerCommand scheduler;
   ExecutionsCommand executions;
+  VarCommand var;
   HelpCommand help;
   CompletionCommand completion;
   const CLI::App* app = nullptr;  // the whole command line, set by Main()
@@ -231,6 +242,10 @@ Command RunCommandRow();
 Command WorkerCommandRow();
 Command SchedulerCommandRow();
 Command ExecutionsCommandRow();
+Command VarCommandRow();  // cli/var.cc
+// The environment whose variables a command uses: `flag`, else
+// $FLOWSYNC_ENV, else "default"; checked.
+Result<std::string> VariablesEnvironment(const std::string& flag);
 
 // ---- Helpers handlers share -----------------------------------------------------
 

@@ -19,6 +19,7 @@
 #include "phase/file_match.h"
 #include "run/phase_task.h"
 #include "run/scheduler.h"
+#include "run/variables.h"
 #include "run/worker.h"
 #include "util/go_duration.h"
 #include "util/time_format.h"
@@ -202,13 +203,30 @@ ExitCode RunWorkerCommand(WorkerCommand& o) {
   }
   auto ctx = DatabaseContext(o.common.flags);
   if (!ctx.ok()) return Fail(ctx.status());
-  // Fail early on a database that cannot be opened.
+  run::WorkerOptions options;
+  if (!o.noop) {
+    auto environment = VariablesEnvironment(o.environment);
+    if (!environment.ok()) return Fail(environment.status());
+    options.variables_environment = *environment;
+    auto key = run::LoadSecretKey(RealFileSystem());
+    if (!key.ok()) return Fail(key.status());
+    options.secret_key = *key;
+  }
+  // Fail early on a database that cannot be opened, and on variables the
+  // commands could not be given (a secret without its key).
   {
     auto store = OpenDatabase(*ctx);
     if (!store.ok()) return Fail(store.status());
+    if (!o.noop) {
+      auto queue = OpenExecutionQueue(**store);
+      if (!queue.ok()) return Fail(queue.status());
+      auto vars = (*queue)->Variables(options.variables_environment);
+      if (!vars.ok()) return Fail(vars.status());
+      auto resolved = run::ResolveVariables(*vars, options.secret_key);
+      if (!resolved.ok()) return Fail(resolved.status());
+    }
   }
   StopOnSignals();
-  run::WorkerOptions options;
   options.topics = o.topics;
   options.concurrency = o.concurrency;
   options.noop = o.noop;
@@ -476,6 +494,9 @@ Command WorkerCommandRow() {
                 ->check(NumberRange(1, 86400));
             c->add_option("--poll", o.worker.poll_s, "Seconds between polls when idle (0.2)")
                 ->check(NumberRange(0, 60));
+            c->add_option("--env", o.worker.environment,
+                          "Whose variables (flowsync var) the command receives (default "
+                          "$FLOWSYNC_ENV, else \"default\")");
             c->add_flag("--json", o.worker.common.json, "Print the counts as JSON at the end");
             c->add_option("command", o.worker.command,
                           "The command (after --): the task JSON on its stdin, FLOWSYNC_* "

@@ -115,10 +115,25 @@ class Slot {
 
   Status RunOne(const Execution& e) {
     AttemptEnd end;
-    if (!options_.noop) {
+    CommandVariables vars;
+    if (!options_.noop && !options_.variables_environment.empty()) {
+      auto stored = queue_->Variables(options_.variables_environment);
+      // Unreadable variables: the attempt is not run; the lease runs out and
+      // it is tried again (the database may come back).
+      if (!stored.ok()) return stored.status();
+      auto resolved = ResolveVariables(*stored, options_.secret_key);
+      if (resolved.ok()) {
+        vars = std::move(*resolved);
+      } else {
+        end.kind = AttemptEnd::Kind::kFailed;
+        end.error = resolved.status().message();
+      }
+    }
+    if (!options_.noop && end.error.empty()) {
       CommandSpec spec;
       spec.argv = options_.command;
-      spec.env = TaskEnvironment(e);
+      spec.env = std::move(vars.env);
+      for (auto& kv : TaskEnvironment(e)) spec.env.push_back(std::move(kv));
       spec.env.insert(spec.env.end(), options_.env.begin(), options_.env.end());
       spec.stdin_data = TaskJson(e);
       spec.timeout_ms = e.timeout_ms;
@@ -140,8 +155,8 @@ class Slot {
         end.kind = AttemptEnd::Kind::kFailed;
         end.error = ran.status().message();
       } else {
-        end.stdout_tail = std::move(ran->stdout_tail);
-        end.stderr_tail = std::move(ran->stderr_tail);
+        end.stdout_tail = MaskSecrets(std::move(ran->stdout_tail), vars.secret_values);
+        end.stderr_tail = MaskSecrets(std::move(ran->stderr_tail), vars.secret_values);
         if (ran->kind == CommandResult::Kind::kExited) end.exit_status = ran->exit_status;
         if (ran->Succeeded()) {
           end.kind = AttemptEnd::Kind::kCompleted;

@@ -401,6 +401,34 @@ TEST_P(ExecutionQueueTest, ConcurrentClaimersTakeEachExecutionOnce) {
   for (const auto& [id, times] : claimed) EXPECT_EQ(times, 1) << "execution " << id;
 }
 
+TEST_P(ExecutionQueueTest, VariablesPerEnvironmentSetReplacedAndUnset) {
+  ASSERT_OK(queue_->SetVariable({"prod", "B_URL", "https://b", false, 10}));
+  ASSERT_OK(queue_->SetVariable({"prod", "A_TOKEN", "sealed:v1:xyz", true, 11}));
+  ASSERT_OK(queue_->SetVariable({"dev", "B_URL", "http://localhost", false, 12}));
+  ASSERT_OK(queue_->SetVariable({"prod", "B_URL", "https://b2", false, 13}));
+  auto prod = queue_->Variables("prod");
+  ASSERT_OK(prod);
+  ASSERT_EQ(prod->size(), 2u);
+  EXPECT_EQ((*prod)[0].name, "A_TOKEN");
+  EXPECT_TRUE((*prod)[0].secret);
+  EXPECT_EQ((*prod)[0].value, "sealed:v1:xyz");
+  EXPECT_EQ((*prod)[1].name, "B_URL");
+  EXPECT_FALSE((*prod)[1].secret);
+  EXPECT_EQ((*prod)[1].value, "https://b2");
+  EXPECT_EQ((*prod)[1].updated_ms, 13);
+  auto removed = queue_->UnsetVariable("prod", "B_URL");
+  ASSERT_OK(removed);
+  EXPECT_TRUE(*removed);
+  removed = queue_->UnsetVariable("prod", "B_URL");
+  ASSERT_OK(removed);
+  EXPECT_FALSE(*removed);
+  auto dev = queue_->Variables("dev");
+  ASSERT_OK(dev);
+  ASSERT_EQ(dev->size(), 1u);
+  EXPECT_EQ((*dev)[0].value, "http://localhost");
+  EXPECT_EQ(queue_->Variables("prod")->size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ExecutionQueueTest, ::testing::ValuesIn(test::TestBackends()),
                          [](const auto& param_info) { return param_info.param.name; });
 

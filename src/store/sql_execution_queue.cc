@@ -520,3 +520,60 @@ Result<int64_t> SqlExecutionQueue::PruneFinished(int64_t before_ms) {
 }
 
 }  // namespace flowsync
+
+namespace flowsync {
+
+Result<std::vector<Variable>> SqlExecutionQueue::Variables(const std::string& environment) {
+  FS_TRY_ASSIGN(
+      std::vector<SqlRow> rows,
+      conn_.Query("SELECT name, value, CASE WHEN secret THEN 1 ELSE 0 END, updated_ms "
+                  "FROM workflow_variables WHERE project = " +
+                      std::string(conn_.ProjectSql()) + " AND environment = $1 ORDER BY name",
+                  {environment}, "reading the variables of " + environment));
+  std::vector<Variable> out;
+  out.reserve(rows.size());
+  for (const SqlRow& row : rows) {
+    Variable v;
+    v.environment = environment;
+    v.name = row[0].value_or("");
+    v.value = row[1].value_or("");
+    v.secret = row[2].value_or("0") == "1";
+    v.updated_ms = SqlInt(row[3]);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Status SqlExecutionQueue::SetVariable(const Variable& v) {
+  return InWrite([&]() -> Status {
+    return conn_
+        .Query(
+            "INSERT INTO workflow_variables (project, environment, name, value, secret, "
+            "updated_ms) VALUES (" +
+                std::string(conn_.ProjectSql()) +
+                ", $1, $2, $3, CAST($4 AS BOOLEAN), CAST($5 AS BIGINT)) ON CONFLICT "
+                "(project, environment, name) DO UPDATE SET value = excluded.value, secret = "
+                "excluded.secret, updated_ms = excluded.updated_ms",
+            {v.environment, v.name, v.value, std::string(v.secret ? "1" : "0"),
+             std::to_string(v.updated_ms)},
+            "setting variable " + v.name)
+        .status();
+  });
+}
+
+Result<bool> SqlExecutionQueue::UnsetVariable(const std::string& environment,
+                                              const std::string& name) {
+  bool removed = false;
+  FS_TRY(InWrite([&]() -> Status {
+    FS_TRY_ASSIGN(std::vector<SqlRow> rows,
+                  conn_.Query("DELETE FROM workflow_variables WHERE project = " +
+                                  std::string(conn_.ProjectSql()) +
+                                  " AND environment = $1 AND name = $2 RETURNING name",
+                              {environment, name}, "removing variable " + name));
+    removed = !rows.empty();
+    return Status::OK();
+  }));
+  return removed;
+}
+
+}  // namespace flowsync

@@ -41,6 +41,9 @@ class SqlExecutionQueue final : public ExecutionQueue {
   Result<std::optional<ExecutionDetail>> Show(int64_t id) override;
   Result<bool> HasUnfinished(const std::vector<std::string>& topics) override;
   Result<int64_t> PruneFinished(int64_t before_ms) override;
+  Result<std::vector<Variable>> Variables(const std::string& environment) override;
+  Status SetVariable(const Variable& v) override;
+  Result<bool> UnsetVariable(const std::string& environment, const std::string& name) override;
 
  private:
   Result<int64_t> Insert(const NewExecution& e, int64_t now_ms);
