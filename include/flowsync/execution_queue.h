@@ -219,8 +219,14 @@ class ExecutionQueue {
   virtual Result<bool> HasUnfinished(const std::vector<std::string>& topics) = 0;
 
   // Deletes executions that finished before `before_ms` (and their
-  // attempts); returns how many.
+  // attempts), in short transactions of a bounded number each; an execution
+  // whose follow-up (children, failed topic) is not enqueued yet stays.
+  // Returns how many.
   virtual Result<int64_t> PruneFinished(int64_t before_ms) = 0;
+  // How long finished executions are kept: the database's setting
+  // (flowsync_meta execution_retention_days, 30 unless changed), in days;
+  // 0 keeps them for ever.
+  virtual Result<int64_t> RetentionDays() = 0;
 
   // The variables of `environment`, by name.
   virtual Result<std::vector<Variable>> Variables(const std::string& environment) = 0;

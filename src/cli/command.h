@@ -167,14 +167,16 @@ struct SchedulerCommand {
   double interval_s = 1, refresh_s = 60;
   std::string catch_up = "6h";
   std::string failed_topic = "retry-failed";
+  std::optional<std::string> retention;  // none: the database's setting
 };
 
-// `executions list|show|cancel|retry`.
+// `executions list|show|cancel|retry|prune`.
 struct ExecutionsCommand {
   CommonOptions common;
   std::optional<std::string> status, topic;
   int64_t limit = 50;
   int64_t id = 0;
+  std::optional<std::string> older_than;  // prune; none: the database's setting
 };
 
 // `help [COMMAND...]`.

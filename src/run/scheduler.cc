@@ -80,6 +80,10 @@ class Pass {
     FS_TRY(FollowUps());
     FS_TRY_ASSIGN(int rescued, queue_.RescueExpired(clock_.NowMs()));
     report_.rescued = rescued;
+    if (options_.prune_older_than_ms) {
+      FS_TRY_ASSIGN(report_.pruned,
+                    queue_.PruneFinished(clock_.NowMs() - *options_.prune_older_than_ms));
+    }
     return report_;
   }
 

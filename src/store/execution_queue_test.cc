@@ -353,6 +353,11 @@ TEST_P(ExecutionQueueTest, ListFiltersNewestFirstAndPruneDropsOldFinishedOnes) {
   auto kept = queue_->PruneFinished(2000);
   ASSERT_OK(kept);
   EXPECT_EQ(*kept, 0);
+  // Not before its follow-up is enqueued.
+  kept = queue_->PruneFinished(2001);
+  ASSERT_OK(kept);
+  EXPECT_EQ(*kept, 0);
+  ASSERT_OK(queue_->FollowUp(a, {}, 2000));
   auto pruned = queue_->PruneFinished(2001);
   ASSERT_OK(pruned);
   EXPECT_EQ(*pruned, 1);
@@ -399,6 +404,42 @@ TEST_P(ExecutionQueueTest, ConcurrentClaimersTakeEachExecutionOnce) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(claimed.size(), static_cast<size_t>(kTasks));
   for (const auto& [id, times] : claimed) EXPECT_EQ(times, 1) << "execution " << id;
+}
+
+TEST_P(ExecutionQueueTest, PruneDeletesOldFinishedExecutionsOnceFollowedUp) {
+  auto days = queue_->RetentionDays();
+  ASSERT_OK(days);
+  EXPECT_EQ(*days, 30);
+  const int64_t done = Add(Task("a", 1000));
+  const int64_t waiting = Add(Task("b", 1000));
+  const int64_t cancelled = Add(Task("c", 1000));
+  const int64_t recent = Add(Task("d", 1000));
+  const int64_t pending = Add(Task("e", 1000));
+  AttemptEnd ok;
+  for (int64_t id : {done, waiting}) {
+    std::string topic = id == done ? "a" : "b";
+    ASSERT_EQ(ClaimIds({topic}, "w", 1, 2000), std::vector<int64_t>{id});
+    ASSERT_OK(queue_->Finish({id, 1, "w"}, ok, 3000, 0));
+  }
+  ASSERT_OK(queue_->Cancel(cancelled, 3000));
+  ASSERT_EQ(ClaimIds({"d"}, "w", 1, 2000), std::vector<int64_t>{recent});
+  ASSERT_OK(queue_->Finish({recent, 1, "w"}, ok, 9000, 0));
+  // `done` was followed up (its children enqueued); `waiting` not yet.
+  ASSERT_OK(queue_->FollowUp(done, {}, 4000));
+  ASSERT_OK(queue_->FollowUp(recent, {}, 9500));
+
+  auto pruned = queue_->PruneFinished(5000);
+  ASSERT_OK(pruned);
+  EXPECT_EQ(*pruned, 2);  // done and cancelled
+  for (int64_t gone : {done, cancelled}) {
+    auto shown = queue_->Show(gone);
+    ASSERT_OK(shown);
+    EXPECT_FALSE(shown->has_value()) << gone;
+  }
+  for (int64_t kept : {waiting, recent, pending}) EXPECT_EQ(Get(kept).id, kept);
+  pruned = queue_->PruneFinished(5000);
+  ASSERT_OK(pruned);
+  EXPECT_EQ(*pruned, 0);
 }
 
 TEST_P(ExecutionQueueTest, VariablesPerEnvironmentSetReplacedAndUnset) {

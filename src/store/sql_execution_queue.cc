@@ -1,6 +1,7 @@
 #include "store/sql_execution_queue.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <memory>
 
@@ -510,13 +511,45 @@ Result<bool> SqlExecutionQueue::HasUnfinished(const std::vector<std::string>& to
 }
 
 Result<int64_t> SqlExecutionQueue::PruneFinished(int64_t before_ms) {
-  FS_TRY_ASSIGN(
-      std::vector<SqlRow> rows,
-      conn_.Query("DELETE FROM executions WHERE project = " + std::string(conn_.ProjectSql()) +
-                      " AND status IN ('completed', 'failed', 'cancelled', 'timeout') "
-                      "AND finished_at_ms < CAST($1 AS BIGINT) RETURNING id",
-                  {std::to_string(before_ms)}, "pruning executions"));
-  return static_cast<int64_t>(rows.size());
+  // Bounded batches: a year of executions is not one transaction holding
+  // the writer lock.
+  constexpr int kBatch = 5000;
+  int64_t total = 0;
+  while (true) {
+    int64_t deleted = 0;
+    FS_TRY(InWrite([&]() -> Status {
+      FS_TRY_ASSIGN(
+          std::vector<SqlRow> rows,
+          conn_.Query("DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE "
+                      "project = " +
+                          std::string(conn_.ProjectSql()) +
+                          " AND finished_at_ms < CAST($1 AS BIGINT) AND (status = 'cancelled' OR "
+                          "(status IN ('completed', 'failed', 'timeout') AND followed_up = 1)) "
+                          "LIMIT CAST($2 AS INTEGER)) RETURNING id",
+                      {std::to_string(before_ms), std::to_string(kBatch)}, "pruning executions"));
+      deleted = static_cast<int64_t>(rows.size());
+      return Status::OK();
+    }));
+    total += deleted;
+    if (deleted < kBatch) return total;
+  }
+}
+
+Result<int64_t> SqlExecutionQueue::RetentionDays() {
+  FS_TRY_ASSIGN(std::vector<SqlRow> rows, conn_.Query("SELECT value FROM flowsync_meta WHERE key = "
+                                                      "'execution_retention_days'",
+                                                      {}, "reading execution_retention_days"));
+  if (rows.empty() || !rows[0][0]) return int64_t{30};
+  const std::string& text = *rows[0][0];
+  int64_t days = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), days);
+  if (ec != std::errc() || end != text.data() + text.size() || days < 0) {
+    return Status::InvalidArgument(
+        "flowsync_meta execution_retention_days: expected a number of "
+        "days, got '" +
+        text + "'");
+  }
+  return days;
 }
 
 }  // namespace flowsync

@@ -41,6 +41,7 @@ class SqlExecutionQueue final : public ExecutionQueue {
   Result<std::optional<ExecutionDetail>> Show(int64_t id) override;
   Result<bool> HasUnfinished(const std::vector<std::string>& topics) override;
   Result<int64_t> PruneFinished(int64_t before_ms) override;
+  Result<int64_t> RetentionDays() override;
   Result<std::vector<Variable>> Variables(const std::string& environment) override;
   Status SetVariable(const Variable& v) override;
   Result<bool> UnsetVariable(const std::string& environment, const std::string& name) override;

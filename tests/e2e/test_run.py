@@ -241,6 +241,27 @@ class RunMixin:
         self.assertTrue(alerts[0]["meta"].startswith("workflow=phases/etl.toml&cron="))
         self.assertTrue(alerts[0]["meta"].endswith("&retry=failed&retried=0"))
 
+    def test_old_executions_are_pruned_after_their_follow_up(self):
+        self.cmd_json("run", "load")
+        self.worker("load")
+        cancelled = self.cmd_json("run", "slow")
+        self.cmd("executions", "cancel", str(cancelled["id"]))
+        self.cmd_json("run", "load")  # pending: never pruned
+        # The default retention (30 days) keeps them all.
+        self.assertEqual(self.cmd_json("executions", "prune"), {"pruned": 0})
+        time.sleep(0.05)
+        # The completed one waits for its follow-up; the cancelled one has none.
+        self.assertEqual(self.cmd_json("executions", "prune", "--older-than", "1ms"),
+                         {"pruned": 1})
+        res = self.cmd("scheduler", "--once", "--json", "--retention", "1ms")
+        self.assertEqual(json.loads(res.stdout)["pruned"], 1)
+        self.assertEqual([e["status"] for e in self.cmd_json("executions", "list")], ["pending"])
+        res = self.cmd("executions", "prune", "--older-than", "soon", expect=h.EXIT_USAGE)
+        self.assertEqual(res.stderr, "flowsync: error: --older-than: expected a duration such as "
+                                     "720h or 0 (for ever), got 'soon'\n")
+        self.assertEqual(self.cmd_json("executions", "prune", "--older-than", "0"),
+                         {"pruned": 0})
+
     def test_noop_worker_drains_many(self):
         for _ in range(20):
             self.cmd("run", "load")
