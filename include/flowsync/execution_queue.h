@@ -218,6 +218,12 @@ class ExecutionQueue {
   // --exit-when-idle stops when none is).
   virtual Result<bool> HasUnfinished(const std::vector<std::string>& topics) = 0;
 
+  // Waits up to `timeout_ms` for a hint that an execution became ready (a
+  // new, retried or rescued one): true when one came. PostgreSQL wakes the
+  // waiter at once (LISTEN/NOTIFY); SQLite sleeps the whole time. A hint
+  // only: a caller claims after it either way.
+  virtual Result<bool> WaitForWork(int64_t timeout_ms) = 0;
+
   // Deletes executions that finished before `before_ms` (and their
   // attempts), in short transactions of a bounded number each; an execution
   // whose follow-up (children, failed topic) is not enqueued yet stays.

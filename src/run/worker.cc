@@ -71,7 +71,7 @@ class Slot {
           }
           if (!*busy) return Status::OK();
         }
-        Sleep(options_.poll_ms);
+        if (!WaitForWork()) Drop();
         continue;
       }
       for (const Execution& e : *claimed) {
@@ -89,6 +89,17 @@ class Slot {
 
  private:
   bool Stopping() const { return options_.stop && options_.stop->load(); }
+
+  // Until a hint that work is ready (PostgreSQL), the poll interval, or a
+  // stop, whichever comes first. False when the store failed.
+  bool WaitForWork() {
+    for (int64_t waited = 0; waited < options_.poll_ms && !Stopping(); waited += 100) {
+      auto woken = queue_->WaitForWork(std::min<int64_t>(100, options_.poll_ms - waited));
+      if (!woken.ok()) return false;
+      if (*woken) return true;
+    }
+    return true;
+  }
 
   void Sleep(int64_t ms) {
     // Sleep in small steps so a stop is seen quickly.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -440,6 +441,29 @@ TEST_P(ExecutionQueueTest, PruneDeletesOldFinishedExecutionsOnceFollowedUp) {
   pruned = queue_->PruneFinished(5000);
   ASSERT_OK(pruned);
   EXPECT_EQ(*pruned, 0);
+}
+
+TEST_P(ExecutionQueueTest, AWaitingWorkerIsWokenByAnEnqueueOnPostgres) {
+  // The waiter's own session: what another process would hold.
+  std::unique_ptr<Store> other = Open();
+  auto waiter = OpenExecutionQueue(*other);
+  ASSERT_OK(waiter);
+  auto idle = (*waiter)->WaitForWork(50);  // starts listening, nothing comes
+  ASSERT_OK(idle);
+  EXPECT_FALSE(*idle);
+  Add(Task("t", 1000));
+  const auto start = std::chrono::steady_clock::now();
+  const bool postgres = GetParam().name == "postgres";
+  auto woken = (*waiter)->WaitForWork(postgres ? 5000 : 100);
+  ASSERT_OK(woken);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  if (postgres) {
+    EXPECT_TRUE(*woken);
+    EXPECT_LT(waited, std::chrono::milliseconds(4000));
+  } else {
+    // SQLite has no wake-ups: the whole timeout passes, then a claim finds it.
+    EXPECT_FALSE(*woken);
+  }
 }
 
 TEST_P(ExecutionQueueTest, VariablesPerEnvironmentSetReplacedAndUnset) {

@@ -8,6 +8,9 @@
 namespace flowsync {
 namespace {
 
+// Where workers hear of ready executions (PostgreSQL NOTIFY).
+constexpr std::string_view kWakeChannel = "flowsync_executions";
+
 // The columns ExecutionFromRow reads, in its order.
 constexpr std::string_view kColumns =
     "id, workflow, topic, job, task_time_ms, trigger_type, status, attempt, max_attempts, "
@@ -125,6 +128,7 @@ Result<int64_t> SqlExecutionQueue::Insert(const NewExecution& e, int64_t now_ms)
            e.meta},
           "enqueueing " + task));
   if (rows.size() != 1) return Status::Internal("enqueueing " + task + ": no id returned");
+  FS_TRY(conn_.Notify(kWakeChannel));
   return SqlInt(rows[0][0]);
 }
 
@@ -384,6 +388,7 @@ Result<int> SqlExecutionQueue::RescueExpired(int64_t now_ms) {
                  .status());
     }
     rescued = static_cast<int>(rows.size());
+    if (rescued > 0) FS_TRY(conn_.Notify(kWakeChannel));
     return Status::OK();
   });
   FS_TRY(written);
@@ -442,6 +447,7 @@ Result<bool> SqlExecutionQueue::Retry(int64_t id, int64_t now_ms) {
             {std::to_string(id), std::to_string(now_ms)},
             "retrying execution " + std::to_string(id)));
     changed = !rows.empty();
+    if (changed) FS_TRY(conn_.Notify(kWakeChannel));
     return Status::OK();
   });
   FS_TRY(written);
@@ -508,6 +514,10 @@ Result<bool> SqlExecutionQueue::HasUnfinished(const std::vector<std::string>& to
                       Placeholders(1, topics.size()) + ") LIMIT 1",
                   params, "looking for unfinished executions"));
   return !rows.empty();
+}
+
+Result<bool> SqlExecutionQueue::WaitForWork(int64_t timeout_ms) {
+  return conn_.WaitForNotification(kWakeChannel, timeout_ms);
 }
 
 Result<int64_t> SqlExecutionQueue::PruneFinished(int64_t before_ms) {

@@ -40,6 +40,7 @@ class SqlExecutionQueue final : public ExecutionQueue {
   Result<std::vector<Execution>> List(const ExecutionFilter& filter) override;
   Result<std::optional<ExecutionDetail>> Show(int64_t id) override;
   Result<bool> HasUnfinished(const std::vector<std::string>& topics) override;
+  Result<bool> WaitForWork(int64_t timeout_ms) override;
   Result<int64_t> PruneFinished(int64_t before_ms) override;
   Result<int64_t> RetentionDays() override;
   Result<std::vector<Variable>> Variables(const std::string& environment) override;
