@@ -199,6 +199,13 @@ class ExecutionQueue {
   // Every running execution whose lease ended before now: its attempt is
   // 'lost', and the execution pending again at once when it has attempts
   // left, else failed. Returns how many were rescued.
+  // Completes claimed executions of one owner successfully, all in one
+  // transaction (what Finish does for a completion, without output): each
+  // fenced on (execution, attempt, owner) like Finish. Returns the ids
+  // completed; the others were stale.
+  virtual Result<std::vector<int64_t>> CompleteBatch(const std::string& owner,
+                                                     const std::vector<AttemptRef>& attempts,
+                                                     int64_t now_ms) = 0;
   virtual Result<int> RescueExpired(int64_t now_ms) = 0;
 
   // Cancels a pending or running execution (a running attempt's owner

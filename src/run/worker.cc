@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -74,6 +75,11 @@ class Slot {
         if (!WaitForWork()) Drop();
         continue;
       }
+      if (options_.noop) {
+        // Nothing to run: the whole claim completes in one transaction.
+        if (!CompleteAll(*claimed).ok()) Drop();
+        continue;
+      }
       for (const Execution& e : *claimed) {
         Status s = RunOne(e);
         if (!s.ok()) {
@@ -122,6 +128,27 @@ class Slot {
   void Count(const std::function<void(WorkerReport&)>& f) {
     std::lock_guard lock(report_mu_);
     f(report_);
+  }
+
+  Status CompleteAll(const std::vector<Execution>& claimed) {
+    std::vector<AttemptRef> refs;
+    refs.reserve(claimed.size());
+    for (const Execution& e : claimed) refs.push_back({e.id, e.attempt, owner_});
+    FS_TRY_ASSIGN(std::vector<int64_t> done, queue_->CompleteBatch(owner_, refs, clock_.NowMs()));
+    Count([&](WorkerReport& rep) {
+      rep.completed += static_cast<int64_t>(done.size());
+      rep.stale += static_cast<int64_t>(claimed.size() - done.size());
+    });
+    if (options_.on_finish) {
+      for (const Execution& e : claimed) {
+        FinishResult r;
+        r.outcome = std::find(done.begin(), done.end(), e.id) != done.end()
+                        ? FinishOutcome::kCompleted
+                        : FinishOutcome::kStale;
+        options_.on_finish(e, r);
+      }
+    }
+    return Status::OK();
   }
 
   Status RunOne(const Execution& e) {

@@ -466,6 +466,31 @@ TEST_P(ExecutionQueueTest, AWaitingWorkerIsWokenByAnEnqueueOnPostgres) {
   }
 }
 
+TEST_P(ExecutionQueueTest, ABatchCompletesInOneGoFencedLikeFinish) {
+  const int64_t a = Add(Task("t", 1000));
+  const int64_t b = Add(Task("t", 1000));
+  const int64_t c = Add(Task("t", 1000));
+  ASSERT_EQ(ClaimIds({"t"}, "w", 10, 2000), (std::vector<int64_t>{a, b, c}));
+  AttemptEnd ok;
+  ASSERT_OK(queue_->Finish({b, 1, "w"}, ok, 2500, 0));  // already ended: stale
+  auto done = queue_->CompleteBatch("w", {{a, 1, "w"}, {b, 1, "w"}, {c, 2, "w"}}, 3000);
+  ASSERT_OK(done);
+  EXPECT_EQ(*done, std::vector<int64_t>{a});  // c: not its attempt
+  EXPECT_EQ(Get(a).status, ExecutionStatus::kCompleted);
+  EXPECT_EQ(Get(a).finished_at_ms, std::optional<int64_t>(3000));
+  EXPECT_EQ(Get(c).status, ExecutionStatus::kRunning);
+  auto shown = queue_->Show(a);
+  ASSERT_OK(shown);
+  ASSERT_EQ((*shown)->attempts.size(), 1u);
+  EXPECT_EQ((*shown)->attempts[0].outcome, "completed");
+  done = queue_->CompleteBatch("other", {{c, 1, "other"}}, 3000);
+  ASSERT_OK(done);
+  EXPECT_TRUE(done->empty());
+  done = queue_->CompleteBatch("w", {{c, 1, "w"}}, 3100);
+  ASSERT_OK(done);
+  EXPECT_EQ(*done, std::vector<int64_t>{c});
+}
+
 TEST_P(ExecutionQueueTest, VariablesPerEnvironmentSetReplacedAndUnset) {
   ASSERT_OK(queue_->SetVariable({"prod", "B_URL", "https://b", false, 10}));
   ASSERT_OK(queue_->SetVariable({"prod", "A_TOKEN", "sealed:v1:xyz", true, 11}));

@@ -358,6 +358,44 @@ Result<FinishResult> SqlExecutionQueue::Finish(const AttemptRef& ref, const Atte
   return result;
 }
 
+Result<std::vector<int64_t>> SqlExecutionQueue::CompleteBatch(
+    const std::string& owner, const std::vector<AttemptRef>& attempts, int64_t now_ms) {
+  std::vector<int64_t> done;
+  if (attempts.empty()) return done;
+  std::vector<SqlValue> params = {owner, std::to_string(now_ms)};
+  std::string pairs;
+  for (const AttemptRef& a : attempts) {
+    if (a.owner != owner) return Status::InvalidArgument("CompleteBatch: attempts of two owners");
+    if (!pairs.empty()) pairs += ", ";
+    pairs += "(CAST($" + std::to_string(params.size() + 1) + " AS BIGINT), CAST($" +
+             std::to_string(params.size() + 2) + " AS INTEGER))";
+    params.push_back(std::to_string(a.execution_id));
+    params.push_back(std::to_string(a.attempt));
+  }
+  Status written = InWrite([&]() -> Status {
+    FS_TRY_ASSIGN(
+        std::vector<SqlRow> rows,
+        conn_.Query("UPDATE executions SET status = 'completed', finished_at_ms = CAST($2 AS "
+                    "BIGINT), owner = NULL, lease_until_ms = NULL, error = NULL WHERE owner = $1 "
+                    "AND status = 'running' AND CAST($2 AS BIGINT) >= 0 AND (id, attempt) IN "
+                    "(VALUES " +
+                        pairs + ") RETURNING id",
+                    params, "completing a batch of executions"));
+    if (rows.empty()) return Status::OK();
+    FS_TRY(conn_
+               .Query("UPDATE execution_attempts SET outcome = 'completed', finished_at_ms = "
+                      "CAST($2 AS BIGINT) WHERE owner = $1 AND outcome = 'running' AND "
+                      "(execution_id, attempt) IN (VALUES " +
+                          pairs + ")",
+                      params, "recording a batch of attempts")
+               .status());
+    for (const SqlRow& r : rows) done.push_back(SqlInt(r[0]));
+    return Status::OK();
+  });
+  FS_TRY(written);
+  return done;
+}
+
 Result<int> SqlExecutionQueue::RescueExpired(int64_t now_ms) {
   int rescued = 0;
   const std::string lost_limit = std::to_string(kMaxLostAttempts);

@@ -34,6 +34,9 @@ class SqlExecutionQueue final : public ExecutionQueue {
                                          int64_t now_ms, int64_t lease_ms) override;
   Result<FinishResult> Finish(const AttemptRef& ref, const AttemptEnd& end, int64_t now_ms,
                               double jitter) override;
+  Result<std::vector<int64_t>> CompleteBatch(const std::string& owner,
+                                             const std::vector<AttemptRef>& attempts,
+                                             int64_t now_ms) override;
   Result<int> RescueExpired(int64_t now_ms) override;
   Result<bool> Cancel(int64_t id, int64_t now_ms) override;
   Result<bool> Retry(int64_t id, int64_t now_ms) override;
