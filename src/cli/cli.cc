@@ -820,6 +820,7 @@ const std::vector<Command>& CommandTable() {
       MigrationCommandRow(),
       MigrateCommandRow(),
       RunCommandRow(),
+      FileCommandRow(),
       WorkerCommandRow(),
       SchedulerCommandRow(),
       ExecutionsCommandRow(),

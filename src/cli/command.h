@@ -151,6 +151,12 @@ struct WorkerCommand {
   std::string environment;  // of the variables; empty: FLOWSYNC_ENV or "default"
 };
 
+// `file PATH...`.
+struct FileCommand {
+  CommonOptions common;
+  std::vector<std::string> paths;
+};
+
 // `var set|get|list|unset|keygen`.
 struct VarCommand {
   CommonOptions common;
@@ -207,6 +213,7 @@ struct CommandOptions {
   SchedulerCommand scheduler;
   ExecutionsCommand executions;
   VarCommand var;
+  FileCommand file;
   HelpCommand help;
   CompletionCommand completion;
   const CLI::App* app = nullptr;  // the whole command line, set by Main()
@@ -244,6 +251,7 @@ Command RunCommandRow();
 Command WorkerCommandRow();
 Command SchedulerCommandRow();
 Command ExecutionsCommandRow();
+Command FileCommandRow();
 Command VarCommandRow();  // cli/var.cc
 // The environment whose variables a command uses: `flag`, else
 // $FLOWSYNC_ENV, else "default"; checked.

@@ -17,6 +17,7 @@
 #include "flowsync/execution_queue.h"
 #include "flowsync/phase_cache.h"
 #include "phase/file_match.h"
+#include "run/file_trigger.h"
 #include "run/phase_task.h"
 #include "run/scheduler.h"
 #include "run/variables.h"
@@ -87,32 +88,42 @@ bool Finished(ExecutionStatus s) {
 
 // ---- run ------------------------------------------------------------------------
 
-ExitCode RunRun(RunTaskCommand& o) {
-  auto ctx = ResolveCommandContext(o.common.flags);
-  if (!ctx.ok()) return Fail(ctx.status());
-  auto store = OpenDatabase(*ctx);
-  if (!store.ok()) return Fail(store.status());
+// The database and its phase cache, refreshed from the phase files (a bad
+// file is a warning: its last good phases are used).
+struct PhasesAt {
+  std::unique_ptr<Store> store;
+  std::unique_ptr<PhaseCache> cache;
+};
+Result<PhasesAt> OpenPhases(const config::Context& ctx) {
+  PhasesAt out;
+  FS_TRY_ASSIGN(out.store, OpenDatabase(ctx));
   PhaseCacheOptions cache_options;
-  cache_options.max_file_size = ctx->limits.max_file_size;
-  auto cache = OpenPhaseCache(store->get(), ctx->root, cache_options);
-  if (!cache.ok()) return Fail(cache.status());
-  auto refreshed = (*cache)->Refresh();
-  if (!refreshed.ok()) return Fail(refreshed.status());
-  for (const PhaseFileError& e : refreshed->errors) {
+  cache_options.max_file_size = ctx.limits.max_file_size;
+  FS_TRY_ASSIGN(out.cache, OpenPhaseCache(out.store.get(), ctx.root, cache_options));
+  FS_TRY_ASSIGN(RefreshReport refreshed, out.cache->Refresh());
+  for (const PhaseFileError& e : refreshed.errors) {
     std::fprintf(stderr, "flowsync: warning: %s (its last good phases are used)\n",
                  e.status.message().c_str());
   }
+  return out;
+}
+
+ExitCode RunRun(RunTaskCommand& o) {
+  auto ctx = ResolveCommandContext(o.common.flags);
+  if (!ctx.ok()) return Fail(ctx.status());
+  auto phases = OpenPhases(*ctx);
+  if (!phases.ok()) return Fail(phases.status());
   Task task = TaskFromName(o.task);
   std::optional<FoundPhase> found;
   if (o.workflow) {
     std::vector<std::string> keys;
-    for (const StoredPhaseFile& f : (*cache)->Files()) keys.push_back(f.key);
+    for (const StoredPhaseFile& f : phases->cache->Files()) keys.push_back(f.key);
     auto key = phase::MatchPhaseFile(*o.workflow, keys);
     if (!key.ok()) return Fail(key.status().WithPrefix("--workflow"));
     task.meta = "workflow=" + *key;
-    found = (*cache)->Get(task);
+    found = phases->cache->Get(task);
   } else {
-    found = (*cache)->Search(task.type, task.job);
+    found = phases->cache->Search(task.type, task.job);
   }
   if (!found) {
     return Fail(Status::NotFound("no phase runs task '" + o.task +
@@ -138,7 +149,7 @@ ExitCode RunRun(RunTaskCommand& o) {
   options.default_timeout_ms = *timeout;
   auto execution = run::PhaseExecution(*found, options);
   if (!execution.ok()) return Fail(execution.status());
-  auto queue = OpenExecutionQueue(**store);
+  auto queue = OpenExecutionQueue(*phases->store);
   if (!queue.ok()) return Fail(queue.status());
   auto id = (*queue)->Enqueue(*execution, now);
   if (!id.ok()) return Fail(id.status());
@@ -252,6 +263,47 @@ ExitCode RunWorkerCommand(WorkerCommand& o) {
                  static_cast<long long>(report->failed), static_cast<long long>(report->rescued));
   }
   return ExitCode::kOk;
+}
+
+// ---- file -----------------------------------------------------------------------
+
+ExitCode RunFile(FileCommand& o) {
+  auto ctx = ResolveCommandContext(o.common.flags);
+  if (!ctx.ok()) return Fail(ctx.status());
+  auto timeout = run::ExecutionTimeoutFromEnv(std::getenv("WORKFLOW_EXECUTION_TIMEOUT"));
+  if (!timeout.ok()) return Fail(timeout.status());
+  auto phases = OpenPhases(*ctx);
+  if (!phases.ok()) return Fail(phases.status());
+  auto queue = OpenExecutionQueue(*phases->store);
+  if (!queue.ok()) return Fail(queue.status());
+  const std::vector<StoredPhaseFile> files = phases->cache->Files();
+  Json started = Json::array();
+  std::vector<std::string> unmatched;
+  for (const std::string& path : o.paths) {
+    const int64_t now = SystemClock().NowMs();
+    run::PhaseTaskOptions options;
+    options.run_at_ms = now;
+    options.default_timeout_ms = *timeout;
+    options.template_options.utc_offset = phase::LocalUtcOffset;
+    auto executions = run::FileExecutions(files, path, options);
+    if (!executions.ok()) return Fail(executions.status());
+    if (executions->empty()) unmatched.push_back(path);
+    for (const NewExecution& e : *executions) {
+      auto id = (*queue)->Enqueue(e, now);
+      if (!id.ok()) return Fail(id.status());
+      const std::string task = e.topic + (e.job.empty() ? "" : ":" + e.job);
+      if (o.common.json) {
+        started.push_back({{"id", *id}, {"task", task}, {"workflow", e.workflow}, {"file", path}});
+      } else {
+        fmt::print("execution {} of {} ({}) is pending for {}\n", *id, task, e.workflow, path);
+      }
+    }
+  }
+  if (o.common.json) PrintJson(started);
+  for (const std::string& path : unmatched) {
+    std::fprintf(stderr, "flowsync: error: no files= rule matches \"%s\"\n", path.c_str());
+  }
+  return unmatched.empty() ? ExitCode::kOk : ExitCode::kFailed;
 }
 
 // ---- scheduler ------------------------------------------------------------------
@@ -523,6 +575,22 @@ Command RunCommandRow() {
             c->add_flag("--json", o.run.common.json, "Print JSON");
           },
           [](CommandOptions& o) { return RunRun(o.run); }};
+}
+
+Command FileCommandRow() {
+  return {"file",
+          "A file arrived: start the phases whose files= rule matches its path (flowlord's file "
+          "triggers)",
+          [](CLI::App* c, CommandOptions& o) {
+            AddDbOptions(c, o.file.common);
+            c->add_option("--root", o.file.common.flags.root, "Tree of phase files");
+            c->add_option("path", o.file.paths,
+                          "The file's path or URL as the rules name it (s3://bucket/...); "
+                          "several may be given")
+                ->required();
+            c->add_flag("--json", o.file.common.json, "Print the executions started as JSON");
+          },
+          [](CommandOptions& o) { return RunFile(o.file); }};
 }
 
 Command WorkerCommandRow() {

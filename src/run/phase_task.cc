@@ -57,6 +57,15 @@ Result<NewExecution> PhaseExecution(const FoundPhase& found, const PhaseTaskOpti
   return e;
 }
 
+std::string SortedMeta(const std::map<std::string, std::string>& meta) {
+  std::string out;
+  for (const auto& [key, value] : meta) {
+    if (!out.empty()) out += "&";
+    out += key + "=" + value;
+  }
+  return out;
+}
+
 namespace {
 
 // The next step of a batch: `by` forwards (or backwards).
@@ -140,11 +149,7 @@ Result<std::vector<NewExecution>> PhaseFireExecutions(const FoundPhase& found,
           {"cron", FormatTimestampMs(*step.task_time_ms).substr(0, 13)}, {"workflow", found.file}};
       if (!e.job.empty()) meta["job"] = e.job;
       for (const std::string& key : rendered.meta_keys) meta[key] = row.Get(key);
-      e.meta.clear();
-      for (const auto& [key, value] : meta) {
-        if (!e.meta.empty()) e.meta += "&";
-        e.meta += key + "=" + value;
-      }
+      e.meta = SortedMeta(meta);
       out.push_back(std::move(e));
     }
   }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +54,10 @@ Result<NewExecution> PhaseExecution(const FoundPhase& found, const PhaseTaskOpti
 inline constexpr size_t kMaxBatch = 100'000;
 Result<std::vector<NewExecution>> PhaseFireExecutions(const FoundPhase& found,
                                                       const PhaseTaskOptions& options);
+
+// flowlord's meta of a batch or file task: the query string of `meta`, keys
+// sorted, values not escaped ("cron=2024-01-15T00&name=george washington").
+std::string SortedMeta(const std::map<std::string, std::string>& meta);
 
 // The default timeout from the value of WORKFLOW_EXECUTION_TIMEOUT (whole
 // seconds; unset or empty: an hour). InvalidArgument for anything else.

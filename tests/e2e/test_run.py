@@ -70,7 +70,7 @@ class RunMixin:
     def cmd(self, *args, expect=0, env=None, timeout=h.DEFAULT_TIMEOUT):
         # run and scheduler read the phase files: their root is named, since
         # a sync into PostgreSQL leaves no .flowsync/ folder to find it by.
-        root = ["--root", self.root] if args[0] in ("run", "scheduler") else []
+        root = ["--root", self.root] if args[0] in ("run", "scheduler", "file") else []
         return self.fs(*args, *root, *self.db_args(), expect=expect, env=env, timeout=timeout)
 
     def cmd_json(self, *args, expect=0):
@@ -261,6 +261,30 @@ class RunMixin:
                                      "720h or 0 (for ever), got 'soon'\n")
         self.assertEqual(self.cmd_json("executions", "prune", "--older-than", "0"),
                          {"pruned": 0})
+
+    def test_a_file_starts_the_phases_whose_files_rule_matches(self):
+        h.write_text(self.p("phases", "ingest.toml"), textwrap.dedent("""\
+            [[phase]]
+            task = "ingest:csv"
+            rule = "files=s3://drop/*/*.csv"
+            template = "{yyyy}-{mm}-{dd} {meta:filename}"
+            """))
+        self.fs("sync", *self.db_args(), expect=0)
+        started = self.cmd_json("file", "s3://drop/2026-01-15/a.csv", "s3://drop/x/b.csv")
+        self.assertEqual([(e["task"], e["workflow"], e["file"]) for e in started],
+                         [("ingest:csv", "phases/ingest.toml", "s3://drop/2026-01-15/a.csv"),
+                          ("ingest:csv", "phases/ingest.toml", "s3://drop/x/b.csv")])
+        shown = self.cmd_json("executions", "show", str(started[0]["id"]))
+        self.assertEqual((shown["trigger"], shown["info"], shown["task_time"]),
+                         ("files", "2026-01-15 a.csv", "2026-01-15T00:00:00.000Z"))
+        self.assertEqual(shown["meta"], "file=s3://drop/2026-01-15/a.csv&filename=a.csv&"
+                                        "files=s3://drop/*/*.csv&workflow=phases/ingest.toml")
+        # No time in the path: the template's time fields stay as written.
+        self.assertEqual(self.cmd_json("executions", "show", str(started[1]["id"]))["info"],
+                         "{yyyy}-{mm}-{dd} b.csv")
+        res = self.cmd("file", "s3://drop/a/b/c.csv", expect=h.EXIT_FAILED)
+        self.assertEqual(res.stderr,
+                         'flowsync: error: no files= rule matches "s3://drop/a/b/c.csv"\n')
 
     def test_noop_worker_drains_many(self):
         for _ in range(20):
