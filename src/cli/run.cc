@@ -346,6 +346,8 @@ ExitCode RunSchedulerCommand(SchedulerCommand& o) {
   options.default_timeout_ms = *timeout;
   options.failed_topic = o.failed_topic;
   options.utc_offset = phase::LocalUtcOffset;
+  options.fs = &RealFileSystem();
+  options.root = ctx->root;
   run::SchedulePassReport total;
   int failures = 0;
   auto last_refresh = std::chrono::steady_clock::time_point();

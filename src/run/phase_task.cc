@@ -1,8 +1,12 @@
 #include "run/phase_task.h"
 
+#include <fnmatch.h>
+
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "phase/rule.h"
 #include "run/retry_policy.h"
@@ -93,6 +97,60 @@ std::chrono::sys_seconds Step(std::chrono::sys_seconds t, phase::BatchBy by, boo
   return t + hours(sign * 24);
 }
 
+constexpr uint64_t kMaxMetaFile = 64 << 20;
+
+// The rows of one JSON-lines file.
+Status AppendRows(const FileSystem& fs, const std::string& path, const std::string& shown,
+                  std::vector<phase::QueryValues>& rows) {
+  FS_TRY_ASSIGN(std::string text, fs.ReadFile(path, kMaxMetaFile));
+  size_t line_no = 0;
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + at, end - at);
+    at = end + 1;
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    const std::string where = "meta-file " + shown + ":" + std::to_string(line_no);
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded()) return Status::InvalidArgument(where + ": not JSON");
+    if (!j.is_object()) return Status::InvalidArgument(where + ": not a JSON object");
+    phase::QueryValues row;
+    for (const auto& [key, value] : j.items()) {
+      row.Add(key, value.is_string() ? value.get<std::string>() : value.dump());
+    }
+    rows.push_back(std::move(row));
+  }
+  return Status::OK();
+}
+
+Result<std::vector<phase::QueryValues>> MetaFileRows(const std::string& name,
+                                                     const PhaseTaskOptions& options) {
+  if (options.fs == nullptr) return Status::InvalidArgument("meta-file: no file system here");
+  const std::string path =
+      name.starts_with("/") || options.root.empty() ? name : options.root + "/" + name;
+  std::vector<phase::QueryValues> rows;
+  const size_t slash = path.find_last_of('/');
+  const std::string folder = slash == std::string::npos ? "." : path.substr(0, slash);
+  const std::string pattern = path.substr(slash == std::string::npos ? 0 : slash + 1);
+  if (pattern.find_first_of("*?[") == std::string::npos) {
+    FS_TRY(AppendRows(*options.fs, path, name, rows));
+    return rows;
+  }
+  FS_TRY_ASSIGN(std::vector<DirEntry> entries, options.fs->ListDir(folder));
+  std::vector<std::string> names;
+  for (const DirEntry& e : entries) {
+    if (e.type != FileType::kDirectory && ::fnmatch(pattern.c_str(), e.name.c_str(), 0) == 0) {
+      names.push_back(e.name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  for (const std::string& n : names) {
+    FS_TRY(AppendRows(*options.fs, folder + "/" + n, n, rows));
+  }
+  return rows;
+}
+
 }  // namespace
 
 Result<std::vector<NewExecution>> PhaseFireExecutions(const FoundPhase& found,
@@ -103,11 +161,7 @@ Result<std::vector<NewExecution>> PhaseFireExecutions(const FoundPhase& found,
     return Status::InvalidArgument(found.file + ": " + p.task +
                                    ": invalid rule: " + rule.status().message());
   }
-  if (!rule->meta_file.empty()) {
-    return Status::InvalidArgument(found.file + ": " + p.task +
-                                   ": meta-file batches are not supported");
-  }
-  if (rule->for_range.count() == 0 && rule->meta.empty()) {
+  if (rule->for_range.count() == 0 && rule->meta.empty() && rule->meta_file.empty()) {
     FS_TRY_ASSIGN(NewExecution e, PhaseExecution(found, options));
     return std::vector<NewExecution>{std::move(e)};
   }
@@ -116,11 +170,17 @@ Result<std::vector<NewExecution>> PhaseFireExecutions(const FoundPhase& found,
   }
   // The rows of `meta`: every key has as many values (ParseRule checks).
   std::vector<phase::QueryValues> rows;
-  const size_t count = rule->meta.empty() ? 1 : rule->meta.begin()->second.size();
-  for (size_t i = 0; i < count; ++i) {
-    phase::QueryValues row;
-    for (const auto& [key, values] : rule->meta) row.Add(key, values[i]);
-    rows.push_back(std::move(row));
+  if (!rule->meta_file.empty()) {
+    auto read = MetaFileRows(rule->meta_file, options);
+    if (!read.ok()) return read.status().WithPrefix(found.file + ": " + p.task);
+    rows = std::move(*read);
+  } else {
+    const size_t count = rule->meta.empty() ? 1 : rule->meta.begin()->second.size();
+    for (size_t i = 0; i < count; ++i) {
+      phase::QueryValues row;
+      for (const auto& [key, values] : rule->meta) row.Add(key, values[i]);
+      rows.push_back(std::move(row));
+    }
   }
   using std::chrono::sys_seconds;
   const sys_seconds start = std::chrono::floor<std::chrono::hours>(

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "flowsync/execution_queue.h"
+#include "flowsync/file_system.h"
 #include "flowsync/phase_cache.h"
 #include "phase/template.h"
 
@@ -35,6 +36,10 @@ struct PhaseTaskOptions {
   int64_t default_timeout_ms = kDefaultExecutionTimeoutMs;
   // The zone the template renders in; empty is UTC.
   phase::TemplateOptions template_options;
+  // Where a batch's meta-file is read: relative to `root` (the phase tree)
+  // unless absolute. Null: meta-file batches are refused.
+  const FileSystem* fs = nullptr;
+  std::string root;
 };
 
 // Errors: InvalidArgument "FILE: TASK: invalid rule: REASON",
@@ -49,8 +54,11 @@ Result<NewExecution> PhaseExecution(const FoundPhase& found, const PhaseTaskOpti
 // step as its task time; its info is the template rendered at the step with
 // the row; its meta is cron, workflow, job and the meta keys the template
 // used, keys sorted and values unescaped, as flowlord writes it.
-// `meta-file` is refused: InvalidArgument "FILE: TASK: meta-file batches are
-// not supported". At most kMaxBatch executions.
+// With `meta-file` (a JSON-lines file, or a glob of them in one folder, in
+// name order) each object line is a row instead: strings as they are, numbers
+// as written, other values as JSON; blank lines skipped; a line that is not
+// an object is InvalidArgument "FILE: TASK: meta-file PATH:LINE: ...". An
+// empty meta-file and no range make no task. At most kMaxBatch executions.
 inline constexpr size_t kMaxBatch = 100'000;
 Result<std::vector<NewExecution>> PhaseFireExecutions(const FoundPhase& found,
                                                       const PhaseTaskOptions& options);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "util/memory_file_system.h"
 #include "util/test_util.h"
 
 namespace flowsync::run {
@@ -111,11 +112,43 @@ TEST(PhaseBatch, MonthsFollowTheCalendarAndAPlainPhaseIsOneExecution) {
   ASSERT_EQ(plain->size(), 1u);
   EXPECT_EQ((*plain)[0].meta, "workflow=batch.toml&cron=2026-01-31T12");
   EXPECT_EQ(
-      PhaseFireExecutions(Batch("cron=0 * * * *&meta-file=rows.json", "x"), o).status().message(),
-      "batch.toml: batch-date: meta-file batches are not supported");
-  EXPECT_EQ(
       PhaseFireExecutions(Batch("cron=0 * * * *&for=-2000000h&by=hour", "x"), o).status().message(),
       "batch.toml: batch-date: the batch has more than 100000 tasks");
+}
+
+TEST(PhaseBatch, MetaFileLinesAreRowsRelativeToTheRoot) {
+  MemoryFileSystem fs;
+  ASSERT_OK(fs.SetFile("/tree/test/presidents.json",
+                       "{\"name\":\"george washington\",\"start\":1789,\"end\":1797}\n\n"
+                       "{\"name\":\"john adams\",\"start\":1797,\"end\":1801}\n"));
+  ASSERT_OK(fs.SetFile("/tree/test/bad.json", "{\"name\":\"x\"}\n[1,2]\n"));
+  ASSERT_OK(fs.SetFile("/tree/test/empty.json", ""));
+  PhaseTaskOptions o;
+  o.task_time_ms = 1'768'471'200'000;  // 2026-01-15T10:00:00Z
+  o.fs = &fs;
+  o.root = "/tree";
+  const std::string templ = "?president={meta:name}&start={meta:start}&end={meta:end}";
+  auto batch =
+      PhaseFireExecutions(Batch("cron=0 0 * * *&meta-file=test/presidents.json", templ), o);
+  ASSERT_OK(batch);
+  EXPECT_EQ(
+      InfoAndMeta(batch),
+      (std::vector<std::pair<std::string, std::string>>{
+          {"?president=george washington&start=1789&end=1797",
+           "cron=2026-01-15T10&end=1797&name=george washington&start=1789&workflow=batch.toml"},
+          {"?president=john adams&start=1797&end=1801",
+           "cron=2026-01-15T10&end=1801&name=john adams&start=1797&workflow=batch.toml"}}));
+  auto globbed = PhaseFireExecutions(Batch("cron=0 0 * * *&meta-file=test/pres*.json", templ), o);
+  ASSERT_OK(globbed);
+  EXPECT_EQ(globbed->size(), 2u);
+  auto empty = PhaseFireExecutions(Batch("cron=0 0 * * *&meta-file=test/empty.json", templ), o);
+  ASSERT_OK(empty);
+  EXPECT_TRUE(empty->empty());
+  EXPECT_EQ(PhaseFireExecutions(Batch("cron=0 0 * * *&meta-file=test/bad.json", templ), o)
+                .status()
+                .message(),
+            "batch.toml: batch-date: meta-file test/bad.json:2: not a JSON object");
+  EXPECT_FALSE(PhaseFireExecutions(Batch("cron=0 0 * * *&meta-file=nope.json", templ), o).ok());
 }
 
 }  // namespace

@@ -123,6 +123,8 @@ class Pass {
       task.run_at_ms = ToMs(fire);
       task.default_timeout_ms = options_.default_timeout_ms;
       task.template_options.utc_offset = options_.utc_offset;
+      task.fs = options_.fs;
+      task.root = options_.root;
       auto executions = PhaseFireExecutions(found, task);
       if (!executions.ok()) {
         report_.errors.push_back(executions.status().message());

@@ -59,6 +59,9 @@ struct SchedulerOptions {
   // this long ago (ExecutionQueue::PruneFinished); a scheduler does it once
   // an hour, not every pass.
   std::optional<int64_t> prune_older_than_ms;
+  // Where batch phases read their meta-file (PhaseTaskOptions).
+  const FileSystem* fs = nullptr;
+  std::string root;
   // The zone cron-fired templates render in (flowlord: local time).
   std::function<std::chrono::seconds(std::chrono::sys_seconds)> utc_offset;
 };
