@@ -143,6 +143,16 @@ struct Variable {
   int64_t updated_ms = 0;
 };
 
+// A worker or scheduler process, as it registers itself (table workers).
+struct WorkerRecord {
+  std::string id;      // host:pid:random (a worker's slots add /N)
+  std::string kind;    // "worker" or "scheduler"
+  std::string topics;  // a worker's topics, comma-separated
+  int64_t started_ms = 0;
+  int64_t heartbeat_ms = 0;
+  std::optional<int64_t> stopped_ms;  // set when it stopped cleanly
+};
+
 class ExecutionQueue {
  public:
   virtual ~ExecutionQueue() = default;
@@ -240,6 +250,15 @@ class ExecutionQueue {
   // (flowsync_meta execution_retention_days, 30 unless changed), in days;
   // 0 keeps them for ever.
   virtual Result<int64_t> RetentionDays() = 0;
+
+  // The processes working on this queue: RegisterWorker adds (or renews)
+  // one, Heartbeat says it is alive, StopWorker that it stopped cleanly; one
+  // killed keeps its last heartbeat. ListWorkers: newest heartbeat first.
+  // PruneFinished also drops those gone before its bound.
+  virtual Status RegisterWorker(const WorkerRecord& w) = 0;
+  virtual Status WorkerHeartbeat(const std::string& id, int64_t now_ms) = 0;
+  virtual Status StopWorker(const std::string& id, int64_t now_ms) = 0;
+  virtual Result<std::vector<WorkerRecord>> ListWorkers() = 0;
 
   // The variables of `environment`, by name.
   virtual Result<std::vector<Variable>> Variables(const std::string& environment) = 0;

@@ -822,6 +822,7 @@ const std::vector<Command>& CommandTable() {
       RunCommandRow(),
       FileCommandRow(),
       WorkerCommandRow(),
+      WorkersCommandRow(),
       SchedulerCommandRow(),
       ExecutionsCommandRow(),
       VarCommandRow(),

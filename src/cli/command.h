@@ -252,6 +252,7 @@ Command WorkerCommandRow();
 Command SchedulerCommandRow();
 Command ExecutionsCommandRow();
 Command FileCommandRow();
+Command WorkersCommandRow();
 Command VarCommandRow();  // cli/var.cc
 // The environment whose variables a command uses: `flag`, else
 // $FLOWSYNC_ENV, else "default"; checked.

@@ -19,6 +19,7 @@
 #include "phase/file_match.h"
 #include "run/file_trigger.h"
 #include "run/phase_task.h"
+#include "run/presence.h"
 #include "run/scheduler.h"
 #include "run/variables.h"
 #include "run/worker.h"
@@ -348,6 +349,8 @@ ExitCode RunSchedulerCommand(SchedulerCommand& o) {
   options.utc_offset = phase::LocalUtcOffset;
   options.fs = &RealFileSystem();
   options.root = ctx->root;
+  options.id = run::ProcessId();
+  run::Presence presence(options.id, "scheduler", "", 2000, SystemClock());
   run::SchedulePassReport total;
   int failures = 0;
   auto last_refresh = std::chrono::steady_clock::time_point();
@@ -366,6 +369,7 @@ ExitCode RunSchedulerCommand(SchedulerCommand& o) {
         FS_TRY_ASSIGN(queue, OpenExecutionQueue(*store));
         FS_TRY_ASSIGN(retention_ms, RetentionMs(o.retention, "--retention", *queue));
         last_refresh = {};
+        presence.Reset();
       }
       const auto now = std::chrono::steady_clock::now();
       // Old executions go once an hour (and on the first pass).
@@ -393,7 +397,7 @@ ExitCode RunSchedulerCommand(SchedulerCommand& o) {
       total.children += pass.children;
       total.rescued += pass.rescued;
       total.pruned += pass.pruned;
-      return Status::OK();
+      return presence.Beat(*queue);
     }();
     if (!s.ok()) {
       // The database went away: start again with a new session; nothing
@@ -413,6 +417,7 @@ ExitCode RunSchedulerCommand(SchedulerCommand& o) {
     }
     if (g_stop.load()) break;
   }
+  if (queue) (void)presence.Stop(*queue);
   if (o.common.json) {
     PrintJson({{"fires", total.fires},
                {"executions", total.executions},
@@ -551,6 +556,42 @@ ExitCode RunPrune(ExecutionsCommand& o) {
   return ExitCode::kOk;
 }
 
+// ---- workers --------------------------------------------------------------------
+
+ExitCode RunWorkers(ExecutionsCommand& o) {
+  std::unique_ptr<Store> store;
+  auto queue = OpenQueue(o, store);
+  if (!queue.ok()) return Fail(queue.status());
+  auto workers = (*queue)->ListWorkers();
+  if (!workers.ok()) return Fail(workers.status());
+  const int64_t now = SystemClock().NowMs();
+  // Alive while its heartbeat is recent: a worker renews it every 2 s by
+  // default, a scheduler every 2 s; after 30 s without one it is gone.
+  auto state = [&](const WorkerRecord& w) -> std::string {
+    if (w.stopped_ms) return "stopped";
+    return now - w.heartbeat_ms <= 30'000 ? "alive" : "gone";
+  };
+  if (o.common.json) {
+    Json out = Json::array();
+    for (const WorkerRecord& w : *workers) {
+      out.push_back({{"id", w.id},
+                     {"kind", w.kind},
+                     {"topics", w.topics},
+                     {"state", state(w)},
+                     {"started_at", FormatTimestampMs(w.started_ms)},
+                     {"heartbeat_at", FormatTimestampMs(w.heartbeat_ms)},
+                     {"stopped_at", OptionalTime(w.stopped_ms)}});
+    }
+    PrintJson(out);
+    return ExitCode::kOk;
+  }
+  for (const WorkerRecord& w : *workers) {
+    fmt::print("{:<9} {:<7} {}  {}  last seen {}\n", w.kind, state(w), w.id,
+               w.topics.empty() ? "-" : w.topics, FormatTimestampMs(w.heartbeat_ms));
+  }
+  return ExitCode::kOk;
+}
+
 void SetupExecutionId(CLI::App* c, ExecutionsCommand& o) {
   AddDbOptions(c, o.common);
   c->add_flag("--json", o.common.json, "Print JSON");
@@ -577,6 +618,17 @@ Command RunCommandRow() {
             c->add_flag("--json", o.run.common.json, "Print JSON");
           },
           [](CommandOptions& o) { return RunRun(o.run); }};
+}
+
+Command WorkersCommandRow() {
+  return {"workers",
+          "The workers and schedulers on this database: alive, stopped, or gone (killed: no "
+          "heartbeat for 30 s)",
+          [](CLI::App* c, CommandOptions& o) {
+            AddDbOptions(c, o.executions.common);
+            c->add_flag("--json", o.executions.common.json, "Print JSON");
+          },
+          [](CommandOptions& o) { return RunWorkers(o.executions); }};
 }
 
 Command FileCommandRow() {

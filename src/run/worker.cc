@@ -8,18 +8,11 @@
 #include <thread>
 
 #include "run/command_runner.h"
+#include "run/presence.h"
 #include "run/task_input.h"
-#include "util/host.h"
 
 namespace flowsync::run {
 namespace {
-
-std::string DefaultOwner() {
-  std::random_device rd;
-  char suffix[9];
-  std::snprintf(suffix, sizeof suffix, "%08x", rd());
-  return HostName() + ":" + std::to_string(::getpid()) + ":" + suffix;
-}
 
 class Slot {
  public:
@@ -247,19 +240,53 @@ Result<WorkerReport> RunWorker(const StoreOpener& open, const WorkerOptions& opt
   if (!options.noop && options.command.empty()) {
     return Status::InvalidArgument("a worker needs a command (after --) or --noop");
   }
-  const std::string base = options.owner.empty() ? DefaultOwner() : options.owner;
+  const std::string base = options.owner.empty() ? ProcessId() : options.owner;
   WorkerReport report;
   std::mutex mu;
   const int slots = std::max(1, options.concurrency);
   std::vector<Status> statuses(static_cast<size_t>(slots));
   std::vector<std::thread> threads;
+  std::atomic<int> running{slots};
   for (int i = 0; i < slots; ++i) {
     threads.emplace_back([&, i] {
       Slot slot(open, options, slots == 1 ? base : base + "/" + std::to_string(i), report, mu);
       statuses[static_cast<size_t>(i)] = slot.Run();
+      --running;
     });
   }
+  // This thread keeps the worker's row in `workers` alive on a store of its
+  // own while the slots work.
+  const Clock& clock = options.clock ? *options.clock : SystemClock();
+  std::string topics;
+  for (const std::string& t : options.topics) topics += (topics.empty() ? "" : ",") + t;
+  Presence presence(base, "worker", topics, options.heartbeat_ms, clock);
+  std::unique_ptr<Store> store;
+  std::unique_ptr<ExecutionQueue> queue;
+  auto beat = [&]() {
+    if (!queue) {
+      auto opened = open();
+      if (!opened.ok()) return;
+      store = std::move(*opened);
+      auto q = OpenExecutionQueue(*store);
+      if (!q.ok()) {
+        store.reset();
+        return;
+      }
+      queue = std::move(*q);
+      presence.Reset();
+    }
+    if (!presence.Beat(*queue).ok()) {
+      queue.reset();
+      store.reset();
+    }
+  };
+  beat();
+  while (running.load() > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    beat();
+  }
   for (std::thread& t : threads) t.join();
+  if (queue) (void)presence.Stop(*queue);
   for (const Status& s : statuses) FS_TRY(s);
   return report;
 }

@@ -491,6 +491,30 @@ TEST_P(ExecutionQueueTest, ABatchCompletesInOneGoFencedLikeFinish) {
   EXPECT_EQ(*done, std::vector<int64_t>{c});
 }
 
+TEST_P(ExecutionQueueTest, WorkersRegisterBeatStopAndArePrunedWhenLongGone) {
+  ASSERT_OK(queue_->RegisterWorker({"h:1:a", "worker", "load,report", 1000, 1000, {}}));
+  ASSERT_OK(queue_->RegisterWorker({"h:2:b", "scheduler", "", 1500, 1500, {}}));
+  ASSERT_OK(queue_->WorkerHeartbeat("h:1:a", 3000));
+  ASSERT_OK(queue_->StopWorker("h:2:b", 2000));
+  auto listed = queue_->ListWorkers();
+  ASSERT_OK(listed);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].id, "h:1:a");
+  EXPECT_EQ((*listed)[0].topics, "load,report");
+  EXPECT_EQ((*listed)[0].heartbeat_ms, 3000);
+  EXPECT_FALSE((*listed)[0].stopped_ms.has_value());
+  EXPECT_EQ((*listed)[1].kind, "scheduler");
+  EXPECT_EQ((*listed)[1].stopped_ms, std::optional<int64_t>(2000));
+  // Registering again (a restarted process with the same id) renews it.
+  ASSERT_OK(queue_->RegisterWorker({"h:2:b", "scheduler", "", 4000, 4000, {}}));
+  EXPECT_FALSE(queue_->ListWorkers()->back().stopped_ms.has_value());
+  ASSERT_OK(queue_->PruneFinished(3500));  // h:1:a last seen at 3000
+  listed = queue_->ListWorkers();
+  ASSERT_OK(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].id, "h:2:b");
+}
+
 TEST_P(ExecutionQueueTest, VariablesPerEnvironmentSetReplacedAndUnset) {
   ASSERT_OK(queue_->SetVariable({"prod", "B_URL", "https://b", false, 10}));
   ASSERT_OK(queue_->SetVariable({"prod", "A_TOKEN", "sealed:v1:xyz", true, 11}));

@@ -522,8 +522,8 @@ CREATE TABLE workers (
   stopped_ms   {{bigint}}
 ) {{without_rowid}};
 
--- Values a task's command receives. A secret's value is ciphertext
--- (libsodium secretbox, base64 of nonce and box); the key is never here.
+-- Values a task's command receives. A secret's value is sealed
+-- (run/variables.h: libsodium's XChaCha20-Poly1305); the key is never here.
 CREATE TABLE workflow_variables (
   project     TEXT NOT NULL {{project_default}},
   environment TEXT NOT NULL,

@@ -579,8 +579,68 @@ Result<int64_t> SqlExecutionQueue::PruneFinished(int64_t before_ms) {
       return Status::OK();
     }));
     total += deleted;
-    if (deleted < kBatch) return total;
+    if (deleted < kBatch) break;
   }
+  FS_TRY(InWrite([&]() -> Status {
+    return conn_
+        .Query("DELETE FROM workers WHERE project = " + std::string(conn_.ProjectSql()) +
+                   " AND COALESCE(stopped_ms, heartbeat_ms) < CAST($1 AS BIGINT)",
+               {std::to_string(before_ms)}, "pruning workers")
+        .status();
+  }));
+  return total;
+}
+
+Status SqlExecutionQueue::RegisterWorker(const WorkerRecord& w) {
+  return InWrite([&]() -> Status {
+    return conn_
+        .Query(
+            "INSERT INTO workers (id, project, kind, topics, started_ms, heartbeat_ms) VALUES "
+            "($1, " +
+                std::string(conn_.ProjectSql()) +
+                ", $2, $3, CAST($4 AS BIGINT), CAST($5 AS BIGINT)) ON CONFLICT (id) DO UPDATE "
+                "SET kind = excluded.kind, topics = excluded.topics, started_ms = "
+                "excluded.started_ms, heartbeat_ms = excluded.heartbeat_ms, stopped_ms = NULL",
+            {w.id, w.kind, w.topics, std::to_string(w.started_ms), std::to_string(w.heartbeat_ms)},
+            "registering " + w.kind + " " + w.id)
+        .status();
+  });
+}
+
+Status SqlExecutionQueue::WorkerHeartbeat(const std::string& id, int64_t now_ms) {
+  return conn_
+      .Query("UPDATE workers SET heartbeat_ms = CAST($2 AS BIGINT) WHERE id = $1",
+             {id, std::to_string(now_ms)}, "renewing " + id)
+      .status();
+}
+
+Status SqlExecutionQueue::StopWorker(const std::string& id, int64_t now_ms) {
+  return conn_
+      .Query(
+          "UPDATE workers SET heartbeat_ms = CAST($2 AS BIGINT), stopped_ms = CAST($2 AS "
+          "BIGINT) WHERE id = $1",
+          {id, std::to_string(now_ms)}, "recording the stop of " + id)
+      .status();
+}
+
+Result<std::vector<WorkerRecord>> SqlExecutionQueue::ListWorkers() {
+  FS_TRY_ASSIGN(std::vector<SqlRow> rows,
+                conn_.Query("SELECT id, kind, topics, started_ms, heartbeat_ms, stopped_ms FROM "
+                            "workers WHERE project = " +
+                                std::string(conn_.ProjectSql()) + " ORDER BY heartbeat_ms DESC, id",
+                            {}, "listing workers"));
+  std::vector<WorkerRecord> out;
+  for (const SqlRow& r : rows) {
+    WorkerRecord w;
+    w.id = SqlText(r[0]);
+    w.kind = SqlText(r[1]);
+    w.topics = SqlText(r[2]);
+    w.started_ms = SqlInt(r[3]);
+    w.heartbeat_ms = SqlInt(r[4]);
+    if (r[5]) w.stopped_ms = SqlInt(r[5]);
+    out.push_back(std::move(w));
+  }
+  return out;
 }
 
 Result<int64_t> SqlExecutionQueue::RetentionDays() {

@@ -46,6 +46,10 @@ class SqlExecutionQueue final : public ExecutionQueue {
   Result<bool> WaitForWork(int64_t timeout_ms) override;
   Result<int64_t> PruneFinished(int64_t before_ms) override;
   Result<int64_t> RetentionDays() override;
+  Status RegisterWorker(const WorkerRecord& w) override;
+  Status WorkerHeartbeat(const std::string& id, int64_t now_ms) override;
+  Status StopWorker(const std::string& id, int64_t now_ms) override;
+  Result<std::vector<WorkerRecord>> ListWorkers() override;
   Result<std::vector<Variable>> Variables(const std::string& environment) override;
   Status SetVariable(const Variable& v) override;
   Result<bool> UnsetVariable(const std::string& environment, const std::string& name) override;

@@ -286,6 +286,27 @@ class RunMixin:
         self.assertEqual(res.stderr,
                          'flowsync: error: no files= rule matches "s3://drop/a/b/c.csv"\n')
 
+    def test_workers_and_schedulers_are_listed_with_their_state(self):
+        self.cmd_json("run", "load")
+        self.worker("load")
+        self.cmd("scheduler", "--once")
+        listed = self.cmd_json("workers")
+        self.assertEqual(sorted((w["kind"], w["topics"], w["state"]) for w in listed),
+                         [("scheduler", "", "stopped"), ("worker", "load", "stopped")])
+        # A worker killed with SIGKILL keeps its last heartbeat: alive until
+        # it is 30 s old, never "stopped".
+        proc = h.start(["worker", "--topic", "idle", "--noop", *self.db_args()], cwd=self.root)
+        self.addCleanup(h.stop, proc)
+        deadline = time.monotonic() + 20
+        while not [w for w in self.cmd_json("workers") if w["topics"] == "idle"]:
+            self.assertLess(time.monotonic(), deadline, "the worker never registered")
+            time.sleep(0.05)
+        proc.kill()
+        proc.wait()
+        idle = [w for w in self.cmd_json("workers") if w["topics"] == "idle"][0]
+        self.assertEqual((idle["state"], idle["stopped_at"]), ("alive", None))
+        self.assertRegex(self.cmd("workers").stdout, r"worker +alive +\S+:\d+:[0-9a-f]{8}  idle")
+
     def test_noop_worker_drains_many(self):
         for _ in range(20):
             self.cmd("run", "load")
