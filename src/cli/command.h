@@ -165,6 +165,24 @@ struct ExecutionsCommand {
   int64_t id = 0;
 };
 
+// `serve`, `token create`, `webhook add|list|remove` (cli/serve.cc).
+struct ServeCommand {
+  CommonOptions common;
+  std::string listen = "127.0.0.1:8080";
+  bool scheduler = false;
+  uint64_t max_body = 1 << 20;
+  int threads = 8;
+};
+struct TokenCommand {
+  CommonOptions common;
+  bool write = false;
+};
+struct WebhookCommand {
+  CommonOptions common;
+  std::string path, task;
+  std::optional<std::string> workflow, secret_env, secret_file;
+};
+
 // `help [COMMAND...]`.
 struct HelpCommand {
   std::vector<std::string> topic;
@@ -192,6 +210,9 @@ struct CommandOptions {
   WorkerCommand worker;
   SchedulerCommand scheduler;
   ExecutionsCommand executions;
+  ServeCommand serve;
+  TokenCommand token;
+  WebhookCommand webhook;
   HelpCommand help;
   CompletionCommand completion;
   const CLI::App* app = nullptr;  // the whole command line, set by Main()
@@ -229,6 +250,10 @@ Command RunCommandRow();
 Command WorkerCommandRow();
 Command SchedulerCommandRow();
 Command ExecutionsCommandRow();
+// `serve`, `token`, `webhook` (cli/serve.cc).
+Command ServeCommandRow();
+Command TokenCommandRow();
+Command WebhookCommandRow();
 
 // ---- Helpers handlers share -----------------------------------------------------
 

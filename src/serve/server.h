@@ -1,0 +1,114 @@
+// The application of `flowsync serve`: every route (the JSON API under
+// /api/v1, webhooks under /hooks/, /healthz, /metrics, the page and
+// /login), access by API token, errors as JSON with stable codes, metrics.
+// docs/api.md is the reference of the routes; the CLI's `serve` command
+// puts an HttpServer (serve/http_server.h) in front of Server::Handle.
+//
+// Stores: a Store is one database session used by one thread at a time
+// (flowsync/store.h), so the server keeps a pool of sessions per project and
+// lends one to each request. A session whose database went away (IOError,
+// Busy) is dropped, and the request answers 503; the next request opens a
+// new one, so the server recovers when the database does.
+//
+// Access: an API token (Authorization: Bearer TOKEN, or the session cookie
+// /login sets) scopes a request to the token's project, read or write. Only
+// /healthz, /metrics, /hooks/ and the login page answer without one.
+//
+// Thread-safety: Handle may be called from many threads at once.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flowsync/clock.h"
+#include "flowsync/execution_queue.h"
+#include "flowsync/file_system.h"
+#include "flowsync/phase_cache.h"
+#include "flowsync/serve_registry.h"
+#include "flowsync/store.h"
+#include "serve/http_server.h"
+#include "serve/metrics.h"
+
+namespace flowsync::serve {
+
+struct ServerOptions {
+  // Opens a new session of the database for `project`.
+  std::function<Result<std::unique_ptr<Store>>(const std::string& project)> open_store;
+  // The server's project: its webhooks, and the project of its phase files.
+  std::string project = kDefaultProject;
+  // The tree of phase files webhooks and manual starts find tasks in; ""
+  // when there is none (then they answer 503 no_phase_files).
+  std::string root;
+  uint64_t max_file_size = 64ull << 20;
+  // Time between refreshes of the phase files (a sync of them, recorded as
+  // a sync run, as `flowsync scheduler --refresh` does).
+  int64_t phase_refresh_ms = 60'000;
+  int64_t default_timeout_ms = kDefaultExecutionTimeoutMs;
+  const Clock* clock = nullptr;    // nullptr: SystemClock()
+  const FileSystem* fs = nullptr;  // nullptr: RealFileSystem(); secret files
+  // Reads an environment variable (webhook secrets); nullptr: getenv.
+  std::function<std::optional<std::string>(const std::string&)> getenv;
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  HttpResponse Handle(const HttpRequest& request);
+
+  // The store session of the phase cache, opened and refreshed once: what
+  // `serve` checks before it listens. Errors as the store's.
+  Status Prepare();
+
+  Metrics& metrics() { return metrics_; }
+
+  // One session of the pool: a store and what it opened.
+  struct Session {
+    std::unique_ptr<Store> store;
+    std::unique_ptr<ServeRegistry> registry;
+    std::unique_ptr<ExecutionQueue> queue;
+  };
+  struct Request;  // what a route handler gets (server.cc)
+
+ private:
+  class Lease;
+  Result<std::unique_ptr<Session>> Borrow(const std::string& project);
+  void Return(const std::string& project, std::unique_ptr<Session> session);
+  // The phase cache, refreshed when older than phase_refresh_ms.
+  Result<PhaseCache*> Phases();
+
+  HttpResponse Route(const HttpRequest& http, std::string& route_label);
+  void AddRoutes();
+  void AddExecutionRoutes();
+  void AddWebhookRoutes();
+  void AddPageRoutes();
+  // The execution of phase task `task` (TOPIC[:JOB]) in phase file
+  // `workflow` ("" for the first in key order), as `flowsync run` makes it.
+  Result<NewExecution> PhaseTaskExecution(const std::string& task, const std::string& workflow,
+                                          Trigger trigger, int64_t task_time_ms);
+
+  ServerOptions options_;
+  Metrics metrics_;
+  std::mutex pool_mu_;
+  std::map<std::string, std::vector<std::unique_ptr<Session>>> pool_;
+  std::mutex phases_mu_;
+  std::unique_ptr<Store> phase_store_;
+  std::unique_ptr<PhaseCache> phase_cache_;
+  int64_t phases_refreshed_ms_ = 0;
+  struct Routes;
+  std::unique_ptr<Routes> routes_;
+};
+
+// The body of an error answer: {"error": {"code": CODE, "message": TEXT}}.
+HttpResponse ErrorResponse(int status, const std::string& code, const std::string& message);
+
+}  // namespace flowsync::serve
