@@ -40,7 +40,9 @@ input, select, button { font: inherit; padding: .3rem .5rem; }
 .edge { fill: none; stroke: #8a8a8a; stroke-width: 1.5; }
 .diff { font: 12px/1.35 ui-monospace, monospace; table-layout: fixed; }
 .diff td { border: 0; white-space: pre-wrap; word-break: break-all; padding: 0 .4rem; }
-.diff td.n { width: 3.5rem; color: var(--muted); text-align: right; }
+.diff td.n { color: var(--muted); text-align: right; }
+.diff col.n { width: 3.5rem; }
+main:focus { outline: none; }
 .diff td.del { background: var(--del); } .diff td.add { background: var(--add); }
 .diff tr.hunk td { background: var(--bg2); color: var(--muted); }
 pre { background: var(--bg2); padding: .5rem; overflow: auto; max-height: 20rem; }
@@ -175,6 +177,8 @@ function graphOf(content) {
 function sideBySide(unified) {
   const table = el("table", {class: "diff", id: "diff-table"});
   table.append(el("caption", {class: "sr-only", text: "Side-by-side difference"}),
+               el("colgroup", {}, el("col", {class: "n"}), el("col", {}), el("col", {class: "n"}),
+                  el("col", {})),
                el("thead", {}, el("tr", {}, el("th", {scope: "col", text: "old"}),
                   el("th", {scope: "col", text: "Before"}), el("th", {scope: "col", text: "new"}),
                   el("th", {scope: "col", text: "After"}))));
