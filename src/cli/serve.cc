@@ -14,6 +14,7 @@
 #include "cli/exit_code.h"
 #include "cli/output.h"
 #include "flowsync/serve_registry.h"
+#include "phase/template.h"
 #include "run/phase_task.h"
 #include "serve/http_server.h"
 #include "serve/server.h"
@@ -38,6 +39,9 @@ ExitCode RunServe(ServeCommand& o) {
   {
     auto store = config::OpenContextStore(*ctx, config::IfMissing::kCreate);
     if (!store.ok()) return Fail(store.status());
+  }
+  if (o.scheduler && ctx->root.empty()) {
+    return Fail(Status::InvalidArgument("--scheduler needs the phase files: give --root TREE"));
   }
   auto timeout = run::ExecutionTimeoutFromEnv(std::getenv("WORKFLOW_EXECUTION_TIMEOUT"));
   if (!timeout.ok()) return Fail(timeout.status());
@@ -68,11 +72,36 @@ ExitCode RunServe(ServeCommand& o) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // --scheduler: passes every second on a thread of its own, as
+  // `flowsync scheduler` makes them (any number of schedulers may run).
+  std::thread scheduler;
+  if (o.scheduler) {
+    scheduler = std::thread([&server, &options]() {
+      run::SchedulerOptions pass;
+      pass.default_timeout_ms = options.default_timeout_ms;
+      pass.utc_offset = phase::LocalUtcOffset;
+      while (!g_stop_serving.load()) {
+        auto report = server.RunSchedulerPass(pass);
+        if (!report.ok()) {
+          std::fprintf(stderr, "flowsync: warning: scheduler: %s (trying again)\n",
+                       report.status().message().c_str());
+        } else {
+          for (const std::string& e : report->errors) {
+            std::fprintf(stderr, "flowsync: error: %s\n", e.c_str());
+          }
+        }
+        for (int i = 0; i < 50 && !g_stop_serving.load(); ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+      }
+    });
+  }
   const bool v6 = http.host.find(':') != std::string::npos;
   std::printf("listening on http://%s%s%s:%d\n", v6 ? "[" : "", http.host.c_str(), v6 ? "]" : "",
               (*started)->port());
   std::fflush(stdout);
   while (!g_stop_serving.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (scheduler.joinable()) scheduler.join();
   started->reset();
   return ExitCode::kOk;
 }

@@ -265,6 +265,14 @@ Result<PhaseCache*> Server::Phases() {
   return phase_cache_.get();
 }
 
+Result<run::SchedulePassReport> Server::RunSchedulerPass(const run::SchedulerOptions& options) {
+  FS_TRY_ASSIGN(PhaseCache * cache, Phases());
+  FS_TRY_ASSIGN(std::unique_ptr<Session> session, Borrow(options_.project));
+  Result<run::SchedulePassReport> report = run::RunSchedulePass(*cache, *session->queue, options);
+  if (report.ok() || !SessionBroken(report.status())) Return(options_.project, std::move(session));
+  return report;
+}
+
 HttpResponse Server::Handle(const HttpRequest& http) {
   const auto start = std::chrono::steady_clock::now();
   std::string route = "other";

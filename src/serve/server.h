@@ -32,6 +32,7 @@
 #include "flowsync/phase_cache.h"
 #include "flowsync/serve_registry.h"
 #include "flowsync/store.h"
+#include "run/scheduler.h"
 #include "serve/http_server.h"
 #include "serve/metrics.h"
 
@@ -70,6 +71,12 @@ class Server {
   Status Prepare();
 
   Metrics& metrics() { return metrics_; }
+
+  // One scheduler pass (run/scheduler.h) over the server's phase files and
+  // its project's queue: what `serve --scheduler` runs every second, as
+  // `flowsync scheduler` would. A database that went away is an error of
+  // this pass; the next pass opens a new session.
+  Result<run::SchedulePassReport> RunSchedulerPass(const run::SchedulerOptions& options);
 
   // One session of the pool: a store and what it opened.
   struct Session {

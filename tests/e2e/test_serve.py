@@ -378,31 +378,31 @@ class ServeMixin:
         self.assertIn(self.get("/api/v1/sync-runs/last")["mode"], ("full", "incremental"))
 
 
+    def test_scheduler_in_the_server_enqueues_children(self):
+        self.serve("--scheduler")
+        status, _, body = self.http.request(
+            "POST", "/api/v1/executions", body=b'{"task": "ingest"}',
+            headers={"Authorization": f"Bearer {self.write_token}"})
+        self.assertEqual(status, 201, body)
+        self.fs("worker", "--topic", "ingest", "--exit-when-idle", "--poll", "0.05",
+                *self.db_args(), "--", sys.executable, "-c", "pass", expect=0)
+        deadline = time.monotonic() + 10
+        while True:
+            tasks = [(e["task"], e["trigger"]) for e in self.executions()]
+            if len(tasks) == 2:
+                break
+            self.assertLess(time.monotonic(), deadline, f"no child enqueued: {tasks}")
+            time.sleep(0.1)
+        self.assertEqual(tasks, [("report", "workflow"), ("ingest", "manual")])
+
+
 class ServeSqliteTest(ServeMixin, h.FlowsyncCase):
 
     def db_args(self):
         return ["--db", os.path.join(self.tmp, "flowsync.db")]
 
 
-class ServePostgresTest(ServeMixin, h.FlowsyncCase):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.admin = h.pg_admin_url()
-        if cls.admin is None:
-            if h.pg_required():
-                raise RuntimeError("FLOWSYNC_PG_DIR is not set")
-            raise unittest.SkipTest("no PostgreSQL test cluster (FLOWSYNC_PG_DIR)")
-
-    def setUp(self):
-        self.dbname = f"fs_{uuid.uuid4().hex[:16]}"
-        self.admin = type(self).admin
-        h.psql(self.admin, f'CREATE DATABASE "{self.dbname}"')
-        self.url = h.pg_url(self.admin, self.dbname, sslmode="disable", connect_timeout="5")
-        super().setUp()
-        self.addCleanup(lambda: h.psql(self.admin,
-                                       f'DROP DATABASE IF EXISTS "{self.dbname}" WITH (FORCE)'))
+class ServePostgresTest(ServeMixin, h.FreshPgDatabaseMixin, h.FlowsyncCase):
 
     def db_args(self):
         return ["--db", self.url]
