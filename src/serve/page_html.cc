@@ -329,6 +329,50 @@ async function executionPage(id) {
 }
 
 // ---- Phases -----------------------------------------------------------------------
+// The phases of every file as a layered graph: a phase one column right of
+// the phase it runs after (dependsOn names a task or its topic).
+function phaseGraph(files) {
+  const W = 170, H = 40, GX = 60, GY = 16, pad = 20;
+  const nodes = [];
+  for (const f of files) for (const p of f.phases) {
+    const n = {file: f.file, task: p.task, dep: p.depends_on, depth: 0, row: 0};
+    nodes.push(n);
+  }
+  const parentOf = (n) => n.dep ? nodes.find((m) => m.file === n.file && m !== n &&
+      (m.task === n.dep || m.task.split(":")[0] === n.dep)) : null;
+  for (let round = 0; round < nodes.length; ++round) {
+    let moved = false;
+    for (const n of nodes) {
+      const p = parentOf(n);
+      if (p && n.depth !== p.depth + 1 && p.depth + 1 < nodes.length) { n.depth = p.depth + 1; moved = true; }
+    }
+    if (!moved) break;
+  }
+  const rows = {};
+  for (const n of nodes) n.row = rows[n.depth] = (rows[n.depth] === undefined ? 0 : rows[n.depth] + 1);
+  const cols = Math.max(1, ...nodes.map((n) => n.depth + 1));
+  const height = Math.max(1, ...Object.values(rows).map((r) => r + 1));
+  const width = cols * (W + GX) + 2 * pad, h = height * (H + GY) + 2 * pad;
+  const root = svg("svg", {width, height: h, viewBox: `0 0 ${width} ${h}`, role: "img",
+                           "aria-label": `Phase dependencies: ${nodes.length} phases`});
+  const x = (n) => pad + n.depth * (W + GX), y = (n) => pad + n.row * (H + GY);
+  for (const n of nodes) {
+    const p = parentOf(n);
+    if (!p) continue;
+    const x1 = x(p) + W, y1 = y(p) + H / 2, x2 = x(n), y2 = y(n) + H / 2, mid = (x1 + x2) / 2;
+    root.append(svg("path", {class: "edge", d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`},
+                    svg("title", {}, `${p.task} → ${n.task}`)));
+  }
+  for (const n of nodes) {
+    root.append(svg("g", {class: "node", transform: `translate(${x(n)},${y(n)})`},
+      svg("title", {}, `${n.task} (${n.file})`), svg("rect", {width: W, height: H}),
+      svg("text", {x: 8, y: 17}, n.task.slice(0, 24)),
+      svg("text", {x: 8, y: 33, fill: "#5a5a5a"}, n.file.slice(-26))));
+  }
+  root.dataset.nodes = nodes.length;
+  return root;
+}
+
 async function phasesPage() {
   try {
     const data = await api("/api/v1/phases");
@@ -344,7 +388,8 @@ async function phasesPage() {
     }
     const deps = el("ul", {id: "phase-edges"});
     for (const e of data.edges) deps.append(el("li", {text: `${e.from} → ${e.to} (${e.file})`}));
-    items.push(el("h3", {text: "Dependencies"}), deps);
+    items.push(el("h3", {text: "Dependencies"}), el("div", {id: "phase-graph"}, phaseGraph(data.files)),
+               deps);
     show(...items);
   } catch (e) { show(problem(e)); }
 }

@@ -196,7 +196,15 @@ class ServeBrowserTest(test_serve.ServeMixin, h.FlowsyncCase):
                 *self.db_args(), "--", sys.executable, "-c", "print('done')", expect=0)
         b.wait_for("document.querySelector('#executions tbody tr[data-status=completed]') !== null")
         self.shot("4-finished.png")
-        for name in ("1-list.png", "2-workflow.png", "3-started.png", "4-finished.png"):
+        # The phase dependency graph: report runs after ingest.
+        b.evaluate("location.hash = '#/phases'")
+        b.wait_for("document.querySelector('#phase-graph svg') !== null")
+        self.assertEqual(b.evaluate("document.querySelector('#phase-graph svg').dataset.nodes"), "2")
+        self.assertEqual(b.evaluate("[...document.querySelectorAll('#phase-graph path title')]"
+                                    ".map((t) => t.textContent)"), ["ingest → report"])
+        self.shot("5-phases.png")
+        for name in ("1-list.png", "2-workflow.png", "3-started.png", "4-finished.png",
+                     "5-phases.png"):
             with open(os.path.join(self.artifacts, name), "rb") as f:
                 self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
 
