@@ -29,6 +29,9 @@ namespace flowsync {
 
 class Store;
 
+// A token's last use is written at most this often (TouchToken).
+inline constexpr int64_t kTokenTouchIntervalMs = 60'000;
+
 struct ApiToken {
   std::string sha256;  // hex of the token's SHA-256
   std::string project;
@@ -61,8 +64,9 @@ class ServeRegistry {
   virtual Status AddToken(const ApiToken& token) = 0;
   // The token whose SHA-256 is `sha256`; nullopt when there is none.
   virtual Result<std::optional<ApiToken>> FindToken(const std::string& sha256) = 0;
-  // Records that the token was used at `now_ms` (at most once a minute is
-  // written, so a busy token costs no write per request).
+  // Records that the token was used at `now_ms`, unless its recorded use is
+  // less than kTokenTouchIntervalMs old (so a busy token costs no write per
+  // request; callers holding a fresh ApiToken may skip the call).
   virtual Status TouchToken(const std::string& sha256, int64_t now_ms) = 0;
 
   // Conflict when the path and method are registered already.

@@ -227,6 +227,11 @@ void Server::Return(const std::string& project, std::unique_ptr<Session> session
   pool_[project].push_back(std::move(session));
 }
 
+std::unique_lock<std::mutex> Server::SerializeWrites(const Session& session) {
+  if (session.store->dialect() != SqlDialect::kSqlite) return {};
+  return std::unique_lock<std::mutex>(sqlite_write_mu_);
+}
+
 Status Server::Prepare() {
   if (options_.root.empty()) return Status::OK();
   return Phases().status();
@@ -322,7 +327,13 @@ HttpResponse Server::Route(const HttpRequest& http, std::string& route_label) {
     Result<std::optional<ApiToken>> found = [&]() -> Result<std::optional<ApiToken>> {
       FS_TRY_ASSIGN(Session * s, request.Use());
       FS_TRY_ASSIGN(std::optional<ApiToken> t, s->registry->FindToken(Sha256Hex(*token)));
-      if (t) FS_TRY(s->registry->TouchToken(t->sha256, options_.clock->NowMs()));
+      // A write only when the recorded use is a minute old (TouchToken's
+      // own condition), so reads do not queue behind SQLite's one writer.
+      const int64_t now = options_.clock->NowMs();
+      if (t && (!t->last_used_ms || *t->last_used_ms < now - kTokenTouchIntervalMs)) {
+        auto writing = SerializeWrites(*s);
+        FS_TRY(s->registry->TouchToken(t->sha256, now));
+      }
       return t;
     }();
     if (!found.ok()) {
@@ -687,8 +698,10 @@ void Server::AddExecutionRoutes() {
           FS_TRY_ASSIGN(int64_t id, VersionParam("id", q.params["id"]));
           FS_TRY_ASSIGN(Session * s, q.Use());
           const int64_t now = options_.clock->NowMs();
+          auto writing = SerializeWrites(*s);
           FS_TRY_ASSIGN(bool changed,
                         cancel ? s->queue->Cancel(id, now) : s->queue->Retry(id, now));
+          writing = {};
           if (!changed) {
             return ErrorResponse(409, "conflict",
                                  cancel
@@ -725,7 +738,9 @@ void Server::AddExecutionRoutes() {
     FS_TRY_ASSIGN(NewExecution e,
                   PhaseTaskExecution(*task, workflow.value_or(""), Trigger::kManual, task_time));
     FS_TRY_ASSIGN(Session * s, q.Use());
+    auto writing = SerializeWrites(*s);
     FS_TRY_ASSIGN(int64_t id, s->queue->Enqueue(e, options_.clock->NowMs()));
+    writing = {};
     FS_TRY_ASSIGN(std::optional<ExecutionDetail> d, s->queue->Show(id));
     if (!d) return Status::NotFound(fmt::format("no execution {}", id));
     return JsonResponse(201, ExecutionEntryJson(d->execution));
@@ -830,8 +845,10 @@ void Server::AddWebhookRoutes() {
             FS_TRY_ASSIGN(NewExecution e,
                           PhaseTaskExecution(hook->task, hook->workflow, Trigger::kWebhook, now));
             e.meta += "&webhook=" + QueryEscape(path) + "&delivery=" + QueryEscape(key);
+            auto writing = SerializeWrites(*s);
             FS_TRY_ASSIGN(DeliveryResult d,
                           s->registry->AcceptDelivery(hook->id, key, q.http.body, e, now));
+            writing = {};
             if (d.created) metrics_.WebhookExecutionStarted();
             return JsonResponse(d.created ? 202 : 200, {{"execution_id", d.execution_id},
                                                         {"status", "pending"},

@@ -103,8 +103,14 @@ class Server {
   Result<NewExecution> PhaseTaskExecution(const std::string& task, const std::string& workflow,
                                           Trigger trigger, int64_t task_time_ms);
 
+  // SQLite has one writer: the server's own writes queue here instead of in
+  // SQLite's busy handler, whose sleeps (up to 100 ms each) would be the
+  // tail latency of webhooks under load. Unowned on PostgreSQL.
+  std::unique_lock<std::mutex> SerializeWrites(const Session& session);
+
   ServerOptions options_;
   Metrics metrics_;
+  std::mutex sqlite_write_mu_;
   std::mutex pool_mu_;
   std::map<std::string, std::vector<std::unique_ptr<Session>>> pool_;
   std::mutex phases_mu_;

@@ -8,9 +8,6 @@
 namespace flowsync {
 namespace {
 
-// A token's last use is written at most this often.
-constexpr int64_t kTouchEveryMs = 60'000;
-
 constexpr std::string_view kHookColumns =
     "id, path, method, task, workflow, secret_env, secret_file, created_ms";
 
@@ -62,7 +59,7 @@ class SqlServeRegistry final : public ServeRegistry {
         .Query(
             "UPDATE api_tokens SET last_used_ms = CAST($2 AS BIGINT) WHERE token_sha256 = $1 AND "
             "(last_used_ms IS NULL OR last_used_ms < CAST($3 AS BIGINT))",
-            {sha256, std::to_string(now_ms), std::to_string(now_ms - kTouchEveryMs)},
+            {sha256, std::to_string(now_ms), std::to_string(now_ms - kTokenTouchIntervalMs)},
             "recording an API token's use")
         .status();
   }
