@@ -97,24 +97,31 @@ function announce(text) { document.getElementById("announce").textContent = text
 
 // ---- Workflow list --------------------------------------------------------------
 async function listPage(params) {
-  const q = params.get("q") || "";
+  const q = params.get("q") || "", category = params.get("category") || "";
   const input = el("input", {id: "search", type: "search", name: "q", value: q});
+  const cat = el("input", {id: "category", name: "category", value: category});
   const form = el("form", {class: "inline", role: "search", onsubmit: (ev) => {
     ev.preventDefault();
-    location.hash = "#/?q=" + encodeURIComponent(input.value);
+    location.hash = "#/?q=" + encodeURIComponent(input.value) +
+                    (cat.value ? "&category=" + encodeURIComponent(cat.value) : "");
   }}, el("label", {for: "search"}, "Search names and paths", input),
+      el("label", {for: "category"}, "Category", cat),
       el("button", {type: "submit", text: "Search"}));
   const table = el("table", {id: "workflow-list"});
   show(el("h2", {text: "Workflows"}), form, table);
   try {
-    const data = await api("/api/v1/workflows?limit=500&q=" + encodeURIComponent(q));
+    const data = await api("/api/v1/workflows?limit=500&q=" + encodeURIComponent(q) +
+                           (category ? "&category=" + encodeURIComponent(category) : ""));
     table.append(el("caption", {class: "sr-only", text: "Workflows"}),
-                 el("thead", {}, el("tr", {}, ...["Name", "Path", "Format", "Version", "Updated"]
+                 el("thead", {}, el("tr", {}, ...["Name", "Path", "Categories", "Format", "Version", "Updated"]
                      .map((t) => el("th", {scope: "col", text: t})))));
     const body = el("tbody");
     for (const w of data.workflows) {
       body.append(el("tr", {}, el("td", {}, el("a", {href: "#/w/" + w.id, text: w.name || w.path})),
-                     el("td", {text: w.path}), el("td", {text: w.format}),
+                     el("td", {text: w.path}),
+                     el("td", {}, ...w.categories.map((c) => el("a", {href: "#/?category=" +
+                         encodeURIComponent(c), text: c + " "}))),
+                     el("td", {text: w.format}),
                      el("td", {text: String(w.version)}), el("td", {text: w.updated_at})));
     }
     table.append(body);

@@ -63,8 +63,10 @@ class ServeMixin:
     def setUp(self):
         super().setUp()
         for i in range(3):
-            h.write_json(self.p("flows", f"w{i}.json"), h.n8n_workflow(f"Flow {i}", nodes=3, seed=i))
-        h.write_json(self.p("other", "x.json"), h.n8n_workflow("Other thing", nodes=2, seed=9))
+            h.write_json(self.p("flows", f"w{i}.json"),
+                         h.n8n_workflow(f"Flow {i}", nodes=3, seed=i))
+        h.write_json(self.p("other", "x.json"),
+                     h.n8n_workflow("Other thing", nodes=2, seed=9, tags=[{"name": "ops"}]))
         h.write_text(self.p("phases", "etl.toml"), PHASES)
         self.fs("sync", self.root, *self.db_args(), expect=0)
         # Version 2 of flows/w0.json: a node renamed, a parameter changed.
@@ -155,6 +157,9 @@ class ServeMixin:
         self.assertEqual([w["path"] for w in page3["workflows"]], ["phases/etl.toml"])
         self.assertIsNone(page3["next_cursor"])
         self.assertEqual(self.get("/api/v1/workflows?status=deleted")["workflows"], [])
+        by_category = self.get("/api/v1/workflows?category=ops")["workflows"]
+        self.assertEqual([(w["name"], w["categories"]) for w in by_category],
+                         [("Other thing", ["ops"])])
 
         # Show, versions, a version's content, the diff.
         shown = self.get(f"/api/v1/workflows/{w0['id']}")
@@ -220,6 +225,18 @@ class ServeMixin:
                                             headers={"Cookie": session})
         self.assertEqual(status, 200)
         self.assertEqual(self.http.request("GET", "/login?token=wrong")[0], 401)
+
+    def test_a_token_reads_its_own_project(self):
+        other = self.token("--project", "other")
+        self.serve()
+        self.assertEqual(self.get("/api/v1/workflows", token=other),
+                         {"workflows": [], "total": 0, "next_cursor": None})
+        w0 = self.get("/api/v1/workflows?limit=1")["workflows"][0]
+        self.assertEqual(self.get(f"/api/v1/workflows/{w0['id']}", token=other, expect=404)
+                         ["error"]["message"], f"no workflow {w0['id']}")
+        self.assertEqual(self.get("/api/v1/phases", token=other, expect=403)["error"],
+                         {"code": "forbidden",
+                          "message": "this server runs the phases of project default"})
 
     def test_metrics(self):
         self.serve()

@@ -171,6 +171,12 @@ class ServeBrowserTest(test_serve.ServeMixin, h.FlowsyncCase):
         b.wait_for("document.querySelectorAll('#workflow-list tbody tr').length === 1")
         self.assertEqual(b.evaluate("document.querySelector('#workflow-list tbody a').textContent"),
                          "Other thing")
+        # Its category links to the workflows of that category.
+        b.evaluate("location.hash = '#/'")
+        b.wait_for("document.querySelectorAll('#workflow-list tbody tr').length === 5")
+        b.evaluate("document.querySelector('#workflow-list a[href=\"#/?category=ops\"]').click()")
+        b.wait_for("document.querySelectorAll('#workflow-list tbody tr').length === 1")
+        self.assertEqual(b.evaluate("document.getElementById('category').value"), "ops")
         # A workflow: its graph (3 nodes, 2 connections) and the diff of its two versions.
         listed = self.get("/api/v1/workflows?prefix=flows/w0")["workflows"][0]
         b.evaluate(f"location.hash = '#/w/{listed['id']}'")
