@@ -172,6 +172,7 @@ struct ServeCommand {
   bool scheduler = false;
   uint64_t max_body = 1 << 20;
   int threads = 8;
+  double refresh_s = 60;
 };
 struct TokenCommand {
   CommonOptions common;

@@ -56,6 +56,7 @@ ExitCode RunServe(ServeCommand& o) {
   options.root = ctx->root;
   options.max_file_size = ctx->limits.max_file_size;
   options.default_timeout_ms = *timeout;
+  options.phase_refresh_ms = static_cast<int64_t>(o.refresh_s * 1000);
   serve::Server server(options);
   Status prepared = server.Prepare();
   if (!prepared.ok()) return Fail(prepared);
@@ -100,7 +101,19 @@ ExitCode RunServe(ServeCommand& o) {
   std::printf("listening on http://%s%s%s:%d\n", v6 ? "[" : "", http.host.c_str(), v6 ? "]" : "",
               (*started)->port());
   std::fflush(stdout);
-  while (!g_stop_serving.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The phase files are refreshed here, off the path of requests.
+  auto last_refresh = std::chrono::steady_clock::now();
+  while (!g_stop_serving.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_refresh < std::chrono::milliseconds(options.phase_refresh_ms)) continue;
+    last_refresh = now;
+    Status refreshed = server.RefreshPhases();
+    if (!refreshed.ok()) {
+      std::fprintf(stderr, "flowsync: warning: phase files: %s (the last good phases are used)\n",
+                   refreshed.message().c_str());
+    }
+  }
   if (scheduler.joinable()) scheduler.join();
   started->reset();
   return ExitCode::kOk;
@@ -252,6 +265,9 @@ Command ServeCommandRow() {
                 ->check(NumberRange(1, 1ll << 30));
             c->add_option("--threads", o.serve.threads, "Threads answering requests (8)")
                 ->check(NumberRange(1, 256));
+            c->add_option("--refresh", o.serve.refresh_s,
+                          "Seconds between reads of the phase files (60)")
+                ->check(NumberRange(0, 86400));
           },
           [](CommandOptions& o) { return RunServe(o.serve); }};
 }

@@ -237,37 +237,41 @@ Status Server::Prepare() {
   return Phases().status();
 }
 
+Status Server::NewPhaseGeneration() {
+  PhaseGeneration g;
+  FS_TRY_ASSIGN(g.store, options_.open_store(options_.project));
+  PhaseCacheOptions cache_options;
+  cache_options.max_file_size = options_.max_file_size;
+  cache_options.clock = options_.clock;
+  FS_TRY_ASSIGN(g.cache, OpenPhaseCache(g.store.get(), options_.root, cache_options));
+  FS_TRY(g.cache->Refresh().status());
+  phases_.store(g.cache.get());
+  phase_generations_.push_back(std::move(g));
+  return Status::OK();
+}
+
 Result<PhaseCache*> Server::Phases() {
   if (options_.root.empty()) {
     return Status::Unsupported(
         "this server has no phase files: start `flowsync serve` with --root TREE");
   }
+  if (PhaseCache* cache = phases_.load()) return cache;
   std::lock_guard<std::mutex> lock(phases_mu_);
-  const int64_t now = options_.clock->NowMs();
-  Status s = [&]() -> Status {
-    if (!phase_cache_) {
-      FS_TRY_ASSIGN(phase_store_, options_.open_store(options_.project));
-      PhaseCacheOptions cache_options;
-      cache_options.max_file_size = options_.max_file_size;
-      cache_options.clock = options_.clock;
-      FS_TRY_ASSIGN(phase_cache_, OpenPhaseCache(phase_store_.get(), options_.root, cache_options));
-      phases_refreshed_ms_ = 0;
-    }
-    if (phases_refreshed_ms_ == 0 || now - phases_refreshed_ms_ >= options_.phase_refresh_ms) {
-      FS_TRY(phase_cache_->Refresh().status());
-      phases_refreshed_ms_ = now;
-    }
-    return Status::OK();
-  }();
-  if (!s.ok()) {
-    if (SessionBroken(s)) {
-      phase_cache_.reset();
-      phase_store_.reset();
-    }
-    // The last good index keeps answering while the database is away.
-    if (!phase_cache_ || !SessionBroken(s)) return s;
-  }
-  return phase_cache_.get();
+  if (!phases_.load()) FS_TRY(NewPhaseGeneration());
+  return phases_.load();
+}
+
+Status Server::RefreshPhases() {
+  if (options_.root.empty()) return Status::OK();
+  std::lock_guard<std::mutex> lock(phases_mu_);
+  PhaseCache* cache = phases_.load();
+  if (cache == nullptr) return NewPhaseGeneration();
+  Status s = cache->Refresh().status();
+  // The database went away: a new session and index; the old index keeps
+  // answering lookups until the new one is loaded (and stays alive for the
+  // threads that still hold it).
+  if (SessionBroken(s)) return NewPhaseGeneration();
+  return s;
 }
 
 Result<run::SchedulePassReport> Server::RunSchedulerPass(const run::SchedulerOptions& options) {

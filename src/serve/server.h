@@ -17,6 +17,7 @@
 // Thread-safety: Handle may be called from many threads at once.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -47,8 +48,8 @@ struct ServerOptions {
   // when there is none (then they answer 503 no_phase_files).
   std::string root;
   uint64_t max_file_size = 64ull << 20;
-  // Time between refreshes of the phase files (a sync of them, recorded as
-  // a sync run, as `flowsync scheduler --refresh` does).
+  // Time between refreshes of the phase files (RefreshPhases: a sync of
+  // them, recorded as a sync run, as `flowsync scheduler --refresh` does).
   int64_t phase_refresh_ms = 60'000;
   int64_t default_timeout_ms = kDefaultExecutionTimeoutMs;
   const Clock* clock = nullptr;    // nullptr: SystemClock()
@@ -70,6 +71,12 @@ class Server {
   // `serve` checks before it listens. Errors as the store's.
   Status Prepare();
 
+  // Brings the phase files up to date (a sync of them; PhaseCache::Refresh).
+  // Not on the path of any request: `serve` calls it every
+  // phase_refresh_ms from its main thread, so a slow walk of a large tree
+  // never holds a webhook.
+  Status RefreshPhases();
+
   Metrics& metrics() { return metrics_; }
 
   // One scheduler pass (run/scheduler.h) over the server's phase files and
@@ -90,7 +97,7 @@ class Server {
   class Lease;
   Result<std::unique_ptr<Session>> Borrow(const std::string& project);
   void Return(const std::string& project, std::unique_ptr<Session> session);
-  // The phase cache, refreshed when older than phase_refresh_ms.
+  // The phase cache (loaded and refreshed once when first asked for).
   Result<PhaseCache*> Phases();
 
   HttpResponse Route(const HttpRequest& http, std::string& route_label);
@@ -113,10 +120,18 @@ class Server {
   std::mutex sqlite_write_mu_;
   std::mutex pool_mu_;
   std::map<std::string, std::vector<std::unique_ptr<Session>>> pool_;
+  // The phase cache: lookups are lock-free (PhaseCache is thread-safe);
+  // creation and refreshes are serialized by phases_mu_. A cache whose
+  // database went away is replaced by a new generation, and the old one is
+  // kept, since request threads may still hold it.
+  struct PhaseGeneration {
+    std::unique_ptr<Store> store;
+    std::unique_ptr<PhaseCache> cache;
+  };
+  Status NewPhaseGeneration();  // REQUIRES: phases_mu_ held
   std::mutex phases_mu_;
-  std::unique_ptr<Store> phase_store_;
-  std::unique_ptr<PhaseCache> phase_cache_;
-  int64_t phases_refreshed_ms_ = 0;
+  std::atomic<PhaseCache*> phases_{nullptr};
+  std::vector<PhaseGeneration> phase_generations_;
   struct Routes;
   std::unique_ptr<Routes> routes_;
 };

@@ -413,6 +413,20 @@ class ServeMixin:
         self.assertEqual(tasks, [("report", "workflow"), ("ingest", "manual")])
 
 
+    def test_phase_files_are_read_again_while_serving(self):
+        self.serve("--refresh", "0.2")
+        with open(self.p("phases", "etl.toml"), "a", encoding="utf-8") as f:
+            f.write('\n[[phase]]\ntask = "late"\ndependsOn = "ingest"\ntemplate = "late"\n')
+        deadline = time.monotonic() + 10
+        while True:
+            tasks = [p["task"] for p in self.get("/api/v1/phases")["files"][0]["phases"]]
+            if "late" in tasks:
+                break
+            self.assertLess(time.monotonic(), deadline, f"never read again: {tasks}")
+            time.sleep(0.1)
+        self.assertEqual(tasks, ["ingest", "report", "late"])
+
+
 class ServeSqliteTest(ServeMixin, h.FlowsyncCase):
 
     def db_args(self):
