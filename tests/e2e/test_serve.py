@@ -80,14 +80,20 @@ class ServeMixin:
 
     def tearDown(self):
         if self.server is not None:
+            # SIGTERM stops the server cleanly: exit 0, and nothing a
+            # sanitizer (the ASan build) would say on stderr.
             self.server.terminate()
             try:
-                self.server.wait(timeout=10)
+                self.server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.server.kill()
                 self.server.wait()
+            stderr = self.server.stderr.read()
             self.server.stdout.close()
             self.server.stderr.close()
+            self.assertEqual(self.server.returncode, 0, stderr)
+            for word in ("Sanitizer", "runtime error:"):
+                self.assertNotIn(word, stderr)
         super().tearDown()
 
     def cmd(self, *args, expect=0, env=None):
