@@ -623,6 +623,18 @@ void Server::AddRoutes() {
 
 namespace flowsync::serve {
 
+std::optional<HttpResponse> Server::OtherProject(const Request& q) const {
+  if (q.project == options_.project) return std::nullopt;
+  return ErrorResponse(403, "forbidden",
+                       "this server runs the phases of project " + options_.project);
+}
+
+Result<HttpResponse> Server::ExecutionResponse(Session& s, int64_t id, int status) {
+  FS_TRY_ASSIGN(std::optional<ExecutionDetail> d, s.queue->Show(id));
+  if (!d) return Status::NotFound(fmt::format("no execution {}", id));
+  return JsonResponse(status, ExecutionEntryJson(d->execution));
+}
+
 Result<NewExecution> Server::PhaseTaskExecution(const std::string& task_name,
                                                 const std::string& workflow, Trigger trigger,
                                                 int64_t task_time_ms) {
@@ -712,17 +724,12 @@ void Server::AddExecutionRoutes() {
                                      ? fmt::format("execution {} has ended already", id)
                                      : fmt::format("execution {} has not ended, or completed", id));
           }
-          FS_TRY_ASSIGN(std::optional<ExecutionDetail> d, s->queue->Show(id));
-          if (!d) return Status::NotFound(fmt::format("no execution {}", id));
-          return JsonResponse(200, ExecutionEntryJson(d->execution));
+          return ExecutionResponse(*s, id, 200);
         });
   }
 
   add("POST", "/api/v1/executions", Access::kWrite, [this](Request& q) -> Result<HttpResponse> {
-    if (q.project != options_.project) {
-      return ErrorResponse(403, "forbidden",
-                           "this server runs the phases of project " + options_.project);
-    }
+    if (auto refused = OtherProject(q)) return std::move(*refused);
     FS_TRY_ASSIGN(Json body, JsonBody(q.http));
     FS_TRY_ASSIGN(std::optional<std::string> task, StringField(body, "task"));
     FS_TRY_ASSIGN(std::optional<std::string> workflow, StringField(body, "workflow"));
@@ -745,18 +752,13 @@ void Server::AddExecutionRoutes() {
     auto writing = SerializeWrites(*s);
     FS_TRY_ASSIGN(int64_t id, s->queue->Enqueue(e, options_.clock->NowMs()));
     writing = {};
-    FS_TRY_ASSIGN(std::optional<ExecutionDetail> d, s->queue->Show(id));
-    if (!d) return Status::NotFound(fmt::format("no execution {}", id));
-    return JsonResponse(201, ExecutionEntryJson(d->execution));
+    return ExecutionResponse(*s, id, 201);
   });
 
   // ---- Phases -----------------------------------------------------------------------
 
   add("GET", "/api/v1/phases", Access::kRead, [this](Request& q) -> Result<HttpResponse> {
-    if (q.project != options_.project) {
-      return ErrorResponse(403, "forbidden",
-                           "this server runs the phases of project " + options_.project);
-    }
+    if (auto refused = OtherProject(q)) return std::move(*refused);
     FS_TRY_ASSIGN(PhaseCache * cache, Phases());
     const std::optional<std::string> task = q.http.Query("task");
     Json files = Json::array();
@@ -782,10 +784,7 @@ void Server::AddExecutionRoutes() {
   });
 
   add("GET", "/api/v1/phases/children", Access::kRead, [this](Request& q) -> Result<HttpResponse> {
-    if (q.project != options_.project) {
-      return ErrorResponse(403, "forbidden",
-                           "this server runs the phases of project " + options_.project);
-    }
+    if (auto refused = OtherProject(q)) return std::move(*refused);
     std::optional<std::string> task = q.http.Query("task");
     std::optional<std::string> workflow = q.http.Query("workflow");
     if (!task || !workflow) {

@@ -105,6 +105,11 @@ class Server {
   void AddExecutionRoutes();
   void AddWebhookRoutes();
   void AddPageRoutes();
+  // 403 when the request's token is of another project than the server's
+  // (whose phases it runs).
+  std::optional<HttpResponse> OtherProject(const Request& q) const;
+  // Execution `id` as the answer with `status`.
+  static Result<HttpResponse> ExecutionResponse(Session& s, int64_t id, int status);
   // The execution of phase task `task` (TOPIC[:JOB]) in phase file
   // `workflow` ("" for the first in key order), as `flowsync run` makes it.
   Result<NewExecution> PhaseTaskExecution(const std::string& task, const std::string& workflow,
