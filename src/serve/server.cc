@@ -28,6 +28,8 @@ namespace {
 constexpr char kSessionCookie[] = "flowsync_session";
 constexpr int64_t kMaxLimit = 1000;
 constexpr size_t kMaxIdempotencyKey = 200;
+// How far a signed webhook timestamp may be from the server's clock.
+constexpr int64_t kMaxClockSkewS = 300;
 
 enum class Access { kNone, kRead, kWrite };
 
@@ -832,11 +834,28 @@ void Server::AddWebhookRoutes() {
                   "the secret of /hooks/" + path + " cannot be read (" + where + ")");
             }
             const std::string signature = q.http.Header("x-hub-signature-256").value_or("");
-            if (!SignatureMatches(signature, *secret, q.http.body)) {
+            // With X-Signature-Timestamp the signature covers "TIMESTAMP.BODY"
+            // and a delivery older (or newer) than kMaxClockSkewS is refused,
+            // so a captured delivery cannot be replayed later.
+            const std::optional<std::string> stamp = q.http.Header("x-signature-timestamp");
+            const std::string signed_text = stamp ? *stamp + "." + q.http.body : q.http.body;
+            if (!SignatureMatches(signature, *secret, signed_text)) {
               return ErrorResponse(
                   401, "bad_signature",
                   signature.empty() ? "missing X-Hub-Signature-256 (sha256=HMAC-SHA256 of the body)"
                                     : "X-Hub-Signature-256 does not match the body");
+            }
+            if (stamp) {
+              int64_t at = 0;
+              auto [end, ec] = std::from_chars(stamp->data(), stamp->data() + stamp->size(), at);
+              const int64_t now_s = options_.clock->NowMs() / 1000;
+              if (stamp->empty() || ec != std::errc() || end != stamp->data() + stamp->size() ||
+                  at < now_s - kMaxClockSkewS || at > now_s + kMaxClockSkewS) {
+                return ErrorResponse(401, "stale_timestamp",
+                                     fmt::format("X-Signature-Timestamp: not within {} s of the "
+                                                 "server's time (Unix seconds)",
+                                                 kMaxClockSkewS));
+              }
             }
             std::string key = q.http.Header("idempotency-key").value_or("");
             if (key.size() > kMaxIdempotencyKey) {

@@ -307,6 +307,26 @@ class ServeMixin:
         status, err = self.error(self.hook("gh/push", payload, secret=None))
         self.assertEqual((status, err["message"]),
                          (401, "missing X-Hub-Signature-256 (sha256=HMAC-SHA256 of the body)"))
+        # A signed timestamp: the signature covers "TIMESTAMP.BODY"; an old one is refused.
+        now = str(int(time.time()))
+        sig = hmac.new(SECRET.encode(), now.encode() + b"." + payload, hashlib.sha256).hexdigest()
+        status, _, body = self.http.request(
+            "POST", "/hooks/gh/push", body=payload,
+            headers={"X-Hub-Signature-256": "sha256=" + sig, "X-Signature-Timestamp": now,
+                     "Idempotency-Key": "stamped"})
+        self.assertEqual(status, 202, body)
+        stamped = json.loads(body)["execution_id"]
+        status, err = self.error(self.hook("gh/push", payload, key="stamped-2",
+                                           extra={"X-Signature-Timestamp": now}))
+        self.assertEqual((status, err["code"]), (401, "bad_signature"))
+        old = str(int(time.time()) - 301)
+        sig = hmac.new(SECRET.encode(), old.encode() + b"." + payload, hashlib.sha256).hexdigest()
+        status, err = self.error(self.http.request(
+            "POST", "/hooks/gh/push", body=payload,
+            headers={"X-Hub-Signature-256": "sha256=" + sig, "X-Signature-Timestamp": old}))
+        self.assertEqual((status, err), (401, {"code": "stale_timestamp", "message":
+                                               "X-Signature-Timestamp: not within 300 s of the "
+                                               "server's time (Unix seconds)"}))
         # Over the limit: 413 before anything else (even unsigned, unknown hooks).
         status, err = self.error(self.hook("nowhere", b"x" * 1001, secret=None))
         self.assertEqual((status, err["code"]), (413, "body_too_large"))
@@ -321,12 +341,13 @@ class ServeMixin:
         listed = self.executions()
         self.assertEqual([(e["id"], e["task"], e["trigger"], e["status"]) for e in listed],
                          [(second, "report", "webhook", "pending"),
+                          (stamped, "ingest", "webhook", "pending"),
                           (first["execution_id"], "ingest", "webhook", "pending")])
-        self.assertRegex(listed[1]["meta"], r"^workflow=phases/etl\.toml&cron=\d{4}-\d\d-\d\dT\d\d"
+        self.assertRegex(listed[2]["meta"], r"^workflow=phases/etl\.toml&cron=\d{4}-\d\d-\d\dT\d\d"
                                             r"&webhook=gh/push&delivery=delivery-1$")
         _, _, metrics = self.http.request("GET", "/metrics")
-        self.assertIn(b"flowsync_webhook_executions_started_total 2\n", metrics)
-        self.assertIn(b'route="/hooks/{path*}",method="POST",status="401"} 2\n', metrics)
+        self.assertIn(b"flowsync_webhook_executions_started_total 3\n", metrics)
+        self.assertIn(b'route="/hooks/{path*}",method="POST",status="401"} 4\n', metrics)
 
         self.cmd("webhook", "remove", "gh/push")
         res = self.cmd("webhook", "remove", "gh/push", expect=None)
