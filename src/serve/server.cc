@@ -431,6 +431,30 @@ Result<std::optional<std::string>> StringField(const Json& body, const char* nam
   return std::optional<std::string>(it->get<std::string>());
 }
 
+// The members of a JSON object body whose values are strings, numbers or
+// booleans, as the template's {meta:NAME} values of a webhook's task. A body
+// sent as JSON that is not JSON is a 400 (nothing started); other bodies
+// give no values.
+Result<phase::QueryValues> PayloadMeta(const HttpRequest& r) {
+  phase::QueryValues out;
+  const std::string type = Lower(r.Header("content-type").value_or(""));
+  const bool says_json = type.find("json") != std::string::npos;
+  Json j = Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    if (says_json) return Status::InvalidArgument("body: not valid JSON");
+    return out;
+  }
+  if (!j.is_object()) return out;
+  for (const auto& [name, value] : j.items()) {
+    if (value.is_string()) {
+      out.Add(name, value.get<std::string>());
+    } else if (value.is_number() || value.is_boolean()) {
+      out.Add(name, value.dump());
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void Server::AddRoutes() {
@@ -639,7 +663,8 @@ Result<HttpResponse> Server::ExecutionResponse(Session& s, int64_t id, int statu
 
 Result<NewExecution> Server::PhaseTaskExecution(const std::string& task_name,
                                                 const std::string& workflow, Trigger trigger,
-                                                int64_t task_time_ms) {
+                                                int64_t task_time_ms,
+                                                const phase::QueryValues& template_meta) {
   FS_TRY_ASSIGN(PhaseCache * cache, Phases());
   Task task = TaskFromName(task_name);
   std::optional<FoundPhase> found;
@@ -659,6 +684,7 @@ Result<NewExecution> Server::PhaseTaskExecution(const std::string& task_name,
   options.run_at_ms = options_.clock->NowMs();
   options.task_time_ms = task_time_ms;
   options.default_timeout_ms = options_.default_timeout_ms;
+  options.template_meta = template_meta;
   return run::PhaseExecution(*found, options);
 }
 
@@ -864,8 +890,9 @@ void Server::AddWebhookRoutes() {
             }
             if (key.empty()) key = UuidV4();
             const int64_t now = options_.clock->NowMs();
-            FS_TRY_ASSIGN(NewExecution e,
-                          PhaseTaskExecution(hook->task, hook->workflow, Trigger::kWebhook, now));
+            FS_TRY_ASSIGN(phase::QueryValues payload_meta, PayloadMeta(q.http));
+            FS_TRY_ASSIGN(NewExecution e, PhaseTaskExecution(hook->task, hook->workflow,
+                                                             Trigger::kWebhook, now, payload_meta));
             e.meta += "&webhook=" + QueryEscape(path) + "&delivery=" + QueryEscape(key);
             auto writing = SerializeWrites(*s);
             FS_TRY_ASSIGN(DeliveryResult d,

@@ -33,6 +33,7 @@
 #include "flowsync/phase_cache.h"
 #include "flowsync/serve_registry.h"
 #include "flowsync/store.h"
+#include "phase/query.h"
 #include "run/scheduler.h"
 #include "serve/http_server.h"
 #include "serve/metrics.h"
@@ -112,8 +113,10 @@ class Server {
   static Result<HttpResponse> ExecutionResponse(Session& s, int64_t id, int status);
   // The execution of phase task `task` (TOPIC[:JOB]) in phase file
   // `workflow` ("" for the first in key order), as `flowsync run` makes it.
+  // `template_meta` is what the template's {meta:NAME} reads.
   Result<NewExecution> PhaseTaskExecution(const std::string& task, const std::string& workflow,
-                                          Trigger trigger, int64_t task_time_ms);
+                                          Trigger trigger, int64_t task_time_ms,
+                                          const phase::QueryValues& template_meta = {});
 
   // SQLite has one writer: the server's own writes queue here instead of in
   // SQLite's busy handler, whose sleeps (up to 100 ms each) would be the

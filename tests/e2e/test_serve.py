@@ -29,7 +29,7 @@ template = "ingest {yyyy}-{mm}-{dd}"
 [[phase]]
 task = "report"
 dependsOn = "ingest"
-template = "report"
+template = "report:{meta:ref}"
 """
 
 SECRET = "s3cr3t-for-tests"
@@ -333,10 +333,16 @@ class ServeMixin:
         status, err = self.error(self.hook("nowhere", b"{}"))
         self.assertEqual((status, err), (404, {"code": "not_found",
                                                "message": "no webhook /hooks/nowhere"}))
-        # A secret from a file (its final newline dropped).
-        status, _, body = self.hook("filed", b"{}", secret="from-a-file")
+        # A body sent as JSON must be JSON.
+        status, err = self.error(self.hook("gh/push", b"{not json", key="bad"))
+        self.assertEqual((status, err), (400, {"code": "bad_request",
+                                               "message": "body: not valid JSON"}))
+        # A secret from a file (its final newline dropped); the payload's
+        # members are the template's {meta:NAME}.
+        status, _, body = self.hook("filed", b'{"ref": "v1.2", "n": 3}', secret="from-a-file")
         self.assertEqual(status, 202, body)
         second = json.loads(body)["execution_id"]
+        self.assertEqual(self.get(f"/api/v1/executions/{second}")["info"], "report:v1.2")
 
         listed = self.executions()
         self.assertEqual([(e["id"], e["task"], e["trigger"], e["status"]) for e in listed],
