@@ -215,7 +215,34 @@ class ServeBrowserTest(test_serve.ServeMixin, h.FlowsyncCase):
                 self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
 
 
-# The mixin's API tests run in test_serve.py; here only the browser test.
+    def test_a_200_node_workflow_renders_quickly(self):
+        h.write_json(self.p("big", "big.json"), h.n8n_workflow("Big", nodes=200, seed=7))
+        self.fs("sync", self.root, *self.db_args(), expect=0)
+        self.serve()
+        big = self.get("/api/v1/workflows?prefix=big/")["workflows"][0]
+        b = self.browser
+        self.goto(self.http.base + "/login?token=" + self.read_token)
+        b.wait_for("document.querySelectorAll('#workflow-list tbody tr').length")
+        # From the navigation to the drawn graph (both API reads included),
+        # timed inside the page.
+        took = b.evaluate(f"""new Promise((done) => {{
+            const t0 = performance.now();
+            location.hash = '#/w/{big["id"]}';
+            const check = () => {{
+              const g = document.querySelector('#graph svg');
+              if (g) done([performance.now() - t0, g.dataset.nodes, g.dataset.edges]);
+              else requestAnimationFrame(check);
+            }};
+            check();
+        }})""")
+        self.shot("6-big-workflow.png")
+        self.assertEqual(took[1:], ["200", "199"])
+        print(f"\n200-node workflow drawn in {took[0]:.0f} ms", file=sys.stderr)
+        # The goal is 200 ms; the assertion leaves room for sanitizer builds.
+        self.assertLess(took[0], 2000)
+
+
+# The mixin's API tests run in test_serve.py; here only the browser tests.
 for name in [n for n in dir(test_serve.ServeMixin) if n.startswith("test_")]:
     setattr(ServeBrowserTest, name, None)
 
