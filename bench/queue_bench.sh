@@ -98,28 +98,36 @@ for peer in graphile graphile-batched pg-boss-batched; do
   NODE_PATH="$npm_dir/node_modules" node "$here/bench/queue_peers.js" "$peer" "$url" "$n"
 done
 
-# Trigger-to-start latency: a worker polling every 10 ms (--poll), 200 tasks
-# enqueued 20 ms apart; commits are visible to the worker's next poll.
-url="$(make_db fs_queue_latency)"
-"$flowsync" worker --topic none --noop --exit-when-idle --db "$url" >/dev/null
-"$flowsync" worker --topic bench --noop --poll 0.01 --db "$url" >/dev/null 2>&1 &
-worker=$!
-python3 - "$url" <<'PY'
+# Trigger-to-start latency: 200 tasks enqueued 20 ms apart, each insert
+# followed by the wake-up flowsync's own enqueue sends (pg_notify); a worker
+# with the default poll (200 ms: what wakes it is the notification), then
+# one polling every 10 ms with the notifications left out (polling alone).
+latency() {  # latency NAME POLL NOTIFY(0|1)
+  local url; url="$(make_db "fs_queue_latency_$1")"
+  "$flowsync" worker --topic none --noop --exit-when-idle --db "$url" >/dev/null
+  "$flowsync" worker --topic bench --noop --poll "$2" --db "$url" >/dev/null 2>&1 &
+  local worker=$!
+  sleep 1
+  python3 - "$url" "$3" <<'PY'
 import subprocess, sys, time
-url = sys.argv[1]
+url, notify = sys.argv[1], sys.argv[2] == "1"
 # One psql session inserts every 20 ms, stamping each row with the server's
 # clock at the insert (the worker's started_at uses the same machine's clock).
-now = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+now = "floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+wake = " SELECT pg_notify('flowsync_executions', '');" if notify else ""
 script = "".join(
     "INSERT INTO executions (project, workflow, task, topic, job, trigger_type, status,"
     " max_attempts, retry_delay_ms, timeout_ms, run_at_ms, created_at_ms, info, meta) VALUES"
     f" ('default', 'b', 'bench', 'bench', '', 'manual', 'pending', 1, 0, 1, {now}, {now}, '', '');"
-    " SELECT pg_sleep(0.02);\n" for _ in range(200))
+    f"{wake} SELECT pg_sleep(0.02);\n" for _ in range(200))
 subprocess.run(["psql", "-q", "-o", "/dev/null", url], input=script, text=True, check=True)
 time.sleep(1)
 PY
-kill "$worker"; wait "$worker" 2>/dev/null || true
-psql -qAt "$url" -c "SELECT json_build_object('peer', 'flowsync-pg latency (poll 10 ms)',
-  'tasks', count(*), 'p50_ms', percentile_cont(0.5) WITHIN GROUP (ORDER BY started_at_ms - created_at_ms),
-  'p99_ms', percentile_cont(0.99) WITHIN GROUP (ORDER BY started_at_ms - created_at_ms))
-  FROM executions WHERE status = 'completed'"
+  kill "$worker"; wait "$worker" 2>/dev/null || true
+  psql -qAt "$url" -c "SELECT json_build_object('peer', 'flowsync-pg latency ($1)',
+    'tasks', count(*), 'p50_ms', percentile_cont(0.5) WITHIN GROUP (ORDER BY started_at_ms - created_at_ms),
+    'p99_ms', percentile_cont(0.99) WITHIN GROUP (ORDER BY started_at_ms - created_at_ms))
+    FROM executions WHERE status = 'completed'"
+}
+latency notify 0.2 1
+latency poll 0.01 0

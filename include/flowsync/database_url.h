@@ -14,6 +14,12 @@
 // parameter (`?schema=S`, or `schema=S` among key=value pairs) picks the
 // PostgreSQL schema and is not passed to libpq.
 //
+// n8n's own database: any of these forms after "n8n+" (n8n+sqlite:PATH of
+// n8n's database.sqlite, n8n+postgresql://..., n8n+postgres://...,
+// n8n+host=... dbname=...). `schema` then names n8n's DB_POSTGRESDB_SCHEMA.
+// flowsync reads and writes n8n's tables there and keeps its own
+// bookkeeping beside them (src/n8n/).
+//
 // Thread-safety: pure functions.
 #pragma once
 
@@ -33,6 +39,7 @@ struct DatabaseUrl {
   std::string path;      // SQLite: the file path as given (may be relative)
   std::string conninfo;  // PostgreSQL: what libpq is given (url without `schema`)
   std::string schema;    // PostgreSQL: the schema, "public" unless given
+  bool n8n = false;      // written n8n+...: n8n's own database
 };
 
 // Classifies `text` as above. InvalidArgument, naming the masked text and

@@ -132,6 +132,17 @@ struct ExecutionFilter {
   int64_t limit = 100;  // newest first
 };
 
+// A value a task's command receives as an environment variable, per
+// environment (seed 001's workflow_variables). A secret's `value` is what
+// is stored: sealed by run/secret_box.h, never the plain text.
+struct Variable {
+  std::string environment;
+  std::string name;
+  std::string value;
+  bool secret = false;
+  int64_t updated_ms = 0;
+};
+
 class ExecutionQueue {
  public:
   virtual ~ExecutionQueue() = default;
@@ -188,6 +199,13 @@ class ExecutionQueue {
   // Every running execution whose lease ended before now: its attempt is
   // 'lost', and the execution pending again at once when it has attempts
   // left, else failed. Returns how many were rescued.
+  // Completes claimed executions of one owner successfully, all in one
+  // transaction (what Finish does for a completion, without output): each
+  // fenced on (execution, attempt, owner) like Finish. Returns the ids
+  // completed; the others were stale.
+  virtual Result<std::vector<int64_t>> CompleteBatch(const std::string& owner,
+                                                     const std::vector<AttemptRef>& attempts,
+                                                     int64_t now_ms) = 0;
   virtual Result<int> RescueExpired(int64_t now_ms) = 0;
 
   // Cancels a pending or running execution (a running attempt's owner
@@ -207,9 +225,28 @@ class ExecutionQueue {
   // --exit-when-idle stops when none is).
   virtual Result<bool> HasUnfinished(const std::vector<std::string>& topics) = 0;
 
+  // Waits up to `timeout_ms` for a hint that an execution became ready (a
+  // new, retried or rescued one): true when one came. PostgreSQL wakes the
+  // waiter at once (LISTEN/NOTIFY); SQLite sleeps the whole time. A hint
+  // only: a caller claims after it either way.
+  virtual Result<bool> WaitForWork(int64_t timeout_ms) = 0;
+
   // Deletes executions that finished before `before_ms` (and their
-  // attempts); returns how many.
+  // attempts), in short transactions of a bounded number each; an execution
+  // whose follow-up (children, failed topic) is not enqueued yet stays.
+  // Returns how many.
   virtual Result<int64_t> PruneFinished(int64_t before_ms) = 0;
+  // How long finished executions are kept: the database's setting
+  // (flowsync_meta execution_retention_days, 30 unless changed), in days;
+  // 0 keeps them for ever.
+  virtual Result<int64_t> RetentionDays() = 0;
+
+  // The variables of `environment`, by name.
+  virtual Result<std::vector<Variable>> Variables(const std::string& environment) = 0;
+  // Adds or replaces one.
+  virtual Status SetVariable(const Variable& v) = 0;
+  // Removes one; false when there was none.
+  virtual Result<bool> UnsetVariable(const std::string& environment, const std::string& name) = 0;
 };
 
 // The queue of `store` (no lock is taken: its writes are short

@@ -57,6 +57,11 @@ struct StoreOptions {
   int lock_timeout_ms = 60'000;
   // When false, opening a database that does not exist is NotFound.
   bool create_if_missing = true;
+  // The database belongs to another application too (n8n's database, whose
+  // tables flowsync's live beside): an SQLite file that holds tables but
+  // no flowsync ones is used when none of them has a flowsync table's name
+  // (PostgreSQL always does so), and its journal mode is left as it is.
+  bool shared_database = false;
   // The project this store reads and writes. Every workflow, version, log
   // row and sync run belongs to one; projects share nothing but the
   // database (on PostgreSQL, row-level security enforces it for roles that

@@ -28,6 +28,7 @@
 #include "flowsync/store.h"
 #include "flowsync/sync.h"
 #include "flowsync/watch.h"
+#include "n8n/n8n_store.h"
 #include "promote/workflow_selection.h"
 #include "source/workflow_path.h"
 #include "util/edit_distance.h"
@@ -124,6 +125,16 @@ void PrintSyncReport(const SyncReport& r, const config::Context& ctx, const std:
   std::fflush(stdout);
 }
 
+// What a sync into n8n could not do as asked, per workflow, on stderr.
+void PrintN8nNotes(const n8n::N8nSyncNotes& notes) {
+  for (const n8n::N8nSyncNotes::Workflow& w : notes.workflows) {
+    for (const std::string& note : w.notes) {
+      std::fprintf(stderr, "n8n: %s (n8n id %s): %s\n", DisplayText(w.path).c_str(),
+                   w.n8n_id.c_str(), DisplayText(note).c_str());
+    }
+  }
+}
+
 ExitCode RunSyncCommand(SyncCommand& o) {
   o.common.flags.root_rule = config::RootRule::kCurrentDir;  // sync makes roots
   auto ctx = ResolveCommandContext(o.common.flags);
@@ -136,6 +147,14 @@ ExitCode RunSyncCommand(SyncCommand& o) {
   auto store = config::OpenContextStore(
       *ctx, o.dry_run ? config::IfMissing::kEmpty : config::IfMissing::kCreate);
   if (!store.ok()) return Fail(store.status());
+  auto* n8n_store = dynamic_cast<n8n::N8nStore*>(store->get());
+  if (n8n_store != nullptr) {
+    n8n_store->set_sync_options({o.n8n_project, o.strict});
+  } else if (o.n8n_project || o.strict) {
+    return Fail(Status::InvalidArgument(
+        fmt::format("{} needs an n8n database (--db n8n+sqlite:PATH or n8n+postgresql://...)",
+                    o.n8n_project ? "--n8n-project" : "--strict")));
+  }
 
   bool tty = ::isatty(STDOUT_FILENO) && ::isatty(STDERR_FILENO);
   ProgressLine bar(tty && !o.common.json && !o.watch);
@@ -160,6 +179,7 @@ ExitCode RunSyncCommand(SyncCommand& o) {
 
   auto emit = [&](const SyncReport& r) {
     bar.Clear();
+    if (n8n_store != nullptr && !r.dry_run) PrintN8nNotes(n8n_store->notes());
     if (o.common.json) {
       std::cout << DumpJson(SyncReportJson(r), -1) << std::endl;
     } else {
@@ -229,6 +249,12 @@ void SetupSync(CLI::App* cmd, SyncCommand& o) {
   cmd->add_option("--threads", o.threads, "File readers (default: one per core)")
       ->check(CLI::Range(0, 64));
   cmd->add_flag("-w,--watch", o.watch, "Keep syncing on file changes until SIGINT/SIGTERM");
+  cmd->add_option("--n8n-project", o.n8n_project,
+                  "With --db n8n+...: the n8n project (name or id) that owns new workflows "
+                  "(default: the instance owner's personal project)");
+  cmd->add_flag("--strict", o.strict,
+                "With --db n8n+...: refuse the sync when a node's credential has no match "
+                "(by type and name) in the target n8n");
   cmd->add_option("--interval", o.interval_s,
                   "With --watch: seconds between safety-net syncs (default 300; 0 = never)")
       ->check(CLI::Range(0, 86400 * 7));
@@ -797,6 +823,7 @@ const std::vector<Command>& CommandTable() {
       WorkerCommandRow(),
       SchedulerCommandRow(),
       ExecutionsCommandRow(),
+      VarCommandRow(),
       ServeCommandRow(),
       TokenCommandRow(),
       WebhookCommandRow(),

@@ -34,6 +34,8 @@ struct SyncCommand {
   CommonOptions common;
   bool full = false, dry_run = false, force = false, watch = false, verbose = false;
   int interval_s = 300, debounce_ms = 300, threads = 0;
+  std::optional<std::string> n8n_project;  // --db n8n+...: owner project of new workflows
+  bool strict = false;                     // --db n8n+...: refuse unmatched credentials
 };
 
 struct StatusCommand {
@@ -146,6 +148,16 @@ struct WorkerCommand {
   int batch = 100;
   double lease_s = 10, poll_s = 0.2;
   std::vector<std::string> command;
+  std::string environment;  // of the variables; empty: FLOWSYNC_ENV or "default"
+};
+
+// `var set|get|list|unset|keygen`.
+struct VarCommand {
+  CommonOptions common;
+  std::string environment;  // empty: FLOWSYNC_ENV or "default"
+  std::string name;
+  std::optional<std::string> value;  // set: none reads stdin
+  bool secret = false;
 };
 
 // `scheduler`.
@@ -155,14 +167,16 @@ struct SchedulerCommand {
   double interval_s = 1, refresh_s = 60;
   std::string catch_up = "6h";
   std::string failed_topic = "retry-failed";
+  std::optional<std::string> retention;  // none: the database's setting
 };
 
-// `executions list|show|cancel|retry`.
+// `executions list|show|cancel|retry|prune`.
 struct ExecutionsCommand {
   CommonOptions common;
   std::optional<std::string> status, topic;
   int64_t limit = 50;
   int64_t id = 0;
+  std::optional<std::string> older_than;  // prune; none: the database's setting
 };
 
 // `serve`, `token create`, `webhook add|list|remove` (cli/serve.cc).
@@ -211,6 +225,7 @@ struct CommandOptions {
   WorkerCommand worker;
   SchedulerCommand scheduler;
   ExecutionsCommand executions;
+  VarCommand var;
   ServeCommand serve;
   TokenCommand token;
   WebhookCommand webhook;
@@ -251,6 +266,10 @@ Command RunCommandRow();
 Command WorkerCommandRow();
 Command SchedulerCommandRow();
 Command ExecutionsCommandRow();
+Command VarCommandRow();  // cli/var.cc
+// The environment whose variables a command uses: `flag`, else
+// $FLOWSYNC_ENV, else "default"; checked.
+Result<std::string> VariablesEnvironment(const std::string& flag);
 // `serve`, `token`, `webhook` (cli/serve.cc).
 Command ServeCommandRow();
 Command TokenCommandRow();

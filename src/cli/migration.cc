@@ -71,6 +71,14 @@ ExitCode RunCreate(const MigrationCommand& o) {
   flags.root_rule = config::RootRule::kDatabaseAndFiles;
   auto ctx = ResolveCommandContext(flags);
   if (!ctx.ok()) return Fail(ctx.status());
+  if (ctx->db.n8n) {
+    // Its SQL would write flowsync's tables under n8n ids: refuse rather
+    // than write migrations that do not apply.
+    return Fail(Status::Unsupported(
+        "migration create does not read n8n databases yet: sync the tree into n8n with "
+        "`flowsync sync TREE --db n8n+...`, or read the workflows with `flowsync show --db "
+        "n8n+... --content`"));
+  }
   if (o.dialect) {
     options.dialect = *o.dialect == "postgres" ? SqlDialect::kPostgres : SqlDialect::kSqlite;
   } else {

@@ -19,6 +19,7 @@
 #include "phase/file_match.h"
 #include "run/phase_task.h"
 #include "run/scheduler.h"
+#include "run/variables.h"
 #include "run/worker.h"
 #include "util/go_duration.h"
 #include "util/time_format.h"
@@ -202,13 +203,30 @@ ExitCode RunWorkerCommand(WorkerCommand& o) {
   }
   auto ctx = DatabaseContext(o.common.flags);
   if (!ctx.ok()) return Fail(ctx.status());
-  // Fail early on a database that cannot be opened.
+  run::WorkerOptions options;
+  if (!o.noop) {
+    auto environment = VariablesEnvironment(o.environment);
+    if (!environment.ok()) return Fail(environment.status());
+    options.variables_environment = *environment;
+    auto key = run::LoadSecretKey(RealFileSystem());
+    if (!key.ok()) return Fail(key.status());
+    options.secret_key = *key;
+  }
+  // Fail early on a database that cannot be opened, and on variables the
+  // commands could not be given (a secret without its key).
   {
     auto store = OpenDatabase(*ctx);
     if (!store.ok()) return Fail(store.status());
+    if (!o.noop) {
+      auto queue = OpenExecutionQueue(**store);
+      if (!queue.ok()) return Fail(queue.status());
+      auto vars = (*queue)->Variables(options.variables_environment);
+      if (!vars.ok()) return Fail(vars.status());
+      auto resolved = run::ResolveVariables(*vars, options.secret_key);
+      if (!resolved.ok()) return Fail(resolved.status());
+    }
   }
   StopOnSignals();
-  run::WorkerOptions options;
   options.topics = o.topics;
   options.concurrency = o.concurrency;
   options.noop = o.noop;
@@ -238,6 +256,28 @@ ExitCode RunWorkerCommand(WorkerCommand& o) {
 
 // ---- scheduler ------------------------------------------------------------------
 
+// How long finished executions are kept: `flag` (a duration; 0 keeps them
+// for ever), else the database's execution_retention_days. Nullopt: for
+// ever.
+Result<std::optional<int64_t>> RetentionMs(const std::optional<std::string>& flag,
+                                           const char* option, ExecutionQueue& queue) {
+  int64_t ms = 0;
+  if (flag) {
+    auto d = ParseGoDuration(*flag);
+    if (!d.ok() || d->count() < 0) {
+      return Status::InvalidArgument(std::string(option) +
+                                     ": expected a duration such as 720h or 0 (for ever), got '" +
+                                     *flag + "'");
+    }
+    ms = std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
+  } else {
+    FS_TRY_ASSIGN(int64_t days, queue.RetentionDays());
+    ms = days * 86'400'000;
+  }
+  if (ms <= 0) return std::optional<int64_t>();
+  return std::optional<int64_t>(ms);
+}
+
 ExitCode RunSchedulerCommand(SchedulerCommand& o) {
   auto catch_up = ParseGoDuration(o.catch_up);
   if (!catch_up.ok() || catch_up->count() < 0) {
@@ -260,6 +300,8 @@ ExitCode RunSchedulerCommand(SchedulerCommand& o) {
   std::unique_ptr<Store> store;
   std::unique_ptr<PhaseCache> cache;
   std::unique_ptr<ExecutionQueue> queue;
+  std::optional<int64_t> retention_ms;
+  std::optional<std::chrono::steady_clock::time_point> last_prune;
   while (true) {
     Status s = [&]() -> Status {
       if (!store) {
@@ -268,9 +310,16 @@ ExitCode RunSchedulerCommand(SchedulerCommand& o) {
         cache_options.max_file_size = ctx->limits.max_file_size;
         FS_TRY_ASSIGN(cache, OpenPhaseCache(store.get(), ctx->root, cache_options));
         FS_TRY_ASSIGN(queue, OpenExecutionQueue(*store));
+        FS_TRY_ASSIGN(retention_ms, RetentionMs(o.retention, "--retention", *queue));
         last_refresh = {};
       }
       const auto now = std::chrono::steady_clock::now();
+      // Old executions go once an hour (and on the first pass).
+      options.prune_older_than_ms.reset();
+      if (retention_ms && (!last_prune || now - *last_prune >= std::chrono::hours(1))) {
+        options.prune_older_than_ms = retention_ms;
+        last_prune = now;
+      }
       if (now - last_refresh >=
           std::chrono::milliseconds(static_cast<int64_t>(o.refresh_s * 1000))) {
         FS_TRY_ASSIGN(RefreshReport refreshed, cache->Refresh());
@@ -289,6 +338,7 @@ ExitCode RunSchedulerCommand(SchedulerCommand& o) {
       total.follow_ups += pass.follow_ups;
       total.children += pass.children;
       total.rescued += pass.rescued;
+      total.pruned += pass.pruned;
       return Status::OK();
     }();
     if (!s.ok()) {
@@ -315,13 +365,14 @@ ExitCode RunSchedulerCommand(SchedulerCommand& o) {
                {"missed_skipped", total.missed_skipped},
                {"follow_ups", total.follow_ups},
                {"children", total.children},
-               {"rescued", total.rescued}});
+               {"rescued", total.rescued},
+               {"pruned", total.pruned}});
   } else if (o.once) {
     fmt::print(
         "{} fires ({} executions), {} missed fires skipped, {} follow-ups ({} executions), "
-        "{} rescued\n",
+        "{} rescued, {} old executions pruned\n",
         total.fires, total.executions, total.missed_skipped, total.follow_ups, total.children,
-        total.rescued);
+        total.rescued, total.pruned);
   }
   return ExitCode::kOk;
 }
@@ -426,6 +477,26 @@ ExitCode RunChange(ExecutionsCommand& o, bool cancel) {
   return ExitCode::kOk;
 }
 
+ExitCode RunPrune(ExecutionsCommand& o) {
+  std::unique_ptr<Store> store;
+  auto queue = OpenQueue(o, store);
+  if (!queue.ok()) return Fail(queue.status());
+  auto retention = RetentionMs(o.older_than, "--older-than", **queue);
+  if (!retention.ok()) return Fail(retention.status());
+  int64_t pruned = 0;
+  if (*retention) {
+    auto deleted = (*queue)->PruneFinished(SystemClock().NowMs() - **retention);
+    if (!deleted.ok()) return Fail(deleted.status());
+    pruned = *deleted;
+  }
+  if (o.common.json) {
+    PrintJson({{"pruned", pruned}});
+  } else {
+    fmt::print("{} executions pruned\n", pruned);
+  }
+  return ExitCode::kOk;
+}
+
 void SetupExecutionId(CLI::App* c, ExecutionsCommand& o) {
   AddDbOptions(c, o.common);
   c->add_flag("--json", o.common.json, "Print JSON");
@@ -476,6 +547,9 @@ Command WorkerCommandRow() {
                 ->check(NumberRange(1, 86400));
             c->add_option("--poll", o.worker.poll_s, "Seconds between polls when idle (0.2)")
                 ->check(NumberRange(0, 60));
+            c->add_option("--env", o.worker.environment,
+                          "Whose variables (flowsync var) the command receives (default "
+                          "$FLOWSYNC_ENV, else \"default\")");
             c->add_flag("--json", o.worker.common.json, "Print the counts as JSON at the end");
             c->add_option("command", o.worker.command,
                           "The command (after --): the task JSON on its stdin, FLOWSYNC_* "
@@ -502,6 +576,9 @@ Command SchedulerCommandRow() {
             c->add_option("--failed-topic", o.scheduler.failed_topic,
                           "Where a task goes after its last attempt failed (default retry-failed; "
                           "- for nowhere)");
+            c->add_option("--retention", o.scheduler.retention,
+                          "Delete executions finished longer ago than this, once an hour "
+                          "(default: the database's execution_retention_days, 30; 0 keeps all)");
             c->add_flag("--json", o.scheduler.common.json, "Print the counts as JSON at the end");
           },
           [](CommandOptions& o) { return RunSchedulerCommand(o.scheduler); }};
@@ -510,7 +587,7 @@ Command SchedulerCommandRow() {
 Command ExecutionsCommandRow() {
   return {
       "executions",
-      "List, show, cancel and retry executions of phase tasks",
+      "List, show, cancel, retry and prune executions of phase tasks",
       nullptr,
       nullptr,
       {
@@ -535,6 +612,15 @@ Command ExecutionsCommandRow() {
           {"retry", "Run a failed, timed-out or cancelled execution again",
            [](CLI::App* c, CommandOptions& o) { SetupExecutionId(c, o.executions); },
            [](CommandOptions& o) { return RunChange(o.executions, false); }},
+          {"prune", "Delete executions that finished long ago (and their attempts)",
+           [](CLI::App* c, CommandOptions& o) {
+             AddDbOptions(c, o.executions.common);
+             c->add_option("--older-than", o.executions.older_than,
+                           "Finished more than this long ago, such as 720h (default: the "
+                           "database's execution_retention_days, 30; 0 keeps all)");
+             c->add_flag("--json", o.executions.common.json, "Print JSON");
+           },
+           [](CommandOptions& o) { return RunPrune(o.executions); }},
       },
   };
 }

@@ -7,6 +7,7 @@
 
 #include "config/config_file.h"
 #include "config/root.h"
+#include "n8n/n8n_store.h"
 
 namespace flowsync::config {
 namespace {
@@ -112,6 +113,13 @@ Result<std::unique_ptr<Store>> OpenContextStore(const Context& ctx, IfMissing if
                                                 const FileSystem& file_system) {
   StoreOptions options = ctx.store_options;
   bool for_writing = if_missing == IfMissing::kCreate;
+  if (ctx.db.n8n) {
+    // n8n's database is never created: n8n creates it. flowsync's tables
+    // beside n8n's are, when writing.
+    options.create_if_missing = for_writing;
+    FS_TRY_ASSIGN(std::unique_ptr<n8n::N8nStore> store, n8n::OpenN8nStore(ctx.db, options));
+    return std::unique_ptr<Store>(std::move(store));
+  }
   if (if_missing == IfMissing::kFail && ctx.db.kind == DatabaseUrl::Kind::kSqlite &&
       file_system.Stat(ctx.db.path).status().code() == StatusCode::kNotFound) {
     // Only the default database may be the wrong one by accident.

@@ -37,6 +37,29 @@ void CloseFd(int& fd) {
   fd = -1;
 }
 
+// A command may exit without reading its input: the write then fails with
+// EPIPE, and the SIGPIPE it raises would kill the caller. The signal is
+// blocked in this thread for the write and, if raised by it, taken back, so
+// the process's own handling of SIGPIPE is left as it was.
+ssize_t WriteWithoutSigpipe(int fd, const char* data, size_t size) {
+  sigset_t pipe_set, old_mask, pending;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  sigpending(&pending);
+  const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old_mask);
+  ssize_t w = ::write(fd, data, size);
+  const int write_errno = errno;
+  if (w < 0 && write_errno == EPIPE && !was_pending) {
+    const timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  errno = write_errno;
+  return w;
+}
+
 }  // namespace
 
 std::string CommandResult::Describe(int64_t timeout_ms) const {
@@ -141,8 +164,8 @@ Result<CommandResult> RunCommand(const CommandSpec& spec) {
     for (int i = 0; i < n; ++i) {
       if (fds[i].revents == 0) continue;
       if (fds[i].fd == in_fd) {
-        ssize_t w =
-            ::write(in_fd, spec.stdin_data.data() + written, spec.stdin_data.size() - written);
+        ssize_t w = WriteWithoutSigpipe(in_fd, spec.stdin_data.data() + written,
+                                        spec.stdin_data.size() - written);
         if (w > 0) written += static_cast<size_t>(w);
         if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == spec.stdin_data.size()) {
           CloseFd(in_fd);

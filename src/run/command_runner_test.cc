@@ -32,6 +32,27 @@ TEST(CommandRunner, PassesStdinAndEnvironmentAndKeepsOutput) {
   EXPECT_EQ(r->Describe(0), "exit status 3");
 }
 
+// A command that exits without reading its input (`false`) made the
+// caller die of SIGPIPE when the task JSON was written after the exit: a
+// worker then left its execution running until the lease ran out.
+TEST(CommandRunner, ACommandThatIgnoresItsInputDoesNotKillTheCaller) {
+  struct sigaction old_action = {};
+  struct sigaction default_action = {};
+  default_action.sa_handler = SIG_DFL;
+  sigaction(SIGPIPE, &default_action, &old_action);
+  CommandSpec spec = Shell("exit 1");
+  // Larger than a pipe's buffer: some of it is written after the exit.
+  spec.stdin_data.assign(4 << 20, 'x');
+  auto r = RunCommand(spec);
+  sigaction(SIGPIPE, &old_action, nullptr);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->kind, CommandResult::Kind::kExited);
+  EXPECT_EQ(r->exit_status, 1);
+  sigset_t pending;
+  sigpending(&pending);
+  EXPECT_EQ(sigismember(&pending, SIGPIPE), 0);
+}
+
 TEST(CommandRunner, AFloodOfOutputKeepsOnlyTheTail) {
   CommandSpec spec = Shell("head -c 1000000 /dev/zero | tr '\\0' a; printf END");
   spec.output_cap = 100;

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <map>
 
 #include "phase/rule.h"
 #include "run/retry_policy.h"
@@ -54,6 +55,100 @@ Result<NewExecution> PhaseExecution(const FoundPhase& found, const PhaseTaskOpti
   }
   if (!e.job.empty()) e.meta += "&job=" + e.job;
   return e;
+}
+
+namespace {
+
+// The next step of a batch: `by` forwards (or backwards).
+std::chrono::sys_seconds Step(std::chrono::sys_seconds t, phase::BatchBy by, bool backwards) {
+  using std::chrono::hours;
+  const int sign = backwards ? -1 : 1;
+  switch (by) {
+    case phase::BatchBy::kHour:
+      return t + hours(sign);
+    case phase::BatchBy::kWeek:
+      return t + hours(sign * 24 * 7);
+    case phase::BatchBy::kMonth: {
+      const auto day = std::chrono::floor<std::chrono::days>(t);
+      const std::chrono::year_month_day ymd(day);
+      const std::chrono::year_month_day next = ymd + std::chrono::months(sign);
+      // Go's AddDate normalizes Jan 31 + 1 month to Mar 3; so does this.
+      const auto next_day =
+          std::chrono::sys_days(next.year() / next.month() / 1) +
+          (std::chrono::days(static_cast<unsigned>(ymd.day())) - std::chrono::days(1));
+      return next_day + (t - day);
+    }
+    case phase::BatchBy::kDay:
+      break;
+  }
+  return t + hours(sign * 24);
+}
+
+}  // namespace
+
+Result<std::vector<NewExecution>> PhaseFireExecutions(const FoundPhase& found,
+                                                      const PhaseTaskOptions& options) {
+  const Phase& p = found.phase;
+  auto rule = phase::ParseRule(p.rule);
+  if (!rule.ok()) {
+    return Status::InvalidArgument(found.file + ": " + p.task +
+                                   ": invalid rule: " + rule.status().message());
+  }
+  if (!rule->meta_file.empty()) {
+    return Status::InvalidArgument(found.file + ": " + p.task +
+                                   ": meta-file batches are not supported");
+  }
+  if (rule->for_range.count() == 0 && rule->meta.empty()) {
+    FS_TRY_ASSIGN(NewExecution e, PhaseExecution(found, options));
+    return std::vector<NewExecution>{std::move(e)};
+  }
+  if (!options.task_time_ms) {
+    return Status::InvalidArgument(found.file + ": " + p.task + ": a batch needs a task time");
+  }
+  // The rows of `meta`: every key has as many values (ParseRule checks).
+  std::vector<phase::QueryValues> rows;
+  const size_t count = rule->meta.empty() ? 1 : rule->meta.begin()->second.size();
+  for (size_t i = 0; i < count; ++i) {
+    phase::QueryValues row;
+    for (const auto& [key, values] : rule->meta) row.Add(key, values[i]);
+    rows.push_back(std::move(row));
+  }
+  using std::chrono::sys_seconds;
+  const sys_seconds start = std::chrono::floor<std::chrono::hours>(
+      sys_seconds(std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::milliseconds(*options.task_time_ms))));
+  const sys_seconds end = start + std::chrono::duration_cast<std::chrono::seconds>(rule->for_range);
+  const bool backwards = end < start;
+  std::vector<NewExecution> out;
+  for (sys_seconds t = start; backwards ? t >= end : t <= end; t = Step(t, rule->by, backwards)) {
+    for (const phase::QueryValues& row : rows) {
+      if (out.size() >= kMaxBatch) {
+        return Status::InvalidArgument(found.file + ": " + p.task + ": the batch has more than " +
+                                       std::to_string(kMaxBatch) + " tasks");
+      }
+      PhaseTaskOptions step = options;
+      step.task_time_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+      step.template_meta = row;
+      FS_TRY_ASSIGN(NewExecution e, PhaseExecution(found, step));
+      // flowlord's batch meta: cron, workflow, job and the keys the
+      // template used, sorted, unescaped.
+      const phase::RenderedTemplate rendered = phase::RenderTemplate(
+          p.template_text, phase::TemplateClock(std::chrono::milliseconds(*step.task_time_ms)), row,
+          options.template_options);
+      std::map<std::string, std::string> meta = {
+          {"cron", FormatTimestampMs(*step.task_time_ms).substr(0, 13)}, {"workflow", found.file}};
+      if (!e.job.empty()) meta["job"] = e.job;
+      for (const std::string& key : rendered.meta_keys) meta[key] = row.Get(key);
+      e.meta.clear();
+      for (const auto& [key, value] : meta) {
+        if (!e.meta.empty()) e.meta += "&";
+        e.meta += key + "=" + value;
+      }
+      out.push_back(std::move(e));
+    }
+  }
+  return out;
 }
 
 Result<int64_t> ExecutionTimeoutFromEnv(const char* value) {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "flowsync/execution_queue.h"
 #include "flowsync/phase_cache.h"
@@ -38,6 +39,20 @@ struct PhaseTaskOptions {
 // Errors: InvalidArgument "FILE: TASK: invalid rule: REASON",
 // "FILE: TASK: timeout: REASON".
 Result<NewExecution> PhaseExecution(const FoundPhase& found, const PhaseTaskOptions& options);
+
+// What a cron fire of the phase enqueues: one execution, or, for a batch
+// phase (rule keys `for`, `by`, `meta`), flowlord's batch: from the task time
+// truncated to the hour to that time plus `for` (both ends, backwards when
+// negative), a step of an hour, day, week or month (`by`), and at each step
+// one execution per row of `meta` (k1:a,b|k2:1,2 is two rows). Each has the
+// step as its task time; its info is the template rendered at the step with
+// the row; its meta is cron, workflow, job and the meta keys the template
+// used, keys sorted and values unescaped, as flowlord writes it.
+// `meta-file` is refused: InvalidArgument "FILE: TASK: meta-file batches are
+// not supported". At most kMaxBatch executions.
+inline constexpr size_t kMaxBatch = 100'000;
+Result<std::vector<NewExecution>> PhaseFireExecutions(const FoundPhase& found,
+                                                      const PhaseTaskOptions& options);
 
 // The default timeout from the value of WORKFLOW_EXECUTION_TIMEOUT (whole
 // seconds; unset or empty: an hour). InvalidArgument for anything else.

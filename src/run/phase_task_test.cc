@@ -43,3 +43,80 @@ TEST(PhaseTask, BadTimeoutsAreNamed) {
 
 }  // namespace
 }  // namespace flowsync::run
+
+namespace flowsync::run {
+namespace {
+
+FoundPhase Batch(std::string rule, std::string templ) {
+  Phase p;
+  p.task = "batch-date";
+  p.rule = std::move(rule);
+  p.template_text = std::move(templ);
+  return {"batch.toml", p};
+}
+
+std::vector<std::pair<std::string, std::string>> InfoAndMeta(
+    const Result<std::vector<NewExecution>>& batch) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (batch.ok()) {
+    for (const NewExecution& e : *batch) out.emplace_back(e.info, e.meta);
+  }
+  return out;
+}
+
+TEST(PhaseBatch, ANegativeForStepsBackwardsByDayBothEndsIncluded) {
+  PhaseTaskOptions o;
+  o.task_time_ms = 1'768'473'000'000;  // 2026-01-15T10:30:00Z: truncated to 10:00
+  auto batch = PhaseFireExecutions(Batch("cron=0 0 * * *&for=-48h", "?day={yyyy}-{mm}-{dd}"), o);
+  ASSERT_OK(batch);
+  EXPECT_EQ(InfoAndMeta(batch),
+            (std::vector<std::pair<std::string, std::string>>{
+                {"?day=2026-01-15", "cron=2026-01-15T10&workflow=batch.toml"},
+                {"?day=2026-01-14", "cron=2026-01-14T10&workflow=batch.toml"},
+                {"?day=2026-01-13", "cron=2026-01-13T10&workflow=batch.toml"}}));
+  EXPECT_EQ((*batch)[2].task_time_ms, std::optional<int64_t>(1'768'471'200'000 - 2 * 86'400'000));
+}
+
+TEST(PhaseBatch, MetaRowsAtEachHourWithTheKeysTheTemplateUsedSorted) {
+  PhaseTaskOptions o;
+  o.task_time_ms = 1'768'471'200'000;  // 2026-01-15T10:00:00Z
+  auto batch = PhaseFireExecutions(
+      Batch("cron=0 * * * *&for=1h&by=hour&meta=name:george washington,john adams|start:1789,1797",
+            "?president={meta:name}&from={meta:start}&h={hh}"),
+      o);
+  ASSERT_OK(batch);
+  EXPECT_EQ(InfoAndMeta(batch),
+            (std::vector<std::pair<std::string, std::string>>{
+                {"?president=george washington&from=1789&h=10",
+                 "cron=2026-01-15T10&name=george washington&start=1789&workflow=batch.toml"},
+                {"?president=john adams&from=1797&h=10",
+                 "cron=2026-01-15T10&name=john adams&start=1797&workflow=batch.toml"},
+                {"?president=george washington&from=1789&h=11",
+                 "cron=2026-01-15T11&name=george washington&start=1789&workflow=batch.toml"},
+                {"?president=john adams&from=1797&h=11",
+                 "cron=2026-01-15T11&name=john adams&start=1797&workflow=batch.toml"}}));
+}
+
+TEST(PhaseBatch, MonthsFollowTheCalendarAndAPlainPhaseIsOneExecution) {
+  PhaseTaskOptions o;
+  o.task_time_ms = 1'769'860'800'000;  // 2026-01-31T12:00:00Z
+  auto batch =
+      PhaseFireExecutions(Batch("cron=0 0 1 * *&for=720h&by=month", "{yyyy}-{mm}-{dd}"), o);
+  ASSERT_OK(batch);
+  // Jan 31 + 1 month is Mar 3 (Go's AddDate), past the range's end (Mar 2).
+  ASSERT_EQ(batch->size(), 1u);
+  EXPECT_EQ((*batch)[0].info, "2026-01-31");
+  auto plain = PhaseFireExecutions(Batch("cron=0 * * * *", "x"), o);
+  ASSERT_OK(plain);
+  ASSERT_EQ(plain->size(), 1u);
+  EXPECT_EQ((*plain)[0].meta, "workflow=batch.toml&cron=2026-01-31T12");
+  EXPECT_EQ(
+      PhaseFireExecutions(Batch("cron=0 * * * *&meta-file=rows.json", "x"), o).status().message(),
+      "batch.toml: batch-date: meta-file batches are not supported");
+  EXPECT_EQ(
+      PhaseFireExecutions(Batch("cron=0 * * * *&for=-2000000h&by=hour", "x"), o).status().message(),
+      "batch.toml: batch-date: the batch has more than 100000 tasks");
+}
+
+}  // namespace
+}  // namespace flowsync::run

@@ -80,6 +80,10 @@ class Pass {
     FS_TRY(FollowUps());
     FS_TRY_ASSIGN(int rescued, queue_.RescueExpired(clock_.NowMs()));
     report_.rescued = rescued;
+    if (options_.prune_older_than_ms) {
+      FS_TRY_ASSIGN(report_.pruned,
+                    queue_.PruneFinished(clock_.NowMs() - *options_.prune_older_than_ms));
+    }
     return report_;
   }
 
@@ -119,15 +123,15 @@ class Pass {
       task.run_at_ms = ToMs(fire);
       task.default_timeout_ms = options_.default_timeout_ms;
       task.template_options.utc_offset = options_.utc_offset;
-      auto execution = PhaseExecution(found, task);
-      if (!execution.ok()) {
-        report_.errors.push_back(execution.status().message());
+      auto executions = PhaseFireExecutions(found, task);
+      if (!executions.ok()) {
+        report_.errors.push_back(executions.status().message());
         return Status::OK();
       }
       FS_TRY_ASSIGN(auto ids,
                     queue_.EnqueueFire(key, ToMs(fire),
                                        next ? std::optional<int64_t>(ToMs(*next)) : std::nullopt,
-                                       id_, {*execution}, clock_.NowMs()));
+                                       id_, *executions, clock_.NowMs()));
       if (ids) {
         ++report_.fires;
         report_.executions += static_cast<int64_t>(ids->size());

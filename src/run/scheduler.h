@@ -37,6 +37,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,10 @@ struct SchedulerOptions {
   int max_fires_per_pass = 1000;
   int64_t default_timeout_ms = kDefaultExecutionTimeoutMs;
   std::string failed_topic = "retry-failed";
+  // When set, the pass also deletes executions that finished more than
+  // this long ago (ExecutionQueue::PruneFinished); a scheduler does it once
+  // an hour, not every pass.
+  std::optional<int64_t> prune_older_than_ms;
   // The zone cron-fired templates render in (flowlord: local time).
   std::function<std::chrono::seconds(std::chrono::sys_seconds)> utc_offset;
 };
@@ -65,6 +70,7 @@ struct SchedulePassReport {
   int64_t follow_ups = 0;      // finished executions followed up here
   int64_t children = 0;        // child or failed-topic executions enqueued
   int64_t rescued = 0;
+  int64_t pruned = 0;               // finished executions deleted (retention)
   std::vector<std::string> errors;  // per phase: "FILE: TASK: ..."
 };
 

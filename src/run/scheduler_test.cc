@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "util/test_util.h"
@@ -103,6 +104,24 @@ TEST_P(SchedulerTest, CronFiresFromWhenItWasFirstSeenEachFireOnce) {
   EXPECT_EQ(loads[2].trigger, Trigger::kSchedule);
   EXPECT_EQ(loads[2].meta, "workflow=etl.toml&cron=2026-01-15T11");
   EXPECT_EQ(loads[2].workflow, "etl.toml");
+}
+
+TEST_P(SchedulerTest, ABatchPhaseFiresOnceWithAllItsTasks) {
+  dir_.Write("root/batch.toml",
+             "[[phase]]\ntask = \"backfill\"\nrule = \"cron=0 * * * *&for=-2h&by=hour&"
+             "meta=region:eu,us\"\ntemplate = \"{hh}/{meta:region}\"\n");
+  ASSERT_OK(cache_->Refresh());
+  Pass();
+  clock_.Set(kTen + kHour + 5);  // 11:00:00.005
+  SchedulePassReport r = Pass();
+  EXPECT_EQ(r.executions, 1 + 6);  // load, and 3 hours x 2 regions in one fire
+  options_.id = "s2";
+  EXPECT_EQ(Pass().executions, 0);
+  std::vector<std::string> infos;
+  for (const Execution& e : Listed("backfill")) infos.push_back(e.info);
+  std::sort(infos.begin(), infos.end());
+  EXPECT_EQ(infos,
+            (std::vector<std::string>{"09/eu", "09/us", "10/eu", "10/us", "11/eu", "11/us"}));
 }
 
 TEST_P(SchedulerTest, MissedFiresBeyondTheCatchUpWindowAreSkipped) {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -71,7 +72,12 @@ class Slot {
           }
           if (!*busy) return Status::OK();
         }
-        Sleep(options_.poll_ms);
+        if (!WaitForWork()) Drop();
+        continue;
+      }
+      if (options_.noop) {
+        // Nothing to run: the whole claim completes in one transaction.
+        if (!CompleteAll(*claimed).ok()) Drop();
         continue;
       }
       for (const Execution& e : *claimed) {
@@ -89,6 +95,17 @@ class Slot {
 
  private:
   bool Stopping() const { return options_.stop && options_.stop->load(); }
+
+  // Until a hint that work is ready (PostgreSQL), the poll interval, or a
+  // stop, whichever comes first. False when the store failed.
+  bool WaitForWork() {
+    for (int64_t waited = 0; waited < options_.poll_ms && !Stopping(); waited += 100) {
+      auto woken = queue_->WaitForWork(std::min<int64_t>(100, options_.poll_ms - waited));
+      if (!woken.ok()) return false;
+      if (*woken) return true;
+    }
+    return true;
+  }
 
   void Sleep(int64_t ms) {
     // Sleep in small steps so a stop is seen quickly.
@@ -113,12 +130,48 @@ class Slot {
     f(report_);
   }
 
+  Status CompleteAll(const std::vector<Execution>& claimed) {
+    std::vector<AttemptRef> refs;
+    refs.reserve(claimed.size());
+    for (const Execution& e : claimed) refs.push_back({e.id, e.attempt, owner_});
+    FS_TRY_ASSIGN(std::vector<int64_t> done, queue_->CompleteBatch(owner_, refs, clock_.NowMs()));
+    Count([&](WorkerReport& rep) {
+      rep.completed += static_cast<int64_t>(done.size());
+      rep.stale += static_cast<int64_t>(claimed.size() - done.size());
+    });
+    if (options_.on_finish) {
+      for (const Execution& e : claimed) {
+        FinishResult r;
+        r.outcome = std::find(done.begin(), done.end(), e.id) != done.end()
+                        ? FinishOutcome::kCompleted
+                        : FinishOutcome::kStale;
+        options_.on_finish(e, r);
+      }
+    }
+    return Status::OK();
+  }
+
   Status RunOne(const Execution& e) {
     AttemptEnd end;
-    if (!options_.noop) {
+    CommandVariables vars;
+    if (!options_.noop && !options_.variables_environment.empty()) {
+      auto stored = queue_->Variables(options_.variables_environment);
+      // Unreadable variables: the attempt is not run; the lease runs out and
+      // it is tried again (the database may come back).
+      if (!stored.ok()) return stored.status();
+      auto resolved = ResolveVariables(*stored, options_.secret_key);
+      if (resolved.ok()) {
+        vars = std::move(*resolved);
+      } else {
+        end.kind = AttemptEnd::Kind::kFailed;
+        end.error = resolved.status().message();
+      }
+    }
+    if (!options_.noop && end.error.empty()) {
       CommandSpec spec;
       spec.argv = options_.command;
-      spec.env = TaskEnvironment(e);
+      spec.env = std::move(vars.env);
+      for (auto& kv : TaskEnvironment(e)) spec.env.push_back(std::move(kv));
       spec.env.insert(spec.env.end(), options_.env.begin(), options_.env.end());
       spec.stdin_data = TaskJson(e);
       spec.timeout_ms = e.timeout_ms;
@@ -140,8 +193,8 @@ class Slot {
         end.kind = AttemptEnd::Kind::kFailed;
         end.error = ran.status().message();
       } else {
-        end.stdout_tail = std::move(ran->stdout_tail);
-        end.stderr_tail = std::move(ran->stderr_tail);
+        end.stdout_tail = MaskSecrets(std::move(ran->stdout_tail), vars.secret_values);
+        end.stderr_tail = MaskSecrets(std::move(ran->stderr_tail), vars.secret_values);
         if (ran->kind == CommandResult::Kind::kExited) end.exit_status = ran->exit_status;
         if (ran->Succeeded()) {
           end.kind = AttemptEnd::Kind::kCompleted;

@@ -32,6 +32,7 @@
 #include "flowsync/execution_queue.h"
 #include "flowsync/store.h"
 #include "run/retry_policy.h"
+#include "run/variables.h"
 
 namespace flowsync::run {
 
@@ -43,8 +44,13 @@ struct WorkerOptions {
   bool noop = false;
   int batch = 100;                   // the no-op handler's claim size
   std::vector<std::string> command;  // REQUIRES: non-empty unless noop
-  // Extra environment for the command (variables).
+  // Extra environment for the command.
   std::vector<std::pair<std::string, std::string>> env;
+  // The variables of this environment (`flowsync var`) are read before each
+  // attempt and passed to the command; secrets opened with `secret_key` and
+  // masked in the output kept. Empty: none.
+  std::string variables_environment;
+  std::optional<SecretKey> secret_key;
   // Return when no execution of the topics is pending or running.
   bool exit_when_idle = false;
   int64_t lease_ms = 10'000;

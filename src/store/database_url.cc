@@ -162,8 +162,18 @@ std::vector<Span> UrlSecrets(std::string_view text) {
   return secrets;
 }
 
+constexpr std::string_view kN8nPrefix = "n8n+";
+
 // The spans of `text` that hold secrets, whatever its form.
 std::vector<Span> Secrets(std::string_view text) {
+  if (StartsWith(text, kN8nPrefix)) {
+    std::vector<Span> spans = Secrets(text.substr(kN8nPrefix.size()));
+    for (Span& s : spans) {
+      s.begin += kN8nPrefix.size();
+      s.end += kN8nPrefix.size();
+    }
+    return spans;
+  }
   if (StartsWith(text, "sqlite:") || StartsWith(text, "sqlite3:")) return {};
   if (!UrlScheme(text).empty()) return UrlSecrets(text);
   if (text.find('=') == std::string_view::npos) return {};
@@ -319,6 +329,23 @@ Status CheckConninfo(std::string_view text, const std::string& conninfo) {
 std::string MaskDatabaseUrl(std::string_view text) { return Replace(text, Secrets(text)); }
 
 Result<DatabaseUrl> ParseDatabaseUrl(std::string_view text) {
+  if (StartsWith(text, kN8nPrefix)) {
+    std::string_view rest = text.substr(kN8nPrefix.size());
+    if (StartsWith(rest, kN8nPrefix) || rest.empty()) {
+      return BadUrl(text,
+                    "n8n+ is followed by sqlite:PATH, postgresql://... or a libpq "
+                    "connection string");
+    }
+    Result<DatabaseUrl> inner = ParseDatabaseUrl(rest);
+    if (!inner.ok()) {
+      return Status(inner.status().code(),
+                    "database URL '" + MaskDatabaseUrl(text) + "'" +
+                        inner.status().message().substr(inner.status().message().find("':") + 1));
+    }
+    inner->url = std::string(text);
+    inner->n8n = true;
+    return inner;
+  }
   DatabaseUrl url;
   url.url = std::string(text);
   if (text.empty()) return Status::InvalidArgument("empty database URL");

@@ -206,5 +206,56 @@ TEST(MaskDatabaseUrl, HidesEveryFormOfPassword) {
   }
 }
 
+TEST(ParseDatabaseUrl, N8nForms) {
+  struct Case {
+    std::string_view text;
+    Kind kind;
+    std::string_view path;
+    std::string_view conninfo;
+    std::string_view schema;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {"n8n+sqlite:home/.n8n/database.sqlite", Kind::kSqlite, "home/.n8n/database.sqlite", "",
+            ""},
+           {"n8n+sqlite:///abs/database.sqlite", Kind::kSqlite, "/abs/database.sqlite", "", ""},
+           {"n8n+postgresql://u:pw@h/n8n?schema=n8n", Kind::kPostgres, "",
+            "postgresql://u:pw@h/n8n", "n8n"},
+           {"n8n+postgres://u@h/n8n?sslmode=disable", Kind::kPostgres, "",
+            "postgres://u@h/n8n?sslmode=disable", "public"},
+           {"n8n+host=h dbname=n8n schema=wf", Kind::kPostgres, "", "host=h dbname=n8n ", "wf"},
+       }) {
+    Result<DatabaseUrl> url = ParseDatabaseUrl(c.text);
+    ASSERT_OK(url);
+    EXPECT_TRUE(url->n8n) << c.text;
+    EXPECT_EQ(url->kind, c.kind) << c.text;
+    EXPECT_EQ(url->url, c.text);
+    if (c.kind == Kind::kSqlite) {
+      EXPECT_EQ(url->path, c.path) << c.text;
+    } else {
+      EXPECT_EQ(url->conninfo, c.conninfo) << c.text;
+      EXPECT_EQ(url->schema, c.schema) << c.text;
+    }
+  }
+  Result<DatabaseUrl> plain = ParseDatabaseUrl("sqlite:x.db");
+  ASSERT_OK(plain);
+  EXPECT_FALSE(plain->n8n);
+}
+
+TEST(ParseDatabaseUrl, N8nErrorsAreMasked) {
+  EXPECT_EQ(Error("n8n+"),
+            "database URL 'n8n+': n8n+ is followed by sqlite:PATH, postgresql://... or a libpq "
+            "connection string");
+  EXPECT_EQ(Error("n8n+n8n+sqlite:x"),
+            "database URL 'n8n+n8n+sqlite:x': n8n+ is followed by sqlite:PATH, postgresql://... "
+            "or a libpq connection string");
+  EXPECT_EQ(Error("n8n+mysql://u:pw@h/db"),
+            "database URL 'n8n+mysql://u:***@h/db': unsupported scheme 'mysql' (use sqlite:PATH, "
+            "sqlite:///ABS/PATH, a file path, postgresql://... or a libpq connection string)");
+  EXPECT_EQ(MaskDatabaseUrl("n8n+postgresql://u:pw@h/db?password=x"),
+            "n8n+postgresql://u:***@h/db?password=***");
+  EXPECT_EQ(MaskDatabaseUrl("n8n+host=h password='a b' dbname=d"),
+            "n8n+host=h password=*** dbname=d");
+}
+
 }  // namespace
 }  // namespace flowsync

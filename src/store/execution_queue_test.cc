@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -353,6 +354,11 @@ TEST_P(ExecutionQueueTest, ListFiltersNewestFirstAndPruneDropsOldFinishedOnes) {
   auto kept = queue_->PruneFinished(2000);
   ASSERT_OK(kept);
   EXPECT_EQ(*kept, 0);
+  // Not before its follow-up is enqueued.
+  kept = queue_->PruneFinished(2001);
+  ASSERT_OK(kept);
+  EXPECT_EQ(*kept, 0);
+  ASSERT_OK(queue_->FollowUp(a, {}, 2000));
   auto pruned = queue_->PruneFinished(2001);
   ASSERT_OK(pruned);
   EXPECT_EQ(*pruned, 1);
@@ -399,6 +405,118 @@ TEST_P(ExecutionQueueTest, ConcurrentClaimersTakeEachExecutionOnce) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(claimed.size(), static_cast<size_t>(kTasks));
   for (const auto& [id, times] : claimed) EXPECT_EQ(times, 1) << "execution " << id;
+}
+
+TEST_P(ExecutionQueueTest, PruneDeletesOldFinishedExecutionsOnceFollowedUp) {
+  auto days = queue_->RetentionDays();
+  ASSERT_OK(days);
+  EXPECT_EQ(*days, 30);
+  const int64_t done = Add(Task("a", 1000));
+  const int64_t waiting = Add(Task("b", 1000));
+  const int64_t cancelled = Add(Task("c", 1000));
+  const int64_t recent = Add(Task("d", 1000));
+  const int64_t pending = Add(Task("e", 1000));
+  AttemptEnd ok;
+  for (int64_t id : {done, waiting}) {
+    std::string topic = id == done ? "a" : "b";
+    ASSERT_EQ(ClaimIds({topic}, "w", 1, 2000), std::vector<int64_t>{id});
+    ASSERT_OK(queue_->Finish({id, 1, "w"}, ok, 3000, 0));
+  }
+  ASSERT_OK(queue_->Cancel(cancelled, 3000));
+  ASSERT_EQ(ClaimIds({"d"}, "w", 1, 2000), std::vector<int64_t>{recent});
+  ASSERT_OK(queue_->Finish({recent, 1, "w"}, ok, 9000, 0));
+  // `done` was followed up (its children enqueued); `waiting` not yet.
+  ASSERT_OK(queue_->FollowUp(done, {}, 4000));
+  ASSERT_OK(queue_->FollowUp(recent, {}, 9500));
+
+  auto pruned = queue_->PruneFinished(5000);
+  ASSERT_OK(pruned);
+  EXPECT_EQ(*pruned, 2);  // done and cancelled
+  for (int64_t gone : {done, cancelled}) {
+    auto shown = queue_->Show(gone);
+    ASSERT_OK(shown);
+    EXPECT_FALSE(shown->has_value()) << gone;
+  }
+  for (int64_t kept : {waiting, recent, pending}) EXPECT_EQ(Get(kept).id, kept);
+  pruned = queue_->PruneFinished(5000);
+  ASSERT_OK(pruned);
+  EXPECT_EQ(*pruned, 0);
+}
+
+TEST_P(ExecutionQueueTest, AWaitingWorkerIsWokenByAnEnqueueOnPostgres) {
+  // The waiter's own session: what another process would hold.
+  std::unique_ptr<Store> other = Open();
+  auto waiter = OpenExecutionQueue(*other);
+  ASSERT_OK(waiter);
+  auto idle = (*waiter)->WaitForWork(50);  // starts listening, nothing comes
+  ASSERT_OK(idle);
+  EXPECT_FALSE(*idle);
+  Add(Task("t", 1000));
+  const auto start = std::chrono::steady_clock::now();
+  const bool postgres = GetParam().name == "postgres";
+  auto woken = (*waiter)->WaitForWork(postgres ? 5000 : 100);
+  ASSERT_OK(woken);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  if (postgres) {
+    EXPECT_TRUE(*woken);
+    EXPECT_LT(waited, std::chrono::milliseconds(4000));
+  } else {
+    // SQLite has no wake-ups: the whole timeout passes, then a claim finds it.
+    EXPECT_FALSE(*woken);
+  }
+}
+
+TEST_P(ExecutionQueueTest, ABatchCompletesInOneGoFencedLikeFinish) {
+  const int64_t a = Add(Task("t", 1000));
+  const int64_t b = Add(Task("t", 1000));
+  const int64_t c = Add(Task("t", 1000));
+  ASSERT_EQ(ClaimIds({"t"}, "w", 10, 2000), (std::vector<int64_t>{a, b, c}));
+  AttemptEnd ok;
+  ASSERT_OK(queue_->Finish({b, 1, "w"}, ok, 2500, 0));  // already ended: stale
+  auto done = queue_->CompleteBatch("w", {{a, 1, "w"}, {b, 1, "w"}, {c, 2, "w"}}, 3000);
+  ASSERT_OK(done);
+  EXPECT_EQ(*done, std::vector<int64_t>{a});  // c: not its attempt
+  EXPECT_EQ(Get(a).status, ExecutionStatus::kCompleted);
+  EXPECT_EQ(Get(a).finished_at_ms, std::optional<int64_t>(3000));
+  EXPECT_EQ(Get(c).status, ExecutionStatus::kRunning);
+  auto shown = queue_->Show(a);
+  ASSERT_OK(shown);
+  ASSERT_EQ((*shown)->attempts.size(), 1u);
+  EXPECT_EQ((*shown)->attempts[0].outcome, "completed");
+  done = queue_->CompleteBatch("other", {{c, 1, "other"}}, 3000);
+  ASSERT_OK(done);
+  EXPECT_TRUE(done->empty());
+  done = queue_->CompleteBatch("w", {{c, 1, "w"}}, 3100);
+  ASSERT_OK(done);
+  EXPECT_EQ(*done, std::vector<int64_t>{c});
+}
+
+TEST_P(ExecutionQueueTest, VariablesPerEnvironmentSetReplacedAndUnset) {
+  ASSERT_OK(queue_->SetVariable({"prod", "B_URL", "https://b", false, 10}));
+  ASSERT_OK(queue_->SetVariable({"prod", "A_TOKEN", "sealed:v1:xyz", true, 11}));
+  ASSERT_OK(queue_->SetVariable({"dev", "B_URL", "http://localhost", false, 12}));
+  ASSERT_OK(queue_->SetVariable({"prod", "B_URL", "https://b2", false, 13}));
+  auto prod = queue_->Variables("prod");
+  ASSERT_OK(prod);
+  ASSERT_EQ(prod->size(), 2u);
+  EXPECT_EQ((*prod)[0].name, "A_TOKEN");
+  EXPECT_TRUE((*prod)[0].secret);
+  EXPECT_EQ((*prod)[0].value, "sealed:v1:xyz");
+  EXPECT_EQ((*prod)[1].name, "B_URL");
+  EXPECT_FALSE((*prod)[1].secret);
+  EXPECT_EQ((*prod)[1].value, "https://b2");
+  EXPECT_EQ((*prod)[1].updated_ms, 13);
+  auto removed = queue_->UnsetVariable("prod", "B_URL");
+  ASSERT_OK(removed);
+  EXPECT_TRUE(*removed);
+  removed = queue_->UnsetVariable("prod", "B_URL");
+  ASSERT_OK(removed);
+  EXPECT_FALSE(*removed);
+  auto dev = queue_->Variables("dev");
+  ASSERT_OK(dev);
+  ASSERT_EQ(dev->size(), 1u);
+  EXPECT_EQ((*dev)[0].value, "http://localhost");
+  EXPECT_EQ(queue_->Variables("prod")->size(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ExecutionQueueTest, ::testing::ValuesIn(test::TestBackends()),

@@ -1,10 +1,19 @@
 #include "store/sql_connection.h"
 
 #include <charconv>
+#include <chrono>
+#include <thread>
 
 namespace flowsync {
 
 SqlConnection& ConnectionOf(Store& store) { return dynamic_cast<SqlStore&>(store).connection(); }
+
+Status SqlConnection::Notify(std::string_view) { return Status::OK(); }
+
+Result<bool> SqlConnection::WaitForNotification(std::string_view, int64_t timeout_ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
+  return false;
+}
 
 Result<std::vector<SqlRow>> SqlConnection::Query(std::string_view sql,
                                                  const std::vector<SqlValue>& params,

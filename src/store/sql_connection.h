@@ -61,6 +61,15 @@ class SqlConnection {
   // An expression for the store's project ("current_setting(...)" or a
   // bound parameter).
   virtual std::string_view ProjectSql() const = 0;
+
+  // Wake-ups between processes, a hint only (PostgreSQL LISTEN/NOTIFY; a
+  // backend without them, or a pooler that drops them, leaves the caller to
+  // its polling). Notify sends on `channel` (at commit inside a
+  // transaction); WaitForNotification listens on `channel` (from the first
+  // call on) and returns true as soon as a notification came, false after
+  // `timeout_ms` without one. Defaults: nothing sent, a plain sleep.
+  virtual Status Notify(std::string_view channel);
+  virtual Result<bool> WaitForNotification(std::string_view channel, int64_t timeout_ms);
 };
 
 // A store whose backend speaks SQL: every backend. Lets the shared SQL code

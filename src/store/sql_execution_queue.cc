@@ -1,11 +1,15 @@
 #include "store/sql_execution_queue.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <memory>
 
 namespace flowsync {
 namespace {
+
+// Where workers hear of ready executions (PostgreSQL NOTIFY).
+constexpr std::string_view kWakeChannel = "flowsync_executions";
 
 // The columns ExecutionFromRow reads, in its order.
 constexpr std::string_view kColumns =
@@ -124,6 +128,7 @@ Result<int64_t> SqlExecutionQueue::Insert(const NewExecution& e, int64_t now_ms)
            e.meta},
           "enqueueing " + task));
   if (rows.size() != 1) return Status::Internal("enqueueing " + task + ": no id returned");
+  FS_TRY(conn_.Notify(kWakeChannel));
   return SqlInt(rows[0][0]);
 }
 
@@ -353,6 +358,44 @@ Result<FinishResult> SqlExecutionQueue::Finish(const AttemptRef& ref, const Atte
   return result;
 }
 
+Result<std::vector<int64_t>> SqlExecutionQueue::CompleteBatch(
+    const std::string& owner, const std::vector<AttemptRef>& attempts, int64_t now_ms) {
+  std::vector<int64_t> done;
+  if (attempts.empty()) return done;
+  std::vector<SqlValue> params = {owner, std::to_string(now_ms)};
+  std::string pairs;
+  for (const AttemptRef& a : attempts) {
+    if (a.owner != owner) return Status::InvalidArgument("CompleteBatch: attempts of two owners");
+    if (!pairs.empty()) pairs += ", ";
+    pairs += "(CAST($" + std::to_string(params.size() + 1) + " AS BIGINT), CAST($" +
+             std::to_string(params.size() + 2) + " AS INTEGER))";
+    params.push_back(std::to_string(a.execution_id));
+    params.push_back(std::to_string(a.attempt));
+  }
+  Status written = InWrite([&]() -> Status {
+    FS_TRY_ASSIGN(
+        std::vector<SqlRow> rows,
+        conn_.Query("UPDATE executions SET status = 'completed', finished_at_ms = CAST($2 AS "
+                    "BIGINT), owner = NULL, lease_until_ms = NULL, error = NULL WHERE owner = $1 "
+                    "AND status = 'running' AND CAST($2 AS BIGINT) >= 0 AND (id, attempt) IN "
+                    "(VALUES " +
+                        pairs + ") RETURNING id",
+                    params, "completing a batch of executions"));
+    if (rows.empty()) return Status::OK();
+    FS_TRY(conn_
+               .Query("UPDATE execution_attempts SET outcome = 'completed', finished_at_ms = "
+                      "CAST($2 AS BIGINT) WHERE owner = $1 AND outcome = 'running' AND "
+                      "(execution_id, attempt) IN (VALUES " +
+                          pairs + ")",
+                      params, "recording a batch of attempts")
+               .status());
+    for (const SqlRow& r : rows) done.push_back(SqlInt(r[0]));
+    return Status::OK();
+  });
+  FS_TRY(written);
+  return done;
+}
+
 Result<int> SqlExecutionQueue::RescueExpired(int64_t now_ms) {
   int rescued = 0;
   const std::string lost_limit = std::to_string(kMaxLostAttempts);
@@ -383,6 +426,7 @@ Result<int> SqlExecutionQueue::RescueExpired(int64_t now_ms) {
                  .status());
     }
     rescued = static_cast<int>(rows.size());
+    if (rescued > 0) FS_TRY(conn_.Notify(kWakeChannel));
     return Status::OK();
   });
   FS_TRY(written);
@@ -441,6 +485,7 @@ Result<bool> SqlExecutionQueue::Retry(int64_t id, int64_t now_ms) {
             {std::to_string(id), std::to_string(now_ms)},
             "retrying execution " + std::to_string(id)));
     changed = !rows.empty();
+    if (changed) FS_TRY(conn_.Notify(kWakeChannel));
     return Status::OK();
   });
   FS_TRY(written);
@@ -509,14 +554,107 @@ Result<bool> SqlExecutionQueue::HasUnfinished(const std::vector<std::string>& to
   return !rows.empty();
 }
 
+Result<bool> SqlExecutionQueue::WaitForWork(int64_t timeout_ms) {
+  return conn_.WaitForNotification(kWakeChannel, timeout_ms);
+}
+
 Result<int64_t> SqlExecutionQueue::PruneFinished(int64_t before_ms) {
+  // Bounded batches: a year of executions is not one transaction holding
+  // the writer lock.
+  constexpr int kBatch = 5000;
+  int64_t total = 0;
+  while (true) {
+    int64_t deleted = 0;
+    FS_TRY(InWrite([&]() -> Status {
+      FS_TRY_ASSIGN(
+          std::vector<SqlRow> rows,
+          conn_.Query("DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE "
+                      "project = " +
+                          std::string(conn_.ProjectSql()) +
+                          " AND finished_at_ms < CAST($1 AS BIGINT) AND (status = 'cancelled' OR "
+                          "(status IN ('completed', 'failed', 'timeout') AND followed_up = 1)) "
+                          "LIMIT CAST($2 AS INTEGER)) RETURNING id",
+                      {std::to_string(before_ms), std::to_string(kBatch)}, "pruning executions"));
+      deleted = static_cast<int64_t>(rows.size());
+      return Status::OK();
+    }));
+    total += deleted;
+    if (deleted < kBatch) return total;
+  }
+}
+
+Result<int64_t> SqlExecutionQueue::RetentionDays() {
+  FS_TRY_ASSIGN(std::vector<SqlRow> rows, conn_.Query("SELECT value FROM flowsync_meta WHERE key = "
+                                                      "'execution_retention_days'",
+                                                      {}, "reading execution_retention_days"));
+  if (rows.empty() || !rows[0][0]) return int64_t{30};
+  const std::string& text = *rows[0][0];
+  int64_t days = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), days);
+  if (ec != std::errc() || end != text.data() + text.size() || days < 0) {
+    return Status::InvalidArgument(
+        "flowsync_meta execution_retention_days: expected a number of "
+        "days, got '" +
+        text + "'");
+  }
+  return days;
+}
+
+}  // namespace flowsync
+
+namespace flowsync {
+
+Result<std::vector<Variable>> SqlExecutionQueue::Variables(const std::string& environment) {
   FS_TRY_ASSIGN(
       std::vector<SqlRow> rows,
-      conn_.Query("DELETE FROM executions WHERE project = " + std::string(conn_.ProjectSql()) +
-                      " AND status IN ('completed', 'failed', 'cancelled', 'timeout') "
-                      "AND finished_at_ms < CAST($1 AS BIGINT) RETURNING id",
-                  {std::to_string(before_ms)}, "pruning executions"));
-  return static_cast<int64_t>(rows.size());
+      conn_.Query("SELECT name, value, CASE WHEN secret THEN 1 ELSE 0 END, updated_ms "
+                  "FROM workflow_variables WHERE project = " +
+                      std::string(conn_.ProjectSql()) + " AND environment = $1 ORDER BY name",
+                  {environment}, "reading the variables of " + environment));
+  std::vector<Variable> out;
+  out.reserve(rows.size());
+  for (const SqlRow& row : rows) {
+    Variable v;
+    v.environment = environment;
+    v.name = row[0].value_or("");
+    v.value = row[1].value_or("");
+    v.secret = row[2].value_or("0") == "1";
+    v.updated_ms = SqlInt(row[3]);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Status SqlExecutionQueue::SetVariable(const Variable& v) {
+  return InWrite([&]() -> Status {
+    return conn_
+        .Query(
+            "INSERT INTO workflow_variables (project, environment, name, value, secret, "
+            "updated_ms) VALUES (" +
+                std::string(conn_.ProjectSql()) +
+                ", $1, $2, $3, CAST($4 AS BOOLEAN), CAST($5 AS BIGINT)) ON CONFLICT "
+                "(project, environment, name) DO UPDATE SET value = excluded.value, secret = "
+                "excluded.secret, updated_ms = excluded.updated_ms",
+            {v.environment, v.name, v.value, std::string(v.secret ? "1" : "0"),
+             std::to_string(v.updated_ms)},
+            "setting variable " + v.name)
+        .status();
+  });
+}
+
+Result<bool> SqlExecutionQueue::UnsetVariable(const std::string& environment,
+                                              const std::string& name) {
+  bool removed = false;
+  FS_TRY(InWrite([&]() -> Status {
+    FS_TRY_ASSIGN(std::vector<SqlRow> rows,
+                  conn_.Query("DELETE FROM workflow_variables WHERE project = " +
+                                  std::string(conn_.ProjectSql()) +
+                                  " AND environment = $1 AND name = $2 RETURNING name",
+                              {environment, name}, "removing variable " + name));
+    removed = !rows.empty();
+    return Status::OK();
+  }));
+  return removed;
 }
 
 }  // namespace flowsync

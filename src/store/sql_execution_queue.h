@@ -34,13 +34,21 @@ class SqlExecutionQueue final : public ExecutionQueue {
                                          int64_t now_ms, int64_t lease_ms) override;
   Result<FinishResult> Finish(const AttemptRef& ref, const AttemptEnd& end, int64_t now_ms,
                               double jitter) override;
+  Result<std::vector<int64_t>> CompleteBatch(const std::string& owner,
+                                             const std::vector<AttemptRef>& attempts,
+                                             int64_t now_ms) override;
   Result<int> RescueExpired(int64_t now_ms) override;
   Result<bool> Cancel(int64_t id, int64_t now_ms) override;
   Result<bool> Retry(int64_t id, int64_t now_ms) override;
   Result<std::vector<Execution>> List(const ExecutionFilter& filter) override;
   Result<std::optional<ExecutionDetail>> Show(int64_t id) override;
   Result<bool> HasUnfinished(const std::vector<std::string>& topics) override;
+  Result<bool> WaitForWork(int64_t timeout_ms) override;
   Result<int64_t> PruneFinished(int64_t before_ms) override;
+  Result<int64_t> RetentionDays() override;
+  Result<std::vector<Variable>> Variables(const std::string& environment) override;
+  Status SetVariable(const Variable& v) override;
+  Result<bool> UnsetVariable(const std::string& environment, const std::string& name) override;
 
  private:
   Result<int64_t> Insert(const NewExecution& e, int64_t now_ms);

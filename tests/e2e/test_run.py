@@ -7,6 +7,7 @@ worker killed with SIGKILL whose task another worker runs again."""
 import json
 import os
 import signal
+import subprocess
 import sys
 import textwrap
 import time
@@ -230,7 +231,8 @@ class RunMixin:
                          0)
 
         failed = self.cmd_json("run", "slow")
-        self.fs("worker", "--topic", "slow", "--exit-when-idle", *self.db_args(), "--", "false")
+        self.fs("worker", "--topic", "slow", "--exit-when-idle", *self.db_args(), "--", "false",
+                expect=0)
         self.cmd("scheduler", "--once")
         alerts = [e for e in self.cmd_json("executions", "list") if e["topic"] == "retry-failed"]
         self.assertEqual(len(alerts), 1)
@@ -238,6 +240,27 @@ class RunMixin:
                          ("retry-failed:slow", failed["id"]))
         self.assertTrue(alerts[0]["meta"].startswith("workflow=phases/etl.toml&cron="))
         self.assertTrue(alerts[0]["meta"].endswith("&retry=failed&retried=0"))
+
+    def test_old_executions_are_pruned_after_their_follow_up(self):
+        self.cmd_json("run", "load")
+        self.worker("load")
+        cancelled = self.cmd_json("run", "slow")
+        self.cmd("executions", "cancel", str(cancelled["id"]))
+        self.cmd_json("run", "load")  # pending: never pruned
+        # The default retention (30 days) keeps them all.
+        self.assertEqual(self.cmd_json("executions", "prune"), {"pruned": 0})
+        time.sleep(0.05)
+        # The completed one waits for its follow-up; the cancelled one has none.
+        self.assertEqual(self.cmd_json("executions", "prune", "--older-than", "1ms"),
+                         {"pruned": 1})
+        res = self.cmd("scheduler", "--once", "--json", "--retention", "1ms")
+        self.assertEqual(json.loads(res.stdout)["pruned"], 1)
+        self.assertEqual([e["status"] for e in self.cmd_json("executions", "list")], ["pending"])
+        res = self.cmd("executions", "prune", "--older-than", "soon", expect=h.EXIT_USAGE)
+        self.assertEqual(res.stderr, "flowsync: error: --older-than: expected a duration such as "
+                                     "720h or 0 (for ever), got 'soon'\n")
+        self.assertEqual(self.cmd_json("executions", "prune", "--older-than", "0"),
+                         {"pruned": 0})
 
     def test_noop_worker_drains_many(self):
         for _ in range(20):
@@ -249,13 +272,94 @@ class RunMixin:
         self.assertEqual(len(listed), 20)
 
 
-class RunSqliteTest(RunMixin, h.FlowsyncCase):
+class VariablesMixin:
+    """flowsync var and what a worker's command receives; a subclass says
+    which database (`db_args`) and how to read its stored values
+    (`stored_values`)."""
+
+    def var(self, *args, expect=0, env=None, stdin=None):
+        db = self.db_args() if args[0] != "keygen" else []
+        res = subprocess.run([h.binary(), "var", *args, *db], cwd=self.root,
+                             env=h.clean_env(env), input=stdin, capture_output=True, text=True,
+                             timeout=h.DEFAULT_TIMEOUT)
+        self.assertEqual(res.returncode, expect, res.stderr)
+        return res
+
+    def test_variables_reach_the_command_and_secrets_stay_sealed(self):
+        key = self.var("keygen").stdout.strip()
+        keyed = {"FLOWSYNC_SECRET_KEY": key}
+        self.var("set", "REGION", "eu-west-1")
+        self.var("set", "API_TOKEN", "--secret", env=keyed, stdin="tok-9f8e7d6c5b\n")
+        self.var("set", "REGION", "us-east-2", "--env", "staging")
+        listed = json.loads(self.var("list", "--json").stdout)
+        self.assertEqual([(v["name"], v["secret"], v["value"]) for v in listed],
+                         [("API_TOKEN", True, None), ("REGION", False, "eu-west-1")])
+        self.assertEqual(self.var("list").stdout, "API_TOKEN=(secret)\nREGION=eu-west-1\n")
+        self.assertEqual(self.var("get", "REGION", "--env", "staging").stdout, "us-east-2\n")
+        res = self.var("get", "API_TOKEN", expect=h.EXIT_USAGE)
+        self.assertEqual(res.stderr, "flowsync: error: API_TOKEN is secret: its value is never "
+                                     "printed (a worker's command receives it as $API_TOKEN)\n")
+        for value in self.stored_values():
+            self.assertNotIn("tok-9f8e7d6c5b", value)
+
+        # The command gets both; what is kept of its output masks the secret.
+        run = self.cmd_json("run", "slow")
+        self.fs("worker", "--topic", "slow", "--exit-when-idle", *self.db_args(), "--", "sh",
+                "-c", 'echo "$REGION $API_TOKEN"', env=keyed, expect=0)
+        shown = self.cmd_json("executions", "show", str(run["id"]))
+        self.assertEqual(shown["status"], "completed")
+        self.assertEqual(shown["history"][0]["stdout_tail"], "eu-west-1 [secret]\n")
+
+        # No key, or another key: the worker refuses to start, nothing runs.
+        self.cmd_json("run", "slow")
+        res = self.fs("worker", "--topic", "slow", "--exit-when-idle", *self.db_args(), "--",
+                      "true", expect=h.EXIT_USAGE)
+        self.assertEqual(res.stderr, "flowsync: error: variable API_TOKEN (environment default) "
+                                     "is secret: set FLOWSYNC_SECRET_KEY or "
+                                     "FLOWSYNC_SECRET_KEY_FILE to the key it was sealed with\n")
+        other = {"FLOWSYNC_SECRET_KEY": self.var("keygen").stdout.strip()}
+        res = self.fs("worker", "--topic", "slow", "--exit-when-idle", *self.db_args(), "--",
+                      "true", env=other, expect=h.EXIT_USAGE)
+        self.assertEqual(res.stderr, "flowsync: error: variable API_TOKEN (environment default): "
+                                     "cannot be opened with this key (sealed with another key, "
+                                     "or for another variable)\n")
+        # The staging worker has no secret to open.
+        self.fs("worker", "--topic", "slow", "--exit-when-idle", "--env", "staging",
+                *self.db_args(), "--", "true", expect=0)
+
+        self.var("unset", "API_TOKEN")
+        res = self.var("unset", "API_TOKEN", expect=h.EXIT_FAILED)
+        self.assertEqual(res.stderr,
+                         "flowsync: error: no variable API_TOKEN in environment default\n")
+
+    def test_variable_bad_input(self):
+        res = self.var("set", "1BAD", "x", expect=h.EXIT_USAGE)
+        self.assertEqual(res.stderr, "flowsync: error: variable name '1BAD': expected letters, "
+                                     "digits and _ (not first a digit), at most 128\n")
+        res = self.var("set", "OK", "x", "--env", "a b", expect=h.EXIT_USAGE)
+        self.assertEqual(res.stderr, "flowsync: error: environment 'a b': expected letters, "
+                                     "digits, _, . and -, at most 64\n")
+        res = self.var("set", "TOKEN", "--secret", stdin="x", expect=h.EXIT_USAGE)
+        self.assertTrue(res.stderr.startswith("flowsync: error: a secret needs a key: set "
+                                              "FLOWSYNC_SECRET_KEY"), res.stderr)
+        res = self.var("set", "TOKEN", "--secret", stdin="x",
+                       env={"FLOWSYNC_SECRET_KEY": "c2hvcnQ="}, expect=h.EXIT_USAGE)
+        self.assertEqual(res.stderr, "flowsync: error: FLOWSYNC_SECRET_KEY: not a key (expected "
+                                     "32 bytes in base64, as `flowsync var keygen` prints)\n")
+        self.assertEqual(json.loads(self.var("list", "--json").stdout), [])
+
+
+class RunSqliteTest(RunMixin, VariablesMixin, h.FlowsyncCase):
 
     def db_args(self):
         return []
 
+    def stored_values(self):
+        return [v for (v,) in h.query(self.p(".flowsync", "flowsync.db"),
+                                      "SELECT value FROM workflow_variables")]
 
-class RunPostgresTest(RunMixin, h.FlowsyncCase):
+
+class RunPostgresTest(RunMixin, VariablesMixin, h.FlowsyncCase):
 
     @classmethod
     def setUpClass(cls):
@@ -277,6 +381,10 @@ class RunPostgresTest(RunMixin, h.FlowsyncCase):
 
     def db_args(self):
         return ["--db", self.url]
+
+    def stored_values(self):
+        return [v for (v,) in h.psql(h.pg_url(self.admin, self.dbname),
+                                     "SELECT value FROM workflow_variables")]
 
 
 if __name__ == "__main__":

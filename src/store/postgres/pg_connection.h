@@ -1,6 +1,8 @@
 // A PostgreSQL connection (PgConn) as the shared SQL layer sees it.
 #pragma once
 
+#include <string>
+
 #include "store/postgres/pg_db.h"
 #include "store/sql_connection.h"
 
@@ -25,9 +27,12 @@ class PgConnection final : public SqlConnection {
   void Rollback() override { (void)conn_->ExecScript("ROLLBACK"); }
   // Sessions set flowsync.project when they connect (PgSession::Connect).
   std::string_view ProjectSql() const override { return "current_setting('flowsync.project')"; }
+  Status Notify(std::string_view channel) override;
+  Result<bool> WaitForNotification(std::string_view channel, int64_t timeout_ms) override;
 
  private:
   PgConn* conn_;
+  std::string listening_;  // the channel this session LISTENs on, if any
 };
 
 }  // namespace flowsync::postgres

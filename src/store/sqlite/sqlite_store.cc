@@ -46,7 +46,7 @@ class SqliteStore final : public SqlStore {
   }
 
   Status Initialize() {
-    if (options_.create_if_missing) {
+    if (options_.create_if_missing && !options_.shared_database) {
       // Workflow rows are ~10 KB of JSON: big pages mean fewer overflow
       // pages and far fewer system calls. Takes effect on a new database.
       FS_TRY(db_.Exec("PRAGMA page_size = 16384"));
@@ -128,6 +128,14 @@ class SqliteStore final : public SqlStore {
     bool has_meta = tables.Int(1) > 0;
     tables.Reset();
     if (count == 0) return 0;
+    if (!has_meta && options_.shared_database) {
+      FS_TRY_ASSIGN(Stmt clash, db_.Prepare("SELECT count(*) FROM sqlite_master WHERE type = "
+                                            "'table' AND name IN ('workflows', 'sync_runs', "
+                                            "'workflow_sync_log', 'workflow_versions')"));
+      FS_TRY_ASSIGN(bool clash_row, clash.Step());
+      (void)clash_row;
+      if (clash.Int(0) == 0) return 0;
+    }
     if (!has_meta) {
       return Status::Unsupported("database " + Describe() +
                                  " holds tables but is no flowsync database (no flowsync_meta "

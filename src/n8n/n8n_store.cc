@@ -1,0 +1,292 @@
+#include "n8n/n8n_store.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "n8n/n8n_ids.h"
+#include "n8n/n8n_rows.h"
+#include "util/uuid.h"
+
+namespace flowsync::n8n {
+namespace {
+
+// The id map's own version: this module's tables, not flowsync's schema.
+constexpr int kN8nTablesVersion = 1;
+constexpr size_t kMaxTagChars = 24;
+
+Status CreateTables(SqlConnection& conn) {
+  for (const char* sql : {
+           "CREATE TABLE IF NOT EXISTS flowsync_n8n_meta (key VARCHAR(64) PRIMARY KEY, value "
+           "TEXT NOT NULL)",
+           "CREATE TABLE IF NOT EXISTS flowsync_n8n_workflows (workflow_id VARCHAR(36) PRIMARY "
+           "KEY, n8n_id VARCHAR(36) NOT NULL UNIQUE, source_id TEXT)",
+       }) {
+    FS_TRY(conn.Query(sql, {}, "creating flowsync's n8n tables").status());
+  }
+  FS_TRY_ASSIGN(std::vector<SqlRow> v,
+                conn.Query("SELECT value FROM flowsync_n8n_meta WHERE key = 'version'", {},
+                           "reading the version of flowsync's n8n tables"));
+  if (v.empty()) {
+    return conn
+        .Query("INSERT INTO flowsync_n8n_meta (key, value) VALUES ('version', $1)",
+               {std::to_string(kN8nTablesVersion)}, "versioning flowsync's n8n tables")
+        .status();
+  }
+  if (SqlInt(v[0][0]) > kN8nTablesVersion) {
+    return Status::Unsupported(fmt::format(
+        "flowsync_n8n_meta says version {}: written by a newer flowsync (this one knows {})",
+        SqlText(v[0][0]), kN8nTablesVersion));
+  }
+  return Status::OK();
+}
+
+// One n8n write the run decided, applied when it finishes.
+struct Pending {
+  enum class Kind { kWrite, kArchive, kUnarchive } kind = Kind::kWrite;
+  std::string id;  // flowsync's
+  std::optional<ParsedWorkflow> wf;
+};
+
+class N8nSyncTransaction final : public SyncTransaction {
+ public:
+  N8nSyncTransaction(std::unique_ptr<SyncTransaction> inner, SqlConnection* conn,
+                     const N8nSchema* schema, const N8nSyncOptions* options, N8nSyncNotes* notes)
+      : inner_(std::move(inner)), conn_(conn), schema_(schema), options_(options), notes_(notes) {}
+
+  Result<std::vector<IndexRow>> LoadIndex() override { return Remember(inner_->LoadIndex()); }
+  Result<std::vector<IndexRow>> LoadIndexUnder(const std::set<std::string>& keys) override {
+    return Remember(inner_->LoadIndexUnder(keys));
+  }
+  Result<std::vector<IndexRow>> LoadIndexWithHash(const std::string& hash) override {
+    return Remember(inner_->LoadIndexWithHash(hash));
+  }
+  Result<bool> IdTaken(const std::string& id) override { return inner_->IdTaken(id); }
+  Result<int64_t> CountLive() override { return inner_->CountLive(); }
+  Result<int64_t> BeginRun(std::string_view mode, std::string_view root,
+                           std::string_view now) override {
+    return inner_->BeginRun(mode, root, now);
+  }
+  Status AddWorkflow(const std::string& id, const std::string& path, const ParsedWorkflow& wf,
+                     const std::string& sig, std::string_view now) override {
+    FS_TRY(inner_->AddWorkflow(id, path, wf, sig, now));
+    paths_[id] = path;
+    if (wf.format != Format::kPhase) pending_.push_back({Pending::Kind::kWrite, id, wf});
+    return Status::OK();
+  }
+  Status UpdateWorkflow(const std::string& id, const ParsedWorkflow& wf, const std::string& sig,
+                        bool content_changed, int64_t run_id, std::string_view now) override {
+    FS_TRY(inner_->UpdateWorkflow(id, wf, sig, content_changed, run_id, now));
+    if (content_changed && wf.format != Format::kPhase) {
+      pending_.push_back({Pending::Kind::kWrite, id, wf});
+    }
+    return Status::OK();
+  }
+  Status MoveWorkflow(const std::string& id, const std::string& new_path, const std::string& sig,
+                      std::string_view now) override {
+    FS_TRY(inner_->MoveWorkflow(id, new_path, sig, now));
+    paths_[id] = new_path;
+    return Status::OK();
+  }
+  Status MarkDeleted(const std::string& id, std::string_view now) override {
+    FS_TRY(inner_->MarkDeleted(id, now));
+    pending_.push_back({Pending::Kind::kArchive, id, std::nullopt});
+    return Status::OK();
+  }
+  Status Restore(const std::string& id, std::string_view now) override {
+    FS_TRY(inner_->Restore(id, now));
+    pending_.push_back({Pending::Kind::kUnarchive, id, std::nullopt});
+    return Status::OK();
+  }
+  Status AppendLog(const LogRecord& record) override { return inner_->AppendLog(record); }
+  Status RefreshSourceIdFindings() override { return inner_->RefreshSourceIdFindings(); }
+  Status FinishRun(int64_t run_id, const RunCounts& counts, std::string_view now) override {
+    // flowsync's rows first (on PostgreSQL this ends their COPY), then n8n's
+    // on the same connection, in the same transaction.
+    FS_TRY(inner_->FinishRun(run_id, counts, now));
+    return WriteN8n(std::string(now));
+  }
+  Status Commit() override { return inner_->Commit(); }
+
+ private:
+  Status WriteN8n(const std::string& now_rfc3339);
+  // The paths of the rows a sync loaded: n8n's rows are written by them.
+  Result<std::vector<IndexRow>> Remember(Result<std::vector<IndexRow>> rows) {
+    if (rows.ok()) {
+      for (const IndexRow& r : *rows) paths_[r.id] = r.path;
+    }
+    return rows;
+  }
+
+  std::unique_ptr<SyncTransaction> inner_;
+  SqlConnection* conn_;
+  const N8nSchema* schema_;
+  const N8nSyncOptions* options_;
+  N8nSyncNotes* notes_;
+  std::map<std::string, std::string> paths_;  // flowsync id -> path
+  std::vector<Pending> pending_;
+};
+
+Status N8nSyncTransaction::WriteN8n(const std::string& now_rfc3339) {
+  *notes_ = N8nSyncNotes();
+  if (pending_.empty()) return Status::OK();
+  const std::string now = N8nTime(now_rfc3339);
+  FS_TRY(CreateTables(*conn_));
+  N8nRowWriter writer(conn_, *schema_);
+  FS_TRY(writer.Prepare(options_->project));
+
+  // The id map: flowsync id -> n8n id, and which n8n ids are held.
+  std::map<std::string, std::string> n8n_ids;
+  std::set<std::string> held;
+  Rebinding& rebinding = writer.mutable_rebinding();
+  FS_TRY(conn_->QueryEach("SELECT workflow_id, n8n_id, source_id FROM flowsync_n8n_workflows", {},
+                          "reading the n8n id map", [&](const SqlRowView& row) -> Status {
+                            std::string id(row[0].value_or(""));
+                            std::string n8n_id(row[1].value_or(""));
+                            if (row[2]) rebinding.workflow_ids.emplace(*row[2], n8n_id);
+                            held.insert(n8n_id);
+                            n8n_ids.emplace(std::move(id), std::move(n8n_id));
+                            return Status::OK();
+                          }));
+  for (const Pending& p : pending_) {
+    if (p.kind != Pending::Kind::kWrite || n8n_ids.count(p.id) != 0) continue;
+    std::string n8n_id;
+    if (p.wf->source_id && IsN8nId(*p.wf->source_id) && held.count(*p.wf->source_id) == 0) {
+      n8n_id = *p.wf->source_id;
+    } else {
+      n8n_id = N8nIdFromUuid(p.id);
+    }
+    FS_TRY(conn_
+               ->Query("INSERT INTO flowsync_n8n_workflows (workflow_id, n8n_id, source_id) "
+                       "VALUES ($1, $2, $3)",
+                       {p.id, n8n_id, p.wf->source_id}, "adding to the n8n id map")
+               .status());
+    if (p.wf->source_id) rebinding.workflow_ids.emplace(*p.wf->source_id, n8n_id);
+    held.insert(n8n_id);
+    n8n_ids.emplace(p.id, std::move(n8n_id));
+  }
+
+  std::map<std::string, N8nSyncNotes::Workflow> noted;  // by path
+  size_t unmatched_total = 0;
+  for (const Pending& p : pending_) {
+    auto mapped = n8n_ids.find(p.id);
+    if (mapped == n8n_ids.end()) continue;  // never written to n8n: nothing to archive
+    const std::string& n8n_id = mapped->second;
+    if (p.kind != Pending::Kind::kWrite) {
+      FS_TRY(writer.SetArchived(n8n_id, p.kind == Pending::Kind::kArchive, now));
+      ++notes_->archived;
+      continue;
+    }
+    N8nSyncNotes::Workflow note{paths_[p.id], n8n_id, {}};
+    std::vector<std::string> refused;
+    for (const Finding& f : p.wf->findings) {
+      if (f.severity == Severity::kError) refused.push_back(f.message);
+    }
+    if (!refused.empty()) {
+      note.notes.push_back("not written to n8n, which would refuse it: " + refused.front());
+      noted[note.path] = std::move(note);
+      continue;
+    }
+    Result<N8nWorkflow> wf = WorkflowFromContent(p.wf->content, n8n_id, rebinding, &note.notes);
+    if (!wf.ok()) {
+      note.notes.push_back("not written to n8n: " + wf.status().message());
+      noted[note.path] = std::move(note);
+      continue;
+    }
+    if (wf->name.empty()) wf->name = p.wf->name;
+    unmatched_total += note.notes.size();
+    // n8n's tag names are at most 24 characters (varchar(24) on PostgreSQL).
+    std::erase_if(wf->tags, [&](const std::string& tag) {
+      size_t chars = 0;
+      for (unsigned char c : tag) chars += (c & 0xC0) != 0x80 ? 1 : 0;
+      if (chars <= kMaxTagChars) return false;
+      note.notes.push_back(
+          fmt::format("tag '{}' is longer than n8n's {} characters: left out", tag, kMaxTagChars));
+      return true;
+    });
+    FS_TRY(writer.Write(*wf, UuidV4(), now));
+    ++notes_->written;
+    if (!note.notes.empty()) noted[note.path] = std::move(note);
+  }
+  for (auto& [path, w] : noted) notes_->workflows.push_back(std::move(w));
+  if (options_->strict && unmatched_total > 0) {
+    std::string list;
+    for (const N8nSyncNotes::Workflow& w : notes_->workflows) {
+      for (const std::string& n : w.notes) list += fmt::format("\n  {}: {}", w.path, n);
+    }
+    return Status::Conflict(fmt::format(
+        "{} credential reference{} with no match in n8n (--strict; nothing was written):{}",
+        unmatched_total, unmatched_total == 1 ? "" : "s", list));
+  }
+  return Status::OK();
+}
+
+class N8nStoreImpl final : public N8nStore {
+ public:
+  N8nStoreImpl(std::unique_ptr<N8nDatabase> n8n, std::unique_ptr<Store> inner)
+      : n8n_(std::move(n8n)),
+        inner_(std::move(inner)),
+        catalog_(&n8n_->connection(), &inner_->catalog()) {}
+
+  const N8nSchema& n8n_schema() const override { return n8n_->schema(); }
+  void set_sync_options(N8nSyncOptions options) override { options_ = std::move(options); }
+  const N8nSyncNotes& notes() const override { return notes_; }
+
+  int SchemaVersion() const override { return inner_->SchemaVersion(); }
+  std::string Describe() const override { return n8n_->Describe(); }
+  const std::string& project() const override { return inner_->project(); }
+  SqlDialect dialect() const override { return inner_->dialect(); }
+  Catalog& catalog() override { return catalog_; }
+  SqlConnection& connection() override { return ConnectionOf(*inner_); }
+
+  Result<std::unique_ptr<SyncTransaction>> BeginSync(bool read_only) override {
+    FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, inner_->BeginSync(read_only));
+    if (read_only) return txn;
+    return std::unique_ptr<SyncTransaction>(std::make_unique<N8nSyncTransaction>(
+        std::move(txn), &ConnectionOf(*inner_), &n8n_->schema(), &options_, &notes_));
+  }
+  Status Rate(const std::string& workflow_id, const std::string& user, int value,
+              std::string_view now) override {
+    return inner_->Rate(workflow_id, user, value, now);
+  }
+  Status GrantProject(const std::string& project, const std::string& role, bool revoke) override {
+    return inner_->GrantProject(project, role, revoke);
+  }
+  Result<std::unique_ptr<MigrationHistory>> OpenMigrationHistory() override {
+    return inner_->OpenMigrationHistory();
+  }
+
+ private:
+  std::unique_ptr<N8nDatabase> n8n_;
+  std::unique_ptr<Store> inner_;
+  N8nCatalog catalog_;
+  N8nSyncOptions options_;
+  N8nSyncNotes notes_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<N8nStore>> OpenN8nStore(const DatabaseUrl& url,
+                                               const StoreOptions& options) {
+  FS_TRY_ASSIGN(std::unique_ptr<N8nDatabase> n8n, OpenN8nDatabase(url));
+  DatabaseUrl plain = url;
+  plain.n8n = false;
+  StoreOptions bookkeeping = options;
+  bookkeeping.shared_database = true;
+  Result<std::unique_ptr<Store>> inner = OpenStore(plain, bookkeeping);
+  if (!inner.ok() && !options.create_if_missing && inner.status().code() == StatusCode::kNotFound) {
+    // No flowsync tables yet: reading n8n needs none, and creates none.
+    DatabaseUrl memory;
+    memory.path = ":memory:";
+    bookkeeping.create_if_missing = true;
+    bookkeeping.shared_database = false;
+    inner = OpenStore(memory, bookkeeping);
+  }
+  if (!inner.ok()) return inner.status();
+  return std::unique_ptr<N8nStore>(
+      std::make_unique<N8nStoreImpl>(std::move(n8n), std::move(*inner)));
+}
+
+}  // namespace flowsync::n8n

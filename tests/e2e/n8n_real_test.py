@@ -1,0 +1,362 @@
+"""flowsync against real n8n databases: n8n's own CLI reads what flowsync wrote
+(CTest entry e2e_n8n; not test_*.py, so that the main e2e entry leaves it out).
+
+Each test syncs a tree into a fresh n8n database that n8n created
+(n8n_helpers.fresh), then asks n8n itself: list:workflow, export:workflow
+--all --separate (nodes, connections, settings, name and tags equal to the
+files'), execute --id of a manual-trigger workflow, update:workflow
+--active=true. Both n8n releases, SQLite and PostgreSQL.
+"""
+
+import copy
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+import unittest
+
+import fsync_helpers as h
+import n8n_helpers as n8n
+
+HELLO_FILE_ID = "hello-flow"  # not an n8n id (a '-'): flowsync derives one
+
+HELLO = {
+    "id": HELLO_FILE_ID,
+    "name": "Hello flowsync",
+    "nodes": [
+        {"parameters": {}, "id": "3f1c2a0e-0000-4000-8000-000000000001",
+         "name": "Start", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1,
+         "position": [0, 0]},
+        {"parameters": {"assignments": {"assignments": [
+            {"id": "a1", "name": "greeting", "value": "hello", "type": "string"}]},
+            "options": {}},
+         "id": "3f1c2a0e-0000-4000-8000-000000000002", "name": "Set",
+         "type": "n8n-nodes-base.set", "typeVersion": 3.4, "position": [220, 0]},
+    ],
+    "connections": {"Start": {"main": [[{"node": "Set", "type": "main", "index": 0}]]}},
+    "settings": {"executionOrder": "v1", "timezone": "Europe/Berlin"},
+    "tags": [{"name": "demo"}, {"name": "flowsync"}],
+}
+
+CALLER = {
+    "id": "Ca11erWorkflow01",  # an n8n id: kept
+    "name": "Caller",
+    "nodes": [
+        {"parameters": {}, "id": "3f1c2a0e-0000-4000-8000-000000000011",
+         "name": "Start", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1,
+         "position": [0, 0]},
+        {"parameters": {"workflowId": {"__rl": True, "value": HELLO_FILE_ID, "mode": "list",
+                                       "cachedResultName": "Hello flowsync"},
+                        "options": {}},
+         "id": "3f1c2a0e-0000-4000-8000-000000000012", "name": "Run Hello",
+         "type": "n8n-nodes-base.executeWorkflow", "typeVersion": 1.2, "position": [220, 0]},
+        {"parameters": {"url": "https://example.invalid/", "options": {}},
+         "id": "3f1c2a0e-0000-4000-8000-000000000013", "name": "Call API",
+         "type": "n8n-nodes-base.httpRequest", "typeVersion": 4.2, "position": [440, 0],
+         "credentials": {"httpHeaderAuth": {"id": "credential-id", "name": "Team API"},
+                         "slackApi": {"id": "credential-id", "name": "Missing Slack"}}},
+    ],
+    "connections": {
+        "Start": {"main": [[{"node": "Run Hello", "type": "main", "index": 0}]]},
+        "Run Hello": {"main": [[{"node": "Call API", "type": "main", "index": 0}]]},
+    },
+    "settings": {"executionOrder": "v1"},
+    "tags": ["demo"],
+}
+
+TEAM_API_CRED = "TeamApiCred00001"
+
+
+def tag_names(wf):
+    return sorted(t["name"] for t in wf.get("tags") or [])
+
+
+class N8nDatabaseBase(unittest.TestCase):
+    version = None
+    backend = None
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="flowsync-n8n-test-")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+        self.n8n = n8n.fresh(self.version, self.backend)
+        self.tree = os.path.join(self.tmp, "tree")
+        os.makedirs(self.tree)
+        h.write_json(os.path.join(self.tree, "hello.json"), HELLO)
+        h.write_json(os.path.join(self.tree, "caller.json"), CALLER)
+        # A credential of the target, as its editor would have made it (the
+        # data column is never read by flowsync).
+        self.exec(
+            "INSERT INTO credentials_entity (id, name, data, type) VALUES "
+            f"('{TEAM_API_CRED}', 'Team API', 'U2FsdGVkX1-not-read', 'httpHeaderAuth')")
+
+    def exec(self, sql):
+        if self.n8n.pg_db:
+            h.psql(h.pg_url(h.pg_admin_url(), self.n8n.pg_db), sql)
+        else:
+            con = sqlite3.connect(self.n8n.sqlite_path)
+            con.execute(sql)
+            con.commit()
+            con.close()
+
+    def sync(self, *extra):
+        r = h.run(["sync", self.tree, "--db", self.n8n.db, *extra])
+        return r
+
+    def ids(self):
+        """{name: n8n id} of the workflows flowsync wrote."""
+        return {name: wid for wid, name in
+                self.n8n.query("SELECT id, name FROM workflow_entity")}
+
+    def test_sync_then_n8n_reads_runs_and_activates(self):
+        r = self.sync()
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        ids = self.ids()
+        hello, caller = ids["Hello flowsync"], ids["Caller"]
+        self.assertEqual(caller, "Ca11erWorkflow01")
+        self.assertRegex(hello, r"^[0-9A-Za-z]{16}$")
+        self.assertEqual(
+            r.stderr,
+            f"n8n: caller.json (n8n id {caller}): node 'Call API': credential slackApi "
+            "'Missing Slack' (no match in the target)\n")
+
+        # n8n's own CLI reads it.
+        self.assertEqual(self.n8n.list_workflows(), {hello: "Hello flowsync", caller: "Caller"})
+        exported = self.n8n.export()
+        self.assertEqual(set(exported), {hello, caller})
+        for wid, source in ((hello, HELLO), (caller, CALLER)):
+            got = exported[wid]
+            self.assertEqual(got["name"], source["name"])
+            self.assertEqual(got["connections"], source["connections"])
+            self.assertEqual(got["settings"], source["settings"])
+            self.assertEqual(tag_names(got),
+                             sorted(t["name"] if isinstance(t, dict) else t
+                                    for t in source["tags"]))
+            self.assertFalse(got["active"])
+        self.assertEqual(exported[hello]["nodes"], HELLO["nodes"])
+        # References re-bound: the sub-workflow by its n8n id, the credential
+        # by type and name; an unmatched one stays as written.
+        expected = copy.deepcopy(CALLER["nodes"])
+        expected[1]["parameters"]["workflowId"]["value"] = hello
+        expected[2]["credentials"]["httpHeaderAuth"] = {"id": TEAM_API_CRED, "name": "Team API"}
+        self.assertEqual(exported[caller]["nodes"], expected)
+
+        # It runs, and it can be activated.
+        self.n8n.run("execute", f"--id={hello}")
+        self.n8n.run("update:workflow", f"--id={hello}", "--active=true")
+        (active, active_version, version), = self.n8n.query(
+            f"SELECT CASE WHEN active THEN 1 ELSE 0 END, \"activeVersionId\", \"versionId\" "
+            f"FROM workflow_entity WHERE id = '{hello}'")
+        self.assertEqual((active, active_version), ("1", version))
+
+        # Unchanged: nothing written in n8n.
+        r = self.sync()
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        self.assertIn("0 added, 0 updated", r.stdout)
+        self.assertEqual(self.n8n.query(
+            f"SELECT \"versionId\" FROM workflow_entity WHERE id = '{hello}'"), [(version,)])
+
+        # Changed: a new version and its history row; activation kept.
+        changed = copy.deepcopy(HELLO)
+        changed["nodes"][1]["parameters"]["assignments"]["assignments"][0]["value"] = "hi"
+        h.write_json(os.path.join(self.tree, "hello.json"), changed)
+        r = self.sync()
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        (active2, active_version2, version2), = self.n8n.query(
+            f"SELECT CASE WHEN active THEN 1 ELSE 0 END, \"activeVersionId\", \"versionId\" "
+            f"FROM workflow_entity WHERE id = '{hello}'")
+        self.assertNotEqual(version2, version)
+        self.assertEqual((active2, active_version2), ("1", version))
+        self.assertEqual(sorted(v for (v,) in self.n8n.query(
+            f"SELECT \"versionId\" FROM workflow_history WHERE \"workflowId\" = '{hello}'")),
+            sorted([version, version2]))
+
+        # Gone from the tree: archived, not deleted.
+        os.remove(os.path.join(self.tree, "caller.json"))
+        r = self.sync("--full")
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        self.assertEqual(self.n8n.query(
+            f"SELECT CASE WHEN \"isArchived\" THEN 1 ELSE 0 END FROM workflow_entity "
+            f"WHERE id = '{caller}'"), [("1",)])
+
+    def test_a_watch_writes_each_edit_into_n8n(self):
+        out_path = os.path.join(self.tmp, "watch.out")
+        with open(out_path, "wb") as out:
+            proc = h.start(["sync", self.tree, "--db", self.n8n.db, "--watch", "--json"],
+                           cwd=self.tmp, stdout=out)
+            self.addCleanup(h.stop, proc)
+
+            def runs(count):
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    with open(out_path, encoding="utf-8") as f:
+                        lines = f.read().split("\n")[:-1]
+                    found = [json.loads(x) for x in lines if '"run_id"' in x]
+                    if len(found) >= count:
+                        return found
+                    self.assertIsNone(proc.poll(), "the watch exited early")
+                    time.sleep(0.1)
+                self.fail(f"no run {count} of the watch within 60 s")
+
+            self.assertEqual(runs(1)[0]["added"], 2)
+            hello = self.ids()["Hello flowsync"]
+            (version,), = self.n8n.query(
+                f"SELECT \"versionId\" FROM workflow_entity WHERE id = '{hello}'")
+            changed = copy.deepcopy(HELLO)
+            changed["nodes"][1]["parameters"]["assignments"]["assignments"][0]["value"] = "hey"
+            h.write_json(os.path.join(self.tree, "hello.json"), changed)
+            self.assertEqual([(c["kind"], c["path"]) for c in runs(2)[1]["changes"]],
+                             [("updated", "hello.json")])
+            self.assertEqual(h.send_and_wait(proc, h.SIGTERM, timeout=10), 0)
+        (version2,), = self.n8n.query(
+            f"SELECT \"versionId\" FROM workflow_entity WHERE id = '{hello}'")
+        self.assertNotEqual(version2, version)
+        self.assertEqual(self.n8n.export()[hello]["nodes"], changed["nodes"])
+
+    def test_list_and_show_read_n8n(self):
+        r = self.sync()
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        hello = self.ids()["Hello flowsync"]
+        r = h.run(["list", "--db", self.n8n.db, "--json"])
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        rows = {row["id"]: row for row in r.json()}
+        self.assertEqual(set(rows), {hello, "Ca11erWorkflow01"})
+        self.assertEqual(rows[hello]["name"], "Hello flowsync")
+        self.assertEqual(rows[hello]["path"], f"{hello}.json")
+        self.assertEqual(rows[hello]["categories"], ["demo", "flowsync"])
+        r = h.run(["show", "--db", self.n8n.db, "--content", "Hello flowsync"])
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        shown = r.json()
+        self.assertEqual(shown["nodes"], HELLO["nodes"])
+        self.assertEqual(shown["id"], hello)
+
+    def test_second_instance_and_second_push_make_no_duplicates(self):
+        r = self.sync()
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        first = self.ids()
+        r = self.sync()
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        self.assertEqual(self.ids(), first)
+        # Another environment, another flowsync bookkeeping: the same ids.
+        other = n8n.fresh(self.version, self.backend)
+        r = h.run(["sync", self.tree, "--db", other.db])
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        self.assertEqual({name: wid for wid, name in
+                          other.query("SELECT id, name FROM workflow_entity")}, first)
+        self.assertEqual(other.query("SELECT count(*) FROM workflow_entity"), [("2",)])
+
+    def test_tag_longer_than_n8n_takes_is_left_out_and_said(self):
+        os.remove(os.path.join(self.tree, "caller.json"))
+        long_tag = "a tag of thirty characters ok"[:30]
+        wf = copy.deepcopy(HELLO)
+        wf["tags"] = [{"name": "demo"}, {"name": long_tag}]
+        h.write_json(os.path.join(self.tree, "hello.json"), wf)
+        r = self.sync()
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        hello = self.ids()["Hello flowsync"]
+        self.assertEqual(r.stderr, f"n8n: hello.json (n8n id {hello}): tag '{long_tag}' is "
+                                   "longer than n8n's 24 characters: left out\n")
+        self.assertEqual(self.n8n.query(
+            "SELECT t.name FROM workflows_tags wt JOIN tag_entity t ON t.id = wt.\"tagId\""),
+            [("demo",)])
+
+    def test_strict_refuses_unmatched_credentials_and_writes_nothing(self):
+        r = self.sync("--strict")
+        self.assertEqual(r.returncode, h.EXIT_GUARD, r.describe())
+        self.assertIn("1 credential reference with no match in n8n (--strict; nothing was "
+                      "written):\n  caller.json: node 'Call API': credential slackApi "
+                      "'Missing Slack' (no match in the target)", r.stderr)
+        self.assertEqual(self.n8n.query("SELECT count(*) FROM workflow_entity"), [("0",)])
+
+
+class N8n1SqliteTest(N8nDatabaseBase):
+    version, backend = "1.123.0", "sqlite"
+
+
+class N8n1PostgresTest(N8nDatabaseBase):
+    version, backend = "1.123.0", "postgres"
+
+
+class N8n2SqliteTest(N8nDatabaseBase):
+    version, backend = "2.39.0", "sqlite"
+
+
+class N8n2PostgresTest(N8nDatabaseBase):
+    version, backend = "2.39.0", "postgres"
+
+
+del N8nDatabaseBase  # only its subclasses run
+
+
+class N8nAddressingTest(unittest.TestCase):
+    """What is refused before anything is written (no n8n needed)."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="flowsync-n8n-addr-")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+
+    def test_missing_file(self):
+        path = os.path.join(self.tmp, "nope.sqlite")
+        r = h.run(["list", "--db", "n8n+sqlite:" + path])
+        self.assertEqual(r.returncode, h.EXIT_FAILED, r.describe())
+        self.assertEqual(r.stderr, f"flowsync: error: no n8n database at {path}: the file "
+                                   "does not exist\n")
+
+    def test_no_n8n_tables(self):
+        path = os.path.join(self.tmp, "other.sqlite")
+        sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
+        r = h.run(["list", "--db", "n8n+sqlite:" + path])
+        self.assertEqual(r.returncode, h.EXIT_DB, r.describe())
+        self.assertEqual(r.stderr, f"flowsync: error: n8n+sqlite:{path} is no n8n database: it "
+                                   "has no n8n migrations table (n8n creates its tables when it "
+                                   "first runs, e.g. `n8n list:workflow`)\n")
+
+    def test_unknown_schema_is_refused_untouched(self):
+        path = os.path.join(self.tmp, "future.sqlite")
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE migrations (id INTEGER PRIMARY KEY, timestamp BIGINT, name TEXT)")
+        con.execute("INSERT INTO migrations (timestamp, name) VALUES "
+                    "(1, 'First1'), (1899999999999, 'FromTheFuture1899999999999')")
+        con.commit()
+        con.close()
+        tree = os.path.join(self.tmp, "tree")
+        os.makedirs(tree)
+        h.write_json(os.path.join(tree, "a.json"), HELLO)
+        r = h.run(["sync", tree, "--db", "n8n+sqlite:" + path])
+        self.assertEqual(r.returncode, h.EXIT_DB, r.describe())
+        self.assertEqual(r.stderr, f"flowsync: error: n8n+sqlite:{path}: unknown n8n schema "
+                                   "(newest migration FromTheFuture1899999999999); flowsync "
+                                   "knows the schemas of n8n 1.123.0, 2.39.0\n")
+        con = sqlite3.connect(path)
+        tables = [t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        con.close()
+        self.assertEqual(tables, ["migrations"])
+
+    def test_password_never_shown(self):
+        r = h.run(["list", "--db", "n8n+postgresql://u:s3cret@127.0.0.1:1/db?connect_timeout=2"])
+        self.assertNotEqual(r.returncode, h.EXIT_OK, r.describe())
+        self.assertNotIn("s3cret", r.stderr + r.stdout)
+
+    def test_migration_create_from_n8n_is_refused(self):
+        path = os.path.join(self.tmp, "database.sqlite")
+        r = h.run(["migration", "create", "--db", "n8n+sqlite:" + path, "Some workflow",
+                   "--dir", os.path.join(self.tmp, "migrations")])
+        self.assertEqual(r.returncode, h.EXIT_DB, r.describe())
+        self.assertEqual(r.stderr, "flowsync: error: migration create does not read n8n "
+                                   "databases yet: sync the tree into n8n with `flowsync sync "
+                                   "TREE --db n8n+...`, or read the workflows with `flowsync "
+                                   "show --db n8n+... --content`\n")
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "migrations")))
+
+    def test_n8n_options_need_an_n8n_database(self):
+        tree = os.path.join(self.tmp, "tree")
+        os.makedirs(tree)
+        r = h.run(["sync", tree, "--strict", "--db", "sqlite:" + os.path.join(self.tmp, "f.db")])
+        self.assertEqual(r.returncode, h.EXIT_USAGE, r.describe())
+        self.assertEqual(r.stderr, "flowsync: error: --strict needs an n8n database (--db "
+                                   "n8n+sqlite:PATH or n8n+postgresql://...)\n")
+
+
+def tearDownModule():
+    n8n.cleanup()
