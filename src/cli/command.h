@@ -185,6 +185,25 @@ struct ExecutionsCommand {
   std::optional<std::string> older_than;  // prune; none: the database's setting
 };
 
+// `serve`, `token create`, `webhook add|list|remove` (cli/serve.cc).
+struct ServeCommand {
+  CommonOptions common;
+  std::string listen = "127.0.0.1:8080";
+  bool scheduler = false;
+  uint64_t max_body = 1 << 20;
+  int threads = 8;
+  double refresh_s = 60;
+};
+struct TokenCommand {
+  CommonOptions common;
+  bool write = false;
+};
+struct WebhookCommand {
+  CommonOptions common;
+  std::string path, task;
+  std::optional<std::string> workflow, secret_env, secret_file;
+};
+
 // `help [COMMAND...]`.
 struct HelpCommand {
   std::vector<std::string> topic;
@@ -214,6 +233,9 @@ struct CommandOptions {
   ExecutionsCommand executions;
   VarCommand var;
   FileCommand file;
+  ServeCommand serve;
+  TokenCommand token;
+  WebhookCommand webhook;
   HelpCommand help;
   CompletionCommand completion;
   const CLI::App* app = nullptr;  // the whole command line, set by Main()
@@ -257,6 +279,10 @@ Command VarCommandRow();  // cli/var.cc
 // The environment whose variables a command uses: `flag`, else
 // $FLOWSYNC_ENV, else "default"; checked.
 Result<std::string> VariablesEnvironment(const std::string& flag);
+// `serve`, `token`, `webhook` (cli/serve.cc).
+Command ServeCommandRow();
+Command TokenCommandRow();
+Command WebhookCommandRow();
 
 // ---- Helpers handlers share -----------------------------------------------------
 

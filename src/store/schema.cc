@@ -588,6 +588,72 @@ constexpr StepPart kVersion4[] = {
 };
 
 // -----------------------------------------------------------------------------
+// Version 5: `flowsync serve` (src/serve/, include/flowsync/serve_registry.h):
+// API tokens, webhook registrations and their deliveries. Secrets are never
+// stored: a token by its SHA-256 only, a webhook's secret by reference (the
+// name of an environment variable or a file the server reads).
+
+constexpr std::string_view kVersion5Tables = R"sql(
+-- API tokens: the SHA-256 (hex) of the token, which is shown once when made.
+-- Not scoped by row-level security: the server reads a token before it knows
+-- the project, which is what the token says.
+CREATE TABLE api_tokens (
+  token_sha256 TEXT PRIMARY KEY,
+  project      TEXT NOT NULL,
+  can_write    INTEGER NOT NULL CHECK (can_write IN (0, 1)),
+  created_ms   {{bigint}} NOT NULL,
+  last_used_ms {{bigint}}
+) {{without_rowid}};
+
+-- Webhook endpoints: POST /hooks/PATH starts an execution of `task`
+-- (TOPIC[:JOB] of a phase; `workflow` the phase file's key, or '' for the
+-- first phase of the task in key order). The secret that signs deliveries is
+-- read from the environment variable secret_env or the file secret_file.
+CREATE TABLE webhook_registrations (
+  id          {{serial_key}},
+  project     TEXT NOT NULL {{project_default}},
+  path        TEXT NOT NULL,
+  method      TEXT NOT NULL,
+  task        TEXT NOT NULL,
+  workflow    TEXT NOT NULL,
+  secret_env  TEXT,
+  secret_file TEXT,
+  created_ms  {{bigint}} NOT NULL,
+  CHECK ((secret_env IS NULL) <> (secret_file IS NULL)),
+  UNIQUE (project, path, method)
+);
+
+-- One row per delivery that started an execution, by its idempotency key
+-- (the Idempotency-Key header, else a key of its own): the same key on the
+-- same registration starts one execution. payload is the request body.
+CREATE TABLE webhook_deliveries (
+  registration_id {{bigint}} NOT NULL REFERENCES webhook_registrations (id) ON DELETE CASCADE,
+  idempotency_key TEXT NOT NULL,
+  execution_id    {{bigint}} REFERENCES executions (id) ON DELETE SET NULL,
+  received_ms     {{bigint}} NOT NULL,
+  payload         TEXT NOT NULL,
+  PRIMARY KEY (registration_id, idempotency_key)
+);
+CREATE INDEX webhook_deliveries_execution ON webhook_deliveries (execution_id);
+)sql";
+
+// PostgreSQL only: registrations and deliveries belong to projects.
+constexpr std::string_view kVersion5Postgres = R"sql(
+ALTER TABLE webhook_registrations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE webhook_deliveries ENABLE ROW LEVEL SECURITY;
+CREATE POLICY by_project ON webhook_registrations
+  USING (flowsync_project_allowed(project)) WITH CHECK (flowsync_project_allowed(project));
+CREATE POLICY by_registration ON webhook_deliveries
+  USING (EXISTS (SELECT 1 FROM webhook_registrations r WHERE r.id = registration_id))
+  WITH CHECK (EXISTS (SELECT 1 FROM webhook_registrations r WHERE r.id = registration_id));
+)sql";
+
+constexpr StepPart kVersion5[] = {
+    {On::kBoth, kVersion5Tables},
+    {On::kPostgresOnly, kVersion5Postgres},
+};
+
+// -----------------------------------------------------------------------------
 
 std::string Render(SqlDialect dialect, std::span<const StepPart> parts) {
   std::string out;
@@ -652,6 +718,8 @@ std::string SchemaStep(SqlDialect dialect, int from) {
       return Render(dialect, kVersion3);
     case 3:
       return Render(dialect, kVersion4);
+    case 4:
+      return Render(dialect, kVersion5);
     default:
       return {};
   }

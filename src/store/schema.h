@@ -21,6 +21,9 @@
 //      scheduled_jobs, scheduled_fires (one row per schedule and fire time),
 //      workers, workflow_variables; the view workflow_executions (seed
 //      status words); flowsync_meta execution_retention_days.
+//   5  flowsync serve: api_tokens (SHA-256 of each token, its project and
+//      write flag), webhook_registrations (path, method, task, a reference
+//      to the secret), webhook_deliveries (idempotency key -> execution).
 // Policy: an older database is upgraded in one transaction when a store
 // opens it (PostgreSQL: under the writer lock); a newer one is refused
 // (Unsupported) and left untouched.
@@ -52,7 +55,7 @@
 
 namespace flowsync {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // The statements that take a database at version `from` to `from + 1` in
 // `dialect` (from = 0: an empty database). They do not record the new

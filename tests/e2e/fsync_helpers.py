@@ -512,6 +512,30 @@ def pg_host_port(url):
     return parts.hostname, parts.port
 
 
+class FreshPgDatabaseMixin:
+    """A test on its own new PostgreSQL database of the test cluster:
+    `self.admin` (the superuser URL), `self.dbname`, `self.url` (set before
+    the next setUp runs; dropped after the test). Skips the class without a
+    cluster unless FLOWSYNC_REQUIRE_PG=1."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.admin = pg_admin_url()
+        if cls.admin is None:
+            if pg_required():
+                raise RuntimeError("FLOWSYNC_PG_DIR is not set")
+            raise unittest.SkipTest("no PostgreSQL test cluster (FLOWSYNC_PG_DIR)")
+
+    def setUp(self):
+        self.dbname = f"fs_{uuid.uuid4().hex[:16]}"
+        psql(self.admin, f'CREATE DATABASE "{self.dbname}"')
+        self.url = pg_url(self.admin, self.dbname, sslmode="disable", connect_timeout="5")
+        super().setUp()
+        self.addCleanup(lambda: psql(self.admin,
+                                     f'DROP DATABASE IF EXISTS "{self.dbname}" WITH (FORCE)'))
+
+
 def psql(url, sql, timeout=PSQL_TIMEOUT):
     """Runs `sql` (one or more statements) through psql on `url`, a plain
     libpq URL (no flowsync-only parameters such as schema=). Returns the
