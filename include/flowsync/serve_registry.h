@@ -68,6 +68,11 @@ class ServeRegistry {
   // less than kTokenTouchIntervalMs old (so a busy token costs no write per
   // request; callers holding a fresh ApiToken may skip the call).
   virtual Status TouchToken(const std::string& sha256, int64_t now_ms) = 0;
+  // Every token of the database, oldest first (their hashes, never a token).
+  virtual Result<std::vector<ApiToken>> ListTokens() = 0;
+  // Removes one: a request with it is refused from then on. False when
+  // there was none.
+  virtual Result<bool> RemoveToken(const std::string& sha256) = 0;
 
   // Conflict when the path and method are registered already.
   virtual Result<int64_t> AddWebhook(const WebhookRegistration& hook) = 0;

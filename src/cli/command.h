@@ -197,6 +197,7 @@ struct ServeCommand {
 struct TokenCommand {
   CommonOptions common;
   bool write = false;
+  std::string id;  // revoke: the token, or its id (a prefix of its SHA-256)
 };
 struct WebhookCommand {
   CommonOptions common;

@@ -20,6 +20,7 @@
 #include "serve/server.h"
 #include "serve/signature.h"
 #include "util/hash.h"
+#include "util/time_format.h"
 
 namespace flowsync::cli {
 namespace {
@@ -141,6 +142,82 @@ ExitCode RunTokenCreate(TokenCommand& o) {
     std::fprintf(stderr, "flowsync: a %s token for project %s; it is shown only now\n",
                  t.write ? "read-write" : "read-only", t.project.c_str());
   }
+  return ExitCode::kOk;
+}
+
+// What `token list` shows of a token: the first 12 hex digits of its hash
+// (the hash of a random 256-bit token gives nothing away).
+std::string TokenId(const ApiToken& t) { return t.sha256.substr(0, 12); }
+
+ExitCode RunTokenList(TokenCommand& o) {
+  auto opened = OpenForCommand(o.common.flags, config::IfMissing::kFail);
+  if (!opened.ok()) return Fail(opened.status());
+  auto registry = OpenServeRegistry(*opened->store);
+  if (!registry.ok()) return Fail(registry.status());
+  auto tokens = (*registry)->ListTokens();
+  if (!tokens.ok()) return Fail(tokens.status());
+  auto last_used = [](const ApiToken& t) {
+    return t.last_used_ms ? Json(FormatTimestampMs(*t.last_used_ms)) : Json(nullptr);
+  };
+  if (o.common.json) {
+    Json arr = Json::array();
+    for (const ApiToken& t : *tokens) {
+      arr.push_back({{"id", TokenId(t)},
+                     {"project", t.project},
+                     {"write", t.write},
+                     {"created", FormatTimestampMs(t.created_ms)},
+                     {"last_used", last_used(t)}});
+    }
+    std::cout << DumpJson(arr) << std::endl;
+    return ExitCode::kOk;
+  }
+  if (tokens->empty()) fmt::print("no tokens\n");
+  for (const ApiToken& t : *tokens) {
+    fmt::print("{}  {:<10} {}  created {}  last used {}\n", TokenId(t),
+               t.write ? "read-write" : "read-only", DisplayText(t.project),
+               FormatTimestampMs(t.created_ms),
+               t.last_used_ms ? FormatTimestampMs(*t.last_used_ms) : "never");
+  }
+  return ExitCode::kOk;
+}
+
+ExitCode RunTokenRevoke(TokenCommand& o) {
+  auto opened = OpenForCommand(o.common.flags, config::IfMissing::kFail);
+  if (!opened.ok()) return Fail(opened.status());
+  auto registry = OpenServeRegistry(*opened->store);
+  if (!registry.ok()) return Fail(registry.status());
+  // The token itself, or an id as `token list` shows it.
+  std::string sha256;
+  if (o.id.rfind("fst_", 0) == 0) {
+    sha256 = Sha256Hex(o.id);
+  } else {
+    if (o.id.size() < 8) {
+      return Fail(Status::InvalidArgument("token id '" + o.id +
+                                          "': give at least 8 characters of an id `flowsync "
+                                          "token list` shows, or the token itself"));
+    }
+    auto tokens = (*registry)->ListTokens();
+    if (!tokens.ok()) return Fail(tokens.status());
+    int found = 0;
+    for (const ApiToken& t : *tokens) {
+      if (t.sha256.rfind(o.id, 0) == 0) {
+        sha256 = t.sha256;
+        ++found;
+      }
+    }
+    if (found > 1) {
+      return Fail(Status::InvalidArgument("token id '" + o.id + "' names " + std::to_string(found) +
+                                          " tokens; give more of it"));
+    }
+  }
+  auto removed = sha256.empty() ? Result<bool>(false) : (*registry)->RemoveToken(sha256);
+  if (!removed.ok()) return Fail(removed.status());
+  if (!*removed) {
+    // A token given is not echoed: it may be a live one of another database.
+    return Fail(Status::NotFound(o.id.rfind("fst_", 0) == 0 ? "no such token"
+                                                            : "no token " + DisplayText(o.id)));
+  }
+  fmt::print("revoked token {}\n", sha256.substr(0, 12));
   return ExitCode::kOk;
 }
 
@@ -286,6 +363,21 @@ Command TokenCommandRow() {
                  c->add_flag("--json", o.token.common.json, "Print JSON");
                },
                [](CommandOptions& o) { return RunTokenCreate(o.token); }},
+              {"list", "The tokens: id, project, read or write, created, last used (never a token)",
+               [](CLI::App* c, CommandOptions& o) {
+                 AddDbOptions(c, o.token.common);
+                 c->add_flag("--json", o.token.common.json, "Print JSON");
+               },
+               [](CommandOptions& o) { return RunTokenList(o.token); }},
+              {"revoke", "Revoke a token: requests with it are refused from then on",
+               [](CLI::App* c, CommandOptions& o) {
+                 AddDbOptions(c, o.token.common);
+                 c->add_option("id", o.token.id,
+                               "The token's id as `token list` shows it (8 characters or more), "
+                               "or the token itself")
+                     ->required();
+               },
+               [](CommandOptions& o) { return RunTokenRevoke(o.token); }},
           }};
 }
 

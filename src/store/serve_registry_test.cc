@@ -86,6 +86,29 @@ TEST_P(ServeRegistryTest, TokensAreFoundByTheirHashAndTouchedAtMostOnceAMinute) 
   EXPECT_TRUE(found->has_value());
 }
 
+TEST_P(ServeRegistryTest, TokensAreListedOldestFirstAndRemoved) {
+  ASSERT_OK(registry_->AddToken({"ff01", "team-b", false, 7000, std::nullopt}));
+  ASSERT_OK(registry_->AddToken({"ab12", "team-a", true, 5000, std::nullopt}));
+  ASSERT_OK(registry_->TouchToken("ab12", 100'000));
+  auto listed = registry_->ListTokens();
+  ASSERT_OK(listed);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].sha256, "ab12");
+  EXPECT_EQ((*listed)[0].last_used_ms, std::optional<int64_t>(100'000));
+  EXPECT_EQ((*listed)[1].project, "team-b");
+  EXPECT_FALSE((*listed)[1].write);
+  auto removed = registry_->RemoveToken("ab12");
+  ASSERT_OK(removed);
+  EXPECT_TRUE(*removed);
+  removed = registry_->RemoveToken("ab12");
+  ASSERT_OK(removed);
+  EXPECT_FALSE(*removed);
+  auto found = registry_->FindToken("ab12");
+  ASSERT_OK(found);
+  EXPECT_FALSE(found->has_value());
+  EXPECT_EQ(registry_->ListTokens()->size(), 1u);
+}
+
 TEST_P(ServeRegistryTest, WebhooksAreAddedListedAndRemovedPerProject) {
   ASSERT_OK(registry_->AddWebhook(Hook("b/push")));
   WebhookRegistration filed = Hook("a");

@@ -11,6 +11,17 @@ namespace {
 constexpr std::string_view kHookColumns =
     "id, path, method, task, workflow, secret_env, secret_file, created_ms";
 
+// token_sha256, project, can_write, created_ms, last_used_ms.
+ApiToken TokenFromRow(const SqlRow& r) {
+  ApiToken t;
+  t.sha256 = SqlText(r[0]);
+  t.project = SqlText(r[1]);
+  t.write = SqlInt(r[2]) == 1;
+  t.created_ms = SqlInt(r[3]);
+  if (r[4]) t.last_used_ms = SqlInt(r[4]);
+  return t;
+}
+
 WebhookRegistration HookFromRow(const SqlRow& r) {
   WebhookRegistration h;
   h.id = SqlInt(r[0]);
@@ -45,13 +56,7 @@ class SqlServeRegistry final : public ServeRegistry {
                               "FROM api_tokens WHERE token_sha256 = $1",
                               {sha256}, "reading an API token"));
     if (rows.empty()) return std::optional<ApiToken>();
-    ApiToken t;
-    t.sha256 = SqlText(rows[0][0]);
-    t.project = SqlText(rows[0][1]);
-    t.write = SqlInt(rows[0][2]) == 1;
-    t.created_ms = SqlInt(rows[0][3]);
-    if (rows[0][4]) t.last_used_ms = SqlInt(rows[0][4]);
-    return std::optional<ApiToken>(std::move(t));
+    return std::optional<ApiToken>(TokenFromRow(rows[0]));
   }
 
   Status TouchToken(const std::string& sha256, int64_t now_ms) override {
@@ -62,6 +67,23 @@ class SqlServeRegistry final : public ServeRegistry {
             {sha256, std::to_string(now_ms), std::to_string(now_ms - kTokenTouchIntervalMs)},
             "recording an API token's use")
         .status();
+  }
+
+  Result<std::vector<ApiToken>> ListTokens() override {
+    FS_TRY_ASSIGN(std::vector<SqlRow> rows,
+                  conn_.Query("SELECT token_sha256, project, can_write, created_ms, last_used_ms "
+                              "FROM api_tokens ORDER BY created_ms, token_sha256",
+                              {}, "listing API tokens"));
+    std::vector<ApiToken> out;
+    for (const SqlRow& r : rows) out.push_back(TokenFromRow(r));
+    return out;
+  }
+
+  Result<bool> RemoveToken(const std::string& sha256) override {
+    FS_TRY_ASSIGN(std::vector<SqlRow> rows,
+                  conn_.Query("DELETE FROM api_tokens WHERE token_sha256 = $1 RETURNING project",
+                              {sha256}, "revoking an API token"));
+    return !rows.empty();
   }
 
   Result<int64_t> AddWebhook(const WebhookRegistration& hook) override {

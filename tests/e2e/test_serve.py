@@ -232,6 +232,34 @@ class ServeMixin:
         self.assertEqual(status, 200)
         self.assertEqual(self.http.request("GET", "/login?token=wrong")[0], 401)
 
+    def test_tokens_are_listed_without_themselves_and_revoked(self):
+        listed = json.loads(self.cmd("token", "list", "--json").stdout)
+        self.assertEqual([(t["project"], t["write"], t["last_used"]) for t in listed],
+                         [("default", False, None), ("default", True, None)])
+        for t in listed:
+            self.assertRegex(t["id"], r"^[0-9a-f]{12}$")
+        text = self.cmd("token", "list").stdout
+        self.assertNotIn(self.read_token[4:16], text)  # the token never shows
+        self.serve()
+        self.get("/api/v1/workflows")
+        # Revoked by id: refused from the next request on.
+        read_id = [t["id"] for t in listed if not t["write"]][0]
+        self.assertEqual(self.cmd("token", "revoke", read_id).stdout,
+                         f"revoked token {read_id}\n")
+        status, err = self.error(self.http.request(
+            "GET", "/api/v1/workflows", headers={"Authorization": f"Bearer {self.read_token}"}))
+        self.assertEqual((status, err["message"]), (401, "unknown API token"))
+        # By the token itself; a second time: not found; a short id: usage.
+        self.cmd("token", "revoke", self.write_token)
+        res = self.cmd("token", "revoke", self.write_token, expect=h.EXIT_FAILED)
+        self.assertEqual(res.stderr, "flowsync: error: no such token\n")
+        res = self.cmd("token", "revoke", "0123456789ab", expect=h.EXIT_FAILED)
+        self.assertEqual(res.stderr, "flowsync: error: no token 0123456789ab\n")
+        res = self.cmd("token", "revoke", "abc", expect=h.EXIT_USAGE)
+        self.assertEqual(res.stderr, "flowsync: error: token id 'abc': give at least 8 characters "
+                                     "of an id `flowsync token list` shows, or the token itself\n")
+        self.assertEqual(self.cmd("token", "list").stdout, "no tokens\n")
+
     def test_a_token_reads_its_own_project(self):
         other = self.token("--project", "other")
         self.serve()
