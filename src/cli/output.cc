@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "source/findings_json.h"
 #include "util/path_text.h"
 
 namespace flowsync::cli {
@@ -128,14 +129,7 @@ Json DetailJson(const WorkflowDetail& d) {
   j["documentation"] = d.documentation;
   j["ratings"] = {{"up", d.thumbs_up}, {"down", d.thumbs_down}};
   j["versions"] = d.stored_versions + 1;
-  Json findings = Json::array();
-  for (const Finding& f : d.findings) {
-    findings.push_back({{"severity", SeverityName(f.severity)},
-                        {"code", f.code},
-                        {"location", f.location},
-                        {"message", f.message}});
-  }
-  j["findings"] = std::move(findings);
+  j["findings"] = FindingsJson(d.findings);
   Json phases = Json::array();
   for (const PhaseEntry& p : d.phases) {
     phases.push_back({{"task", p.task},

@@ -15,6 +15,7 @@
 #include "serve/page.h"
 #include "serve/router.h"
 #include "serve/signature.h"
+#include "source/findings_json.h"
 #include "util/hash.h"
 #include "util/time_format.h"
 #include "util/uuid.h"
@@ -532,14 +533,7 @@ void Server::AddRoutes() {
     j["metadata"] = metadata.is_discarded() ? Json::object() : metadata;
     j["documentation"] = d.documentation;
     j["versions"] = d.stored_versions + 1;
-    Json findings = Json::array();
-    for (const Finding& f : d.findings) {
-      findings.push_back({{"severity", SeverityName(f.severity)},
-                          {"code", f.code},
-                          {"location", f.location},
-                          {"message", f.message}});
-    }
-    j["findings"] = std::move(findings);
+    j["findings"] = FindingsJson(d.findings);
     j["content"] = d.content;
     return JsonResponse(200, j);
   });
