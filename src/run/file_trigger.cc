@@ -21,12 +21,14 @@ std::optional<std::chrono::sys_seconds> MakeTime(int y, int mo, int d, int h, in
 
 int Num(const std::ssub_match& m) { return std::stoi(m.str()); }
 
+// The last '/'-separated part (npos + 1 is 0: all of a path without one).
+std::string FileName(const std::string& path) { return path.substr(path.find_last_of('/') + 1); }
+
 }  // namespace
 
 std::optional<std::chrono::sys_seconds> PathTime(std::string_view path) {
   const std::string p(path);
-  const std::string base =
-      p.substr(p.find_last_of('/') == std::string::npos ? 0 : p.find_last_of('/') + 1);
+  const std::string base = FileName(p);
   static const std::regex kStamp(R"((\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2}))");
   static const std::regex kHour(R"((\d{4})/(\d{2})/(\d{2})/(\d{2}))");
   static const std::regex kDay(R"((\d{4})/(\d{2})/(\d{2}))");
@@ -64,8 +66,7 @@ Result<std::vector<NewExecution>> FileExecutions(const std::vector<StoredPhaseFi
         if (!values.empty()) meta[key] = values.front();
       }
       meta["file"] = path;
-      meta["filename"] =
-          path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+      meta["filename"] = FileName(path);
       meta["workflow"] = file.key;
       PhaseTaskOptions o = options;
       o.trigger = Trigger::kFiles;
