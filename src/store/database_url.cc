@@ -180,7 +180,11 @@ std::vector<Span> Secrets(std::string_view text) {
   bool complete = false;
   std::vector<Span> secrets;
   for (const ConninfoPair& pair : LexConninfo(text, &complete, /*skip_bad_words=*/true)) {
-    if (pair.key == "password" && pair.value.end > pair.value.begin) {
+    // A word in front ("x n8n+password=...") glues the n8n+ prefix to the
+    // first key; the value is the password all the same.
+    std::string_view key = pair.key;
+    while (StartsWith(key, kN8nPrefix)) key.remove_prefix(kN8nPrefix.size());
+    if (key == "password" && pair.value.end > pair.value.begin) {
       secrets.push_back(pair.value);
     }
   }

@@ -255,6 +255,11 @@ TEST(ParseDatabaseUrl, N8nErrorsAreMasked) {
             "n8n+postgresql://u:***@h/db?password=***");
   EXPECT_EQ(MaskDatabaseUrl("n8n+host=h password='a b' dbname=d"),
             "n8n+host=h password=*** dbname=d");
+  // A word in front glues n8n+ to the first key; the password stays hidden.
+  EXPECT_EQ(MaskDatabaseUrl("n8n+password=hunter2"), "n8n+password=***");
+  EXPECT_EQ(MaskDatabaseUrl("x n8n+password=hunter2"), "x n8n+password=***");
+  EXPECT_EQ(MaskDatabaseUrl("x n8n+n8n+password='a b' host=h"), "x n8n+n8n+password=*** host=h");
+  EXPECT_EQ(Error("x n8n+password=hunter2").find("hunter2"), std::string::npos);
 }
 
 }  // namespace
