@@ -42,6 +42,9 @@ struct LogRecord {
 
 struct RunCounts {
   int64_t added = 0, updated = 0, renamed = 0, deleted = 0, restored = 0, unchanged = 0, errors = 0;
+  // Three-way, reported but not stored with a run: workflows changed in the
+  // database only, and changed on both sides.
+  int64_t database_changed = 0, conflicts = 0;
 };
 
 struct RunRecord {

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -42,7 +43,17 @@ enum class SyncMode {
 };
 std::string_view SyncModeName(SyncMode mode);  // "incremental" / "full"
 
-enum class ChangeKind { kAdded, kUpdated, kRenamed, kDeleted, kRestored, kError, kMissing };
+enum class ChangeKind {
+  kAdded,
+  kUpdated,
+  kRenamed,
+  kDeleted,
+  kRestored,
+  kError,
+  kMissing,
+  kDatabaseChanged,  // changed in the database only: left there, for `pull`
+  kConflict,         // changed on both sides: neither side touched
+};
 std::string_view ChangeKindName(ChangeKind kind);
 
 struct Change {
@@ -50,7 +61,7 @@ struct Change {
   std::string path;      // new path for renames
   std::string old_path;  // renames only
   std::string workflow_id;
-  std::string message;                // errors only
+  std::string message;                // errors, and what changed for the two kinds above
   StatusCode code = StatusCode::kOk;  // errors only: what kind of failure
 };
 
@@ -64,6 +75,10 @@ enum class ActionKind {
   kDelete,   // the source is gone (full mode)
   kError,    // the source could not be read; the stored version stays
   kMissing,  // the source is gone (incremental mode): reported only
+  // Three-way (against the row's base): written as nothing.
+  kKeep,      // changed in the database only (edited, renamed, added,
+              // deleted there): the database keeps it, `pull` brings it
+  kConflict,  // changed on both sides since the base: neither is touched
 };
 std::string_view ActionKindName(ActionKind kind);
 
@@ -79,6 +94,10 @@ struct SyncAction {
   std::string old_hash;
   std::string new_hash;
   std::string sig;                    // the source signature to store
+  // kKeep and kConflict: the row's base (what `pull` checks a file against).
+  std::string base_hash;
+  std::string base_path;
+  bool deleted = false;  // kKeep and kConflict: the row is deleted
   bool content_changed = false;       // restores: whether the content differs
   std::string message;                // errors
   StatusCode code = StatusCode::kOk;  // errors: what kind of failure
@@ -137,12 +156,23 @@ struct SyncScope {
   bool Contains(Format f, std::string_view key) const;
 };
 
+// Which side a conflict resolves to.
+enum class Prefer { kNone, kFiles, kDatabase };
+
 struct SyncOptions {
   std::string root;  // the tree to mirror
   SyncMode mode = SyncMode::kIncremental;
   SyncScope scope;
   bool dry_run = false;  // RunSync only plans (PlanSync), writes nothing
   bool force = false;    // override the guard rails
+  // Conflicts (a workflow changed in the files and in the database since
+  // they last agreed) are left alone and reported, unless resolved: to the
+  // files (the file's content is stored, as without a base) or to the
+  // database (kept there, as a change made only there). `prefer_paths`
+  // names workflows by key and wins over `prefer`.
+  Prefer prefer = Prefer::kNone;
+  std::map<std::string, Prefer> prefer_paths;
+  Prefer PreferFor(const std::string& key) const;
   SourceLimits limits;
   int threads = 0;                 // file readers; 0 = one per core
   const FileSystem* fs = nullptr;  // nullptr = RealFileSystem()

@@ -31,6 +31,13 @@ struct IndexRow {
   // the last run; empty when the next run must hash the source again.
   std::string source_sig;
   bool deleted = false;
+  // The content hash and path the files and the database last agreed on
+  // (both "" when there is none: added in the database, or deleted by a
+  // sync because its file was gone). A row that differs from its base was
+  // changed in the database; a file that differs from it, in the files.
+  // The stored signature is that of a file holding the base.
+  std::string base_hash;
+  std::string base_path;
 };
 
 class SyncTransaction {

@@ -58,6 +58,15 @@ void AddRootOption(CLI::App* cmd, CommonOptions& o) {
       ->type_name("DIR");
 }
 
+void AddTreeOptions(CLI::App* cmd, CommonOptions& o) {
+  cmd->add_option("root", o.flags.root,
+                  "Tree of workflow definitions (default: the nearest folder upwards holding "
+                  ".flowsync/ or flowsync.toml)")
+      ->type_name("DIR");
+  AddRootOption(cmd, o);
+  AddDbOptions(cmd, o);
+}
+
 void AddDbOptions(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--db", o.flags.db,
                   "Database: sqlite:PATH, sqlite:///ABS/PATH or a file path (SQLite); "
@@ -79,6 +88,25 @@ Result<Opened> OpenForCommand(config::Overrides flags, config::IfMissing if_miss
   return Opened{std::move(ctx), std::move(store)};
 }
 
+Status ParsePrefer(const std::vector<std::string>& values, Prefer* prefer,
+                   std::map<std::string, Prefer>* paths) {
+  for (const std::string& v : values) {
+    const size_t colon = v.find(':');
+    const std::string side = v.substr(0, colon);
+    Prefer p = side == "files" ? Prefer::kFiles : side == "db" ? Prefer::kDatabase : Prefer::kNone;
+    if (p == Prefer::kNone || (colon != std::string::npos && colon + 1 == v.size())) {
+      return Status::InvalidArgument(fmt::format(
+          "--prefer '{}': expected files or db, for one workflow files:PATH or db:PATH", v));
+    }
+    if (colon == std::string::npos) {
+      *prefer = p;
+    } else {
+      (*paths)[v.substr(colon + 1)] = p;
+    }
+  }
+  return Status::OK();
+}
+
 namespace {
 
 // ---- Progress bar ------------------------------------------------------------
@@ -97,10 +125,17 @@ void PrintSyncReport(const SyncReport& r, const config::Context& ctx, const std:
                    DisplayText(c.message).c_str());
     }
   }
+  for (const Change& c : r.changes) {
+    if (c.kind != ChangeKind::kConflict) continue;
+    std::fprintf(stderr, "conflict: %s\n", DisplayText(c.message).c_str());
+  }
   size_t missing = 0;
   for (const Change& c : r.changes) {
     if (c.kind == ChangeKind::kMissing) ++missing;
-    if (c.kind == ChangeKind::kError || c.kind == ChangeKind::kMissing) continue;
+    if (c.kind == ChangeKind::kError || c.kind == ChangeKind::kMissing ||
+        c.kind == ChangeKind::kConflict) {
+      continue;
+    }
     if (!verbose && !r.dry_run) continue;
     std::string verb(ChangeKindName(c.kind));
     if (r.dry_run) verb = "would be " + verb;
@@ -122,6 +157,20 @@ void PrintSyncReport(const SyncReport& r, const config::Context& ctx, const std:
     fmt::print("{} stored workflow{} no longer on disk; `flowsync sync --full` deletes {}\n",
                missing, missing == 1 ? " is" : "s are", missing == 1 ? "it" : "them");
   }
+  if (r.counts.database_changed > 0) {
+    fmt::print(
+        "{} workflow{} changed in the database, kept there; `flowsync pull` writes {} "
+        "into the files\n",
+        r.counts.database_changed, r.counts.database_changed == 1 ? "" : "s",
+        r.counts.database_changed == 1 ? "it" : "them");
+  }
+  if (r.counts.conflicts > 0) {
+    fmt::print(
+        "{} conflict{} left alone; `flowsync diff` shows {}, `flowsync sync --prefer "
+        "files|db` resolves {}\n",
+        r.counts.conflicts, r.counts.conflicts == 1 ? "" : "s",
+        r.counts.conflicts == 1 ? "it" : "them", r.counts.conflicts == 1 ? "it" : "them");
+  }
   std::fflush(stdout);
 }
 
@@ -137,6 +186,10 @@ void PrintN8nNotes(const n8n::N8nSyncNotes& notes) {
 
 ExitCode RunSyncCommand(SyncCommand& o) {
   o.common.flags.root_rule = config::RootRule::kCurrentDir;  // sync makes roots
+  SyncOptions options;
+  if (Status s = ParsePrefer(o.prefer, &options.prefer, &options.prefer_paths); !s.ok()) {
+    return Fail(s);
+  }
   auto ctx = ResolveCommandContext(o.common.flags);
   if (!ctx.ok()) return Fail(ctx.status());
   SyncMode mode = o.full ? SyncMode::kFull : SyncMode::kIncremental;
@@ -158,7 +211,6 @@ ExitCode RunSyncCommand(SyncCommand& o) {
 
   bool tty = ::isatty(STDOUT_FILENO) && ::isatty(STDERR_FILENO);
   ProgressLine bar(tty && !o.common.json && !o.watch);
-  SyncOptions options;
   options.root = ctx->root;
   options.mode = mode;
   options.dry_run = o.dry_run;
@@ -227,7 +279,8 @@ ExitCode RunSyncCommand(SyncCommand& o) {
   bar.Clear();
   if (!report.ok()) return Fail(report.status());
   emit(*report);
-  return report->counts.errors > 0 ? ExitCode::kFailed : ExitCode::kOk;
+  if (report->counts.errors > 0) return ExitCode::kFailed;
+  return report->counts.conflicts > 0 ? ExitCode::kConflict : ExitCode::kOk;
 }
 
 void SetupSync(CLI::App* cmd, SyncCommand& o) {
@@ -252,6 +305,13 @@ void SetupSync(CLI::App* cmd, SyncCommand& o) {
   cmd->add_option("--n8n-project", o.n8n_project,
                   "With --db n8n+...: the n8n project (name or id) that owns new workflows "
                   "(default: the instance owner's personal project)");
+  cmd->add_option("--prefer", o.prefer,
+                  "Resolve conflicts (a workflow changed in the files and in the database since "
+                  "they last agreed): files stores the file's content, db keeps the database's "
+                  "(for `flowsync pull`); files:PATH or db:PATH for one workflow. Without it a "
+                  "conflict is left alone and the exit status is 6")
+      ->type_name("files|db")
+      ->take_all();
   cmd->add_flag("--strict", o.strict,
                 "With --db n8n+...: refuse the sync when a node's credential has no match "
                 "(by type and name) in the target n8n");
@@ -301,7 +361,10 @@ ExitCode RunStatusCommand(StatusCommand& o) {
     } else {
       bool header = false;
       for (const Change& c : report->changes) {
-        if (c.kind == ChangeKind::kError) continue;
+        if (c.kind == ChangeKind::kError || c.kind == ChangeKind::kDatabaseChanged ||
+            c.kind == ChangeKind::kConflict) {
+          continue;
+        }
         if (!header) {
           fmt::print("\nchanges a sync would make (`flowsync sync`; deletions need --full):\n");
           header = true;
@@ -313,6 +376,28 @@ ExitCode RunStatusCommand(StatusCommand& o) {
         } else {
           fmt::print("  {:<10} {}\n", kind + ":", DisplayText(c.path));
         }
+      }
+      header = false;
+      for (const Change& c : report->changes) {
+        if (c.kind != ChangeKind::kDatabaseChanged) continue;
+        if (!header) {
+          fmt::print(
+              "\nchanged in the database (`flowsync pull` writes them into the files; a sync "
+              "keeps them):\n");
+        }
+        header = true;
+        fmt::print("  {}: {}\n", DisplayText(c.path), DisplayText(c.message));
+      }
+      header = false;
+      for (const Change& c : report->changes) {
+        if (c.kind != ChangeKind::kConflict) continue;
+        if (!header) {
+          fmt::print(
+              "\nconflicts, changed on both sides (`flowsync diff` shows them; `flowsync sync "
+              "--prefer files|db` resolves them):\n");
+        }
+        header = true;
+        fmt::print("  {}\n", DisplayText(c.message));
       }
       header = false;
       for (const Change& c : report->changes) {
@@ -329,12 +414,7 @@ ExitCode RunStatusCommand(StatusCommand& o) {
 }
 
 void SetupStatus(CLI::App* cmd, StatusCommand& o) {
-  cmd->add_option("root", o.common.flags.root,
-                  "Tree of workflow definitions (default: the nearest folder upwards holding "
-                  ".flowsync/ or flowsync.toml)")
-      ->type_name("DIR");
-  AddRootOption(cmd, o.common);
-  AddDbOptions(cmd, o.common);
+  AddTreeOptions(cmd, o.common);
   cmd->add_flag("--json", o.common.json, "Print one JSON object");
   cmd->add_flag("--exit-code", o.exit_code, "Exit with status 1 when a sync would change anything");
   cmd->add_option("--max-file-size", o.common.flags.max_file_size, "Largest file read");
@@ -796,7 +876,9 @@ const std::vector<Command>& CommandTable() {
       {"sync", "Mirror a tree of workflow definitions into the database",
        [](CLI::App* c, CommandOptions& o) { SetupSync(c, o.sync); },
        [](CommandOptions& o) { return RunSyncCommand(o.sync); }},
-      {"status", "Show what a sync would change, like git status",
+      {"status",
+       "Show what a sync would change, what changed in the database and what changed on both "
+       "sides, like git status",
        [](CLI::App* c, CommandOptions& o) { SetupStatus(c, o.status); },
        [](CommandOptions& o) { return RunStatusCommand(o.status); }},
       {"list", "List stored workflows",
@@ -806,6 +888,7 @@ const std::vector<Command>& CommandTable() {
        [](CLI::App* c, CommandOptions& o) { SetupShow(c, o.show); },
        [](CommandOptions& o) { return RunShowCommand(o.show); }},
       DiffCommandRow(),
+      PullCommandRow(),
       RestoreCommandRow(),
       {"log", "Show the sync audit log, newest first",
        [](CLI::App* c, CommandOptions& o) { SetupLog(c, o.log); },

@@ -76,6 +76,7 @@ TEST(ExitCodeTest, EveryStatusCodeHasOne) {
   }
   EXPECT_EQ(static_cast<int>(ExitCode::kUsage), 2);
   EXPECT_EQ(static_cast<int>(ExitCode::kDatabase), 5);
+  EXPECT_EQ(static_cast<int>(ExitCode::kConflict), 6);
 }
 
 TEST(ExitCodeTest, HelpTextAndFail) {
@@ -102,7 +103,12 @@ TEST(ExitCodeTest, HelpTextAndFail) {
             "timeout: the\n"
             "     message names host and port, and the run is rolled back), a database written by "
             "a newer\n"
-            "     flowsync, a migration whose SQL failed (it was rolled back)");
+            "     flowsync, a migration whose SQL failed (it was rolled back)\n"
+            "  6  conflicts: a workflow changed both in the files and in the database since they "
+            "last agreed;\n"
+            "     neither side of it was touched (the rest was synced or pulled); resolve with "
+            "`--prefer files`\n"
+            "     or `--prefer db`");
   for (const std::string& line : Lines(ExitCodeHelp())) EXPECT_LE(line.size(), 100u) << line;
   ::testing::internal::CaptureStderr();
   EXPECT_EQ(Fail(Status::Busy("locked")), ExitCode::kBusy);

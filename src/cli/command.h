@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "cli/exit_code.h"
 #include "config/context.h"
 #include "flowsync/store.h"
+#include "flowsync/sync.h"
 
 namespace flowsync::cli {
 
@@ -36,6 +38,7 @@ struct SyncCommand {
   int interval_s = 300, debounce_ms = 300, threads = 0;
   std::optional<std::string> n8n_project;  // --db n8n+...: owner project of new workflows
   bool strict = false;                     // --db n8n+...: refuse unmatched credentials
+  std::vector<std::string> prefer;         // files|db, or files:KEY|db:KEY
 };
 
 struct StatusCommand {
@@ -63,6 +66,12 @@ struct DiffCommand {
   bool exit_code = false, stat = false;
 };
 // `restore WORKFLOW --version N`.
+struct PullCommand {
+  CommonOptions common;
+  bool dry_run = false, keep_deleted = false, verbose = false;
+  std::vector<std::string> prefer;  // db, or db:KEY (files: left for the sync)
+};
+
 struct RestoreCommand {
   CommonOptions common;
   std::string workflow;
@@ -222,6 +231,7 @@ struct CommandOptions {
   ShowCommand show;
   DiffCommand diff;
   RestoreCommand restore;
+  PullCommand pull;
   LogCommand log;
   RateCommand rate;
   GrantCommand grant;
@@ -266,6 +276,7 @@ Command MigrationCommandRow();
 Command MigrateCommandRow();
 Command DiffCommandRow();        // cli/diff.cc
 Command RestoreCommandRow();     // cli/diff.cc
+Command PullCommandRow();        // cli/pull.cc
 Command CompletionCommandRow();  // cli/completion.cc
 Command ManCommandRow();         // cli/man_page.cc
 // Running phase workflows (cli/run.cc): `run`, `worker`, `scheduler`,
@@ -295,10 +306,18 @@ Result<config::Context> ResolveCommandContext(const config::Overrides& flags);
 // NonNegativeNumber prints a bound of 309 digits).
 CLI::Validator NumberRange(int64_t min, int64_t max);
 
+// --prefer values into `prefer` and `paths`: "files" or "db" for the run,
+// "files:KEY" or "db:KEY" for the workflow at KEY.
+Status ParsePrefer(const std::vector<std::string>& values, Prefer* prefer,
+                   std::map<std::string, Prefer>* paths);
+
 // --root for a command whose root is otherwise found as git finds .git.
 void AddRootOption(CLI::App* cmd, CommonOptions& o);
 // --db, --lock-timeout and --project.
 void AddDbOptions(CLI::App* cmd, CommonOptions& o);
+// A tree-reading command's options: the positional root, --root and the
+// database options.
+void AddTreeOptions(CLI::App* cmd, CommonOptions& o);
 
 // The context of a command that reads only the database
 // (config::RootRule::kDatabase), and its database.

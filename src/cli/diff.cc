@@ -88,6 +88,9 @@ Result<std::vector<Entry>> FilesAgainstDatabase(Store& store, const config::Cont
         e.diff = DiffWorkflows(a.format, EmptySide(), SideOf("b/" + a.path, wf));
         break;
       }
+      case ActionKind::kConflict:
+        if (a.source.key.empty()) continue;  // no file: `status` says what happened
+        [[fallthrough]];
       case ActionKind::kUpdate:
       case ActionKind::kRename:
       case ActionKind::kRestore: {
@@ -95,9 +98,10 @@ Result<std::vector<Entry>> FilesAgainstDatabase(Store& store, const config::Cont
         if (!d) continue;
         FS_TRY_ASSIGN(WorkflowVersion stored, ReadStored(store, a.workflow_id, d->summary.version));
         FS_TRY_ASSIGN(ParsedWorkflow wf, ReadPlanned(a, ctx.limits));
-        e.change = a.kind == ActionKind::kUpdate   ? "updated"
-                   : a.kind == ActionKind::kRename ? "renamed"
-                                                   : "restored";
+        e.change = a.kind == ActionKind::kUpdate     ? "updated"
+                   : a.kind == ActionKind::kRename   ? "renamed"
+                   : a.kind == ActionKind::kConflict ? "conflict"
+                                                     : "restored";
         e.from_version = stored.version;
         e.diff =
             DiffWorkflows(a.format, SideOf("a/" + stored_path, stored), SideOf("b/" + a.path, wf));
@@ -116,6 +120,7 @@ Result<std::vector<Entry>> FilesAgainstDatabase(Store& store, const config::Cont
       case ActionKind::kRefresh:  // the same content in other text
       case ActionKind::kError:    // reported by `status` and `sync`
       case ActionKind::kMissing:  // not in full mode
+      case ActionKind::kKeep:     // the database's own change: `status` lists it
         continue;
     }
     out.push_back(std::move(e));

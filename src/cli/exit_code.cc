@@ -28,6 +28,10 @@ constexpr ExitCodeRow kExitCodes[] = {
      "database error (unreachable server, wrong password, lost connection, statement timeout: the "
      "message names host and port, and the run is rolled back), a database written by a newer "
      "flowsync, a migration whose SQL failed (it was rolled back)"},
+    {ExitCode::kConflict,
+     "conflicts: a workflow changed both in the files and in the database since they last "
+     "agreed; neither side of it was touched (the rest was synced or pulled); resolve with "
+     "`--prefer files` or `--prefer db`"},
 };
 
 }  // namespace

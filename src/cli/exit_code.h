@@ -17,6 +17,7 @@ enum class ExitCode : int {
   kRefused = 3,   // a guard rail refused
   kBusy = 4,      // the database stayed locked
   kDatabase = 5,  // any other error
+  kConflict = 6,  // a workflow changed on both sides was left alone
 };
 
 // A row of the table of exit statuses: `--help`, the man page and the

@@ -20,6 +20,8 @@ Json SyncReportJson(const SyncReport& r) {
   j["deleted"] = r.counts.deleted;
   j["restored"] = r.counts.restored;
   j["unchanged"] = r.counts.unchanged;
+  j["changed_in_database"] = r.counts.database_changed;
+  j["conflicts"] = r.counts.conflicts;
   j["ignored"] = r.ignored.size();
   Json errors = Json::array();
   Json changes = Json::array();
@@ -32,6 +34,9 @@ Json SyncReportJson(const SyncReport& r) {
     change["kind"] = ChangeKindName(c.kind);
     change["path"] = c.path;
     if (c.kind == ChangeKind::kRenamed) change["old_path"] = c.old_path;
+    if (c.kind == ChangeKind::kDatabaseChanged || c.kind == ChangeKind::kConflict) {
+      change["message"] = c.message;
+    }
     change["id"] = c.workflow_id;
     changes.push_back(std::move(change));
   }
@@ -68,7 +73,8 @@ Json WatchRunJson(const WatchRun& run) {
 Json StatusJson(const SyncReport& r) {
   Json j;
   Json added = Json::array(), updated = Json::array(), renamed = Json::array(),
-       deleted = Json::array(), restored = Json::array(), errors = Json::array();
+       deleted = Json::array(), restored = Json::array(), errors = Json::array(),
+       database = Json::array(), conflicts = Json::array();
   for (const Change& c : r.changes) {
     switch (c.kind) {
       case ChangeKind::kAdded:
@@ -90,6 +96,12 @@ Json StatusJson(const SyncReport& r) {
       case ChangeKind::kError:
         errors.push_back({{"path", c.path}, {"message", c.message}});
         break;
+      case ChangeKind::kDatabaseChanged:
+        database.push_back({{"path", c.path}, {"change", c.message}});
+        break;
+      case ChangeKind::kConflict:
+        conflicts.push_back({{"path", c.path}, {"message", c.message}});
+        break;
     }
   }
   bool clean = r.changes.empty();
@@ -99,6 +111,8 @@ Json StatusJson(const SyncReport& r) {
   j["deleted"] = std::move(deleted);
   j["restored"] = std::move(restored);
   j["errors"] = std::move(errors);
+  j["changed_in_database"] = std::move(database);
+  j["conflicts"] = std::move(conflicts);
   j["unchanged"] = r.counts.unchanged;
   j["clean"] = clean;
   return j;
@@ -226,10 +240,16 @@ std::string DisplayText(std::string_view text) {
 }
 
 std::string CountsText(const RunCounts& c, size_t ignored) {
-  return fmt::format(
+  std::string text = fmt::format(
       "{} added, {} updated, {} renamed, {} deleted, {} restored, {} unchanged, {} ignored, {} {}",
       c.added, c.updated, c.renamed, c.deleted, c.restored, c.unchanged, ignored, c.errors,
       c.errors == 1 ? "error" : "errors");
+  if (c.database_changed > 0)
+    text += fmt::format(", {} changed in the database", c.database_changed);
+  if (c.conflicts > 0) {
+    text += fmt::format(", {} {}", c.conflicts, c.conflicts == 1 ? "conflict" : "conflicts");
+  }
+  return text;
 }
 
 size_t DisplayColumns(const std::string& text) {

@@ -654,6 +654,25 @@ constexpr StepPart kVersion5[] = {
 };
 
 // -----------------------------------------------------------------------------
+// Version 6: both ways. Each workflow keeps the base of a three-way sync: the
+// content hash and path that the files and the database last agreed on
+// (written by every sync that stores a file's content, cleared when a sync
+// deletes a workflow because its file is gone). A row whose content or path
+// differs from its base was changed in the database; a file whose hash
+// differs from it was changed in the files. Rows a migration inserts have no
+// base (''): they were added in the database.
+
+constexpr std::string_view kVersion6Base = R"sql(
+ALTER TABLE workflows ADD COLUMN base_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE workflows ADD COLUMN base_path TEXT NOT NULL DEFAULT '';
+UPDATE workflows SET base_hash = content_hash, base_path = path WHERE deleted_at IS NULL;
+)sql";
+
+constexpr StepPart kVersion6[] = {
+    {On::kBoth, kVersion6Base},
+};
+
+// -----------------------------------------------------------------------------
 
 std::string Render(SqlDialect dialect, std::span<const StepPart> parts) {
   std::string out;
@@ -720,6 +739,8 @@ std::string SchemaStep(SqlDialect dialect, int from) {
       return Render(dialect, kVersion4);
     case 4:
       return Render(dialect, kVersion5);
+    case 5:
+      return Render(dialect, kVersion6);
     default:
       return {};
   }

@@ -24,6 +24,8 @@
 //   5  flowsync serve: api_tokens (SHA-256 of each token, its project and
 //      write flag), webhook_registrations (path, method, task, a reference
 //      to the secret), webhook_deliveries (idempotency key -> execution).
+//   6  both ways: workflows.base_hash and base_path, the content and path
+//      the files and the database last agreed on (three-way sync, pull).
 // Policy: an older database is upgraded in one transaction when a store
 // opens it (PostgreSQL: under the writer lock); a newer one is refused
 // (Unsupported) and left untouched.
@@ -55,7 +57,7 @@
 
 namespace flowsync {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 // The statements that take a database at version `from` to `from + 1` in
 // `dialect` (from = 0: an empty database). They do not record the new

@@ -43,6 +43,10 @@ std::string_view ChangeKindName(ChangeKind kind) {
       return "error";
     case ChangeKind::kMissing:
       return "missing";
+    case ChangeKind::kDatabaseChanged:
+      return "changed-in-database";
+    case ChangeKind::kConflict:
+      return "conflict";
   }
   return "unknown";
 }
@@ -109,13 +113,24 @@ std::string_view ActionKindName(ActionKind kind) {
       return "error";
     case ActionKind::kMissing:
       return "missing";
+    case ActionKind::kKeep:
+      return "keep";
+    case ActionKind::kConflict:
+      return "conflict";
   }
   return "unknown";
 }
 
 bool SyncPlan::HasWrites() const {
-  return std::any_of(actions.begin(), actions.end(),
-                     [](const SyncAction& a) { return a.kind != ActionKind::kMissing; });
+  return std::any_of(actions.begin(), actions.end(), [](const SyncAction& a) {
+    return a.kind != ActionKind::kMissing && a.kind != ActionKind::kKeep &&
+           a.kind != ActionKind::kConflict;
+  });
+}
+
+Prefer SyncOptions::PreferFor(const std::string& key) const {
+  auto it = prefer_paths.find(key);
+  return it != prefer_paths.end() ? it->second : prefer;
 }
 
 namespace {
@@ -153,6 +168,12 @@ std::optional<Change> ChangeOf(const SyncAction& a) {
       break;
     case ActionKind::kMissing:
       kind = ChangeKind::kMissing;
+      break;
+    case ActionKind::kKeep:
+      kind = ChangeKind::kDatabaseChanged;
+      break;
+    case ActionKind::kConflict:
+      kind = ChangeKind::kConflict;
       break;
     case ActionKind::kRefresh:
     default:
@@ -284,9 +305,9 @@ Status Decide(const FileSystem& fs, const SyncOptions& options, bool root_ok, Sy
               const ActionSink& sink) {
   if (options.progress) options.progress(SyncStage::kWalk, 0, 0);
   ScanResult scan = root_ok ? Scan(fs, options) : ScanResult{};
-  std::vector<SyncAction> errors;
-  std::vector<const ScannedSource*> to_read = planner.TakeScan(scan, &errors);
-  for (const SyncAction& e : errors) FS_TRY(sink(e, nullptr));
+  std::vector<SyncAction> decided;
+  std::vector<const ScannedSource*> to_read = planner.TakeScan(scan, &decided);
+  for (const SyncAction& a : decided) FS_TRY(sink(a, nullptr));
 
   std::vector<const SourceCandidate*> candidates;
   candidates.reserve(to_read.size());
@@ -359,6 +380,8 @@ Status CheckPlanStillHolds(const SyncPlan& plan, const std::vector<IndexRow>& in
         break;
       case ActionKind::kError:
       case ActionKind::kMissing:
+      case ActionKind::kKeep:  // write nothing
+      case ActionKind::kConflict:
         break;
     }
   }
@@ -416,10 +439,15 @@ Result<bool> SourcesChanged(Store& store, const SyncOptions& given) {
   SyncPlanner planner(options, store.project(), NowMs(options), std::move(index.rows),
                       index.lookup.get());
   const ScanResult scan = Scan(fs, options);
-  std::vector<SyncAction> errors;
-  if (!planner.TakeScan(scan, &errors).empty() || !errors.empty()) return true;
+  // Workflows changed only in the database are no change a sync makes.
+  auto writes = [](const std::vector<SyncAction>& actions) {
+    return std::any_of(actions.begin(), actions.end(),
+                       [](const SyncAction& a) { return a.kind != ActionKind::kKeep; });
+  };
+  std::vector<SyncAction> decided;
+  if (!planner.TakeScan(scan, &decided).empty() || writes(decided)) return true;
   Result<std::vector<SyncAction>> missing = planner.DecideMissing();
-  return !missing.ok() || !missing->empty();
+  return !missing.ok() || writes(*missing);
 }
 
 Result<SyncReport> ApplySyncPlan(Store& store, const SyncPlan& plan, const SyncOptions& options) {

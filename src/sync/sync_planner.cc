@@ -39,6 +39,23 @@ SyncAction MakeAction(ActionKind kind, const std::string& path, const IndexRow* 
   return a;
 }
 
+// Whether the database side of a live row changed since the base: edited,
+// renamed, or added there (no base).
+bool ChangedInDatabase(const IndexRow& row) {
+  return row.content_hash != row.base_hash || row.path != row.base_path;
+}
+
+// What the database did to `row` since the base, in words.
+std::string DatabaseChange(const IndexRow& row) {
+  if (row.deleted) return "deleted in the database";
+  if (row.base_hash.empty()) return "added in the database";
+  if (row.path != row.base_path) {
+    return fmt::format("renamed in the database from {}{}", row.base_path,
+                       row.content_hash != row.base_hash ? " and edited" : "");
+  }
+  return "edited in the database";
+}
+
 }  // namespace
 
 bool NeedsContent(ActionKind kind) {
@@ -52,6 +69,8 @@ bool NeedsContent(ActionKind kind) {
     case ActionKind::kDelete:
     case ActionKind::kError:
     case ActionKind::kMissing:
+    case ActionKind::kKeep:
+    case ActionKind::kConflict:
       return false;
   }
   return false;
@@ -66,6 +85,10 @@ SyncPlanner::SyncPlanner(const SyncOptions& options, std::string project, int64_
       lookup_(lookup) {
   for (size_t i = 0; i < index_.size(); ++i) {
     by_path_.emplace(index_[i].path, i);
+    const IndexRow& row = index_[i];
+    if (!row.deleted && !row.base_path.empty() && row.base_path != row.path) {
+      renamed_from_.emplace(row.base_path, i);
+    }
     ids_.insert(index_[i].id);
     if (!index_[i].deleted && InScope(index_[i])) ++live_before_;
   }
@@ -88,7 +111,7 @@ bool SyncPlanner::InScope(const std::string& path) const {
 }
 
 std::vector<const ScannedSource*> SyncPlanner::TakeScan(const ScanResult& scan,
-                                                        std::vector<SyncAction>* errors) {
+                                                        std::vector<SyncAction>* decided) {
   // Sources present on disk, for the missing set.
   for (const ScannedSource& s : scan.sources) present_.insert(s.candidate.key);
   for (const ScanProblem& p : scan.broken) present_.insert(p.path);
@@ -121,7 +144,14 @@ std::vector<const ScannedSource*> SyncPlanner::TakeScan(const ScanResult& scan,
              row->format == s.candidate.format;
     }
     if (live > 0 && same) {
-      counts_.unchanged += live;
+      for (const IndexRow* row : StoredRows(s.candidate.key)) {
+        if (row->deleted) continue;
+        if (ChangedInDatabase(*row)) {
+          decided->push_back(Keep(*row));
+        } else {
+          ++counts_.unchanged;
+        }
+      }
       continue;
     }
     to_read.push_back(&s);
@@ -135,14 +165,14 @@ std::vector<const ScannedSource*> SyncPlanner::TakeScan(const ScanResult& scan,
     bool unknowable = std::any_of(scan.unreadable_dirs.begin(), scan.unreadable_dirs.end(),
                                   [&](const ScanProblem& d) { return IsUnder(row.path, d.path); });
     if (unknowable) continue;
-    missing_by_hash_[row.content_hash].push_back(&row);
+    AddMissing(&row);
   }
 
   for (const ScanProblem& p : scan.broken) {
-    if (InScope(p.path)) errors->push_back(Error(p.path, p.status.code(), p.message, nullptr));
+    if (InScope(p.path)) decided->push_back(Error(p.path, p.status.code(), p.message, nullptr));
   }
   for (const ScanProblem& d : scan.unreadable_dirs) {
-    errors->push_back(Error(d.path, d.status.code(), d.message, nullptr));
+    decided->push_back(Error(d.path, d.status.code(), d.message, nullptr));
   }
   return to_read;
 }
@@ -216,9 +246,7 @@ Result<std::vector<SyncPlanner::Decision>> SyncPlanner::Decide(const ScannedSour
     refused = refused || !w.workflow.ok();
   }
   for (const IndexRow* row : stored) {
-    if (!row->deleted && InScope(*row) && !keys.count(row->path)) {
-      missing_by_hash_[row->content_hash].push_back(row);
-    }
+    if (!row->deleted && InScope(*row) && !keys.count(row->path)) AddMissing(row);
   }
   // Without a signature the file is read again next time, and a refused
   // workflow of it reported again.
@@ -246,22 +274,76 @@ Result<SyncAction> SyncPlanner::DecideWorkflow(const std::string& path, const Pa
   const IndexRow* row = RowAt(path);
   const IndexRow* from = nullptr;
   if (row == nullptr) {
+    // The file at a path the database renamed a workflow away from.
+    FS_TRY_ASSIGN(const IndexRow* moved, RenamedAwayFrom(path));
+    auto conflict = [&](std::string message) {
+      SyncAction c = Conflict(*moved, path, std::move(message));
+      c.new_hash = wf.content_hash;
+      c.source = source;
+      return c;
+    };
+    if (moved != nullptr) {
+      decided_.insert(moved->id);
+      const bool file_changed = wf.content_hash != moved->base_hash;
+      if (!file_changed || options_.PreferFor(moved->path) == Prefer::kDatabase ||
+          options_.PreferFor(path) == Prefer::kDatabase) {
+        return Keep(*moved);
+      }
+      // Renamed there, edited here: even --prefer files does not guess
+      // which path wins.
+      return conflict(fmt::format(
+          "{}: edited in the files and renamed in the database to {}{}", path, moved->path,
+          moved->content_hash != moved->base_hash ? " (and edited there)" : ""));
+    }
     FS_TRY_ASSIGN(from, TakeRenameSource(path, wf));
   }
+  auto conflict = [&](std::string message) {
+    SyncAction c = Conflict(*row, path, std::move(message));
+    c.new_hash = wf.content_hash;
+    c.source = source;
+    return c;
+  };
   SyncAction a;
+  const bool same =
+      row != nullptr && row->content_hash == wf.content_hash && row->format == wf.format;
   if (row != nullptr && !row->deleted) {
-    if (row->content_hash == wf.content_hash && row->format == wf.format) {
-      // Same content (perhaps reformatted): refresh the text and signature.
+    if (same) {
+      // Same content (perhaps reformatted, perhaps the same edit on both
+      // sides): refresh the text and signature, and the base.
       ++counts_.unchanged;
       a = MakeAction(ActionKind::kRefresh, path, row);
+    } else if (ChangedInDatabase(*row)) {
+      if (wf.content_hash == row->base_hash && row->path == row->base_path) return Keep(*row);
+      switch (options_.PreferFor(path)) {
+        case Prefer::kDatabase:
+          return Keep(*row);
+        case Prefer::kNone:
+          return conflict(
+              fmt::format("{}: edited in the files and {}", path, DatabaseChange(*row)));
+        case Prefer::kFiles:
+          break;
+      }
+      ++counts_.updated;
+      a = MakeAction(ActionKind::kUpdate, path, row);
     } else {
       ++counts_.updated;
       a = MakeAction(ActionKind::kUpdate, path, row);
     }
-  } else if (row != nullptr) {  // soft-deleted, and its source is back
+  } else if (row != nullptr && !row->base_hash.empty()) {
+    // Deleted in the database (a sync's deletion clears the base).
+    const bool file_changed = wf.content_hash != row->base_hash;
+    const Prefer prefer = options_.PreferFor(path);
+    if (!file_changed || prefer == Prefer::kDatabase) return Keep(*row);
+    if (prefer == Prefer::kNone) {
+      return conflict(fmt::format("{}: edited in the files and deleted in the database", path));
+    }
     ++counts_.restored;
     a = MakeAction(ActionKind::kRestore, path, row);
-    a.content_changed = row->content_hash != wf.content_hash || row->format != wf.format;
+    a.content_changed = !same;
+  } else if (row != nullptr) {  // soft-deleted by a sync, and its source is back
+    ++counts_.restored;
+    a = MakeAction(ActionKind::kRestore, path, row);
+    a.content_changed = !same;
   } else if (from != nullptr) {
     ++counts_.renamed;
     a = MakeAction(ActionKind::kRename, path, from);
@@ -293,7 +375,8 @@ Status SyncPlanner::AddOutsideRenameSources(const std::string& hash) {
   if (lookup_ == nullptr || !hashes_looked_up_.insert(hash).second) return Status::OK();
   FS_TRY_ASSIGN(std::vector<IndexRow> rows, lookup_->RowsWithHash(hash));
   for (IndexRow& row : rows) {
-    if (row.deleted || by_path_.count(row.path) || InScope(row) || !lookup_->SourceGone(row)) {
+    if (row.deleted || by_path_.count(row.path) || InScope(row) || ChangedInDatabase(row) ||
+        !lookup_->SourceGone(row)) {
       continue;
     }
     outside_.push_back(std::move(row));
@@ -335,9 +418,39 @@ Result<std::vector<SyncAction>> SyncPlanner::DecideMissing() {
       if (!outside_rows_.count(r)) gone.push_back(r);
     }
   }
+  std::vector<SyncAction> out;
+  // Changed in the database and without a file: added or renamed there (a
+  // file at the old path was decided with it), or deleted in the files and
+  // edited in the database.
+  std::sort(changed_gone_.begin(), changed_gone_.end(),
+            [](const IndexRow* a, const IndexRow* b) { return a->path < b->path; });
+  for (const IndexRow* r : changed_gone_) {
+    if (decided_.count(r->id)) continue;
+    const bool base_file_gone =
+        r->base_hash.empty() || r->path == r->base_path || !present_.count(r->base_path);
+    if (r->base_hash.empty()) {
+      out.push_back(Keep(*r));
+      continue;
+    }
+    // Decided with the file at its base path; or that path is outside the
+    // scope, which cannot say whether the file is there.
+    if (!base_file_gone || !options_.scope.Contains(r->format, r->base_path)) continue;
+    switch (options_.PreferFor(r->path)) {
+      case Prefer::kDatabase:
+        out.push_back(Keep(*r));
+        continue;
+      case Prefer::kFiles:
+        gone.push_back(r);
+        continue;
+      case Prefer::kNone:
+        out.push_back(Conflict(
+            *r, r->path,
+            fmt::format("{}: deleted in the files and {}", r->base_path, DatabaseChange(*r))));
+        continue;
+    }
+  }
   std::sort(gone.begin(), gone.end(),
             [](const IndexRow* a, const IndexRow* b) { return a->path < b->path; });
-  std::vector<SyncAction> out;
   if (options_.mode != SyncMode::kFull) {
     for (const IndexRow* r : gone) out.push_back(MakeAction(ActionKind::kMissing, r->path, r));
     return out;
@@ -357,6 +470,48 @@ Result<std::vector<SyncAction>> SyncPlanner::DecideMissing() {
     out.push_back(MakeAction(ActionKind::kDelete, r->path, r));
   }
   return out;
+}
+
+void SyncPlanner::AddMissing(const IndexRow* row) {
+  if (ChangedInDatabase(*row)) {
+    changed_gone_.push_back(row);
+  } else {
+    missing_by_hash_[row->content_hash].push_back(row);
+  }
+}
+
+Result<const IndexRow*> SyncPlanner::RenamedAwayFrom(const std::string& path) {
+  auto [first, last] = renamed_from_.equal_range(path);
+  for (auto it = first; it != last; ++it) {
+    const IndexRow& row = index_[it->second];
+    // Where the database moved it, no file is: else that file decides it.
+    if (!present_.count(row.path) && !decided_.count(row.id)) return &row;
+  }
+  return nullptr;
+}
+
+SyncAction SyncPlanner::Keep(const IndexRow& row) {
+  ++counts_.database_changed;
+  decided_.insert(row.id);
+  SyncAction a = MakeAction(ActionKind::kKeep, row.path, &row);
+  a.message = DatabaseChange(row);
+  a.base_hash = row.base_hash;
+  a.base_path = row.base_path;
+  a.deleted = row.deleted;
+  return a;
+}
+
+SyncAction SyncPlanner::Conflict(const IndexRow& row, const std::string& path,
+                                 std::string message) {
+  ++counts_.conflicts;
+  decided_.insert(row.id);
+  SyncAction a = MakeAction(ActionKind::kConflict, path, &row);
+  a.message = ValidUtf8(message);
+  a.code = StatusCode::kConflict;
+  a.base_hash = row.base_hash;
+  a.base_path = row.base_path;
+  a.deleted = row.deleted;
+  return a;
 }
 
 Status PlanWriter::Write(const SyncAction& a, const ParsedWorkflow* wf) {
@@ -384,6 +539,8 @@ Status PlanWriter::Write(const SyncAction& a, const ParsedWorkflow* wf) {
     case ActionKind::kError:
       return Log(SyncEvent::kError, a, "", "");
     case ActionKind::kMissing:
+    case ActionKind::kKeep:
+    case ActionKind::kConflict:
       return Status::OK();
   }
   return Status::Internal("unknown sync action");

@@ -81,11 +81,12 @@ class SyncPlanner {
               std::vector<IndexRow> index, IndexLookup* lookup = nullptr);
 
   // Takes the walk: returns the sources that must be read (their cheap
-  // signature differs from the stored one), in walk order, and the error
-  // actions of what the walk could not examine. REQUIRES: `scan` outlives
-  // the planner.
+  // signature differs from the stored one), in walk order, and the actions
+  // decided without a read: errors of what the walk could not examine, and
+  // kKeep for the workflows of unchanged sources that the database changed.
+  // REQUIRES: `scan` outlives the planner.
   std::vector<const ScannedSource*> TakeScan(const ScanResult& scan,
-                                             std::vector<SyncAction>* errors);
+                                             std::vector<SyncAction>* decided);
 
   // One decision and the content it needs (null for errors).
   struct Decision {
@@ -128,6 +129,15 @@ class SyncPlanner {
   Result<std::string> NewId(const std::string& path);
   SyncAction Error(const std::string& path, StatusCode code, const std::string& message,
                    const IndexRow* row);
+  // A live row whose source is gone: a rename source or a deletion, or,
+  // changed in the database, decided by DecideMissing on its own.
+  void AddMissing(const IndexRow* row);
+  // The live row the database renamed away from `path`, whose new path
+  // holds no source, not decided yet; or null.
+  Result<const IndexRow*> RenamedAwayFrom(const std::string& path);
+  // Three-way outcomes for `row` (both decide it: it is never missing).
+  SyncAction Keep(const IndexRow& row);
+  SyncAction Conflict(const IndexRow& row, const std::string& path, std::string message);
 
   const SyncOptions& options_;
   std::string project_;
@@ -140,6 +150,12 @@ class SyncPlanner {
   std::set<const IndexRow*> outside_rows_;
   std::set<std::string> hashes_looked_up_;
   std::unordered_map<std::string, size_t> by_path_;
+  // base_path -> index_ position of live rows the database renamed.
+  std::unordered_multimap<std::string, size_t> renamed_from_;
+  // Ids of rows decided as kept or in conflict.
+  std::set<std::string> decided_;
+  // Live rows changed in the database whose source is gone.
+  std::vector<const IndexRow*> changed_gone_;
   // Keys of what the walk found (sources and broken entries).
   std::set<std::string> present_;
   // Array export key -> index_ positions of the rows of its elements.

@@ -5,7 +5,9 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "store/sql_connection.h"
 #include "sync/identity.h"
+#include "sync/pull.h"
 #include "util/memory_file_system.h"
 #include "util/test_util.h"
 #include "util/uuid.h"
@@ -104,6 +106,8 @@ class SyncTest : public ::testing::TestWithParam<test::TestBackend> {
     o.mode = mode;
     o.dry_run = dry_run;
     o.force = force;
+    o.prefer = prefer_;
+    o.prefer_paths = prefer_paths_;
     o.fs = &fs_;
     o.threads = 2;
     // Pretend the run starts a minute from now, so files just written are
@@ -121,6 +125,68 @@ class SyncTest : public ::testing::TestWithParam<test::TestBackend> {
   }
 
   size_t Live() { return store_->catalog().ListWorkflows({})->size(); }
+
+  // An edit made in the database, as a migration or another tool makes it:
+  // the workflow at `path` gets n8n content `json` (and `new_path`).
+  void EditInDatabase(const std::string& path, const std::string& json,
+                      const std::string& new_path = "") {
+    auto parsed = ParseSource(SourceContent{Format::kN8n, path, json, {}, {}}, {});
+    ASSERT_OK(parsed);
+    ASSERT_TRUE(parsed->has_value());
+    ASSERT_OK(ConnectionOf(*store_).Query(
+        "UPDATE workflows SET content = $1, content_hash = $2, path = $3, "
+        "source_sig = '' WHERE path = $4",
+        {json, (*parsed)->content_hash, new_path.empty() ? path : new_path, path}));
+  }
+  void DeleteInDatabase(const std::string& path) {
+    ASSERT_OK(ConnectionOf(*store_).Query(
+        "UPDATE workflows SET deleted_at = created_at, source_sig = '' WHERE path = $1", {path}));
+  }
+  // What a sync left at `path`: its content's workflow name, by the stored
+  // hash of each candidate content.
+  std::string StoredHash(const std::string& path) { return Get(path).summary.content_hash; }
+  std::string HashOf(const std::string& json) {
+    auto parsed = ParseSource(SourceContent{Format::kN8n, "x.json", json, {}, {}}, {});
+    return parsed.ok() && parsed->has_value() ? (*parsed)->content_hash : "";
+  }
+  // Each change's kind and message.
+  static std::vector<std::pair<ChangeKind, std::string>> Outcomes(const SyncReport& r) {
+    std::vector<std::pair<ChangeKind, std::string>> out;
+    for (const Change& c : r.changes) out.emplace_back(c.kind, c.message);
+    return out;
+  }
+
+  PullReport Pull(bool dry_run = false, bool keep_deleted = false) {
+    PullOptions o;
+    o.root = root_;
+    o.dry_run = dry_run;
+    o.keep_deleted = keep_deleted;
+    o.prefer = prefer_;
+    o.prefer_paths = prefer_paths_;
+    o.fs = &fs_;
+    o.threads = 2;
+    clock_.Advance(60'000);
+    o.clock = &clock_;
+    auto r = RunPull(*store_, o);
+    EXPECT_OK(r);
+    return r.ok() ? *r : PullReport{};
+  }
+  std::string File(const std::string& rel) {
+    auto bytes = fs_.ReadFile(root_ + "/" + rel, 1 << 20);
+    return bytes.ok() ? *bytes : "<" + bytes.status().message() + ">";
+  }
+  bool Exists(const std::string& rel) { return fs_.Lstat(root_ + "/" + rel).ok(); }
+  static std::vector<std::string> Lines(const PullReport& r) {
+    std::vector<std::string> out;
+    for (const PullChange& c : r.changes) {
+      out.push_back(std::string(PullChangeKindName(c.kind)) + " " + c.path +
+                    (c.old_path.empty() ? "" : " <- " + c.old_path) + ": " + c.message);
+    }
+    return out;
+  }
+
+  Prefer prefer_ = Prefer::kNone;
+  std::map<std::string, Prefer> prefer_paths_;
 
   test::TempDir db_dir_;
   const std::string root_ = "/tree";
@@ -800,6 +866,320 @@ TEST_P(SyncTest, AnElementAtThePathOfAnotherSourceIsAnError) {
             "all.json#a: names both a workflow of all.json and a source on disk; rename one of "
             "them");
   EXPECT_EQ(Get("all.json#a").summary.format, Format::kBundle);
+}
+
+// ---- Three-way: the base both sides last agreed on ---------------------------
+
+TEST_P(SyncTest, AnEditInTheDatabaseIsKeptAndReported) {
+  Write("a.json", N8n("A"));
+  Write("b.json", N8n("B"));
+  Sync();
+  EditInDatabase("a.json", N8n("A", "Edited"));
+  for (SyncMode mode : {SyncMode::kIncremental, SyncMode::kFull}) {
+    SyncReport r = Sync(mode);
+    EXPECT_EQ(r.counts.updated, 0);
+    EXPECT_EQ(r.counts.database_changed, 1);
+    EXPECT_EQ(r.counts.conflicts, 0);
+    EXPECT_EQ(r.counts.unchanged, 1);
+    using P = std::pair<ChangeKind, std::string>;
+    EXPECT_EQ(Outcomes(r),
+              (std::vector<P>{{ChangeKind::kDatabaseChanged, "edited in the database"}}));
+    EXPECT_EQ(StoredHash("a.json"), HashOf(N8n("A", "Edited")));
+  }
+  EXPECT_EQ(Get("a.json").summary.version, 1);
+}
+
+TEST_P(SyncTest, AnEditInTheFilesStillGoesIn) {
+  Write("a.json", N8n("A"));
+  Sync();
+  Write("a.json", N8n("A", "Edited"));
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.updated, 1);
+  EXPECT_EQ(r.counts.database_changed + r.counts.conflicts, 0);
+  // The new content is the base now: an edit in the database after it is
+  // the database's, not a conflict.
+  EditInDatabase("a.json", N8n("A", "Third"));
+  r = Sync();
+  EXPECT_EQ(r.counts.database_changed, 1);
+  EXPECT_EQ(r.counts.conflicts, 0);
+}
+
+TEST_P(SyncTest, AnEditOnBothSidesIsAConflictThatTouchesNeither) {
+  Write("a.json", N8n("A"));
+  Write("b.json", N8n("B"));
+  Sync();
+  EditInDatabase("a.json", N8n("A", "InDatabase"));
+  Write("a.json", N8n("A", "InFiles"));
+  Write("b.json", N8n("B", "InFiles"));
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.conflicts, 1);
+  EXPECT_EQ(r.counts.updated, 1);  // b.json, changed in the files only
+  using P = std::pair<ChangeKind, std::string>;
+  EXPECT_EQ(Outcomes(r), (std::vector<P>{{ChangeKind::kConflict,
+                                          "a.json: edited in the files and edited in "
+                                          "the database"},
+                                         {ChangeKind::kUpdated, ""}}));
+  EXPECT_EQ(StoredHash("a.json"), HashOf(N8n("A", "InDatabase")));
+  EXPECT_EQ(Get("a.json").summary.version, 1);
+  // Again: still a conflict, still nothing written.
+  EXPECT_EQ(Sync().counts.conflicts, 1);
+  EXPECT_EQ(StoredHash("a.json"), HashOf(N8n("A", "InDatabase")));
+}
+
+TEST_P(SyncTest, PreferFilesStoresTheFileAndPreferDatabaseKeepsTheDatabase) {
+  Write("a.json", N8n("A"));
+  Write("b.json", N8n("B"));
+  Sync();
+  EditInDatabase("a.json", N8n("A", "InDatabase"));
+  EditInDatabase("b.json", N8n("B", "InDatabase"));
+  Write("a.json", N8n("A", "InFiles"));
+  Write("b.json", N8n("B", "InFiles"));
+  prefer_ = Prefer::kDatabase;
+  prefer_paths_["a.json"] = Prefer::kFiles;
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.conflicts, 0);
+  EXPECT_EQ(r.counts.updated, 1);
+  EXPECT_EQ(r.counts.database_changed, 1);
+  EXPECT_EQ(StoredHash("a.json"), HashOf(N8n("A", "InFiles")));
+  EXPECT_EQ(Get("a.json").summary.version, 2);  // the database's edit is a version
+  EXPECT_EQ(StoredHash("b.json"), HashOf(N8n("B", "InDatabase")));
+  prefer_ = Prefer::kNone;
+  prefer_paths_.clear();
+  r = Sync();
+  EXPECT_EQ(r.counts.conflicts, 1);  // b.json: until one side gives way
+  EXPECT_EQ(r.counts.database_changed, 0);
+}
+
+TEST_P(SyncTest, TheSameEditOnBothSidesConverges) {
+  Write("a.json", N8n("A"));
+  Sync();
+  EditInDatabase("a.json", N8n("A", "Same"));
+  Write("a.json", N8n("A", "Same"));
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.conflicts + r.counts.database_changed + r.counts.updated, 0);
+  EXPECT_EQ(r.counts.unchanged, 1);
+  // Agreed: the next edit in the files is the files' own.
+  Write("a.json", N8n("A", "Next"));
+  EXPECT_EQ(Sync().counts.updated, 1);
+}
+
+TEST_P(SyncTest, ADeletionInTheDatabaseIsKeptUnlessTheFileChanged) {
+  Write("a.json", N8n("A"));
+  Write("b.json", N8n("B"));
+  Sync();
+  DeleteInDatabase("a.json");
+  DeleteInDatabase("b.json");
+  Write("b.json", N8n("B", "Edited"));
+  SyncReport r = Sync(SyncMode::kFull);
+  EXPECT_EQ(r.counts.restored, 0);
+  EXPECT_EQ(r.counts.database_changed, 1);
+  EXPECT_EQ(r.counts.conflicts, 1);
+  using P = std::pair<ChangeKind, std::string>;
+  EXPECT_EQ(Outcomes(r),
+            (std::vector<P>{{ChangeKind::kDatabaseChanged, "deleted in the database"},
+                            {ChangeKind::kConflict,
+                             "b.json: edited in the files and deleted in the database"}}));
+  EXPECT_EQ(Live(), 0u);
+  prefer_ = Prefer::kFiles;
+  r = Sync(SyncMode::kFull);
+  EXPECT_EQ(r.counts.restored, 1);
+  EXPECT_EQ(Live(), 1u);
+}
+
+TEST_P(SyncTest, ADeletionByASyncIsNoDatabaseChange) {
+  Write("a.json", N8n("A"));
+  Sync();
+  Remove("a.json");
+  EXPECT_EQ(Sync(SyncMode::kFull).counts.deleted, 1);
+  Write("a.json", N8n("A"));  // back: restored, as before there was a base
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.restored, 1);
+  EXPECT_EQ(r.counts.database_changed, 0);
+}
+
+TEST_P(SyncTest, AFileDeletedWhileTheDatabaseEditedItIsAConflict) {
+  Write("a.json", N8n("A"));
+  Write("b.json", N8n("B"));
+  Sync();
+  EditInDatabase("a.json", N8n("A", "InDatabase"));
+  Remove("a.json");
+  SyncReport r = Sync(SyncMode::kFull);
+  EXPECT_EQ(r.counts.deleted, 0);
+  EXPECT_EQ(r.counts.conflicts, 1);
+  EXPECT_EQ(r.changes.at(0).message, "a.json: deleted in the files and edited in the database");
+  EXPECT_EQ(Live(), 2u);
+  prefer_ = Prefer::kFiles;
+  EXPECT_EQ(Sync(SyncMode::kFull).counts.deleted, 1);
+  EXPECT_EQ(Live(), 1u);
+}
+
+TEST_P(SyncTest, ARenameInTheDatabaseIsKeptAndEditedFilesConflict) {
+  Write("a.json", N8n("A"));
+  Write("b.json", N8n("B"));
+  Sync();
+  EditInDatabase("a.json", N8n("A"), "moved/a.json");
+  EditInDatabase("b.json", N8n("B"), "moved/b.json");
+  Write("b.json", N8n("B", "InFiles"));
+  SyncReport r = Sync(SyncMode::kFull);
+  EXPECT_EQ(r.counts.added + r.counts.deleted + r.counts.renamed, 0);
+  EXPECT_EQ(r.counts.database_changed, 1);
+  EXPECT_EQ(r.counts.conflicts, 1);
+  using P = std::pair<ChangeKind, std::string>;
+  EXPECT_EQ(
+      Outcomes(r),
+      (std::vector<P>{{ChangeKind::kConflict,
+                       "b.json: edited in the files and renamed in the database to "
+                       "moved/b.json"},
+                      {ChangeKind::kDatabaseChanged, "renamed in the database from a.json"}}));
+  EXPECT_EQ(Live(), 2u);
+  EXPECT_EQ(Get("moved/a.json").summary.path, "moved/a.json");
+}
+
+TEST_P(SyncTest, AWorkflowAddedInTheDatabaseIsKept) {
+  Write("a.json", N8n("A"));
+  Sync();
+  ASSERT_OK(ConnectionOf(*store_).Query(
+      "UPDATE workflows SET base_hash = '', base_path = '', path = 'new.json' WHERE path = "
+      "'a.json'"));
+  Write("a.json", N8n("A"));
+  Remove("a.json");
+  SyncReport r = Sync(SyncMode::kFull);
+  EXPECT_EQ(r.counts.deleted, 0);
+  EXPECT_EQ(r.counts.database_changed, 1);
+  EXPECT_EQ(r.changes.at(0).message, "added in the database");
+  // A file of other content at its path: a conflict.
+  Write("new.json", N8n("New", "Other"));
+  r = Sync(SyncMode::kFull);
+  EXPECT_EQ(r.counts.conflicts, 1);
+  EXPECT_EQ(r.counts.added, 0);
+}
+
+TEST_P(SyncTest, ADryRunAndAPlanSayTheSameAsTheRun) {
+  Write("a.json", N8n("A"));
+  Write("b.json", N8n("B"));
+  Sync();
+  EditInDatabase("a.json", N8n("A", "InDatabase"));
+  EditInDatabase("b.json", N8n("B", "InDatabase"));
+  Write("b.json", N8n("B", "InFiles"));
+  SyncReport dry = Sync(SyncMode::kFull, /*dry_run=*/true);
+  SyncReport run = Sync(SyncMode::kFull);
+  EXPECT_EQ(Outcomes(dry), Outcomes(run));
+  EXPECT_EQ(dry.counts.database_changed, 1);
+  EXPECT_EQ(dry.counts.conflicts, 1);
+}
+
+// ---- Pull: the database's changes into the files ----------------------------
+
+TEST_P(SyncTest, PullWritesWhatTheDatabaseEditedAndThenBothAgree) {
+  Write("a.json", N8n("A"));
+  Write("b.json", N8n("B"));
+  Sync();
+  EditInDatabase("a.json", N8n("A", "InDatabase"));
+  PullReport dry = Pull(/*dry_run=*/true);
+  EXPECT_EQ(Lines(dry), std::vector<std::string>{"written a.json: edited in the database"});
+  EXPECT_EQ(File("a.json"), N8n("A"));
+  PullReport r = Pull();
+  EXPECT_EQ(Lines(r), std::vector<std::string>{"written a.json: edited in the database"});
+  EXPECT_EQ(File("a.json"), N8n("A", "InDatabase"));  // byte for byte
+  SyncReport after = Sync(SyncMode::kFull);
+  EXPECT_TRUE(after.changes.empty());
+  EXPECT_EQ(after.counts.unchanged, 2);
+  EXPECT_EQ(Pull().changes.size(), 0u);
+  // Agreed again: the files' next edit is theirs alone.
+  Write("a.json", N8n("A", "Next"));
+  EXPECT_EQ(Sync().counts.updated, 1);
+}
+
+TEST_P(SyncTest, PullMovesRenamesRemovesDeletionsAndAddsNewWorkflows) {
+  Write("a.json", N8n("A"));
+  Write("b.json", N8n("B"));
+  Write("c.json", N8n("C"));
+  Sync();
+  EditInDatabase("a.json", N8n("A", "Edited"), "moved/a.json");
+  DeleteInDatabase("b.json");
+  ASSERT_OK(ConnectionOf(*store_).Query(
+      "UPDATE workflows SET base_hash = '', base_path = '', path = 'new/c.json' WHERE path = "
+      "'c.json'"));
+  Remove("c.json");  // as if the workflow had come from elsewhere
+  PullReport r = Pull();
+  EXPECT_EQ(Lines(r), (std::vector<std::string>{
+                          "removed b.json: deleted in the database",
+                          "moved moved/a.json <- a.json: renamed in the database from a.json and "
+                          "edited",
+                          "written new/c.json: added in the database",
+                      }));
+  EXPECT_FALSE(Exists("a.json"));
+  EXPECT_EQ(File("moved/a.json"), N8n("A", "Edited"));
+  EXPECT_FALSE(Exists("b.json"));
+  EXPECT_EQ(File("new/c.json"), N8n("C"));
+  SyncReport after = Sync(SyncMode::kFull);
+  EXPECT_TRUE(after.changes.empty()) << after.changes.size();
+  EXPECT_EQ(Live(), 2u);
+}
+
+TEST_P(SyncTest, PullKeepsDeletedFilesWhenAsked) {
+  Write("a.json", N8n("A"));
+  Sync();
+  DeleteInDatabase("a.json");
+  EXPECT_EQ(Pull(false, /*keep_deleted=*/true).changes.size(), 0u);
+  EXPECT_TRUE(Exists("a.json"));
+}
+
+TEST_P(SyncTest, PullLeavesConflictsUnlessTheDatabaseIsPreferred) {
+  Write("a.json", N8n("A"));
+  Sync();
+  EditInDatabase("a.json", N8n("A", "InDatabase"));
+  Write("a.json", N8n("A", "InFiles"));
+  PullReport r = Pull();
+  EXPECT_EQ(Lines(r),
+            std::vector<std::string>{
+                "conflict a.json: a.json: edited in the files and edited in the database"});
+  EXPECT_EQ(File("a.json"), N8n("A", "InFiles"));
+  prefer_paths_["a.json"] = Prefer::kDatabase;
+  r = Pull();
+  EXPECT_EQ(r.written, 1);
+  EXPECT_EQ(File("a.json"), N8n("A", "InDatabase"));
+  prefer_paths_.clear();
+  EXPECT_TRUE(Sync().changes.empty());
+}
+
+TEST_P(SyncTest, PullRefusesPathsItCannotWriteAndLosesNothing) {
+  Write("a.json", N8n("A"));
+  Write("b.json", N8n("B"));
+  Sync();
+  ASSERT_OK(ConnectionOf(*store_).Query(
+      "UPDATE workflows SET base_hash = '', base_path = '', path = '../escape.json' WHERE path = "
+      "'a.json'"));
+  EditInDatabase("b.json", N8n("B"), "taken.json");
+  Write("taken.json/notes.txt", "someone's folder");
+  PullReport r = Pull();
+  EXPECT_EQ(Lines(r), (std::vector<std::string>{
+                          "refused ../escape.json: ../escape.json: cannot be written into the "
+                          "files: it has a '..' part",
+                          "refused taken.json: taken.json: something else is there already; move "
+                          "it away, or rename the workflow in the database",
+                      }));
+  EXPECT_EQ(r.refused, 2);
+  EXPECT_EQ(File("taken.json/notes.txt"), "someone's folder");
+  EXPECT_EQ(File("b.json"), N8n("B"));
+  EXPECT_FALSE(fs_.Lstat("/escape.json").ok());
+}
+
+TEST_P(SyncTest, PullWritesABundleAsItsThreeFiles) {
+  Write("bundles/b/workflow.json", N8n("B"));
+  Write("bundles/b/meta.json", R"({"categories": ["ops"]})");
+  Sync();
+  ASSERT_OK(ConnectionOf(*store_).Query(
+      "UPDATE workflows SET documentation = '# B\n', metadata = '{\"categories\":[\"sales\"]}', "
+      "content_hash = 'edited', source_sig = '' WHERE path = 'bundles/b'"));
+  PullReport r = Pull();
+  EXPECT_EQ(r.written, 1);
+  EXPECT_EQ(File("bundles/b/workflow.json"), N8n("B"));
+  // As the database gives it back (PostgreSQL's jsonb spaces it out).
+  const std::string meta = File("bundles/b/meta.json");
+  EXPECT_TRUE(meta == "{\"categories\":[\"sales\"]}\n" || meta == "{\"categories\": [\"sales\"]}\n")
+      << meta;
+  EXPECT_EQ(File("bundles/b/README.md"), "# B\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SyncTest, ::testing::ValuesIn(test::TestBackends()),

@@ -31,12 +31,14 @@ EXIT_USAGE = 2
 EXIT_GUARD = 3
 EXIT_BUSY = 4
 EXIT_DB = 5
+EXIT_CONFLICT = 6
 
 DEFAULT_TIMEOUT = 60
 
 SYNC_KEYS = {
     "run_id", "mode", "dry_run", "added", "updated", "renamed", "deleted",
     "restored", "unchanged", "ignored", "errors", "changes", "ignored_files", "duration_ms",
+    "changed_in_database", "conflicts",
 }
 COUNT_KEYS = ("added", "updated", "renamed", "deleted", "restored", "unchanged")
 LIST_KEYS = {

@@ -372,8 +372,10 @@ class HostileNamesSqliteTest(HostileNamesChecks, h.FlowsyncCase):
         ids = {p: w["id"] for p, w in self.listing().items()}
         conn = sqlite3.connect(self.db)
         with conn:
-            conn.execute("UPDATE workflows SET path = CAST(? AS TEXT) WHERE path = ?",
-                         (ODD, ODD_TEXT))
+            # As a database upgraded from then holds it: the base is the
+            # stored path, as every row's is after the upgrade.
+            conn.execute("UPDATE workflows SET path = CAST(? AS TEXT), "
+                         "base_path = CAST(? AS TEXT) WHERE path = ?", (ODD, ODD, ODD_TEXT))
             conn.execute("UPDATE workflows SET name = 'Nul' || char(0) || 'name', content = ? "
                          "WHERE path = 'named.json'",
                          (json.dumps(h.n8n_workflow("Nul\u0000name", seed=6), indent=2),))

@@ -123,7 +123,7 @@ class HelpAndUsageTest(h.FlowsyncCase):
                 printed[last] += " " + line.strip()
             else:
                 break
-        self.assertEqual(sorted(documented), ["0", "1", "2", "3", "4", "5"])
+        self.assertEqual(sorted(documented), ["0", "1", "2", "3", "4", "5", "6"])
         self.assertEqual(printed, documented)
 
     def test_option_errors_are_short_and_prefixed(self):

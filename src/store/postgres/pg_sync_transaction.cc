@@ -89,6 +89,7 @@ class PgSyncTransaction final : public SyncTransaction {
     workflows_.Field(wf.active ? "t" : "f").Field(int64_t{1}).Field(now).Field(now);
     workflows_.Field(wf.metadata_json).Field(wf.documentation).Field(wf.content);
     AddDefinition(wf, workflows_);
+    workflows_.Field(wf.content_hash).Field(path);  // the base: files and database agree
     workflows_.EndRow();
     BufferDerived(id, wf);
     touched_.Touch(id, wf.source_id);
@@ -129,7 +130,8 @@ class PgSyncTransaction final : public SyncTransaction {
             "$7::jsonb, documentation = $8, active = $9::boolean, source_sig = "
             "$10, definition = $11::jsonb, version = version + $12::integer, "
             "updated_at = CASE WHEN $12::integer = 1 THEN $13::timestamptz "
-            "ELSE updated_at END FROM (SELECT source_id AS old_source_id FROM workflows "
+            "ELSE updated_at END, base_hash = $6, base_path = workflows.path FROM (SELECT "
+            "source_id AS old_source_id FROM workflows "
             "WHERE id = $1::uuid) old WHERE id = $1::uuid RETURNING old.old_source_id",
             {id, wf.name, FormatName(wf.format), wf.source_id ? PgParam(*wf.source_id) : PgParam(),
              wf.content, wf.content_hash, wf.metadata_json, wf.documentation,
@@ -159,8 +161,8 @@ class PgSyncTransaction final : public SyncTransaction {
 
   Status MarkDeleted(const std::string& id, std::string_view now) override {
     return UpdateOne(
-        "UPDATE workflows SET deleted_at = $2::timestamptz, source_sig = '' WHERE "
-        "id = $1::uuid AND deleted_at IS NULL",
+        "UPDATE workflows SET deleted_at = $2::timestamptz, source_sig = '', base_hash = '', "
+        "base_path = '' WHERE id = $1::uuid AND deleted_at IS NULL",
         {id, now}, id, "deleting a workflow");
   }
 
@@ -232,8 +234,8 @@ class PgSyncTransaction final : public SyncTransaction {
 
  private:
   static constexpr std::string_view kIndexSelect =
-      "SELECT id::text, path, format::text, content_hash, source_sig, deleted_at IS NOT NULL "
-      "FROM workflows";
+      "SELECT id::text, path, format::text, content_hash, source_sig, deleted_at IS NOT NULL, "
+      "base_hash, base_path FROM workflows";
 
   // Whether the database compares text in byte order (the C or POSIX
   // collation of libc), so that ranges of paths hold what their prefixes do.
@@ -286,6 +288,8 @@ class PgSyncTransaction final : public SyncTransaction {
       row.content_hash = r.Text(i, 3);
       row.source_sig = r.Text(i, 4);
       row.deleted = r.Bool(i, 5);
+      row.base_hash = r.Text(i, 6);
+      row.base_path = r.Text(i, 7);
       rows.push_back(std::move(row));
     }
     return rows;
@@ -339,7 +343,7 @@ class PgSyncTransaction final : public SyncTransaction {
   static constexpr Target kWorkflows = {
       "workflows",
       "id, path, format, content_hash, source_sig, deleted_at, name, source_id, active, version, "
-      "created_at, updated_at, metadata, documentation, content, definition"};
+      "created_at, updated_at, metadata, documentation, content, definition, base_hash, base_path"};
   static constexpr Target kCategories = {"workflow_categories", "workflow_id, category"};
   static constexpr Target kFindings = {"workflow_findings",
                                        "workflow_id, severity, code, location, message"};

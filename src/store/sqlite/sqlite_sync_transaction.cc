@@ -79,8 +79,9 @@ class SqliteSyncTransaction final : public SyncTransaction {
     FS_TRY_ASSIGN(Stmt * st, Cached(kInsertWorkflow,
                                     "INSERT INTO workflows (id, path, name, format, source_id, "
                                     "content, content_hash, metadata, documentation, active, "
-                                    "version, source_sig, created_at, updated_at, project) "
-                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, :project)"));
+                                    "version, source_sig, created_at, updated_at, project, "
+                                    "base_hash, base_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                                    "?8, ?9, ?10, 1, ?11, ?12, ?13, :project, ?7, ?2)"));
     st->Bind(1, id).Bind(2, path).Bind(3, wf.name).Bind(4, FormatName(wf.format));
     st->BindOptional(5, wf.source_id);
     st->Bind(6, wf.content).Bind(7, wf.content_hash).Bind(8, wf.metadata_json);
@@ -117,8 +118,8 @@ class SqliteSyncTransaction final : public SyncTransaction {
                          "UPDATE workflows SET name = ?2, format = ?3, source_id = ?4, "
                          "content = ?5, content_hash = ?6, metadata = ?7, documentation = ?8, "
                          "active = ?9, source_sig = ?10, version = version + ?11, "
-                         "updated_at = CASE WHEN ?11 = 1 THEN ?12 ELSE updated_at END "
-                         "WHERE id = ?1"));
+                         "updated_at = CASE WHEN ?11 = 1 THEN ?12 ELSE updated_at END, "
+                         "base_hash = ?6, base_path = path WHERE id = ?1"));
     st->Bind(1, id).Bind(2, wf.name).Bind(3, FormatName(wf.format)).BindOptional(4, wf.source_id);
     st->Bind(5, wf.content).Bind(6, wf.content_hash).Bind(7, wf.metadata_json);
     st->Bind(8, wf.documentation).Bind(9, int64_t{wf.active ? 1 : 0}).Bind(10, sig);
@@ -143,7 +144,8 @@ class SqliteSyncTransaction final : public SyncTransaction {
   Status MarkDeleted(const std::string& id, std::string_view now) override {
     FS_TRY(CheckWritable());
     FS_TRY_ASSIGN(Stmt * st, Cached(kDelete,
-                                    "UPDATE workflows SET deleted_at = ?2, source_sig = '' "
+                                    "UPDATE workflows SET deleted_at = ?2, source_sig = '', "
+                                    "base_hash = '', base_path = '' "
                                     "WHERE id = ?1 AND deleted_at IS NULL"));
     st->Bind(1, id).Bind(2, now);
     FS_TRY(st->Run());
@@ -231,7 +233,8 @@ class SqliteSyncTransaction final : public SyncTransaction {
   }
 
   static constexpr std::string_view kIndexColumns =
-      "SELECT id, path, format, content_hash, source_sig, deleted_at IS NOT NULL FROM workflows ";
+      "SELECT id, path, format, content_hash, source_sig, deleted_at IS NOT NULL, base_hash, "
+      "base_path FROM workflows ";
 
   // Appends the rows `st` yields to `rows`.
   static Status ReadIndex(Stmt& st, std::vector<IndexRow>& rows) {
@@ -247,6 +250,8 @@ class SqliteSyncTransaction final : public SyncTransaction {
       row.content_hash = st.Text(3);
       row.source_sig = st.Text(4);
       row.deleted = st.Int(5) != 0;
+      row.base_hash = st.Text(6);
+      row.base_path = st.Text(7);
       rows.push_back(std::move(row));
     }
     return Status::OK();

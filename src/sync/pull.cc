@@ -1,0 +1,229 @@
+#include "sync/pull.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "source/scan.h"
+#include "sync/workflow_files.h"
+#include "util/path_text.h"
+
+namespace flowsync {
+
+std::string_view PullChangeKindName(PullChangeKind kind) {
+  switch (kind) {
+    case PullChangeKind::kWritten:
+      return "written";
+    case PullChangeKind::kMoved:
+      return "moved";
+    case PullChangeKind::kRemoved:
+      return "removed";
+    case PullChangeKind::kConflict:
+      return "conflict";
+    case PullChangeKind::kRefused:
+      return "refused";
+  }
+  return "unknown";
+}
+
+namespace {
+
+Prefer PreferFor(const PullOptions& o, const std::string& key) {
+  auto it = o.prefer_paths.find(key);
+  return it != o.prefer_paths.end() ? it->second : o.prefer;
+}
+
+class Puller {
+ public:
+  Puller(Store& store, const PullOptions& options)
+      : store_(store),
+        options_(options),
+        fs_(options.fs != nullptr ? *options.fs : RealFileSystem()) {}
+
+  Result<PullReport> Run() {
+    const auto started = std::chrono::steady_clock::now();
+    SyncOptions plan_options = SyncOptionsFor();
+    plan_options.mode = SyncMode::kFull;
+    plan_options.force = true;  // a pull deletes nothing in the database
+    FS_TRY_ASSIGN(SyncPlan plan, PlanSync(store_, plan_options));
+    report_.dry_run = options_.dry_run;
+    for (const SyncAction& a : plan.actions) {
+      switch (a.kind) {
+        case ActionKind::kKeep:
+          FS_TRY(Pull(a, /*overwrite=*/false));
+          break;
+        case ActionKind::kConflict:
+          if (PreferFor(options_, a.path) == Prefer::kDatabase ||
+              PreferFor(options_, a.base_path) == Prefer::kDatabase) {
+            FS_TRY(Pull(a, /*overwrite=*/true));
+          } else {
+            Add(PullChangeKind::kConflict, a, a.path, "", a.message);
+          }
+          break;
+        case ActionKind::kRefresh:
+        case ActionKind::kError:
+        case ActionKind::kMissing:
+          break;
+        default:
+          ++report_.left_for_sync;
+      }
+    }
+    if (!options_.dry_run && !touched_.empty()) {
+      // The new agreement: the files now hold what the database does.
+      SyncOptions record = SyncOptionsFor();
+      record.scope.subtrees = touched_;
+      FS_TRY(RunSync(store_, record).status());
+    }
+    std::stable_sort(report_.changes.begin(), report_.changes.end(),
+                     [](const PullChange& x, const PullChange& y) { return x.path < y.path; });
+    report_.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - started)
+                              .count();
+    return std::move(report_);
+  }
+
+ private:
+  SyncOptions SyncOptionsFor() const {
+    SyncOptions o;
+    o.root = options_.root;
+    o.limits = options_.limits;
+    o.threads = options_.threads;
+    o.fs = options_.fs;
+    o.clock = options_.clock;
+    return o;
+  }
+
+  std::string FsPath(const std::string& key) const {
+    return JoinPath(options_.root, TextToPath(key));
+  }
+
+  void Add(PullChangeKind kind, const SyncAction& a, const std::string& path,
+           const std::string& old_path, const std::string& message) {
+    switch (kind) {
+      case PullChangeKind::kWritten:
+        ++report_.written;
+        break;
+      case PullChangeKind::kMoved:
+        ++report_.moved;
+        break;
+      case PullChangeKind::kRemoved:
+        ++report_.removed;
+        break;
+      case PullChangeKind::kConflict:
+        ++report_.conflicts;
+        break;
+      case PullChangeKind::kRefused:
+        ++report_.refused;
+        break;
+    }
+    report_.changes.push_back({kind, path, old_path, a.workflow_id, message});
+  }
+
+  // The content hash of the workflow at `key` now, "" when no workflow is
+  // there; an error when it cannot be read.
+  Result<std::string> HashAt(const std::string& key) {
+    ScanResult scan = ScanOne(fs_, options_.root, key);
+    for (const ScannedSource& s : scan.sources) {
+      if (s.candidate.key != key) continue;
+      FS_TRY_ASSIGN(SourceWorkflows read, ReadSourceWorkflows(fs_, s.candidate, options_.limits));
+      for (SourceWorkflow& w : read.workflows) {
+        if (w.key == key && w.workflow.ok()) return w.workflow->content_hash;
+      }
+    }
+    return std::string();
+  }
+
+  // Whether the files at `key` still hold the base (or nothing, when
+  // `may_be_gone`): what the plan saw.
+  Result<bool> StillHoldsBase(const std::string& key, const std::string& base, bool may_be_gone) {
+    FS_TRY_ASSIGN(std::string hash, HashAt(key));
+    return hash == base || (hash.empty() && may_be_gone && !fs_.Lstat(FsPath(key)).ok());
+  }
+
+  Status Pull(const SyncAction& a, bool overwrite) {
+    const Format format = a.format;
+    FS_TRY_ASSIGN(std::optional<WorkflowDetail> detail,
+                  store_.catalog().FindWorkflow(a.workflow_id));
+    if (!detail) return Refuse(a, a.path, "gone from the database while pulling; run it again");
+    // Where the database has it (a conflict is named by the file's path).
+    const std::string path = detail->summary.path;
+    // Where the files are now: at the base path (renames, deletions), else
+    // at the path.
+    const std::string from = a.base_path.empty() ? path : a.base_path;
+    if (a.deleted) {
+      if (options_.keep_deleted) return Status::OK();
+      if (!options_.dry_run) {
+        if (!overwrite) {
+          FS_TRY_ASSIGN(bool same, StillHoldsBase(from, a.base_hash, true));
+          if (!same) return Refuse(a, from, "changed in the files while pulling; run it again");
+        }
+        FS_TRY(RemoveWorkflowFiles(fs_, FsPath(from), format));
+        touched_.insert(from);
+      }
+      Add(PullChangeKind::kRemoved, a, from, "", a.message);
+      return Status::OK();
+    }
+    if (std::string problem = WorkflowKeyProblem(path, format); !problem.empty()) {
+      return Refuse(a, path,
+                    fmt::format("{}: cannot be written into the files: {}", path, problem));
+    }
+    const bool moved = !a.base_path.empty() && a.base_path != path;
+    if (moved || a.base_hash.empty()) {
+      // A new path must be free (a conflict had a file there: overwritten
+      // only when the database is preferred).
+      if (fs_.Lstat(FsPath(path)).ok() && !(overwrite && a.base_hash.empty())) {
+        return Refuse(a, path,
+                      fmt::format("{}: something else is there already; move it away, or "
+                                  "rename the workflow in the database",
+                                  path));
+      }
+    }
+    if (!options_.dry_run) {
+      if (!overwrite && !a.base_hash.empty()) {
+        FS_TRY_ASSIGN(bool same, StillHoldsBase(from, a.base_hash, moved));
+        if (!same) return Refuse(a, from, "changed in the files while pulling; run it again");
+      }
+      FS_TRY_ASSIGN(std::optional<WorkflowVersion> v,
+                    store_.catalog().ReadVersion(a.workflow_id, detail->summary.version));
+      if (!v || v->content_hash != a.old_hash) {
+        return Refuse(a, path, "changed in the database while pulling; run it again");
+      }
+      if (Status s = WriteWorkflowFiles(fs_, FsPath(path), format, *v); !s.ok()) {
+        return Refuse(a, path, s.message());
+      }
+      touched_.insert(path);
+      if (moved) {
+        FS_TRY(RemoveWorkflowFiles(fs_, FsPath(a.base_path), format));
+        touched_.insert(a.base_path);
+      }
+    }
+    if (moved) {
+      Add(PullChangeKind::kMoved, a, path, a.base_path, a.message);
+    } else {
+      Add(PullChangeKind::kWritten, a, path, "", a.message);
+    }
+    return Status::OK();
+  }
+
+  Status Refuse(const SyncAction& a, const std::string& path, std::string message) {
+    if (message.rfind(path, 0) != 0) message = path + ": " + message;
+    Add(PullChangeKind::kRefused, a, path, "", message);
+    return Status::OK();
+  }
+
+  Store& store_;
+  const PullOptions& options_;
+  const FileSystem& fs_;
+  PullReport report_;
+  std::set<std::string> touched_;
+};
+
+}  // namespace
+
+Result<PullReport> RunPull(Store& store, const PullOptions& options) {
+  return Puller(store, options).Run();
+}
+
+}  // namespace flowsync
