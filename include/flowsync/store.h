@@ -88,6 +88,10 @@ class Store {
 
   // Reads. The catalog lives as long as the store.
   virtual Catalog& catalog() = 0;
+  // flowsync's own rows of the workflows a sync mirrors, which sync, pull
+  // and restore compare the files against: the catalog, except for a store
+  // over another application's tables (n8n's), whose catalog reads those.
+  virtual Catalog& synced_catalog() { return catalog(); }
 
   // Starts a sync transaction. For writing (read_only == false) it first
   // takes the writer lock, waiting up to lock_timeout_ms, else Busy.

@@ -93,11 +93,11 @@ struct SyncAction {
   // errors).
   std::string old_hash;
   std::string new_hash;
-  std::string sig;                    // the source signature to store
+  std::string sig;  // the source signature to store
   // kKeep and kConflict: the row's base (what `pull` checks a file against).
   std::string base_hash;
   std::string base_path;
-  bool deleted = false;  // kKeep and kConflict: the row is deleted
+  bool deleted = false;               // kKeep and kConflict: the row is deleted
   bool content_changed = false;       // restores: whether the content differs
   std::string message;                // errors
   StatusCode code = StatusCode::kOk;  // errors: what kind of failure

@@ -16,6 +16,7 @@
 #include "diff/workflow_diff.h"
 #include "flowsync/source.h"
 #include "flowsync/sync.h"
+#include "source/scan.h"
 #include "source/workflow_path.h"
 #include "sync/restore.h"
 
@@ -46,7 +47,7 @@ DiffSide EmptySide() {
 }
 
 Result<WorkflowVersion> ReadStored(Store& store, const std::string& id, int64_t version) {
-  FS_TRY_ASSIGN(std::optional<WorkflowVersion> v, store.catalog().ReadVersion(id, version));
+  FS_TRY_ASSIGN(std::optional<WorkflowVersion> v, store.synced_catalog().ReadVersion(id, version));
   if (!v) return Status::NotFound(fmt::format("workflow {} has no version {}", id, version));
   return std::move(*v);
 }
@@ -62,8 +63,23 @@ Result<ParsedWorkflow> ReadPlanned(const SyncAction& a, const SourceLimits& limi
   return Status::Conflict(DisplayText(a.path) + ": changed while being compared; run again");
 }
 
+// The workflow at `key` in the tree now; nullopt when none is there.
+Result<std::optional<ParsedWorkflow>> ReadAt(const std::string& root, const std::string& key,
+                                             const SourceLimits& limits) {
+  for (const ScannedSource& s : ScanOne(RealFileSystem(), root, key).sources) {
+    FS_TRY_ASSIGN(SourceWorkflows read, ReadSourceWorkflows(RealFileSystem(), s.candidate, limits));
+    for (SourceWorkflow& w : read.workflows) {
+      if (w.key != key) continue;
+      if (!w.workflow.ok()) return w.workflow.status();
+      return std::optional<ParsedWorkflow>(std::move(*w.workflow));
+    }
+  }
+  return std::optional<ParsedWorkflow>();
+}
+
 // Files against the database: the changes a sync would make, each read
-// again for its content.
+// again for its content, and those made in the database alone (what a pull
+// would write, from the files to the database).
 Result<std::vector<Entry>> FilesAgainstDatabase(Store& store, const config::Context& ctx,
                                                 const std::optional<std::string>& scope_key) {
   SyncOptions options;
@@ -94,7 +110,8 @@ Result<std::vector<Entry>> FilesAgainstDatabase(Store& store, const config::Cont
       case ActionKind::kUpdate:
       case ActionKind::kRename:
       case ActionKind::kRestore: {
-        FS_TRY_ASSIGN(std::optional<WorkflowDetail> d, store.catalog().FindWorkflow(a.workflow_id));
+        FS_TRY_ASSIGN(std::optional<WorkflowDetail> d,
+                      store.synced_catalog().FindWorkflow(a.workflow_id));
         if (!d) continue;
         FS_TRY_ASSIGN(WorkflowVersion stored, ReadStored(store, a.workflow_id, d->summary.version));
         FS_TRY_ASSIGN(ParsedWorkflow wf, ReadPlanned(a, ctx.limits));
@@ -109,7 +126,8 @@ Result<std::vector<Entry>> FilesAgainstDatabase(Store& store, const config::Cont
         break;
       }
       case ActionKind::kDelete: {
-        FS_TRY_ASSIGN(std::optional<WorkflowDetail> d, store.catalog().FindWorkflow(a.workflow_id));
+        FS_TRY_ASSIGN(std::optional<WorkflowDetail> d,
+                      store.synced_catalog().FindWorkflow(a.workflow_id));
         if (!d) continue;
         FS_TRY_ASSIGN(WorkflowVersion stored, ReadStored(store, a.workflow_id, d->summary.version));
         e.change = "deleted";
@@ -117,10 +135,28 @@ Result<std::vector<Entry>> FilesAgainstDatabase(Store& store, const config::Cont
         e.diff = DiffWorkflows(a.format, SideOf("a/" + stored_path, stored), EmptySide());
         break;
       }
+      case ActionKind::kKeep: {
+        const std::string from = a.base_path.empty() ? a.path : a.base_path;
+        FS_TRY_ASSIGN(std::optional<ParsedWorkflow> file, ReadAt(ctx.root, from, ctx.limits));
+        DiffSide files = file ? SideOf("a/" + from, *file) : EmptySide();
+        FS_TRY_ASSIGN(std::optional<WorkflowDetail> d,
+                      store.synced_catalog().FindWorkflow(a.workflow_id));
+        if (!d) continue;
+        DiffSide database = EmptySide();
+        if (!a.deleted) {
+          FS_TRY_ASSIGN(WorkflowVersion stored,
+                        ReadStored(store, a.workflow_id, d->summary.version));
+          database = SideOf("b/" + a.path, stored);
+          e.to_version = stored.version;
+        }
+        e.change = "changed-in-database";
+        e.old_path = from != a.path ? from : "";
+        e.diff = DiffWorkflows(a.format, files, database);
+        break;
+      }
       case ActionKind::kRefresh:  // the same content in other text
       case ActionKind::kError:    // reported by `status` and `sync`
       case ActionKind::kMissing:  // not in full mode
-      case ActionKind::kKeep:     // the database's own change: `status` lists it
         continue;
     }
     out.push_back(std::move(e));

@@ -6,15 +6,20 @@
 #include <map>
 #include <set>
 
+#include "flowsync/clock.h"
+#include "n8n/n8n_edits.h"
 #include "n8n/n8n_ids.h"
 #include "n8n/n8n_rows.h"
+#include "util/time_format.h"
 #include "util/uuid.h"
 
 namespace flowsync::n8n {
 namespace {
 
 // The id map's own version: this module's tables, not flowsync's schema.
-constexpr int kN8nTablesVersion = 1;
+// 2: flowsync_n8n_workflows.version_id, n8n's versionId as flowsync last
+//    wrote or read it (n8n_edits.h).
+constexpr int kN8nTablesVersion = 2;
 constexpr size_t kMaxTagChars = 24;
 
 Status CreateTables(SqlConnection& conn) {
@@ -22,7 +27,7 @@ Status CreateTables(SqlConnection& conn) {
            "CREATE TABLE IF NOT EXISTS flowsync_n8n_meta (key VARCHAR(64) PRIMARY KEY, value "
            "TEXT NOT NULL)",
            "CREATE TABLE IF NOT EXISTS flowsync_n8n_workflows (workflow_id VARCHAR(36) PRIMARY "
-           "KEY, n8n_id VARCHAR(36) NOT NULL UNIQUE, source_id TEXT)",
+           "KEY, n8n_id VARCHAR(36) NOT NULL UNIQUE, source_id TEXT, version_id TEXT)",
        }) {
     FS_TRY(conn.Query(sql, {}, "creating flowsync's n8n tables").status());
   }
@@ -35,10 +40,23 @@ Status CreateTables(SqlConnection& conn) {
                {std::to_string(kN8nTablesVersion)}, "versioning flowsync's n8n tables")
         .status();
   }
-  if (SqlInt(v[0][0]) > kN8nTablesVersion) {
+  const int64_t version = SqlInt(v[0][0]);
+  if (version > kN8nTablesVersion) {
     return Status::Unsupported(fmt::format(
         "flowsync_n8n_meta says version {}: written by a newer flowsync (this one knows {})",
         SqlText(v[0][0]), kN8nTablesVersion));
+  }
+  if (version < 2) {
+    // What n8n holds now is taken as what flowsync wrote: edits made in n8n
+    // before the upgrade are not told apart.
+    for (const char* sql : {
+             "ALTER TABLE flowsync_n8n_workflows ADD COLUMN version_id TEXT",
+             "UPDATE flowsync_n8n_workflows SET version_id = (SELECT e.\"versionId\" FROM "
+             "workflow_entity e WHERE e.id = flowsync_n8n_workflows.n8n_id)",
+             "UPDATE flowsync_n8n_meta SET value = '2' WHERE key = 'version'",
+         }) {
+      FS_TRY(conn.Query(sql, {}, "upgrading flowsync's n8n tables").status());
+    }
   }
   return Status::OK();
 }
@@ -206,7 +224,12 @@ Status N8nSyncTransaction::WriteN8n(const std::string& now_rfc3339) {
           fmt::format("tag '{}' is longer than n8n's {} characters: left out", tag, kMaxTagChars));
       return true;
     });
-    FS_TRY(writer.Write(*wf, UuidV4(), now));
+    const std::string version_id = UuidV4();
+    FS_TRY(writer.Write(*wf, version_id, now));
+    FS_TRY(conn_
+               ->Query("UPDATE flowsync_n8n_workflows SET version_id = $2 WHERE workflow_id = $1",
+                       {p.id, version_id}, "remembering the n8n version written")
+               .status());
     ++notes_->written;
     if (!note.notes.empty()) noted[note.path] = std::move(note);
   }
@@ -241,12 +264,35 @@ class N8nStoreImpl final : public N8nStore {
   Catalog& catalog() override { return catalog_; }
   SqlConnection& connection() override { return ConnectionOf(*inner_); }
 
+  Catalog& synced_catalog() override { return inner_->catalog(); }
+
+  // Every sync and plan first brings in what was edited in n8n since
+  // flowsync wrote it (n8n_edits.h): a plan in a short write transaction of
+  // its own, a sync inside its own transaction.
   Result<std::unique_ptr<SyncTransaction>> BeginSync(bool read_only) override {
-    FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, inner_->BeginSync(read_only));
-    if (read_only) return txn;
+    SqlConnection& conn = ConnectionOf(*inner_);
+    const std::string now = FormatTimestampMs(SystemClock().NowMs());
+    if (read_only) {
+      if (bookkeeping_shared_ && tables_exist_) {
+        FS_TRY(conn.BeginWrite());
+        Result<int> imported = ImportN8nEdits(conn, now);
+        if (!imported.ok()) {
+          conn.Rollback();
+          return imported.status();
+        }
+        FS_TRY(conn.Commit());
+      }
+      return inner_->BeginSync(true);
+    }
+    FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, inner_->BeginSync(false));
+    FS_TRY(CreateTables(conn));
+    tables_exist_ = true;
+    FS_TRY(ImportN8nEdits(conn, now).status());
     return std::unique_ptr<SyncTransaction>(std::make_unique<N8nSyncTransaction>(
-        std::move(txn), &ConnectionOf(*inner_), &n8n_->schema(), &options_, &notes_));
+        std::move(txn), &conn, &n8n_->schema(), &options_, &notes_));
   }
+  void set_bookkeeping_shared(bool shared) { bookkeeping_shared_ = shared; }
+  void set_tables_exist(bool exist) { tables_exist_ = exist; }
   Status Rate(const std::string& workflow_id, const std::string& user, int value,
               std::string_view now) override {
     return inner_->Rate(workflow_id, user, value, now);
@@ -264,6 +310,8 @@ class N8nStoreImpl final : public N8nStore {
   N8nCatalog catalog_;
   N8nSyncOptions options_;
   N8nSyncNotes notes_;
+  bool bookkeeping_shared_ = true;  // false: an in-memory store, nothing of n8n's in it
+  bool tables_exist_ = false;       // flowsync_n8n_workflows is there
 };
 
 }  // namespace
@@ -285,8 +333,19 @@ Result<std::unique_ptr<N8nStore>> OpenN8nStore(const DatabaseUrl& url,
     inner = OpenStore(memory, bookkeeping);
   }
   if (!inner.ok()) return inner.status();
-  return std::unique_ptr<N8nStore>(
-      std::make_unique<N8nStoreImpl>(std::move(n8n), std::move(*inner)));
+  const bool shared = bookkeeping.shared_database;
+  auto store = std::make_unique<N8nStoreImpl>(std::move(n8n), std::move(*inner));
+  store->set_bookkeeping_shared(shared);
+  if (shared) {
+    // Whether a sync made flowsync's n8n tables yet, at this version (an
+    // older one is upgraded by the next sync). No transaction is open: a
+    // missing table fails this query alone.
+    Result<std::vector<SqlRow>> v =
+        store->connection().Query("SELECT value FROM flowsync_n8n_meta WHERE key = 'version'", {},
+                                  "reading flowsync's n8n tables");
+    store->set_tables_exist(v.ok() && !v->empty() && SqlInt((*v)[0][0]) == kN8nTablesVersion);
+  }
+  return std::unique_ptr<N8nStore>(std::move(store));
 }
 
 }  // namespace flowsync::n8n

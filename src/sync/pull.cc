@@ -145,7 +145,7 @@ class Puller {
   Status Pull(const SyncAction& a, bool overwrite) {
     const Format format = a.format;
     FS_TRY_ASSIGN(std::optional<WorkflowDetail> detail,
-                  store_.catalog().FindWorkflow(a.workflow_id));
+                  store_.synced_catalog().FindWorkflow(a.workflow_id));
     if (!detail) return Refuse(a, a.path, "gone from the database while pulling; run it again");
     // Where the database has it (a conflict is named by the file's path).
     const std::string path = detail->summary.path;
@@ -186,7 +186,7 @@ class Puller {
         if (!same) return Refuse(a, from, "changed in the files while pulling; run it again");
       }
       FS_TRY_ASSIGN(std::optional<WorkflowVersion> v,
-                    store_.catalog().ReadVersion(a.workflow_id, detail->summary.version));
+                    store_.synced_catalog().ReadVersion(a.workflow_id, detail->summary.version));
       if (!v || v->content_hash != a.old_hash) {
         return Refuse(a, path, "changed in the database while pulling; run it again");
       }

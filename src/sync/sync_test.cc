@@ -1070,6 +1070,62 @@ TEST_P(SyncTest, ADryRunAndAPlanSayTheSameAsTheRun) {
 
 // ---- Pull: the database's changes into the files ----------------------------
 
+// A file system that edits `path` just before its `nth` read: someone saving
+// the file while a pull works.
+class EditsBeforeARead final : public FileSystem {
+ public:
+  EditsBeforeARead(MemoryFileSystem& inner, std::string path, int nth, std::string bytes)
+      : inner_(inner), path_(std::move(path)), nth_(nth), bytes_(std::move(bytes)) {}
+  Result<FileInfo> Stat(const std::string& p) const override { return inner_.Stat(p); }
+  Result<FileInfo> Lstat(const std::string& p) const override { return inner_.Lstat(p); }
+  Result<std::vector<DirEntry>> ListDir(const std::string& p) const override {
+    return inner_.ListDir(p);
+  }
+  Result<std::string> ReadFile(const std::string& p, uint64_t max) const override {
+    if (p == path_ && ++reads_ == nth_) EXPECT_OK(inner_.SetFile(p, bytes_));
+    return inner_.ReadFile(p, max);
+  }
+  Status CreateDirs(const std::string& p) const override { return inner_.CreateDirs(p); }
+  Status WriteNewFile(const std::string& p, std::string_view b, bool sync) const override {
+    return inner_.WriteNewFile(p, b, sync);
+  }
+  Status Rename(const std::string& f, const std::string& t, RenameMode m) const override {
+    return inner_.Rename(f, t, m);
+  }
+  Status RemoveFile(const std::string& p) const override { return inner_.RemoveFile(p); }
+  Status SyncDir(const std::string& p) const override { return inner_.SyncDir(p); }
+
+ private:
+  MemoryFileSystem& inner_;
+  std::string path_;
+  int nth_;
+  std::string bytes_;
+  mutable int reads_ = 0;
+};
+
+TEST_P(SyncTest, PullRefusesToWriteOverAFileEditedWhileItWorks) {
+  Write("a.json", N8n("A"));
+  Sync();
+  EditInDatabase("a.json", N8n("A", "InDatabase"));
+  // The plan reads a.json once; the pull's check before writing is the
+  // second read.
+  EditsBeforeARead fs(fs_, root_ + "/a.json", 2, N8n("A", "SavedMeanwhile"));
+  PullOptions o;
+  o.root = root_;
+  o.fs = &fs;
+  o.threads = 1;
+  clock_.Advance(60'000);
+  o.clock = &clock_;
+  auto r = RunPull(*store_, o);
+  ASSERT_OK(r);
+  EXPECT_EQ(Lines(*r), std::vector<std::string>{
+                           "refused a.json: a.json: changed in the files while pulling; run it "
+                           "again"});
+  EXPECT_EQ(File("a.json"), N8n("A", "SavedMeanwhile"));
+  // Nothing lost: now it is a conflict, which the next sync reports.
+  EXPECT_EQ(Sync().counts.conflicts, 1);
+}
+
 TEST_P(SyncTest, PullWritesWhatTheDatabaseEditedAndThenBothAgree) {
   Write("a.json", N8n("A"));
   Write("b.json", N8n("B"));

@@ -16,6 +16,7 @@ import sqlite3
 import tempfile
 import time
 import unittest
+import uuid
 
 import fsync_helpers as h
 import n8n_helpers as n8n
@@ -213,6 +214,59 @@ class N8nDatabaseBase(unittest.TestCase):
             f"SELECT \"versionId\" FROM workflow_entity WHERE id = '{hello}'")
         self.assertNotEqual(version2, version)
         self.assertEqual(self.n8n.export()[hello]["nodes"], changed["nodes"])
+
+    def test_an_edit_made_in_n8n_is_kept_then_pulled_into_the_file(self):
+        r = self.sync()
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        hello = self.ids()["Hello flowsync"]
+        # Edited in n8n: n8n's own import:workflow replaces the row and gives
+        # it a new versionId, as a save in its editor does.
+        edited = self.n8n.export()[hello]
+        edited["nodes"][1]["parameters"]["assignments"]["assignments"][0]["value"] = "edited in n8n"
+        edited["versionId"] = str(uuid.uuid4())
+        path = os.path.join(self.tmp, "edited.json")
+        h.write_json(path, edited)
+        self.n8n.run("import:workflow", f"--input={path}")
+
+        def flowsync(*args, expect=h.EXIT_OK):
+            r = h.run([args[0], self.tree, *args[1:], "--db", self.n8n.db, "--json"])
+            self.assertEqual(r.returncode, expect, r.describe())
+            return r.json()
+
+        status = flowsync("status")
+        self.assertEqual(status["changed_in_database"],
+                         [{"path": "hello.json", "change": "edited in the database"}])
+        # A sync keeps n8n's edit.
+        report = flowsync("sync")
+        self.assertEqual((report["updated"], report["changed_in_database"]), (0, 1))
+        self.assertEqual(self.n8n.export()[hello]["nodes"][1]["parameters"], edited["nodes"][1][
+            "parameters"])
+        # A pull writes it into the file, without n8n's volatile fields; then
+        # both agree, and the file keeps its own id.
+        pulled = flowsync("pull")
+        self.assertEqual([(c["kind"], c["path"]) for c in pulled["changes"]],
+                         [("written", "hello.json")])
+        with open(os.path.join(self.tree, "hello.json"), encoding="utf-8") as f:
+            text = f.read()
+        doc = json.loads(text)
+        self.assertEqual(doc["id"], HELLO_FILE_ID)
+        self.assertEqual(doc["nodes"], edited["nodes"])
+        for volatile in ("versionId", "updatedAt", "createdAt", "versionCounter", "triggerCount",
+                         "shared"):
+            self.assertNotIn(volatile, doc)
+        self.assertEqual(flowsync("sync")["changes"], [])
+        self.assertTrue(flowsync("status")["clean"])
+        # Edited on both sides: a conflict, and n8n keeps its edit.
+        doc["name"] = "Hello, edited in the files"
+        h.write_json(os.path.join(self.tree, "hello.json"), doc)
+        again = self.n8n.export()[hello]
+        again["nodes"][1]["parameters"]["assignments"]["assignments"][0]["value"] = "again"
+        again["versionId"] = str(uuid.uuid4())
+        h.write_json(path, again)
+        self.n8n.run("import:workflow", f"--input={path}")
+        report = flowsync("sync", expect=h.EXIT_CONFLICT)
+        self.assertEqual(report["conflicts"], 1)
+        self.assertEqual(self.n8n.export()[hello]["name"], "Hello flowsync")
 
     def test_list_and_show_read_n8n(self):
         r = self.sync()

@@ -56,6 +56,11 @@ class BothWaysChecks:
         self.assertEqual(status["changed_in_database"],
                          [{"path": "flows/orders.json", "change": "edited in the database"}])
         self.assertFalse(status["clean"])
+        # diff shows it, from the files to the database (what a pull writes).
+        diff = self.dev_fs("diff", "--json").json()
+        self.assertEqual([(d["change"], d["path"]) for d in diff],
+                         [("changed-in-database", "flows/orders.json")])
+        self.assertIn("added", [n["state"] for n in diff[0]["nodes"]])
         # A sync keeps the database's edit (it used to undo it).
         _, report = self.sync("--db", self.dev, root=self.dev_root)
         self.assertEqual((report["updated"], report["changed_in_database"]), (0, 1))
