@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "flowsync/source.h"
+#include "sync/identity.h"
 
 namespace flowsync::n8n {
 namespace {
@@ -47,7 +49,113 @@ Result<std::string> N8nFileForm(const N8nRowText& row) {
   return doc.dump(2, ' ', false, nlohmann::detail::error_handler_t::replace) + "\n";
 }
 
-Result<int> ImportN8nEdits(SqlConnection& conn, const std::string& now) {
+std::string N8nFileName(std::string_view name, std::string_view id) {
+  std::string slug;
+  for (char c : name) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (keep || (c >= 'A' && c <= 'Z')) {
+      slug += keep ? c : static_cast<char>(c - 'A' + 'a');
+    } else if (!slug.empty() && slug.back() != '-') {
+      slug += '-';
+    }
+    if (slug.size() >= 80) break;
+  }
+  while (!slug.empty() && slug.back() == '-') slug.pop_back();
+  return (slug.empty() ? std::string(id) : slug) + ".json";
+}
+
+namespace {
+
+// n8n's row as its file form, or an error when a column is not JSON.
+Result<std::string> FileFormOf(SqlConnection& conn, const SqlRow& r, size_t first,
+                               std::optional<std::string> file_id) {
+  N8nRowText text;
+  text.id = std::move(file_id);
+  text.name = SqlText(r[first + 1]);
+  text.active = SqlInt(r[first + 2]) != 0;
+  text.nodes = r[first + 3];
+  text.connections = r[first + 4];
+  text.settings = r[first + 5];
+  text.static_data = r[first + 6];
+  text.pin_data = r[first + 7];
+  text.meta = r[first + 8];
+  FS_TRY_ASSIGN(std::vector<SqlRow> tags,
+                conn.Query("SELECT t.name FROM workflows_tags wt JOIN tag_entity t ON t.id = "
+                           "wt.\"tagId\" WHERE wt.\"workflowId\" = $1 ORDER BY t.name",
+                           {SqlText(r[first])}, "reading the n8n workflow's tags"));
+  for (const SqlRow& t : tags) text.tags.push_back(SqlText(t[0]));
+  return N8nFileForm(text);
+}
+
+// n8n's columns FileFormOf reads, from `e`.
+constexpr char kEntityColumns[] =
+    "e.id, e.name, CASE WHEN e.active THEN 1 ELSE 0 END, e.nodes, e.connections, e.settings, "
+    "e.\"staticData\", e.\"pinData\", e.meta, e.\"versionId\"";
+
+// Adds the workflows made in n8n.
+Result<int> AddMadeInN8n(SqlConnection& conn, const std::string& project, const std::string& now) {
+  const bool pg = conn.dialect() == SqlDialect::kPostgres;
+  FS_TRY_ASSIGN(std::vector<SqlRow> rows,
+                conn.Query(fmt::format("SELECT {} FROM workflow_entity e WHERE NOT EXISTS "
+                                       "(SELECT 1 FROM flowsync_n8n_workflows m WHERE m.n8n_id = "
+                                       "e.id) AND NOT e.\"isArchived\" ORDER BY e.id",
+                                       kEntityColumns),
+                           {}, "looking for workflows made in n8n"));
+  int added = 0;
+  for (const SqlRow& r : rows) {
+    const std::string n8n_id = SqlText(r[0]);
+    Result<std::string> form = FileFormOf(conn, r, 0, n8n_id);
+    if (!form.ok()) continue;  // not JSON: n8n could not run it either
+    std::string path = N8nFileName(SqlText(r[1]), n8n_id);
+    FS_TRY_ASSIGN(std::vector<SqlRow> taken,
+                  conn.Query("SELECT count(*) FROM workflows WHERE path = $1 AND project = $2",
+                             {path, project}, "choosing a path"));
+    if (SqlInt(taken[0][0]) > 0) path = path.substr(0, path.size() - 5) + "-" + n8n_id + ".json";
+    SourceContent content;
+    content.format = Format::kN8n;
+    content.key = path;
+    content.text = *form;
+    Result<std::optional<ParsedWorkflow>> parsed = ParseSource(std::move(content), SourceLimits{});
+    if (!parsed.ok() || !*parsed) continue;
+    const ParsedWorkflow& wf = **parsed;
+    std::set<std::string> ids;
+    std::string id;
+    while (true) {
+      id = NewWorkflowId(project, path, ids);
+      FS_TRY_ASSIGN(std::vector<SqlRow> held,
+                    conn.Query(pg ? "SELECT count(*) FROM workflows WHERE id = $1::uuid"
+                                  : "SELECT count(*) FROM workflows WHERE id = $1",
+                               {id}, "choosing an id"));
+      if (SqlInt(held[0][0]) == 0) break;
+      ids.insert(id);
+    }
+    FS_TRY(
+        conn.Query(pg ? "INSERT INTO workflows (id, project, path, format, content_hash, name, "
+                        "source_id, created_at, updated_at, content, definition) VALUES "
+                        "($1::uuid, $2, $3, 'n8n', $4, $5, $6, $7::timestamptz, $7::timestamptz, "
+                        "$8, $9::jsonb)"
+                      : "INSERT INTO workflows (id, project, path, format, content_hash, name, "
+                        "source_id, created_at, updated_at, content) VALUES ($1, $2, $3, 'n8n', "
+                        "$4, $5, $6, $7, $7, $8)",
+                   pg ? std::vector<SqlValue>{id, project, path, wf.content_hash, wf.name, n8n_id,
+                                              now, wf.content, wf.content}
+                      : std::vector<SqlValue>{id, project, path, wf.content_hash, wf.name, n8n_id,
+                                              now, wf.content},
+                   "adding a workflow made in n8n")
+            .status());
+    FS_TRY(conn.Query("INSERT INTO flowsync_n8n_workflows (workflow_id, n8n_id, source_id, "
+                      "version_id) VALUES ($1, $2, $3, $4)",
+                      {id, n8n_id, n8n_id, r[9]}, "mapping a workflow made in n8n")
+               .status());
+    ++added;
+  }
+  return added;
+}
+
+}  // namespace
+
+Result<int> ImportN8nEdits(SqlConnection& conn, const std::string& project,
+                           const std::string& now) {
   const bool pg = conn.dialect() == SqlDialect::kPostgres;
   const std::string id_match = pg ? "w.id::text = m.workflow_id" : "w.id = m.workflow_id";
   FS_TRY_ASSIGN(
@@ -144,7 +252,8 @@ Result<int> ImportN8nEdits(SqlConnection& conn, const std::string& now) {
     FS_TRY(remember());
     ++changed;
   }
-  return changed;
+  FS_TRY_ASSIGN(int added, AddMadeInN8n(conn, project, now));
+  return changed + added;
 }
 
 }  // namespace flowsync::n8n

@@ -39,9 +39,18 @@ struct N8nRowText {
 // The file form of `row`; InvalidArgument when a column is not JSON.
 Result<std::string> N8nFileForm(const N8nRowText& row);
 
-// Brings n8n's edits into flowsync's rows on `conn` (flowsync's tables and
-// n8n's in one database), inside the caller's write transaction. `now` is
-// RFC 3339. Returns how many workflows changed.
-Result<int> ImportN8nEdits(SqlConnection& conn, const std::string& now);
+// Brings n8n's edits into flowsync's rows of `project` on `conn` (flowsync's
+// tables and n8n's in one database), inside the caller's write transaction.
+// `now` is RFC 3339. Returns how many workflows changed or were added.
+//
+// A workflow made in n8n (no flowsync workflow maps to it, not archived) is
+// added as made in the database: a row without a base at a readable path,
+// "<name>.json" (lower case, letters and digits, the rest as '-'; its n8n id
+// when the name leaves nothing, "-<n8n id>" added when the path is taken),
+// its file form keeping its n8n id; `pull` writes the file.
+Result<int> ImportN8nEdits(SqlConnection& conn, const std::string& project, const std::string& now);
+
+// The readable file name for an n8n workflow named `name` with id `id`.
+std::string N8nFileName(std::string_view name, std::string_view id);
 
 }  // namespace flowsync::n8n

@@ -275,7 +275,7 @@ class N8nStoreImpl final : public N8nStore {
     if (read_only) {
       if (bookkeeping_shared_ && tables_exist_) {
         FS_TRY(conn.BeginWrite());
-        Result<int> imported = ImportN8nEdits(conn, now);
+        Result<int> imported = ImportN8nEdits(conn, inner_->project(), now);
         if (!imported.ok()) {
           conn.Rollback();
           return imported.status();
@@ -287,7 +287,7 @@ class N8nStoreImpl final : public N8nStore {
     FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, inner_->BeginSync(false));
     FS_TRY(CreateTables(conn));
     tables_exist_ = true;
-    FS_TRY(ImportN8nEdits(conn, now).status());
+    FS_TRY(ImportN8nEdits(conn, inner_->project(), now).status());
     return std::unique_ptr<SyncTransaction>(std::make_unique<N8nSyncTransaction>(
         std::move(txn), &conn, &n8n_->schema(), &options_, &notes_));
   }

@@ -268,6 +268,31 @@ class N8nDatabaseBase(unittest.TestCase):
         self.assertEqual(report["conflicts"], 1)
         self.assertEqual(self.n8n.export()[hello]["name"], "Hello flowsync")
 
+    def test_a_workflow_made_in_n8n_is_pulled_as_a_new_file(self):
+        r = self.sync()
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        made = copy.deepcopy(HELLO)
+        made.update({"id": "MadeInN8nEditor1", "name": "Made in n8n: Daily/Report",
+                     "versionId": str(uuid.uuid4()), "active": False})
+        made.pop("tags")
+        path = os.path.join(self.tmp, "made.json")
+        h.write_json(path, made)
+        self.n8n.run("import:workflow", f"--input={path}")
+        r = h.run(["status", self.tree, "--db", self.n8n.db, "--json"])
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        self.assertEqual(r.json()["changed_in_database"],
+                         [{"path": "made-in-n8n-daily-report.json",
+                           "change": "added in the database"}])
+        r = h.run(["pull", self.tree, "--db", self.n8n.db, "--json"])
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        with open(os.path.join(self.tree, "made-in-n8n-daily-report.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+        self.assertEqual((doc["id"], doc["nodes"]), ("MadeInN8nEditor1", made["nodes"]))
+        r = h.run(["sync", self.tree, "--db", self.n8n.db, "--json"])
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        self.assertEqual(r.json()["changes"], [])
+        self.assertEqual(self.n8n.query("SELECT count(*) FROM workflow_entity"), [("3",)])
+
     def test_list_and_show_read_n8n(self):
         r = self.sync()
         self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
