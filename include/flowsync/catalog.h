@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -174,6 +175,12 @@ class Catalog {
   // nullopt when there is no such version.
   virtual Result<std::optional<WorkflowVersion>> ReadVersion(const std::string& id,
                                                              int64_t version);
+  // The current version of each workflow of `ids` (deleted ones too), with
+  // content and path, by id; ids of no workflow are left out. One read for
+  // many workflows (what `pull` writes). The default asks FindWorkflow and
+  // ReadVersion per id.
+  virtual Result<std::map<std::string, WorkflowVersion>> ReadCurrent(
+      const std::vector<std::string>& ids);
 };
 
 }  // namespace flowsync

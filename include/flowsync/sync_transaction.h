@@ -72,6 +72,15 @@ class SyncTransaction {
   virtual Status MoveWorkflow(const std::string& id, const std::string& new_path,
                               const std::string& sig, std::string_view now) = 0;
   virtual Status MarkDeleted(const std::string& id, std::string_view now) = 0;
+  // Stores `sig` as the signature of the file of `id`, which holds the base
+  // while the database changed (so the next run need not read it again).
+  virtual Status RecordSourceSig(const std::string& id, const std::string& sig) = 0;
+  // Records that the files now hold content `base_hash` at `base_path` for
+  // `id` (both "" for a workflow whose files were removed), as `pull` does
+  // after writing them; the signature is cleared, so the next run reads
+  // them once.
+  virtual Status RecordBase(const std::string& id, const std::string& base_hash,
+                            const std::string& base_path) = 0;
   virtual Status Restore(const std::string& id, std::string_view now) = 0;
   virtual Status AppendLog(const LogRecord& record) = 0;
   // Recomputes the "duplicate-source-id" warning of every live workflow.

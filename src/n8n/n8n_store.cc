@@ -108,6 +108,13 @@ class N8nSyncTransaction final : public SyncTransaction {
     paths_[id] = new_path;
     return Status::OK();
   }
+  Status RecordSourceSig(const std::string& id, const std::string& sig) override {
+    return inner_->RecordSourceSig(id, sig);
+  }
+  Status RecordBase(const std::string& id, const std::string& base_hash,
+                    const std::string& base_path) override {
+    return inner_->RecordBase(id, base_hash, base_path);
+  }
   Status MarkDeleted(const std::string& id, std::string_view now) override {
     FS_TRY(inner_->MarkDeleted(id, now));
     pending_.push_back({Pending::Kind::kArchive, id, std::nullopt});

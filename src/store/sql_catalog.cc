@@ -147,8 +147,33 @@ Result<std::optional<WorkflowDetail>> SqlCatalog::FindWorkflow(std::string_view 
   return FindInSnapshot(query);
 }
 
+namespace {
+
+// Whether `s` is a UUID as ids are written (8-4-4-4-12 lower-case hex).
+bool IsUuidText(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    const char c = s[i];
+    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<std::optional<std::string>> SqlCatalog::ResolveId(const std::string& query) {
   const std::string id = AsText("id");
+  if (conn_.dialect() == SqlDialect::kPostgres && IsUuidText(query)) {
+    // By the primary key: "id::text = $1" below cannot use its index.
+    FS_TRY_ASSIGN(std::vector<SqlRow> by_id,
+                  conn_.Query(fmt::format("SELECT {} FROM workflows WHERE id = $1::uuid AND "
+                                          "project = {}",
+                                          id, conn_.ProjectSql()),
+                              {query}, "finding a workflow"));
+    FS_TRY(Shape(by_id, 1, "finding a workflow"));
+    if (!by_id.empty()) return std::optional<std::string>(SqlText(by_id[0][0]));
+  }
   FS_TRY_ASSIGN(std::vector<SqlRow> exact,
                 conn_.Query(fmt::format("SELECT {0} FROM workflows WHERE ({0} = $1 OR path = $1) "
                                         "AND project = {1} ORDER BY ({0} = $1) DESC LIMIT 1",
@@ -255,6 +280,43 @@ Result<std::optional<WorkflowVersion>> SqlCatalog::ReadVersion(const std::string
   FS_TRY_ASSIGN(std::vector<WorkflowVersion> found, ReadVersions(id, version));
   if (found.empty()) return std::optional<WorkflowVersion>();
   return std::optional<WorkflowVersion>(std::move(found.front()));
+}
+
+Result<std::map<std::string, WorkflowVersion>> SqlCatalog::ReadCurrent(
+    const std::vector<std::string>& ids) {
+  Snapshot snapshot(conn_);
+  FS_TRY(snapshot.Begin());
+  std::map<std::string, WorkflowVersion> out;
+  constexpr size_t kBatch = 500;  // parameters per statement
+  for (size_t at = 0; at < ids.size(); at += kBatch) {
+    const size_t n = std::min(kBatch, ids.size() - at);
+    std::string in;
+    std::vector<SqlValue> params;
+    for (size_t i = 0; i < n; ++i) {
+      in += fmt::format("{}${}", i == 0 ? "" : ", ", i + 1);
+      params.emplace_back(ids[at + i]);
+    }
+    FS_TRY_ASSIGN(std::vector<SqlRow> rows,
+                  conn_.Query(fmt::format("SELECT {}, version, path, name, content_hash, content, "
+                                          "{}, documentation FROM workflows WHERE project = {} "
+                                          "AND id IN ({})",
+                                          AsText("id"), AsText("metadata"), conn_.ProjectSql(), in),
+                              params, "reading workflows"));
+    FS_TRY(Shape(rows, 8, "reading workflows"));
+    for (const SqlRow& r : rows) {
+      WorkflowVersion v;
+      v.version = SqlInt(r[1]);
+      v.path = SqlText(r[2]);
+      v.name = SqlText(r[3]);
+      v.content_hash = SqlText(r[4]);
+      v.current = true;
+      v.content = SqlText(r[5]);
+      v.metadata_json = SqlText(r[6]);
+      v.documentation = SqlText(r[7]);
+      out.emplace(SqlText(r[0]), std::move(v));
+    }
+  }
+  return out;
 }
 
 // The history rows and the current row of workflow `id` (only `version`

@@ -23,6 +23,8 @@ class SqlCatalog final : public Catalog {
   Result<std::vector<WorkflowVersion>> ListVersions(const std::string& id) override;
   Result<std::optional<WorkflowVersion>> ReadVersion(const std::string& id,
                                                      int64_t version) override;
+  Result<std::map<std::string, WorkflowVersion>> ReadCurrent(
+      const std::vector<std::string>& ids) override;
 
  private:
   Result<std::vector<WorkflowSummary>> ListInSnapshot(const ListFilter& filter);

@@ -15,6 +15,18 @@ Result<std::optional<WorkflowVersion>> Catalog::ReadVersion(const std::string&, 
   return Status::Unsupported("this database keeps no workflow versions");
 }
 
+Result<std::map<std::string, WorkflowVersion>> Catalog::ReadCurrent(
+    const std::vector<std::string>& ids) {
+  std::map<std::string, WorkflowVersion> out;
+  for (const std::string& id : ids) {
+    FS_TRY_ASSIGN(std::optional<WorkflowDetail> d, FindWorkflow(id));
+    if (!d || d->summary.id != id) continue;
+    FS_TRY_ASSIGN(std::optional<WorkflowVersion> v, ReadVersion(id, d->summary.version));
+    if (v) out.emplace(id, std::move(*v));
+  }
+  return out;
+}
+
 std::string_view SyncEventName(SyncEvent event) {
   switch (event) {
     case SyncEvent::kAdded:

@@ -49,16 +49,34 @@ class Puller {
     plan_options.force = true;  // a pull deletes nothing in the database
     FS_TRY_ASSIGN(SyncPlan plan, PlanSync(store_, plan_options));
     report_.dry_run = options_.dry_run;
+    // On an error, no temp file stays behind.
+    auto fail = [&](Status s) {
+      for (const Staged& job : staged_) DiscardStagedFiles(fs_, job.files);
+      return s;
+    };
+    // What to pull, and the database's side of each, read at once.
+    std::vector<std::pair<const SyncAction*, bool>> wanted;  // with overwrite
+    std::vector<std::string> ids;
+    for (const SyncAction& a : plan.actions) {
+      const bool conflict = a.kind == ActionKind::kConflict;
+      const bool prefer_db = PreferFor(options_, a.path) == Prefer::kDatabase ||
+                             PreferFor(options_, a.base_path) == Prefer::kDatabase;
+      if (a.kind == ActionKind::kKeep || (conflict && prefer_db)) {
+        wanted.emplace_back(&a, conflict);
+        ids.push_back(a.workflow_id);
+      }
+    }
+    FS_TRY_ASSIGN(current_, store_.synced_catalog().ReadCurrent(ids));
+    for (const auto& [a, overwrite] : wanted) {
+      if (Status s = Pull(*a, overwrite); !s.ok()) return fail(s);
+    }
     for (const SyncAction& a : plan.actions) {
       switch (a.kind) {
         case ActionKind::kKeep:
-          FS_TRY(Pull(a, /*overwrite=*/false));
           break;
         case ActionKind::kConflict:
-          if (PreferFor(options_, a.path) == Prefer::kDatabase ||
-              PreferFor(options_, a.base_path) == Prefer::kDatabase) {
-            FS_TRY(Pull(a, /*overwrite=*/true));
-          } else {
+          if (PreferFor(options_, a.path) != Prefer::kDatabase &&
+              PreferFor(options_, a.base_path) != Prefer::kDatabase) {
             Add(PullChangeKind::kConflict, a, a.path, "", a.message);
           }
           break;
@@ -70,11 +88,16 @@ class Puller {
           ++report_.left_for_sync;
       }
     }
-    if (!options_.dry_run && !touched_.empty()) {
+    if (Status s = CommitStaged(); !s.ok()) return fail(s);
+    if (!options_.dry_run && !agreed_.empty()) {
       // The new agreement: the files now hold what the database does.
-      SyncOptions record = SyncOptionsFor();
-      record.scope.subtrees = touched_;
-      FS_TRY(RunSync(store_, record).status());
+      FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, store_.BeginSync(/*read_only=*/false));
+      for (const Staged* job : agreed_) {
+        const SyncAction& a = job->action;
+        FS_TRY(job->remove ? txn->RecordBase(a.workflow_id, "", "")
+                           : txn->RecordBase(a.workflow_id, a.old_hash, job->path));
+      }
+      FS_TRY(txn->Commit());
     }
     std::stable_sort(report_.changes.begin(), report_.changes.end(),
                      [](const PullChange& x, const PullChange& y) { return x.path < y.path; });
@@ -144,25 +167,19 @@ class Puller {
 
   Status Pull(const SyncAction& a, bool overwrite) {
     const Format format = a.format;
-    FS_TRY_ASSIGN(std::optional<WorkflowDetail> detail,
-                  store_.synced_catalog().FindWorkflow(a.workflow_id));
-    if (!detail) return Refuse(a, a.path, "gone from the database while pulling; run it again");
+    auto found = current_.find(a.workflow_id);
+    if (found == current_.end()) {
+      return Refuse(a, a.path, "gone from the database while pulling; run it again");
+    }
+    const WorkflowVersion& v = found->second;
     // Where the database has it (a conflict is named by the file's path).
-    const std::string path = detail->summary.path;
+    const std::string path = v.path;
     // Where the files are now: at the base path (renames, deletions), else
     // at the path.
     const std::string from = a.base_path.empty() ? path : a.base_path;
     if (a.deleted) {
       if (options_.keep_deleted) return Status::OK();
-      if (!options_.dry_run) {
-        if (!overwrite) {
-          FS_TRY_ASSIGN(bool same, StillHoldsBase(from, a.base_hash, true));
-          if (!same) return Refuse(a, from, "changed in the files while pulling; run it again");
-        }
-        FS_TRY(RemoveWorkflowFiles(fs_, FsPath(from), format));
-        touched_.insert(from);
-      }
-      Add(PullChangeKind::kRemoved, a, from, "", a.message);
+      staged_.push_back({a, from, from, /*remove=*/true, false, overwrite, {}});
       return Status::OK();
     }
     if (std::string problem = WorkflowKeyProblem(path, format); !problem.empty()) {
@@ -180,30 +197,56 @@ class Puller {
                                   path));
       }
     }
+    Staged job{a, path, from, /*remove=*/false, moved, overwrite, {}};
     if (!options_.dry_run) {
-      if (!overwrite && !a.base_hash.empty()) {
-        FS_TRY_ASSIGN(bool same, StillHoldsBase(from, a.base_hash, moved));
-        if (!same) return Refuse(a, from, "changed in the files while pulling; run it again");
-      }
-      FS_TRY_ASSIGN(std::optional<WorkflowVersion> v,
-                    store_.synced_catalog().ReadVersion(a.workflow_id, detail->summary.version));
-      if (!v || v->content_hash != a.old_hash) {
+      if (v.content_hash != a.old_hash) {
         return Refuse(a, path, "changed in the database while pulling; run it again");
       }
-      if (Status s = WriteWorkflowFiles(fs_, FsPath(path), format, *v); !s.ok()) {
-        return Refuse(a, path, s.message());
+      Result<StagedFiles> files = StageWorkflowFiles(fs_, FsPath(path), format, v);
+      if (!files.ok()) return Refuse(a, path, files.status().message());
+      job.files = std::move(*files);
+    }
+    staged_.push_back(std::move(job));
+    return Status::OK();
+  }
+
+  // The second step: each staged workflow's files go into place once its
+  // files still hold the base (else someone saved them since the plan).
+  Status CommitStaged() {
+    if (!options_.dry_run && !staged_.empty()) FS_TRY(fs_.SyncFileSystem(options_.root));
+    for (Staged& job : staged_) {
+      const SyncAction& a = job.action;
+      if (!options_.dry_run) {
+        if (!job.overwrite && !a.base_hash.empty()) {
+          FS_TRY_ASSIGN(bool same, StillHoldsBase(job.from, a.base_hash, job.remove || job.moved));
+          if (!same) {
+            DiscardStagedFiles(fs_, job.files);
+            FS_TRY(Refuse(a, job.from, "changed in the files while pulling; run it again"));
+            continue;
+          }
+        }
+        if (job.remove) {
+          FS_TRY(RemoveWorkflowFiles(fs_, FsPath(job.from), a.format));
+        } else {
+          if (Status s = CommitStagedFiles(fs_, job.files); !s.ok()) {
+            FS_TRY(Refuse(a, job.path, s.message()));
+            continue;
+          }
+          if (job.moved) FS_TRY(RemoveWorkflowFiles(fs_, FsPath(a.base_path), a.format));
+        }
+        touched_.insert(job.path);
+        touched_.insert(job.from);
+        agreed_.push_back(&job);
       }
-      touched_.insert(path);
-      if (moved) {
-        FS_TRY(RemoveWorkflowFiles(fs_, FsPath(a.base_path), format));
-        touched_.insert(a.base_path);
+      if (job.remove) {
+        Add(PullChangeKind::kRemoved, a, job.from, "", a.message);
+      } else if (job.moved) {
+        Add(PullChangeKind::kMoved, a, job.path, a.base_path, a.message);
+      } else {
+        Add(PullChangeKind::kWritten, a, job.path, "", a.message);
       }
     }
-    if (moved) {
-      Add(PullChangeKind::kMoved, a, path, a.base_path, a.message);
-    } else {
-      Add(PullChangeKind::kWritten, a, path, "", a.message);
-    }
+    if (!options_.dry_run && !touched_.empty()) FS_TRY(fs_.SyncFileSystem(options_.root));
     return Status::OK();
   }
 
@@ -213,11 +256,25 @@ class Puller {
     return Status::OK();
   }
 
+  // A workflow whose files are staged (or, `remove`, to be removed).
+  struct Staged {
+    SyncAction action;
+    std::string path;  // where the database has it
+    std::string from;  // where its files are now
+    bool remove = false;
+    bool moved = false;
+    bool overwrite = false;  // a conflict resolved for the database
+    StagedFiles files;
+  };
+
   Store& store_;
   const PullOptions& options_;
   const FileSystem& fs_;
   PullReport report_;
+  std::vector<Staged> staged_;
+  std::map<std::string, WorkflowVersion> current_;  // the database's side, by id
   std::set<std::string> touched_;
+  std::vector<const Staged*> agreed_;  // written or removed: their base is recorded
 };
 
 }  // namespace

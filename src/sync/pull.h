@@ -15,11 +15,13 @@
 // replace the edited ones). Changes made only in the files are the next
 // sync's: a pull never touches the database's content.
 //
-// Then one sync scoped to the paths written and removed records the new
-// agreement: the base becomes the content, so a pull followed by a sync, or
-// by another pull, changes nothing. A pull killed halfway leaves each file
-// old or new, never torn; the next sync sees the new files as agreeing with
-// the database.
+// Files are written in two steps for all workflows at once (workflow_files.h:
+// staged as temp files, one syncfs, then each renamed into place once its
+// file still holds the base, one more syncfs). Then one transaction records
+// the new agreement (SyncTransaction::RecordBase): the base becomes the
+// content, so a pull followed by a sync, or by another pull, changes
+// nothing. A pull killed halfway leaves each file old or new, never torn;
+// the next sync sees the new files as agreeing with the database.
 #pragma once
 
 #include <cstdint>

@@ -123,8 +123,8 @@ std::string_view ActionKindName(ActionKind kind) {
 
 bool SyncPlan::HasWrites() const {
   return std::any_of(actions.begin(), actions.end(), [](const SyncAction& a) {
-    return a.kind != ActionKind::kMissing && a.kind != ActionKind::kKeep &&
-           a.kind != ActionKind::kConflict;
+    if (a.kind == ActionKind::kKeep) return !a.sig.empty();  // the file's signature
+    return a.kind != ActionKind::kMissing && a.kind != ActionKind::kConflict;
   });
 }
 

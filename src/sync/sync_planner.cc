@@ -313,7 +313,12 @@ Result<SyncAction> SyncPlanner::DecideWorkflow(const std::string& path, const Pa
       ++counts_.unchanged;
       a = MakeAction(ActionKind::kRefresh, path, row);
     } else if (ChangedInDatabase(*row)) {
-      if (wf.content_hash == row->base_hash && row->path == row->base_path) return Keep(*row);
+      if (wf.content_hash == row->base_hash && row->path == row->base_path) {
+        // The file holds the base: its signature says so from now on.
+        SyncAction k = Keep(*row);
+        k.sig = std::move(sig);
+        return k;
+      }
       switch (options_.PreferFor(path)) {
         case Prefer::kDatabase:
           return Keep(*row);
@@ -538,8 +543,10 @@ Status PlanWriter::Write(const SyncAction& a, const ParsedWorkflow* wf) {
       return Log(SyncEvent::kDeleted, a, "", "");
     case ActionKind::kError:
       return Log(SyncEvent::kError, a, "", "");
-    case ActionKind::kMissing:
     case ActionKind::kKeep:
+      // Only a file that holds the base has a signature here.
+      return a.sig.empty() ? Status::OK() : txn_.RecordSourceSig(a.workflow_id, a.sig);
+    case ActionKind::kMissing:
     case ActionKind::kConflict:
       return Status::OK();
   }

@@ -889,6 +889,25 @@ TEST_P(SyncTest, AnEditInTheDatabaseIsKeptAndReported) {
   EXPECT_EQ(Get("a.json").summary.version, 1);
 }
 
+TEST_P(SyncTest, AKeptEditIsNotReadAgainByTheNextRun) {
+  Write("a.json", N8n("A"));
+  Sync();
+  EditInDatabase("a.json", N8n("A", "Edited"));  // as a migration: the signature is cleared
+  SyncOptions o;
+  o.root = root_;
+  o.fs = &fs_;
+  o.clock = &clock_;
+  clock_.Advance(60'000);
+  EXPECT_TRUE(*SourcesChanged(*store_, o));
+  EXPECT_EQ(Sync().counts.database_changed, 1);
+  // The file still holds the base: its signature is stored again, so the
+  // next run decides it without reading it.
+  EXPECT_FALSE(*SourcesChanged(*store_, o));
+  SyncReport r = Sync();
+  EXPECT_EQ(r.counts.database_changed, 1);
+  EXPECT_EQ(r.counts.unchanged, 0);
+}
+
 TEST_P(SyncTest, AnEditInTheFilesStillGoesIn) {
   Write("a.json", N8n("A"));
   Sync();
@@ -1094,6 +1113,7 @@ class EditsBeforeARead final : public FileSystem {
   }
   Status RemoveFile(const std::string& p) const override { return inner_.RemoveFile(p); }
   Status SyncDir(const std::string& p) const override { return inner_.SyncDir(p); }
+  Status SyncFileSystem(const std::string& p) const override { return inner_.SyncFileSystem(p); }
 
  private:
   MemoryFileSystem& inner_;

@@ -23,6 +23,51 @@ std::string Parent(const std::string& path) {
 
 }  // namespace
 
+Result<StagedFiles> StageWorkflowFiles(const FileSystem& fs, const std::string& target,
+                                       Format format, const WorkflowVersion& v) {
+  StagedFiles staged;
+  auto stage = [&](const std::string& path, std::string_view bytes) -> Status {
+    const std::string temp = TempPathFor(path);
+    Status s = fs.WriteNewFile(temp, bytes, /*sync=*/false);
+    if (!s.ok()) {
+      DiscardStagedFiles(fs, staged);
+      return s;
+    }
+    staged.renames.emplace_back(temp, path);
+    return Status::OK();
+  };
+  if (format != Format::kBundle) {
+    FS_TRY(fs.CreateDirs(Parent(target)));
+    FS_TRY(stage(target, v.content));
+    return staged;
+  }
+  FS_TRY(fs.CreateDirs(target));
+  FS_TRY(stage(JoinPath(target, std::string(kBundleMainFile)), v.content));
+  const std::string meta = JoinPath(target, "meta.json");
+  if (v.metadata_json != "{}" || Exists(fs, meta)) FS_TRY(stage(meta, v.metadata_json + "\n"));
+  const std::string readme = JoinPath(target, "README.md");
+  if (!v.documentation.empty() || Exists(fs, readme)) FS_TRY(stage(readme, v.documentation));
+  return staged;
+}
+
+Status CommitStagedFiles(const FileSystem& fs, const StagedFiles& staged) {
+  for (size_t i = 0; i < staged.renames.size(); ++i) {
+    const auto& [temp, path] = staged.renames[i];
+    Status s = fs.Rename(temp, path, FileSystem::RenameMode::kReplace);
+    if (!s.ok()) {
+      for (size_t j = i; j < staged.renames.size(); ++j) {
+        (void)fs.RemoveFile(staged.renames[j].first);
+      }
+      return s;
+    }
+  }
+  return Status::OK();
+}
+
+void DiscardStagedFiles(const FileSystem& fs, const StagedFiles& staged) {
+  for (const auto& [temp, path] : staged.renames) (void)fs.RemoveFile(temp);
+}
+
 Status WriteWorkflowFiles(const FileSystem& fs, const std::string& target, Format format,
                           const WorkflowVersion& v) {
   if (format != Format::kBundle) {

@@ -11,6 +11,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "flowsync/catalog.h"
 #include "flowsync/file_system.h"
@@ -22,6 +24,20 @@ namespace flowsync {
 // folders above it.
 Status WriteWorkflowFiles(const FileSystem& fs, const std::string& target, Format format,
                           const WorkflowVersion& v);
+
+// The same in two steps, for many workflows at once: Stage writes each file
+// of `v` as a temp file beside its place (".NAME.tmp-PID-N", which the walk
+// skips) without fsync; after one FileSystem::SyncFileSystem for all of
+// them, Commit renames each into place (or Discard removes them), and one
+// more SyncFileSystem makes the renames durable. A process killed between
+// leaves each file old or new, and temp files that a later writer removes.
+struct StagedFiles {
+  std::vector<std::pair<std::string, std::string>> renames;  // temp -> final
+};
+Result<StagedFiles> StageWorkflowFiles(const FileSystem& fs, const std::string& target,
+                                       Format format, const WorkflowVersion& v);
+Status CommitStagedFiles(const FileSystem& fs, const StagedFiles& staged);
+void DiscardStagedFiles(const FileSystem& fs, const StagedFiles& staged);
 
 // Removes the files of the workflow at `target`: the file, or a bundle's
 // workflow.json, meta.json and README.md (other files of the folder, and

@@ -4,6 +4,7 @@ migration, `status`, `sync` and `pull`, and nobody's edit is overwritten."""
 import json
 import os
 import shutil
+import sqlite3
 import uuid
 
 import fsync_helpers as h
@@ -110,6 +111,56 @@ class BothWaysChecks:
         self.assertEqual(len(json.loads(self.dev_file("flows", "orders.json"))["nodes"]), 4)
         self.assertTrue(self.dev_status()["clean"])
 
+    def test_renamed_added_and_deleted_in_the_database_come_into_the_files(self):
+        h.write_json(os.path.join(self.dev_root, "flows", "extra.json"),
+                     h.n8n_workflow("Extra", seed=3))
+        self.sync("--db", self.dev, root=self.dev_root)
+        # Renamed there, deleted there, and one made there (no base).
+        self.dev_sql("UPDATE workflows SET path = 'ops/orders.json', source_sig = '' "
+                     "WHERE path = 'flows/orders.json'")
+        self.dev_sql("UPDATE workflows SET deleted_at = updated_at WHERE path = 'flows/report.json'")
+        self.dev_sql("UPDATE workflows SET path = 'new/extra.json', base_hash = '', "
+                     "base_path = '' WHERE path = 'flows/extra.json'")
+        os.remove(os.path.join(self.dev_root, "flows", "extra.json"))
+        status = self.dev_status()
+        self.assertEqual(status["changed_in_database"], [
+            {"path": "flows/report.json", "change": "deleted in the database"},
+            {"path": "new/extra.json", "change": "added in the database"},
+            {"path": "ops/orders.json", "change": "renamed in the database from flows/orders.json"},
+        ])
+        # A full sync deletes nothing and adds nothing back.
+        _, report = self.sync("--db", self.dev, "--full", root=self.dev_root)
+        self.assertEqual((report["added"], report["deleted"], report["changed_in_database"]),
+                         (0, 0, 3))
+        pulled = self.dev_fs("pull", "--json").json()
+        self.assertEqual(sorted((c["kind"], c["path"]) for c in pulled["changes"]),
+                         [("moved", "ops/orders.json"), ("removed", "flows/report.json"),
+                          ("written", "new/extra.json")])
+        self.assertFalse(os.path.exists(os.path.join(self.dev_root, "flows", "orders.json")))
+        self.assertFalse(os.path.exists(os.path.join(self.dev_root, "flows", "report.json")))
+        self.assertTrue(os.path.exists(os.path.join(self.dev_root, "ops", "orders.json")))
+        self.assertTrue(os.path.exists(os.path.join(self.dev_root, "new", "extra.json")))
+        _, report = self.sync("--db", self.dev, "--full", root=self.dev_root)
+        self.assertEqual(report["changes"], [])
+        self.assertTrue(self.dev_status()["clean"])
+
+    def test_pull_refuses_a_taken_path_and_a_name_no_sync_would_read(self):
+        self.dev_sql("UPDATE workflows SET path = 'taken.json', source_sig = '' "
+                     "WHERE path = 'flows/orders.json'")
+        self.dev_sql("UPDATE workflows SET path = '../outside.json', base_hash = '', "
+                     "base_path = '' WHERE path = 'flows/report.json'")
+        os.makedirs(os.path.join(self.dev_root, "taken.json"))  # someone's folder
+        res = self.dev_fs("pull", "--json", expect=h.EXIT_FAILED)
+        self.assertEqual(sorted((c["kind"], c["message"]) for c in res.json()["changes"]), [
+            ("refused", "../outside.json: cannot be written into the files: it has a '..' part"),
+            ("refused", "taken.json: something else is there already; move it away, or rename "
+                        "the workflow in the database"),
+        ])
+        res = self.dev_fs("pull", expect=h.EXIT_FAILED)
+        self.assertIn("refused: taken.json: something else is there already", res.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "outside.json")))
+        self.assertTrue(os.path.exists(os.path.join(self.dev_root, "flows", "orders.json")))
+
     def test_bad_prefer_is_a_usage_error(self):
         res = self.fs("sync", self.dev_root, "--db", self.dev, "--prefer", "theirs",
                       expect=h.EXIT_USAGE)
@@ -122,6 +173,12 @@ class BothWaysChecks:
 class BothWaysSqliteTest(BothWaysChecks, h.FlowsyncCase):
     def dev_db(self):
         return "sqlite:" + os.path.join(self.tmp, "dev.db")
+
+    def dev_sql(self, sql):
+        conn = sqlite3.connect(os.path.join(self.tmp, "dev.db"))
+        with conn:
+            conn.execute(sql)
+        conn.close()
 
     def dialect(self):
         return "sqlite"
@@ -140,7 +197,11 @@ class BothWaysPostgresTest(BothWaysChecks, h.FlowsyncCase):
         name = f"fs_{uuid.uuid4().hex[:16]}"
         h.psql(self.admin, f'CREATE DATABASE "{name}"')
         self.addCleanup(h.psql, self.admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.sql_url = h.pg_url(self.admin, name)
         return h.pg_url(self.admin, name, sslmode="disable")
+
+    def dev_sql(self, sql):
+        h.psql(self.sql_url, sql)
 
     def dialect(self):
         return "postgres"

@@ -159,6 +159,18 @@ class PgSyncTransaction final : public SyncTransaction {
         {id, new_path, sig, now}, id, "renaming a workflow");
   }
 
+  Status RecordSourceSig(const std::string& id, const std::string& sig) override {
+    return UpdateOne("UPDATE workflows SET source_sig = $2 WHERE id = $1::uuid", {id, sig}, id,
+                     "recording a file's signature");
+  }
+
+  Status RecordBase(const std::string& id, const std::string& base_hash,
+                    const std::string& base_path) override {
+    return UpdateOne(
+        "UPDATE workflows SET base_hash = $2, base_path = $3, source_sig = '' WHERE id = $1::uuid",
+        {id, base_hash, base_path}, id, "recording the base");
+  }
+
   Status MarkDeleted(const std::string& id, std::string_view now) override {
     return UpdateOne(
         "UPDATE workflows SET deleted_at = $2::timestamptz, source_sig = '', base_hash = '', "

@@ -141,6 +141,26 @@ class SqliteSyncTransaction final : public SyncTransaction {
     return ExpectOneRow(id);
   }
 
+  Status RecordSourceSig(const std::string& id, const std::string& sig) override {
+    FS_TRY(CheckWritable());
+    FS_TRY_ASSIGN(Stmt * st,
+                  Cached(kRecordSig, "UPDATE workflows SET source_sig = ?2 WHERE id = ?1"));
+    st->Bind(1, id).Bind(2, sig);
+    FS_TRY(st->Run());
+    return ExpectOneRow(id);
+  }
+
+  Status RecordBase(const std::string& id, const std::string& base_hash,
+                    const std::string& base_path) override {
+    FS_TRY(CheckWritable());
+    FS_TRY_ASSIGN(Stmt * st, Cached(kRecordBase,
+                                    "UPDATE workflows SET base_hash = ?2, base_path = ?3, "
+                                    "source_sig = '' WHERE id = ?1"));
+    st->Bind(1, id).Bind(2, base_hash).Bind(3, base_path);
+    FS_TRY(st->Run());
+    return ExpectOneRow(id);
+  }
+
   Status MarkDeleted(const std::string& id, std::string_view now) override {
     FS_TRY(CheckWritable());
     FS_TRY_ASSIGN(Stmt * st, Cached(kDelete,
@@ -262,6 +282,8 @@ class SqliteSyncTransaction final : public SyncTransaction {
     kKeepVersion,
     kUpdateWorkflow,
     kMove,
+    kRecordSig,
+    kRecordBase,
     kDelete,
     kRestore,
     kLog,
