@@ -268,6 +268,26 @@ class N8nDatabaseBase(unittest.TestCase):
         self.assertEqual(report["conflicts"], 1)
         self.assertEqual(self.n8n.export()[hello]["name"], "Hello flowsync")
 
+    def test_a_workflow_archived_in_n8n_is_deleted_in_the_database_and_pulled(self):
+        r = self.sync()
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        hello = self.ids()["Hello flowsync"]
+        # Archived as n8n's editor does it (the row stays, isArchived set).
+        self.exec(f"UPDATE workflow_entity SET \"isArchived\" = true WHERE id = '{hello}'")
+        r = h.run(["sync", self.tree, "--db", self.n8n.db, "--full", "--json"])
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        self.assertEqual([(c["kind"], c["path"], c["message"]) for c in r.json()["changes"]],
+                         [("changed-in-database", "hello.json", "deleted in the database")])
+        r = h.run(["pull", self.tree, "--db", self.n8n.db, "--json"])
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        self.assertEqual([(c["kind"], c["path"]) for c in r.json()["changes"]],
+                         [("removed", "hello.json")])
+        self.assertFalse(os.path.exists(os.path.join(self.tree, "hello.json")))
+        r = h.run(["sync", self.tree, "--db", self.n8n.db, "--full", "--json"])
+        self.assertEqual(r.json()["changes"], [])
+        self.assertEqual(self.n8n.query(f"SELECT count(*) FROM workflow_entity WHERE id = '{hello}'"),
+                         [("1",)])
+
     def test_a_workflow_made_in_n8n_is_pulled_as_a_new_file(self):
         r = self.sync()
         self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
