@@ -58,25 +58,17 @@ class Puller {
     std::vector<std::pair<const SyncAction*, bool>> wanted;  // with overwrite
     std::vector<std::string> ids;
     for (const SyncAction& a : plan.actions) {
-      const bool conflict = a.kind == ActionKind::kConflict;
-      const bool prefer_db = PreferFor(options_, a.path) == Prefer::kDatabase ||
-                             PreferFor(options_, a.base_path) == Prefer::kDatabase;
-      if (a.kind == ActionKind::kKeep || (conflict && prefer_db)) {
-        wanted.emplace_back(&a, conflict);
-        ids.push_back(a.workflow_id);
-      }
-    }
-    FS_TRY_ASSIGN(current_, store_.synced_catalog().ReadCurrent(ids));
-    for (const auto& [a, overwrite] : wanted) {
-      if (Status s = Pull(*a, overwrite); !s.ok()) return fail(s);
-    }
-    for (const SyncAction& a : plan.actions) {
       switch (a.kind) {
         case ActionKind::kKeep:
+          wanted.emplace_back(&a, false);
+          ids.push_back(a.workflow_id);
           break;
         case ActionKind::kConflict:
-          if (PreferFor(options_, a.path) != Prefer::kDatabase &&
-              PreferFor(options_, a.base_path) != Prefer::kDatabase) {
+          if (PreferFor(options_, a.path) == Prefer::kDatabase ||
+              PreferFor(options_, a.base_path) == Prefer::kDatabase) {
+            wanted.emplace_back(&a, true);
+            ids.push_back(a.workflow_id);
+          } else {
             Add(PullChangeKind::kConflict, a, a.path, "", a.message);
           }
           break;
@@ -87,6 +79,10 @@ class Puller {
         default:
           ++report_.left_for_sync;
       }
+    }
+    FS_TRY_ASSIGN(current_, store_.synced_catalog().ReadCurrent(ids));
+    for (const auto& [a, overwrite] : wanted) {
+      if (Status s = Pull(*a, overwrite); !s.ok()) return fail(s);
     }
     if (Status s = CommitStaged(); !s.ok()) return fail(s);
     if (!options_.dry_run && !agreed_.empty()) {

@@ -273,17 +273,17 @@ Result<SyncAction> SyncPlanner::DecideWorkflow(const std::string& path, const Pa
                                                std::string sig, const SourceCandidate& source) {
   const IndexRow* row = RowAt(path);
   const IndexRow* from = nullptr;
+  // A conflict over `r` met at the file `path`: the file is where a diff
+  // reads it.
+  auto conflict = [&](const IndexRow& r, std::string message) {
+    SyncAction c = Conflict(r, path, std::move(message));
+    c.new_hash = wf.content_hash;
+    c.source = source;
+    return c;
+  };
   if (row == nullptr) {
     // The file at a path the database renamed a workflow away from.
-    FS_TRY_ASSIGN(const IndexRow* moved, RenamedAwayFrom(path));
-    auto conflict = [&](std::string message) {
-      SyncAction c = Conflict(*moved, path, std::move(message));
-      c.new_hash = wf.content_hash;
-      c.source = source;
-      return c;
-    };
-    if (moved != nullptr) {
-      decided_.insert(moved->id);
+    if (const IndexRow* moved = RenamedAwayFrom(path); moved != nullptr) {
       const bool file_changed = wf.content_hash != moved->base_hash;
       if (!file_changed || options_.PreferFor(moved->path) == Prefer::kDatabase ||
           options_.PreferFor(path) == Prefer::kDatabase) {
@@ -291,18 +291,15 @@ Result<SyncAction> SyncPlanner::DecideWorkflow(const std::string& path, const Pa
       }
       // Renamed there, edited here: even --prefer files does not guess
       // which path wins.
-      return conflict(fmt::format(
-          "{}: edited in the files and renamed in the database to {}{}", path, moved->path,
-          moved->content_hash != moved->base_hash ? " (and edited there)" : ""));
+      return conflict(
+          *moved,
+          fmt::format("{}: edited in the files and renamed in the database "
+                      "to {}{}",
+                      path, moved->path,
+                      moved->content_hash != moved->base_hash ? " (and edited there)" : ""));
     }
     FS_TRY_ASSIGN(from, TakeRenameSource(path, wf));
   }
-  auto conflict = [&](std::string message) {
-    SyncAction c = Conflict(*row, path, std::move(message));
-    c.new_hash = wf.content_hash;
-    c.source = source;
-    return c;
-  };
   SyncAction a;
   const bool same =
       row != nullptr && row->content_hash == wf.content_hash && row->format == wf.format;
@@ -324,7 +321,7 @@ Result<SyncAction> SyncPlanner::DecideWorkflow(const std::string& path, const Pa
           return Keep(*row);
         case Prefer::kNone:
           return conflict(
-              fmt::format("{}: edited in the files and {}", path, DatabaseChange(*row)));
+              *row, fmt::format("{}: edited in the files and {}", path, DatabaseChange(*row)));
         case Prefer::kFiles:
           break;
       }
@@ -340,7 +337,8 @@ Result<SyncAction> SyncPlanner::DecideWorkflow(const std::string& path, const Pa
     const Prefer prefer = options_.PreferFor(path);
     if (!file_changed || prefer == Prefer::kDatabase) return Keep(*row);
     if (prefer == Prefer::kNone) {
-      return conflict(fmt::format("{}: edited in the files and deleted in the database", path));
+      return conflict(*row,
+                      fmt::format("{}: edited in the files and deleted in the database", path));
     }
     ++counts_.restored;
     a = MakeAction(ActionKind::kRestore, path, row);
@@ -431,12 +429,11 @@ Result<std::vector<SyncAction>> SyncPlanner::DecideMissing() {
             [](const IndexRow* a, const IndexRow* b) { return a->path < b->path; });
   for (const IndexRow* r : changed_gone_) {
     if (decided_.count(r->id)) continue;
-    const bool base_file_gone =
-        r->base_hash.empty() || r->path == r->base_path || !present_.count(r->base_path);
     if (r->base_hash.empty()) {
       out.push_back(Keep(*r));
       continue;
     }
+    const bool base_file_gone = r->path == r->base_path || !present_.count(r->base_path);
     // Decided with the file at its base path; or that path is outside the
     // scope, which cannot say whether the file is there.
     if (!base_file_gone || !options_.scope.Contains(r->format, r->base_path)) continue;
@@ -485,7 +482,7 @@ void SyncPlanner::AddMissing(const IndexRow* row) {
   }
 }
 
-Result<const IndexRow*> SyncPlanner::RenamedAwayFrom(const std::string& path) {
+const IndexRow* SyncPlanner::RenamedAwayFrom(const std::string& path) const {
   auto [first, last] = renamed_from_.equal_range(path);
   for (auto it = first; it != last; ++it) {
     const IndexRow& row = index_[it->second];

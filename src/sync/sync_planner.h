@@ -134,7 +134,7 @@ class SyncPlanner {
   void AddMissing(const IndexRow* row);
   // The live row the database renamed away from `path`, whose new path
   // holds no source, not decided yet; or null.
-  Result<const IndexRow*> RenamedAwayFrom(const std::string& path);
+  const IndexRow* RenamedAwayFrom(const std::string& path) const;
   // Three-way outcomes for `row` (both decide it: it is never missing).
   SyncAction Keep(const IndexRow& row);
   SyncAction Conflict(const IndexRow& row, const std::string& path, std::string message);

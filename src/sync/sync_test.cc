@@ -1248,7 +1248,10 @@ TEST_P(SyncTest, PullWritesABundleAsItsThreeFiles) {
   ASSERT_OK(ConnectionOf(*store_).Query(
       "UPDATE workflows SET documentation = '# B\n', metadata = '{\"categories\":[\"sales\"]}', "
       "content_hash = 'edited', source_sig = '' WHERE path = 'bundles/b'"));
+  // What a pull killed before its renames left behind (no such process now).
+  Write("bundles/b/.workflow.json.tmp-999999999-1", "half");
   PullReport r = Pull();
+  EXPECT_FALSE(Exists("bundles/b/.workflow.json.tmp-999999999-1"));
   EXPECT_EQ(r.written, 1);
   EXPECT_EQ(File("bundles/b/workflow.json"), N8n("B"));
   // As the database gives it back (PostgreSQL's jsonb spaces it out).

@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "source/workflow_path.h"
+#include "util/temp_files.h"
 
 namespace flowsync {
 namespace {
@@ -36,12 +37,15 @@ Result<StagedFiles> StageWorkflowFiles(const FileSystem& fs, const std::string& 
     staged.renames.emplace_back(temp, path);
     return Status::OK();
   };
+  // The folder that gets the temp files; those a killed writer left there
+  // go first (util/temp_files.h; best effort).
+  const std::string folder = format == Format::kBundle ? target : Parent(target);
+  FS_TRY(fs.CreateDirs(folder));
+  (void)RemoveStaleTempFiles(fs, folder);
   if (format != Format::kBundle) {
-    FS_TRY(fs.CreateDirs(Parent(target)));
     FS_TRY(stage(target, v.content));
     return staged;
   }
-  FS_TRY(fs.CreateDirs(target));
   FS_TRY(stage(JoinPath(target, std::string(kBundleMainFile)), v.content));
   const std::string meta = JoinPath(target, "meta.json");
   if (v.metadata_json != "{}" || Exists(fs, meta)) FS_TRY(stage(meta, v.metadata_json + "\n"));

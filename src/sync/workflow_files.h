@@ -30,7 +30,8 @@ Status WriteWorkflowFiles(const FileSystem& fs, const std::string& target, Forma
 // skips) without fsync; after one FileSystem::SyncFileSystem for all of
 // them, Commit renames each into place (or Discard removes them), and one
 // more SyncFileSystem makes the renames durable. A process killed between
-// leaves each file old or new, and temp files that a later writer removes.
+// leaves each file old or new, and temp files that the next Stage into that
+// folder removes.
 struct StagedFiles {
   std::vector<std::pair<std::string, std::string>> renames;  // temp -> final
 };
