@@ -357,7 +357,8 @@ ExitCode RunStatusCommand(StatusCommand& o) {
       fmt::print("never synced\n");
     }
     if (clean) {
-      fmt::print("nothing to sync: {} workflows up to date\n", report->counts.unchanged);
+      fmt::print("nothing to sync: {} workflow{} up to date\n", report->counts.unchanged,
+                 report->counts.unchanged == 1 ? "" : "s");
     } else {
       bool header = false;
       for (const Change& c : report->changes) {

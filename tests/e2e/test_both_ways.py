@@ -76,6 +76,7 @@ class BothWaysChecks:
         self.assertEqual(report["changes"], [])
         self.assertEqual(report["changed_in_database"], 0)
         self.assertTrue(self.dev_status()["clean"])
+        self.assertIn("nothing to sync: 2 workflows up to date", self.dev_fs("status").stdout)
         self.assertEqual(self.dev_fs("pull", "--json").json()["changes"], [])
 
     def test_an_edit_on_both_sides_is_a_conflict_until_resolved(self):
@@ -160,6 +161,11 @@ class BothWaysChecks:
         self.assertIn("refused: taken.json: something else is there already", res.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "outside.json")))
         self.assertTrue(os.path.exists(os.path.join(self.dev_root, "flows", "orders.json")))
+
+    def test_status_counts_one_workflow_in_the_singular(self):
+        os.remove(os.path.join(self.dev_root, "flows", "report.json"))
+        self.sync("--db", self.dev, "--full", root=self.dev_root)
+        self.assertIn("nothing to sync: 1 workflow up to date\n", self.dev_fs("status").stdout)
 
     def test_bad_prefer_is_a_usage_error(self):
         res = self.fs("sync", self.dev_root, "--db", self.dev, "--prefer", "theirs",
