@@ -9,6 +9,7 @@
 #include "source/scan.h"
 #include "sync/workflow_files.h"
 #include "util/path_text.h"
+#include "util/temp_files.h"
 
 namespace flowsync {
 
@@ -198,6 +199,10 @@ class Puller {
       if (v.content_hash != a.old_hash) {
         return Refuse(a, path, "changed in the database while pulling; run it again");
       }
+      // Temp files a killed pull left in the folder go first, once per
+      // folder (best effort).
+      const std::string folder = StagingFolder(FsPath(path), format);
+      if (cleaned_.insert(folder).second) (void)RemoveStaleTempFiles(fs_, folder);
       Result<StagedFiles> files = StageWorkflowFiles(fs_, FsPath(path), format, v);
       if (!files.ok()) return Refuse(a, path, files.status().message());
       job.files = std::move(*files);
@@ -270,7 +275,9 @@ class Puller {
   std::vector<Staged> staged_;
   std::map<std::string, WorkflowVersion> current_;  // the database's side, by id
   std::set<std::string> touched_;
-  std::vector<const Staged*> agreed_;  // written or removed: their base is recorded
+  std::vector<const Staged*> agreed_;
+  std::set<std::string> cleaned_;  // folders whose stale temp files are gone  // written or
+                                   // removed: their base is recorded
 };
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include <cerrno>
 
 #include "source/workflow_path.h"
-#include "util/temp_files.h"
 
 namespace flowsync {
 namespace {
@@ -24,6 +23,10 @@ std::string Parent(const std::string& path) {
 
 }  // namespace
 
+std::string StagingFolder(const std::string& target, Format format) {
+  return format == Format::kBundle ? target : Parent(target);
+}
+
 Result<StagedFiles> StageWorkflowFiles(const FileSystem& fs, const std::string& target,
                                        Format format, const WorkflowVersion& v) {
   StagedFiles staged;
@@ -37,11 +40,7 @@ Result<StagedFiles> StageWorkflowFiles(const FileSystem& fs, const std::string& 
     staged.renames.emplace_back(temp, path);
     return Status::OK();
   };
-  // The folder that gets the temp files; those a killed writer left there
-  // go first (util/temp_files.h; best effort).
-  const std::string folder = format == Format::kBundle ? target : Parent(target);
-  FS_TRY(fs.CreateDirs(folder));
-  (void)RemoveStaleTempFiles(fs, folder);
+  FS_TRY(fs.CreateDirs(StagingFolder(target, format)));
   if (format != Format::kBundle) {
     FS_TRY(stage(target, v.content));
     return staged;

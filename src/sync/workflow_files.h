@@ -30,11 +30,12 @@ Status WriteWorkflowFiles(const FileSystem& fs, const std::string& target, Forma
 // skips) without fsync; after one FileSystem::SyncFileSystem for all of
 // them, Commit renames each into place (or Discard removes them), and one
 // more SyncFileSystem makes the renames durable. A process killed between
-// leaves each file old or new, and temp files that the next Stage into that
-// folder removes.
+// leaves each file old or new, and temp files (util/temp_files.h says how a
+// writer removes them from StagingFolder).
 struct StagedFiles {
   std::vector<std::pair<std::string, std::string>> renames;  // temp -> final
 };
+std::string StagingFolder(const std::string& target, Format format);
 Result<StagedFiles> StageWorkflowFiles(const FileSystem& fs, const std::string& target,
                                        Format format, const WorkflowVersion& v);
 Status CommitStagedFiles(const FileSystem& fs, const StagedFiles& staged);
