@@ -81,6 +81,12 @@ class SyncTransaction {
   // them once.
   virtual Status RecordBase(const std::string& id, const std::string& base_hash,
                             const std::string& base_path) = 0;
+  // RecordBase for many workflows: {id, base_hash, base_path} each. The
+  // default calls RecordBase per workflow; a store may do it at once.
+  struct BaseRecord {
+    std::string id, base_hash, base_path;
+  };
+  virtual Status RecordBases(const std::vector<BaseRecord>& records);
   virtual Status Restore(const std::string& id, std::string_view now) = 0;
   virtual Status AppendLog(const LogRecord& record) = 0;
   // Recomputes the "duplicate-source-id" warning of every live workflow.

@@ -115,6 +115,9 @@ class N8nSyncTransaction final : public SyncTransaction {
                     const std::string& base_path) override {
     return inner_->RecordBase(id, base_hash, base_path);
   }
+  Status RecordBases(const std::vector<BaseRecord>& records) override {
+    return inner_->RecordBases(records);
+  }
   Status MarkDeleted(const std::string& id, std::string_view now) override {
     FS_TRY(inner_->MarkDeleted(id, now));
     pending_.push_back({Pending::Kind::kArchive, id, std::nullopt});

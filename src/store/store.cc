@@ -1,6 +1,7 @@
 // Backend selection by URL, and the names of store enums.
 #include "flowsync/store.h"
 
+#include "flowsync/sync_transaction.h"
 #include "store/postgres/pg_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "util/path_text.h"
@@ -13,6 +14,11 @@ Result<std::vector<WorkflowVersion>> Catalog::ListVersions(const std::string&) {
 
 Result<std::optional<WorkflowVersion>> Catalog::ReadVersion(const std::string&, int64_t) {
   return Status::Unsupported("this database keeps no workflow versions");
+}
+
+Status SyncTransaction::RecordBases(const std::vector<BaseRecord>& records) {
+  for (const BaseRecord& r : records) FS_TRY(RecordBase(r.id, r.base_hash, r.base_path));
+  return Status::OK();
 }
 
 Result<std::map<std::string, WorkflowVersion>> Catalog::ReadCurrent(

@@ -89,11 +89,14 @@ class Puller {
     if (!options_.dry_run && !agreed_.empty()) {
       // The new agreement: the files now hold what the database does.
       FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, store_.BeginSync(/*read_only=*/false));
+      std::vector<SyncTransaction::BaseRecord> bases;
       for (const Staged* job : agreed_) {
         const SyncAction& a = job->action;
-        FS_TRY(job->remove ? txn->RecordBase(a.workflow_id, "", "")
-                           : txn->RecordBase(a.workflow_id, a.old_hash, job->path));
+        bases.push_back(job->remove
+                            ? SyncTransaction::BaseRecord{a.workflow_id, "", ""}
+                            : SyncTransaction::BaseRecord{a.workflow_id, a.old_hash, job->path});
       }
+      FS_TRY(txn->RecordBases(bases));
       FS_TRY(txn->Commit());
     }
     std::stable_sort(report_.changes.begin(), report_.changes.end(),

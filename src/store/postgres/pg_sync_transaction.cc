@@ -171,6 +171,24 @@ class PgSyncTransaction final : public SyncTransaction {
         {id, base_hash, base_path}, id, "recording the base");
   }
 
+  // One statement for all of them.
+  Status RecordBases(const std::vector<BaseRecord>& records) override {
+    FS_TRY(CheckWritable());
+    FS_TRY(Flush());
+    std::vector<std::string> ids, hashes, paths;
+    for (const BaseRecord& r : records) {
+      ids.push_back(r.id);
+      hashes.push_back(r.base_hash);
+      paths.push_back(r.base_path);
+    }
+    return conn_
+        ->Exec(
+            "UPDATE workflows w SET base_hash = v.h, base_path = v.p, source_sig = '' FROM "
+            "unnest($1::uuid[], $2::text[], $3::text[]) AS v(id, h, p) WHERE w.id = v.id",
+            {TextArray(ids), TextArray(hashes), TextArray(paths)}, "recording the bases")
+        .status();
+  }
+
   Status MarkDeleted(const std::string& id, std::string_view now) override {
     return UpdateOne(
         "UPDATE workflows SET deleted_at = $2::timestamptz, source_sig = '', base_hash = '', "
