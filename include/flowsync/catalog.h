@@ -181,6 +181,14 @@ class Catalog {
   // ReadVersion per id.
   virtual Result<std::map<std::string, WorkflowVersion>> ReadCurrent(
       const std::vector<std::string>& ids);
+  // The id the store's synced catalog (Store::synced_catalog) knows the
+  // workflow `id` of this catalog by: its versions, log and ratings are
+  // kept under it. The same id for a catalog that is its own synced one;
+  // for n8n's workflows, flowsync's id of the workflow, or nullopt when no
+  // sync wrote or brought it in yet.
+  virtual Result<std::optional<std::string>> SyncedId(const std::string& id) {
+    return std::optional<std::string>(id);
+  }
 };
 
 }  // namespace flowsync

@@ -525,11 +525,29 @@ Result<WorkflowDetail> FindOrFail(Store& store, const config::Context& ctx,
       arg, kMinIdPrefixLength));
 }
 
+Result<WorkflowDetail> FindSyncedOrFail(Store& store, const config::Context& ctx,
+                                        const std::string& arg) {
+  Catalog& synced = store.synced_catalog();
+  if (&synced == &store.catalog()) return FindOrFail(store, ctx, arg);
+  FS_TRY_ASSIGN(std::optional<WorkflowDetail> d, synced.FindWorkflow(WorkflowQuery(ctx, arg)));
+  if (d) return std::move(*d);
+  FS_TRY_ASSIGN(WorkflowDetail there, FindOrFail(store, ctx, arg));
+  FS_TRY_ASSIGN(std::optional<std::string> id, store.catalog().SyncedId(there.summary.id));
+  if (id) {
+    FS_TRY_ASSIGN(d, synced.FindWorkflow(*id));
+  }
+  if (d) return std::move(*d);
+  return Status::NotFound(fmt::format(
+      "{} ({}) is not synced by flowsync yet, so it has no stored versions, log or ratings: a "
+      "`flowsync sync` brings in the workflows made in n8n",
+      DisplayText(there.summary.name), there.summary.id));
+}
+
 namespace {
 
 // `show WORKFLOW --version N`: one stored version, or its content.
 ExitCode ShowVersion(Store& store, const WorkflowDetail& d, int64_t version, const ShowCommand& o) {
-  auto v = store.catalog().ReadVersion(d.summary.id, version);
+  auto v = store.synced_catalog().ReadVersion(d.summary.id, version);
   if (!v.ok()) return Fail(v.status());
   if (!v->has_value()) {
     return Fail(Status::NotFound(fmt::format(
@@ -568,7 +586,8 @@ ExitCode RunShowCommand(ShowCommand& o) {
   auto opened = OpenForCommand(o.common.flags, config::IfMissing::kFail);
   if (!opened.ok()) return Fail(opened.status());
   Store* store = opened->store.get();
-  auto d = FindOrFail(*store, opened->ctx, o.workflow);
+  auto d = o.version ? FindSyncedOrFail(*store, opened->ctx, o.workflow)
+                     : FindOrFail(*store, opened->ctx, o.workflow);
   if (!d.ok()) return Fail(d.status());
   if (o.version) return ShowVersion(*store, *d, *o.version, o);
   if (o.content) {
@@ -648,7 +667,7 @@ ExitCode RunLogCommand(LogCommand& o) {
   Store* store = opened->store.get();
   std::optional<std::string> id;
   if (o.workflow) {
-    auto d = FindOrFail(*store, opened->ctx, *o.workflow);
+    auto d = FindSyncedOrFail(*store, opened->ctx, *o.workflow);
     if (!d.ok()) return Fail(d.status());
     id = d->summary.id;
   }
@@ -691,7 +710,7 @@ ExitCode RunRateCommand(RateCommand& o) {
   auto opened = OpenForCommand(o.common.flags, config::IfMissing::kFail);
   if (!opened.ok()) return Fail(opened.status());
   Store* store = opened->store.get();
-  auto d = FindOrFail(*store, opened->ctx, o.workflow);
+  auto d = FindSyncedOrFail(*store, opened->ctx, o.workflow);
   if (!d.ok()) return Fail(d.status());
   int value = o.value == "up" ? 1 : -1;
   Status s = store->Rate(d->summary.id, o.user, value, FormatTimestampMs(SystemClock().NowMs()));

@@ -337,6 +337,13 @@ std::string WorkflowQuery(const config::Context& ctx, const std::string& arg);
 // path from anywhere), or NotFound/InvalidArgument saying what to give.
 Result<WorkflowDetail> FindOrFail(Store& store, const config::Context& ctx, const std::string& arg);
 
+// As FindOrFail, but the workflow as the store's synced catalog knows it
+// (Store::synced_catalog): what versions, the log, ratings and the files
+// are about. On an n8n database the argument may also be n8n's id or name
+// of a workflow flowsync syncs.
+Result<WorkflowDetail> FindSyncedOrFail(Store& store, const config::Context& ctx,
+                                        const std::string& arg);
+
 // --lock-timeout's range: 0 to a week of seconds.
 inline CLI::Validator LockTimeoutRange() { return NumberRange(0, 7 * 86400); }
 

@@ -236,7 +236,7 @@ ExitCode RunDiffCommand(DiffCommand& o) {
     auto opened = OpenForCommand(o.common.flags, config::IfMissing::kFail);
     if (!opened.ok()) return Fail(opened.status());
     Store& store = *opened->store;
-    auto d = FindOrFail(store, opened->ctx, *o.workflow);
+    auto d = FindSyncedOrFail(store, opened->ctx, *o.workflow);
     if (!d.ok()) return Fail(d.status());
     const int64_t to = o.to.value_or(d->summary.version);
     Entry e;
@@ -249,7 +249,7 @@ ExitCode RunDiffCommand(DiffCommand& o) {
     WorkflowVersion sides[2];
     for (int i = 0; i < 2; ++i) {
       const int64_t n = i == 0 ? *o.from : to;
-      auto v = store.catalog().ReadVersion(d->summary.id, n);
+      auto v = store.synced_catalog().ReadVersion(d->summary.id, n);
       if (!v.ok()) return Fail(v.status());
       if (!v->has_value()) {
         return Fail(
@@ -269,7 +269,7 @@ ExitCode RunDiffCommand(DiffCommand& o) {
     std::optional<std::string> scope;
     if (o.workflow) {
       // A stored workflow's source, or a file not stored yet.
-      auto d = FindOrFail(**store, *ctx, *o.workflow);
+      auto d = FindSyncedOrFail(**store, *ctx, *o.workflow);
       if (d.ok()) {
         scope = std::string(ElementFile(d->summary.path).value_or(d->summary.path));
       } else if (d.status().code() == StatusCode::kNotFound &&
@@ -318,7 +318,7 @@ ExitCode RunRestoreCommand(RestoreCommand& o) {
   if (!ctx.ok()) return Fail(ctx.status());
   auto store = config::OpenContextStore(*ctx, config::IfMissing::kFail);
   if (!store.ok()) return Fail(store.status());
-  auto d = FindOrFail(**store, *ctx, o.workflow);
+  auto d = FindSyncedOrFail(**store, *ctx, o.workflow);
   if (!d.ok()) return Fail(d.status());
   SyncOptions options;
   options.root = ctx->root;

@@ -109,6 +109,15 @@ Result<std::optional<WorkflowDetail>> N8nCatalog::FindWorkflow(std::string_view 
   return Detail(ids.front());
 }
 
+Result<std::optional<std::string>> N8nCatalog::SyncedId(const std::string& id) {
+  if (id_map_ == nullptr) return std::optional<std::string>();
+  FS_TRY_ASSIGN(std::vector<SqlRow> rows,
+                id_map_->Query("SELECT workflow_id FROM flowsync_n8n_workflows WHERE n8n_id = $1",
+                               {id}, "reading flowsync's id of the n8n workflow"));
+  if (rows.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(SqlText(rows[0][0]));
+}
+
 Result<std::optional<WorkflowDetail>> N8nCatalog::Detail(const std::string& id) {
   FS_TRY_ASSIGN(std::vector<SqlRow> rows,
                 conn_->Query("SELECT id, name, CASE WHEN active THEN 1 ELSE 0 END, CASE WHEN "

@@ -35,16 +35,23 @@ class N8nCatalog final : public Catalog {
   Result<std::vector<StoredPhaseSource>> ListPhaseSources() override {
     return std::vector<StoredPhaseSource>();
   }
+  // Through flowsync_n8n_workflows, once a sync made it (set_id_map).
+  Result<std::optional<std::string>> SyncedId(const std::string& id) override;
   Result<int64_t> ChangeCursor() override { return bookkeeping_->ChangeCursor(); }
   Result<ChangeBatch> ChangesSince(int64_t cursor, int64_t limit) override {
     return bookkeeping_->ChangesSince(cursor, limit);
   }
+
+  // The connection that reads flowsync_n8n_workflows, once it exists;
+  // nullptr before (then no n8n workflow has a flowsync id).
+  void set_id_map(SqlConnection* conn) { id_map_ = conn; }
 
  private:
   Result<std::optional<WorkflowDetail>> Detail(const std::string& id);
 
   SqlConnection* conn_;
   Catalog* bookkeeping_;
+  SqlConnection* id_map_ = nullptr;
 };
 
 }  // namespace flowsync::n8n

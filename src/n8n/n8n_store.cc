@@ -296,13 +296,16 @@ class N8nStoreImpl final : public N8nStore {
     }
     FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, inner_->BeginSync(false));
     FS_TRY(CreateTables(conn));
-    tables_exist_ = true;
+    set_tables_exist(true);
     FS_TRY(ImportN8nEdits(conn, inner_->project(), now).status());
     return std::unique_ptr<SyncTransaction>(std::make_unique<N8nSyncTransaction>(
         std::move(txn), &conn, &n8n_->schema(), &options_, &notes_));
   }
   void set_bookkeeping_shared(bool shared) { bookkeeping_shared_ = shared; }
-  void set_tables_exist(bool exist) { tables_exist_ = exist; }
+  void set_tables_exist(bool exist) {
+    tables_exist_ = exist;
+    catalog_.set_id_map(exist ? &ConnectionOf(*inner_) : nullptr);
+  }
   Status Rate(const std::string& workflow_id, const std::string& user, int value,
               std::string_view now) override {
     return inner_->Rate(workflow_id, user, value, now);

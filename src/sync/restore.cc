@@ -12,11 +12,12 @@ namespace flowsync {
 
 Result<RestoreReport> RestoreVersion(Store& store, const std::string& workflow_id, int64_t version,
                                      SyncOptions options, bool force) {
-  FS_TRY_ASSIGN(std::optional<WorkflowDetail> current, store.catalog().FindWorkflow(workflow_id));
+  FS_TRY_ASSIGN(std::optional<WorkflowDetail> current,
+                store.synced_catalog().FindWorkflow(workflow_id));
   if (!current) return Status::NotFound("no workflow " + workflow_id);
   const WorkflowSummary& s = current->summary;
   FS_TRY_ASSIGN(std::optional<WorkflowVersion> wanted,
-                store.catalog().ReadVersion(workflow_id, version));
+                store.synced_catalog().ReadVersion(workflow_id, version));
   if (!wanted) {
     return Status::NotFound(fmt::format("workflow {} has no version {}: its versions are 1 to {}",
                                         s.path, version, s.version));
@@ -56,7 +57,8 @@ Result<RestoreReport> RestoreVersion(Store& store, const std::string& workflow_i
   report.workflow_id = s.id;
   report.path = s.path;
   report.restored_version = version;
-  FS_TRY_ASSIGN(std::optional<WorkflowDetail> after, store.catalog().FindWorkflow(workflow_id));
+  FS_TRY_ASSIGN(std::optional<WorkflowDetail> after,
+                store.synced_catalog().FindWorkflow(workflow_id));
   report.new_version = after ? after->summary.version : s.version;
   report.changed =
       report.new_version != s.version || (s.deleted_at && after && !after->summary.deleted_at);

@@ -313,6 +313,82 @@ class N8nDatabaseBase(unittest.TestCase):
         self.assertEqual(r.json()["changes"], [])
         self.assertEqual(self.n8n.query("SELECT count(*) FROM workflow_entity"), [("3",)])
 
+    def test_versions_log_ratings_and_restore_name_n8n_workflows(self):
+        """show --version, diff --from, log --workflow, rate and restore take
+        the file's path, n8n's id or n8n's name, and read flowsync's versions."""
+        hello_path = os.path.join(self.tree, "hello.json")
+
+        def flowsync(*args, expect=h.EXIT_OK):
+            r = h.run([*args, "--db", self.n8n.db], cwd=self.tmp)
+            self.assertEqual(r.returncode, expect, r.describe())
+            return r
+
+        def greeting(doc):
+            return doc["nodes"][1]["parameters"]["assignments"]["assignments"][0]["value"]
+
+        self.assertEqual(self.sync().returncode, h.EXIT_OK)
+        hello = self.ids()["Hello flowsync"]
+        second = copy.deepcopy(HELLO)
+        second["nodes"][1]["parameters"]["assignments"]["assignments"][0]["value"] = "second"
+        h.write_json(hello_path, second)
+        self.assertEqual(self.sync().returncode, h.EXIT_OK)
+        # Edited in n8n: the next sync brings it in as version 3.
+        edited = self.n8n.export()[hello]
+        edited["nodes"][1]["parameters"]["assignments"]["assignments"][0]["value"] = "in n8n"
+        edited["versionId"] = str(uuid.uuid4())
+        path = os.path.join(self.tmp, "edited.json")
+        h.write_json(path, edited)
+        self.n8n.run("import:workflow", f"--input={path}")
+        self.assertEqual(self.sync().returncode, h.EXIT_OK)
+
+        for name in (hello, "Hello flowsync", "hello.json"):
+            shown = flowsync("show", name, "--version", "1", "--content").json()
+            self.assertEqual((shown["id"], greeting(shown)), (HELLO_FILE_ID, "hello"), name)
+        detail = flowsync("show", hello, "--version", "3", "--json").json()
+        self.assertEqual((detail["version"], detail["path"]), (3, "hello.json"))
+        self.assertEqual(greeting(json.loads(detail["content"])), "in n8n")
+        r = flowsync("show", hello, "--version", "4", expect=h.EXIT_FAILED)
+        self.assertIn("has no version 4: its versions are 1 to 3", r.stderr)
+
+        diff = flowsync("diff", hello, "--from", "1", "--to", "2", "--json").json()
+        self.assertEqual([(e["change"], e["path"], e["from_version"], e["to_version"])
+                          for e in diff], [("version", "hello.json", 1, 2)])
+        self.assertIn("+", diff[0]["unified"])
+        self.assertIn('"second"', diff[0]["unified"])
+        # The file against n8n, named by n8n's id: n8n's edit, not pulled.
+        diff = flowsync("diff", hello, "--root", self.tree, "--json").json()
+        self.assertEqual([(e["change"], e["path"]) for e in diff],
+                         [("changed-in-database", "hello.json")])
+
+        log = flowsync("log", "--workflow", hello, "--json").json()
+        self.assertEqual([(e["event"], e["path"]) for e in log],
+                         [("updated", "hello.json"), ("added", "hello.json")])
+        flowsync("rate", hello, "up", "--user", "ada")
+        self.assertEqual(flowsync("show", hello_path, "--root", self.tree, "--version", "3",
+                                  "--json").json()["id"], detail["id"])
+
+        # Restore version 1 once n8n's edit is in the file: file and n8n
+        # both hold it, as version 4.
+        flowsync("pull", self.tree)
+        restored = flowsync("restore", hello, "--root", self.tree, "--version", "1",
+                            "--json").json()
+        self.assertEqual((restored["path"], restored["version"], restored["changed"]),
+                         ("hello.json", 4, True))
+        with open(hello_path, encoding="utf-8") as f:
+            self.assertEqual(greeting(json.load(f)), "hello")
+        self.assertEqual(greeting(self.n8n.export()[hello]), "hello")
+        self.assertTrue(flowsync("status", self.tree, "--json").json()["clean"])
+
+        # Made in n8n and not synced yet: no versions, said plainly.
+        made = copy.deepcopy(HELLO)
+        made.update({"id": "NotSyncedYet0001", "name": "Not synced yet",
+                     "versionId": str(uuid.uuid4()), "active": False})
+        made.pop("tags")
+        h.write_json(path, made)
+        self.n8n.run("import:workflow", f"--input={path}")
+        r = flowsync("show", "NotSyncedYet0001", "--version", "1", expect=h.EXIT_FAILED)
+        self.assertIn("Not synced yet (NotSyncedYet0001) is not synced by flowsync yet", r.stderr)
+
     def test_list_and_show_read_n8n(self):
         r = self.sync()
         self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
