@@ -1261,6 +1261,26 @@ TEST_P(SyncTest, PullWritesABundleAsItsThreeFiles) {
   EXPECT_EQ(File("bundles/b/README.md"), "# B\n");
 }
 
+TEST_P(SyncTest, PullLeavesAFileThatAlreadyHoldsItsBytesAsItIs) {
+  Write("bundles/b/workflow.json", N8n("B"));
+  Write("bundles/b/README.md", "# B\n");
+  Sync();
+  ASSERT_OK(ConnectionOf(*store_).Query(
+      "UPDATE workflows SET documentation = '# B, edited\n', content_hash = 'edited', "
+      "source_sig = '' WHERE path = 'bundles/b'"));
+  auto inode = [&](const std::string& key) {
+    Result<FileInfo> info = fs_.Lstat(root_ + "/" + key);
+    EXPECT_OK(info);
+    return info.ok() ? info->inode : 0;
+  };
+  const uint64_t workflow = inode("bundles/b/workflow.json");
+  const uint64_t readme = inode("bundles/b/README.md");
+  EXPECT_EQ(Pull().written, 1);
+  EXPECT_EQ(File("bundles/b/README.md"), "# B, edited\n");
+  EXPECT_NE(inode("bundles/b/README.md"), readme);        // replaced
+  EXPECT_EQ(inode("bundles/b/workflow.json"), workflow);  // the same bytes: untouched
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SyncTest, ::testing::ValuesIn(test::TestBackends()),
                          [](const auto& param_info) { return param_info.param.name; });
 
