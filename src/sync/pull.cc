@@ -6,7 +6,9 @@
 #include <chrono>
 #include <set>
 
+#include "source/json_document.h"
 #include "source/scan.h"
+#include "source/workflow_path.h"
 #include "sync/workflow_files.h"
 #include "util/path_text.h"
 #include "util/temp_files.h"
@@ -53,6 +55,7 @@ class Puller {
     // On an error, no temp file stays behind.
     auto fail = [&](Status s) {
       for (const Staged& job : staged_) DiscardStagedFiles(fs_, job.files);
+      for (const auto& [file, array] : arrays_) DiscardStagedFiles(fs_, array.files);
       return s;
     };
     // What to pull, and the database's side of each, read at once.
@@ -85,6 +88,7 @@ class Puller {
     for (const auto& [a, overwrite] : wanted) {
       if (Status s = Pull(*a, overwrite); !s.ok()) return fail(s);
     }
+    if (Status s = StageArrays(); !s.ok()) return fail(s);
     if (Status s = CommitStaged(); !s.ok()) return fail(s);
     if (!options_.dry_run && !agreed_.empty()) {
       // The new agreement: the files now hold what the database does.
@@ -108,6 +112,27 @@ class Puller {
   }
 
  private:
+  // A workflow whose files are staged (or, `remove`, to be removed).
+  struct Staged {
+    SyncAction action;
+    std::string path;  // where the database has it
+    std::string from;  // where its files are now
+    bool remove = false;
+    bool moved = false;
+    bool overwrite = false;  // a conflict resolved for the database
+    StagedFiles files;
+    std::string array_file;  // a workflow of this n8n array export
+    bool refused = false;    // an array export's workflow, refused when staged
+  };
+
+  // An n8n array export with workflows to pull.
+  struct ArrayFile {
+    std::string original;  // what was read when staging
+    StagedFiles files;
+    bool committed = false;
+    std::string failure;  // why it was not written
+  };
+
   SyncOptions SyncOptionsFor() const {
     SyncOptions o;
     o.root = options_.root;
@@ -177,9 +202,10 @@ class Puller {
     // Where the files are now: at the base path (renames, deletions), else
     // at the path.
     const std::string from = a.base_path.empty() ? path : a.base_path;
+    if (ElementFile(from) || ElementFile(path)) return PullElement(a, overwrite, path, from);
     if (a.deleted) {
       if (options_.keep_deleted) return Status::OK();
-      staged_.push_back({a, from, from, /*remove=*/true, false, overwrite, {}});
+      staged_.push_back({a, from, from, /*remove=*/true, false, overwrite, {}, "", false});
       return Status::OK();
     }
     if (std::string problem = WorkflowKeyProblem(path, format); !problem.empty()) {
@@ -197,7 +223,7 @@ class Puller {
                                   path));
       }
     }
-    Staged job{a, path, from, /*remove=*/false, moved, overwrite, {}};
+    Staged job{a, path, from, /*remove=*/false, moved, overwrite, {}, "", false};
     if (!options_.dry_run) {
       if (v.content_hash != a.old_hash) {
         return Refuse(a, path, "changed in the database while pulling; run it again");
@@ -214,12 +240,197 @@ class Puller {
     return Status::OK();
   }
 
+  // A workflow of an n8n array export ("FILE#ID"), edited or deleted in
+  // the database: staged with the other workflows of its file
+  // (StageArrays).
+  Status PullElement(const SyncAction& a, bool overwrite, const std::string& path,
+                     const std::string& from) {
+    if (from != path || a.base_hash.empty()) {
+      return Refuse(a, path,
+                    fmt::format("{}: a workflow of an n8n array export is pulled when it is "
+                                "edited or deleted in the database, not when it is added, or "
+                                "moved into or out of the export ({}); write it by hand "
+                                "(`flowsync show {} --content`)",
+                                path, from, a.workflow_id));
+    }
+    if (a.deleted && options_.keep_deleted) return Status::OK();
+    if (!a.deleted && !options_.dry_run && current_.at(a.workflow_id).content_hash != a.old_hash) {
+      return Refuse(a, path, "changed in the database while pulling; run it again");
+    }
+    Staged job{a,     path,      from, /*remove=*/a.deleted,
+               false, overwrite, {},   std::string(*ElementFile(path)),
+               false};
+    staged_.push_back(std::move(job));
+    return Status::OK();
+  }
+
+  // Each array export with workflows to pull is written once, as a temp
+  // file: its other workflows byte for byte, each pulled one replaced by
+  // the database's text (or left out, with its separator, when deleted
+  // there). A workflow whose text in the file is no longer its base is
+  // refused; so is the whole file when the result would not read back as
+  // the database has it.
+  Status StageArrays() {
+    if (options_.dry_run) return Status::OK();
+    std::map<std::string, std::vector<Staged*>> by_file;
+    for (Staged& job : staged_) {
+      if (!job.array_file.empty()) by_file[job.array_file].push_back(&job);
+    }
+    for (auto& [file, jobs] : by_file) {
+      std::string refusal = StageArray(file, jobs);
+      if (refusal.empty()) continue;
+      for (Staged* job : jobs) {
+        if (job->refused) continue;
+        job->refused = true;
+        FS_TRY(Refuse(job->action, job->path, refusal));
+      }
+    }
+    return Status::OK();
+  }
+
+  // Stages one array export; "" or why none of `jobs` can be pulled.
+  std::string StageArray(const std::string& file, const std::vector<Staged*>& jobs) {
+    Result<std::string> read = fs_.ReadFile(FsPath(file), options_.limits.max_file_size);
+    if (!read.ok()) return read.status().message();
+    const std::string& original = *read;
+    // The workflows in the file now, by key.
+    auto hashes = [&](const std::string& text) -> Result<std::map<std::string, std::string>> {
+      SourceContent content;
+      content.key = file;
+      content.format = Format::kN8n;
+      content.text = text;
+      FS_TRY_ASSIGN(SourceWorkflows parsed,
+                    ParseSourceWorkflows(std::move(content), options_.limits));
+      std::map<std::string, std::string> out;
+      for (const SourceWorkflow& w : parsed.workflows) {
+        if (w.workflow.ok()) out[w.key] = w.workflow->content_hash;
+      }
+      return out;
+    };
+    Result<std::map<std::string, std::string>> before = hashes(original);
+    if (!before.ok()) return before.status().message();
+    Result<std::unique_ptr<JsonDocument>> doc =
+        JsonDocument::Parse(original, options_.limits.max_json_depth);
+    if (!doc.ok()) return doc.status().message();
+    const std::span<const JsonValue> elements = (*doc)->Members((*doc)->root());
+    // Each element's place in the file, and what goes there.
+    struct Slot {
+      size_t begin = 0;
+      size_t end = 0;
+      std::optional<std::string> text;  // nullopt: left out
+    };
+    std::vector<Slot> slots(elements.size());
+    std::map<std::string, size_t> index;  // by key
+    for (size_t i = 0; i < elements.size(); ++i) {
+      const std::string_view text = (*doc)->RootElementText(i);
+      slots[i].begin = elements[i].offset;
+      slots[i].end = slots[i].begin + text.size();
+      if (original.compare(slots[i].begin, text.size(), text) != 0) {
+        return fmt::format("{}: cannot find the place of its workflows in the file", file);
+      }
+      slots[i].text = std::string(text);
+      const JsonValue* id = (*doc)->Find(elements[i], "id");
+      if (id != nullptr && IsElementId(id->text)) index[ElementKey(file, id->text)] = i;
+    }
+    bool any = false;
+    for (Staged* job : jobs) {
+      const SyncAction& a = job->action;
+      auto at = index.find(job->path);
+      auto hash = before->find(job->path);
+      const bool holds_base = hash != before->end() && hash->second == a.base_hash;
+      if (at == index.end() || (!job->overwrite && !holds_base)) {
+        job->refused = true;
+        if (Status s = Refuse(a, job->path, "changed in the files while pulling; run it again");
+            !s.ok()) {
+          return s.message();
+        }
+        continue;
+      }
+      slots[at->second].text = job->remove
+                                   ? std::nullopt
+                                   : std::optional<std::string>(current_.at(a.workflow_id).content);
+      any = true;
+    }
+    if (!any) return "";
+    // The text before the first element and after the last stays; each
+    // kept element is followed by the separator that followed it.
+    std::string text;
+    text.reserve(original.size());
+    const size_t head = slots.empty() ? original.size() : slots.front().begin;
+    text.append(original, 0, head);
+    std::optional<size_t> previous;
+    for (size_t i = 0; i < slots.size(); ++i) {
+      if (!slots[i].text) continue;
+      if (previous)
+        text.append(original, slots[*previous].end,
+                    slots[*previous + 1].begin - slots[*previous].end);
+      text += *slots[i].text;
+      previous = i;
+    }
+    if (!slots.empty()) text.append(original, slots.back().end, std::string::npos);
+    // It must read back as the database has it.
+    Result<std::map<std::string, std::string>> after = hashes(text);
+    if (!after.ok()) {
+      return fmt::format("{}: the workflows pulled into it would not read back ({})", file,
+                         after.status().message());
+    }
+    for (Staged* job : jobs) {
+      if (job->refused) continue;
+      auto hash = after->find(job->path);
+      const bool reads_back = job->remove
+                                  ? hash == after->end()
+                                  : hash != after->end() && hash->second == job->action.old_hash;
+      if (!reads_back) {
+        return fmt::format("{}: would not read back as the database has it", job->path);
+      }
+    }
+    ArrayFile& array = arrays_[file];
+    array.original = original;
+    const std::string target = FsPath(file);
+    const std::string temp = TempPathFor(target);
+    if (Status s = fs_.WriteNewFile(temp, text, /*sync=*/false); !s.ok()) return s.message();
+    array.files.renames.emplace_back(temp, target);
+    return "";
+  }
+
+  // An array export's staged file goes into place once, if the file still
+  // holds what StageArray read; "" or why not.
+  std::string CommitArray(const std::string& file) {
+    ArrayFile& array = arrays_[file];
+    if (array.committed) return array.failure;
+    array.committed = true;
+    Result<std::string> now = fs_.ReadFile(FsPath(file), options_.limits.max_file_size);
+    if (!now.ok() || *now != array.original) {
+      DiscardStagedFiles(fs_, array.files);
+      array.failure = "changed in the files while pulling; run it again";
+    } else if (Status s = CommitStagedFiles(fs_, array.files); !s.ok()) {
+      array.failure = s.message();
+    }
+    return array.failure;
+  }
+
   // The second step: each staged workflow's files go into place once its
   // files still hold the base (else someone saved them since the plan).
   Status CommitStaged() {
-    if (!options_.dry_run && !staged_.empty()) FS_TRY(fs_.SyncFileSystem(options_.root));
+    if (!options_.dry_run && (!staged_.empty() || !arrays_.empty())) {
+      FS_TRY(fs_.SyncFileSystem(options_.root));
+    }
     for (Staged& job : staged_) {
       const SyncAction& a = job.action;
+      if (!job.array_file.empty()) {
+        if (job.refused) continue;  // said when staged
+        if (!options_.dry_run) {
+          if (std::string failure = CommitArray(job.array_file); !failure.empty()) {
+            FS_TRY(Refuse(a, job.path, failure));
+            continue;
+          }
+          touched_.insert(job.array_file);
+          agreed_.push_back(&job);
+        }
+        Add(job.remove ? PullChangeKind::kRemoved : PullChangeKind::kWritten, a, job.path, "",
+            a.message);
+        continue;
+      }
       if (!options_.dry_run) {
         if (!job.overwrite && !a.base_hash.empty()) {
           FS_TRY_ASSIGN(bool same, StillHoldsBase(job.from, a.base_hash, job.remove || job.moved));
@@ -260,17 +471,6 @@ class Puller {
     return Status::OK();
   }
 
-  // A workflow whose files are staged (or, `remove`, to be removed).
-  struct Staged {
-    SyncAction action;
-    std::string path;  // where the database has it
-    std::string from;  // where its files are now
-    bool remove = false;
-    bool moved = false;
-    bool overwrite = false;  // a conflict resolved for the database
-    StagedFiles files;
-  };
-
   Store& store_;
   const PullOptions& options_;
   const FileSystem& fs_;
@@ -278,9 +478,9 @@ class Puller {
   std::vector<Staged> staged_;
   std::map<std::string, WorkflowVersion> current_;  // the database's side, by id
   std::set<std::string> touched_;
-  std::vector<const Staged*> agreed_;
-  std::set<std::string> cleaned_;  // folders whose stale temp files are gone  // written or
-                                   // removed: their base is recorded
+  std::vector<const Staged*> agreed_;        // written or removed: their base is recorded
+  std::set<std::string> cleaned_;            // folders whose stale temp files are gone
+  std::map<std::string, ArrayFile> arrays_;  // by file
 };
 
 }  // namespace

@@ -145,7 +145,12 @@ std::vector<const ScannedSource*> SyncPlanner::TakeScan(const ScanResult& scan,
     }
     if (live > 0 && same) {
       for (const IndexRow* row : StoredRows(s.candidate.key)) {
-        if (row->deleted) continue;
+        if (row->deleted) {
+          // An array export's workflow deleted in the database (a sync's
+          // deletion clears the base); the file is as the sync left it.
+          if (!row->base_hash.empty()) decided->push_back(Keep(*row));
+          continue;
+        }
         if (ChangedInDatabase(*row)) {
           decided->push_back(Keep(*row));
         } else {

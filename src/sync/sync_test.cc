@@ -176,6 +176,16 @@ class SyncTest : public ::testing::TestWithParam<test::TestBackend> {
     return bytes.ok() ? *bytes : "<" + bytes.status().message() + ">";
   }
   bool Exists(const std::string& rel) { return fs_.Lstat(root_ + "/" + rel).ok(); }
+  // A pull on one thread through `fs`.
+  Result<PullReport> PullThrough(const FileSystem& fs) {
+    PullOptions o;
+    o.root = root_;
+    o.fs = &fs;
+    o.threads = 1;
+    clock_.Advance(60'000);
+    o.clock = &clock_;
+    return RunPull(*store_, o);
+  }
   static std::vector<std::string> Lines(const PullReport& r) {
     std::vector<std::string> out;
     for (const PullChange& c : r.changes) {
@@ -1130,13 +1140,7 @@ TEST_P(SyncTest, PullRefusesToWriteOverAFileEditedWhileItWorks) {
   // The plan reads a.json once; the pull's check before writing is the
   // second read.
   EditsBeforeARead fs(fs_, root_ + "/a.json", 2, N8n("A", "SavedMeanwhile"));
-  PullOptions o;
-  o.root = root_;
-  o.fs = &fs;
-  o.threads = 1;
-  clock_.Advance(60'000);
-  o.clock = &clock_;
-  auto r = RunPull(*store_, o);
+  auto r = PullThrough(fs);
   ASSERT_OK(r);
   EXPECT_EQ(Lines(*r), std::vector<std::string>{
                            "refused a.json: a.json: changed in the files while pulling; run it "
@@ -1259,6 +1263,83 @@ TEST_P(SyncTest, PullWritesABundleAsItsThreeFiles) {
   EXPECT_TRUE(meta == "{\"categories\":[\"sales\"]}\n" || meta == "{\"categories\": [\"sales\"]}\n")
       << meta;
   EXPECT_EQ(File("bundles/b/README.md"), "# B\n");
+}
+
+TEST_P(SyncTest, PullWritesAnArrayExportsWorkflowsIntoTheirFile) {
+  // As n8n's export:workflow --all --pretty writes it, plus one of our own.
+  const std::string a = WithId("A1", N8n("A"));
+  const std::string b = WithId("B1", N8n("B"));
+  const std::string c = WithId("C1", N8n("C"));
+  Write("all.json", "[\n  " + a + ",\n  " + b + ",\n  " + c + "\n]\n");
+  Sync();
+  const std::string b2 = WithId("B1", N8n("B", "InDatabase"));
+  EditInDatabase("all.json#B1", b2);
+  EXPECT_EQ(Lines(Pull(/*dry_run=*/true)),
+            std::vector<std::string>{"written all.json#B1: edited in the database"});
+  PullReport r = Pull();
+  EXPECT_EQ(Lines(r), std::vector<std::string>{"written all.json#B1: edited in the database"});
+  // The others byte for byte, and the layout kept.
+  EXPECT_EQ(File("all.json"), "[\n  " + a + ",\n  " + b2 + ",\n  " + c + "\n]\n");
+  EXPECT_TRUE(Sync(SyncMode::kFull).changes.empty());
+  // Deleted in the database: left out, with its separator; first and last
+  // too.
+  DeleteInDatabase("all.json#A1");
+  DeleteInDatabase("all.json#C1");
+  EXPECT_EQ(Sync().counts.database_changed, 2);  // the file unchanged: only the rows say so
+  r = Pull();
+  EXPECT_EQ(Lines(r), (std::vector<std::string>{"removed all.json#A1: deleted in the database",
+                                                "removed all.json#C1: deleted in the database"}));
+  EXPECT_EQ(File("all.json"), "[\n  " + b2 + "\n]\n");
+  EXPECT_TRUE(Sync(SyncMode::kFull).changes.empty());
+  EXPECT_EQ(Pull().changes.size(), 0u);
+}
+
+TEST_P(SyncTest, PullOfAnArrayExportKeepsTheFilesEdits) {
+  const std::string a = WithId("A1", N8n("A"));
+  const std::string b = WithId("B1", N8n("B"));
+  Write("all.json", "[" + a + "," + b + "]");
+  Sync();
+  // A edited in both: a conflict, left alone; B edited in the database
+  // only: pulled, and the file's edit of A stays.
+  const std::string a_files = WithId("A1", N8n("A", "InFiles"));
+  Write("all.json", "[" + a_files + "," + b + "]");
+  EditInDatabase("all.json#A1", WithId("A1", N8n("A", "InDatabase")));
+  const std::string b2 = WithId("B1", N8n("B", "InDatabase"));
+  EditInDatabase("all.json#B1", b2);
+  PullReport r = Pull();
+  EXPECT_EQ(Lines(r),
+            (std::vector<std::string>{
+                "conflict all.json#A1: all.json#A1: edited in the files and edited in the database",
+                "written all.json#B1: edited in the database"}));
+  EXPECT_EQ(File("all.json"), "[" + a_files + "," + b2 + "]");
+  // Moved into the export in the database: not pulled, said why.
+  Write("c.json", N8n("C"));
+  Sync();
+  EditInDatabase("c.json", WithId("C1", N8n("C")), "all.json#C1");
+  r = Pull();
+  ASSERT_EQ(r.changes.size(), 2u);
+  EXPECT_EQ(r.changes[1].kind, PullChangeKind::kRefused);
+  EXPECT_NE(r.changes[1].message.find("a workflow of an n8n array export is pulled when"),
+            std::string::npos)
+      << r.changes[1].message;
+  EXPECT_TRUE(Exists("c.json"));
+}
+
+TEST_P(SyncTest, PullRefusesAnArrayExportEditedWhileItWorks) {
+  const std::string a = WithId("A1", N8n("A"));
+  Write("all.json", "[" + a + "]");
+  Sync();
+  EditInDatabase("all.json#A1", WithId("A1", N8n("A", "InDatabase")));
+  // Read by the plan, then by the staging; saved before the check.
+  const std::string saved = "[" + WithId("A1", N8n("A", "SavedMeanwhile")) + "]";
+  EditsBeforeARead fs(fs_, root_ + "/all.json", 3, saved);
+  auto r = PullThrough(fs);
+  ASSERT_OK(r);
+  EXPECT_EQ(Lines(*r),
+            std::vector<std::string>{"refused all.json#A1: all.json#A1: changed in the files while "
+                                     "pulling; run it again"});
+  EXPECT_EQ(File("all.json"), saved);
+  EXPECT_EQ(Sync().counts.conflicts, 1);
 }
 
 TEST_P(SyncTest, PullLeavesAFileThatAlreadyHoldsItsBytesAsItIs) {
