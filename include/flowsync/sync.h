@@ -94,7 +94,8 @@ struct SyncAction {
   std::string old_hash;
   std::string new_hash;
   std::string sig;  // the source signature to store
-  // kKeep and kConflict: the row's base (what `pull` checks a file against).
+  // kKeep, kConflict and kRefresh: the row's base (what `pull` checks a
+  // file against, or records when files and row agree without it).
   std::string base_hash;
   std::string base_path;
   bool deleted = false;               // kKeep and kConflict: the row is deleted

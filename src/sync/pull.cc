@@ -77,6 +77,11 @@ class Puller {
           }
           break;
         case ActionKind::kRefresh:
+          // The files and the row agree, but not as their base says (a
+          // pull killed between its renames and recording the bases; the
+          // same edit on both sides): the agreement is recorded.
+          if (a.base_hash != a.old_hash || a.base_path != a.path) agreed_refresh_.push_back(&a);
+          break;
         case ActionKind::kError:
         case ActionKind::kMissing:
           break;
@@ -90,10 +95,13 @@ class Puller {
     }
     if (Status s = StageArrays(); !s.ok()) return fail(s);
     if (Status s = CommitStaged(); !s.ok()) return fail(s);
-    if (!options_.dry_run && !agreed_.empty()) {
+    if (!options_.dry_run && (!agreed_.empty() || !agreed_refresh_.empty())) {
       // The new agreement: the files now hold what the database does.
       FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, store_.BeginSync(/*read_only=*/false));
       std::vector<SyncTransaction::BaseRecord> bases;
+      for (const SyncAction* a : agreed_refresh_) {
+        bases.push_back(SyncTransaction::BaseRecord{a->workflow_id, a->old_hash, a->path});
+      }
       for (const Staged* job : agreed_) {
         const SyncAction& a = job->action;
         bases.push_back(job->remove
@@ -478,9 +486,10 @@ class Puller {
   std::vector<Staged> staged_;
   std::map<std::string, WorkflowVersion> current_;  // the database's side, by id
   std::set<std::string> touched_;
-  std::vector<const Staged*> agreed_;        // written or removed: their base is recorded
-  std::set<std::string> cleaned_;            // folders whose stale temp files are gone
-  std::map<std::string, ArrayFile> arrays_;  // by file
+  std::vector<const Staged*> agreed_;              // written or removed: their base is recorded
+  std::vector<const SyncAction*> agreed_refresh_;  // the same on both sides: likewise
+  std::set<std::string> cleaned_;                  // folders whose stale temp files are gone
+  std::map<std::string, ArrayFile> arrays_;        // by file
 };
 
 }  // namespace

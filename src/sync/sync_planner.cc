@@ -314,6 +314,8 @@ Result<SyncAction> SyncPlanner::DecideWorkflow(const std::string& path, const Pa
       // sides): refresh the text and signature, and the base.
       ++counts_.unchanged;
       a = MakeAction(ActionKind::kRefresh, path, row);
+      a.base_hash = row->base_hash;
+      a.base_path = row->base_path;
     } else if (ChangedInDatabase(*row)) {
       if (wf.content_hash == row->base_hash && row->path == row->base_path) {
         // The file holds the base: its signature says so from now on.

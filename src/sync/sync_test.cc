@@ -1342,6 +1342,28 @@ TEST_P(SyncTest, PullRefusesAnArrayExportEditedWhileItWorks) {
   EXPECT_EQ(Sync().counts.conflicts, 1);
 }
 
+TEST_P(SyncTest, PullRecordsTheAgreementAKilledPullLeftUnrecorded) {
+  Write("a.json", N8n("A"));
+  Sync();
+  EditInDatabase("a.json", N8n("A", "InDatabase"));
+  // A pull killed after its renames, before recording the base: the file
+  // holds the database's side, the base is the old one.
+  Write("a.json", N8n("A", "InDatabase"));
+  auto base = [&]() {
+    auto rows = ConnectionOf(*store_).Query(
+        "SELECT CASE WHEN base_hash = content_hash THEN 1 ELSE 0 END FROM workflows WHERE path = "
+        "'a.json'");
+    EXPECT_OK(rows);
+    return rows.ok() && SqlInt((*rows)[0][0]) != 0;
+  };
+  EXPECT_FALSE(base());
+  EXPECT_TRUE(Pull().changes.empty());
+  EXPECT_TRUE(base());
+  // From there the files' next edit is theirs alone.
+  Write("a.json", N8n("A", "Next"));
+  EXPECT_EQ(Sync().counts.updated, 1);
+}
+
 TEST_P(SyncTest, PullLeavesAFileThatAlreadyHoldsItsBytesAsItIs) {
   Write("bundles/b/workflow.json", N8n("B"));
   Write("bundles/b/README.md", "# B\n");
