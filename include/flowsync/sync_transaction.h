@@ -48,8 +48,9 @@ class SyncTransaction {
   // What a scoped sync (SyncScope::subtrees) needs of the index, without
   // loading all of it:
   // - the rows at or below each of `keys`: at it, below it as a folder
-  //   ("key/...") or of it as an array export ("key#..."), in no order (a
-  //   row may come twice when keys overlap);
+  //   ("key/...") or of it as an array export ("key#..."), and those
+  //   renamed in the database whose base path is so (their files are
+  //   there), in no order (a row may come twice);
   virtual Result<std::vector<IndexRow>> LoadIndexUnder(const std::set<std::string>& keys) = 0;
   // - the rows holding content `hash` (rename sources), deleted ones too;
   virtual Result<std::vector<IndexRow>> LoadIndexWithHash(const std::string& hash) = 0;

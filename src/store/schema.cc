@@ -673,6 +673,20 @@ constexpr StepPart kVersion6[] = {
 };
 
 // -----------------------------------------------------------------------------
+// Version 7: the workflows renamed in the database since the base, by their
+// base path: a sync scoped to part of the tree (watch mode) finds the row
+// whose file is in the scope although its path is not. Partial: only such
+// rows, few at any time.
+
+constexpr std::string_view kVersion7RenamedIndex = R"sql(
+CREATE INDEX workflows_renamed_in_database ON workflows (project, base_path) WHERE base_path <> path;
+)sql";
+
+constexpr StepPart kVersion7[] = {
+    {On::kBoth, kVersion7RenamedIndex},
+};
+
+// -----------------------------------------------------------------------------
 
 std::string Render(SqlDialect dialect, std::span<const StepPart> parts) {
   std::string out;
@@ -741,6 +755,8 @@ std::string SchemaStep(SqlDialect dialect, int from) {
       return Render(dialect, kVersion5);
     case 5:
       return Render(dialect, kVersion6);
+    case 6:
+      return Render(dialect, kVersion7);
     default:
       return {};
   }

@@ -26,6 +26,8 @@
 //      to the secret), webhook_deliveries (idempotency key -> execution).
 //   6  both ways: workflows.base_hash and base_path, the content and path
 //      the files and the database last agreed on (three-way sync, pull).
+//   7  an index of the workflows renamed in the database, by base path
+//      (a sync scoped to part of the tree finds them).
 // Policy: an older database is upgraded in one transaction when a store
 // opens it (PostgreSQL: under the writer lock); a newer one is refused
 // (Unsupported) and left untouched.
@@ -57,7 +59,7 @@
 
 namespace flowsync {
 
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 // The statements that take a database at version `from` to `from + 1` in
 // `dialect` (from = 0: an empty database). They do not record the new

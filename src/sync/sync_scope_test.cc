@@ -9,6 +9,7 @@
 
 #include "flowsync/clock.h"
 #include "flowsync/sync.h"
+#include "store/sql_connection.h"
 #include "util/test_util.h"
 
 namespace flowsync {
@@ -280,6 +281,30 @@ TEST_P(SyncScopeTest, SourceIdWarningsFollowASmallSync) {
   std::filesystem::remove_all(tree_.path() + "/z");
   ASSERT_OK(RunSync(*store_, Options(SyncMode::kFull, {"z"})));
   EXPECT_EQ(warnings("a.json"), "");
+}
+
+TEST_P(SyncScopeTest, AWorkflowRenamedInTheDatabaseOutOfTheScopeIsKeptNotAddedAgain) {
+  tree_.Write("a/x.json", N8n("X"));
+  tree_.Write("a/y.json", N8n("Y"));
+  tree_.Write("b/z.json", N8n("Z"));
+  ASSERT_OK(RunSync(*store_, Options(SyncMode::kFull)));
+  const std::map<std::string, std::string> before = Live();
+  // Renamed in the database to a path outside the scope: x only, y edited
+  // too.
+  ASSERT_OK(ConnectionOf(*store_).Query(
+      "UPDATE workflows SET path = 'b/x.json', source_sig = '' WHERE path = 'a/x.json'"));
+  ASSERT_OK(ConnectionOf(*store_).Query(
+      "UPDATE workflows SET path = 'b/y.json', content_hash = 'edited', source_sig = '' WHERE "
+      "path = 'a/y.json'"));
+  // A watch event in a/ (the files there are as the base says).
+  auto r = RunSync(*store_, Options(SyncMode::kFull, {"a"}));
+  ASSERT_OK(r);
+  EXPECT_EQ(r->counts.database_changed, 2);
+  EXPECT_EQ(r->counts.added + r->counts.renamed + r->counts.updated, 0);
+  std::map<std::string, std::string> after = Live();
+  EXPECT_EQ(after.size(), 3u);
+  EXPECT_EQ(after["b/x.json"], before.at("a/x.json"));
+  EXPECT_EQ(after["b/y.json"], before.at("a/y.json"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SyncScopeTest, ::testing::ValuesIn(test::TestBackends()),

@@ -34,6 +34,24 @@ class PgSyncTransaction final : public SyncTransaction {
       high.push_back(key + "$");
     }
     const std::string exact_array = TextArray(exact), low_array = TextArray(low);
+    // Rows renamed in the database whose files are in the scope (the
+    // partial index workflows_renamed_in_database).
+    FS_TRY_ASSIGN(std::vector<IndexRow> moved,
+                  QueryIndex(" AND base_path <> path AND (base_path = ANY($1::text[]) OR "
+                             "base_path ^@ ANY($2::text[]))",
+                             {exact_array, low_array}, kContext));
+    FS_TRY_ASSIGN(std::vector<IndexRow> rows, LoadIndexAt(exact_array, low_array, high));
+    rows.insert(rows.end(), std::make_move_iterator(moved.begin()),
+                std::make_move_iterator(moved.end()));
+    return rows;
+  }
+
+  // The rows at the keys `exact` and below the prefixes `low` (each with
+  // its upper bound in `high`).
+  Result<std::vector<IndexRow>> LoadIndexAt(const std::string& exact_array,
+                                            const std::string& low_array,
+                                            const std::vector<std::string>& high) {
+    constexpr std::string_view kContext = "loading the workflow index";
     FS_TRY_ASSIGN(bool byte_order, PathsInByteOrder());
     if (!byte_order) {
       // By prefix (^@): a scan of the project's rows, but right whatever

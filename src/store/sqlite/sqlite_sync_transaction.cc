@@ -35,6 +35,24 @@ class SqliteSyncTransaction final : public SyncTransaction {
       FS_TRY(ReadIndex(st, rows));
       st.Reset();
     }
+    // Rows renamed in the database whose files are in the scope (the
+    // partial index workflows_renamed_in_database).
+    FS_TRY_ASSIGN(
+        Stmt renamed,
+        db_->Prepare(select + "base_path <> path AND (base_path = ?2 OR (base_path > ?3 AND "
+                              "base_path < ?4) OR (base_path > ?5 AND base_path < ?6))"));
+    std::vector<IndexRow> moved;
+    for (const std::string& key : keys) {
+      renamed.Bind(2, key)
+          .Bind(3, key + "/")
+          .Bind(4, key + "0")
+          .Bind(5, key + "#")
+          .Bind(6, key + "$");
+      FS_TRY(ReadIndex(renamed, moved));
+      renamed.Reset();
+    }
+    rows.insert(rows.end(), std::make_move_iterator(moved.begin()),
+                std::make_move_iterator(moved.end()));
     return rows;
   }
 
