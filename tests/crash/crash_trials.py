@@ -386,7 +386,10 @@ class Scenario:
 
     # The state of a target, canonical.
     def state(self, target):
-        return self.canonical(self.backend.tables(target))
+        return self.state_from(target, self.backend.tables(target))
+
+    def state_from(self, target, tables):
+        return self.canonical(tables)
 
     def canonical(self, tables):
         return canonical(tables)
@@ -449,7 +452,7 @@ class Scenario:
             failures += self.backend.problems(target)
             tables = self.backend.tables(target)
             failures += self.inconsistencies(tables)
-            state = self.canonical(tables)
+            state = self.state_from(target, tables)
             if not self.acceptable(state):
                 failures.append("the state is neither before nor after: tables differing from "
                                 f"before {differing(state, self.before_state)}, from after "
@@ -654,6 +657,95 @@ class MigrationCreate(Scenario):
         return state
 
 
+class Pull(Scenario):
+    """`pull`: edits made in the database (a migration from an edited copy of
+    the tree, applied with `migrate up`) written into the tree. The state is
+    the database and the tree's files: each file is old or new (a killed
+    pull's hidden temp files aside), and the bases are recorded, in one
+    transaction, only once every file is in place. The command prefers the
+    database: a kill between the renames of one bundle's files leaves that
+    bundle half new, which a plain pull reports as a conflict (both sides
+    kept) and `--prefer db` completes; with no edit in the files it changes
+    nothing else."""
+
+    name = "pull (edits made in the database)"
+
+    def __init__(self, work, backend, size):
+        super().__init__(work, backend, size)
+        self.trees = {}
+
+    def files(self):
+        return max(20, self.size // 2)
+
+    def tree(self, target):
+        if target not in self.trees:
+            copy = os.path.join(self.work, f"tree-{uuid.uuid4().hex[:8]}")
+            shutil.copytree(self.root, copy, symlinks=True)
+            self.trees[target] = copy
+        return self.trees[target]
+
+    def args(self, target):
+        return ["pull", self.tree(target), "--db", target, "--prefer", "db"]
+
+    def prepare(self):
+        edited = os.path.join(self.work, "edited")
+        for root in (self.root, edited):
+            os.makedirs(os.path.join(root, ".flowsync"), exist_ok=True)
+            for i in range(self.files()):
+                write_workflow(root, i)
+            for i in range(self.files() // 10):
+                write_bundle(root, i)
+        for i in range(0, self.files(), 3):
+            write_workflow(edited, i, generation=1)
+        for i in range(0, self.files() // 10, 2):
+            write_bundle(edited, i, generation=1)
+        set_mtimes(self.root, BASE_MTIME)
+        # Edited after the sync below: a migration applies only over an older copy.
+        set_mtimes(edited, int(time.time()) + 3600)
+        before = self.backend.fresh()
+        run(["sync", self.root, "--db", before], self.work, what="sync before")
+        mig = os.path.join(self.work, "migrations")
+        dialect = "sqlite" if self.backend.name == "sqlite" else "postgres"
+        changed = [workflow_path(edited, i) for i in range(0, self.files(), 3)]
+        changed += [os.path.join(edited, "bundles", f"b{i:04d}")
+                    for i in range(0, self.files() // 10, 2)]
+        run(["migration", "create", *changed, "--root", edited, "--source", "prod", "--dir", mig,
+             "--dialect", dialect], self.work, what="migration create")
+        run(["migrate", "up", "--dir", mig, "--db", before], self.work, what="migrate up")
+        return before
+
+    def state_from(self, target, tables):
+        files = {}
+        tree = self.tree(target)
+        for dirpath, _, names in os.walk(tree):
+            if os.path.basename(dirpath) == ".flowsync":
+                continue
+            for name in names:
+                path = os.path.join(dirpath, name)
+                with open(path, "rb") as f:
+                    files[os.path.relpath(path, tree)] = f.read()
+        return {"db": canonical(tables), "files": files}
+
+    def acceptable(self, state):
+        db, files = state["db"], state["files"]
+        before, after = self.before_state["files"], self.after_state["files"]
+        if db == self.after_state["db"]:
+            return files == after
+        if db != self.before_state["db"]:
+            return False
+        for path in set(before) | set(files):
+            if os.path.basename(path).startswith("."):
+                continue  # a killed pull's temp file: no walk reads it
+            if path not in files or files[path] not in (before.get(path), after.get(path)):
+                return False
+        return True
+
+    def converged(self, state):
+        return {"db": {t: state["db"][t] for t in CONVERGE_TABLES if t in state["db"]},
+                "files": {p: d for p, d in state["files"].items()
+                          if not os.path.basename(p).startswith(".")}}
+
+
 class Folder:
     """A migrations folder as a backend: a state is {name without version:
     bytes with the version taken out}."""
@@ -701,6 +793,7 @@ SCENARIOS = {
     "migration-create": MigrationCreate,
     "migrate-up": MigrateUp,
     "phase-refresh": PhaseRefresh,
+    "pull": Pull,
 }
 
 

@@ -50,6 +50,30 @@ class BothWaysChecks:
         with open(os.path.join(self.dev_root, *parts), encoding="utf-8") as f:
             return f.read()
 
+    def test_an_array_exports_workflow_edited_in_production_is_pulled_into_its_file(self):
+        a = json.dumps(h.n8n_workflow("Array A", seed=11, id="ArrayA1"), indent=2)
+        b = json.dumps(h.n8n_workflow("Array B", seed=12, id="ArrayB1"), indent=2)
+        for root in (self.root, self.dev_root):
+            h.write_text(os.path.join(root, "flows", "all.json"), f"[\n{a},\n{b}\n]\n")
+        self.sync()
+        self.sync("--db", self.dev, root=self.dev_root)
+        edited = json.dumps(h.n8n_workflow("Array B", nodes=4, seed=12, id="ArrayB1"), indent=2)
+        h.write_text(self.p("flows", "all.json"), f"[\n{a},\n{edited}\n]\n")
+        self.sync()
+        self.fs("migration", "create", "flows/all.json#ArrayB1", "--source", "prod", "--dir",
+                self.mig, "--dialect", self.dialect(), expect=0)
+        self.fs("migrate", "up", "--dir", self.mig, "--db", self.dev, expect=0)
+        self.assertEqual(self.dev_status()["changed_in_database"],
+                         [{"path": "flows/all.json#ArrayB1", "change": "edited in the database"}])
+        pulled = self.dev_fs("pull", "--json").json()
+        self.assertEqual([(c["kind"], c["path"]) for c in pulled["changes"]],
+                         [("written", "flows/all.json#ArrayB1")])
+        # The other workflow and the layout byte for byte.
+        self.assertEqual(self.dev_file("flows", "all.json"), f"[\n{a},\n{edited}\n]\n")
+        _, report = self.sync("--db", self.dev, root=self.dev_root)
+        self.assertEqual(report["changes"], [])
+        self.assertTrue(self.dev_status()["clean"])
+
     def test_prod_to_dev_loop(self):
         before = self.dev_file("flows", "orders.json")
         self.promote_prod_edit()
