@@ -265,9 +265,8 @@ class Puller {
     if (!a.deleted && !options_.dry_run && current_.at(a.workflow_id).content_hash != a.old_hash) {
       return Refuse(a, path, "changed in the database while pulling; run it again");
     }
-    Staged job{a,     path,      from, /*remove=*/a.deleted,
-               false, overwrite, {},   std::string(*ElementFile(path)),
-               false};
+    Staged job{a, path, from, /*remove=*/a.deleted, false, overwrite, {}, "", false};
+    job.array_file = std::string(*ElementFile(path));
     staged_.push_back(std::move(job));
     return Status::OK();
   }
@@ -348,10 +347,7 @@ class Puller {
       const bool holds_base = hash != before->end() && hash->second == a.base_hash;
       if (at == index.end() || (!job->overwrite && !holds_base)) {
         job->refused = true;
-        if (Status s = Refuse(a, job->path, "changed in the files while pulling; run it again");
-            !s.ok()) {
-          return s.message();
-        }
+        (void)Refuse(a, job->path, "changed in the files while pulling; run it again");
         continue;
       }
       slots[at->second].text = job->remove
@@ -369,9 +365,10 @@ class Puller {
     std::optional<size_t> previous;
     for (size_t i = 0; i < slots.size(); ++i) {
       if (!slots[i].text) continue;
-      if (previous)
+      if (previous) {
         text.append(original, slots[*previous].end,
                     slots[*previous + 1].begin - slots[*previous].end);
+      }
       text += *slots[i].text;
       previous = i;
     }
