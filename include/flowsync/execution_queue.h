@@ -169,6 +169,18 @@ class ExecutionQueue {
       const std::string& schedule, int64_t fire_ms, std::optional<int64_t> next_fire_ms,
       const std::string& fired_by, const std::vector<NewExecution>& executions, int64_t now_ms) = 0;
 
+  // Records that the file at `path` arrived with key `key` and enqueues
+  // `executions` with it, in one transaction, unless that arrival was
+  // recorded before (by any process): then nothing is written, `first` is
+  // false and `ids` are the executions it started then.
+  struct Arrival {
+    bool first = false;
+    std::vector<int64_t> ids;
+  };
+  virtual Result<Arrival> EnqueueArrival(const std::string& path, const std::string& key,
+                                         const std::vector<NewExecution>& executions,
+                                         int64_t now_ms) = 0;
+
   // Registers schedule `schedule` (FILE:TASK) with cron spec `cron`: a new
   // schedule, or one whose spec changed, is due from now on. Returns the
   // time after which its fires are due: its last recorded fire, else when
@@ -244,7 +256,8 @@ class ExecutionQueue {
   // Deletes executions that finished before `before_ms` (and their
   // attempts), in short transactions of a bounded number each; an execution
   // whose follow-up (children, failed topic) is not enqueued yet stays.
-  // Returns how many.
+  // File arrivals recorded before `before_ms` go too: the same key told
+  // after that starts its phases again. Returns how many executions.
   virtual Result<int64_t> PruneFinished(int64_t before_ms) = 0;
   // How long finished executions are kept: the database's setting
   // (flowsync_meta execution_retention_days, 30 unless changed), in days;

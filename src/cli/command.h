@@ -164,6 +164,9 @@ struct WorkerCommand {
 struct FileCommand {
   CommonOptions common;
   std::vector<std::string> paths;
+  // The arrival's key (an event id, an ETag): each (path, key) starts its
+  // phases once, however often it is told.
+  std::optional<std::string> key;
 };
 
 // `var set|get|list|unset|keygen`.

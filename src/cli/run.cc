@@ -288,15 +288,48 @@ ExitCode RunFile(FileCommand& o) {
     options.template_options.utc_offset = phase::LocalUtcOffset;
     auto executions = run::FileExecutions(files, path, options);
     if (!executions.ok()) return Fail(executions.status());
-    if (executions->empty()) unmatched.push_back(path);
-    for (const NewExecution& e : *executions) {
-      auto id = (*queue)->Enqueue(e, now);
-      if (!id.ok()) return Fail(id.status());
+    if (executions->empty()) {
+      unmatched.push_back(path);
+      continue;
+    }
+    // One transaction for all of a keyed arrival's executions; one each
+    // without a key.
+    ExecutionQueue::Arrival arrival{true, {}};
+    if (o.key) {
+      auto recorded = (*queue)->EnqueueArrival(path, *o.key, *executions, now);
+      if (!recorded.ok()) return Fail(recorded.status());
+      arrival = std::move(*recorded);
+    } else {
+      for (const NewExecution& e : *executions) {
+        auto id = (*queue)->Enqueue(e, now);
+        if (!id.ok()) return Fail(id.status());
+        arrival.ids.push_back(*id);
+      }
+    }
+    if (!arrival.first) {
+      if (!o.common.json) {
+        fmt::print("{} arrived with key {} before: {} execution{} started then, nothing now\n",
+                   path, *o.key, arrival.ids.size(), arrival.ids.size() == 1 ? "" : "s");
+      }
+      for (int64_t id : arrival.ids) {
+        if (o.common.json) {
+          started.push_back({{"id", id}, {"file", path}, {"repeated", true}});
+        } else {
+          fmt::print("  execution {}\n", id);
+        }
+      }
+      continue;
+    }
+    for (size_t i = 0; i < executions->size() && i < arrival.ids.size(); ++i) {
+      const NewExecution& e = (*executions)[i];
+      const int64_t id = arrival.ids[i];
       const std::string task = e.topic + (e.job.empty() ? "" : ":" + e.job);
       if (o.common.json) {
-        started.push_back({{"id", *id}, {"task", task}, {"workflow", e.workflow}, {"file", path}});
+        Json j = {{"id", id}, {"task", task}, {"workflow", e.workflow}, {"file", path}};
+        if (o.key) j["repeated"] = false;
+        started.push_back(std::move(j));
       } else {
-        fmt::print("execution {} of {} ({}) is pending for {}\n", *id, task, e.workflow, path);
+        fmt::print("execution {} of {} ({}) is pending for {}\n", id, task, e.workflow, path);
       }
     }
   }
@@ -642,6 +675,13 @@ Command FileCommandRow() {
                           "The file's path or URL as the rules name it (s3://bucket/...); "
                           "several may be given")
                 ->required();
+            c->add_option("--key", o.file.key,
+                          "The arrival's key (an event id, an ETag): a path that arrived with "
+                          "this key before starts nothing again, and its executions are printed")
+                ->type_name("KEY")
+                ->check([](const std::string& k) {
+                  return k.empty() ? std::string("the key must not be empty") : std::string();
+                });
             c->add_flag("--json", o.file.common.json, "Print the executions started as JSON");
           },
           [](CommandOptions& o) { return RunFile(o.file); }};

@@ -286,6 +286,36 @@ TEST_P(ExecutionQueueTest, AFireIsRecordedAndEnqueuedOnce) {
   EXPECT_EQ(listed->size(), 2u);
 }
 
+TEST_P(ExecutionQueueTest, AFileArrivalWithAKeyStartsItsExecutionsOnce) {
+  auto first = queue_->EnqueueArrival("s3://in/a.csv", "etag-1",
+                                      {Task("load", 60'000), Task("index", 60'000)}, 60'001);
+  ASSERT_OK(first);
+  EXPECT_TRUE(first->first);
+  ASSERT_EQ(first->ids.size(), 2u);
+  // Told again (a retry after a kill, a duplicated event): nothing new, the
+  // same ids.
+  auto again = queue_->EnqueueArrival("s3://in/a.csv", "etag-1", {Task("load", 60'000)}, 60'002);
+  ASSERT_OK(again);
+  EXPECT_FALSE(again->first);
+  EXPECT_EQ(again->ids, first->ids);
+  // Another key, or the same key for another path, is another arrival.
+  auto next = queue_->EnqueueArrival("s3://in/a.csv", "etag-2", {Task("load", 60'000)}, 60'003);
+  ASSERT_OK(next);
+  EXPECT_TRUE(next->first);
+  auto other = queue_->EnqueueArrival("s3://in/b.csv", "etag-1", {}, 60'004);
+  ASSERT_OK(other);
+  EXPECT_TRUE(other->first);
+  EXPECT_TRUE(other->ids.empty());
+  auto listed = queue_->List({});
+  ASSERT_OK(listed);
+  EXPECT_EQ(listed->size(), 3u);
+  // Pruned with the executions' retention: then it is new again.
+  ASSERT_OK(queue_->PruneFinished(70'000));
+  auto late = queue_->EnqueueArrival("s3://in/a.csv", "etag-1", {}, 80'000);
+  ASSERT_OK(late);
+  EXPECT_TRUE(late->first);
+}
+
 TEST_P(ExecutionQueueTest, ASchedulesFiresAreDueFromItsLastFireOrWhenItWasRegistered) {
   auto since = queue_->RegisterSchedule("etl.toml:load", "0 * * * *", 1000);
   ASSERT_OK(since);

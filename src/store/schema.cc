@@ -676,14 +676,33 @@ constexpr StepPart kVersion6[] = {
 // Version 7: the workflows renamed in the database since the base, by their
 // base path: a sync scoped to part of the tree (watch mode) finds the row
 // whose file is in the scope although its path is not. Partial: only such
-// rows, few at any time.
+// rows, few at any time. And the files that arrived with a key (`flowsync
+// file PATH --key KEY`): the primary key makes each arrival start its
+// phases once, however often it is told; `executions` lists the ids it
+// started (comma-separated).
 
-constexpr std::string_view kVersion7RenamedIndex = R"sql(
+constexpr std::string_view kVersion7Tables = R"sql(
 CREATE INDEX workflows_renamed_in_database ON workflows (project, base_path) WHERE base_path <> path;
+
+CREATE TABLE file_arrivals (
+  project     TEXT NOT NULL {{project_default}},
+  path        TEXT NOT NULL,
+  arrival_key TEXT NOT NULL,
+  received_ms {{bigint}} NOT NULL,
+  executions  TEXT NOT NULL,
+  PRIMARY KEY (project, path, arrival_key)
+) {{without_rowid}};
+)sql";
+
+constexpr std::string_view kVersion7Postgres = R"sql(
+ALTER TABLE file_arrivals ENABLE ROW LEVEL SECURITY;
+CREATE POLICY by_project ON file_arrivals
+  USING (flowsync_project_allowed(project)) WITH CHECK (flowsync_project_allowed(project));
 )sql";
 
 constexpr StepPart kVersion7[] = {
-    {On::kBoth, kVersion7RenamedIndex},
+    {On::kBoth, kVersion7Tables},
+    {On::kPostgresOnly, kVersion7Postgres},
 };
 
 // -----------------------------------------------------------------------------

@@ -27,7 +27,8 @@
 //   6  both ways: workflows.base_hash and base_path, the content and path
 //      the files and the database last agreed on (three-way sync, pull).
 //   7  an index of the workflows renamed in the database, by base path
-//      (a sync scoped to part of the tree finds them).
+//      (a sync scoped to part of the tree finds them); file_arrivals (a
+//      file that arrived with a key starts its phases once).
 // Policy: an older database is upgraded in one transaction when a store
 // opens it (PostgreSQL: under the writer lock); a newer one is refused
 // (Unsupported) and left untouched.

@@ -172,6 +172,53 @@ Result<std::optional<std::vector<int64_t>>> SqlExecutionQueue::EnqueueFire(
   return out;
 }
 
+Result<ExecutionQueue::Arrival> SqlExecutionQueue::EnqueueArrival(
+    const std::string& path, const std::string& key, const std::vector<NewExecution>& executions,
+    int64_t now_ms) {
+  Arrival out;
+  Status written = InWrite([&]() -> Status {
+    out = Arrival{};
+    // A concurrent arrival with the same key waits here for the other's
+    // commit (PostgreSQL's unique index; SQLite's one writer).
+    FS_TRY_ASSIGN(
+        std::vector<SqlRow> inserted,
+        conn_.Query("INSERT INTO file_arrivals (project, path, arrival_key, "
+                    "received_ms, executions) VALUES (" +
+                        std::string(conn_.ProjectSql()) +
+                        ", $1, $2, CAST($3 AS BIGINT), '') ON CONFLICT DO NOTHING "
+                        "RETURNING path",
+                    {path, key, std::to_string(now_ms)}, "recording the arrival of " + path));
+    if (inserted.empty()) {
+      FS_TRY_ASSIGN(
+          std::vector<SqlRow> rows,
+          conn_.Query("SELECT executions FROM file_arrivals WHERE project = " +
+                          std::string(conn_.ProjectSql()) + " AND path = $1 AND arrival_key = $2",
+                      {path, key}, "reading the arrival of " + path));
+      if (rows.empty()) return Status::Internal("a file arrival vanished");
+      for (std::string_view rest = SqlText(rows[0][0]); !rest.empty();) {
+        const size_t comma = std::min(rest.find(','), rest.size());
+        out.ids.push_back(std::stoll(std::string(rest.substr(0, comma))));
+        rest.remove_prefix(std::min(comma + 1, rest.size()));
+      }
+      return Status::OK();
+    }
+    out.first = true;
+    std::string list;
+    for (const NewExecution& e : executions) {
+      FS_TRY_ASSIGN(int64_t id, Insert(e, now_ms));
+      out.ids.push_back(id);
+      list += (list.empty() ? "" : ",") + std::to_string(id);
+    }
+    return conn_
+        .Query("UPDATE file_arrivals SET executions = $3 WHERE project = " +
+                   std::string(conn_.ProjectSql()) + " AND path = $1 AND arrival_key = $2",
+               {path, key, list}, "recording the arrival of " + path)
+        .status();
+  });
+  FS_TRY(written);
+  return out;
+}
+
 Result<int64_t> SqlExecutionQueue::RegisterSchedule(const std::string& schedule,
                                                     const std::string& cron, int64_t now_ms) {
   // A changed spec starts again from now: its old fires say nothing of it.
@@ -586,6 +633,13 @@ Result<int64_t> SqlExecutionQueue::PruneFinished(int64_t before_ms) {
         .Query("DELETE FROM workers WHERE project = " + std::string(conn_.ProjectSql()) +
                    " AND COALESCE(stopped_ms, heartbeat_ms) < CAST($1 AS BIGINT)",
                {std::to_string(before_ms)}, "pruning workers")
+        .status();
+  }));
+  FS_TRY(InWrite([&]() -> Status {
+    return conn_
+        .Query("DELETE FROM file_arrivals WHERE project = " + std::string(conn_.ProjectSql()) +
+                   " AND received_ms < CAST($1 AS BIGINT)",
+               {std::to_string(before_ms)}, "pruning file arrivals")
         .status();
   }));
   return total;

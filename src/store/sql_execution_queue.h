@@ -23,6 +23,9 @@ class SqlExecutionQueue final : public ExecutionQueue {
       const std::string& schedule, int64_t fire_ms, std::optional<int64_t> next_fire_ms,
       const std::string& fired_by, const std::vector<NewExecution>& executions,
       int64_t now_ms) override;
+  Result<Arrival> EnqueueArrival(const std::string& path, const std::string& key,
+                                 const std::vector<NewExecution>& executions,
+                                 int64_t now_ms) override;
   Result<int64_t> RegisterSchedule(const std::string& schedule, const std::string& cron,
                                    int64_t now_ms) override;
   Result<std::vector<Execution>> PendingFollowUps(int limit) override;

@@ -286,6 +286,29 @@ class RunMixin:
         self.assertEqual(res.stderr,
                          'flowsync: error: no files= rule matches "s3://drop/a/b/c.csv"\n')
 
+    def test_a_file_told_twice_with_its_key_starts_its_phases_once(self):
+        h.write_text(self.p("phases", "ingest.toml"), textwrap.dedent("""\
+            [[phase]]
+            task = "ingest:csv"
+            rule = "files=s3://drop/*/*.csv"
+            """))
+        self.fs("sync", *self.db_args(), expect=0)
+        path = "s3://drop/2026-01-15/a.csv"
+        first = self.cmd_json("file", path, "--key", "etag-1")
+        self.assertEqual([(e["task"], e["repeated"]) for e in first], [("ingest:csv", False)])
+        # The event delivered again (or the caller killed after the commit
+        # and run again): the same execution, nothing new.
+        again = self.cmd_json("file", path, "--key", "etag-1")
+        self.assertEqual(again, [{"id": first[0]["id"], "file": path, "repeated": True}])
+        text = self.cmd("file", path, "--key", "etag-1").stdout
+        self.assertEqual(text, f"{path} arrived with key etag-1 before: 1 execution started "
+                               f"then, nothing now\n  execution {first[0]['id']}\n")
+        # A new version of the file is a new arrival.
+        self.assertEqual(len(self.cmd_json("file", path, "--key", "etag-2")), 1)
+        self.assertEqual(len(self.cmd_json("executions", "list")), 2)
+        res = self.cmd("file", path, "--key", "", expect=h.EXIT_USAGE)
+        self.assertIn("the key must not be empty", res.stderr)
+
     def test_workers_and_schedulers_are_listed_with_their_state(self):
         self.cmd_json("run", "load")
         self.worker("load")
