@@ -22,37 +22,28 @@ class SqliteSyncTransaction final : public SyncTransaction {
 
   Result<std::vector<IndexRow>> LoadIndexUnder(const std::set<std::string>& keys) override {
     // Three ranges of the (project, path) index per key: '0' follows '/'
-    // and '$' follows '#' in byte order.
+    // and '$' follows '#' in byte order. Then the same ranges of base paths
+    // among the rows renamed in the database (their files are there: the
+    // partial index workflows_renamed_in_database).
     const std::string select = std::string(kIndexColumns) + "WHERE project = :project AND ";
     FS_TRY_ASSIGN(Stmt st, db_->Prepare(select + "path = ?2 UNION ALL " + select +
                                         "path > ?3 AND path < ?4 UNION ALL " + select +
                                         "path > ?5 AND path < ?6"));
-    std::vector<IndexRow> rows;
-    for (const std::string& key : keys) {
-      const std::string dir_lo = key + "/", dir_hi = key + "0", el_lo = key + "#",
-                        el_hi = key + "$";
-      st.Bind(2, key).Bind(3, dir_lo).Bind(4, dir_hi).Bind(5, el_lo).Bind(6, el_hi);
-      FS_TRY(ReadIndex(st, rows));
-      st.Reset();
-    }
-    // Rows renamed in the database whose files are in the scope (the
-    // partial index workflows_renamed_in_database).
     FS_TRY_ASSIGN(
         Stmt renamed,
         db_->Prepare(select + "base_path <> path AND (base_path = ?2 OR (base_path > ?3 AND "
                               "base_path < ?4) OR (base_path > ?5 AND base_path < ?6))"));
-    std::vector<IndexRow> moved;
+    std::vector<IndexRow> rows;
     for (const std::string& key : keys) {
-      renamed.Bind(2, key)
-          .Bind(3, key + "/")
-          .Bind(4, key + "0")
-          .Bind(5, key + "#")
-          .Bind(6, key + "$");
-      FS_TRY(ReadIndex(renamed, moved));
-      renamed.Reset();
+      // Bound, not copied: they outlive both reads.
+      const std::string dir_lo = key + "/", dir_hi = key + "0", el_lo = key + "#",
+                        el_hi = key + "$";
+      for (Stmt* q : {&st, &renamed}) {
+        q->Bind(2, key).Bind(3, dir_lo).Bind(4, dir_hi).Bind(5, el_lo).Bind(6, el_hi);
+        FS_TRY(ReadIndex(*q, rows));
+        q->Reset();
+      }
     }
-    rows.insert(rows.end(), std::make_move_iterator(moved.begin()),
-                std::make_move_iterator(moved.end()));
     return rows;
   }
 
