@@ -150,6 +150,11 @@ class Catalog {
   virtual Result<std::vector<LogRecord>> ReadLog(int64_t limit,
                                                  std::optional<std::string> workflow_id) = 0;
   virtual Result<std::optional<RunRecord>> LastRun() = 0;
+  // At most `limit` runs (sync runs, migrations, phase refreshes), newest
+  // first; only those with ids below `before_id` when it is set (the next
+  // page: the last id of this one).
+  virtual Result<std::vector<RunRecord>> ListRuns(int64_t limit,
+                                                  std::optional<int64_t> before_id) = 0;
   // Every live phase workflow with its entries, ordered by path (byte
   // order). One snapshot, streamed: no row is held twice.
   virtual Result<std::vector<StoredPhaseSource>> ListPhaseSources() = 0;

@@ -32,6 +32,10 @@ class N8nCatalog final : public Catalog {
     return bookkeeping_->ReadLog(limit, std::move(workflow_id));
   }
   Result<std::optional<RunRecord>> LastRun() override { return bookkeeping_->LastRun(); }
+  Result<std::vector<RunRecord>> ListRuns(int64_t limit,
+                                          std::optional<int64_t> before_id) override {
+    return bookkeeping_->ListRuns(limit, before_id);
+  }
   Result<std::vector<StoredPhaseSource>> ListPhaseSources() override {
     return std::vector<StoredPhaseSource>();
   }

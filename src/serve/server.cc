@@ -101,6 +101,22 @@ Json VersionEntryJson(const WorkflowVersion& v) {
           {"current", v.current}};
 }
 
+Json RunJson(const RunRecord& run) {
+  const RunCounts& c = run.counts;
+  return {{"id", run.id},
+          {"mode", run.mode},
+          {"root", run.root},
+          {"started_at", run.started_at},
+          {"finished_at", run.finished_at},
+          {"added", c.added},
+          {"updated", c.updated},
+          {"renamed", c.renamed},
+          {"deleted", c.deleted},
+          {"restored", c.restored},
+          {"unchanged", c.unchanged},
+          {"errors", c.errors}};
+}
+
 Json ExecutionEntryJson(const Execution& e) {
   return {{"id", e.id},
           {"task", e.Task()},
@@ -615,23 +631,29 @@ void Server::AddRoutes() {
     return JsonResponse(200, {{"log", std::move(items)}});
   });
 
+  add("GET", "/api/v1/sync-runs", Access::kRead, [](Request& q) -> Result<HttpResponse> {
+    FS_TRY_ASSIGN(int64_t limit, IntParam(q.http, "limit", 50, 1, kMaxLimit));
+    std::optional<int64_t> before;
+    if (q.http.Query("before")) {
+      FS_TRY_ASSIGN(int64_t id, IntParam(q.http, "before", 0, 1, INT64_MAX));
+      before = id;
+    }
+    FS_TRY_ASSIGN(Session * s, q.Use());
+    // One more than asked: whether there is a next page.
+    FS_TRY_ASSIGN(std::vector<RunRecord> runs, s->store->catalog().ListRuns(limit + 1, before));
+    const bool more = static_cast<int64_t>(runs.size()) > limit;
+    if (more) runs.pop_back();
+    Json items = Json::array();
+    for (const RunRecord& run : runs) items.push_back(RunJson(run));
+    return JsonResponse(200, {{"runs", std::move(items)},
+                              {"next_before", more ? Json(runs.back().id) : Json(nullptr)}});
+  });
+
   add("GET", "/api/v1/sync-runs/last", Access::kRead, [](Request& q) -> Result<HttpResponse> {
     FS_TRY_ASSIGN(Session * s, q.Use());
     FS_TRY_ASSIGN(std::optional<RunRecord> run, s->store->catalog().LastRun());
     if (!run) return Status::NotFound("no sync run yet");
-    const RunCounts& c = run->counts;
-    return JsonResponse(200, {{"id", run->id},
-                              {"mode", run->mode},
-                              {"root", run->root},
-                              {"started_at", run->started_at},
-                              {"finished_at", run->finished_at},
-                              {"added", c.added},
-                              {"updated", c.updated},
-                              {"renamed", c.renamed},
-                              {"deleted", c.deleted},
-                              {"restored", c.restored},
-                              {"unchanged", c.unchanged},
-                              {"errors", c.errors}});
+    return JsonResponse(200, RunJson(*run));
   });
 
   AddExecutionRoutes();

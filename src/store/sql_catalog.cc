@@ -434,26 +434,36 @@ Result<std::vector<LogRecord>> SqlCatalog::ReadLog(int64_t limit,
 }
 
 Result<std::optional<RunRecord>> SqlCatalog::LastRun() {
+  FS_TRY_ASSIGN(std::vector<RunRecord> runs, ListRuns(1, std::nullopt));
+  if (runs.empty()) return std::optional<RunRecord>();
+  return std::optional<RunRecord>(std::move(runs.front()));
+}
+
+Result<std::vector<RunRecord>> SqlCatalog::ListRuns(int64_t limit,
+                                                    std::optional<int64_t> before_id) {
   FS_TRY_ASSIGN(std::vector<SqlRow> rows,
                 conn_.Query(fmt::format("SELECT id, {}, root, {}, COALESCE({}, ''), added, "
                                         "updated, renamed, deleted, restored, unchanged, errors "
-                                        "FROM sync_runs WHERE project = {} ORDER BY id DESC "
-                                        "LIMIT 1",
+                                        "FROM sync_runs WHERE project = {} AND id < CAST($1 AS "
+                                        "BIGINT) ORDER BY id DESC LIMIT CAST($2 AS BIGINT)",
                                         AsText("mode"), Ts("started_at"), Ts("finished_at"),
                                         conn_.ProjectSql()),
-                            {}, "reading the last run"));
-  FS_TRY(Shape(rows, 12, "reading the last run"));
-  if (rows.empty()) return std::optional<RunRecord>();
-  const SqlRow& r = rows[0];
-  RunRecord run;
-  run.id = SqlInt(r[0]);
-  run.mode = SqlText(r[1]);
-  run.root = SqlText(r[2]);
-  run.started_at = SqlText(r[3]);
-  run.finished_at = SqlText(r[4]);
-  run.counts = {SqlInt(r[5]), SqlInt(r[6]),  SqlInt(r[7]), SqlInt(r[8]),
-                SqlInt(r[9]), SqlInt(r[10]), SqlInt(r[11])};
-  return std::optional<RunRecord>(std::move(run));
+                            {std::to_string(before_id.value_or(INT64_MAX)), std::to_string(limit)},
+                            "reading the runs"));
+  FS_TRY(Shape(rows, 12, "reading the runs"));
+  std::vector<RunRecord> runs;
+  for (const SqlRow& r : rows) {
+    RunRecord run;
+    run.id = SqlInt(r[0]);
+    run.mode = SqlText(r[1]);
+    run.root = SqlText(r[2]);
+    run.started_at = SqlText(r[3]);
+    run.finished_at = SqlText(r[4]);
+    run.counts = {SqlInt(r[5]), SqlInt(r[6]),  SqlInt(r[7]), SqlInt(r[8]),
+                  SqlInt(r[9]), SqlInt(r[10]), SqlInt(r[11])};
+    runs.push_back(std::move(run));
+  }
+  return runs;
 }
 
 Result<int64_t> SqlCatalog::ChangeCursor() {

@@ -17,6 +17,7 @@ class SqlCatalog final : public Catalog {
   Result<std::vector<LogRecord>> ReadLog(int64_t limit,
                                          std::optional<std::string> workflow_id) override;
   Result<std::optional<RunRecord>> LastRun() override;
+  Result<std::vector<RunRecord>> ListRuns(int64_t limit, std::optional<int64_t> before_id) override;
   Result<std::vector<StoredPhaseSource>> ListPhaseSources() override;
   Result<int64_t> ChangeCursor() override;
   Result<ChangeBatch> ChangesSince(int64_t cursor, int64_t limit) override;

@@ -1097,6 +1097,32 @@ TEST_P(SyncTest, ADryRunAndAPlanSayTheSameAsTheRun) {
   EXPECT_EQ(dry.counts.conflicts, 1);
 }
 
+TEST_P(SyncTest, RunsAreListedNewestFirstPageByPage) {
+  Write("a.json", N8n("A"));
+  Sync();
+  Write("a.json", N8n("A", "Two"));
+  Sync(SyncMode::kFull);
+  Write("a.json", N8n("A", "Three"));
+  Sync();
+  auto ids = [&](int64_t limit, std::optional<int64_t> before) {
+    std::vector<int64_t> out;
+    auto runs = store_->catalog().ListRuns(limit, before);
+    EXPECT_OK(runs);
+    if (runs.ok()) {
+      for (const RunRecord& r : *runs) out.push_back(r.id);
+    }
+    return out;
+  };
+  EXPECT_EQ(ids(2, std::nullopt), (std::vector<int64_t>{3, 2}));
+  EXPECT_EQ(ids(2, 2), (std::vector<int64_t>{1}));
+  EXPECT_EQ(ids(10, 1), std::vector<int64_t>{});
+  auto runs = store_->catalog().ListRuns(3, std::nullopt);
+  ASSERT_OK(runs);
+  EXPECT_EQ((*runs)[1].mode, "full");
+  EXPECT_EQ((*runs)[1].counts.updated, 1);
+  EXPECT_EQ(store_->catalog().LastRun()->value().id, 3);
+}
+
 // ---- Pull: the database's changes into the files ----------------------------
 
 // A file system that edits `path` just before its `nth` read: someone saving

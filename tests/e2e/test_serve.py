@@ -453,7 +453,22 @@ class ServeMixin:
         log = self.get("/api/v1/log?limit=2")["log"]
         self.assertEqual(len(log), 2)
         # The last run may be the server's own refresh of the phase files.
-        self.assertIn(self.get("/api/v1/sync-runs/last")["mode"], ("full", "incremental"))
+        last = self.get("/api/v1/sync-runs/last")
+        self.assertIn(last["mode"], ("full", "incremental"))
+        # Every run, newest first, a page at a time.
+        first = self.get("/api/v1/sync-runs?limit=1")
+        self.assertEqual(first["runs"][0]["id"], last["id"])
+        ids = [last["id"]]
+        before = first["next_before"]
+        while before is not None:
+            page = self.get(f"/api/v1/sync-runs?limit=1&before={before}")
+            ids += [r["id"] for r in page["runs"]]
+            before = page["next_before"]
+        self.assertEqual(ids, sorted(ids, reverse=True))
+        self.assertGreaterEqual(len(ids), 1)
+        self.assertEqual(self.get("/api/v1/sync-runs")["runs"][-1]["id"], ids[-1])
+        self.assertEqual(self.get("/api/v1/sync-runs?before=x", expect=400)["error"]["code"],
+                         "bad_request")
 
 
     def test_scheduler_in_the_server_enqueues_children(self):
