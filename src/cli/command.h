@@ -202,6 +202,7 @@ struct ServeCommand {
   CommonOptions common;
   std::string listen = "127.0.0.1:8080";
   bool scheduler = false;
+  bool watch = false;  // also `sync --watch` the tree in this process
   uint64_t max_body = 1 << 20;
   int threads = 8;
   double refresh_s = 60;

@@ -2,6 +2,8 @@
 // `flowsync token create` and `flowsync webhook add|list|remove`.
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -14,6 +16,7 @@
 #include "cli/exit_code.h"
 #include "cli/output.h"
 #include "flowsync/serve_registry.h"
+#include "flowsync/watch.h"
 #include "phase/template.h"
 #include "run/phase_task.h"
 #include "serve/http_server.h"
@@ -43,6 +46,9 @@ ExitCode RunServe(ServeCommand& o) {
   }
   if (o.scheduler && ctx->root.empty()) {
     return Fail(Status::InvalidArgument("--scheduler needs the phase files: give --root TREE"));
+  }
+  if (o.watch && ctx->root.empty()) {
+    return Fail(Status::InvalidArgument("--watch needs the tree to sync: give --root TREE"));
   }
   auto timeout = run::ExecutionTimeoutFromEnv(std::getenv("WORKFLOW_EXECUTION_TIMEOUT"));
   if (!timeout.ok()) return Fail(timeout.status());
@@ -98,6 +104,46 @@ ExitCode RunServe(ServeCommand& o) {
       }
     });
   }
+  // --watch: `sync --watch` of the tree on a thread of its own, with its
+  // own store; stopped through an eventfd (the signals come here).
+  std::thread watcher;
+  int stop_watch = -1;
+  if (o.watch) {
+    stop_watch = ::eventfd(0, EFD_CLOEXEC);
+    if (stop_watch < 0) return Fail(Status::IOError("eventfd failed"));
+    watcher = std::thread([&options, &c, stop_watch]() {
+      auto store = options.open_store(options.project);
+      if (!store.ok()) {
+        std::fprintf(stderr, "flowsync: error: --watch: %s\n", store.status().message().c_str());
+        return;
+      }
+      SyncOptions sync;
+      sync.root = c.root;
+      sync.limits = c.limits;
+      WatchOptions watch;
+      watch.stop_fd = stop_watch;
+      WatchCallbacks callbacks;
+      callbacks.on_run = [](const WatchRun&, const Result<SyncReport>& r) {
+        if (!r.ok()) {
+          std::fprintf(stderr, "flowsync: error: --watch: %s\n", r.status().message().c_str());
+          return;
+        }
+        for (const Change& change : r->changes) {
+          if (change.kind != ChangeKind::kError) continue;
+          std::fprintf(stderr, "flowsync: error: --watch: %s\n", change.message.c_str());
+        }
+      };
+      callbacks.on_state = [](const WatchState& state) {
+        if (!state.problem.empty()) {
+          std::fprintf(stderr, "flowsync: warning: --watch: %s\n", state.problem.c_str());
+        }
+      };
+      Status s = WatchAndSync(**store, sync, watch, callbacks);
+      if (!s.ok()) {
+        std::fprintf(stderr, "flowsync: error: --watch stopped: %s\n", s.message().c_str());
+      }
+    });
+  }
   const bool v6 = http.host.find(':') != std::string::npos;
   std::printf("listening on http://%s%s%s:%d\n", v6 ? "[" : "", http.host.c_str(), v6 ? "]" : "",
               (*started)->port());
@@ -116,6 +162,12 @@ ExitCode RunServe(ServeCommand& o) {
     }
   }
   if (scheduler.joinable()) scheduler.join();
+  if (watcher.joinable()) {
+    const uint64_t one = 1;
+    (void)!::write(stop_watch, &one, sizeof(one));
+    watcher.join();
+    ::close(stop_watch);
+  }
   started->reset();
   return ExitCode::kOk;
 }
@@ -337,6 +389,9 @@ Command ServeCommandRow() {
             c->add_option("--listen", o.serve.listen, "HOST:PORT to listen on (127.0.0.1:8080)");
             c->add_flag("--scheduler", o.serve.scheduler,
                         "Also fire cron phases in this process, as `flowsync scheduler` does");
+            c->add_flag("--watch", o.serve.watch,
+                        "Also sync the tree (--root) into the database as it changes, as "
+                        "`flowsync sync --watch` does");
             c->add_option("--max-body", o.serve.max_body,
                           "Largest request body in bytes (1048576); larger ones get 413")
                 ->check(NumberRange(1, 1ll << 30));

@@ -318,9 +318,11 @@ Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& w
       auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
       timeout_ms = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(wait, 1 << 30)));
     }
-    struct pollfd fds[2] = {{signal_fd.get(), POLLIN, 0}, {inotify_fd.get(), POLLIN, 0}};
-    int n = ::poll(fds, 2, timeout_ms);
+    struct pollfd fds[3] = {
+        {signal_fd.get(), POLLIN, 0}, {inotify_fd.get(), POLLIN, 0}, {watch.stop_fd, POLLIN, 0}};
+    int n = ::poll(fds, watch.stop_fd >= 0 ? 3 : 2, timeout_ms);
     if (n < 0 && errno != EINTR) return PosixError("poll", errno);
+    if (n > 0 && (fds[2].revents & POLLIN)) return Status::OK();
     if (n > 0 && (fds[0].revents & POLLIN)) {
       struct signalfd_siginfo info;
       (void)!::read(signal_fd.get(), &info, sizeof(info));

@@ -471,6 +471,34 @@ class ServeMixin:
                          "bad_request")
 
 
+    def test_watch_in_the_server_syncs_the_tree_as_it_changes(self):
+        self.serve("--watch")
+        h.write_json(self.p("flows", "new.json"), h.n8n_workflow("Made while serving", seed=21))
+        deadline = time.monotonic() + 15
+        while True:
+            paths = [w["path"] for w in self.get("/api/v1/workflows?prefix=flows/")["workflows"]]
+            if "flows/new.json" in paths:
+                break
+            self.assertLess(time.monotonic(), deadline, f"never synced: {paths}")
+            time.sleep(0.1)
+        # An edit becomes a new version.
+        h.write_json(self.p("flows", "new.json"),
+                     h.n8n_workflow("Made while serving", nodes=4, seed=21))
+        while True:
+            shown = self.get("/api/v1/workflows/" + [
+                w for w in self.get("/api/v1/workflows?prefix=flows/new")["workflows"]][0]["id"])
+            if shown["version"] == 2:
+                break
+            self.assertLess(time.monotonic(), deadline + 15, f"edit never synced: {shown}")
+            time.sleep(0.1)
+        # tearDown's SIGTERM stops the watch too: exit 0.
+
+    def test_watch_in_the_server_needs_the_tree(self):
+        res = h.run(["serve", "--listen", "127.0.0.1:0", "--watch", *self.db_args()],
+                    cwd=self.tmp)
+        self.assertEqual(res.returncode, h.EXIT_USAGE, res.describe())
+        self.assertIn("--watch needs the tree to sync: give --root TREE", res.stderr)
+
     def test_scheduler_in_the_server_enqueues_children(self):
         self.serve("--scheduler")
         status, _, body = self.http.request(
