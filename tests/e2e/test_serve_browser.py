@@ -2,9 +2,9 @@
 driven over the DevTools protocol on a pipe (--remote-debugging-pipe). It
 signs in with /login?token=..., loads the workflow list, opens a workflow,
 sees its graph and a side-by-side diff, starts a run, watches a worker finish
-it, and writes screenshots to ARTIFACTS (default: the build folder's
-artifacts/serve-browser/). Skipped when chromium is not installed, unless
-FLOWSYNC_REQUIRE_CHROMIUM=1."""
+it, and writes screenshots to ARTIFACTS/BACKEND (ARTIFACTS by default the
+build folder's artifacts/serve-browser/), on SQLite and on PostgreSQL.
+Skipped when chromium is not installed, unless FLOWSYNC_REQUIRE_CHROMIUM=1."""
 
 import base64
 import json
@@ -122,7 +122,9 @@ class DevTools:
             f.write(base64.b64decode(data))
 
 
-class ServeBrowserTest(test_serve.ServeMixin, h.FlowsyncCase):
+class ServeBrowserChecks(test_serve.ServeMixin):
+    """The browser tests; each backend's class below says where the database is
+    and names its screenshots."""
 
     @classmethod
     def setUpClass(cls):
@@ -133,13 +135,10 @@ class ServeBrowserTest(test_serve.ServeMixin, h.FlowsyncCase):
                 raise RuntimeError("chromium is not installed (apt-get install chromium)")
             raise unittest.SkipTest("chromium is not installed")
 
-    def db_args(self):
-        return ["--db", os.path.join(self.tmp, "flowsync.db")]
-
     def setUp(self):
         super().setUp()
-        self.artifacts = os.environ.get("FLOWSYNC_ARTIFACTS") or os.path.join(
-            os.path.dirname(h.binary()), "artifacts", "serve-browser")
+        self.artifacts = os.path.join(os.environ.get("FLOWSYNC_ARTIFACTS") or os.path.join(
+            os.path.dirname(h.binary()), "artifacts", "serve-browser"), self.backend)
         os.makedirs(self.artifacts, exist_ok=True)
         self.profile = tempfile.mkdtemp(prefix="flowsync-chromium-")
         self.addCleanup(shutil.rmtree, self.profile, True)
@@ -242,9 +241,24 @@ class ServeBrowserTest(test_serve.ServeMixin, h.FlowsyncCase):
         self.assertLess(took[0], 2000)
 
 
+class ServeBrowserSqliteTest(ServeBrowserChecks, h.FlowsyncCase):
+    backend = "sqlite"
+
+    def db_args(self):
+        return ["--db", os.path.join(self.tmp, "flowsync.db")]
+
+
+class ServeBrowserPostgresTest(ServeBrowserChecks, h.FreshPgDatabaseMixin, h.FlowsyncCase):
+    backend = "postgres"
+
+    def db_args(self):
+        return ["--db", self.url]
+
+
 # The mixin's API tests run in test_serve.py; here only the browser tests.
 for name in [n for n in dir(test_serve.ServeMixin) if n.startswith("test_")]:
-    setattr(ServeBrowserTest, name, None)
+    for cls in (ServeBrowserSqliteTest, ServeBrowserPostgresTest):
+        setattr(cls, name, None)
 
 
 if __name__ == "__main__":
