@@ -16,6 +16,7 @@ import time
 import unittest
 import urllib.error
 import urllib.request
+import urllib.parse
 import uuid
 
 import fsync_helpers as h
@@ -538,9 +539,56 @@ class ServeSqliteTest(ServeMixin, h.FlowsyncCase):
 
 
 class ServePostgresTest(ServeMixin, h.FreshPgDatabaseMixin, h.FlowsyncCase):
+    server_url = None  # the server's own database URL, when not self.url
 
     def db_args(self):
         return ["--db", self.url]
+
+    def serve(self, *args, env=None):
+        if self.server_url is None:
+            return super().serve(*args, env=env)
+        url, self.url = self.url, self.server_url
+        try:
+            return super().serve(*args, env=env)
+        finally:
+            self.url = url
+
+    def test_a_server_connected_as_a_granted_role_reads_only_that_project(self):
+        """Row-level security, not only the server's own filter: the server
+        runs as a role that does not own the tables and was granted one
+        project; a token of another project reads nothing of that one."""
+        role, password = f"srv_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+        h.psql(self.admin, f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'")
+        # Cleanups run last-in first-out: the database (holding the role's
+        # privileges) goes first, then the role.
+        self.addCleanup(h.psql, self.admin, f'DROP ROLE IF EXISTS "{role}"')
+        self.addCleanup(h.psql, self.admin, f'DROP DATABASE IF EXISTS "{self.dbname}" WITH (FORCE)')
+        other = os.path.join(self.tmp, "other-tree")
+        h.write_json(os.path.join(other, "secret.json"), h.n8n_workflow("Other project", seed=5))
+        self.fs("sync", other, *self.db_args(), "--project", "other", expect=0)
+        self.cmd("grant", "default", role)
+        other_token = self.token("--project", "other")
+        parts = urllib.parse.urlsplit(self.url)
+        self.server_url = urllib.parse.urlunsplit(
+            (parts.scheme, f"{role}:{password}@{parts.hostname}:{parts.port}", parts.path,
+             parts.query, ""))
+        self.serve()
+        self.assertEqual(self.get("/api/v1/workflows")["total"], 5)
+        status, _, body = self.http.request(
+            "GET", "/api/v1/workflows", headers={"Authorization": f"Bearer {other_token}"})
+        self.assertEqual((status, json.loads(body)), (200, {"workflows": [], "total": 0,
+                                                           "next_cursor": None}))
+        # The rows are there: a server connected as the tables' owner shows
+        # them to the same token.
+        self.server.terminate()
+        self.assertEqual(self.server.wait(timeout=20), 0)
+        self.server.stdout.close()
+        self.server.stderr.close()
+        self.server_url = None
+        self.serve()
+        status, _, body = self.http.request(
+            "GET", "/api/v1/workflows", headers={"Authorization": f"Bearer {other_token}"})
+        self.assertEqual((status, json.loads(body)["total"]), (200, 1))
 
     def test_database_that_goes_away_answers_503_and_recovers(self):
         self.serve()
