@@ -195,7 +195,8 @@ Result<ExecutionQueue::Arrival> SqlExecutionQueue::EnqueueArrival(
                           std::string(conn_.ProjectSql()) + " AND path = $1 AND arrival_key = $2",
                       {path, key}, "reading the arrival of " + path));
       if (rows.empty()) return Status::Internal("a file arrival vanished");
-      for (std::string_view rest = SqlText(rows[0][0]); !rest.empty();) {
+      const std::string list = SqlText(rows[0][0]);
+      for (std::string_view rest = list; !rest.empty();) {
         const size_t comma = std::min(rest.find(','), rest.size());
         out.ids.push_back(std::stoll(std::string(rest.substr(0, comma))));
         rest.remove_prefix(std::min(comma + 1, rest.size()));
