@@ -17,7 +17,8 @@ struct WatchOptions {
   int debounce_ms = 300;
   int interval_s = 300;  // safety-net full sync even without events; 0 = never
   // A file descriptor that becomes readable to stop the watch (an eventfd
-  // another thread writes), besides SIGINT and SIGTERM; -1: none.
+  // another thread writes) instead of SIGINT and SIGTERM, which are then
+  // left to the other threads; -1: the signals stop it.
   int stop_fd = -1;
 };
 
@@ -70,9 +71,9 @@ struct WatchCallbacks {
 // does not walk the tree; when the kernel's queue overflowed or a folder
 // could not be watched, it covers the whole tree. Returns OK when SIGINT
 // or SIGTERM arrives (the signals are blocked for the calling thread while
-// watching: another thread that does not block them takes them instead)
-// or watch.stop_fd becomes readable; NotFound when the root is deleted or
-// moved away.
+// watching), or, with watch.stop_fd, when that becomes readable (the
+// signals are not touched); NotFound when the root is deleted or moved
+// away.
 Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& watch,
                     const WatchCallbacks& callbacks);
 

@@ -251,21 +251,30 @@ int64_t MillisBetween(SteadyClock::time_point a, SteadyClock::time_point b) {
 Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& watch,
                     const WatchCallbacks& callbacks) {
   const FileSystem& fs = sync.fs ? *sync.fs : RealFileSystem();
+  // Stopped by SIGINT/SIGTERM through a signalfd, or, with a stop_fd, by
+  // that alone: the signals are then another thread's (a signalfd would
+  // take them from the process's queue before its handler runs).
+  const bool by_signal = watch.stop_fd < 0;
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGINT);
   sigaddset(&mask, SIGTERM);
   sigset_t old_mask;
-  if (::pthread_sigmask(SIG_BLOCK, &mask, &old_mask) != 0) {
+  sigemptyset(&old_mask);
+  if (by_signal && ::pthread_sigmask(SIG_BLOCK, &mask, &old_mask) != 0) {
     return Status::Internal("cannot block SIGINT/SIGTERM");
   }
   struct Restore {
+    bool active;
     sigset_t mask;
-    ~Restore() { ::pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
-  } restore{old_mask};
+    ~Restore() {
+      if (active) ::pthread_sigmask(SIG_SETMASK, &mask, nullptr);
+    }
+  } restore{by_signal, old_mask};
 
-  Fd signal_fd(::signalfd(-1, &mask, SFD_CLOEXEC));
-  if (signal_fd.get() < 0) return PosixError("signalfd", errno);
+  // Readable when the watch is to stop.
+  Fd stop(by_signal ? ::signalfd(-1, &mask, SFD_CLOEXEC) : ::dup(watch.stop_fd));
+  if (stop.get() < 0) return PosixError(by_signal ? "signalfd" : "dup", errno);
   Fd inotify_fd(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
   if (inotify_fd.get() < 0) return PosixError("inotify_init1", errno);
   TreeWatch tree(inotify_fd.get(), fs, sync.root, watch.interval_s);
@@ -318,14 +327,14 @@ Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& w
       auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
       timeout_ms = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(wait, 1 << 30)));
     }
-    struct pollfd fds[3] = {
-        {signal_fd.get(), POLLIN, 0}, {inotify_fd.get(), POLLIN, 0}, {watch.stop_fd, POLLIN, 0}};
-    int n = ::poll(fds, watch.stop_fd >= 0 ? 3 : 2, timeout_ms);
+    struct pollfd fds[2] = {{stop.get(), POLLIN, 0}, {inotify_fd.get(), POLLIN, 0}};
+    int n = ::poll(fds, 2, timeout_ms);
     if (n < 0 && errno != EINTR) return PosixError("poll", errno);
-    if (n > 0 && (fds[2].revents & POLLIN)) return Status::OK();
     if (n > 0 && (fds[0].revents & POLLIN)) {
-      struct signalfd_siginfo info;
-      (void)!::read(signal_fd.get(), &info, sizeof(info));
+      if (by_signal) {
+        struct signalfd_siginfo info;
+        (void)!::read(stop.get(), &info, sizeof(info));
+      }
       return Status::OK();
     }
     if (n > 0 && (fds[1].revents & POLLIN)) {
