@@ -259,9 +259,11 @@ ExitCode RunSyncCommand(SyncCommand& o) {
         std::fprintf(stderr, "flowsync: warning: %s\n", state.problem.c_str());
       }
     };
+    std::string last_error;  // said by on_run: a run that stops the watch is said once
     callbacks.on_run = [&](const WatchRun& run, const Result<SyncReport>& r) {
       if (!r.ok()) {
-        std::fprintf(stderr, "flowsync: error: %s\n", r.status().message().c_str());
+        last_error = r.status().message();
+        std::fprintf(stderr, "flowsync: error: %s\n", last_error.c_str());
       } else if (o.common.json) {
         Json j = SyncReportJson(*r);
         j["watch"] = WatchRunJson(run);
@@ -271,6 +273,7 @@ ExitCode RunSyncCommand(SyncCommand& o) {
       }
     };
     Status s = WatchAndSync(**store, options, w, callbacks);
+    if (!s.ok() && s.message() == last_error) return ExitCodeFor(s.code());
     if (!s.ok()) return Fail(s);
     return ExitCode::kOk;
   }

@@ -185,6 +185,29 @@ class WatchTest(WatchCase):
         os.rename(self.root, self.root + "-moved")
         self.assert_stops_with(proc, "moved away")
 
+    def test_the_database_file_replaced_stops_the_watch_before_it_writes(self):
+        h.write_json(self.p("a.json"), h.n8n_workflow("A", seed=1))
+        proc = self.start_watch()
+        self.wait_runs(proc, 1, "the first sync")
+        # A backup restored over the database while the watch runs.
+        copy = self.db + ".restored"
+        h.backup(self.db, copy)
+        os.replace(copy, self.db)
+        h.write_json(self.p("b.json"), h.n8n_workflow("B", seed=2))
+        try:
+            code = proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            code = None
+        self.assertEqual(code, h.EXIT_DB)
+        self.assertEqual(h.read_text(self.err_path),
+                         f"flowsync: error: database sqlite:{self.db} was replaced while this "
+                         "process had it open: nothing was written (start flowsync again to use "
+                         "the file now at that path)\n")
+        # The file now at the path is as restored; the next run syncs into it.
+        self.assertEqual(list(self.ids()), ["a.json"])
+        self.assertEqual(h.run(["sync", self.root, "--db", self.db]).returncode, 0)
+        self.assertEqual(sorted(self.ids()), ["a.json", "b.json"])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,6 +1,10 @@
 #include "store/sqlite/sqlite_db.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "util/lock_holder.h"
 
@@ -157,6 +161,10 @@ Status Db::Open(const std::string& path, bool create) {
   sqlite3_extended_result_codes(db_, 1);
   path_ = path;
   label_ = "sqlite:" + path;
+  struct stat st;
+  if (path != ":memory:" && !path.empty() && ::stat(path.c_str(), &st) == 0) {
+    file_id_ = {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+  }
   return Status::OK();
 }
 
@@ -166,6 +174,17 @@ void Db::SetLockTimeout(int timeout_ms) {
 }
 
 Status Db::BeginWrite() {
+  if (file_id_) {
+    struct stat st;
+    const bool gone = ::stat(path_.c_str(), &st) != 0;
+    if (gone || std::make_pair(static_cast<uint64_t>(st.st_dev),
+                               static_cast<uint64_t>(st.st_ino)) != *file_id_) {
+      return Status::Corruption(fmt::format(
+          "database {} was {} while this process had it open: nothing was written (start "
+          "flowsync again to use the file now at that path)",
+          label_, gone ? "removed (" + std::string(std::strerror(errno)) + ")" : "replaced"));
+    }
+  }
   int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
   if (rc == SQLITE_OK) return Status::OK();
   if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {

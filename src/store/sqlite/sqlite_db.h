@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "flowsync/status.h"
 
@@ -87,7 +88,9 @@ class Db {
   // BEGIN IMMEDIATE: takes the writer lock, waiting up to the lock timeout.
   // Busy after that, naming the database and the process holding the lock
   // where the system tells it (else how to find it); other failures name
-  // the database too.
+  // the database too. Corruption, before anything is written, when the
+  // file at the path is no longer the one opened (replaced or removed
+  // since: what this connection would write nobody would read).
   Status BeginWrite();
   Result<Stmt> Prepare(std::string_view sql);
   sqlite3* handle() const { return db_; }
@@ -98,6 +101,8 @@ class Db {
   std::string project_;
   std::string label_;
   int lock_timeout_ms_ = 0;
+  // The opened file's device and inode (unset for an in-memory database).
+  std::optional<std::pair<uint64_t, uint64_t>> file_id_;
 };
 
 }  // namespace flowsync::sqlite

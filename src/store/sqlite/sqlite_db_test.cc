@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "util/test_util.h"
 
 namespace flowsync::sqlite {
@@ -90,6 +92,38 @@ TEST(SqliteDb, ReadOnlyDatabaseIsNamed) {
                 " is read-only: executing BEGIN IMMEDIATE: attempt to write a readonly database "
                 "(check the permissions of the file, of its -wal and -shm files and of its "
                 "folder)");
+}
+
+TEST(SqliteDb, AFileReplacedOrRemovedWhileOpenIsNotWrittenTo) {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/flows.db";
+  Db db;
+  ASSERT_OK(db.Open(path, true));
+  ASSERT_OK(db.Exec("CREATE TABLE t (x)"));
+  ASSERT_OK(db.BeginWrite());
+  ASSERT_OK(db.Exec("COMMIT"));
+  // Another file moved over the path (a restore from a backup, say).
+  {
+    Db other;
+    ASSERT_OK(other.Open(path + ".new", true));
+    ASSERT_OK(other.Exec("CREATE TABLE u (y)"));
+  }
+  ASSERT_EQ(std::rename((path + ".new").c_str(), path.c_str()), 0);
+  Status s = db.BeginWrite();
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_EQ(s.message(), "database sqlite:" + path +
+                             " was replaced while this process had it open: nothing was written "
+                             "(start flowsync again to use the file now at that path)");
+  ASSERT_EQ(std::remove(path.c_str()), 0);
+  s = db.BeginWrite();
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_NE(s.message().find(" was removed (No such file or directory) while"), std::string::npos)
+      << s.message();
+  // A fresh open of the new file works as usual.
+  Db reopened;
+  ASSERT_OK(reopened.Open(path, true));
+  ASSERT_OK(reopened.BeginWrite());
+  ASSERT_OK(reopened.Exec("ROLLBACK"));
 }
 
 }  // namespace
