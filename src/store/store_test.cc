@@ -598,7 +598,8 @@ TEST(SqliteStore, NewerSchemaIsRefusedAndLeftUntouched) {
   EXPECT_EQ(store.status().message(),
             "database sqlite:" + path +
                 " has schema version 99, newer than this flowsync supports (" +
-                std::to_string(kSchemaVersion) + "); upgrade flowsync "
+                std::to_string(kSchemaVersion) +
+                "); upgrade flowsync "
                 "to use it (the database was not changed)");
 }
 

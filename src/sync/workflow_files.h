@@ -27,11 +27,12 @@ Status WriteWorkflowFiles(const FileSystem& fs, const std::string& target, Forma
 
 // The same in two steps, for many workflows at once: Stage writes each file
 // of `v` that does not already hold its bytes as a temp file beside its
-// place (".NAME.tmp-PID-N", which the walk skips) without fsync; after one FileSystem::SyncFileSystem for all of
-// them, Commit renames each into place (or Discard removes them), and one
-// more SyncFileSystem makes the renames durable. A process killed between
-// leaves each file old or new, and temp files (util/temp_files.h says how a
-// writer removes them from StagingFolder).
+// place (".NAME.tmp-PID-N", which the walk skips) without fsync; after one
+// FileSystem::SyncFileSystem for all of them, Commit renames each into
+// place (or Discard removes them), and one more SyncFileSystem makes the
+// renames durable. A process killed between leaves each file old or new,
+// and temp files (util/temp_files.h says how a writer removes them from
+// StagingFolder).
 struct StagedFiles {
   std::vector<std::pair<std::string, std::string>> renames;  // temp -> final
 };
