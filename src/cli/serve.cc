@@ -80,6 +80,14 @@ ExitCode RunServe(ServeCommand& o) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // --watch is stopped through an eventfd (the signals come to this
+  // thread), made before the scheduler's thread starts: returning with a
+  // thread still joinable would abort.
+  int stop_watch = -1;
+  if (o.watch) {
+    stop_watch = ::eventfd(0, EFD_CLOEXEC);
+    if (stop_watch < 0) return Fail(Status::IOError("--watch: eventfd failed"));
+  }
   // --scheduler: passes every second on a thread of its own, as
   // `flowsync scheduler` makes them (any number of schedulers may run).
   std::thread scheduler;
@@ -105,12 +113,9 @@ ExitCode RunServe(ServeCommand& o) {
     });
   }
   // --watch: `sync --watch` of the tree on a thread of its own, with its
-  // own store; stopped through an eventfd (the signals come here).
+  // own store.
   std::thread watcher;
-  int stop_watch = -1;
   if (o.watch) {
-    stop_watch = ::eventfd(0, EFD_CLOEXEC);
-    if (stop_watch < 0) return Fail(Status::IOError("eventfd failed"));
     watcher = std::thread([&options, &c, stop_watch]() {
       auto store = options.open_store(options.project);
       if (!store.ok()) {
