@@ -123,6 +123,8 @@ struct MigrationCommand {
   std::optional<std::string> sidecar_threshold;
   std::string notes;
   bool force = false;
+  std::optional<std::string> target;  // "flowsync" or "n8n"
+  std::optional<std::string> n8n_project;
 };
 
 // `migrate ...`.

@@ -71,14 +71,19 @@ ExitCode RunCreate(const MigrationCommand& o) {
   flags.root_rule = config::RootRule::kDatabaseAndFiles;
   auto ctx = ResolveCommandContext(flags);
   if (!ctx.ok()) return Fail(ctx.status());
-  if (ctx->db.n8n) {
-    // Its SQL would write flowsync's tables under n8n ids: refuse rather
-    // than write migrations that do not apply.
-    return Fail(Status::Unsupported(
-        "migration create does not read n8n databases yet: sync the tree into n8n with "
-        "`flowsync sync TREE --db n8n+...`, or read the workflows with `flowsync show --db "
-        "n8n+... --content`"));
+  // From an n8n database, the migrations are for n8n: what it holds has n8n
+  // ids, which flowsync's tables do not take.
+  const std::string target = o.target.value_or(ctx->db.n8n ? "n8n" : "flowsync");
+  if (ctx->db.n8n && target != "n8n") {
+    return Fail(Status::InvalidArgument(
+        "--target flowsync: the workflows of an n8n database go to n8n (--target n8n); to "
+        "promote them into a flowsync database, pull them into files first (`flowsync pull`)"));
   }
+  if (o.n8n_project && target != "n8n") {
+    return Fail(Status::InvalidArgument("--n8n-project needs --target n8n"));
+  }
+  options.target = target == "n8n" ? MigrationTarget::kN8n : MigrationTarget::kFlowsync;
+  options.n8n_project = o.n8n_project;
   if (o.dialect) {
     options.dialect = *o.dialect == "postgres" ? SqlDialect::kPostgres : SqlDialect::kSqlite;
   } else {
@@ -110,6 +115,12 @@ ExitCode RunCreate(const MigrationCommand& o) {
     auto chosen = SelectWorkflows(RealFileSystem(), scope, lazy, o.workflows);
     if (!chosen.ok()) return Fail(chosen.status());
     selected = std::move(chosen).value();
+  }
+
+  if (ctx->db.n8n) {
+    auto store = lazy.Get();
+    if (!store.ok()) return Fail(store.status());
+    if (Status st = AdoptN8nIds(**store, &selected); !st.ok()) return Fail(st);
   }
 
   auto existing = ReadMigrationFolder(RealFileSystem(), options.dir);
@@ -181,6 +192,17 @@ void SetupCreate(CLI::App* create, MigrationCommand& o) {
       ->check(CLI::IsMember({"sqlite", "postgres"}));
   create->add_option("--format", o.format, "plain (default) or dbmate (migrate:up/down sections)")
       ->check(CLI::IsMember({"plain", "dbmate"}));
+  create
+      ->add_option("--target", o.target,
+                   "Tables the migrations write: flowsync (default) or n8n (n8n's own tables, "
+                   "ids kept, credentials re-bound by type and name; the default when --db "
+                   "names an n8n database)")
+      ->check(CLI::IsMember({"flowsync", "n8n"}));
+  create
+      ->add_option("--n8n-project", o.n8n_project,
+                   "With --target n8n: the project owning the workflows a migration creates "
+                   "(name or id; default: the instance owner's personal project)")
+      ->type_name("NAME");
   create->add_option("--since", o.since,
                      "Without WORKFLOW: workflows changed within this window, e.g. 12h, 7d "
                      "(default), 2w");

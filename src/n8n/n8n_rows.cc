@@ -15,6 +15,15 @@ std::string Dump(const Json& j) {
   return j.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
 }
 
+// The name a credential reference gives: "<name>" or {"name": "<name>"}.
+std::optional<std::string> CredentialName(const Json& ref) {
+  if (ref.is_string()) return ref.get<std::string>();
+  if (ref.is_object() && ref.contains("name") && ref["name"].is_string()) {
+    return ref["name"].get<std::string>();
+  }
+  return std::nullopt;
+}
+
 // Re-binds one node's credential references; notes the unmatched ones.
 void RebindCredentials(Json& node, const Rebinding& rebinding,
                        std::vector<std::string>* unmatched) {
@@ -22,14 +31,9 @@ void RebindCredentials(Json& node, const Rebinding& rebinding,
   if (creds == node.end() || !creds->is_object()) return;
   std::string node_name = node.value("name", std::string());
   for (auto& [type, ref] : creds->items()) {
-    std::string name;
-    if (ref.is_string()) {
-      name = ref.get<std::string>();
-    } else if (ref.is_object() && ref.contains("name") && ref["name"].is_string()) {
-      name = ref["name"].get<std::string>();
-    } else {
-      continue;
-    }
+    std::optional<std::string> named = CredentialName(ref);
+    if (!named) continue;
+    const std::string& name = *named;
     auto found = rebinding.credentials.find({type, name});
     if (found == rebinding.credentials.end() || found->second.empty()) {
       if (unmatched != nullptr) {
@@ -105,6 +109,27 @@ Result<N8nWorkflow> WorkflowFromContent(std::string_view content, const std::str
     }
   }
   return wf;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> CredentialReferences(
+    std::string_view content) {
+  Json doc = Json::parse(content, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) return Status::InvalidArgument("not an n8n workflow object");
+  std::vector<std::pair<std::string, std::string>> out;
+  auto nodes = doc.find("nodes");
+  if (nodes == doc.end() || !nodes->is_array()) return out;
+  for (const Json& node : *nodes) {
+    if (!node.is_object()) continue;
+    auto creds = node.find("credentials");
+    if (creds == node.end() || !creds->is_object()) continue;
+    for (const auto& [type, ref] : creds->items()) {
+      std::optional<std::string> name = CredentialName(ref);
+      if (!name) continue;
+      std::pair<std::string, std::string> key{type, *name};
+      if (std::find(out.begin(), out.end(), key) == out.end()) out.push_back(std::move(key));
+    }
+  }
+  return out;
 }
 
 std::string N8nTime(std::string_view rfc3339) {

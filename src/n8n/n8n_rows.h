@@ -73,6 +73,13 @@ Result<N8nWorkflow> WorkflowFromContent(std::string_view content, const std::str
                                         const Rebinding& rebinding,
                                         std::vector<std::string>* unmatched);
 
+// Every credential reference of the content's nodes as (type, name), in
+// order of first use, each once: the `{"<type>": {"id", "name"}}` form and
+// the legacy `{"<type>": "<name>"}`; one without a string name is left out.
+// InvalidArgument when the content is no workflow object.
+Result<std::vector<std::pair<std::string, std::string>>> CredentialReferences(
+    std::string_view content);
+
 // An n8n timestamp column's text from RFC 3339 UTC ("2026-12-03T12:00:00.000Z"
 // -> "2026-12-03 12:00:00.000"), which both databases read as UTC.
 std::string N8nTime(std::string_view rfc3339);

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "promote/migration_format.h"
+#include "promote/n8n_workflow_sql.h"
 #include "promote/workflow_sql.h"
 #include "util/hash.h"
 #include "util/host.h"
@@ -349,6 +350,7 @@ Result<MigrationFile> ParseMigrationFile(std::string_view file, std::string_view
   out.checksum = MigrationChecksum(text);
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   out.workflow_migration = IsWorkflowMigration(text);
+  out.n8n_target = IsN8nWorkflowMigration(text);
   out.written_for = FindHeaderDialect(text);
   out.generated_as = FindHeaderMigrationName(text);
 
@@ -721,7 +723,8 @@ Result<DownReport> MigrateDown(MigrationHistory& session, const MigrationFolder&
         }
         return Status::InvalidArgument(row.file + " has no down section");
       }
-      t.sql = WorkflowDownSql(session.dialect(), key);
+      t.sql = file != nullptr && file->n8n_target ? N8nWorkflowDownSql(session.dialect(), key)
+                                                  : WorkflowDownSql(session.dialect(), key);
       t.builtin = true;
     }
     targets.push_back(std::move(t));

@@ -69,6 +69,7 @@ struct MigrationFile {
   std::optional<std::string> down_sql;
   bool down_transaction = true;
   bool workflow_migration = false;  // IsWorkflowMigration
+  bool n8n_target = false;          // IsN8nWorkflowMigration
   // The dialect a generated file was written for (its "-- Dialect:" line).
   std::optional<SqlDialect> written_for;
   // The name a generated file was created with ("-- Migration:"), its key

@@ -114,4 +114,9 @@ std::optional<std::string> FindHeaderMigrationName(std::string_view sql) {
   return FindHeaderField(sql, "Migration");
 }
 
+bool IsN8nWorkflowMigration(std::string_view sql) {
+  return IsWorkflowMigration(sql) &&
+         FindHeaderField(sql, kTargetKey) == std::optional<std::string>("n8n");
+}
+
 }  // namespace flowsync

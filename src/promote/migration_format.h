@@ -26,6 +26,8 @@
 //       c="$(cat NAME.json; echo .)"; psql -v flowsync_content="${c%.}" -f FILE.sql
 //   "-- Migration: FILE"  the name the file was generated with, which is
 //       its key in migration_metadata even if the file is renamed later.
+//   "-- Target: n8n"  the file writes n8n's own tables
+//       (promote/n8n_workflow_sql.h); `down` then runs N8nWorkflowDownSql.
 #pragma once
 
 #include <cstddef>
@@ -76,6 +78,10 @@ std::optional<SqlDialect> FindHeaderDialect(std::string_view sql);
 
 // True when the file is a generated workflow migration (has the marker).
 bool IsWorkflowMigration(std::string_view sql);
+
+inline constexpr std::string_view kTargetKey = "Target";
+// True when a generated workflow migration's header says "-- Target: n8n".
+bool IsN8nWorkflowMigration(std::string_view sql);
 
 // How often kSidecarToken occurs outside quotes and comments (a workflow's
 // name or README may hold the same text inside a literal).

@@ -47,11 +47,19 @@ namespace flowsync {
 // "-- migrate:down" sections (the down SQL is WorkflowDownSql).
 enum class MigrationStyle { kPlain, kDbmate };
 
+// What the migrations write: flowsync's tables (promote/workflow_sql.h) or
+// n8n's own (promote/n8n_workflow_sql.h).
+enum class MigrationTarget { kFlowsync, kN8n };
+
 struct MigrationCreateOptions {
   std::string dir = "migrations";  // where the files go (as the user named it)
   std::string source = "dev";      // "dev", "prod" or "staging"
   SqlDialect dialect = SqlDialect::kSqlite;
   MigrationStyle style = MigrationStyle::kPlain;
+  MigrationTarget target = MigrationTarget::kFlowsync;
+  // kN8n: the project owning the workflows a migration creates (name or
+  // id); the instance owner's personal project when unset.
+  std::optional<std::string> n8n_project;
   // Replace the literal secrets found with kRedactedPlaceholder instead of
   // refusing.
   bool redact = false;
@@ -97,6 +105,7 @@ struct PlannedMigration {
   PlannedFile sql;
   std::optional<PlannedFile> sidecar;
   int credential_references = 0;      // kept as type and name
+  std::string n8n_id;                 // kN8n: the workflow's id in n8n
   std::vector<std::string> redacted;  // finding paths whose value was replaced
   std::vector<std::string> allowed;   // finding paths accepted by allowed_paths
 };

@@ -14,6 +14,7 @@
 #include "sync/identity.h"
 #include "util/path_text.h"
 #include "util/time_format.h"
+#include "util/uuid.h"
 
 namespace flowsync {
 namespace {
@@ -257,6 +258,16 @@ Result<std::vector<WorkflowExport>> ExportChangedSince(Store& store, int64_t sin
     selected.push_back(ExportFromDetail(store.project(), std::move(*d)));
   }
   return selected;
+}
+
+Status AdoptN8nIds(Store& store, std::vector<WorkflowExport>* selected) {
+  for (WorkflowExport& wf : *selected) {
+    if (IsUuid(wf.id)) continue;  // a file's
+    FS_TRY_ASSIGN(std::optional<std::string> synced, store.catalog().SyncedId(wf.id));
+    wf.n8n_id = wf.id;
+    wf.id = synced ? *synced : UuidV5(kWorkflowIdNamespace, "n8n-workflow\n" + wf.id);
+  }
+  return Status::OK();
 }
 
 Result<int64_t> ParseWindowMs(std::string_view text) {

@@ -95,6 +95,12 @@ Result<std::vector<WorkflowExport>> SelectWorkflows(const FileSystem& fs,
 // milliseconds), in the store's listing order.
 Result<std::vector<WorkflowExport>> ExportChangedSince(Store& store, int64_t since_ms);
 
+// The workflows of `selected` read from an n8n database (`store` is an
+// n8n store: their id is n8n's, no UUID) get that id as their n8n_id and a
+// stable id in its place: flowsync's id of it when a sync made it
+// (Catalog::SyncedId), else one derived from the n8n id.
+Status AdoptN8nIds(Store& store, std::vector<WorkflowExport>* selected);
+
 // A window such as "7d" in milliseconds: a whole number and one unit of s,
 // m, h, d or w. InvalidArgument "'TEXT': expected a whole number and a unit
 // s, m, h, d or w (e.g. 7d, 12h)" otherwise, also on overflow.

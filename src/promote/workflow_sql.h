@@ -26,6 +26,7 @@
 // the migration_metadata row goes, and the log records what happened.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -44,6 +45,9 @@ struct WorkflowExport {
   ParsedWorkflow workflow;
   std::string created_at;  // RFC 3339 UTC with milliseconds
   std::string updated_at;  // the source's last update: decides who wins
+  // Its id in n8n, when it was read from an n8n database: the id it keeps
+  // in every n8n environment (promote/n8n_workflow_sql.h).
+  std::optional<std::string> n8n_id;
 };
 
 struct WorkflowSqlOptions {

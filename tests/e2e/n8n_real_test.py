@@ -93,13 +93,7 @@ class N8nDatabaseBase(unittest.TestCase):
             f"('{TEAM_API_CRED}', 'Team API', 'U2FsdGVkX1-not-read', 'httpHeaderAuth')")
 
     def exec(self, sql):
-        if self.n8n.pg_db:
-            h.psql(h.pg_url(h.pg_admin_url(), self.n8n.pg_db), sql)
-        else:
-            con = sqlite3.connect(self.n8n.sqlite_path)
-            con.execute(sql)
-            con.commit()
-            con.close()
+        self.exec_on(self.n8n, sql)
 
     def sync(self, *extra):
         r = h.run(["sync", self.tree, "--db", self.n8n.db, *extra])
@@ -444,6 +438,132 @@ class N8nDatabaseBase(unittest.TestCase):
                       "'Missing Slack' (no match in the target)", r.stderr)
         self.assertEqual(self.n8n.query("SELECT count(*) FROM workflow_entity"), [("0",)])
 
+    def create_migrations(self, out, *args):
+        r = h.run(["migration", "create", "--dir", out, *args])
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        return sorted(f for f in os.listdir(out) if f.endswith(".sql"))
+
+    def migrate_up(self, target, folder):
+        r = h.run(["migrate", "up", "--db", target.db, "--dir", folder])
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        return r
+
+    def versions(self, target):
+        return dict(target.query("SELECT id, \"versionId\" FROM workflow_entity"))
+
+    def test_migrations_carry_workflows_into_n8n_and_out_of_it(self):
+        dialect = "postgres" if self.n8n.pg_db else "sqlite"
+        dev_out = os.path.join(self.tmp, "migrations")
+        files = self.create_migrations(
+            dev_out, "--target", "n8n", "--dialect", dialect, "--root", self.tree,
+            os.path.join(self.tree, "hello.json"), os.path.join(self.tree, "caller.json"))
+        self.assertEqual(len(files), 2)
+        with open(os.path.join(dev_out, files[0]), encoding="utf-8") as f:
+            text = f.read()
+        self.assertIn("-- Target: n8n\n", text)
+        self.assertNotIn("credential-id", text)  # the source's credential ids stay there
+        self.migrate_up(self.n8n, dev_out)
+
+        # The ids a sync gives them, in every environment.
+        ids = self.ids()
+        hello, caller = ids["Hello flowsync"], ids["Caller"]
+        self.assertEqual(caller, "Ca11erWorkflow01")
+        synced = n8n.fresh(self.version, self.backend)
+        r = h.run(["sync", self.tree, "--db", synced.db])
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        self.assertEqual({name: wid for wid, name in
+                          synced.query("SELECT id, name FROM workflow_entity")}, ids)
+
+        # n8n reads them: nodes, references re-bound in SQL, tags, history,
+        # owner; and it runs one.
+        exported = self.n8n.export()
+        self.assertEqual(exported[hello]["nodes"], HELLO["nodes"])
+        self.assertEqual(exported[hello]["settings"], HELLO["settings"])
+        self.assertEqual(tag_names(exported[hello]), ["demo", "flowsync"])
+        expected = copy.deepcopy(CALLER["nodes"])
+        expected[1]["parameters"]["workflowId"]["value"] = hello
+        expected[2]["credentials"] = {
+            "httpHeaderAuth": {"id": TEAM_API_CRED, "name": "Team API"},
+            "slackApi": {"id": None, "name": "Missing Slack"}}
+        self.assertEqual(exported[caller]["nodes"], expected)
+        versions = self.versions(self.n8n)
+        for wid in (hello, caller):
+            self.assertEqual(self.n8n.query(
+                f"SELECT \"versionId\" FROM workflow_history WHERE \"workflowId\" = '{wid}'"),
+                [(versions[wid],)])
+            self.assertEqual(self.n8n.query(
+                f"SELECT count(*) FROM shared_workflow WHERE \"workflowId\" = '{wid}' AND "
+                "role = 'workflow:owner'"), [("1",)])
+        self.n8n.run("execute", f"--id={hello}")
+        self.assertEqual(sorted(self.n8n.query(
+            "SELECT action FROM migration_metadata ORDER BY migration_file")),
+            [("created",), ("created",)])
+
+        # Applied once: again, and again by hand, changes nothing.
+        self.migrate_up(self.n8n, dev_out)
+        with open(os.path.join(dev_out, files[0]), encoding="utf-8") as f:
+            self.exec(f.read().replace("SAVEPOINT flowsync_migration;", "")
+                      .replace("RELEASE flowsync_migration;", ""))
+        self.assertEqual(self.versions(self.n8n), versions)
+
+        # Prod to dev: what changed in this n8n within 7 days, as migrations
+        # for another n8n, which has its own credential of that name.
+        dev = n8n.fresh(self.version, self.backend)
+        dev_cred = "DevTeamApiCred01"
+        self.exec_on(dev, "INSERT INTO credentials_entity (id, name, data, type) VALUES "
+                          f"('{dev_cred}', 'Team API', 'U2FsdGVkX1-not-read', 'httpHeaderAuth')")
+        prod_out = os.path.join(self.tmp, "from-prod")
+        files = self.create_migrations(prod_out, "--db", self.n8n.db, "--source", "prod",
+                                       "--since", "7d")
+        self.assertEqual(len(files), 2)
+        self.assertTrue(all("_prod_sync_" in f for f in files), files)
+        self.migrate_up(dev, prod_out)
+        got = dev.export()
+        self.assertEqual(set(got), {hello, caller})
+        self.assertEqual(got[hello]["nodes"], HELLO["nodes"])
+        expected[2]["credentials"]["httpHeaderAuth"]["id"] = dev_cred
+        self.assertEqual(got[caller]["nodes"], expected)
+        # flowsync on dev sees them as made in the database: a pull writes
+        # them into dev's files.
+        r = h.run(["list", "--db", dev.db, "--json"])
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        self.assertEqual(sorted(w["name"] for w in r.json()), ["Caller", "Hello flowsync"])
+
+        # Update only if newer: an edit made on dev since is kept.
+        self.exec_on(dev, "UPDATE workflow_entity SET name = 'Edited on dev', \"versionId\" = "
+                          "'00000000-0000-4000-8000-000000000001', \"updatedAt\" = "
+                          "'2999-01-01 00:00:00.000' WHERE id = '" + hello + "'")
+        before = self.versions(dev)
+        newer = os.path.join(self.tmp, "again")
+        self.create_migrations(newer, "--db", self.n8n.db, "--source", "prod", hello)
+        self.migrate_up(dev, newer)
+        self.assertEqual(self.versions(dev), before)
+        self.assertEqual(dev.query(f"SELECT name FROM workflow_entity WHERE id = '{hello}'"),
+                         [("Edited on dev",)])
+        self.assertEqual(dev.query("SELECT action FROM migration_metadata WHERE migration_file "
+                                   "LIKE '%hello%' ORDER BY migration_file DESC LIMIT 1"),
+                         [("skipped",)])
+
+        # Down: a workflow a migration created is archived, unless it
+        # changed since.
+        r = h.run(["migrate", "down", "--db", dev.db, "--dir", newer])
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        r = h.run(["migrate", "down", "2", "--db", dev.db, "--dir", prod_out])
+        self.assertEqual(r.returncode, h.EXIT_OK, r.describe())
+        self.assertEqual(dev.query(
+            "SELECT id, CASE WHEN \"isArchived\" THEN 1 ELSE 0 END FROM workflow_entity "
+            "ORDER BY id"), sorted([(caller, "1"), (hello, "0")]))
+        self.assertEqual(dev.query("SELECT count(*) FROM migration_metadata"), [("0",)])
+
+    def exec_on(self, target, sql):
+        if target.pg_db:
+            h.psql(h.pg_url(h.pg_admin_url(), target.pg_db), sql)
+        else:
+            con = sqlite3.connect(target.sqlite_path)
+            con.executescript(sql)
+            con.commit()
+            con.close()
+
 
 class N8n1SqliteTest(N8nDatabaseBase):
     version, backend = "1.123.0", "sqlite"
@@ -513,16 +633,23 @@ class N8nAddressingTest(unittest.TestCase):
         self.assertNotEqual(r.returncode, h.EXIT_OK, r.describe())
         self.assertNotIn("s3cret", r.stderr + r.stdout)
 
-    def test_migration_create_from_n8n_is_refused(self):
+    def test_migrations_from_n8n_are_for_n8n(self):
         path = os.path.join(self.tmp, "database.sqlite")
+        out = os.path.join(self.tmp, "migrations")
+        r = h.run(["migration", "create", "--db", "n8n+sqlite:" + path, "--target", "flowsync",
+                   "Some workflow", "--dir", out])
+        self.assertEqual(r.returncode, h.EXIT_USAGE, r.describe())
+        self.assertEqual(r.stderr, "flowsync: error: --target flowsync: the workflows of an n8n "
+                                   "database go to n8n (--target n8n); to promote them into a "
+                                   "flowsync database, pull them into files first (`flowsync "
+                                   "pull`)\n")
         r = h.run(["migration", "create", "--db", "n8n+sqlite:" + path, "Some workflow",
-                   "--dir", os.path.join(self.tmp, "migrations")])
-        self.assertEqual(r.returncode, h.EXIT_DB, r.describe())
-        self.assertEqual(r.stderr, "flowsync: error: migration create does not read n8n "
-                                   "databases yet: sync the tree into n8n with `flowsync sync "
-                                   "TREE --db n8n+...`, or read the workflows with `flowsync "
-                                   "show --db n8n+... --content`\n")
-        self.assertFalse(os.path.exists(os.path.join(self.tmp, "migrations")))
+                   "--dir", out])
+        self.assertEqual(r.returncode, h.EXIT_FAILED, r.describe())
+        self.assertEqual(r.stderr, "flowsync: error: 'Some workflow' is no file, and there is no "
+                                   f"database to look it up in (no n8n database at {path}: the "
+                                   "file does not exist)\n")
+        self.assertFalse(os.path.exists(out))
 
     def test_n8n_options_need_an_n8n_database(self):
         tree = os.path.join(self.tmp, "tree")
