@@ -41,6 +41,9 @@ tree="$work/tree" flat="$work/flat"
 cp -r "$corpus" "$tree"
 # n8n's import gives up on the whole batch at the first file that is no workflow (the corpus holds 10 such
 # JSON files): it gets the 2,047 workflows only; flowsync reads the tree as it is and ignores those files.
+# It also gives up on a workflow with "versionId": null (NOT NULL constraint) or marked active (a foreign
+# key on activeVersionId): its copies drop the one and clear the other, as flowsync writes them (inactive,
+# a versionId of its own).
 python3 - "$tree" "$flat" <<'PY'
 import json, os, shutil, sys
 tree, flat = sys.argv[1:]
@@ -56,7 +59,15 @@ for d, _, names in os.walk(tree):
         except ValueError:
             continue
         if isinstance(doc, dict) and isinstance(doc.get("nodes"), list) and isinstance(doc.get("connections"), dict):
-            shutil.copy(p, os.path.join(flat, os.path.relpath(p, tree).replace("/", "__")))
+            out = os.path.join(flat, os.path.relpath(p, tree).replace("/", "__"))
+            if "versionId" in doc and doc["versionId"] is None or doc.get("active"):
+                if doc.get("versionId", "") is None:
+                    del doc["versionId"]
+                doc["active"] = False
+                with open(out, "w", encoding="utf-8") as f:
+                    json.dump(doc, f)
+            else:
+                shutil.copy(p, out)
 PY
 files=$(find "$flat" -name '*.json' | wc -l)
 

@@ -1,10 +1,11 @@
 // ServeRegistry: what `flowsync serve` keeps in the store besides workflows
 // and executions: API tokens, webhook registrations and their deliveries.
 //
-// Nothing secret is stored. A token is kept as the SHA-256 of its text (the
-// text is shown once, when it is made); a webhook's signing secret is a
-// reference: the name of an environment variable or the path of a file, read
-// by the server when a delivery arrives.
+// Nothing secret is stored in plain text. A token is kept as the SHA-256 of
+// its text (the text is shown once, when it is made); a webhook's signing
+// secret is a reference (the name of an environment variable or the path of
+// a file, read by the server when a delivery arrives) or sealed with the
+// variables' key (run/variables.h), which never enters the database.
 //
 // Tokens belong to the database, not to a project (the server reads one
 // before it knows the project, which is what the token says); registrations
@@ -46,8 +47,9 @@ struct WebhookRegistration {
   std::string method = "POST";
   std::string task;      // TOPIC[:JOB] of a phase
   std::string workflow;  // the phase file's key; "" for the first phase of the task
-  // Exactly one is set: where the signing secret is read from.
-  std::optional<std::string> secret_env, secret_file;
+  // Exactly one is set: where the signing secret is read from, or the
+  // secret sealed ("sealed:v1:...", SealWebhookSecret in serve/server.h).
+  std::optional<std::string> secret_env, secret_file, secret_sealed;
   int64_t created_ms = 0;
 };
 

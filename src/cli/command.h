@@ -218,6 +218,7 @@ struct WebhookCommand {
   CommonOptions common;
   std::string path, task;
   std::optional<std::string> workflow, secret_env, secret_file;
+  bool secret_stdin = false;  // the secret from stdin, kept sealed
 };
 
 // `help [COMMAND...]`.

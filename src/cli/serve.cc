@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <iterator>
 #include <thread>
 
 #include "cli/command.h"
@@ -19,6 +20,7 @@
 #include "flowsync/watch.h"
 #include "phase/template.h"
 #include "run/phase_task.h"
+#include "run/variables.h"
 #include "serve/http_server.h"
 #include "serve/server.h"
 #include "serve/signature.h"
@@ -64,6 +66,9 @@ ExitCode RunServe(ServeCommand& o) {
   options.max_file_size = ctx->limits.max_file_size;
   options.default_timeout_ms = *timeout;
   options.phase_refresh_ms = static_cast<int64_t>(o.refresh_s * 1000);
+  auto secret_key = run::LoadSecretKey(RealFileSystem());
+  if (!secret_key.ok()) return Fail(secret_key.status());
+  options.secret_key = *secret_key;
   serve::Server server(options);
   Status prepared = server.Prepare();
   if (!prepared.ok()) return Fail(prepared);
@@ -313,9 +318,22 @@ Result<std::unique_ptr<ServeRegistry>> OpenRegistry(WebhookCommand& o, Opened& o
 ExitCode RunWebhookAdd(WebhookCommand& o) {
   auto path = WebhookPath(o.path);
   if (!path.ok()) return Fail(path.status());
-  if (o.secret_env.has_value() == o.secret_file.has_value()) {
+  if (int(o.secret_env.has_value()) + int(o.secret_file.has_value()) + int(o.secret_stdin) != 1) {
     return Fail(Status::InvalidArgument(
-        "a webhook needs one secret: --secret-env VAR or --secret-file FILE"));
+        "a webhook needs one secret: --secret-env VAR, --secret-file FILE or --secret-stdin"));
+  }
+  std::optional<run::SecretKey> key;
+  std::string secret;
+  if (o.secret_stdin) {
+    auto required = run::RequireSecretKey(RealFileSystem(), "--secret-stdin (a sealed secret)");
+    if (!required.ok()) return Fail(required.status());
+    key = *required;
+    // One trailing newline is the terminal's, not the secret's.
+    secret.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    if (!secret.empty() && secret.back() == '\n') secret.pop_back();
+    if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+    if (secret.empty())
+      return Fail(Status::InvalidArgument("--secret-stdin: stdin held no secret"));
   }
   Opened opened;
   auto registry = OpenRegistry(o, opened, config::IfMissing::kCreate);
@@ -326,6 +344,8 @@ ExitCode RunWebhookAdd(WebhookCommand& o) {
   hook.workflow = o.workflow.value_or("");
   hook.secret_env = o.secret_env;
   hook.secret_file = o.secret_file;
+  if (key)
+    hook.secret_sealed = serve::SealWebhookSecret(*key, opened.store->project(), hook, secret);
   hook.created_ms = SystemClock().NowMs();
   auto id = (*registry)->AddWebhook(hook);
   if (!id.ok()) return Fail(id.status());
@@ -352,7 +372,8 @@ ExitCode RunWebhookList(WebhookCommand& o) {
                      {"task", h.task},
                      {"workflow", h.workflow},
                      {"secret_env", h.secret_env ? Json(*h.secret_env) : Json(nullptr)},
-                     {"secret_file", h.secret_file ? Json(*h.secret_file) : Json(nullptr)}});
+                     {"secret_file", h.secret_file ? Json(*h.secret_file) : Json(nullptr)},
+                     {"secret_sealed", h.secret_sealed.has_value()}});
     }
     std::cout << DumpJson(arr) << std::endl;
     return ExitCode::kOk;
@@ -364,7 +385,9 @@ ExitCode RunWebhookList(WebhookCommand& o) {
   for (const WebhookRegistration& h : *hooks) {
     fmt::print("{} /hooks/{}  {}{}  secret: {}\n", h.method, DisplayText(h.path),
                DisplayText(h.task), h.workflow.empty() ? "" : " (" + DisplayText(h.workflow) + ")",
-               h.secret_env ? "$" + *h.secret_env : "file " + DisplayText(*h.secret_file));
+               h.secret_env    ? "$" + *h.secret_env
+               : h.secret_file ? "file " + DisplayText(*h.secret_file)
+                               : std::string("sealed"));
   }
   return ExitCode::kOk;
 }
@@ -461,6 +484,9 @@ Command WebhookCommandRow() {
              c->add_option("--secret-file", o.webhook.secret_file,
                            "File the server reads the HMAC secret from")
                  ->type_name("FILE");
+             c->add_flag("--secret-stdin", o.webhook.secret_stdin,
+                         "Read the HMAC secret from stdin and keep it in the database, sealed "
+                         "with FLOWSYNC_SECRET_KEY (which the server needs too)");
              c->add_flag("--json", o.webhook.common.json, "Print JSON");
            },
            [](CommandOptions& o) { return RunWebhookAdd(o.webhook); }},

@@ -70,16 +70,9 @@ ExitCode RunSet(VarCommand& o) {
   v.secret = o.secret;
   v.updated_ms = SystemClock().NowMs();
   if (o.secret) {
-    auto key = run::LoadSecretKey(RealFileSystem());
+    auto key = run::RequireSecretKey(RealFileSystem(), "a secret");
     if (!key.ok()) return Fail(key.status());
-    if (!*key) {
-      return Fail(
-          Status::InvalidArgument(std::string("a secret needs a key: set ") + run::kSecretKeyEnv +
-                                  " (or " + run::kSecretKeyFileEnv +
-                                  ") to one `flowsync var keygen` prints; the database never "
-                                  "holds it"));
-    }
-    v.value = run::SealSecret(**key, v.environment, v.name, value);
+    v.value = run::SealSecret(*key, v.environment, v.name, value);
   } else {
     v.value = value;
   }

@@ -90,6 +90,17 @@ Result<std::optional<SecretKey>> LoadSecretKey(const FileSystem& fs) {
   return std::optional<SecretKey>();
 }
 
+Result<SecretKey> RequireSecretKey(const FileSystem& fs, std::string_view what) {
+  FS_TRY_ASSIGN(std::optional<SecretKey> key, LoadSecretKey(fs));
+  if (!key) {
+    return Status::InvalidArgument(std::string(what) + " needs a key: set " + kSecretKeyEnv +
+                                   " (or " + kSecretKeyFileEnv +
+                                   ") to one `flowsync var keygen` prints; the database never "
+                                   "holds it");
+  }
+  return *key;
+}
+
 Status CheckVariableName(const std::string& name) {
   bool ok = !name.empty() && name.size() <= 128 && IsAlpha(name[0]) &&
             std::all_of(name.begin(), name.end(), [](char c) { return IsAlpha(c) || IsDigit(c); });

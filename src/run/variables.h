@@ -13,6 +13,7 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,6 +36,11 @@ std::string GenerateSecretKey();
 // The key from the environment; nullopt when neither variable is set;
 // InvalidArgument naming the variable (or file) when it is not a key.
 Result<std::optional<SecretKey>> LoadSecretKey(const FileSystem& fs);
+
+// The key from the environment, required for `what` ("a secret", "a
+// sealed webhook secret"): InvalidArgument saying how to set one when
+// neither variable is set.
+Result<SecretKey> RequireSecretKey(const FileSystem& fs, std::string_view what);
 
 // OK when `name` can be an environment variable: [A-Za-z_][A-Za-z0-9_]*,
 // at most 128 bytes, not starting with FLOWSYNC_ (the task's own).

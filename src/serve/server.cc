@@ -869,6 +869,16 @@ void Server::AddWebhookRoutes() {
                 }
                 secret = std::move(*text);
               }
+            } else if (hook->secret_sealed) {
+              if (!options_.secret_key) {
+                where = std::string("sealed; the server has no key: set ") + run::kSecretKeyEnv;
+              } else if (auto opened =
+                             OpenWebhookSecret(*options_.secret_key, s->store->project(), *hook);
+                         opened.ok()) {
+                secret = std::move(*opened);
+              } else {
+                where = "sealed: " + opened.status().message();
+              }
             }
             if (!secret || secret->empty()) {
               return ErrorResponse(
@@ -981,6 +991,31 @@ void Server::AddPageRoutes() {
                                                   "Max-Age=0");
                                           return resp;
                                         }});
+}
+
+namespace {
+
+Variable WebhookSecretVariable(const std::string& project, const WebhookRegistration& hook) {
+  Variable v;
+  v.environment = "webhook:" + project;
+  v.name = hook.method + " /hooks/" + hook.path;
+  v.secret = true;
+  return v;
+}
+
+}  // namespace
+
+std::string SealWebhookSecret(const run::SecretKey& key, const std::string& project,
+                              const WebhookRegistration& hook, const std::string& secret) {
+  Variable v = WebhookSecretVariable(project, hook);
+  return run::SealSecret(key, v.environment, v.name, secret);
+}
+
+Result<std::string> OpenWebhookSecret(const run::SecretKey& key, const std::string& project,
+                                      const WebhookRegistration& hook) {
+  Variable v = WebhookSecretVariable(project, hook);
+  v.value = hook.secret_sealed.value_or("");
+  return run::OpenSecret(key, v);
 }
 
 }  // namespace flowsync::serve

@@ -35,6 +35,7 @@
 #include "flowsync/store.h"
 #include "phase/query.h"
 #include "run/scheduler.h"
+#include "run/variables.h"
 #include "serve/http_server.h"
 #include "serve/metrics.h"
 
@@ -57,7 +58,19 @@ struct ServerOptions {
   const FileSystem* fs = nullptr;  // nullptr: RealFileSystem(); secret files
   // Reads an environment variable (webhook secrets); nullptr: getenv.
   std::function<std::optional<std::string>(const std::string&)> getenv;
+  // Opens the webhook secrets kept sealed (run::LoadSecretKey); without it
+  // a delivery to such a webhook answers 503 secret_unavailable.
+  std::optional<run::SecretKey> secret_key;
 };
+
+// A webhook secret kept in the database, sealed with the variables' key and
+// bound to the webhook (project, method and path): a sealed value copied to
+// another webhook does not open.
+std::string SealWebhookSecret(const run::SecretKey& key, const std::string& project,
+                              const WebhookRegistration& hook, const std::string& secret);
+// InvalidArgument when it was sealed with another key or for another webhook.
+Result<std::string> OpenWebhookSecret(const run::SecretKey& key, const std::string& project,
+                                      const WebhookRegistration& hook);
 
 class Server {
  public:

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "serve/server.h"
 #include "util/test_util.h"
 
 namespace flowsync::serve {
@@ -47,6 +48,25 @@ TEST(SignatureTest, ConstantTimeEquals) {
   EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
   EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
   EXPECT_TRUE(ConstantTimeEquals("", ""));
+}
+
+TEST(WebhookSecretTest, ASealedSecretOpensOnlyForItsWebhookAndKey) {
+  run::SecretKey key, other;
+  key.bytes.fill(7);
+  other.bytes.fill(8);
+  WebhookRegistration hook;
+  hook.path = "orders/new";
+  hook.secret_sealed = SealWebhookSecret(key, "default", hook, "s3cret");
+  ASSERT_TRUE(hook.secret_sealed->starts_with("sealed:v1:"));
+  EXPECT_EQ(hook.secret_sealed->find("s3cret"), std::string::npos);
+  auto opened = OpenWebhookSecret(key, "default", hook);
+  ASSERT_OK(opened);
+  EXPECT_EQ(*opened, "s3cret");
+  EXPECT_FALSE(OpenWebhookSecret(other, "default", hook).ok());
+  EXPECT_FALSE(OpenWebhookSecret(key, "team-b", hook).ok());
+  WebhookRegistration moved = hook;
+  moved.path = "orders/other";
+  EXPECT_FALSE(OpenWebhookSecret(key, "default", moved).ok());
 }
 
 }  // namespace

@@ -706,6 +706,52 @@ constexpr StepPart kVersion7[] = {
 };
 
 // -----------------------------------------------------------------------------
+// Version 8: a webhook's signing secret may be kept in the database, sealed
+// with the variables' key (secret_sealed, "sealed:v1:..."), instead of being
+// named by an environment variable or a file. Exactly one of the three is
+// set. SQLite cannot alter a CHECK: it rebuilds the table (ids and the
+// AUTOINCREMENT high-water mark kept; the deliveries' foreign key names the
+// table, not its storage).
+
+constexpr std::string_view kVersion8Sqlite = R"sql(
+CREATE TABLE webhook_registrations_v8 (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  project     TEXT NOT NULL,
+  path        TEXT NOT NULL,
+  method      TEXT NOT NULL,
+  task        TEXT NOT NULL,
+  workflow    TEXT NOT NULL,
+  secret_env  TEXT,
+  secret_file TEXT,
+  created_ms  INTEGER NOT NULL,
+  secret_sealed TEXT,
+  CHECK ((secret_env IS NOT NULL) + (secret_file IS NOT NULL) + (secret_sealed IS NOT NULL) = 1),
+  UNIQUE (project, path, method)
+);
+INSERT INTO webhook_registrations_v8 (id, project, path, method, task, workflow, secret_env,
+                                      secret_file, created_ms)
+  SELECT id, project, path, method, task, workflow, secret_env, secret_file, created_ms
+  FROM webhook_registrations;
+DELETE FROM sqlite_sequence WHERE name = 'webhook_registrations_v8';
+INSERT INTO sqlite_sequence (name, seq)
+  SELECT 'webhook_registrations_v8', seq FROM sqlite_sequence WHERE name = 'webhook_registrations';
+DROP TABLE webhook_registrations;
+ALTER TABLE webhook_registrations_v8 RENAME TO webhook_registrations;
+)sql";
+
+constexpr std::string_view kVersion8Postgres = R"sql(
+ALTER TABLE webhook_registrations ADD COLUMN secret_sealed TEXT;
+ALTER TABLE webhook_registrations DROP CONSTRAINT webhook_registrations_check;
+ALTER TABLE webhook_registrations ADD CONSTRAINT webhook_registrations_check
+  CHECK (num_nonnulls(secret_env, secret_file, secret_sealed) = 1);
+)sql";
+
+constexpr StepPart kVersion8[] = {
+    {On::kSqliteOnly, kVersion8Sqlite},
+    {On::kPostgresOnly, kVersion8Postgres},
+};
+
+// -----------------------------------------------------------------------------
 
 std::string Render(SqlDialect dialect, std::span<const StepPart> parts) {
   std::string out;
@@ -776,6 +822,8 @@ std::string SchemaStep(SqlDialect dialect, int from) {
       return Render(dialect, kVersion6);
     case 6:
       return Render(dialect, kVersion7);
+    case 7:
+      return Render(dialect, kVersion8);
     default:
       return {};
   }

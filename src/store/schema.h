@@ -29,6 +29,8 @@
 //   7  an index of the workflows renamed in the database, by base path
 //      (a sync scoped to part of the tree finds them); file_arrivals (a
 //      file that arrived with a key starts its phases once).
+//   8  webhook_registrations.secret_sealed: a webhook's signing secret
+//      sealed with the variables' key, as the third way to give it.
 // Policy: an older database is upgraded in one transaction when a store
 // opens it (PostgreSQL: under the writer lock); a newer one is refused
 // (Unsupported) and left untouched.
@@ -60,7 +62,7 @@
 
 namespace flowsync {
 
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 
 // The statements that take a database at version `from` to `from + 1` in
 // `dialect` (from = 0: an empty database). They do not record the new

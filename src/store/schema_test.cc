@@ -551,6 +551,56 @@ TEST_P(SchemaTest, Version1KeepsItsRowsWhenUpgraded) {
   sqlite3_close(db);
 }
 
+// A webhook with a delivery of an execution, at version 7.
+constexpr char kVersion7Webhook[] = R"sql(
+INSERT INTO webhook_registrations (project, path, method, task, workflow, secret_env, created_ms)
+  VALUES ('default', 'orders', 'POST', 'orders', '', 'ORDERS_SECRET', 1);
+INSERT INTO webhook_registrations (project, path, method, task, workflow, secret_file, created_ms)
+  VALUES ('default', 'gone', 'POST', 'gone', '', '/run/secret', 1);
+DELETE FROM webhook_registrations WHERE path = 'gone';
+INSERT INTO webhook_deliveries (registration_id, idempotency_key, received_ms, payload)
+  SELECT id, 'k1', 2, '{}' FROM webhook_registrations WHERE path = 'orders';
+)sql";
+
+TEST_P(SchemaTest, Version7WebhooksKeepTheirDeliveriesAndIdsWhenUpgraded) {
+  std::string url = FreshUrl();
+  {
+    DatabaseAtVersion db;
+    ASSERT_OK(db.Build(url, 7));
+    ASSERT_OK(db.Exec(kVersion7Webhook));
+  }
+  auto opened = OpenStore(*ParseDatabaseUrl(url), {});
+  ASSERT_OK(opened);
+  Store& store = **opened;
+  EXPECT_EQ(store.SchemaVersion(), kSchemaVersion);
+  SqlConnection& conn = ConnectionOf(store);
+  auto rows = conn.Query(
+      "SELECT r.id, r.secret_env, d.idempotency_key FROM webhook_registrations r JOIN "
+      "webhook_deliveries d ON d.registration_id = r.id");
+  ASSERT_OK(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0][0], std::optional<std::string>("1"));
+  EXPECT_EQ((*rows)[0][1], std::optional<std::string>("ORDERS_SECRET"));
+  EXPECT_EQ((*rows)[0][2], std::optional<std::string>("k1"));
+  // Exactly one secret: none, or two, is refused; a sealed one alone is not.
+  const std::string insert =
+      "INSERT INTO webhook_registrations (project, path, method, task, workflow, secret_env, "
+      "secret_file, secret_sealed, created_ms) VALUES ('default', $1, 'POST', 't', '', $2, $3, "
+      "$4, 1) RETURNING id";
+  EXPECT_FALSE(conn.Query(insert, {"none", std::nullopt, std::nullopt, std::nullopt}).ok());
+  EXPECT_FALSE(conn.Query(insert, {"two", "A", std::nullopt, "sealed:v1:x"}).ok());
+  auto sealed = conn.Query(insert, {"sealed", std::nullopt, std::nullopt, "sealed:v1:x"});
+  ASSERT_OK(sealed);
+  // Ids are not reused: 2 was taken before the upgrade (PostgreSQL's
+  // sequence also moved past the refused rows).
+  EXPECT_GT(std::stoi((*sealed)[0][0].value_or("0")), 2);
+  // Removing the registration still removes its deliveries.
+  ASSERT_OK(conn.Query("DELETE FROM webhook_registrations WHERE id = 1"));
+  auto left = conn.Query("SELECT count(*) FROM webhook_deliveries");
+  ASSERT_OK(left);
+  EXPECT_EQ((*left)[0][0], std::optional<std::string>("0"));
+}
+
 // ---- Rendering --------------------------------------------------------------
 
 TEST(RenderSchemaSql, NamedDifferences) {

@@ -128,6 +128,18 @@ TEST_P(ServeRegistryTest, WebhooksAreAddedListedAndRemovedPerProject) {
   EXPECT_EQ((*listed)[0].workflow, "etl.toml");
   EXPECT_EQ((*listed)[1].path, "b/push");
   EXPECT_EQ((*listed)[1].method, "POST");
+  EXPECT_FALSE((*listed)[1].secret_sealed.has_value());
+
+  WebhookRegistration sealed = Hook("c");
+  sealed.secret_env.reset();
+  sealed.secret_sealed = "sealed:v1:AAAA";
+  ASSERT_OK(registry_->AddWebhook(sealed));
+  auto found_sealed = registry_->FindWebhook("c", "POST");
+  ASSERT_OK(found_sealed);
+  ASSERT_TRUE(found_sealed->has_value());
+  EXPECT_EQ((*found_sealed)->secret_sealed, "sealed:v1:AAAA");
+  EXPECT_FALSE((*found_sealed)->secret_env.has_value());
+  ASSERT_OK(registry_->RemoveWebhook("c"));
 
   auto other = Open("team-b");
   auto other_registry = OpenServeRegistry(*other);

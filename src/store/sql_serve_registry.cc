@@ -9,7 +9,7 @@ namespace flowsync {
 namespace {
 
 constexpr std::string_view kHookColumns =
-    "id, path, method, task, workflow, secret_env, secret_file, created_ms";
+    "id, path, method, task, workflow, secret_env, secret_file, created_ms, secret_sealed";
 
 // token_sha256, project, can_write, created_ms, last_used_ms.
 ApiToken TokenFromRow(const SqlRow& r) {
@@ -32,6 +32,7 @@ WebhookRegistration HookFromRow(const SqlRow& r) {
   h.secret_env = r[5];
   h.secret_file = r[6];
   h.created_ms = SqlInt(r[7]);
+  h.secret_sealed = r[8];
   return h;
 }
 
@@ -95,11 +96,11 @@ class SqlServeRegistry final : public ServeRegistry {
     FS_TRY_ASSIGN(
         std::vector<SqlRow> rows,
         conn_.Query("INSERT INTO webhook_registrations (project, path, method, task, workflow, "
-                    "secret_env, secret_file, created_ms) VALUES (" +
+                    "secret_env, secret_file, created_ms, secret_sealed) VALUES (" +
                         std::string(conn_.ProjectSql()) +
-                        ", $1, $2, $3, $4, $5, $6, CAST($7 AS BIGINT)) RETURNING id",
+                        ", $1, $2, $3, $4, $5, $6, CAST($7 AS BIGINT), $8) RETURNING id",
                     {hook.path, hook.method, hook.task, hook.workflow, hook.secret_env,
-                     hook.secret_file, std::to_string(hook.created_ms)},
+                     hook.secret_file, std::to_string(hook.created_ms), hook.secret_sealed},
                     "registering webhook /hooks/" + hook.path));
     if (rows.size() != 1) return Status::Internal("registering a webhook: no id returned");
     return SqlInt(rows[0][0]);

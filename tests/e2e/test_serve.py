@@ -10,6 +10,7 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -80,6 +81,10 @@ class ServeMixin:
         self.server = None
 
     def tearDown(self):
+        self.stop_server()
+        super().tearDown()
+
+    def stop_server(self):
         if self.server is not None:
             # SIGTERM stops the server cleanly: exit 0, and nothing a
             # sanitizer (the ASan build) would say on stderr.
@@ -95,7 +100,7 @@ class ServeMixin:
             self.assertEqual(self.server.returncode, 0, stderr)
             for word in ("Sanitizer", "runtime error:"):
                 self.assertNotIn(word, stderr)
-        super().tearDown()
+            self.server = None
 
     def cmd(self, *args, expect=0, env=None):
         return self.fs(*args, *self.db_args(), expect=expect, env=env)
@@ -390,6 +395,50 @@ class ServeMixin:
         self.assertIn("no webhook /hooks/gh/push", res.stderr)
         self.assertEqual(self.hook("gh/push", payload, key="delivery-2")[0], 404)
 
+    def test_a_sealed_secret_is_kept_encrypted_and_opened_by_the_server_only(self):
+        key = self.fs("var", "keygen", expect=0).stdout.strip()
+        secret_in = os.path.join(self.tmp, "secret-in")
+        h.write_text(secret_in, SECRET + "\n")
+
+        def add(path, env):
+            with open(secret_in, "rb") as f:
+                return h.run(["webhook", "add", path, "--task", "ingest", "--secret-stdin",
+                              *self.db_args()], cwd=self.root, env=env, stdin=f)
+
+        res = add("sealed", None)
+        self.assertEqual(res.returncode, h.EXIT_USAGE, res.describe())
+        self.assertIn("--secret-stdin (a sealed secret) needs a key: set FLOWSYNC_SECRET_KEY",
+                      res.stderr)
+        res = add("sealed", {"FLOWSYNC_SECRET_KEY": key})
+        self.assertEqual(res.returncode, h.EXIT_OK, res.describe())
+        res = self.cmd("webhook", "add", "two", "--task", "ingest", "--secret-stdin",
+                       "--secret-env", "X", expect=h.EXIT_USAGE)
+        self.assertIn("a webhook needs one secret: --secret-env VAR, --secret-file FILE or "
+                      "--secret-stdin", res.stderr)
+        listed = json.loads(self.cmd("webhook", "list", "--json").stdout)
+        self.assertEqual([(w["path"], w["secret_env"], w["secret_file"], w["secret_sealed"])
+                          for w in listed], [("sealed", None, None, True)])
+        self.assertIn("secret: sealed", self.cmd("webhook", "list").stdout)
+        # The database holds no plain text of it.
+        stored = self.query("SELECT secret_sealed FROM webhook_registrations")
+        self.assertEqual(len(stored), 1)
+        self.assertTrue(stored[0][0].startswith("sealed:v1:"), stored)
+        self.assertNotIn(SECRET, stored[0][0])
+
+        # A server without the key cannot check the signature: 503, nothing started.
+        self.serve()
+        status, _, body = self.hook("sealed", b"{}")
+        self.assertEqual((status, json.loads(body)["error"]["code"]),
+                         (503, "secret_unavailable"), body)
+        self.assertEqual(self.executions(), [])
+        self.stop_server()
+        # With it: signed deliveries start runs, others are refused.
+        self.serve(env={"FLOWSYNC_SECRET_KEY": key})
+        self.assertEqual(self.hook("sealed", b"{}", secret="wrong")[0], 401)
+        status, _, body = self.hook("sealed", b"{}", key="d1")
+        self.assertEqual(status, 202, body)
+        self.assertEqual(len(self.executions()), 1)
+
     def test_concurrent_deliveries_with_one_key_start_one_execution(self):
         self.cmd("webhook", "add", "once", "--task", "ingest", "--secret-env", "HOOK_SECRET")
         self.serve(env={"HOOK_SECRET": SECRET})
@@ -537,12 +586,22 @@ class ServeSqliteTest(ServeMixin, h.FlowsyncCase):
     def db_args(self):
         return ["--db", os.path.join(self.tmp, "flowsync.db")]
 
+    def query(self, sql):
+        con = sqlite3.connect(os.path.join(self.tmp, "flowsync.db"))
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
 
 class ServePostgresTest(ServeMixin, h.FreshPgDatabaseMixin, h.FlowsyncCase):
     server_url = None  # the server's own database URL, when not self.url
 
     def db_args(self):
         return ["--db", self.url]
+
+    def query(self, sql):
+        return h.psql(self.url, sql)
 
     def serve(self, *args, env=None):
         if self.server_url is None:
