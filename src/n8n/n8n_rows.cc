@@ -5,15 +5,16 @@
 #include <nlohmann/json.hpp>
 
 #include "n8n/n8n_ids.h"
+#include "source/json_document.h"
 
 namespace flowsync::n8n {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string Dump(const Json& j) {
-  return j.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
-}
+// Deeper nesting than a sync accepts (SourceLimits::max_json_depth) is no
+// workflow n8n gets.
+constexpr int kMaxDepth = 512;
 
 // The name a credential reference gives: "<name>" or {"name": "<name>"}.
 std::optional<std::string> CredentialName(const Json& ref) {
@@ -24,83 +25,222 @@ std::optional<std::string> CredentialName(const Json& ref) {
   return std::nullopt;
 }
 
-// Re-binds one node's credential references; notes the unmatched ones.
-void RebindCredentials(Json& node, const Rebinding& rebinding,
-                       std::vector<std::string>* unmatched) {
-  auto creds = node.find("credentials");
-  if (creds == node.end() || !creds->is_object()) return;
-  std::string node_name = node.value("name", std::string());
-  for (auto& [type, ref] : creds->items()) {
-    std::optional<std::string> named = CredentialName(ref);
-    if (!named) continue;
-    const std::string& name = *named;
-    auto found = rebinding.credentials.find({type, name});
-    if (found == rebinding.credentials.end() || found->second.empty()) {
-      if (unmatched != nullptr) {
-        unmatched->push_back(
-            fmt::format("node '{}': credential {} '{}' ({} in the target)", node_name, type, name,
-                        found == rebinding.credentials.end() ? "no match" : "several matches"));
-      }
-      continue;
-    }
-    ref = Json{{"id", found->second}, {"name", name}};
-  }
-}
+// Compact JSON of parsed values, written from the parse tree: strings
+// re-escaped from their text, numbers exactly as written, members in
+// document order. Re-binding rewrites only what it changes.
+class Writer {
+ public:
+  Writer(const JsonDocument& doc, const Rebinding& rebinding, std::vector<std::string>* unmatched)
+      : doc_(doc), rebinding_(rebinding), unmatched_(unmatched) {}
 
-// Maps an Execute Workflow node's workflowId through the id map.
-void RebindWorkflowId(Json& node, const Rebinding& rebinding) {
-  auto params = node.find("parameters");
-  if (params == node.end() || !params->is_object()) return;
-  auto ref = params->find("workflowId");
-  if (ref == params->end()) return;
-  auto map = [&](Json& value) {
-    if (!value.is_string()) return false;
-    auto found = rebinding.workflow_ids.find(value.get<std::string>());
-    if (found == rebinding.workflow_ids.end()) return false;
-    value = found->second;
-    return true;
-  };
-  if (ref->is_string()) {
-    map(*ref);
-  } else if (ref->is_object() && ref->contains("value")) {
-    if (map((*ref)["value"]) && ref->contains("cachedResultUrl")) {
-      (*ref)["cachedResultUrl"] = "/workflow/" + (*ref)["value"].get<std::string>();
+  void Value(const JsonValue& v, std::string* out) const {
+    switch (v.kind) {
+      case JsonKind::kNull:
+        *out += "null";
+        return;
+      case JsonKind::kBool:
+        *out += v.boolean ? "true" : "false";
+        return;
+      case JsonKind::kNumber:
+        *out += v.text;
+        return;
+      case JsonKind::kString:
+        AppendJsonString(v.text, out);
+        return;
+      case JsonKind::kArray: {
+        *out += '[';
+        bool first = true;
+        for (const JsonValue& m : doc_.Members(v)) {
+          if (!first) *out += ',';
+          first = false;
+          Value(m, out);
+        }
+        *out += ']';
+        return;
+      }
+      case JsonKind::kObject: {
+        *out += '{';
+        bool first = true;
+        for (const JsonValue& m : doc_.Members(v)) {
+          Key(m.key, &first, out);
+          Value(m, out);
+        }
+        *out += '}';
+        return;
+      }
     }
   }
-}
+
+  // The nodes, their credential and sub-workflow references re-bound.
+  void Nodes(const JsonValue& nodes, std::string* out) const {
+    *out += '[';
+    bool first = true;
+    for (const JsonValue& node : doc_.Members(nodes)) {
+      if (!first) *out += ',';
+      first = false;
+      if (!node.is_object()) {
+        Value(node, out);
+        continue;
+      }
+      const JsonValue* name = doc_.Find(node, "name");
+      const std::string_view node_name = name != nullptr && name->is_string() ? name->text : "";
+      *out += '{';
+      bool first_member = true;
+      for (const JsonValue& m : doc_.Members(node)) {
+        Key(m.key, &first_member, out);
+        if (m.key == "credentials" && m.is_object()) {
+          Credentials(m, node_name, out);
+        } else if (m.key == "parameters" && m.is_object()) {
+          Parameters(m, out);
+        } else {
+          Value(m, out);
+        }
+      }
+      *out += '}';
+    }
+    *out += ']';
+  }
+
+ private:
+  static void Key(std::string_view key, bool* first, std::string* out) {
+    if (!*first) *out += ',';
+    *first = false;
+    AppendJsonString(key, out);
+    *out += ':';
+  }
+
+  // Each reference by (type, name) to the target's credential; the
+  // unmatched ones stay as written, noted.
+  void Credentials(const JsonValue& creds, std::string_view node_name, std::string* out) const {
+    *out += '{';
+    bool first = true;
+    for (const JsonValue& ref : doc_.Members(creds)) {
+      Key(ref.key, &first, out);
+      std::optional<std::string_view> name;
+      if (ref.is_string()) {
+        name = ref.text;
+      } else if (const JsonValue* n = ref.is_object() ? doc_.Find(ref, "name") : nullptr;
+                 n != nullptr && n->is_string()) {
+        name = n->text;
+      }
+      if (!name) {
+        Value(ref, out);
+        continue;
+      }
+      auto found = rebinding_.credentials.find({std::string(ref.key), std::string(*name)});
+      if (found == rebinding_.credentials.end() || found->second.empty()) {
+        if (unmatched_ != nullptr) {
+          unmatched_->push_back(fmt::format(
+              "node '{}': credential {} '{}' ({} in the target)", node_name, ref.key, *name,
+              found == rebinding_.credentials.end() ? "no match" : "several matches"));
+        }
+        Value(ref, out);
+        continue;
+      }
+      *out += "{\"id\":";
+      AppendJsonString(found->second, out);
+      *out += ",\"name\":";
+      AppendJsonString(*name, out);
+      *out += '}';
+    }
+    *out += '}';
+  }
+
+  // An Execute Workflow node's workflowId (a string or {__rl, value, mode})
+  // mapped through the id map.
+  void Parameters(const JsonValue& params, std::string* out) const {
+    *out += '{';
+    bool first = true;
+    for (const JsonValue& m : doc_.Members(params)) {
+      Key(m.key, &first, out);
+      if (m.key != "workflowId") {
+        Value(m, out);
+        continue;
+      }
+      if (m.is_string()) {
+        auto found = rebinding_.workflow_ids.find(m.text);
+        AppendJsonString(found != rebinding_.workflow_ids.end() ? found->second : m.text, out);
+        continue;
+      }
+      const JsonValue* value = m.is_object() ? doc_.Find(m, "value") : nullptr;
+      auto found = value != nullptr && value->is_string()
+                       ? rebinding_.workflow_ids.find(value->text)
+                       : rebinding_.workflow_ids.end();
+      if (found == rebinding_.workflow_ids.end()) {
+        Value(m, out);
+        continue;
+      }
+      *out += '{';
+      bool first_member = true;
+      for (const JsonValue& f : doc_.Members(m)) {
+        Key(f.key, &first_member, out);
+        if (&f == value) {
+          AppendJsonString(found->second, out);
+        } else if (f.key == "cachedResultUrl") {
+          AppendJsonString("/workflow/" + found->second, out);
+        } else {
+          Value(f, out);
+        }
+      }
+      *out += '}';
+    }
+    *out += '}';
+  }
+
+  const JsonDocument& doc_;
+  const Rebinding& rebinding_;
+  std::vector<std::string>* unmatched_;
+};
 
 }  // namespace
 
 Result<N8nWorkflow> WorkflowFromContent(std::string_view content, const std::string& id,
                                         const Rebinding& rebinding,
                                         std::vector<std::string>* unmatched) {
-  Json doc = Json::parse(content, nullptr, /*allow_exceptions=*/false);
-  if (!doc.is_object()) return Status::InvalidArgument("not an n8n workflow object");
+  auto parsed = JsonDocument::Parse(content, kMaxDepth);
+  if (!parsed.ok() || !(*parsed)->root().is_object()) {
+    return Status::InvalidArgument("not an n8n workflow object");
+  }
+  const JsonDocument& doc = **parsed;
+  const JsonValue& root = doc.root();
+  const Writer writer(doc, rebinding, unmatched);
+  auto text = [&](const JsonValue* v) {
+    std::string out;
+    writer.Value(*v, &out);
+    return out;
+  };
   N8nWorkflow wf;
   wf.id = id;
-  if (auto name = doc.find("name"); name != doc.end() && name->is_string()) {
-    wf.name = name->get<std::string>();
+  if (const JsonValue* name = doc.Find(root, "name"); name != nullptr && name->is_string()) {
+    wf.name = std::string(name->text);
   }
-  if (auto nodes = doc.find("nodes"); nodes != doc.end() && nodes->is_array()) {
-    for (Json& node : *nodes) {
-      if (!node.is_object()) continue;
-      RebindCredentials(node, rebinding, unmatched);
-      RebindWorkflowId(node, rebinding);
-    }
-    wf.nodes = Dump(*nodes);
+  if (const JsonValue* nodes = doc.Find(root, "nodes"); nodes != nullptr && nodes->is_array()) {
+    wf.nodes.clear();
+    writer.Nodes(*nodes, &wf.nodes);
   }
-  if (auto c = doc.find("connections"); c != doc.end() && c->is_object()) wf.connections = Dump(*c);
-  if (auto s = doc.find("settings"); s != doc.end() && s->is_object()) wf.settings = Dump(*s);
-  if (auto s = doc.find("staticData"); s != doc.end() && !s->is_null()) wf.static_data = Dump(*s);
-  if (auto p = doc.find("pinData"); p != doc.end() && !p->is_null()) wf.pin_data = Dump(*p);
-  if (auto m = doc.find("meta"); m != doc.end() && m->is_object()) wf.meta = Dump(*m);
-  if (auto tags = doc.find("tags"); tags != doc.end() && tags->is_array()) {
-    for (const Json& t : *tags) {
+  if (const JsonValue* c = doc.Find(root, "connections"); c != nullptr && c->is_object()) {
+    wf.connections = text(c);
+  }
+  if (const JsonValue* v = doc.Find(root, "settings"); v != nullptr && v->is_object()) {
+    wf.settings = text(v);
+  }
+  if (const JsonValue* v = doc.Find(root, "staticData"); v != nullptr && !v->is_null()) {
+    wf.static_data = text(v);
+  }
+  if (const JsonValue* v = doc.Find(root, "pinData"); v != nullptr && !v->is_null()) {
+    wf.pin_data = text(v);
+  }
+  if (const JsonValue* v = doc.Find(root, "meta"); v != nullptr && v->is_object()) {
+    wf.meta = text(v);
+  }
+  if (const JsonValue* tags = doc.Find(root, "tags"); tags != nullptr && tags->is_array()) {
+    for (const JsonValue& t : doc.Members(*tags)) {
       std::string name;
       if (t.is_string()) {
-        name = t.get<std::string>();
-      } else if (t.is_object() && t.contains("name") && t["name"].is_string()) {
-        name = t["name"].get<std::string>();
+        name = std::string(t.text);
+      } else if (const JsonValue* n = t.is_object() ? doc.Find(t, "name") : nullptr;
+                 n != nullptr && n->is_string()) {
+        name = std::string(n->text);
       }
       if (name.empty()) continue;
       if (std::find(wf.tags.begin(), wf.tags.end(), name) == wf.tags.end()) {

@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite_connection.h"
 
+#include <optional>
 #include <string>
 
 namespace flowsync::sqlite {
@@ -8,9 +9,33 @@ Status SqliteConnection::QueryEach(std::string_view sql, const std::vector<SqlVa
                                    std::string_view what,
                                    const std::function<Status(const SqlRowView&)>& row) {
   auto about = [&](const Status& s) { return what.empty() ? s : s.WithPrefix(std::string(what)); };
-  auto prepared = db_->Prepare(sql);
-  if (!prepared.ok()) return about(prepared.status());
-  Stmt& st = *prepared;
+  Cached* cached = nullptr;
+  std::optional<Stmt> own;
+  if (auto it = cache_.find(std::string(sql)); it != cache_.end() && !it->second->in_use) {
+    cached = it->second.get();
+  } else {
+    auto prepared = db_->Prepare(sql);
+    if (!prepared.ok()) return about(prepared.status());
+    if (it == cache_.end() && cache_.size() < kCacheSize) {
+      auto entry = std::make_unique<Cached>(Cached{std::move(*prepared), false});
+      cached = entry.get();
+      cache_.emplace(std::string(sql), std::move(entry));
+    } else {
+      own.emplace(std::move(*prepared));
+    }
+  }
+  Stmt& st = cached != nullptr ? cached->stmt : *own;
+  if (cached != nullptr) cached->in_use = true;
+  // Reset whatever happens: bindings view `params`, and a stepped
+  // statement would keep its read open.
+  struct Release {
+    Stmt& st;
+    Cached* cached;
+    ~Release() {
+      st.Reset();
+      if (cached != nullptr) cached->in_use = false;
+    }
+  } release{st, cached};
   for (size_t i = 0; i < params.size(); ++i) {
     std::string name = "$" + std::to_string(i + 1);
     int index = sqlite3_bind_parameter_index(st.handle(), name.c_str());

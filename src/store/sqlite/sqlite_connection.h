@@ -1,6 +1,10 @@
 // A SQLite connection (Db) as the shared SQL layer sees it.
 #pragma once
 
+#include <memory>
+#include <string>
+#include <unordered_map>
+
 #include "store/sql_connection.h"
 #include "store/sqlite/sqlite_db.h"
 
@@ -25,7 +29,18 @@ class SqliteConnection final : public SqlConnection {
   std::string_view ProjectSql() const override { return ":project"; }
 
  private:
+  // Statements prepared once per connection and reused (reset after each
+  // use, so none holds a read open), up to kCacheSize distinct texts; a
+  // statement already running (a query inside another's row callback)
+  // gets a fresh one.
+  struct Cached {
+    Stmt stmt;
+    bool in_use = false;
+  };
+  static constexpr size_t kCacheSize = 128;
+
   Db* db_;
+  std::unordered_map<std::string, std::unique_ptr<Cached>> cache_;
 };
 
 }  // namespace flowsync::sqlite
