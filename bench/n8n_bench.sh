@@ -41,11 +41,13 @@ tree="$work/tree" flat="$work/flat"
 cp -r "$corpus" "$tree"
 # n8n's import gives up on the whole batch at the first file that is no workflow (the corpus holds 10 such
 # JSON files): it gets the 2,047 workflows only; flowsync reads the tree as it is and ignores those files.
-# It also gives up on a workflow with "versionId": null (NOT NULL constraint) or marked active (a foreign
-# key on activeVersionId): its copies drop the one and clear the other, as flowsync writes them (inactive,
-# a versionId of its own).
+# It also gives up on a workflow without a versionId or a name (it upserts the file's object as it is: NOT
+# NULL constraints) or marked active (a foreign key on activeVersionId): its copies get a versionId, the
+# file's name when they have none, and are inactive, as n8n's own export writes them and as flowsync writes
+# them into n8n. Tags without the ids of the instance they came from fail its import too (NOT NULL on
+# workflows_tags.tagId): n8n's copies have none (flowsync writes the tags: n8n gets the lighter job).
 python3 - "$tree" "$flat" <<'PY'
-import json, os, shutil, sys
+import json, os, shutil, sys, uuid
 tree, flat = sys.argv[1:]
 os.makedirs(flat)
 for d, _, names in os.walk(tree):
@@ -60,10 +62,13 @@ for d, _, names in os.walk(tree):
             continue
         if isinstance(doc, dict) and isinstance(doc.get("nodes"), list) and isinstance(doc.get("connections"), dict):
             out = os.path.join(flat, os.path.relpath(p, tree).replace("/", "__"))
-            if "versionId" in doc and doc["versionId"] is None or doc.get("active"):
-                if doc.get("versionId", "") is None:
-                    del doc["versionId"]
+            if not doc.get("versionId") or doc.get("active") or not isinstance(doc.get("name"), str) \
+                    or not doc["name"] or "tags" in doc:
+                doc.pop("tags", None)
+                doc["versionId"] = doc.get("versionId") or str(uuid.uuid4())
                 doc["active"] = False
+                if not isinstance(doc.get("name"), str) or not doc["name"]:
+                    doc["name"] = os.path.splitext(n)[0]
                 with open(out, "w", encoding="utf-8") as f:
                     json.dump(doc, f)
             else:
@@ -105,7 +110,7 @@ bench_backend() {  # bench_backend sqlite|postgres
     a_db="bench_a_$$" b_db="bench_b_$$"
     psql_admin "CREATE DATABASE $a_db TEMPLATE $tpl_db"
     psql_admin "CREATE DATABASE $b_db TEMPLATE $tpl_db"
-    url_b="n8n+$(cat "$pg_dir/url" | sed "s|/[^/?]*\(?\|$\)|/$b_db\1|")"
+    url_b="n8n+$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$(cat "$pg_dir/url")" "$b_db")"
   else
     url_b="n8n+sqlite:$b/.n8n/database.sqlite"
   fi
