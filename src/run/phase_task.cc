@@ -216,6 +216,53 @@ Result<std::vector<NewExecution>> PhaseFireExecutions(const FoundPhase& found,
   return out;
 }
 
+Result<std::vector<NewExecution>> ChildExecutions(const FoundPhase& child,
+                                                  const PhaseTaskOptions& options) {
+  const Phase& p = child.phase;
+  const std::string where = child.file + ": " + p.task;
+  auto rule = phase::ParseRule(p.rule);
+  if (!rule.ok())
+    return Status::InvalidArgument(where + ": invalid rule: " + rule.status().message());
+  std::vector<phase::QueryValues> rows;
+  if (!rule->meta_file.empty()) {
+    auto read = MetaFileRows(rule->meta_file, options);
+    if (!read.ok()) return read.status().WithPrefix(where);
+    rows = std::move(*read);
+  } else if (!rule->meta.empty()) {
+    std::map<std::string, std::vector<std::string>> merged(options.template_meta.map().begin(),
+                                                           options.template_meta.map().end());
+    for (const auto& [key, values] : rule->meta) merged[key] = values;
+    const size_t count = merged.begin()->second.size();
+    for (const auto& [key, values] : merged) {
+      if (values.size() != count) {
+        return Status::InvalidArgument(where + ": inconsistent lengths in meta (the parent's " +
+                                       "values and the rule's meta= give " + key + " " +
+                                       std::to_string(values.size()) + " values, not " +
+                                       std::to_string(count) + ")");
+      }
+    }
+    for (size_t i = 0; i < count && i < kMaxBatch; ++i) {
+      phase::QueryValues row;
+      for (const auto& [key, values] : merged) row.Add(key, values[i]);
+      rows.push_back(std::move(row));
+    }
+  } else {
+    rows.push_back(options.template_meta);
+  }
+  if (rows.size() > kMaxBatch) {
+    return Status::InvalidArgument(where + ": the batch has more than " +
+                                   std::to_string(kMaxBatch) + " tasks");
+  }
+  std::vector<NewExecution> out;
+  for (const phase::QueryValues& row : rows) {
+    PhaseTaskOptions one = options;
+    one.template_meta = row;
+    FS_TRY_ASSIGN(NewExecution e, PhaseExecution(child, one));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 Result<int64_t> ExecutionTimeoutFromEnv(const char* value) {
   if (value == nullptr || *value == '\0') return kDefaultExecutionTimeoutMs;
   std::string_view text(value);

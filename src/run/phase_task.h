@@ -63,6 +63,20 @@ inline constexpr size_t kMaxBatch = 100'000;
 Result<std::vector<NewExecution>> PhaseFireExecutions(const FoundPhase& found,
                                                       const PhaseTaskOptions& options);
 
+// What a completed parent starts of one child phase, as flowlord's
+// done-topic handler does: the child's rule may make a batch of it. Its
+// `meta=` is merged into the parent's meta values (a child key replaces the
+// parent's); every key must then have as many values, else
+// InvalidArgument "FILE: TASK: inconsistent lengths in meta" and no child
+// starts. Each row of the merged values (or of the child's `meta-file`,
+// which replaces them) is one execution whose template reads it; the task
+// time is the parent's (a child batch ranges from it to itself), and each
+// child's meta is workflow, cron and job, as for a single child. Without
+// meta or meta-file: one execution with the parent's meta values.
+// `options.template_meta` holds the parent's meta values.
+Result<std::vector<NewExecution>> ChildExecutions(const FoundPhase& child,
+                                                  const PhaseTaskOptions& options);
+
 // flowlord's meta of a batch or file task: the query string of `meta`, keys
 // sorted, values not escaped ("cron=2024-01-15T00&name=george washington").
 std::string SortedMeta(const std::map<std::string, std::string>& meta);

@@ -153,3 +153,73 @@ TEST(PhaseBatch, MetaFileLinesAreRowsRelativeToTheRoot) {
 
 }  // namespace
 }  // namespace flowsync::run
+
+namespace flowsync::run {
+namespace {
+
+FoundPhase Child(std::string rule) {
+  Phase p;
+  p.task = "report";
+  p.depends_on = "load";
+  p.rule = std::move(rule);
+  p.template_text = "?file={meta:file}&region={meta:region}";
+  return {"etl.toml", p};
+}
+
+PhaseTaskOptions ChildOptions() {
+  PhaseTaskOptions o;
+  o.task_time_ms = 1'768'471'200'000;  // 2026-01-15T10:00:00Z
+  o.trigger = Trigger::kWorkflow;
+  o.parent_id = 7;
+  // The parent's meta values, as the scheduler reads them.
+  o.template_meta.Add("workflow", "etl.toml");
+  o.template_meta.Add("cron", "2026-01-15T10");
+  o.template_meta.Add("file", "a.csv");
+  return o;
+}
+
+TEST(ChildBatch, WithoutMetaOneChildReadsTheParentsMeta) {
+  auto children = ChildExecutions(Child(""), ChildOptions());
+  ASSERT_OK(children);
+  ASSERT_EQ(children->size(), 1u);
+  EXPECT_EQ((*children)[0].info, "?file=a.csv&region=");
+  EXPECT_EQ((*children)[0].meta, "workflow=etl.toml&cron=2026-01-15T10");
+  EXPECT_EQ((*children)[0].parent_id, 7);
+}
+
+TEST(ChildBatch, TheRulesMetaIsMergedIntoTheParentsAndMustHaveItsLength) {
+  auto one = ChildExecutions(Child("meta=region:eu"), ChildOptions());
+  ASSERT_OK(one);
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].info, "?file=a.csv&region=eu");
+  // A child key replaces the parent's.
+  auto replaced = ChildExecutions(Child("meta=file:b.csv"), ChildOptions());
+  ASSERT_OK(replaced);
+  EXPECT_EQ((*replaced)[0].info, "?file=b.csv&region=");
+  // Two regions against the parent's one value of each key: flowlord's error.
+  auto two = ChildExecutions(Child("meta=region:eu,us"), ChildOptions());
+  EXPECT_EQ(two.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(two.status().message(),
+            "etl.toml: report: inconsistent lengths in meta (the parent's values and the rule's "
+            "meta= give region 2 values, not 1)");
+}
+
+TEST(ChildBatch, AMetaFileMakesOneChildPerLine) {
+  MemoryFileSystem fs;
+  ASSERT_OK(fs.SetFile("/tree/regions.json", "{\"region\":\"eu\"}\n{\"region\":\"us\"}\n"));
+  PhaseTaskOptions o = ChildOptions();
+  o.fs = &fs;
+  o.root = "/tree";
+  auto children = ChildExecutions(Child("meta-file=regions.json"), o);
+  ASSERT_OK(children);
+  ASSERT_EQ(children->size(), 2u);
+  EXPECT_EQ((*children)[0].info, "?file=&region=eu");
+  EXPECT_EQ((*children)[1].info, "?file=&region=us");
+  for (const NewExecution& e : *children) {
+    EXPECT_EQ(e.meta, "workflow=etl.toml&cron=2026-01-15T10");
+    EXPECT_EQ(e.task_time_ms, 1'768'471'200'000);
+  }
+}
+
+}  // namespace
+}  // namespace flowsync::run

@@ -194,12 +194,14 @@ class Pass {
       opts.parent_id = e.id;
       opts.template_meta = meta;
       opts.default_timeout_ms = options_.default_timeout_ms;
-      auto execution = PhaseExecution({e.workflow, child}, opts);
-      if (!execution.ok()) {
-        report_.errors.push_back(execution.status().message());
+      opts.fs = options_.fs;
+      opts.root = options_.root;
+      auto executions = ChildExecutions({e.workflow, child}, opts);
+      if (!executions.ok()) {
+        report_.errors.push_back(executions.status().message());
         continue;
       }
-      out.push_back(std::move(*execution));
+      for (NewExecution& x : *executions) out.push_back(std::move(x));
     }
     return out;
   }
