@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "n8n/n8n_ids.h"
 #include "source/json_document.h"
@@ -369,6 +371,176 @@ Status N8nRowWriter::Write(const N8nWorkflow& wf, const std::string& version_id,
                .status());
   }
   return WriteTags(wf, now);
+}
+
+namespace {
+
+// "($1, $2, $3), ($4, $5, $6)": `rows` rows of `columns` parameters from
+// $first on.
+std::string ValueRows(size_t rows, size_t columns, size_t first = 1) {
+  std::string out;
+  size_t n = first;
+  for (size_t r = 0; r < rows; ++r) {
+    out += r == 0 ? "(" : ", (";
+    for (size_t c = 0; c < columns; ++c) {
+      if (c > 0) out += ", ";
+      out += "$" + std::to_string(n++);
+    }
+    out += ")";
+  }
+  return out;
+}
+
+// "$1, $2, ..., $n".
+std::string List(size_t n) {
+  std::string out;
+  for (size_t i = 1; i <= n; ++i) out += (i == 1 ? "$" : ", $") + std::to_string(i);
+  return out;
+}
+
+// Workflows per statement: the widest row (13 columns) stays far below
+// both backends' limit on parameters.
+constexpr size_t kBatch = 200;
+
+}  // namespace
+
+Status N8nRowWriter::WriteMany(const std::vector<Item>& items, const std::string& now) {
+  for (size_t start = 0; start < items.size(); start += kBatch) {
+    const size_t end = std::min(items.size(), start + kBatch);
+    const size_t n = end - start;
+    std::vector<SqlValue> ids;
+    for (size_t i = start; i < end; ++i) ids.emplace_back(items[i].wf.id);
+
+    std::set<std::string> existing;
+    FS_TRY(conn_->QueryEach("SELECT id FROM workflow_entity WHERE id IN (" + List(n) + ")", ids,
+                            "looking up the n8n workflows", [&](const SqlRowView& row) -> Status {
+                              existing.emplace(row[0].value_or(""));
+                              return Status::OK();
+                            }));
+    std::vector<SqlValue> added;
+    size_t added_rows = 0;
+    for (size_t i = start; i < end; ++i) {
+      const N8nWorkflow& wf = items[i].wf;
+      if (existing.count(wf.id) != 0) {
+        FS_TRY(conn_
+                   ->Query("UPDATE workflow_entity SET name = $2, nodes = $3, connections = $4, "
+                           "settings = $5, \"pinData\" = $6, meta = $7, \"versionId\" = $8, "
+                           "\"updatedAt\" = $9 WHERE id = $1",
+                           {wf.id, wf.name, wf.nodes, wf.connections, wf.settings, wf.pin_data,
+                            wf.meta, items[i].version_id, now},
+                           "updating the n8n workflow")
+                   .status());
+        continue;
+      }
+      for (SqlValue v : {SqlValue(wf.id), SqlValue(wf.name), SqlValue(wf.nodes),
+                         SqlValue(wf.connections), SqlValue(wf.settings), wf.static_data,
+                         wf.pin_data, wf.meta, SqlValue(items[i].version_id), SqlValue(now)}) {
+        added.push_back(std::move(v));
+      }
+      ++added_rows;
+    }
+    if (added_rows > 0) {
+      // ValueRows numbers 10 parameters a row; active, triggerCount and the
+      // second timestamp are written around them.
+      std::string rows;
+      for (size_t r = 0; r < added_rows; ++r) {
+        const size_t b = r * 10;
+        rows += fmt::format("{}(${}, ${}, false, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 0, ${}, ${})",
+                            r == 0 ? "" : ", ", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7,
+                            b + 8, b + 9, b + 10, b + 10);
+      }
+      FS_TRY(conn_
+                 ->Query("INSERT INTO workflow_entity (id, name, active, nodes, connections, "
+                         "settings, \"staticData\", \"pinData\", meta, \"versionId\", "
+                         "\"triggerCount\", \"createdAt\", \"updatedAt\") VALUES " +
+                             rows,
+                         added, "adding the n8n workflows")
+                 .status());
+    }
+
+    std::vector<SqlValue> history;
+    for (size_t i = start; i < end; ++i) {
+      const N8nWorkflow& wf = items[i].wf;
+      for (SqlValue v : {SqlValue(items[i].version_id), SqlValue(wf.id), SqlValue(wf.nodes),
+                         SqlValue(wf.connections), SqlValue(now)}) {
+        history.push_back(std::move(v));
+      }
+    }
+    std::string history_rows;
+    for (size_t r = 0; r < n; ++r) {
+      const size_t b = r * 5;
+      history_rows += fmt::format("{}(${}, ${}, 'flowsync', ${}, ${}, ${}, ${})",
+                                  r == 0 ? "" : ", ", b + 1, b + 2, b + 3, b + 4, b + 5, b + 5);
+    }
+    FS_TRY(conn_
+               ->Query("INSERT INTO workflow_history (\"versionId\", \"workflowId\", authors, "
+                       "nodes, connections, \"createdAt\", \"updatedAt\") VALUES " +
+                           history_rows,
+                       history, "adding the n8n history rows")
+               .status());
+
+    std::set<std::string> owned;
+    FS_TRY(conn_->QueryEach(
+        "SELECT \"workflowId\" FROM shared_workflow WHERE role = 'workflow:owner' AND "
+        "\"workflowId\" IN (" +
+            List(n) + ")",
+        ids, "looking up the n8n owners", [&](const SqlRowView& row) -> Status {
+          owned.emplace(row[0].value_or(""));
+          return Status::OK();
+        }));
+    std::vector<SqlValue> owners;
+    for (size_t i = start; i < end; ++i) {
+      if (owned.count(items[i].wf.id) == 0) {
+        owners.emplace_back(items[i].wf.id);
+        owners.emplace_back(project_id_);
+        owners.emplace_back(now);
+      }
+    }
+    if (!owners.empty()) {
+      std::string owner_rows;
+      for (size_t r = 0; r < owners.size() / 3; ++r) {
+        const size_t b = r * 3;
+        owner_rows += fmt::format("{}(${}, ${}, 'workflow:owner', ${}, ${})", r == 0 ? "" : ", ",
+                                  b + 1, b + 2, b + 3, b + 3);
+      }
+      FS_TRY(conn_
+                 ->Query("INSERT INTO shared_workflow (\"workflowId\", \"projectId\", role, "
+                         "\"createdAt\", \"updatedAt\") VALUES " +
+                             owner_rows,
+                         owners, "adding the n8n owner rows")
+                 .status());
+    }
+
+    FS_TRY(conn_
+               ->Query("DELETE FROM workflows_tags WHERE \"workflowId\" IN (" + List(n) + ")", ids,
+                       "replacing the n8n tags")
+               .status());
+    std::vector<SqlValue> links;
+    for (size_t i = start; i < end; ++i) {
+      for (const std::string& name : items[i].wf.tags) {
+        auto found = tag_ids_.find(name);
+        if (found == tag_ids_.end()) {
+          std::string id = N8nTagId(name);
+          FS_TRY(conn_
+                     ->Query("INSERT INTO tag_entity (id, name, \"createdAt\", \"updatedAt\") "
+                             "VALUES ($1, $2, $3, $3)",
+                             {id, name, now}, "adding the n8n tag")
+                     .status());
+          found = tag_ids_.emplace(name, id).first;
+        }
+        links.emplace_back(items[i].wf.id);
+        links.emplace_back(found->second);
+      }
+    }
+    if (!links.empty()) {
+      FS_TRY(conn_
+                 ->Query("INSERT INTO workflows_tags (\"workflowId\", \"tagId\") VALUES " +
+                             ValueRows(links.size() / 2, 2),
+                         links, "tagging the n8n workflows")
+                 .status());
+    }
+  }
+  return Status::OK();
 }
 
 Status N8nRowWriter::WriteTags(const N8nWorkflow& wf, const std::string& now) {

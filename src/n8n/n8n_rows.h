@@ -100,6 +100,13 @@ class N8nRowWriter {
   // Inserts or updates `wf` with a new version (`version_id`), its history
   // row, its owner row when it has none, and its tags. `now`: N8nTime.
   Status Write(const N8nWorkflow& wf, const std::string& version_id, const std::string& now);
+  // Write() of many workflows in a few statements per batch (rows of
+  // several workflows in one statement): what a sync of a whole tree uses.
+  struct Item {
+    N8nWorkflow wf;
+    std::string version_id;
+  };
+  Status WriteMany(const std::vector<Item>& items, const std::string& now);
   // Sets isArchived of workflow `id` (no row: nothing).
   Status SetArchived(const std::string& id, bool archived, const std::string& now);
 

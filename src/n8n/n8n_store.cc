@@ -61,6 +61,9 @@ Status CreateTables(SqlConnection& conn) {
   return Status::OK();
 }
 
+// Workflows converted and written to n8n at a time.
+constexpr size_t kWriteBatch = 200;
+
 // One n8n write the run decided, applied when it finishes.
 struct Pending {
   enum class Kind { kWrite, kArchive, kUnarchive } kind = Kind::kWrite;
@@ -140,6 +143,11 @@ class N8nSyncTransaction final : public SyncTransaction {
 
  private:
   Status WriteN8n(const std::string& now_rfc3339);
+  // Adds the `fresh` workflows to the id map and records the versionId
+  // written for each workflow of `versions`, a few statements per batch.
+  Status RecordIds(const std::set<std::string>& fresh,
+                   const std::map<std::string, std::string>& n8n_ids,
+                   const std::map<std::string, std::string>& versions);
   // The paths of the rows a sync loaded: n8n's rows are written by them.
   Result<std::vector<IndexRow>> Remember(Result<std::vector<IndexRow>> rows) {
     if (rows.ok()) {
@@ -157,9 +165,76 @@ class N8nSyncTransaction final : public SyncTransaction {
   std::vector<Pending> pending_;
 };
 
+Status N8nSyncTransaction::RecordIds(const std::set<std::string>& fresh,
+                                     const std::map<std::string, std::string>& n8n_ids,
+                                     const std::map<std::string, std::string>& versions) {
+  constexpr size_t kBatch = 500;
+  std::vector<SqlValue> added;
+  std::vector<SqlValue> changed;
+  auto flush_added = [&]() -> Status {
+    if (added.empty()) return Status::OK();
+    std::string rows;
+    for (size_t r = 0; r < added.size() / 4; ++r) {
+      rows += fmt::format("{}(${}, ${}, ${}, ${})", r == 0 ? "" : ", ", 4 * r + 1, 4 * r + 2,
+                          4 * r + 3, 4 * r + 4);
+    }
+    Status st = conn_
+                    ->Query(
+                        "INSERT INTO flowsync_n8n_workflows (workflow_id, n8n_id, source_id, "
+                        "version_id) VALUES " +
+                            rows,
+                        added, "adding to the n8n id map")
+                    .status();
+    added.clear();
+    return st;
+  };
+  auto flush_changed = [&]() -> Status {
+    if (changed.empty()) return Status::OK();
+    std::string rows;
+    for (size_t r = 0; r < changed.size() / 2; ++r) {
+      rows += fmt::format("{}(${}, ${})", r == 0 ? "" : ", ", 2 * r + 1, 2 * r + 2);
+    }
+    Status st =
+        conn_
+            ->Query("UPDATE flowsync_n8n_workflows SET version_id = v.column2 FROM (VALUES " +
+                        rows + ") AS v WHERE flowsync_n8n_workflows.workflow_id = v.column1",
+                    changed, "remembering the n8n versions written")
+            .status();
+    changed.clear();
+    return st;
+  };
+  for (const Pending& p : pending_) {
+    if (p.kind != Pending::Kind::kWrite) continue;
+    auto version = versions.find(p.id);
+    if (fresh.count(p.id) != 0) {
+      added.emplace_back(p.id);
+      added.emplace_back(n8n_ids.at(p.id));
+      added.emplace_back(p.wf->source_id);
+      added.emplace_back(version != versions.end() ? SqlValue(version->second) : SqlValue());
+      if (added.size() >= 4 * kBatch) FS_TRY(flush_added());
+    } else if (version != versions.end()) {
+      changed.emplace_back(p.id);
+      changed.emplace_back(version->second);
+      if (changed.size() >= 2 * kBatch) FS_TRY(flush_changed());
+    }
+  }
+  FS_TRY(flush_added());
+  return flush_changed();
+}
+
 Status N8nSyncTransaction::WriteN8n(const std::string& now_rfc3339) {
   *notes_ = N8nSyncNotes();
   if (pending_.empty()) return Status::OK();
+  {
+    // A workflow written twice in one run is written once, as it ended.
+    std::set<std::string> later;
+    std::vector<Pending> kept;
+    for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
+      if (it->kind == Pending::Kind::kWrite && !later.insert(it->id).second) continue;
+      kept.push_back(std::move(*it));
+    }
+    pending_.assign(std::make_move_iterator(kept.rbegin()), std::make_move_iterator(kept.rend()));
+  }
   const std::string now = N8nTime(now_rfc3339);
   FS_TRY(CreateTables(*conn_));
   N8nRowWriter writer(conn_, *schema_);
@@ -178,6 +253,9 @@ Status N8nSyncTransaction::WriteN8n(const std::string& now_rfc3339) {
                             n8n_ids.emplace(std::move(id), std::move(n8n_id));
                             return Status::OK();
                           }));
+  // New workflows get their n8n id (added to the id map below, with the
+  // version written, in one statement per batch).
+  std::set<std::string> fresh;
   for (const Pending& p : pending_) {
     if (p.kind != Pending::Kind::kWrite || n8n_ids.count(p.id) != 0) continue;
     std::string n8n_id;
@@ -186,18 +264,16 @@ Status N8nSyncTransaction::WriteN8n(const std::string& now_rfc3339) {
     } else {
       n8n_id = N8nIdFromUuid(p.id);
     }
-    FS_TRY(conn_
-               ->Query("INSERT INTO flowsync_n8n_workflows (workflow_id, n8n_id, source_id) "
-                       "VALUES ($1, $2, $3)",
-                       {p.id, n8n_id, p.wf->source_id}, "adding to the n8n id map")
-               .status());
     if (p.wf->source_id) rebinding.workflow_ids.emplace(*p.wf->source_id, n8n_id);
     held.insert(n8n_id);
+    fresh.insert(p.id);
     n8n_ids.emplace(p.id, std::move(n8n_id));
   }
 
   std::map<std::string, N8nSyncNotes::Workflow> noted;  // by path
   size_t unmatched_total = 0;
+  std::vector<N8nRowWriter::Item> items;
+  std::map<std::string, std::string> versions;  // flowsync id -> versionId written
   for (const Pending& p : pending_) {
     auto mapped = n8n_ids.find(p.id);
     if (mapped == n8n_ids.end()) continue;  // never written to n8n: nothing to archive
@@ -234,15 +310,21 @@ Status N8nSyncTransaction::WriteN8n(const std::string& now_rfc3339) {
           fmt::format("tag '{}' is longer than n8n's {} characters: left out", tag, kMaxTagChars));
       return true;
     });
-    const std::string version_id = UuidV4();
-    FS_TRY(writer.Write(*wf, version_id, now));
-    FS_TRY(conn_
-               ->Query("UPDATE flowsync_n8n_workflows SET version_id = $2 WHERE workflow_id = $1",
-                       {p.id, version_id}, "remembering the n8n version written")
-               .status());
+    std::string version_id = UuidV4();
+    versions[p.id] = version_id;
+    items.push_back({std::move(*wf), std::move(version_id)});
     ++notes_->written;
     if (!note.notes.empty()) noted[note.path] = std::move(note);
+    // Written a batch at a time, so that memory stays bounded. With
+    // --strict an unmatched reference fails the run below, which rolls
+    // back everything written.
+    if (items.size() >= kWriteBatch) {
+      FS_TRY(writer.WriteMany(items, now));
+      items.clear();
+    }
   }
+  FS_TRY(writer.WriteMany(items, now));
+  FS_TRY(RecordIds(fresh, n8n_ids, versions));
   for (auto& [path, w] : noted) notes_->workflows.push_back(std::move(w));
   if (options_->strict && unmatched_total > 0) {
     std::string list;
