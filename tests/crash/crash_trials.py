@@ -22,12 +22,15 @@ PostgreSQL, a trial
      (no temp file of a killed `migration create` left either).
 
     crash_trials.py [--trials N] [--json] [--only NAME,...] [--backends sqlite,postgres]
-                    [--fault kill|terminate]
+                    [--fault kill|terminate|statement]
 
 With --fault terminate the run is not killed: the PostgreSQL server ends its
 connections (pg_terminate_backend) at the random instant instead, and the run
 must end by itself, with exit 5 and a message naming the server if it was
-cut off; the same checks follow.
+cut off; the same checks follow. With --fault statement trial k drops the
+run's connection just before its k-th statement (FLOWSYNC_FAULT_DROP_STATEMENT,
+a seam of the PostgreSQL connection), for k = 1, 2, ... until a run passes
+its last statement untouched: every statement of the write path is cut once.
 
 FLOWSYNC_BIN names the binary; FLOWSYNC_PG_DIR a running cluster of
 tests/pg/cluster.sh (without it the PostgreSQL half is skipped, unless
@@ -348,8 +351,8 @@ class Postgres:
 
 # ------------------------------------------------------------------ runs
 
-def start(args, cwd):
-    return subprocess.Popen([h.binary()] + [str(a) for a in args], cwd=cwd, env=h.clean_env(),
+def start(args, cwd, env=None):
+    return subprocess.Popen([h.binary()] + [str(a) for a in args], cwd=cwd, env=h.clean_env(env),
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
 
@@ -424,15 +427,27 @@ class Scenario:
     def acceptable(self, state):
         return state in self.accepted
 
-    def trial(self, rng):
+    def trial(self, rng, statement=None):
+        """One trial: a kill or a termination at a random instant, or, with
+        `statement` (fault "statement"), the connection dropped before the
+        run's statement number `statement`."""
         target = self.backend.clone(self.before)
         failures = []
         try:
-            delay = rng.uniform(0, self.duration * 1.1)
-            proc = start(self.args(target), self.work)
-            time.sleep(delay)
-            killed = proc.poll() is None
-            if self.fault == "terminate":
+            if statement is not None:
+                delay = 0
+                proc = start(self.args(target), self.work,
+                             env={"FLOWSYNC_FAULT_DROP_STATEMENT": str(statement)})
+                proc.wait(timeout=600)
+                killed = proc.returncode != 0
+            else:
+                delay = rng.uniform(0, self.duration * 1.1)
+                proc = start(self.args(target), self.work)
+                time.sleep(delay)
+                killed = proc.poll() is None
+            if statement is not None:
+                pass
+            elif self.fault == "terminate":
                 # The server drops the run's connections; the run must
                 # end by itself with a database error (exit 5) and say so.
                 self.backend.terminate(target)
@@ -441,7 +456,7 @@ class Scenario:
             proc.wait(timeout=120)
             stderr = proc.stderr.read().decode("utf-8", "replace")
             proc.stderr.close()
-            if self.fault == "terminate":
+            if self.fault in ("terminate", "statement"):
                 if proc.returncode not in self.ok_codes + (5,):
                     failures.append(f"the run exited {proc.returncode} after losing its "
                                     f"connection (want 5): {stderr[-500:]}")
@@ -471,8 +486,11 @@ class Scenario:
             if self.converged(final) != self.converged(self.after_state):
                 failures.append("the next run did not converge: tables differing "
                                 f"{differing(self.converged(final), self.converged(self.after_state))}")
-            return {"delay_s": round(delay, 4), "killed": killed, "exit": proc.returncode,
-                    "failures": failures}
+            out = {"delay_s": round(delay, 4), "killed": killed, "exit": proc.returncode,
+                   "failures": failures}
+            if statement is not None:
+                out["statement"] = statement
+            return out
         finally:
             self.backend.drop(target)
 
@@ -803,9 +821,11 @@ def main():
     parser.add_argument("--size", type=int, default=400, help="workflows in a tree (scaled per command)")
     parser.add_argument("--only", default="", help="commands, comma-separated: " + ",".join(SCENARIOS))
     parser.add_argument("--backends", default="sqlite,postgres")
-    parser.add_argument("--fault", choices=("kill", "terminate"), default="kill",
+    parser.add_argument("--fault", choices=("kill", "terminate", "statement"), default="kill",
                         help="kill: SIGKILL the run; terminate: the server ends its connections "
-                        "(pg_terminate_backend; PostgreSQL only)")
+                        "(pg_terminate_backend; PostgreSQL only); statement: the connection is "
+                        "dropped before the run's 1st, 2nd, ... statement in turn, until a run "
+                        "finishes untouched (PostgreSQL only; --trials is then a cap)")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
@@ -837,7 +857,7 @@ def main():
             for backend_name in cls.backends:
                 if backend_name != "files" and backend_name not in wanted_backends:
                     continue
-                if args.fault == "terminate" and backend_name != "postgres":
+                if args.fault in ("terminate", "statement") and backend_name != "postgres":
                     continue
                 work = os.path.join(work_root, f"{key}-{backend_name}")
                 os.makedirs(work)
@@ -851,9 +871,10 @@ def main():
                 try:
                     scenario.setup()
                     entry["run_s"] = round(scenario.duration, 3)
-                    for _ in range(args.trials):
+                    for n in range(args.trials):
+                        statement = n + 1 if args.fault == "statement" else None
                         try:
-                            t = scenario.trial(rng)
+                            t = scenario.trial(rng, statement)
                         except Exception as e:  # noqa: BLE001 - the check itself broke: a failure
                             t = {"killed": False, "failures": [f"trial error: {e}"[-2000:]]}
                         entry["trials"] += 1
@@ -863,12 +884,20 @@ def main():
                         if t["failures"]:
                             entry["failures"] += 1
                             entry["details"].append(t)
+                        if statement is not None and t.get("exit") == 0 and not t["failures"]:
+                            # Past the run's last statement: every one was cut.
+                            entry["every_statement"] = True
+                            break
                 except Exception as e:  # noqa: BLE001 - a broken set-up is a failure too
                     entry["failures"] += 1
                     entry["details"].append({"setup_error": str(e)[-2000:]})
                 print(f"{key:17} {backend_name:9} trials {entry['trials']:4}  "
                       f"cut mid-run {entry['killed']:4}  failures {entry['failures']}  exits {entry['exits']}",
                       file=sys.stderr, flush=True)
+                if args.fault == "statement" and not entry.get("every_statement"):
+                    entry["failures"] += 1
+                    entry["details"].append({"error": f"the run still had statements after "
+                                                      f"{entry['trials']} trials (raise --trials)"})
     finally:
         if pg:
             pg.drop_all()

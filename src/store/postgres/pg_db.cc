@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 
 namespace flowsync::postgres {
@@ -81,8 +83,19 @@ Status PgConn::Connect(const std::string& conninfo) {
   return Status::OK();
 }
 
+void PgConn::MaybeDropBeforeStatement() {
+  static const int64_t drop_at = [] {
+    const char* v = std::getenv("FLOWSYNC_FAULT_DROP_STATEMENT");
+    return v == nullptr ? int64_t{0} : std::strtoll(v, nullptr, 10);
+  }();
+  static std::atomic<int64_t> statements{0};
+  if (drop_at <= 0 || statements.fetch_add(1) + 1 != drop_at) return;
+  PgResult ended(PQexec(conn_, "SELECT pg_terminate_backend(pg_backend_pid())"));
+}
+
 Result<PgResult> PgConn::Exec(std::string_view sql, const std::vector<PgParam>& params,
                               std::string_view context) {
+  MaybeDropBeforeStatement();
   std::string query(sql);
   std::vector<std::string> storage;
   storage.reserve(params.size());
@@ -109,6 +122,7 @@ Result<PgResult> PgConn::Exec(std::string_view sql, const std::vector<PgParam>& 
 }
 
 Status PgConn::ExecScript(std::string_view sql, std::string_view context) {
+  MaybeDropBeforeStatement();
   std::string query(sql);
   PgResult r(PQexec(conn_, query.c_str()));
   ExecStatusType st = r.get() ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
@@ -126,6 +140,7 @@ Status PgConn::Copy(std::string_view copy_sql, std::string_view data, std::strin
 }
 
 Status PgConn::CopyBegin(std::string_view copy_sql, std::string_view context) {
+  MaybeDropBeforeStatement();
   std::string query(copy_sql);
   PgResult start(PQexec(conn_, query.c_str()));
   if (!start.get() || PQresultStatus(start.get()) != PGRES_COPY_IN) {

@@ -72,6 +72,13 @@ class PgConn {
   Status CopyEnd(std::string_view context = {});
 
  private:
+  // The fault trials' seam (tests/crash/crash_trials.py --fault statement):
+  // with FLOWSYNC_FAULT_DROP_STATEMENT=N in the environment, the server
+  // ends this session (pg_terminate_backend of its own backend) just before
+  // the process's N-th statement, as a dropped connection would, so that
+  // statement and every later one on the session fail. Unset: nothing.
+  void MaybeDropBeforeStatement();
+
   PGconn* conn_ = nullptr;
   std::string where_;
 };
