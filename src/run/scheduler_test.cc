@@ -124,6 +124,30 @@ TEST_P(SchedulerTest, ABatchPhaseFiresOnceWithAllItsTasks) {
             (std::vector<std::string>{"09/eu", "09/us", "10/eu", "10/us", "11/eu", "11/us"}));
 }
 
+TEST_P(SchedulerTest, AClockThatJumpsFiresEachTimeOnce) {
+  EXPECT_EQ(Pass().fires, 0);        // seen at 10:30
+  clock_.Set(kTen + 2 * kHour + 5);  // 12:00:00.005
+  EXPECT_EQ(Pass().fires, 2);        // 11:00, 12:00
+  // Back an hour and a quarter (a clock stepped back, a restored VM): what
+  // fired does not fire again, and nothing from before the phase was seen.
+  clock_.Set(kTen + 45 * 60'000);  // 10:45
+  EXPECT_EQ(Pass().fires, 0);
+  clock_.Set(kTen - kHour + 5);  // 09:00:00.005, before it was seen
+  EXPECT_EQ(Pass().fires, 0);
+  clock_.Set(kTen + 5);  // 10:00:00.005
+  EXPECT_EQ(Pass().fires, 0);
+  clock_.Set(kTen + 2 * kHour + 30 * 60'000);  // 12:30: back where it was
+  EXPECT_EQ(Pass().fires, 0);
+  // Forward past a fire: it fires, once.
+  clock_.Set(kTen + 3 * kHour + 5);  // 13:00:00.005
+  EXPECT_EQ(Pass().fires, 1);
+  options_.id = "s2";
+  EXPECT_EQ(Pass().fires, 0);
+  std::vector<int64_t> times;
+  for (const Execution& e : Listed("load")) times.push_back(e.task_time_ms.value_or(0));
+  EXPECT_EQ(times, (std::vector<int64_t>{kTen + 3 * kHour, kTen + 2 * kHour, kTen + kHour}));
+}
+
 TEST_P(SchedulerTest, MissedFiresBeyondTheCatchUpWindowAreSkipped) {
   Pass();
   options_.catch_up_ms = 2 * kHour;
