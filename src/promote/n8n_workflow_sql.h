@@ -5,8 +5,9 @@
 //
 // The target is an n8n database (1.123 or 2.39, SQLite or PostgreSQL) with
 // flowsync's bookkeeping beside it, for the seed's migration_metadata row:
-// any flowsync command run once with --db n8n+... creates it
-// (`flowsync migrate status --db n8n+...` does, and writes nothing of n8n's).
+// the first flowsync command that writes with --db n8n+... creates it
+// (`flowsync migrate up --db n8n+...` does, before it applies anything;
+// commands that only read leave the database alone).
 //
 // Up, in order (each statement is guarded, so running the file twice has
 // the effect of running it once; run it in one transaction):
