@@ -26,6 +26,8 @@ import fsync_helpers as h
 
 VERSIONS = ("1.123.0", "2.39.0")
 N8N_TIMEOUT = 180
+# Runs of one n8n command when n8n dies of a signal as it shuts down (N8n.run).
+N8N_ATTEMPTS = 4
 
 _templates = {}
 _scratch = None
@@ -92,14 +94,15 @@ class N8n:
     def run(self, *args, check=True):
         """Runs `n8n ARGS`; returns (returncode, stdout, stderr)."""
         exe = os.path.join(install_dir(self.version), "node_modules", ".bin", "n8n")
-        for _ in range(2):
+        for _ in range(N8N_ATTEMPTS):
             proc = subprocess.run([exe, *args], env=self.env(), stdin=subprocess.DEVNULL,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   timeout=N8N_TIMEOUT, cwd=self.home)
             # n8n's process now and then dies of a signal (SIGSEGV) while it
-            # shuts down, after its work is done and printed: once more, so
-            # that n8n's own crash does not read as flowsync's failure. A
-            # second crash still fails the test.
+            # shuts down, after its work is done and printed (n8n 2.39 on
+            # Node 24, more often on a loaded machine: twice in a row in one
+            # CI run): again, so that n8n's own crash does not read as
+            # flowsync's failure. A crash on every attempt still fails.
             if proc.returncode >= 0:
                 break
         out = proc.stdout.decode("utf-8", "replace")
