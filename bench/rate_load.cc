@@ -126,9 +126,8 @@ long AnswerLength(const std::string& in, int* status) {
   if (in.compare(0, 9, "HTTP/1.1 ") != 0 && in.compare(0, 9, "HTTP/1.0 ") != 0) return -1;
   *status = std::atoi(in.c_str() + 9);
   std::string head = in.substr(0, end);
-  std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) {
-    return static_cast<char>(std::tolower(c));
-  });
+  std::transform(head.begin(), head.end(), head.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (head.find("\r\ntransfer-encoding: chunked") != std::string::npos) return -1;
   long body = 0;
   size_t cl = head.find("\r\ncontent-length:");
@@ -285,7 +284,8 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"rate\": %.0f, \"seconds\": %.1f, \"connections\": %d, \"due\": %ld, \"sent\": %ld, "
       "\"answered\": %ld, \"non_2xx\": %ld, \"errors\": %ld, \"achieved_per_s\": %.1f, "
-      "\"p50_ms\": %.2f, \"p90_ms\": %.2f, \"p99_ms\": %.2f, \"p999_ms\": %.2f, \"max_ms\": %.2f}\n",
+      "\"p50_ms\": %.2f, \"p90_ms\": %.2f, \"p99_ms\": %.2f, \"p999_ms\": %.2f, \"max_ms\": "
+      "%.2f}\n",
       o.rate, o.seconds, o.connections, due_count, sent, answered, non_2xx, errors,
       static_cast<double>(answered) / elapsed, Percentile(l, 50), Percentile(l, 90),
       Percentile(l, 99), Percentile(l, 99.9),
