@@ -138,7 +138,7 @@ class N8nDatabaseBase(unittest.TestCase):
         self.assertEqual(exported[caller]["nodes"], expected)
 
         # It runs, and it can be activated.
-        self.n8n.run("execute", f"--id={hello}")
+        self.n8n.execute(hello)
         self.n8n.run("update:workflow", f"--id={hello}", "--active=true")
         (active, active_version, version), = self.n8n.query(
             f"SELECT CASE WHEN active THEN 1 ELSE 0 END, \"activeVersionId\", \"versionId\" "
@@ -494,7 +494,7 @@ class N8nDatabaseBase(unittest.TestCase):
             self.assertEqual(self.n8n.query(
                 f"SELECT count(*) FROM shared_workflow WHERE \"workflowId\" = '{wid}' AND "
                 "role = 'workflow:owner'"), [("1",)])
-        self.n8n.run("execute", f"--id={hello}")
+        self.n8n.execute(hello)
         self.assertEqual(sorted(self.n8n.query(
             "SELECT action FROM migration_metadata ORDER BY migration_file")),
             [("created",), ("created",)])
