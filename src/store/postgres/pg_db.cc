@@ -57,6 +57,13 @@ PgConn::~PgConn() {
 }
 
 Status PgConn::Connect(const std::string& conninfo) {
+  // A connection made again (after the server ended the last one) first
+  // lets the old one go.
+  if (conn_ != nullptr) {
+    PQfinish(conn_);
+    conn_ = nullptr;
+    where_.clear();
+  }
   // The whole connection string or URL goes in as an expanded dbname, so
   // both forms work; application_name identifies our sessions in
   // pg_stat_activity unless the URL or $PGAPPNAME names another.
