@@ -46,6 +46,14 @@ Status SqliteError(sqlite3* db, int rc, std::string_view context) {
                     "its -wal and -shm files and of its folder)",
                     file, msg));
   }
+  if (((rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR) && file != nullptr &&
+      *file != '\0') {
+    return Status::IOError(fmt::format(
+        "database sqlite:{}: {} ({})", file, msg,
+        (rc & 0xff) == SQLITE_FULL
+            ? "the disk is full: free space on it, then run again"
+            : "a read, write or fsync of the file failed: check the disk and its file system"));
+  }
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
