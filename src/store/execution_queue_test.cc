@@ -245,6 +245,42 @@ TEST_P(ExecutionQueueTest, HeartbeatsExtendLeasesAndReportCancelledTasks) {
   EXPECT_EQ(Get(b).status, ExecutionStatus::kCancelled);
 }
 
+// Clocks that jump: a worker's clock stepped back does not shorten its
+// lease for the processes whose clocks did not, and a rescuer's clock
+// stepped forward past a live lease makes the task run again but complete
+// once (the late attempt is fenced).
+TEST_P(ExecutionQueueTest, ClocksThatJumpNeitherShortenALeaseNorCompleteATaskTwice) {
+  int64_t id = Add(Task("t", 0));
+  ASSERT_EQ(ClaimIds({"t"}, "w", 1, 100'000, 5000), std::vector<int64_t>{id});
+  auto beat = queue_->Heartbeat("w", {id}, 40'000, 5000);  // a minute back
+  ASSERT_OK(beat);
+  EXPECT_TRUE(beat->empty());
+  EXPECT_EQ(Get(id).lease_until_ms, 105'000);
+  auto rescued = queue_->RescueExpired(104'000);
+  ASSERT_OK(rescued);
+  EXPECT_EQ(*rescued, 0);
+  beat = queue_->Heartbeat("w", {id}, 103'000, 5000);
+  ASSERT_OK(beat);
+  EXPECT_EQ(Get(id).lease_until_ms, 108'000);
+
+  // Another process's clock an hour ahead rescues the live attempt.
+  rescued = queue_->RescueExpired(3'700'000);
+  ASSERT_OK(rescued);
+  EXPECT_EQ(*rescued, 1);
+  ASSERT_EQ(ClaimIds({"t"}, "v", 1, 3'700'001), std::vector<int64_t>{id});
+  AttemptEnd ok;
+  auto first = queue_->Finish({id, 1, "w"}, ok, 104'000, 0);
+  ASSERT_OK(first);
+  EXPECT_EQ(first->outcome, FinishOutcome::kStale);
+  auto second = queue_->Finish({id, 2, "v"}, ok, 3'700'002, 0);
+  ASSERT_OK(second);
+  EXPECT_EQ(second->outcome, FinishOutcome::kCompleted);
+  auto again = queue_->Finish({id, 2, "v"}, ok, 3'700'003, 0);
+  ASSERT_OK(again);
+  EXPECT_EQ(again->outcome, FinishOutcome::kStale);
+  EXPECT_EQ(Get(id).status, ExecutionStatus::kCompleted);
+}
+
 TEST_P(ExecutionQueueTest, CancelAndRetry) {
   int64_t id = Add(Task("t", 0));
   auto retried = queue_->Retry(id, 10);

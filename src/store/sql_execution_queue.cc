@@ -328,9 +328,13 @@ Result<std::vector<int64_t>> SqlExecutionQueue::Heartbeat(const std::string& own
   std::vector<int64_t> lost;
   Status written = InWrite([&]() -> Status {
     FS_TRY_ASSIGN(std::vector<SqlRow> kept,
-                  conn_.Query("UPDATE executions SET lease_until_ms = CAST($2 AS BIGINT) + "
-                              "CAST($3 AS BIGINT) WHERE owner = $1 AND status = 'running' AND "
-                              "id IN (" +
+                  // A lease never shrinks: a heartbeat from a clock that
+                  // jumped back would otherwise end it early for the
+                  // processes whose clocks did not.
+                  conn_.Query("UPDATE executions SET lease_until_ms = CASE WHEN lease_until_ms > "
+                              "CAST($2 AS BIGINT) + CAST($3 AS BIGINT) THEN lease_until_ms ELSE "
+                              "CAST($2 AS BIGINT) + CAST($3 AS BIGINT) END WHERE owner = $1 AND "
+                              "status = 'running' AND id IN (" +
                                   ids + ") RETURNING id",
                               params, "extending leases"));
     FS_TRY(conn_
