@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "source/workflow_path.h"
+#include "sync/tree_watch.h"
 #include "util/path_text.h"
 #include "util/posix_error.h"
 
@@ -41,8 +42,6 @@ std::string_view WatchTriggerName(WatchTrigger trigger) {
 }
 
 namespace {
-
-using SteadyClock = std::chrono::steady_clock;
 
 // More changed paths than this in one batch are synced as their folders,
 // and more folders than this as the whole tree.
@@ -85,8 +84,9 @@ bool Fatal(const Status& s) {
 // events since the last sync name.
 class TreeWatch {
  public:
-  TreeWatch(int fd, const FileSystem& fs, std::string root, int interval_s)
-      : fd_(fd), fs_(fs), root_(std::move(root)), interval_s_(interval_s) {}
+  TreeWatch(int fd, const FileSystem& fs, std::string root, int interval_s,
+            const FileEventFilter& wanted)
+      : fd_(fd), fs_(fs), root_(std::move(root)), interval_s_(interval_s), wanted_(wanted) {}
 
   // Watches the folder `rel` (relative to the root, "" the root itself) and
   // every folder below it; returns whether all of them could be.
@@ -198,11 +198,7 @@ class TreeWatch {
       changed_.insert(PathToText(child));
       return;
     }
-    // Files no workflow is made of change nothing (a bundle's main file or
-    // member, a .json or .toml file are).
-    const bool member =
-        std::find(kBundleMembers.begin(), kBundleMembers.end(), name) != kBundleMembers.end();
-    if (!member && !FileFormatForName(name).has_value()) return;
+    if (!wanted_(name, ev.mask)) return;
     changed_.insert(PathToText(child));
   }
 
@@ -226,6 +222,7 @@ class TreeWatch {
   const FileSystem& fs_;
   std::string root_;
   int interval_s_;
+  const FileEventFilter& wanted_;
   std::unordered_map<int, std::string> dirs_;  // watch descriptor -> folder, relative
   std::set<std::string> changed_;
   bool overflow_ = false;
@@ -248,9 +245,8 @@ int64_t MillisBetween(SteadyClock::time_point a, SteadyClock::time_point b) {
 
 }  // namespace
 
-Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& watch,
-                    const WatchCallbacks& callbacks) {
-  const FileSystem& fs = sync.fs ? *sync.fs : RealFileSystem();
+Status WatchTree(const FileSystem& fs, const std::string& root, const WatchOptions& watch,
+                 const TreeWatchHooks& hooks) {
   // Stopped by SIGINT/SIGTERM through a signalfd, or, with a stop_fd, by
   // that alone: the signals are then another thread's (a signalfd would
   // take them from the process's queue before its handler runs).
@@ -277,32 +273,22 @@ Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& w
   if (stop.get() < 0) return PosixError(by_signal ? "signalfd" : "dup", errno);
   Fd inotify_fd(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
   if (inotify_fd.get() < 0) return PosixError("inotify_init1", errno);
-  TreeWatch tree(inotify_fd.get(), fs, sync.root, watch.interval_s);
+  TreeWatch tree(inotify_fd.get(), fs, root, watch.interval_s, hooks.wanted);
 
   std::string last_problem;
   auto report_state = [&] {
-    if (!callbacks.on_state) return;
+    if (!hooks.on_state) return;
     if (tree.problem() == last_problem && !last_problem.empty()) return;
     last_problem = tree.problem();
-    callbacks.on_state({sync.root, tree.folders(), MaxUserWatches(), tree.problem()});
+    hooks.on_state({root, tree.folders(), MaxUserWatches(), tree.problem()});
   };
 
-  // Runs one sync: of the whole tree, or of `keys` when there are some.
+  // Hands one batch over: the whole tree, or `keys` when there are some.
   auto run = [&](WatchTrigger trigger, const std::set<std::string>& keys,
                  std::optional<SteadyClock::time_point> first_event) -> Status {
-    SyncOptions options = sync;
-    options.scope.subtrees = keys;
-    WatchRun info;
-    info.trigger = trigger;
-    info.events = tree.events();
-    info.paths = static_cast<int64_t>(keys.size());
+    TreeBatch batch{trigger, keys, tree.events(), tree.folders(), first_event};
     tree.Clear();
-    Result<SyncReport> report = RunSync(store, options);
-    info.folders = tree.folders();
-    if (first_event) info.latency_ms = MillisBetween(*first_event, SteadyClock::now());
-    callbacks.on_run(info, report);
-    if (!report.ok() && Fatal(report.status())) return report.status();
-    return Status::OK();
+    return hooks.on_batch(batch);
   };
 
   // Watch before syncing, so that no change slips between the two.
@@ -344,7 +330,7 @@ Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& w
         if (len <= 0) break;
         tree.Take(buf, len);
       }
-      if (!tree.root_gone().empty()) return RootGone(sync.root, tree.root_gone());
+      if (!tree.root_gone().empty()) return RootGone(root, tree.root_gone());
       if (!tree.problem().empty()) report_state();
       last_event = SteadyClock::now();
       if (!had && tree.any()) first_event = last_event;
@@ -360,7 +346,7 @@ Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& w
                              : keys.empty()     ? WatchTrigger::kManyPaths
                                                 : WatchTrigger::kChanges;
       if (trigger != WatchTrigger::kChanges) keys.clear();
-      if (!fs.Lstat(sync.root).ok()) {
+      if (!fs.Lstat(root).ok()) {
         // The root's own event comes after its children's: wait for it.
         struct pollfd fd = {inotify_fd.get(), POLLIN, 0};
         while (tree.root_gone().empty() && ::poll(&fd, 1, 500) > 0) {
@@ -368,8 +354,8 @@ Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& w
           if (len <= 0) break;
           tree.Take(buf, len);
         }
-        return RootGone(sync.root, tree.root_gone().empty() ? std::string("deleted or moved away")
-                                                            : tree.root_gone());
+        return RootGone(root, tree.root_gone().empty() ? std::string("deleted or moved away")
+                                                       : tree.root_gone());
       }
       auto first = *first_event;
       first_event.reset();
@@ -397,6 +383,33 @@ Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& w
       next_full = SteadyClock::now() + std::chrono::seconds(watch.interval_s);
     }
   }
+}
+
+Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& watch,
+                    const WatchCallbacks& callbacks) {
+  TreeWatchHooks hooks;
+  // Files no workflow is made of change nothing (a bundle's main file or
+  // member, a .json or .toml file are).
+  hooks.wanted = [](const std::string& name, uint32_t) {
+    return std::find(kBundleMembers.begin(), kBundleMembers.end(), name) != kBundleMembers.end() ||
+           FileFormatForName(name).has_value();
+  };
+  hooks.on_state = callbacks.on_state;
+  hooks.on_batch = [&](const TreeBatch& batch) -> Status {
+    SyncOptions options = sync;
+    options.scope.subtrees = batch.keys;
+    WatchRun info;
+    info.trigger = batch.trigger;
+    info.events = batch.events;
+    info.paths = static_cast<int64_t>(batch.keys.size());
+    info.folders = batch.folders;
+    Result<SyncReport> report = RunSync(store, options);
+    if (batch.first_event) info.latency_ms = MillisBetween(*batch.first_event, SteadyClock::now());
+    callbacks.on_run(info, report);
+    if (!report.ok() && Fatal(report.status())) return report.status();
+    return Status::OK();
+  };
+  return WatchTree(sync.fs ? *sync.fs : RealFileSystem(), sync.root, watch, hooks);
 }
 
 }  // namespace flowsync
