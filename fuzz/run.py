@@ -2,7 +2,7 @@
 """Runs flowsync's libFuzzer targets (fuzz/*_fuzz.cc, built with
 FLOWSYNC_FUZZ=ON) on seed corpora made at run time.
 
-    fuzz/run.py BUILD_DIR [--seconds S] [--only NAME,...] [--json]
+    fuzz/run.py BUILD_DIR [--seconds S] [--only NAME,...] [--jobs N] [--json]
 
 Seeds come from the shared folder (../shared next to the repository, or
 FLOWSYNC_SHARED): its n8n corpus and flowlord fixtures, plus the phase rules,
@@ -17,6 +17,7 @@ Exit status 0 when no target failed; 1 otherwise.
 """
 
 import argparse
+import concurrent.futures
 import glob
 import json
 import os
@@ -28,7 +29,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 TARGETS = ["canonical_json", "n8n_source", "bundle_meta", "phase_file", "cron", "duration_rule",
-           "template", "sql_script", "migration_file", "database_url"]
+           "template", "sql_script", "migration_file", "database_url", "serve_request"]
 MAX_LEN = 64 * 1024
 MAX_JSON_SEEDS = 400
 
@@ -106,6 +107,11 @@ def make_seeds(base):
     write_seeds(os.path.join(base, "sql_script"), SQL + MIGRATIONS)
     write_seeds(os.path.join(base, "migration_file"), MIGRATIONS + SQL)
     write_seeds(os.path.join(base, "database_url"), URLS)
+    # Requests: the provider reads strings from the front and choices from
+    # the back, so bodies of every kind with a few bytes of choices after.
+    write_seeds(os.path.join(base, "serve_request"),
+                [body + tail for body in n8n[:40] + [b"{}", b"", b"limit=5&before=3"]
+                 for tail in (b"\x01\x01\x00\x02\x01", b"\xff\x03\x01\x00")])
 
 
 STAT = re.compile(r"^stat::(\w+):\s*(\d+)", re.M)
@@ -149,6 +155,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=60, help="fuzzing time per target")
     parser.add_argument("--only", default="")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--jobs", type=int, default=1, help="targets fuzzed at once")
     args = parser.parse_args()
     only = [t for t in args.only.split(",") if t] or TARGETS
     unknown = sorted(set(only) - set(TARGETS))
@@ -156,15 +163,17 @@ def main():
         parser.error(f"unknown targets {unknown}: choose from {', '.join(TARGETS)}")
     make_seeds(os.path.join(args.build, "fuzz-seeds"))
     results = []
-    for name in only:
-        r = run_target(args.build, name, args.seconds)
-        results.append(r)
-        if not args.json:
-            print(f"{name:15} {r['seconds']:7.1f} s  {r['runs']:10} runs  corpus {r['corpus']:5}  "
-                  f"peak RSS {r['peak_rss_mb']:5} MB  {'FAILED' if r['failed'] else 'ok'}",
-                  file=sys.stderr, flush=True)
-            if r["failed"]:
-                print(f"  input: {r.get('artifact')}\n{r.get('report', '')}", file=sys.stderr)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        runs = [pool.submit(run_target, args.build, name, args.seconds) for name in only]
+        for run in runs:
+            r = run.result()
+            results.append(r)
+            if not args.json:
+                print(f"{r['target']:15} {r['seconds']:7.1f} s  {r['runs']:10} runs  "
+                      f"corpus {r['corpus']:5}  peak RSS {r['peak_rss_mb']:5} MB  {'FAILED' if r['failed'] else 'ok'}",
+                      file=sys.stderr, flush=True)
+                if r["failed"]:
+                    print(f"  input: {r.get('artifact')}\n{r.get('report', '')}", file=sys.stderr)
     if args.json:
         print(json.dumps(results, indent=2))
     return 1 if any(r["failed"] for r in results) else 0
