@@ -169,6 +169,12 @@ struct FileCommand {
   // The arrival's key (an event id, an ETag): each (path, key) starts its
   // phases once, however often it is told.
   std::optional<std::string> key;
+  // --watch DIR: the files that arrive in DIR, each with its own key
+  // (run/file_watch.h); --as PREFIX names them PREFIX/REL instead of
+  // DIR/REL (s3://bucket for a folder that mirrors a bucket).
+  std::optional<std::string> watch;
+  std::optional<std::string> as;
+  double refresh_s = 10;  // phase files read again at most this often
 };
 
 // `var set|get|list|unset|keygen`.

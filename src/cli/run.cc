@@ -18,12 +18,14 @@
 #include "flowsync/phase_cache.h"
 #include "phase/file_match.h"
 #include "run/file_trigger.h"
+#include "run/file_watch.h"
 #include "run/phase_task.h"
 #include "run/presence.h"
 #include "run/scheduler.h"
 #include "run/variables.h"
 #include "run/worker.h"
 #include "util/go_duration.h"
+#include "util/path_text.h"
 #include "util/time_format.h"
 
 namespace flowsync::cli {
@@ -268,7 +270,118 @@ ExitCode RunWorkerCommand(WorkerCommand& o) {
 
 // ---- file -----------------------------------------------------------------------
 
+// What a file arrival started, for the output.
+struct Told {
+  std::vector<NewExecution> executions;  // empty: no files= rule matched
+  ExecutionQueue::Arrival arrival{true, {}};
+};
+
+// Starts the phases `path` starts: one transaction for all of a keyed
+// arrival's executions, one each without a key.
+Result<Told> TellFile(const std::vector<StoredPhaseFile>& files, ExecutionQueue& queue,
+                      const std::string& path, const std::optional<std::string>& key,
+                      int64_t timeout_ms) {
+  const int64_t now = SystemClock().NowMs();
+  run::PhaseTaskOptions options;
+  options.run_at_ms = now;
+  options.default_timeout_ms = timeout_ms;
+  options.template_options.utc_offset = phase::LocalUtcOffset;
+  Told told;
+  FS_TRY_ASSIGN(told.executions, run::FileExecutions(files, path, options));
+  if (told.executions.empty()) return told;
+  if (key) {
+    FS_TRY_ASSIGN(told.arrival, queue.EnqueueArrival(path, *key, told.executions, now));
+  } else {
+    for (const NewExecution& e : told.executions) {
+      FS_TRY_ASSIGN(int64_t id, queue.Enqueue(e, now));
+      told.arrival.ids.push_back(id);
+    }
+  }
+  return told;
+}
+
+// The executions a first arrival started, as JSON objects or lines.
+void PrintStarted(const Told& told, const std::string& path, bool keyed, bool json, Json& started) {
+  for (size_t i = 0; i < told.executions.size() && i < told.arrival.ids.size(); ++i) {
+    const NewExecution& e = told.executions[i];
+    const int64_t id = told.arrival.ids[i];
+    const std::string task = e.topic + (e.job.empty() ? "" : ":" + e.job);
+    if (json) {
+      Json j = {{"id", id}, {"task", task}, {"workflow", e.workflow}, {"file", path}};
+      if (keyed) j["repeated"] = false;
+      started.push_back(std::move(j));
+    } else {
+      fmt::print("execution {} of {} ({}) is pending for {}\n", id, task, e.workflow, path);
+    }
+  }
+}
+
+ExitCode WatchFiles(const FileCommand& o, const config::Context& ctx, PhasesAt& phases,
+                    ExecutionQueue& queue, int64_t timeout_ms) {
+  const std::string dir = *o.watch;
+  auto last_refresh = std::chrono::steady_clock::now();
+  auto on_files = [&](const std::vector<run::ArrivedFile>& arrived) -> Status {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_refresh >= std::chrono::milliseconds(static_cast<int64_t>(o.refresh_s * 1000))) {
+      FS_TRY_ASSIGN(RefreshReport refreshed, phases.cache->Refresh());
+      for (const PhaseFileError& e : refreshed.errors) {
+        std::fprintf(stderr, "flowsync: warning: %s (its last good phases are used)\n",
+                     e.status.message().c_str());
+      }
+      last_refresh = now;
+    }
+    const std::vector<StoredPhaseFile> files = phases.cache->Files();
+    for (const run::ArrivedFile& f : arrived) {
+      std::string path = f.path;
+      if (o.as)
+        path = *o.as + (o.as->empty() || o.as->back() == '/' ? "" : "/") +
+               path.substr(std::min(path.size(), dir.size() + 1));
+      FS_TRY_ASSIGN(Told told, TellFile(files, queue, path, f.key, timeout_ms));
+      if (told.executions.empty()) {
+        if (o.common.json) {
+          std::cout << DumpJson({{"file", ValidUtf8(path)}, {"matched", false}}, -1) << std::endl;
+        } else {
+          std::fprintf(stderr, "flowsync: warning: no files= rule matches \"%s\"\n", path.c_str());
+        }
+        continue;
+      }
+      if (!told.arrival.first) continue;  // told before (a restart, a rescan)
+      Json started = Json::array();
+      PrintStarted(told, path, true, o.common.json, started);
+      for (Json& j : started) std::cout << DumpJson(j, -1) << std::endl;
+      std::fflush(stdout);
+    }
+    return Status::OK();
+  };
+  auto on_state = [&](const WatchState& state) {
+    if (o.common.json) {
+      std::cout << DumpJson(WatchStateJson(state), -1) << std::endl;
+    } else if (state.problem.empty()) {
+      fmt::print("watching {} for files ({} folders; phase files in {}); Ctrl-C stops\n", dir,
+                 state.folders, ctx.root);
+      std::fflush(stdout);
+    }
+    if (!state.problem.empty()) {
+      std::fprintf(stderr, "flowsync: warning: %s\n", state.problem.c_str());
+    }
+  };
+  WatchOptions w;
+  w.interval_s = 0;  // a file is told once; a rescan tells nothing new
+  Status s = run::WatchArrivals(RealFileSystem(), dir, w, on_files, on_state);
+  if (!s.ok()) return Fail(s);
+  return ExitCode::kOk;
+}
+
 ExitCode RunFile(FileCommand& o) {
+  if (o.watch && (o.key || !o.paths.empty())) {
+    return Fail(Status::InvalidArgument(
+        "--watch DIR tells the files that arrive there, each with its own key: give no PATH and "
+        "no --key with it"));
+  }
+  if (!o.watch && o.paths.empty()) {
+    return Fail(Status::InvalidArgument("give the file's PATH, or --watch DIR"));
+  }
+  if (o.as && !o.watch) return Fail(Status::InvalidArgument("--as goes with --watch DIR"));
   auto ctx = ResolveCommandContext(o.common.flags);
   if (!ctx.ok()) return Fail(ctx.status());
   auto timeout = run::ExecutionTimeoutFromEnv(std::getenv("WORKFLOW_EXECUTION_TIMEOUT"));
@@ -277,41 +390,24 @@ ExitCode RunFile(FileCommand& o) {
   if (!phases.ok()) return Fail(phases.status());
   auto queue = OpenExecutionQueue(*phases->store);
   if (!queue.ok()) return Fail(queue.status());
+  if (o.watch) return WatchFiles(o, *ctx, *phases, **queue, *timeout);
   const std::vector<StoredPhaseFile> files = phases->cache->Files();
   Json started = Json::array();
   std::vector<std::string> unmatched;
   for (const std::string& path : o.paths) {
-    const int64_t now = SystemClock().NowMs();
-    run::PhaseTaskOptions options;
-    options.run_at_ms = now;
-    options.default_timeout_ms = *timeout;
-    options.template_options.utc_offset = phase::LocalUtcOffset;
-    auto executions = run::FileExecutions(files, path, options);
-    if (!executions.ok()) return Fail(executions.status());
-    if (executions->empty()) {
+    auto told = TellFile(files, **queue, path, o.key, *timeout);
+    if (!told.ok()) return Fail(told.status());
+    if (told->executions.empty()) {
       unmatched.push_back(path);
       continue;
     }
-    // One transaction for all of a keyed arrival's executions; one each
-    // without a key.
-    ExecutionQueue::Arrival arrival{true, {}};
-    if (o.key) {
-      auto recorded = (*queue)->EnqueueArrival(path, *o.key, *executions, now);
-      if (!recorded.ok()) return Fail(recorded.status());
-      arrival = std::move(*recorded);
-    } else {
-      for (const NewExecution& e : *executions) {
-        auto id = (*queue)->Enqueue(e, now);
-        if (!id.ok()) return Fail(id.status());
-        arrival.ids.push_back(*id);
-      }
-    }
-    if (!arrival.first) {
+    if (!told->arrival.first) {
       if (!o.common.json) {
         fmt::print("{} arrived with key {} before: {} execution{} started then, nothing now\n",
-                   path, *o.key, arrival.ids.size(), arrival.ids.size() == 1 ? "" : "s");
+                   path, *o.key, told->arrival.ids.size(),
+                   told->arrival.ids.size() == 1 ? "" : "s");
       }
-      for (int64_t id : arrival.ids) {
+      for (int64_t id : told->arrival.ids) {
         if (o.common.json) {
           started.push_back({{"id", id}, {"file", path}, {"repeated", true}});
         } else {
@@ -320,18 +416,7 @@ ExitCode RunFile(FileCommand& o) {
       }
       continue;
     }
-    for (size_t i = 0; i < executions->size() && i < arrival.ids.size(); ++i) {
-      const NewExecution& e = (*executions)[i];
-      const int64_t id = arrival.ids[i];
-      const std::string task = e.topic + (e.job.empty() ? "" : ":" + e.job);
-      if (o.common.json) {
-        Json j = {{"id", id}, {"task", task}, {"workflow", e.workflow}, {"file", path}};
-        if (o.key) j["repeated"] = false;
-        started.push_back(std::move(j));
-      } else {
-        fmt::print("execution {} of {} ({}) is pending for {}\n", id, task, e.workflow, path);
-      }
-    }
+    PrintStarted(*told, path, o.key.has_value(), o.common.json, started);
   }
   if (o.common.json) PrintJson(started);
   for (const std::string& path : unmatched) {
@@ -673,8 +758,22 @@ Command FileCommandRow() {
             c->add_option("--root", o.file.common.flags.root, "Tree of phase files");
             c->add_option("path", o.file.paths,
                           "The file's path or URL as the rules name it (s3://bucket/...); "
-                          "several may be given")
-                ->required();
+                          "several may be given");
+            c->add_option("--watch", o.file.watch,
+                          "Watch this folder and tell each file that arrives in it (written and "
+                          "closed, or moved in; names starting with '.' are left out), with a "
+                          "key of its size, time and inode: each starts its phases once, also "
+                          "across restarts, which tell the files already there")
+                ->type_name("DIR");
+            c->add_option("--as", o.file.as,
+                          "With --watch: name the files PREFIX/REL instead of DIR/REL (the "
+                          "rules' s3://bucket for a folder that mirrors it)")
+                ->type_name("PREFIX");
+            c->add_option("--refresh", o.file.refresh_s,
+                          "With --watch: read changed phase files at most every SECONDS "
+                          "(default 10)")
+                ->type_name("SECONDS")
+                ->check(CLI::NonNegativeNumber);
             c->add_option("--key", o.file.key,
                           "The arrival's key (an event id, an ETag): a path that arrived with "
                           "this key before starts nothing again, and its executions are printed")

@@ -22,7 +22,9 @@ namespace flowsync {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// Whether an event of file `name` (not a folder; inotify's mask) counts.
+// Whether an event of `name` (inotify's mask: IN_ISDIR for a folder)
+// counts. Folders made, moved in or away are watched or forgotten
+// whatever it says.
 using FileEventFilter = std::function<bool(const std::string& name, uint32_t mask)>;
 
 // One batch: the whole tree (keys empty: kStart, kInterval, kOverflow,

@@ -195,7 +195,7 @@ class TreeWatch {
         // Watched at once, and everything already inside it synced with it.
         if (!Add(child)) unwatched_ = true;
       }
-      changed_.insert(PathToText(child));
+      if (wanted_(name, ev.mask)) changed_.insert(PathToText(child));
       return;
     }
     if (!wanted_(name, ev.mask)) return;
@@ -390,8 +390,9 @@ Status WatchAndSync(Store& store, const SyncOptions& sync, const WatchOptions& w
   TreeWatchHooks hooks;
   // Files no workflow is made of change nothing (a bundle's main file or
   // member, a .json or .toml file are).
-  hooks.wanted = [](const std::string& name, uint32_t) {
-    return std::find(kBundleMembers.begin(), kBundleMembers.end(), name) != kBundleMembers.end() ||
+  hooks.wanted = [](const std::string& name, uint32_t mask) {
+    return (mask & IN_ISDIR) != 0 ||
+           std::find(kBundleMembers.begin(), kBundleMembers.end(), name) != kBundleMembers.end() ||
            FileFormatForName(name).has_value();
   };
   hooks.on_state = callbacks.on_state;

@@ -309,6 +309,86 @@ class RunMixin:
         res = self.cmd("file", path, "--key", "", expect=h.EXIT_USAGE)
         self.assertIn("the key must not be empty", res.stderr)
 
+    def test_a_watched_folder_starts_each_arrived_file_once_across_restarts(self):
+        h.write_text(self.p("phases", "ingest.toml"), textwrap.dedent("""\
+            [[phase]]
+            task = "ingest:csv"
+            rule = "files=s3://drop/*/*.csv"
+            """))
+        drop = os.path.join(self.tmp, "drop")
+        os.makedirs(os.path.join(drop, "2026-01-14"))
+        h.write_text(os.path.join(drop, "2026-01-14", "before.csv"), "a\n")
+        out_path = os.path.join(self.tmp, "file-watch.out")
+        err_path = os.path.join(self.tmp, "file-watch.err")
+
+        def start():
+            out = open(out_path, "wb")
+            err = open(err_path, "wb")
+            self.addCleanup(out.close)
+            self.addCleanup(err.close)
+            proc = h.start(["file", "--watch", drop, "--as", "s3://drop", "--json",
+                            "--root", self.root, *self.db_args()], cwd=self.tmp, stdout=out,
+                           stderr=err)
+            self.addCleanup(h.stop, proc)
+            return proc
+
+        def lines():
+            with open(out_path, encoding="utf-8") as f:
+                return [json.loads(line) for line in f.read().split("\n")[:-1] if line]
+
+        def wait_files(proc, want):
+            deadline = time.monotonic() + 20
+            while True:
+                started = sorted(j["file"] for j in lines() if "id" in j)
+                if started == want:
+                    return
+                if proc.poll() is not None:
+                    self.fail(f"file --watch exited {proc.returncode}: {h.read_text(err_path)}")
+                self.assertLess(time.monotonic(), deadline, f"started {started}, want {want}")
+                time.sleep(0.05)
+
+        proc = start()
+        # The file already there is told at the start.
+        wait_files(proc, ["s3://drop/2026-01-14/before.csv"])
+        self.assertEqual(lines()[0]["watching"], drop)
+        # Written and closed; moved in from a dot name (an upload); a folder
+        # moved in with a file; a file no rule matches.
+        h.write_text(os.path.join(drop, "2026-01-14", "written.csv"), "b\n")
+        h.write_text(os.path.join(drop, "2026-01-14", ".upload"), "c\n")
+        os.rename(os.path.join(drop, "2026-01-14", ".upload"),
+                  os.path.join(drop, "2026-01-14", "uploaded.csv"))
+        os.makedirs(os.path.join(self.tmp, "day"))
+        h.write_text(os.path.join(self.tmp, "day", "moved.csv"), "d\n")
+        os.rename(os.path.join(self.tmp, "day"), os.path.join(drop, "2026-01-15"))
+        h.write_text(os.path.join(drop, "notes.txt"), "e\n")
+        want = ["s3://drop/2026-01-14/before.csv", "s3://drop/2026-01-14/uploaded.csv",
+                "s3://drop/2026-01-14/written.csv", "s3://drop/2026-01-15/moved.csv"]
+        wait_files(proc, want)
+        deadline = time.monotonic() + 10
+        while {"file": "s3://drop/notes.txt", "matched": False} not in lines():
+            self.assertLess(time.monotonic(), deadline, "the unmatched file was not reported")
+            time.sleep(0.05)
+        self.assertEqual(h.send_and_wait(proc, h.SIGTERM, timeout=10), 0)
+
+        # Killed and started again: the files told before start nothing; one
+        # that arrived while nothing watched is told, and so is a file
+        # written again (another key).
+        h.write_text(os.path.join(drop, "2026-01-15", "meanwhile.csv"), "f\n")
+        time.sleep(0.01)
+        h.write_text(os.path.join(drop, "2026-01-14", "written.csv"), "b, again\n")
+        proc = start()
+        wait_files(proc, ["s3://drop/2026-01-14/written.csv", "s3://drop/2026-01-15/meanwhile.csv"])
+        proc.kill()
+        proc.wait()
+        executions = self.cmd_json("executions", "list")
+        self.assertEqual(len(executions), 6)
+        self.assertEqual({e["task"] for e in executions}, {"ingest:csv"})
+
+        res = self.cmd("file", "--watch", drop, "x.csv", expect=h.EXIT_USAGE)
+        self.assertIn("give no PATH and no --key with it", res.stderr)
+        res = self.cmd("file", "--watch", os.path.join(self.tmp, "missing"), expect=h.EXIT_FAILED)
+        self.assertIn("is not a folder", res.stderr)
+
     def test_workers_and_schedulers_are_listed_with_their_state(self):
         self.cmd_json("run", "load")
         self.worker("load")
