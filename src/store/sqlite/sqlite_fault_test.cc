@@ -10,15 +10,21 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "flowsync/database_url.h"
+#include "flowsync/phase_cache.h"
 #include "flowsync/store.h"
 #include "flowsync/sync.h"
+#include "promote/migrate.h"
 #include "util/test_util.h"
 
 namespace flowsync {
@@ -178,27 +184,20 @@ sqlite3_vfs MakeFaultVfs(sqlite3_vfs* base) {
 }
 sqlite3_vfs g_fault_vfs;
 
-// Workflows, versions and audit log of a database by content (no ids, run
-// numbers or times), read without the fault VFS.
-std::string Snapshot(const std::string& path) {
+// The rows `queries` read from the database at `path`, without the fault
+// VFS, after PRAGMA integrity_check's answer.
+std::string Rows(const std::string& path, const std::vector<std::string>& queries) {
   sqlite3* db = nullptr;
   std::string out;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, g_faults.base->zName) != SQLITE_OK) {
     sqlite3_close(db);
     return "cannot open " + path;
   }
-  const char* queries[] = {
-      "PRAGMA integrity_check",
-      "SELECT path, content_hash, deleted_at IS NOT NULL, version, name FROM workflows "
-      "ORDER BY path",
-      "SELECT w.path, v.version, v.content_hash, v.path FROM workflow_versions v JOIN workflows w "
-      "ON w.id = v.workflow_id ORDER BY 1, 2",
-      "SELECT event, path, COALESCE(old_path, ''), COALESCE(new_hash, '') FROM workflow_sync_log "
-      "ORDER BY 1, 2, 3, 4",
-  };
-  for (const char* q : queries) {
+  std::vector<std::string> all = {"PRAGMA integrity_check"};
+  all.insert(all.end(), queries.begin(), queries.end());
+  for (const std::string& q : all) {
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, q, -1, &stmt, nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, q.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
       out += std::string("error: ") + sqlite3_errmsg(db) + "\n";
       continue;
     }
@@ -215,6 +214,18 @@ std::string Snapshot(const std::string& path) {
   }
   sqlite3_close(db);
   return out;
+}
+
+// Workflows, versions and audit log by content (no ids, run numbers or
+// times).
+std::string Snapshot(const std::string& path) {
+  return Rows(path,
+              {"SELECT path, content_hash, deleted_at IS NOT NULL, version, name FROM workflows "
+               "ORDER BY path",
+               "SELECT w.path, v.version, v.content_hash, v.path FROM workflow_versions v JOIN "
+               "workflows w ON w.id = v.workflow_id ORDER BY 1, 2",
+               "SELECT event, path, COALESCE(old_path, ''), COALESCE(new_hash, '') FROM "
+               "workflow_sync_log ORDER BY 1, 2, 3, 4"});
 }
 
 std::string Workflow(const std::string& name, const std::string& note) {
@@ -237,29 +248,87 @@ class SqliteFaultTest : public ::testing::TestWithParam<std::tuple<FaultOp, int>
     sqlite3_vfs_unregister(&g_fault_vfs);
   }
 
-  // A sync of the tree into the database at `path`, faults armed from after
-  // the open to after the close (as a process that then exits).
-  Status SyncWithFault(const std::string& path, int64_t fail_at) {
+  // Opens the database at `path`, arms the fault (fail_at 0: none), runs
+  // `op` and closes the database, then disarms: a process that then exits.
+  Status WithFault(const std::string& path, int64_t fail_at,
+                   const std::function<Status(Store&)>& op) {
     auto store = OpenStore(*ParseDatabaseUrl("sqlite:" + path), {});
     if (!store.ok()) return store.status();
     g_faults.Arm(std::get<0>(GetParam()), std::get<1>(GetParam()), fail_at);
-    SyncOptions o;
-    o.root = tree_.path();
-    o.threads = 1;
-    Status s = RunSync(**store, o).status();
+    Status s = op(**store);
     store->reset();
     g_faults.Disarm();
     return s;
+  }
+
+  Status Sync(Store& store) {
+    SyncOptions o;
+    o.root = tree_.path();
+    o.threads = 1;
+    return RunSync(store, o).status();
+  }
+
+  // Runs `op` on copies of the database `start` with the k-th write or
+  // fsync failing, k = 1, 2, ... until a run gets past them all. A cut run
+  // must fail naming the database, or succeed when the fault came after
+  // its last commit; the database must pass integrity_check and hold one of
+  // `allowed` (by `snapshot`; the last is the state after a whole run), and
+  // the next run without faults must reach that state.
+  void CutEveryFault(const std::string& start, const std::function<Status(Store&)>& op,
+                     const std::function<std::string(const std::string&)>& snapshot,
+                     const std::vector<std::string>& allowed) {
+    const std::string& after = allowed.back();
+    int64_t cut = 0, failed = 0;
+    for (int64_t n = 1; n < 10'000; ++n) {
+      const std::string db = dir_.path() + "/trial.db";
+      std::filesystem::remove(db);
+      std::filesystem::remove(db + "-wal");
+      std::filesystem::remove(db + "-shm");
+      std::filesystem::copy_file(start, db);
+      Status s = WithFault(db, n, op);
+      if (!g_faults.hit) {
+        ASSERT_OK(s);
+        EXPECT_EQ(snapshot(db), after);
+        break;
+      }
+      ++cut;
+      const std::string state = snapshot(db);
+      if (s.ok()) {
+        // The fault came after the commit (a checkpoint): the run stands.
+        EXPECT_EQ(state, after) << "fault " << n;
+      } else {
+        ++failed;
+        EXPECT_EQ(s.code(), StatusCode::kIOError) << "fault " << n << ": " << s.ToString();
+        EXPECT_NE(s.message().find("sqlite:" + db), std::string::npos)
+            << "fault " << n << ": the error does not name the database: " << s.message();
+        EXPECT_NE(std::find(allowed.begin(), allowed.end(), state), allowed.end())
+            << "fault " << n << ": a state no run leaves:\n"
+            << state << "\nafter:\n"
+            << after;
+      }
+      // The next run, without faults, converges.
+      Status next = WithFault(db, 0, op);
+      ASSERT_TRUE(next.ok()) << "after fault " << n << ": " << next.ToString();
+      EXPECT_EQ(snapshot(db), after) << "after fault " << n;
+    }
+    EXPECT_GT(cut, 0);
+    // With synchronous=NORMAL a commit writes the WAL without an fsync: the
+    // fsyncs are mostly the checkpoint's, after the commit.
+    if (std::get<0>(GetParam()) == FaultOp::kWrite) {
+      EXPECT_GT(failed, 0);
+    }
+    std::printf("%lld runs cut, %lld of them failed\n", static_cast<long long>(cut),
+                static_cast<long long>(failed));
   }
 
   test::TempDir tree_, dir_;
 };
 
 TEST_P(SqliteFaultTest, EveryWriteOrFsyncOfASyncFailsInTurn) {
+  auto sync = [this](Store& store) { return Sync(store); };
   for (int i = 0; i < 6; ++i) tree_.Write("w" + std::to_string(i) + ".json", Workflow("W", "a"));
   const std::string before_db = dir_.path() + "/before.db";
-  ASSERT_OK(SyncWithFault(before_db, 0));
-  const std::string before = Snapshot(before_db);
+  ASSERT_OK(WithFault(before_db, 0, sync));
   // Edits, an addition, a deletion and a rename.
   tree_.Write("w0.json", Workflow("W", "edited"));
   tree_.Write("w1.json", Workflow("W1", "b"));
@@ -268,52 +337,77 @@ TEST_P(SqliteFaultTest, EveryWriteOrFsyncOfASyncFailsInTurn) {
   std::filesystem::rename(tree_.path() + "/w3.json", tree_.path() + "/moved.json");
   const std::string after_db = dir_.path() + "/after.db";
   std::filesystem::copy_file(before_db, after_db);
-  ASSERT_OK(SyncWithFault(after_db, 0));
-  const std::string after = Snapshot(after_db);
-  ASSERT_NE(before, after);
+  ASSERT_OK(WithFault(after_db, 0, sync));
+  ASSERT_NE(Snapshot(before_db), Snapshot(after_db));
+  CutEveryFault(before_db, sync, Snapshot, {Snapshot(before_db), Snapshot(after_db)});
+}
 
-  int64_t cut = 0, failed = 0;
-  for (int64_t n = 1; n < 10'000; ++n) {
-    const std::string db = dir_.path() + "/trial.db";
-    std::filesystem::remove(db);
-    std::filesystem::remove(db + "-wal");
-    std::filesystem::remove(db + "-shm");
-    std::filesystem::copy_file(before_db, db);
-    Status s = SyncWithFault(db, n);
-    if (!g_faults.hit) {
-      ASSERT_OK(s);
-      EXPECT_EQ(Snapshot(db), after);
-      break;
-    }
-    ++cut;
-    const std::string state = Snapshot(db);
-    if (s.ok()) {
-      // The fault came after the commit (a checkpoint): the run stands.
-      EXPECT_EQ(state, after) << "fault " << n;
+// Each migration is its own transaction: a cut run leaves the first k
+// applied, each with all its rows or none.
+TEST_P(SqliteFaultTest, EveryWriteOrFsyncOfMigrateUpFailsInTurn) {
+  for (int i = 1; i <= 3; ++i) {
+    tree_.Write("migrations/2026010100000" + std::to_string(i) + "_m.sql",
+                "CREATE TABLE t" + std::to_string(i) + " (x TEXT);\nINSERT INTO t" +
+                    std::to_string(i) + " SELECT 'row ' || value FROM json_each('[1,2,3,4,5]');\n");
+  }
+  auto up_to = [this](std::optional<std::string> target) {
+    return [this, target](Store& store) -> Status {
+      FS_TRY_ASSIGN(auto history, store.OpenMigrationHistory());
+      FS_TRY_ASSIGN(MigrationFolder folder,
+                    LoadMigrations(RealFileSystem(), tree_.path() + "/migrations"));
+      UpOptions options;
+      options.applied_by = "tester@host";
+      options.target = target;
+      FS_TRY_ASSIGN(UpReport report, MigrateUp(*history, folder, options));
+      return report.failure;
+    };
+  };
+  auto snapshot = [](const std::string& path) {
+    return Rows(path,
+                {"SELECT version, name, checksum, installed_rank, status FROM "
+                 "flowsync_migrations ORDER BY version",
+                 "SELECT 't1', x FROM t1", "SELECT 't2', x FROM t2", "SELECT 't3', x FROM t3"});
+  };
+  std::vector<std::string> states;
+  const std::string start = dir_.path() + "/start.db";
+  for (int k = 0; k <= 3; ++k) {
+    const std::string db = dir_.path() + "/applied" + std::to_string(k) + ".db";
+    if (k == 0) {
+      ASSERT_OK(WithFault(db, 0, [](Store&) { return Status::OK(); }));
+      std::filesystem::copy_file(db, start);
     } else {
-      ++failed;
-      EXPECT_EQ(s.code(), StatusCode::kIOError) << "fault " << n << ": " << s.ToString();
-      EXPECT_NE(s.message().find("sqlite:" + db), std::string::npos)
-          << "fault " << n << ": the error does not name the database: " << s.message();
-      EXPECT_TRUE(state == before || state == after)
-          << "fault " << n << ": neither the state before nor after the run:\n"
-          << state << "\nbefore:\n"
-          << before << "\nafter:\n"
-          << after;
+      std::filesystem::copy_file(start, db);
+      ASSERT_OK(WithFault(db, 0, up_to("2026010100000" + std::to_string(k))));
     }
-    // The next run, without faults, converges.
-    Status next = SyncWithFault(db, 0);
-    ASSERT_TRUE(next.ok()) << "after fault " << n << ": " << next.ToString();
-    EXPECT_EQ(Snapshot(db), after) << "after fault " << n;
+    states.push_back(snapshot(db));
   }
-  EXPECT_GT(cut, 0);
-  // With synchronous=NORMAL a commit writes the WAL without an fsync: the
-  // fsyncs are the checkpoint's, after the commit, so no run fails of them.
-  if (std::get<0>(GetParam()) == FaultOp::kWrite) {
-    EXPECT_GT(failed, 0);
-  }
-  std::printf("%lld runs cut, %lld of them failed\n", static_cast<long long>(cut),
-              static_cast<long long>(failed));
+  CutEveryFault(start, up_to(std::nullopt), snapshot, states);
+}
+
+// A phase refresh is a sync of the phase files and their index.
+TEST_P(SqliteFaultTest, EveryWriteOrFsyncOfAPhaseRefreshFailsInTurn) {
+  tree_.Write("etl.toml", "[[phase]]\ntask = \"load\"\nrule = \"cron=0 5 * * * *\"\n");
+  auto refresh = [this](Store& store) -> Status {
+    FS_TRY_ASSIGN(auto cache, OpenPhaseCache(&store, tree_.path()));
+    return cache->Refresh().status();
+  };
+  auto snapshot = [](const std::string& path) {
+    return Snapshot(path) +
+           Rows(path, {"SELECT w.path, p.position, p.task, p.depends_on, p.rule, p.template FROM "
+                       "phase_entries p JOIN workflows w ON w.id = "
+                       "p.workflow_id ORDER BY 1, 2"});
+  };
+  const std::string before_db = dir_.path() + "/before.db";
+  ASSERT_OK(WithFault(before_db, 0, refresh));
+  tree_.Write("etl.toml",
+              "[[phase]]\ntask = \"load\"\nrule = \"cron=0 6 * * * *\"\n"
+              "[[phase]]\ntask = \"transform\"\ndependsOn = \"load\"\n");
+  tree_.Write("more.toml", "[[phase]]\ntask = \"report\"\nrule = \"cron=0 7 * * * *\"\n");
+  const std::string after_db = dir_.path() + "/after.db";
+  std::filesystem::copy_file(before_db, after_db);
+  ASSERT_OK(WithFault(after_db, 0, refresh));
+  ASSERT_NE(snapshot(before_db), snapshot(after_db));
+  CutEveryFault(before_db, refresh, snapshot, {snapshot(before_db), snapshot(after_db)});
 }
 
 std::string FaultName(const ::testing::TestParamInfo<std::tuple<FaultOp, int>>& info) {
