@@ -332,10 +332,8 @@ ExitCode WatchFiles(const FileCommand& o, const config::Context& ctx, PhasesAt& 
     }
     const std::vector<StoredPhaseFile> files = phases.cache->Files();
     for (const run::ArrivedFile& f : arrived) {
-      std::string path = f.path;
-      if (o.as)
-        path = *o.as + (o.as->empty() || o.as->back() == '/' ? "" : "/") +
-               path.substr(std::min(path.size(), dir.size() + 1));
+      const std::string path =
+          o.as ? *o.as + (o.as->empty() || o.as->back() == '/' ? "" : "/") + f.rel : f.path;
       FS_TRY_ASSIGN(Told told, TellFile(files, queue, path, f.key, timeout_ms));
       if (told.executions.empty()) {
         if (o.common.json) {

@@ -22,7 +22,7 @@ Status AddBelow(const FileSystem& fs, const std::string& dir, const std::string&
     return info.status();
   }
   if (info->type == FileType::kRegular) {
-    out.push_back({path, ArrivalKey(*info)});
+    out.push_back({path, rel, ArrivalKey(*info)});
     return Status::OK();
   }
   if (info->type != FileType::kDirectory) return Status::OK();  // links, FIFOs, sockets

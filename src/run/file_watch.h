@@ -23,7 +23,8 @@
 namespace flowsync::run {
 
 struct ArrivedFile {
-  std::string path;  // the folder joined with the file's path below it
+  std::string path;  // the folder joined with `rel`
+  std::string rel;   // the file's path below the folder
   // "<size>-<mtime ns>-<inode>": another file at the same path (a new
   // upload) has another key; the same one seen again has the same.
   std::string key;

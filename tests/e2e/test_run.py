@@ -321,12 +321,12 @@ class RunMixin:
         out_path = os.path.join(self.tmp, "file-watch.out")
         err_path = os.path.join(self.tmp, "file-watch.err")
 
-        def start():
+        def start(folder):
             out = open(out_path, "wb")
             err = open(err_path, "wb")
             self.addCleanup(out.close)
             self.addCleanup(err.close)
-            proc = h.start(["file", "--watch", drop, "--as", "s3://drop", "--json",
+            proc = h.start(["file", "--watch", folder, "--as", "s3://drop", "--json",
                             "--root", self.root, *self.db_args()], cwd=self.tmp, stdout=out,
                            stderr=err)
             self.addCleanup(h.stop, proc)
@@ -347,7 +347,7 @@ class RunMixin:
                 self.assertLess(time.monotonic(), deadline, f"started {started}, want {want}")
                 time.sleep(0.05)
 
-        proc = start()
+        proc = start(drop)
         # The file already there is told at the start.
         wait_files(proc, ["s3://drop/2026-01-14/before.csv"])
         self.assertEqual(lines()[0]["watching"], drop)
@@ -376,7 +376,7 @@ class RunMixin:
         h.write_text(os.path.join(drop, "2026-01-15", "meanwhile.csv"), "f\n")
         time.sleep(0.01)
         h.write_text(os.path.join(drop, "2026-01-14", "written.csv"), "b, again\n")
-        proc = start()
+        proc = start(drop + "/")  # the same folder, written otherwise
         wait_files(proc, ["s3://drop/2026-01-14/written.csv", "s3://drop/2026-01-15/meanwhile.csv"])
         proc.kill()
         proc.wait()
