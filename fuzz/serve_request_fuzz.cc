@@ -158,8 +158,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider in(data, size);
   HttpRequest r;
-  r.method = in.ConsumeBool() ? Pick(in, kMethods)
-                              : in.ConsumeRandomLengthString(8);
+  r.method = in.ConsumeBool() ? Pick(in, kMethods) : in.ConsumeRandomLengthString(8);
   if (in.ConsumeBool()) {
     r.path = Pick(in, kPaths) + in.ConsumeRandomLengthString(24);
   } else {
@@ -167,9 +166,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const int queries = in.ConsumeIntegralInRange(0, 4);
   for (int i = 0; i < queries; ++i) {
-    std::string name = in.ConsumeBool()
-                           ? Pick(in, kQueryNames)
-                           : in.ConsumeRandomLengthString(8);
+    std::string name = in.ConsumeBool() ? Pick(in, kQueryNames) : in.ConsumeRandomLengthString(8);
     r.query.emplace_back(std::move(name), in.ConsumeRandomLengthString(32));
   }
   // 0: no token; 1: the read token; 2: the write token; 3: a made-up one;
@@ -198,7 +195,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int extra = in.ConsumeIntegralInRange(0, 3);
   for (int i = 0; i < extra; ++i) {
     static const std::vector<std::string> names = {"content-type", "idempotency-key",
-                                                   "x-hub-signature-256", "accept"};
+                                                   "x-hub-signature-256", "accept",
+                                                   "x-signature-timestamp"};
     std::string name = Pick(in, names);
     r.headers.emplace_back(std::move(name), in.ConsumeRandomLengthString(40));
   }
