@@ -24,6 +24,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -128,17 +129,31 @@ def run_target(build, name, seconds):
            "-rss_limit_mb=2048", "-print_final_stats=1", "-close_fd_mask=1",
            f"-artifact_prefix={crashes}/{name}-"]
     started = time.monotonic()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          stdin=subprocess.DEVNULL, timeout=seconds * 3 + 600,
-                          env=dict(os.environ, ASAN_OPTIONS="detect_leaks=1",
-                                   UBSAN_OPTIONS="print_stacktrace=1"))
-    log = proc.stderr.decode("utf-8", "replace")
+    # The target's own CPU time (user + system, from wait4), which is what
+    # "N CPU-minutes per target" counts when targets share the machine.
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err,
+                                stdin=subprocess.DEVNULL,
+                                env=dict(os.environ, ASAN_OPTIONS="detect_leaks=1",
+                                         UBSAN_OPTIONS="print_stacktrace=1"))
+        deadline = started + seconds * 3 + 600
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid == proc.pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+            time.sleep(0.2)
+        returncode = proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        log = err.read().decode("utf-8", "replace")
     stats = {k: int(v) for k, v in STAT.findall(log)}
     result = {"target": name, "seconds": round(time.monotonic() - started, 1),
+              "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
               "runs": stats.get("number_of_executed_units", 0),
               "peak_rss_mb": stats.get("peak_rss_mb", 0),
-              "corpus": len(os.listdir(corpus)), "exit": proc.returncode, "failed": proc.returncode != 0}
-    if proc.returncode != 0:
+              "corpus": len(os.listdir(corpus)), "exit": returncode, "failed": returncode != 0}
+    if returncode != 0:
         artifacts = re.findall(r"Test unit written to (\S+)", log)
         result["artifact"] = artifacts[-1] if artifacts else None
         # The sanitizer's or the property's report, without the input's bytes.
@@ -169,7 +184,8 @@ def main():
             r = run.result()
             results.append(r)
             if not args.json:
-                print(f"{r['target']:15} {r['seconds']:7.1f} s  {r['runs']:10} runs  "
+                print(f"{r['target']:15} {r['seconds']:7.1f} s  {r['cpu_seconds']:7.1f} CPU s  "
+                      f"{r['runs']:10} runs  "
                       f"corpus {r['corpus']:5}  peak RSS {r['peak_rss_mb']:5} MB  {'FAILED' if r['failed'] else 'ok'}",
                       file=sys.stderr, flush=True)
                 if r["failed"]:
