@@ -184,9 +184,10 @@ def main():
             r = run.result()
             results.append(r)
             if not args.json:
+                verdict = "FAILED" if r["failed"] else "ok"
                 print(f"{r['target']:15} {r['seconds']:7.1f} s  {r['cpu_seconds']:7.1f} CPU s  "
-                      f"{r['runs']:10} runs  "
-                      f"corpus {r['corpus']:5}  peak RSS {r['peak_rss_mb']:5} MB  {'FAILED' if r['failed'] else 'ok'}",
+                      f"{r['runs']:10} runs  corpus {r['corpus']:5}  "
+                      f"peak RSS {r['peak_rss_mb']:5} MB  {verdict}",
                       file=sys.stderr, flush=True)
                 if r["failed"]:
                     print(f"  input: {r.get('artifact')}\n{r.get('report', '')}", file=sys.stderr)
