@@ -3,14 +3,20 @@
 and on one PostgreSQL database (4 `sync` of one tree, 4 `migrate up` of a
 folder of generated workflow migrations and plain SQL, both on a database
 that does not exist yet), compared with the same 8 commands run one after
-another.
+another. With --pull, then 4 `pull` and 4 `sync` of one tree at once, on a
+database that holds edits made in it (crash_trials.py's pull scenario): in
+every serial order the pulls write the edits into the files and the syncs
+keep them, so the workflows and the files must end as one pull leaves them.
+That does not hold yet: a pull plans before it takes the writer lock, so two
+pulls at once both write, and the later refuses the files the first changed
+("changed in the files while pulling; run it again", exit 1).
 
 Every writer must exit 0 (each waits for the others within --lock-timeout:
 no busy error may escape), and the database must hold exactly what the
 serial order leaves: every row of every table in canonical form (as the
 crash trials compare states), run ids left out since the runs interleave.
 
-    concurrent_writers.py [--rounds N] [--size N] [--json] [--backends sqlite,postgres]
+    concurrent_writers.py [--rounds N] [--size N] [--pull] [--json] [--backends sqlite,postgres]
 
 FLOWSYNC_BIN and FLOWSYNC_PG_DIR as for crash_trials.py. Exit status 0 when
 every round held.
@@ -90,11 +96,60 @@ def round_trip(work, backend, tree, mig, serial_state):
     return failures
 
 
+def pull_round(scenario, backend, serial):
+    target = backend.clone(scenario.before)
+    tree = scenario.tree(target)
+    cmds = [["pull" if i % 2 == 0 else "sync", tree, "--db", target, "--lock-timeout", "300"]
+            for i in range(WRITERS)]
+    failures = []
+    try:
+        procs = [subprocess.Popen([h.binary()] + cmd, cwd=scenario.work, env=h.clean_env(),
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE) for cmd in cmds]
+        for proc, cmd in zip(procs, cmds):
+            _, err = proc.communicate(timeout=600)
+            if proc.returncode != 0:
+                failures.append(f"`{cmd[0]}` exited {proc.returncode}: "
+                                f"{err.decode('utf-8', 'replace')[-600:]}")
+        failures += backend.problems(target)
+        tables = backend.tables(target)
+        failures += ct.inconsistencies(tables)
+        state = scenario.converged(scenario.state_from(target, tables))
+        if state["files"] != serial["files"]:
+            differ = sorted(p for p in set(state["files"]) | set(serial["files"])
+                            if state["files"].get(p) != serial["files"].get(p))
+            failures.append(f"files not as one pull leaves them: {differ[:5]}")
+        if state["db"] != serial["db"]:
+            failures.append(f"not the serial result: tables differing "
+                            f"{ct.differing(state['db'], serial['db'])}")
+    finally:
+        backend.drop(target)
+    return failures
+
+
+def pull_rounds(work, backend, size, rounds, entry):
+    scenario = ct.Pull(os.path.join(work, "pull"), backend, size)
+    scenario.before = scenario.prepare()
+    probe = backend.clone(scenario.before)
+    ct.run(["pull", scenario.tree(probe), "--db", probe], scenario.work, what="serial pull")
+    for _ in range(WRITERS // 2):
+        ct.run(["sync", scenario.tree(probe), "--db", probe], scenario.work, what="serial sync")
+    serial = scenario.converged(scenario.state(probe))
+    backend.drop(probe)
+    for _ in range(rounds):
+        failures = pull_round(scenario, backend, serial)
+        entry["pull_rounds"] = entry.get("pull_rounds", 0) + 1
+        if failures:
+            entry["failures"] += 1
+            entry["details"].append(failures)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--size", type=int, default=100, help="workflows synced and migrated")
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--pull", action="store_true", help="pull and sync writers too")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -133,8 +188,11 @@ def main():
                 if failures:
                     entry["failures"] += 1
                     entry["details"].append(failures)
+            if args.pull:
+                pull_rounds(work, backend, args.size, args.rounds, entry)
             if not args.json:
-                print(f"{name:9} {WRITERS} writers x {entry['rounds']} rounds: "
+                print(f"{name:9} {WRITERS} writers x {entry['rounds']} rounds, pull and sync x "
+                      f"{entry.get('pull_rounds', 0)} rounds: "
                       f"{entry['failures']} failed (serial {entry['serial_s']} s, "
                       f"concurrent {entry['concurrent_s']} s)", file=sys.stderr, flush=True)
                 for d in entry["details"][:3]:
