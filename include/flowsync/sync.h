@@ -205,6 +205,10 @@ Status CheckSyncRoot(const FileSystem& fs, const std::string& root, SyncMode mod
 // Plans a sync against a read snapshot of the store; takes no lock and
 // writes nothing. options.dry_run is ignored. Errors as RunSync's.
 Result<SyncPlan> PlanSync(Store& store, const SyncOptions& options);
+// The same inside a transaction of `store` the caller holds (a pull holds
+// the writer lock from its plan until it records its bases): reads through
+// it and leaves it open. REQUIRES: txn outlives the plan's use of it.
+Result<SyncPlan> PlanSyncIn(Store& store, SyncTransaction& txn, const SyncOptions& options);
 
 // The cheap half of a plan: whether the tree differs from the store by the
 // walk and the signature check alone (a source to read, a stored workflow

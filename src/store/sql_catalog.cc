@@ -16,7 +16,10 @@ class Snapshot {
   ~Snapshot() {
     if (open_) conn_.EndRead();
   }
+  // Inside a transaction the caller holds (a pull's), its reads are the
+  // snapshot.
   Status Begin() {
+    if (conn_.InTransaction()) return Status::OK();
     FS_TRY(conn_.BeginRead());
     open_ = true;
     return Status::OK();

@@ -52,6 +52,9 @@ class SqlConnection {
   // REPEATABLE READ READ ONLY) and ends it.
   virtual Status BeginRead() = 0;
   virtual void EndRead() = 0;
+  // Whether a transaction is open on this connection (a read inside it
+  // needs no snapshot of its own: it reads what the transaction sees).
+  virtual bool InTransaction() const = 0;
   // A short write transaction (SQLite: BEGIN IMMEDIATE, waiting for the
   // writer lock up to the lock timeout; PostgreSQL: BEGIN, READ COMMITTED,
   // row locks) and its end. Rollback is a no-op outside a transaction.

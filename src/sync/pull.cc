@@ -50,7 +50,14 @@ class Puller {
     SyncOptions plan_options = SyncOptionsFor();
     plan_options.mode = SyncMode::kFull;
     plan_options.force = true;  // a pull deletes nothing in the database
-    FS_TRY_ASSIGN(SyncPlan plan, PlanSync(store_, plan_options));
+    // The writer lock is held from before the plan until the bases are
+    // recorded: a second pull, or a sync, waits for it and then finds the
+    // files and the database agreeing, instead of planning against the same
+    // state and meeting this pull's files half written. A dry run reads a
+    // snapshot and takes no lock.
+    FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn,
+                  store_.BeginSync(/*read_only=*/options_.dry_run));
+    FS_TRY_ASSIGN(SyncPlan plan, PlanSyncIn(store_, *txn, plan_options));
     report_.dry_run = options_.dry_run;
     // On an error, no temp file stays behind.
     auto fail = [&](Status s) {
@@ -97,7 +104,6 @@ class Puller {
     if (Status s = CommitStaged(); !s.ok()) return fail(s);
     if (!options_.dry_run && (!agreed_.empty() || !agreed_refresh_.empty())) {
       // The new agreement: the files now hold what the database does.
-      FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, store_.BeginSync(/*read_only=*/false));
       std::vector<SyncTransaction::BaseRecord> bases;
       for (const SyncAction* a : agreed_refresh_) {
         bases.push_back(SyncTransaction::BaseRecord{a->workflow_id, a->old_hash, a->path});
@@ -109,8 +115,8 @@ class Puller {
                             : SyncTransaction::BaseRecord{a.workflow_id, a.old_hash, job->path});
       }
       FS_TRY(txn->RecordBases(bases));
-      FS_TRY(txn->Commit());
     }
+    FS_TRY(txn->Commit());
     std::stable_sort(report_.changes.begin(), report_.changes.end(),
                      [](const PullChange& x, const PullChange& y) { return x.path < y.path; });
     report_.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(

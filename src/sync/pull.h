@@ -1,6 +1,11 @@
 // Pull: the changes made in the database come into the files.
 //
-// A pull plans a full sync (PlanSync) to learn, per workflow, which side
+// A pull holds the writer lock (a write transaction, BeginSync) from before
+// its plan until it has recorded its bases, as a sync does: another pull or
+// a sync waits for it (the lock timeout), then finds files and database
+// agreeing; none sees its files half written. A dry run takes no lock.
+//
+// It plans a full sync (PlanSyncIn) to learn, per workflow, which side
 // changed since the base both last agreed on, then writes into the tree
 // what changed only in the database (SyncAction kKeep):
 //   edited    its files at its path, in its own format (workflow_files.h);
@@ -17,8 +22,8 @@
 //
 // Files are written in two steps for all workflows at once (workflow_files.h:
 // staged as temp files, one syncfs, then each renamed into place once its
-// file still holds the base, one more syncfs). Then one transaction records
-// the new agreement (SyncTransaction::RecordBase): the base becomes the
+// file still holds the base, one more syncfs). Then the same transaction
+// records the new agreement (SyncTransaction::RecordBase): the base becomes the
 // content, so a pull followed by a sync, or by another pull, changes
 // nothing. A pull killed halfway leaves each file old or new, never torn;
 // the next sync sees the new files as agreeing with the database.

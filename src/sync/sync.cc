@@ -404,15 +404,23 @@ SyncReport ReportOfPlan(const SyncPlan& plan) {
   return report;
 }
 
-Result<SyncPlan> PlanSync(Store& store, const SyncOptions& given) {
+namespace {
+
+// A plan read through `txn`, or, when it is null, through a read snapshot
+// of its own, committed as soon as the plan needs it no more.
+Result<SyncPlan> PlanThrough(Store& store, SyncTransaction* txn, const SyncOptions& given) {
   const FileSystem& fs = given.fs ? *given.fs : RealFileSystem();
   const SyncOptions options = ResolveScope(fs, given);
   const int64_t now_ms = NowMs(options);
   FS_TRY_ASSIGN(bool root_ok, CheckRoot(fs, options));
-  FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, store.BeginSync(/*read_only=*/true));
+  std::unique_ptr<SyncTransaction> own;
+  if (txn == nullptr) {
+    FS_TRY_ASSIGN(own, store.BeginSync(/*read_only=*/true));
+    txn = own.get();
+  }
   FS_TRY_ASSIGN(PlannerIndex index, LoadPlannerIndex(*txn, fs, options));
   // The snapshot is in `index`; release it, unless the lookup reads on.
-  if (!index.lookup) FS_TRY(txn->Commit());
+  if (own && !index.lookup) FS_TRY(own->Commit());
   SyncPlanner planner(options, store.project(), now_ms, std::move(index.rows), index.lookup.get());
   SyncPlan plan;
   plan.mode = options.mode;
@@ -426,6 +434,16 @@ Result<SyncPlan> PlanSync(Store& store, const SyncOptions& given) {
   plan.scanned = planner.scanned();
   plan.ignored = planner.ignored();
   return plan;
+}
+
+}  // namespace
+
+Result<SyncPlan> PlanSync(Store& store, const SyncOptions& options) {
+  return PlanThrough(store, nullptr, options);
+}
+
+Result<SyncPlan> PlanSyncIn(Store& store, SyncTransaction& txn, const SyncOptions& options) {
+  return PlanThrough(store, &txn, options);
 }
 
 Result<bool> SourcesChanged(Store& store, const SyncOptions& given) {

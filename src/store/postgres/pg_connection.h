@@ -21,6 +21,9 @@ class PgConnection final : public SqlConnection {
                              "starting a read-only transaction");
   }
   void EndRead() override { (void)conn_->ExecScript("COMMIT"); }
+  bool InTransaction() const override {
+    return PQtransactionStatus(conn_->handle()) != PQTRANS_IDLE;
+  }
   Status BeginWrite() override { return conn_->ExecScript("BEGIN", "starting a transaction"); }
   Status Commit() override { return conn_->ExecScript("COMMIT", "committing"); }
   // Outside a transaction PostgreSQL only warns.

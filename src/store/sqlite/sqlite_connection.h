@@ -20,6 +20,7 @@ class SqliteConnection final : public SqlConnection {
                    const std::function<Status(const SqlRowView&)>& row) override;
   Status BeginRead() override { return db_->Exec("BEGIN DEFERRED"); }
   void EndRead() override { (void)db_->Exec("COMMIT"); }
+  bool InTransaction() const override { return !sqlite3_get_autocommit(db_->handle()); }
   Status BeginWrite() override { return db_->BeginWrite(); }
   Status Commit() override { return db_->Exec("COMMIT"); }
   void Rollback() override {
