@@ -142,7 +142,21 @@ std::vector<Span> UrlSecrets(std::string_view text) {
     if (colon < p && colon + 1 < p) secrets.push_back({colon + 1, p});
     after_user = p + 1;
   }
-  size_t q = text.find('?', after_user);
+  // The hosts end at the path or the query; a '?' or '/' inside an IPv6
+  // host in brackets (a host that starts with '[') ends nothing, as libpq
+  // reads it.
+  size_t hosts_end = after_user;
+  bool host_start = true;
+  while (hosts_end < text.size() && text[hosts_end] != '/' && text[hosts_end] != '?') {
+    if (host_start && text[hosts_end] == '[') {
+      const size_t close = text.find(']', hosts_end);
+      if (close == std::string_view::npos) break;
+      hosts_end = close;
+    }
+    host_start = text[hosts_end] == ',';
+    ++hosts_end;
+  }
+  size_t q = text.find('?', hosts_end);
   if (q == std::string_view::npos) return secrets;
   size_t param = q + 1;
   while (param <= text.size()) {

@@ -158,6 +158,12 @@ TEST(MaskDatabaseUrl, HidesEveryFormOfPassword) {
   for (const Case& c : std::initializer_list<Case>{
            // URLs: user information, percent-encoded or not.
            {"postgresql://me:hunter2@host/db", "postgresql://me:***@host/db"},
+           // A '?' inside an IPv6 host in brackets starts no query for libpq
+           // (found by fuzzing): the password of the query after it is hidden.
+           {"postgres://u@[::1?x=@]:5/d?password=p", "postgres://u@[::1?x=@]:5/d?password=***"},
+           {"postgres://u@h1,[::/d?a]:5/d?password=p", "postgres://u@h1,[::/d?a]:5/d?password=***"},
+           // ... but a '[' inside a host name is a letter of it.
+           {"postgres://u@d=[::/d?password=@]:d", "postgres://u@d=[::/d?password=***"},
            {"postgres://me:hunter2@host:5432/db?sslmode=require",
             "postgres://me:***@host:5432/db?sslmode=require"},
            {"postgresql://me:p%40ss%2Fw0rd@host/db", "postgresql://me:***@host/db"},
