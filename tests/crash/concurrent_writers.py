@@ -69,19 +69,26 @@ def commands(tree, mig, target):
     return [sync if i % 2 == 0 else up for i in range(WRITERS)]
 
 
+def run_at_once(cmds, cwd):
+    """Starts every command at once and waits for all; a failure per command
+    that did not exit 0, with the end of what it said."""
+    procs = [subprocess.Popen([h.binary()] + cmd, cwd=cwd, env=h.clean_env(),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE) for cmd in cmds]
+    failures = []
+    for proc, cmd in zip(procs, cmds):
+        _, err = proc.communicate(timeout=600)
+        if proc.returncode != 0:
+            failures.append(f"`{cmd[0]} {cmd[1]}` exited {proc.returncode}: "
+                            f"{err.decode('utf-8', 'replace')[-600:]}")
+    return failures
+
+
 def round_trip(work, backend, tree, mig, serial_state):
     target = backend.fresh()
     failures = []
     try:
-        procs = [subprocess.Popen([h.binary()] + cmd, cwd=work, env=h.clean_env(),
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE)
-                 for cmd in commands(tree, mig, target)]
-        for proc, cmd in zip(procs, commands(tree, mig, target)):
-            _, err = proc.communicate(timeout=600)
-            if proc.returncode != 0:
-                failures.append(f"`{cmd[0]} {cmd[1]}` exited {proc.returncode}: "
-                                f"{err.decode('utf-8', 'replace')[-600:]}")
+        failures += run_at_once(commands(tree, mig, target), work)
         failures += backend.problems(target)
         tables = backend.tables(target)
         failures += ct.inconsistencies(tables)
@@ -109,14 +116,7 @@ def pull_round(scenario, backend, serials):
             for i in range(WRITERS)]
     failures = []
     try:
-        procs = [subprocess.Popen([h.binary()] + cmd, cwd=scenario.work, env=h.clean_env(),
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE) for cmd in cmds]
-        for proc, cmd in zip(procs, cmds):
-            _, err = proc.communicate(timeout=600)
-            if proc.returncode != 0:
-                failures.append(f"`{cmd[0]}` exited {proc.returncode}: "
-                                f"{err.decode('utf-8', 'replace')[-600:]}")
+        failures += run_at_once(cmds, scenario.work)
         failures += backend.problems(target)
         tables = backend.tables(target)
         failures += ct.inconsistencies(tables)
