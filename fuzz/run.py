@@ -2,7 +2,12 @@
 """Runs flowsync's libFuzzer targets (fuzz/*_fuzz.cc, built with
 FLOWSYNC_FUZZ=ON) on seed corpora made at run time.
 
-    fuzz/run.py BUILD_DIR [--seconds S] [--only NAME,...] [--jobs N] [--json]
+    fuzz/run.py BUILD_DIR [--seconds S | --cpu-seconds S] [--only NAME,...] [--jobs N] [--json]
+
+--seconds gives each target S seconds of wall time; --cpu-seconds gives it S
+seconds of its own CPU time, however busy the machine is (the target is
+interrupted when it has used them), which is what "N CPU-minutes per
+target" means on a shared machine.
 
 Seeds come from the shared folder (../shared next to the repository, or
 FLOWSYNC_SHARED): its n8n corpus and flowlord fixtures, plus the phase rules,
@@ -22,6 +27,7 @@ import glob
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -118,14 +124,24 @@ def make_seeds(base):
 STAT = re.compile(r"^stat::(\w+):\s*(\d+)", re.M)
 
 
-def run_target(build, name, seconds):
+def cpu_seconds_of(pid):
+    """User + system CPU seconds a running process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_target(build, name, seconds, cpu_budget=None):
     binary = os.path.join(build, "fuzz", f"{name}_fuzz")
     corpus = os.path.join(build, "fuzz-corpus", name)
     crashes = os.path.join(build, "fuzz-crashes")
     os.makedirs(corpus, exist_ok=True)
     os.makedirs(crashes, exist_ok=True)
+    # With a CPU budget the wall limit is only a backstop; the budget's
+    # SIGINT then ends the run with -interrupted_exitcode, a clean end.
+    wall = seconds if cpu_budget is None else cpu_budget * 20
     cmd = [binary, corpus, os.path.join(build, "fuzz-seeds", name),
-           f"-max_total_time={seconds}", f"-max_len={MAX_LEN}", "-timeout=20",
+           f"-max_total_time={wall}", "-interrupted_exitcode=0", f"-max_len={MAX_LEN}", "-timeout=20",
            "-rss_limit_mb=2048", "-print_final_stats=1", "-close_fd_mask=1",
            f"-artifact_prefix={crashes}/{name}-"]
     started = time.monotonic()
@@ -136,13 +152,21 @@ def run_target(build, name, seconds):
                                 stdin=subprocess.DEVNULL,
                                 env=dict(os.environ, ASAN_OPTIONS="detect_leaks=1",
                                          UBSAN_OPTIONS="print_stacktrace=1"))
-        deadline = started + seconds * 3 + 600
+        deadline = started + wall * 3 + 600
+        interrupted = False
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid == proc.pid:
                 break
             if time.monotonic() > deadline:
                 proc.kill()
+            if cpu_budget is not None and not interrupted:
+                try:
+                    if cpu_seconds_of(proc.pid) >= cpu_budget:
+                        proc.send_signal(signal.SIGINT)
+                        interrupted = True
+                except (OSError, ValueError, IndexError):
+                    pass
             time.sleep(0.2)
         returncode = proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
@@ -167,7 +191,9 @@ def run_target(build, name, seconds):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("build")
-    parser.add_argument("--seconds", type=int, default=60, help="fuzzing time per target")
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--seconds", type=int, default=60, help="wall time per target")
+    budget.add_argument("--cpu-seconds", type=int, help="CPU time per target (its own)")
     parser.add_argument("--only", default="")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--jobs", type=int, default=1, help="targets fuzzed at once")
@@ -179,7 +205,7 @@ def main():
     make_seeds(os.path.join(args.build, "fuzz-seeds"))
     results = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        runs = [pool.submit(run_target, args.build, name, args.seconds) for name in only]
+        runs = [pool.submit(run_target, args.build, name, args.seconds, args.cpu_seconds) for name in only]
         for run in runs:
             r = run.result()
             results.append(r)
