@@ -182,6 +182,11 @@ struct SyncOptions {
   // walk starts, kRead (done, total) as each source that needed reading is
   // decided (from (0, total) on), kCommit (0, 0) before the commit.
   std::function<void(SyncStage stage, size_t done, size_t total)> progress;
+  // A run over the whole tree first compares the walk with the stored
+  // index streamed row by row and plans only what that leaves (memory that
+  // follows the change, not the tree). True plans against the whole index
+  // loaded, as before: the same decisions (tested), for comparisons.
+  bool whole_index = false;
 };
 
 struct SyncReport {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -45,6 +46,15 @@ class SyncTransaction {
   virtual ~SyncTransaction() = default;
 
   virtual Result<std::vector<IndexRow>> LoadIndex() = 0;
+  // Every stored row, as LoadIndex, handed to `each` one at a time in no
+  // order and never all held: what a sync of the whole tree compares its
+  // walk with first (memory that does not grow with the stored rows).
+  // Stops at the first error `each` returns. Unsupported where a store
+  // cannot; a sync then loads the index.
+  virtual Status ForEachIndexRow(const std::function<Status(const IndexRow&)>& each) {
+    (void)each;
+    return Status::Unsupported("this store does not stream its index");
+  }
   // What a scoped sync (SyncScope::subtrees) needs of the index, without
   // loading all of it:
   // - the rows at or below each of `keys`: at it, below it as a folder

@@ -48,9 +48,19 @@ class Walker {
               [](const ScannedSource& a, const ScannedSource& b) {
                 return a.candidate.key < b.candidate.key;
               });
+    // Keys of a scope may name one source twice (a stored path of raw
+    // bytes and its path text, a folder and a file in it): once each.
+    out.sources.erase(std::unique(out.sources.begin(), out.sources.end(),
+                                  [](const ScannedSource& a, const ScannedSource& b) {
+                                    return a.candidate.key == b.candidate.key;
+                                  }),
+                      out.sources.end());
     auto by_path = [](const ScanProblem& a, const ScanProblem& b) { return a.path < b.path; };
-    std::sort(out.broken.begin(), out.broken.end(), by_path);
-    std::sort(out.unreadable_dirs.begin(), out.unreadable_dirs.end(), by_path);
+    auto same_path = [](const ScanProblem& a, const ScanProblem& b) { return a.path == b.path; };
+    for (std::vector<ScanProblem>* problems : {&out.broken, &out.unreadable_dirs}) {
+      std::sort(problems->begin(), problems->end(), by_path);
+      problems->erase(std::unique(problems->begin(), problems->end(), same_path), problems->end());
+    }
     return out;
   }
 

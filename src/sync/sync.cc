@@ -258,7 +258,13 @@ class StoreLookup final : public IndexLookup {
     return txn_.LoadIndexWithHash(hash);
   }
   Result<bool> IdTaken(const std::string& id) override { return txn_.IdTaken(id); }
-  Result<int64_t> CountLive() override { return txn_.CountLive(); }
+  Result<int64_t> CountLive() override {
+    if (live_) return *live_;
+    return txn_.CountLive();
+  }
+  // The live count before the run, when it is known (a walk comparison
+  // counted it): the guard rail then ignores what the run added.
+  void KnowLive(int64_t live) { live_ = live; }
   bool SourceGone(const IndexRow& row) override {
     std::optional<std::string_view> file = ElementFile(row.path);
     const ScanResult found = ScanOne(fs_, root_, file ? std::string(*file) : row.path);
@@ -268,7 +274,8 @@ class StoreLookup final : public IndexLookup {
  private:
   SyncTransaction& txn_;
   const FileSystem& fs_;
-  const std::string& root_;
+  std::string root_;
+  std::optional<int64_t> live_;
 };
 
 // The stored rows a run plans against: all of them, or those of the
@@ -296,15 +303,76 @@ Result<PlannerIndex> LoadPlannerIndex(SyncTransaction& txn, const FileSystem& fs
   return out;
 }
 
+// What a run plans with: its walk, the stored rows it needs, and what a
+// comparison of the whole walk with the index settled before.
+struct RunInput {
+  SyncOptions options;  // as given, or scoped to the keys a comparison left
+  ScanResult scan;
+  PlannerIndex index;
+  int64_t settled_sources = 0;
+  int64_t settled_workflows = 0;
+};
+
+// Whether planning the keys a comparison left as a scope is cheaper than
+// loading the whole index: it reads the rows at and below each key (an
+// initial sync, say, leaves every key).
+bool FewKeys(const WalkComparison& c, const ScanResult& scan) {
+  return c.keys.size() <= 1000 + (scan.sources.size() + static_cast<size_t>(c.rows)) / 16;
+}
+
+// Walks (the whole tree, or the scope's parts) and loads what the planner
+// needs. A sync of the whole tree first compares the walk with the index
+// streamed row by row (CompareWalk) and, when that leaves few keys, plans
+// only them as a scope: its memory then follows the change, not the tree.
+Result<RunInput> PrepareRun(SyncTransaction& txn, const FileSystem& fs, const SyncOptions& options,
+                            bool root_ok) {
+  RunInput in;
+  in.options = options;
+  if (options.progress) options.progress(SyncStage::kWalk, 0, 0);
+  if (!root_ok) {
+    FS_TRY_ASSIGN(in.index, LoadPlannerIndex(txn, fs, options));
+    return in;
+  }
+  in.scan = Scan(fs, options);
+  const SyncScope& scope = options.scope;
+  if (options.whole_index || !scope.subtrees.empty() || !scope.path.empty() || scope.format) {
+    FS_TRY_ASSIGN(in.index, LoadPlannerIndex(txn, fs, options));
+    return in;
+  }
+  Result<WalkComparison> compared = CompareWalk(in.scan, txn);
+  if (!compared.ok() && compared.status().code() != StatusCode::kUnsupported) {
+    return compared.status();
+  }
+  if (!compared.ok() || !FewKeys(*compared, in.scan)) {
+    FS_TRY_ASSIGN(in.index, LoadPlannerIndex(txn, fs, options));
+    return in;
+  }
+  in.settled_sources = compared->settled_sources;
+  in.settled_workflows = compared->settled_workflows;
+  in.scan = ScanResult{};                 // the walk is settled, or walked again below as a scope
+  if (compared->keys.empty()) return in;  // nothing to plan
+  in.options.scope.subtrees = std::move(compared->keys);
+  in.options = ResolveScope(fs, in.options);
+  FS_TRY_ASSIGN(in.index, LoadPlannerIndex(txn, fs, in.options));
+  if (in.index.lookup) in.index.lookup->KnowLive(compared->live);
+  in.scan = Scan(fs, in.options);
+  return in;
+}
+
+// Adds what a comparison settled to a planner's counts.
+RunCounts CountsOf(const RunInput& in, const SyncPlanner& planner) {
+  RunCounts counts = planner.counts();
+  counts.unchanged += in.settled_workflows;
+  return counts;
+}
+
 // Walks the tree, reads what changed and decides, handing every action (and
 // the content it needs) to `sink` in order. Used by a plan (which keeps the
 // actions) and a run (which writes them at once).
 using ActionSink = std::function<Status(const SyncAction&, const ParsedWorkflow*)>;
 
-Status Decide(const FileSystem& fs, const SyncOptions& options, bool root_ok, SyncPlanner& planner,
-              const ActionSink& sink) {
-  if (options.progress) options.progress(SyncStage::kWalk, 0, 0);
-  ScanResult scan = root_ok ? Scan(fs, options) : ScanResult{};
+Status Decide(const FileSystem& fs, const SyncOptions& options, const ScanResult& scan,
+              SyncPlanner& planner, const ActionSink& sink) {
   std::vector<SyncAction> decided;
   std::vector<const ScannedSource*> to_read = planner.TakeScan(scan, &decided);
   for (const SyncAction& a : decided) FS_TRY(sink(a, nullptr));
@@ -418,20 +486,21 @@ Result<SyncPlan> PlanThrough(Store& store, SyncTransaction* txn, const SyncOptio
     FS_TRY_ASSIGN(own, store.BeginSync(/*read_only=*/true));
     txn = own.get();
   }
-  FS_TRY_ASSIGN(PlannerIndex index, LoadPlannerIndex(*txn, fs, options));
-  // The snapshot is in `index`; release it, unless the lookup reads on.
-  if (own && !index.lookup) FS_TRY(own->Commit());
-  SyncPlanner planner(options, store.project(), now_ms, std::move(index.rows), index.lookup.get());
+  FS_TRY_ASSIGN(RunInput in, PrepareRun(*txn, fs, options, root_ok));
+  // The snapshot is in `in.index`; release it, unless the lookup reads on.
+  if (own && !in.index.lookup) FS_TRY(own->Commit());
+  SyncPlanner planner(in.options, store.project(), now_ms, std::move(in.index.rows),
+                      in.index.lookup.get());
   SyncPlan plan;
   plan.mode = options.mode;
   plan.root = options.root;
-  FS_TRY(Decide(fs, options, root_ok, planner,
+  FS_TRY(Decide(fs, in.options, in.scan, planner,
                 [&](const SyncAction& a, const ParsedWorkflow*) -> Status {
                   plan.actions.push_back(a);
                   return Status::OK();
                 }));
-  plan.counts = planner.counts();
-  plan.scanned = planner.scanned();
+  plan.counts = CountsOf(in, planner);
+  plan.scanned = planner.scanned() + in.settled_sources;
   plan.ignored = planner.ignored();
   return plan;
 }
@@ -543,21 +612,22 @@ Result<SyncReport> RunSync(Store& store, const SyncOptions& given) {
   // The writer lock is held from before the index is read until the commit:
   // two syncs can never plan against the same state.
   FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, store.BeginSync(/*read_only=*/false));
-  FS_TRY_ASSIGN(PlannerIndex index, LoadPlannerIndex(*txn, fs, options));
-  SyncPlanner planner(options, store.project(), now_ms, std::move(index.rows), index.lookup.get());
+  FS_TRY_ASSIGN(RunInput in, PrepareRun(*txn, fs, options, root_ok));
+  SyncPlanner planner(in.options, store.project(), now_ms, std::move(in.index.rows),
+                      in.index.lookup.get());
   FS_TRY_ASSIGN(int64_t run_id,
                 txn->BeginRun(SyncModeName(options.mode), PathToText(options.root), now));
   PlanWriter writer(*txn, run_id, now);
   SyncReport report;
   report.mode = options.mode;
   report.run_id = run_id;
-  FS_TRY(Decide(fs, options, root_ok, planner,
+  FS_TRY(Decide(fs, in.options, in.scan, planner,
                 [&](const SyncAction& a, const ParsedWorkflow* wf) -> Status {
                   if (std::optional<Change> c = ChangeOf(a)) report.changes.push_back(*c);
                   return writer.Write(a, wf);
                 }));
-  report.counts = planner.counts();
-  report.scanned = planner.scanned();
+  report.counts = CountsOf(in, planner);
+  report.scanned = planner.scanned() + in.settled_sources;
   report.ignored = planner.ignored();
   if (options.progress) options.progress(SyncStage::kCommit, 0, 0);
   if (ChangesStored(report.counts)) FS_TRY(txn->RefreshSourceIdFindings());

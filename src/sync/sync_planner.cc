@@ -58,6 +58,88 @@ std::string DatabaseChange(const IndexRow& row) {
 
 }  // namespace
 
+Result<WalkComparison> CompareWalk(const ScanResult& scan, SyncTransaction& txn) {
+  const std::vector<ScannedSource>& sources = scan.sources;
+  auto source_at = [&](std::string_view key) -> const ScannedSource* {
+    auto it = std::lower_bound(
+        sources.begin(), sources.end(), key,
+        [](const ScannedSource& s, std::string_view k) { return s.candidate.key < k; });
+    return it != sources.end() && it->candidate.key == key ? &*it : nullptr;
+  };
+  std::set<std::string_view> broken;
+  for (const ScanProblem& p : scan.broken) broken.insert(p.path);
+  // Per source: its live stored workflows, and whether the check fails.
+  struct Seen {
+    uint32_t live = 0;
+    bool differs = false;
+  };
+  std::vector<Seen> seen(sources.size());
+  WalkComparison out;
+  FS_TRY(txn.ForEachIndexRow([&](const IndexRow& row) -> Status {
+    ++out.rows;
+    if (!row.deleted) ++out.live;
+    if (!row.deleted && !row.base_path.empty() && row.base_path != row.path) {
+      // Renamed in the database: whether a file is at its base path, and
+      // which, decides it (DecideMissing, RenamedAwayFrom).
+      if (const ScannedSource* base = source_at(row.base_path)) {
+        seen[static_cast<size_t>(base - sources.data())].differs = true;
+      } else {
+        out.keys.insert(row.base_path);
+      }
+    }
+    // The source the row belongs to, as TakeScan assigns rows: its path,
+    // else, for an n8n workflow, the array export it is an element of.
+    const ScannedSource* source = source_at(row.path);
+    bool of_broken = source == nullptr && broken.count(row.path) > 0;
+    if (source == nullptr && !of_broken && row.format == Format::kN8n) {
+      if (std::optional<std::string_view> file = ElementFile(row.path)) {
+        source = source_at(*file);
+        of_broken = source == nullptr && broken.count(*file) > 0;
+      }
+    }
+    if (source != nullptr) {
+      Seen& s = seen[static_cast<size_t>(source - sources.data())];
+      if (row.deleted) {
+        // Deleted in the database (a base): decided with its source.
+        if (!row.base_hash.empty()) s.differs = true;
+        return Status::OK();
+      }
+      ++s.live;
+      if (row.source_sig.empty() || row.source_sig != source->sig ||
+          row.format != source->candidate.format || ChangedInDatabase(row)) {
+        s.differs = true;
+      }
+      return Status::OK();
+    }
+    if (row.deleted || of_broken) return Status::OK();
+    const bool unknowable =
+        std::any_of(scan.unreadable_dirs.begin(), scan.unreadable_dirs.end(),
+                    [&](const ScanProblem& d) { return IsUnder(row.path, d.path); });
+    if (!unknowable) out.keys.insert(row.path);  // gone: renamed, deleted, missing
+    return Status::OK();
+  }));
+  for (size_t i = 0; i < sources.size(); ++i) {
+    // A file named like an element of an array export ("a.json#b") is
+    // decided with that export (a workflow of it may name the same key).
+    std::optional<std::string_view> file = ElementFile(sources[i].candidate.key);
+    if (const ScannedSource* f = file ? source_at(*file) : nullptr) {
+      seen[i].differs = true;
+      seen[static_cast<size_t>(f - sources.data())].differs = true;
+    }
+  }
+  for (size_t i = 0; i < sources.size(); ++i) {
+    if (seen[i].live == 0 || seen[i].differs) {
+      out.keys.insert(sources[i].candidate.key);
+    } else {
+      ++out.settled_sources;
+      out.settled_workflows += seen[i].live;
+    }
+  }
+  for (const ScanProblem& p : scan.broken) out.keys.insert(p.path);
+  for (const ScanProblem& d : scan.unreadable_dirs) out.keys.insert(d.path);
+  return out;
+}
+
 bool NeedsContent(ActionKind kind) {
   switch (kind) {
     case ActionKind::kAdd:

@@ -168,6 +168,27 @@ class SyncPlanner {
   std::vector<IgnoredSource> ignored_;
 };
 
+// The first step of a sync of the whole tree: the walk compared with the
+// stored index, streamed row by row (SyncTransaction::ForEachIndexRow), by
+// the planner's cheap check. What it settles (a source whose live stored
+// workflows all carry its signature, none changed in the database) needs
+// nothing more; the rest, usually a few keys, is planned as a scope
+// (SyncScope::subtrees) with the same rules, so that neither the stored
+// rows nor the decisions grow with the tree.
+struct WalkComparison {
+  // What a planner must decide: sources the check does not settle (one
+  // that holds no live stored workflow is read), stored paths whose source
+  // is gone, and what the walk could not examine.
+  std::set<std::string> keys;
+  int64_t settled_sources = 0;    // sources settled (of counts' scanned)
+  int64_t settled_workflows = 0;  // their workflows (of counts' unchanged)
+  int64_t live = 0;               // live stored workflows, for the guard rail
+  int64_t rows = 0;               // stored rows, deleted ones too
+};
+
+// REQUIRES: `scan` is of the whole tree (sources sorted by key).
+Result<WalkComparison> CompareWalk(const ScanResult& scan, SyncTransaction& txn);
+
 // Writes decisions through a sync transaction, with their audit-log events.
 class PlanWriter {
  public:

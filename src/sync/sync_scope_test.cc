@@ -15,17 +15,6 @@
 namespace flowsync {
 namespace {
 
-std::string N8n(const std::string& name, int nodes = 1) {
-  std::string list;
-  for (int i = 0; i < nodes; ++i) {
-    if (i > 0) list += ", ";
-    list += R"({"id": ")" + std::to_string(i) + R"(", "name": "Node )" + std::to_string(i) +
-            R"(", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1, "position": [0, 0],
-             "parameters": {}})";
-  }
-  return R"({"name": ")" + name + R"(", "nodes": [)" + list + R"(], "connections": {}})";
-}
-
 class SyncScopeTest : public ::testing::TestWithParam<test::TestBackend> {
  protected:
   void SetUp() override {
@@ -78,13 +67,13 @@ class SyncScopeTest : public ::testing::TestWithParam<test::TestBackend> {
 using Kinds = std::vector<std::pair<ChangeKind, std::string>>;
 
 TEST_P(SyncScopeTest, OnlyTheScopeIsWalkedAndDecided) {
-  tree_.Write("a.json", N8n("A"));
-  tree_.Write("d1/b.json", N8n("B"));
-  tree_.Write("d2/c.json", N8n("C"));
+  tree_.Write("a.json", test::N8nWorkflow("A"));
+  tree_.Write("d1/b.json", test::N8nWorkflow("B"));
+  tree_.Write("d2/c.json", test::N8nWorkflow("C"));
   ASSERT_OK(RunSync(*store_, Options(SyncMode::kFull)));
-  tree_.Write("d1/b.json", N8n("B", 2));
-  tree_.Write("d2/c.json", N8n("C", 2));
-  tree_.Write("d1/new.json", N8n("New"));
+  tree_.Write("d1/b.json", test::N8nWorkflow("B", 2));
+  tree_.Write("d2/c.json", test::N8nWorkflow("C", 2));
+  tree_.Write("d1/new.json", test::N8nWorkflow("New"));
   auto report = RunSync(*store_, Options(SyncMode::kFull, {"d1"}));
   ASSERT_OK(report);
   EXPECT_EQ(report->scanned, 2);
@@ -98,10 +87,10 @@ TEST_P(SyncScopeTest, OnlyTheScopeIsWalkedAndDecided) {
 }
 
 TEST_P(SyncScopeTest, ADeletedSubtreeIsDeletedOrMissing) {
-  tree_.Write("a.json", N8n("A"));
-  tree_.Write("d1/b.json", N8n("B"));
-  tree_.Write("d1/sub/c.json", N8n("C"));
-  tree_.Write("d2/e.json", N8n("E"));
+  tree_.Write("a.json", test::N8nWorkflow("A"));
+  tree_.Write("d1/b.json", test::N8nWorkflow("B"));
+  tree_.Write("d1/sub/c.json", test::N8nWorkflow("C"));
+  tree_.Write("d2/e.json", test::N8nWorkflow("E"));
   ASSERT_OK(RunSync(*store_, Options(SyncMode::kFull)));
   std::filesystem::remove_all(tree_.path() + "/d1");
   tree_.Remove("d2/e.json");  // outside the scope: not looked at
@@ -117,8 +106,8 @@ TEST_P(SyncScopeTest, ADeletedSubtreeIsDeletedOrMissing) {
 }
 
 TEST_P(SyncScopeTest, RenamesAreFoundAcrossFoldersOutsideTheScope) {
-  tree_.Write("old/b.json", N8n("B"));
-  tree_.Write("keep/c.json", N8n("C"));
+  tree_.Write("old/b.json", test::N8nWorkflow("B"));
+  tree_.Write("keep/c.json", test::N8nWorkflow("C"));
   ASSERT_OK(RunSync(*store_, Options(SyncMode::kFull)));
   const std::map<std::string, std::string> before = Live();
   // Moved to a folder of its own: only the new place is in the scope; the
@@ -132,7 +121,7 @@ TEST_P(SyncScopeTest, RenamesAreFoundAcrossFoldersOutsideTheScope) {
   EXPECT_EQ(report->changes[0].path, "new/deeper/b.json");
   EXPECT_EQ(Live().at("new/deeper/b.json"), before.at("old/b.json"));
   // A copy of a workflow whose source is still there is a new workflow.
-  tree_.Write("copy/c.json", N8n("C"));
+  tree_.Write("copy/c.json", test::N8nWorkflow("C"));
   report = RunSync(*store_, Options(SyncMode::kFull, {"copy/c.json"}));
   ASSERT_OK(report);
   EXPECT_EQ(Changes(*report), (Kinds{{ChangeKind::kAdded, "copy/c.json"}}));
@@ -141,7 +130,8 @@ TEST_P(SyncScopeTest, RenamesAreFoundAcrossFoldersOutsideTheScope) {
 
 TEST_P(SyncScopeTest, AFolderRenameKeepsEveryId) {
   for (int i = 0; i < 30; ++i) {
-    tree_.Write("team/w" + std::to_string(i) + ".json", N8n("W" + std::to_string(i), 1 + i % 4));
+    tree_.Write("team/w" + std::to_string(i) + ".json",
+                test::N8nWorkflow("W" + std::to_string(i), 1 + i % 4));
   }
   ASSERT_OK(RunSync(*store_, Options(SyncMode::kFull)));
   const std::map<std::string, std::string> before = Live();
@@ -159,9 +149,9 @@ TEST_P(SyncScopeTest, AFolderRenameKeepsEveryId) {
 }
 
 TEST_P(SyncScopeTest, AKeyInsideABundleStandsForTheBundle) {
-  tree_.Write("flows/bun/workflow.json", N8n("Bundle"));
+  tree_.Write("flows/bun/workflow.json", test::N8nWorkflow("Bundle"));
   tree_.Write("flows/bun/README.md", "# one\n");
-  tree_.Write("flows/other.json", N8n("Other"));
+  tree_.Write("flows/other.json", test::N8nWorkflow("Other"));
   ASSERT_OK(RunSync(*store_, Options(SyncMode::kFull)));
   tree_.Write("flows/bun/README.md", "# two\n");
   auto report = RunSync(*store_, Options(SyncMode::kFull, {"flows/bun/README.md"}));
@@ -170,7 +160,7 @@ TEST_P(SyncScopeTest, AKeyInsideABundleStandsForTheBundle) {
   EXPECT_EQ(report->scanned, 1);
   // A folder inside the bundle is the bundle too.
   tree_.Write("flows/bun/assets/logo.txt", "x");
-  tree_.Write("flows/bun/workflow.json", N8n("Bundle", 2));
+  tree_.Write("flows/bun/workflow.json", test::N8nWorkflow("Bundle", 2));
   report = RunSync(*store_, Options(SyncMode::kFull, {"flows/bun/assets"}));
   ASSERT_OK(report);
   EXPECT_EQ(Changes(*report), (Kinds{{ChangeKind::kUpdated, "flows/bun"}}));
@@ -184,9 +174,10 @@ TEST_P(SyncScopeTest, AKeyInsideABundleStandsForTheBundle) {
 
 TEST_P(SyncScopeTest, TheGuardRailCountsEveryWorkflow) {
   for (int i = 0; i < 12; ++i)
-    tree_.Write("gone/w" + std::to_string(i) + ".json", N8n("G" + std::to_string(i)));
+    tree_.Write("gone/w" + std::to_string(i) + ".json", test::N8nWorkflow("G" + std::to_string(i)));
   for (int i = 0; i < 20; ++i)
-    tree_.Write("stays/w" + std::to_string(i) + ".json", N8n("S" + std::to_string(i)));
+    tree_.Write("stays/w" + std::to_string(i) + ".json",
+                test::N8nWorkflow("S" + std::to_string(i)));
   ASSERT_OK(RunSync(*store_, Options(SyncMode::kFull)));
   // 12 of the scope's 12, but 12 of 32 in all: allowed.
   std::filesystem::remove_all(tree_.path() + "/gone");
@@ -204,7 +195,7 @@ TEST_P(SyncScopeTest, TheGuardRailCountsEveryWorkflow) {
 }
 
 TEST_P(SyncScopeTest, ANewWorkflowNeverTakesTheIdOfOneOutsideTheScope) {
-  tree_.Write("a.json", N8n("A"));
+  tree_.Write("a.json", test::N8nWorkflow("A"));
   ASSERT_OK(RunSync(*store_, Options(SyncMode::kFull)));
   const std::string first = Live().at("a.json");
   Move("a.json", "moved/a.json");
@@ -212,7 +203,7 @@ TEST_P(SyncScopeTest, ANewWorkflowNeverTakesTheIdOfOneOutsideTheScope) {
   EXPECT_EQ(Live().at("moved/a.json"), first);
   // a.json's own id is taken by the moved workflow, which is not in this
   // scope.
-  tree_.Write("a.json", N8n("Another"));
+  tree_.Write("a.json", test::N8nWorkflow("Another"));
   auto report = RunSync(*store_, Options(SyncMode::kFull, {"a.json"}));
   ASSERT_OK(report);
   EXPECT_EQ(Changes(*report), (Kinds{{ChangeKind::kAdded, "a.json"}}));
@@ -220,13 +211,13 @@ TEST_P(SyncScopeTest, ANewWorkflowNeverTakesTheIdOfOneOutsideTheScope) {
 }
 
 TEST_P(SyncScopeTest, TheRootAsAKeyIsTheWholeTree) {
-  tree_.Write("a.json", N8n("A"));
-  tree_.Write("d/b.json", N8n("B"));
+  tree_.Write("a.json", test::N8nWorkflow("A"));
+  tree_.Write("d/b.json", test::N8nWorkflow("B"));
   auto report = RunSync(*store_, Options(SyncMode::kFull, {".", "d"}));
   ASSERT_OK(report);
   EXPECT_EQ(report->counts.added, 2);
   // Hidden folders are never walked, even when named.
-  tree_.Write(".hidden/c.json", N8n("C"));
+  tree_.Write(".hidden/c.json", test::N8nWorkflow("C"));
   report = RunSync(*store_, Options(SyncMode::kFull, {".hidden"}));
   ASSERT_OK(report);
   EXPECT_EQ(report->scanned, 0);
@@ -284,9 +275,9 @@ TEST_P(SyncScopeTest, SourceIdWarningsFollowASmallSync) {
 }
 
 TEST_P(SyncScopeTest, AWorkflowRenamedInTheDatabaseOutOfTheScopeIsKeptNotAddedAgain) {
-  tree_.Write("a/x.json", N8n("X"));
-  tree_.Write("a/y.json", N8n("Y"));
-  tree_.Write("b/z.json", N8n("Z"));
+  tree_.Write("a/x.json", test::N8nWorkflow("X"));
+  tree_.Write("a/y.json", test::N8nWorkflow("Y"));
+  tree_.Write("b/z.json", test::N8nWorkflow("Z"));
   ASSERT_OK(RunSync(*store_, Options(SyncMode::kFull)));
   const std::map<std::string, std::string> before = Live();
   // Renamed in the database to a path outside the scope: x only, y edited

@@ -80,6 +80,18 @@ std::vector<TestBackend> TestBackends() {
   };
 }
 
+std::string N8nWorkflow(const std::string& name, int nodes, const std::string& id) {
+  std::string list;
+  for (int i = 0; i < nodes; ++i) {
+    if (i > 0) list += ", ";
+    list += R"({"id": ")" + std::to_string(i) + R"(", "name": "Node )" + std::to_string(i) +
+            R"(", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1, "position": [0, 0],
+             "parameters": {}})";
+  }
+  return "{" + (id.empty() ? "" : R"("id": ")" + id + R"(", )") + R"("name": ")" + name +
+         R"(", "nodes": [)" + list + R"(], "connections": {}})";
+}
+
 std::string SharedDir() {
 #ifdef FLOWSYNC_SHARED_DIR
   return FLOWSYNC_SHARED_DIR;

@@ -47,6 +47,10 @@ class TempDir {
   std::string path_;
 };
 
+// An n8n workflow of `nodes` manual-trigger nodes named `name` (with `id`
+// when not empty, as an element of an array export has one), as JSON.
+std::string N8nWorkflow(const std::string& name, int nodes = 1, const std::string& id = "");
+
 // Directory holding the shared corpus and fixtures (../shared of the repo).
 std::string SharedDir();
 

@@ -22,6 +22,29 @@ class PgSyncTransaction final : public SyncTransaction {
     return QueryIndex("", {}, "loading the workflow index");
   }
 
+  Status ForEachIndexRow(const std::function<Status(const IndexRow&)>& each) override {
+    constexpr std::string_view kContext = "reading the workflow index";
+    FS_TRY(Flush());
+    // A cursor, so that neither side holds the whole index: libpq would
+    // keep a plain query's every row.
+    FS_TRY(conn_
+               ->Exec(fmt::format("DECLARE flowsync_index NO SCROLL CURSOR FOR {} WHERE project = "
+                                  "current_setting('flowsync.project')",
+                                  kIndexSelect),
+                      {}, kContext)
+               .status());
+    IndexRow row;
+    while (true) {
+      FS_TRY_ASSIGN(PgResult r, conn_->Exec("FETCH 5000 FROM flowsync_index", {}, kContext));
+      for (int i = 0; i < r.rows(); ++i) {
+        FS_TRY(ReadIndexRow(r, i, row));
+        FS_TRY(each(row));
+      }
+      if (r.rows() == 0) break;
+    }
+    return conn_->Exec("CLOSE flowsync_index", {}, kContext).status();
+  }
+
   Result<std::vector<IndexRow>> LoadIndexUnder(const std::set<std::string>& keys) override {
     constexpr std::string_view kContext = "loading the workflow index";
     std::vector<std::string> exact, low, high;
@@ -324,23 +347,24 @@ class PgSyncTransaction final : public SyncTransaction {
         conn_->Exec(fmt::format("{} WHERE project = current_setting('flowsync.project'){}",
                                 kIndexSelect, where),
                     params, context));
-    std::vector<IndexRow> rows;
-    rows.reserve(static_cast<size_t>(r.rows()));
-    for (int i = 0; i < r.rows(); ++i) {
-      IndexRow row;
-      row.id = r.Text(i, 0);
-      row.path = r.Text(i, 1);
-      std::optional<Format> format = ParseFormat(r.Text(i, 2));
-      if (!format) return Status::Corruption("workflow " + row.id + ": unknown format");
-      row.format = *format;
-      row.content_hash = r.Text(i, 3);
-      row.source_sig = r.Text(i, 4);
-      row.deleted = r.Bool(i, 5);
-      row.base_hash = r.Text(i, 6);
-      row.base_path = r.Text(i, 7);
-      rows.push_back(std::move(row));
-    }
+    std::vector<IndexRow> rows(static_cast<size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) FS_TRY(ReadIndexRow(r, i, rows[static_cast<size_t>(i)]));
     return rows;
+  }
+
+  // Row `i` of `r` (kIndexSelect), into `row`.
+  static Status ReadIndexRow(const PgResult& r, int i, IndexRow& row) {
+    row.id = r.Text(i, 0);
+    row.path = r.Text(i, 1);
+    std::optional<Format> format = ParseFormat(r.Text(i, 2));
+    if (!format) return Status::Corruption("workflow " + row.id + ": unknown format");
+    row.format = *format;
+    row.content_hash = r.Text(i, 3);
+    row.source_sig = r.Text(i, 4);
+    row.deleted = r.Bool(i, 5);
+    row.base_hash = r.Text(i, 6);
+    row.base_path = r.Text(i, 7);
+    return Status::OK();
   }
 
   Status CheckWritable() const {

@@ -20,6 +20,17 @@ class SqliteSyncTransaction final : public SyncTransaction {
     return rows;
   }
 
+  Status ForEachIndexRow(const std::function<Status(const IndexRow&)>& each) override {
+    FS_TRY_ASSIGN(Stmt st, db_->Prepare(std::string(kIndexColumns) + "WHERE project = :project"));
+    IndexRow row;
+    while (true) {
+      FS_TRY_ASSIGN(bool has_row, st.Step());
+      if (!has_row) return Status::OK();
+      FS_TRY(ReadIndexRow(st, row));
+      FS_TRY(each(row));
+    }
+  }
+
   Result<std::vector<IndexRow>> LoadIndexUnder(const std::set<std::string>& keys) override {
     // Three ranges of the (project, path) index per key: '0' follows '/'
     // and '$' follows '#' in byte order. Then the same ranges of base paths
@@ -265,22 +276,28 @@ class SqliteSyncTransaction final : public SyncTransaction {
       "SELECT id, path, format, content_hash, source_sig, deleted_at IS NOT NULL, base_hash, "
       "base_path FROM workflows ";
 
+  // The row `st` stands on (kIndexColumns), into `row`.
+  static Status ReadIndexRow(Stmt& st, IndexRow& row) {
+    row.id = st.TextView(0);
+    row.path = st.TextView(1);
+    std::optional<Format> format = ParseFormat(st.TextView(2));
+    if (!format) return Status::Corruption("workflow " + row.id + ": unknown format");
+    row.format = *format;
+    row.content_hash = st.TextView(3);
+    row.source_sig = st.TextView(4);
+    row.deleted = st.Int(5) != 0;
+    row.base_hash = st.TextView(6);
+    row.base_path = st.TextView(7);
+    return Status::OK();
+  }
+
   // Appends the rows `st` yields to `rows`.
   static Status ReadIndex(Stmt& st, std::vector<IndexRow>& rows) {
     while (true) {
       FS_TRY_ASSIGN(bool has_row, st.Step());
       if (!has_row) break;
       IndexRow row;
-      row.id = st.Text(0);
-      row.path = st.Text(1);
-      std::optional<Format> format = ParseFormat(st.TextView(2));
-      if (!format) return Status::Corruption("workflow " + row.id + ": unknown format");
-      row.format = *format;
-      row.content_hash = st.Text(3);
-      row.source_sig = st.Text(4);
-      row.deleted = st.Int(5) != 0;
-      row.base_hash = st.Text(6);
-      row.base_path = st.Text(7);
+      FS_TRY(ReadIndexRow(st, row));
       rows.push_back(std::move(row));
     }
     return Status::OK();
