@@ -74,6 +74,8 @@ url="$(make_db fs_queue_bench)"
 "$flowsync" worker --topic none --noop --exit-when-idle --db "$url" >/dev/null  # creates the schema
 psql -q "$url" -c "$(enqueue_sql)" >/dev/null
 flowsync_drain flowsync-pg --db "$url"
+done_pg="$(psql -Atq "$url" -c "SELECT count(*) FROM executions WHERE status = 'completed'")"
+[[ "$done_pg" == "$n" ]] || { echo "queue_bench: flowsync completed $done_pg of $n on PostgreSQL" >&2; exit 1; }
 
 # flowsync on SQLite
 db="$work/queue.db"
@@ -89,6 +91,8 @@ con.executemany(
 con.commit()
 PY
 flowsync_drain flowsync-sqlite --db "sqlite:$db"
+done_sqlite="$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM executions WHERE status = ?", ("completed",)).fetchone()[0])' "$db")"
+[[ "$done_sqlite" == "$n" ]] || { echo "queue_bench: flowsync completed $done_sqlite of $n on SQLite" >&2; exit 1; }
 
 # The peers, on databases of their own in the same cluster.
 # pg-boss with its defaults (batchSize 1, a 2 s poll) waits out its poll
