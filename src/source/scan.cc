@@ -38,6 +38,11 @@ class Walker {
 
     ScanResult out;
     parts.push_back(std::move(extra_));
+    // One allocation for the walk's sources (growing by doubling would hold
+    // up to twice as much at the peak, of a tree of a million).
+    size_t total = 0;
+    for (const ScanResult& p : parts) total += p.sources.size();
+    out.sources.reserve(total);
     for (ScanResult& p : parts) {
       std::move(p.sources.begin(), p.sources.end(), std::back_inserter(out.sources));
       std::move(p.broken.begin(), p.broken.end(), std::back_inserter(out.broken));
