@@ -434,6 +434,12 @@ class PostgresBigTreeCase(PostgresCase):
 class PostgresBusyTest(PostgresBigTreeCase):
 
     def test_second_writer_gives_up_after_lock_timeout(self):
+        # The schema first: a store opened on an empty database creates it
+        # under the writer lock and lets the lock go before its sync takes it
+        # again; stopping the holder seen in that gap let a second writer in.
+        empty = os.path.join(self.tmp, "empty")
+        os.makedirs(empty)
+        self.sync("--db", self.url, root=empty)
         first, out, err = self.start_sync("--lock-timeout", "60", name="first")
         rows = h.psql(self.admin, WAIT_FOR_LOCK_SQL +
                       f"SELECT * FROM pg_temp.fs_wait_for_lock('{self.dbname}', 30);", timeout=60)
