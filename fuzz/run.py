@@ -208,7 +208,8 @@ def main():
     make_seeds(os.path.join(args.build, "fuzz-seeds"))
     results = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        runs = [pool.submit(run_target, args.build, name, args.seconds, args.cpu_seconds) for name in only]
+        runs = [pool.submit(run_target, args.build, name, args.seconds, args.cpu_seconds)
+                for name in only]
         for run in runs:
             r = run.result()
             results.append(r)
