@@ -17,6 +17,7 @@ import os
 import random
 import signal
 import sys
+import tempfile
 import time
 
 import fsync_helpers as h
@@ -37,19 +38,22 @@ def _json(res):
     return json.loads(res.stdout)
 
 
-def _kill_and_restart(cmd, root, count, rng, pause, go_on):
-    """Runs `count` processes of `cmd`; while go_on(kills so far, now), waits
-    up to `pause` seconds, SIGKILLs a random one and starts another; then
-    SIGKILLs them all."""
-    running = [h.start(cmd, cwd=root) for _ in range(count)]
+def _kill_and_restart(cmd, root, count, rng, pause, go_on, ready=None, log=None):
+    """Runs `count` processes of `cmd` (their stderr into `log`, if given);
+    once ready() (if given), while go_on(kills so far, now), waits up to
+    `pause` seconds, SIGKILLs a random one and starts another; then SIGKILLs
+    them all."""
+    running = [h.start(cmd, cwd=root, stderr=log) for _ in range(count)]
     kills = 0
     try:
+        if ready:
+            ready()
         while go_on(kills, time.monotonic()):
             time.sleep(rng.random() * pause)
             victim = rng.randrange(len(running))
             running[victim].send_signal(signal.SIGKILL)
             running[victim].wait(timeout=10)
-            running[victim] = h.start(cmd, cwd=root)
+            running[victim] = h.start(cmd, cwd=root, stderr=log)
             kills += 1
     finally:
         for p in running:
@@ -92,14 +96,28 @@ def scheduler_trial(root, db_args, seconds=4.0, schedulers=4, rng=None):
     """Returns a list of problems (empty: the trial passed)."""
     rng = rng or random.Random()
     cmd = ["scheduler", "--interval", "0.05", "--root", root, *db_args]
-    deadline = time.monotonic() + seconds
-    _kill_and_restart(cmd, root, schedulers, rng, 0.4, lambda _, now: now < deadline)
+    deadline = None
+
+    def first_fire():
+        # The kills start once a scheduler has fired: on a loaded machine a
+        # start may take longer than the pause between kills.
+        nonlocal deadline
+        waited = time.monotonic() + 60
+        while not _ticks(root, db_args):
+            if time.monotonic() > waited:
+                log.seek(0)
+                raise AssertionError("no scheduler fired in 60 s; they said:\n" +
+                                     log.read().decode(errors="replace")[-2000:])
+            time.sleep(0.05)
+        deadline = time.monotonic() + seconds
+
+    with tempfile.TemporaryFile() as log:
+        _kill_and_restart(cmd, root, schedulers, rng, 0.4, lambda _, now: now < deadline,
+                          first_fire, log)
     res = h.run(["scheduler", "--once", "--root", root, *db_args], cwd=root)
     if res.returncode != 0:
         return [res.describe()]
-    listed = _json(h.run(["executions", "list", "--json", "--limit", "100000", *db_args],
-                         cwd=root))
-    times = sorted(e["task_time"] for e in listed if e["task"] == "tick")
+    times = sorted(_ticks(root, db_args))
     problems = []
     if len(times) < seconds - 1:
         problems.append(f"only {len(times)} fires in {seconds} s")
@@ -112,6 +130,12 @@ def scheduler_trial(root, db_args, seconds=4.0, schedulers=4, rng=None):
     return problems
 
 
+def _ticks(root, db_args):
+    listed = _json(h.run(["executions", "list", "--json", "--limit", "100000", *db_args],
+                         cwd=root))
+    return [e["task_time"] for e in listed if e["task"] == "tick"]
+
+
 def h_time_to_s(text):
     # "2026-01-15T10:00:01.000Z" -> seconds since the epoch
     import calendar
@@ -119,7 +143,6 @@ def h_time_to_s(text):
 
 
 def main():
-    import tempfile
     trials = int(os.environ.get("FLOWSYNC_KILL_TRIALS", "100"))
     pg = h.pg_admin_url()
     failures = 0
