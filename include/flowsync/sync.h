@@ -187,6 +187,13 @@ struct SyncOptions {
   // follows the change, not the tree). True plans against the whole index
   // loaded, as before: the same decisions (tested), for comparisons.
   bool whole_index = false;
+  // When that comparison leaves more keys than this (an initial sync), a
+  // run plans them in parts of this many sources, so that its memory does
+  // not grow with the tree; up to this many, as one scope.
+  size_t plan_chunk = 5000;
+  // False: a run's report keeps only errors, conflicts and missing sources
+  // (what a summary prints), however many workflows it adds or updates.
+  bool report_every_change = true;
 };
 
 struct SyncReport {

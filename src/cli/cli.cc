@@ -217,6 +217,9 @@ ExitCode RunSyncCommand(SyncCommand& o) {
   options.force = o.force;
   options.limits = ctx->limits;
   options.threads = o.threads;
+  // A summary prints only errors, conflicts and missing sources: a run that
+  // adds a million workflows need not hold a million changes for it.
+  options.report_every_change = o.verbose || o.dry_run || o.common.json;
   options.progress = [&bar](SyncStage stage, size_t done, size_t total) {
     switch (stage) {
       case SyncStage::kWalk:

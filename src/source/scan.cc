@@ -1,6 +1,7 @@
 #include "source/scan.h"
 
 #include <fmt/format.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -17,6 +18,39 @@
 namespace flowsync {
 namespace {
 
+void AddDigest(WalkDigest& digest, const ScannedSource& s) {
+  WalkDigest::Source d;
+  d.format = s.candidate.format;
+  d.has_sig = !s.sig.empty();
+  if (d.has_sig) {
+    const XXH128_hash_t h = XXH3_128bits(s.sig.data(), s.sig.size());
+    d.sig_low = h.low64;
+    d.sig_high = h.high64;
+  }
+  d.key_at = digest.keys.size();
+  d.key_size = static_cast<uint32_t>(s.candidate.key.size());
+  digest.keys += s.candidate.key;
+  digest.sources.push_back(d);
+}
+
+// Sorts problems by path, each once.
+void SortProblems(std::vector<ScanProblem>& problems) {
+  std::sort(problems.begin(), problems.end(),
+            [](const ScanProblem& a, const ScanProblem& b) { return a.path < b.path; });
+  problems.erase(
+      std::unique(problems.begin(), problems.end(),
+                  [](const ScanProblem& a, const ScanProblem& b) { return a.path == b.path; }),
+      problems.end());
+}
+
+// What one thread of a walk found: its sources as ScannedSources, or,
+// digesting, as a WalkDigest.
+struct Part {
+  ScanResult scan;
+  WalkDigest digest;
+  bool digesting = false;
+};
+
 // Walks folders from a shared queue on several threads; each thread keeps
 // its own results, merged and sorted by key at the end, so the outcome does
 // not depend on scheduling.
@@ -26,28 +60,16 @@ class Walker {
 
   // Walks the folders `dirs` (relative, "" the root) and everything below.
   ScanResult Run(int threads, std::vector<std::string> dirs = {""}) {
-    for (std::string& d : dirs) queue_.push_back(std::move(d));
-    if (threads < 1) threads = 1;
-    std::vector<ScanResult> parts(static_cast<size_t>(threads));
-    std::vector<std::thread> workers;
-    for (int i = 1; i < threads; ++i) {
-      workers.emplace_back([this, &parts, i] { Work(parts[static_cast<size_t>(i)]); });
-    }
-    Work(parts[0]);
-    for (std::thread& t : workers) t.join();
-
+    std::vector<Part> parts = WalkParts(threads, std::move(dirs), false);
     ScanResult out;
-    parts.push_back(std::move(extra_));
     // One allocation for the walk's sources (growing by doubling would hold
-    // up to twice as much at the peak, of a tree of a million).
+    // up to twice as much at the peak).
     size_t total = 0;
-    for (const ScanResult& p : parts) total += p.sources.size();
+    for (const Part& p : parts) total += p.scan.sources.size();
     out.sources.reserve(total);
-    for (ScanResult& p : parts) {
-      std::move(p.sources.begin(), p.sources.end(), std::back_inserter(out.sources));
-      std::move(p.broken.begin(), p.broken.end(), std::back_inserter(out.broken));
-      std::move(p.unreadable_dirs.begin(), p.unreadable_dirs.end(),
-                std::back_inserter(out.unreadable_dirs));
+    for (Part& p : parts) {
+      std::move(p.scan.sources.begin(), p.scan.sources.end(), std::back_inserter(out.sources));
+      MoveProblems(p.scan, out.broken, out.unreadable_dirs);
     }
     std::sort(out.sources.begin(), out.sources.end(),
               [](const ScannedSource& a, const ScannedSource& b) {
@@ -60,12 +82,37 @@ class Walker {
                                     return a.candidate.key == b.candidate.key;
                                   }),
                       out.sources.end());
-    auto by_path = [](const ScanProblem& a, const ScanProblem& b) { return a.path < b.path; };
-    auto same_path = [](const ScanProblem& a, const ScanProblem& b) { return a.path == b.path; };
-    for (std::vector<ScanProblem>* problems : {&out.broken, &out.unreadable_dirs}) {
-      std::sort(problems->begin(), problems->end(), by_path);
-      problems->erase(std::unique(problems->begin(), problems->end(), same_path), problems->end());
+    SortProblems(out.broken);
+    SortProblems(out.unreadable_dirs);
+    return out;
+  }
+
+  // Run's walk of the whole tree, digested.
+  WalkDigest Digest(int threads) {
+    std::vector<Part> parts = WalkParts(threads, {""}, true);
+    WalkDigest out;
+    size_t total = 0, key_bytes = 0;
+    for (const Part& p : parts) {
+      total += p.digest.sources.size();
+      key_bytes += p.digest.keys.size();
     }
+    out.sources.reserve(total);
+    out.keys.reserve(key_bytes);
+    for (Part& p : parts) {
+      for (WalkDigest::Source d : p.digest.sources) {
+        d.key_at += out.keys.size();
+        out.sources.push_back(d);
+      }
+      out.keys += p.digest.keys;
+      p.digest = WalkDigest{};  // freed as it goes
+      MoveProblems(p.scan, out.broken, out.unreadable_dirs);
+    }
+    std::sort(out.sources.begin(), out.sources.end(),
+              [&](const WalkDigest::Source& a, const WalkDigest::Source& b) {
+                return out.Key(a) < out.Key(b);
+              });
+    SortProblems(out.broken);
+    SortProblems(out.unreadable_dirs);
     return out;
   }
 
@@ -86,8 +133,9 @@ class Walker {
   }
 
   // The one source at `key` (a file or a bundle folder, as path text), as
-  // Run would find it, added to `result`; nothing when there is none.
-  void One(const std::string& key, ScanResult& result) {
+  // Run would find it, added to `part`; nothing when there is none.
+  void One(const std::string& key, Part& part) {
+    ScanResult& result = part.scan;
     const std::string rel = TextToPath(key);
     const size_t slash = rel.rfind('/');
     const std::string parent = slash == std::string::npos ? "" : rel.substr(0, slash);
@@ -108,17 +156,39 @@ class Walker {
       } else if (std::any_of(entries->begin(), entries->end(), [](const DirEntry& e) {
                    return e.name == kBundleMainFile && e.type != FileType::kDirectory;
                  })) {
-        AddBundle(rel, *entries, result);
+        AddBundle(rel, *entries, part);
       }
     } else if (info->type == FileType::kRegular && Claims(parent, name)) {
-      AddFile(rel, name, *info, result);
+      AddFile(rel, name, *info, part);
     } else if (info->type == FileType::kOther && Claims(parent, name)) {
       AddOther(rel, result);
     }
   }
 
  private:
-  void Work(ScanResult& result) {
+  std::vector<Part> WalkParts(int threads, std::vector<std::string> dirs, bool digesting) {
+    for (std::string& d : dirs) queue_.push_back(std::move(d));
+    if (threads < 1) threads = 1;
+    std::vector<Part> parts(static_cast<size_t>(threads));
+    for (Part& p : parts) p.digesting = digesting;
+    std::vector<std::thread> workers;
+    for (int i = 1; i < threads; ++i) {
+      workers.emplace_back([this, &parts, i] { Work(parts[static_cast<size_t>(i)]); });
+    }
+    Work(parts[0]);
+    for (std::thread& t : workers) t.join();
+    parts.push_back(std::move(extra_));
+    return parts;
+  }
+
+  static void MoveProblems(ScanResult& from, std::vector<ScanProblem>& broken,
+                           std::vector<ScanProblem>& unreadable_dirs) {
+    std::move(from.broken.begin(), from.broken.end(), std::back_inserter(broken));
+    std::move(from.unreadable_dirs.begin(), from.unreadable_dirs.end(),
+              std::back_inserter(unreadable_dirs));
+  }
+
+  void Work(Part& part) {
     while (true) {
       std::string rel;
       {
@@ -130,7 +200,7 @@ class Walker {
         ++busy_;
       }
       std::vector<std::string> subdirs;
-      Visit(rel, result, subdirs);
+      Visit(rel, part, subdirs);
       {
         std::lock_guard<std::mutex> lock(mu_);
         for (std::string& d : subdirs) queue_.push_back(std::move(d));
@@ -148,7 +218,8 @@ class Walker {
     return rel.empty() ? name : rel + "/" + name;
   }
 
-  void Visit(const std::string& rel, ScanResult& result, std::vector<std::string>& subdirs) {
+  void Visit(const std::string& rel, Part& part, std::vector<std::string>& subdirs) {
+    ScanResult& result = part.scan;
     auto entries = fs_.ListDirWithInfo(Abs(rel));
     if (!entries.ok()) {
       result.unreadable_dirs.push_back(
@@ -160,7 +231,7 @@ class Walker {
       return e.name == kBundleMainFile && e.type != FileType::kDirectory;
     });
     if (is_bundle && !rel.empty()) {
-      AddBundle(rel, *entries, result);
+      AddBundle(rel, *entries, part);
       return;
     }
     for (const DirEntry& e : *entries) {
@@ -183,7 +254,7 @@ class Walker {
       if (type == FileType::kDirectory) {
         subdirs.push_back(std::move(child));
       } else if (type == FileType::kRegular && Claims(rel, e.name)) {
-        AddFile(child, e.name, info, result);
+        AddFile(child, e.name, info, part);
       } else if (type == FileType::kOther && Claims(rel, e.name)) {
         AddOther(child, result);
       }
@@ -207,10 +278,11 @@ class Walker {
   }
 
   void AddFile(const std::string& rel, const std::string& name,
-               const std::optional<FileInfo>& known, ScanResult& result) {
+               const std::optional<FileInfo>& known, Part& part) {
     Result<FileInfo> info = known ? Result<FileInfo>(*known) : fs_.Stat(Abs(rel));
     if (!info.ok()) {
-      result.broken.push_back({PathToText(rel), ValidUtf8(info.status().message()), info.status()});
+      part.scan.broken.push_back(
+          {PathToText(rel), ValidUtf8(info.status().message()), info.status()});
       return;
     }
     ScannedSource s;
@@ -220,10 +292,18 @@ class Walker {
     s.sig = SourceSignature(*info);
     s.newest_mtime_ns = info->mtime_ns;
     s.candidate.bytes = info->size;
-    result.sources.push_back(std::move(s));
+    Emit(std::move(s), part);
   }
 
-  void AddBundle(const std::string& rel, const std::vector<DirEntry>& entries, ScanResult& result) {
+  static void Emit(ScannedSource&& s, Part& part) {
+    if (part.digesting) {
+      AddDigest(part.digest, s);
+    } else {
+      part.scan.sources.push_back(std::move(s));
+    }
+  }
+
+  void AddBundle(const std::string& rel, const std::vector<DirEntry>& entries, Part& part) {
     ScannedSource s;
     s.candidate.format = Format::kBundle;
     s.candidate.key = PathToText(rel);
@@ -250,7 +330,7 @@ class Walker {
       s.newest_mtime_ns = std::max(s.newest_mtime_ns, info->mtime_ns);
       s.candidate.bytes += info->size;
     }
-    result.sources.push_back(std::move(s));
+    Emit(std::move(s), part);
   }
 
   const FileSystem& fs_;
@@ -258,8 +338,8 @@ class Walker {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::string> queue_;
-  int busy_ = 0;      // threads visiting a folder (they may queue more)
-  ScanResult extra_;  // what Subtrees found outside the folders it walks
+  int busy_ = 0;  // threads visiting a folder (they may queue more)
+  Part extra_;    // what Subtrees found outside the folders it walks
 };
 
 }  // namespace
@@ -272,15 +352,31 @@ ScanResult ScanTree(const FileSystem& fs, const std::string& root, int threads) 
   return Walker(fs, root).Run(threads);
 }
 
+WalkDigest DigestTree(const FileSystem& fs, const std::string& root, int threads) {
+  return Walker(fs, root).Digest(threads);
+}
+
+const WalkDigest::Source* WalkDigest::Find(std::string_view key) const {
+  auto it = std::lower_bound(sources.begin(), sources.end(), key,
+                             [&](const Source& s, std::string_view k) { return Key(s) < k; });
+  return it != sources.end() && Key(*it) == key ? &*it : nullptr;
+}
+
+bool WalkDigest::SameSig(const Source& s, std::string_view sig) {
+  if (!s.has_sig || sig.empty()) return false;
+  const XXH128_hash_t h = XXH3_128bits(sig.data(), sig.size());
+  return h.low64 == s.sig_low && h.high64 == s.sig_high;
+}
+
 ScanResult ScanSubtrees(const FileSystem& fs, const std::string& root,
                         const std::set<std::string>& keys, int threads) {
   return Walker(fs, root).Subtrees(keys, threads);
 }
 
 ScanResult ScanOne(const FileSystem& fs, const std::string& root, const std::string& key) {
-  ScanResult result;
-  Walker(fs, root).One(key, result);
-  return result;
+  Part part;
+  Walker(fs, root).One(key, part);
+  return std::move(part.scan);
 }
 
 }  // namespace flowsync

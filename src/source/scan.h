@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "flowsync/file_system.h"
@@ -38,6 +39,32 @@ struct ScanResult {
   std::vector<ScanProblem> unreadable_dirs;
 };
 
+// The walk of a whole tree held compactly, for a comparison with the
+// stored index (CompareWalk): per source its key, format and a 128-bit
+// hash of its signature, about 40 bytes beside the key (a ScannedSource
+// holds about 400).
+struct WalkDigest {
+  struct Source {
+    uint64_t sig_low = 0, sig_high = 0;  // XXH3-128 of the signature
+    uint64_t key_at = 0;                 // in `keys`
+    uint32_t key_size = 0;
+    Format format = Format::kN8n;
+    bool has_sig = false;  // false: a member could not be stat'ed (read it)
+  };
+  std::string keys;             // every source's key, one after the other
+  std::vector<Source> sources;  // sorted by key (byte order)
+  std::vector<ScanProblem> broken;
+  std::vector<ScanProblem> unreadable_dirs;
+
+  std::string_view Key(const Source& s) const {
+    return std::string_view(keys).substr(s.key_at, s.key_size);
+  }
+  // The source at `key`, or null.
+  const Source* Find(std::string_view key) const;
+  // Whether `sig` (a stored signature) is the source's; never for an empty one.
+  static bool SameSig(const Source& s, std::string_view sig);
+};
+
 // The cheap change signature of one file: "size:mtime_ns:inode".
 std::string SourceSignature(const FileInfo& info);
 
@@ -52,6 +79,10 @@ std::string SourceSignature(const FileInfo& info);
 // Every reader of the tree (sync, the phase cache) walks with this one
 // function, so they agree on what is a workflow.
 ScanResult ScanTree(const FileSystem& fs, const std::string& root, int threads);
+
+// ScanTree's walk, digested as it goes (never all of it held as
+// ScannedSources).
+WalkDigest DigestTree(const FileSystem& fs, const std::string& root, int threads);
 
 // Walks only the parts of the tree at `keys` (relative to `root`, as path
 // text): a key naming a folder is walked as ScanTree walks it (a bundle

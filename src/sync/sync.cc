@@ -4,6 +4,7 @@
 #include "flowsync/sync.h"
 
 #include <fmt/format.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <set>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "flowsync/clock.h"
 #include "source/scan.h"
@@ -255,9 +257,35 @@ class StoreLookup final : public IndexLookup {
   StoreLookup(SyncTransaction& txn, const FileSystem& fs, const std::string& root)
       : txn_(txn), fs_(fs), root_(root) {}
   Result<std::vector<IndexRow>> RowsWithHash(const std::string& hash) override {
+    // Only a stored workflow whose source is gone can be renamed.
+    if (stored_ && !stored_->gone_hashes.count(hash)) return std::vector<IndexRow>();
     return txn_.LoadIndexWithHash(hash);
   }
-  Result<bool> IdTaken(const std::string& id) override { return txn_.IdTaken(id); }
+  Result<bool> IdTaken(const std::string& id) override {
+    if (stored_) {
+      const uint64_t h = XXH3_64bits(id.data(), id.size());
+      if (!stored_->IdMayBeStored(id) && !added_now_.count(h) &&
+          !std::binary_search(added_.begin(), added_.end(), h)) {
+        return false;
+      }
+    }
+    return txn_.IdTaken(id);
+  }
+  // What a walk comparison knew of the stored rows, which then answers for
+  // the store where it can (a run in parts asks for every new source).
+  // REQUIRES: `stored` outlives the lookup; NoteAdded is told every id the
+  // run adds.
+  void KnowStored(const WalkComparison* stored) { stored_ = stored; }
+  void NoteAdded(const std::string& id) { added_now_.insert(XXH3_64bits(id.data(), id.size())); }
+  // Between parts: what was added joins the sorted list (8 bytes an id).
+  void EndPart() {
+    const size_t before = added_.size();
+    added_.insert(added_.end(), added_now_.begin(), added_now_.end());
+    added_now_.clear();
+    std::sort(added_.begin() + static_cast<std::ptrdiff_t>(before), added_.end());
+    std::inplace_merge(added_.begin(), added_.begin() + static_cast<std::ptrdiff_t>(before),
+                       added_.end());
+  }
   Result<int64_t> CountLive() override {
     if (live_) return *live_;
     return txn_.CountLive();
@@ -276,7 +304,24 @@ class StoreLookup final : public IndexLookup {
   const FileSystem& fs_;
   std::string root_;
   std::optional<int64_t> live_;
+  const WalkComparison* stored_ = nullptr;
+  // XXH3-64 of the ids the run added: sorted, and of the current part.
+  std::vector<uint64_t> added_;
+  std::unordered_set<uint64_t> added_now_;
 };
+
+// The stored rows at and below `keys`, each once.
+Result<std::vector<IndexRow>> LoadRowsUnder(SyncTransaction& txn,
+                                            const std::set<std::string>& keys) {
+  FS_TRY_ASSIGN(std::vector<IndexRow> rows, txn.LoadIndexUnder(keys));
+  // "x" and "x#y.json" may both load "x#y.json".
+  std::sort(rows.begin(), rows.end(),
+            [](const IndexRow& a, const IndexRow& b) { return a.path < b.path; });
+  rows.erase(std::unique(rows.begin(), rows.end(),
+                         [](const IndexRow& a, const IndexRow& b) { return a.path == b.path; }),
+             rows.end());
+  return rows;
+}
 
 // The stored rows a run plans against: all of them, or those of the
 // scope's subtrees (each once), with `lookup` for the rest.
@@ -292,13 +337,7 @@ Result<PlannerIndex> LoadPlannerIndex(SyncTransaction& txn, const FileSystem& fs
     FS_TRY_ASSIGN(out.rows, txn.LoadIndex());
     return out;
   }
-  FS_TRY_ASSIGN(out.rows, txn.LoadIndexUnder(options.scope.subtrees));
-  // "x" and "x#y.json" may both load "x#y.json".
-  std::sort(out.rows.begin(), out.rows.end(),
-            [](const IndexRow& a, const IndexRow& b) { return a.path < b.path; });
-  out.rows.erase(std::unique(out.rows.begin(), out.rows.end(),
-                             [](const IndexRow& a, const IndexRow& b) { return a.path == b.path; }),
-                 out.rows.end());
+  FS_TRY_ASSIGN(out.rows, LoadRowsUnder(txn, options.scope.subtrees));
   out.lookup = std::make_unique<StoreLookup>(txn, fs, options.root);
   return out;
 }
@@ -311,21 +350,28 @@ struct RunInput {
   PlannerIndex index;
   int64_t settled_sources = 0;
   int64_t settled_workflows = 0;
+  // Set when a comparison left many keys and the caller plans in parts
+  // (RunInParts): then `scan` and `index` are empty.
+  std::unique_ptr<WalkComparison> compared;
+  WalkDigest walk;  // of `compared`
 };
 
-// Whether planning the keys a comparison left as a scope is cheaper than
-// loading the whole index: it reads the rows at and below each key (an
-// initial sync, say, leaves every key).
-bool FewKeys(const WalkComparison& c, const ScanResult& scan) {
-  return c.keys.size() <= 1000 + (scan.sources.size() + static_cast<size_t>(c.rows)) / 16;
+// Whether the keys a comparison left are few enough for one scoped
+// planner: at most one part's worth, and cheaper to look up key by key than
+// the whole index (an initial sync, say, leaves every key).
+bool FewKeys(const WalkComparison& c, const WalkDigest& walk, const SyncOptions& options) {
+  return c.Leftover() <= std::min(std::max<size_t>(1, options.plan_chunk),
+                                  1000 + (walk.sources.size() + static_cast<size_t>(c.rows)) / 16);
 }
 
 // Walks (the whole tree, or the scope's parts) and loads what the planner
-// needs. A sync of the whole tree first compares the walk with the index
-// streamed row by row (CompareWalk) and, when that leaves few keys, plans
-// only them as a scope: its memory then follows the change, not the tree.
+// needs. A sync of the whole tree first compares its walk, digested, with
+// the index streamed row by row (CompareWalk) and, when that leaves few
+// keys, plans only them as a scope: its memory then follows the change,
+// not the tree. When it leaves many, a caller that can plans in parts
+// (`parts`); any other plans against the whole index.
 Result<RunInput> PrepareRun(SyncTransaction& txn, const FileSystem& fs, const SyncOptions& options,
-                            bool root_ok) {
+                            bool root_ok, bool parts) {
   RunInput in;
   in.options = options;
   if (options.progress) options.progress(SyncStage::kWalk, 0, 0);
@@ -333,23 +379,32 @@ Result<RunInput> PrepareRun(SyncTransaction& txn, const FileSystem& fs, const Sy
     FS_TRY_ASSIGN(in.index, LoadPlannerIndex(txn, fs, options));
     return in;
   }
-  in.scan = Scan(fs, options);
   const SyncScope& scope = options.scope;
   if (options.whole_index || !scope.subtrees.empty() || !scope.path.empty() || scope.format) {
+    in.scan = Scan(fs, options);
     FS_TRY_ASSIGN(in.index, LoadPlannerIndex(txn, fs, options));
     return in;
   }
-  Result<WalkComparison> compared = CompareWalk(in.scan, txn);
+  WalkDigest walk = DigestTree(fs, options.root, Threads(options));
+  Result<WalkComparison> compared = CompareWalk(walk, txn);
   if (!compared.ok() && compared.status().code() != StatusCode::kUnsupported) {
     return compared.status();
   }
-  if (!compared.ok() || !FewKeys(*compared, in.scan)) {
+  if (!compared.ok() || (!parts && !FewKeys(*compared, walk, options))) {
+    walk = WalkDigest{};
+    in.scan = Scan(fs, options);
     FS_TRY_ASSIGN(in.index, LoadPlannerIndex(txn, fs, options));
     return in;
   }
   in.settled_sources = compared->settled_sources;
   in.settled_workflows = compared->settled_workflows;
-  in.scan = ScanResult{};                 // the walk is settled, or walked again below as a scope
+  if (!FewKeys(*compared, walk, options)) {
+    in.compared = std::make_unique<WalkComparison>(std::move(*compared));
+    in.walk = std::move(walk);
+    return in;
+  }
+  for (uint32_t i : compared->plain) compared->keys.emplace(walk.Key(walk.sources[i]));
+  walk = WalkDigest{};
   if (compared->keys.empty()) return in;  // nothing to plan
   in.options.scope.subtrees = std::move(compared->keys);
   in.options = ResolveScope(fs, in.options);
@@ -371,8 +426,10 @@ RunCounts CountsOf(const RunInput& in, const SyncPlanner& planner) {
 // actions) and a run (which writes them at once).
 using ActionSink = std::function<Status(const SyncAction&, const ParsedWorkflow*)>;
 
+// With `missing_left`, what DecideMissing would decide is not: that is
+// said instead (a part of a run in parts needs the whole index then).
 Status Decide(const FileSystem& fs, const SyncOptions& options, const ScanResult& scan,
-              SyncPlanner& planner, const ActionSink& sink) {
+              SyncPlanner& planner, const ActionSink& sink, bool* missing_left = nullptr) {
   std::vector<SyncAction> decided;
   std::vector<const ScannedSource*> to_read = planner.TakeScan(scan, &decided);
   for (const SyncAction& a : decided) FS_TRY(sink(a, nullptr));
@@ -394,8 +451,100 @@ Status Decide(const FileSystem& fs, const SyncOptions& options, const ScanResult
     }
   }
   FS_TRY_ASSIGN(std::vector<SyncAction> missing, planner.DecideMissing());
+  if (missing_left != nullptr) {
+    *missing_left = !missing.empty();
+    return Status::OK();
+  }
   for (const SyncAction& m : missing) FS_TRY(sink(m, nullptr));
   return Status::OK();
+}
+
+void AddCounts(RunCounts& to, const RunCounts& c) {
+  to.added += c.added;
+  to.updated += c.updated;
+  to.renamed += c.renamed;
+  to.deleted += c.deleted;
+  to.restored += c.restored;
+  to.unchanged += c.unchanged;
+  to.errors += c.errors;
+  to.database_changed += c.database_changed;
+  to.conflicts += c.conflicts;
+}
+
+// What a run in parts decided, beside its actions.
+struct PartsOutcome {
+  RunCounts counts;
+  int64_t scanned = 0;
+  std::vector<IgnoredSource> ignored;
+  // A part needs the whole index: a source planned on its own lost a
+  // stored workflow (it stopped being one, or became an array export,
+  // whose workflow may be renamed anywhere). Nothing of the run counts.
+  bool whole = false;
+};
+
+// Plans a run whose comparison left many keys in parts, handing every
+// action to `sink`: the plain sources in chunks of options.plan_chunk, in
+// key order (a rename from a gone path is found through the store), then
+// the other keys together, as one scope; so that no part holds the tree.
+Result<PartsOutcome> RunInParts(SyncTransaction& txn, const FileSystem& fs, const RunInput& in,
+                                const std::string& project, int64_t now_ms,
+                                const ActionSink& sink) {
+  const WalkComparison& c = *in.compared;
+  StoreLookup lookup(txn, fs, in.options.root);
+  lookup.KnowLive(c.live);
+  lookup.KnowStored(&c);
+  PartsOutcome out;
+  const size_t total = c.Leftover();
+  size_t done = 0;  // sources read in earlier parts
+  auto plan_part = [&](SyncOptions o, bool last) -> Status {
+    if (o.scope.subtrees.empty()) return Status::OK();
+    // Deletions are decided in the last part only, by its guard rail.
+    if (!last) o.force = true;
+    if (in.options.progress) {
+      o.progress = [&](SyncStage stage, size_t n, size_t) {
+        in.options.progress(stage, done + n, total);
+      };
+    }
+    FS_TRY_ASSIGN(std::vector<IndexRow> rows, LoadRowsUnder(txn, o.scope.subtrees));
+    const ScanResult scan = Scan(fs, o);
+    SyncPlanner planner(o, project, now_ms, std::move(rows), &lookup);
+    bool missing_left = false;
+    FS_TRY(Decide(
+        fs, o, scan, planner,
+        [&](const SyncAction& a, const ParsedWorkflow* wf) -> Status {
+          if (a.kind == ActionKind::kAdd) lookup.NoteAdded(a.workflow_id);
+          return sink(a, wf);
+        },
+        last ? nullptr : &missing_left));
+    if (missing_left) {
+      out.whole = true;
+      return Status::OK();
+    }
+    lookup.EndPart();
+    done += static_cast<size_t>(planner.scanned());
+    AddCounts(out.counts, planner.counts());
+    out.scanned += planner.scanned();
+    for (const IgnoredSource& i : planner.ignored()) out.ignored.push_back(i);
+    return Status::OK();
+  };
+  const size_t chunk = std::max<size_t>(1, in.options.plan_chunk);
+  for (size_t at = 0; at < c.plain.size() && !out.whole; at += chunk) {
+    // The walk's own keys: already as a scope resolves them.
+    SyncOptions o = in.options;
+    for (size_t i = at; i < std::min(c.plain.size(), at + chunk); ++i) {
+      o.scope.subtrees.emplace(in.walk.Key(in.walk.sources[c.plain[i]]));
+    }
+    FS_TRY(plan_part(std::move(o), false));
+  }
+  if (out.whole) return out;
+  SyncOptions o = in.options;
+  o.scope.subtrees = c.keys;
+  FS_TRY(plan_part(ResolveScope(fs, o), true));
+  out.counts.unchanged += in.settled_workflows;
+  out.scanned += in.settled_sources;
+  std::stable_sort(out.ignored.begin(), out.ignored.end(),
+                   [](const IgnoredSource& a, const IgnoredSource& b) { return a.path < b.path; });
+  return out;
 }
 
 // The root's guard rail, as RunSync and PlanSync apply it: returns whether
@@ -486,7 +635,7 @@ Result<SyncPlan> PlanThrough(Store& store, SyncTransaction* txn, const SyncOptio
     FS_TRY_ASSIGN(own, store.BeginSync(/*read_only=*/true));
     txn = own.get();
   }
-  FS_TRY_ASSIGN(RunInput in, PrepareRun(*txn, fs, options, root_ok));
+  FS_TRY_ASSIGN(RunInput in, PrepareRun(*txn, fs, options, root_ok, /*parts=*/false));
   // The snapshot is in `in.index`; release it, unless the lookup reads on.
   if (own && !in.index.lookup) FS_TRY(own->Commit());
   SyncPlanner planner(in.options, store.project(), now_ms, std::move(in.index.rows),
@@ -612,23 +761,41 @@ Result<SyncReport> RunSync(Store& store, const SyncOptions& given) {
   // The writer lock is held from before the index is read until the commit:
   // two syncs can never plan against the same state.
   FS_TRY_ASSIGN(std::unique_ptr<SyncTransaction> txn, store.BeginSync(/*read_only=*/false));
-  FS_TRY_ASSIGN(RunInput in, PrepareRun(*txn, fs, options, root_ok));
-  SyncPlanner planner(in.options, store.project(), now_ms, std::move(in.index.rows),
-                      in.index.lookup.get());
+  FS_TRY_ASSIGN(RunInput in, PrepareRun(*txn, fs, options, root_ok, /*parts=*/true));
   FS_TRY_ASSIGN(int64_t run_id,
                 txn->BeginRun(SyncModeName(options.mode), PathToText(options.root), now));
   PlanWriter writer(*txn, run_id, now);
   SyncReport report;
   report.mode = options.mode;
   report.run_id = run_id;
-  FS_TRY(Decide(fs, in.options, in.scan, planner,
-                [&](const SyncAction& a, const ParsedWorkflow* wf) -> Status {
-                  if (std::optional<Change> c = ChangeOf(a)) report.changes.push_back(*c);
-                  return writer.Write(a, wf);
-                }));
-  report.counts = CountsOf(in, planner);
-  report.scanned = planner.scanned() + in.settled_sources;
-  report.ignored = planner.ignored();
+  const ActionSink sink = [&](const SyncAction& a, const ParsedWorkflow* wf) -> Status {
+    std::optional<Change> c = ChangeOf(a);
+    if (c && (options.report_every_change || c->kind == ChangeKind::kError ||
+              c->kind == ChangeKind::kConflict || c->kind == ChangeKind::kMissing)) {
+      report.changes.push_back(std::move(*c));
+    }
+    return writer.Write(a, wf);
+  };
+  if (in.compared) {
+    FS_TRY_ASSIGN(PartsOutcome parts, RunInParts(*txn, fs, in, store.project(), now_ms, sink));
+    if (parts.whole) {
+      // Nothing of this attempt is committed: plan it again, whole.
+      txn.reset();
+      SyncOptions whole = given;
+      whole.whole_index = true;
+      return RunSync(store, whole);
+    }
+    report.counts = parts.counts;
+    report.scanned = parts.scanned;
+    report.ignored = std::move(parts.ignored);
+  } else {
+    SyncPlanner planner(in.options, store.project(), now_ms, std::move(in.index.rows),
+                        in.index.lookup.get());
+    FS_TRY(Decide(fs, in.options, in.scan, planner, sink));
+    report.counts = CountsOf(in, planner);
+    report.scanned = planner.scanned() + in.settled_sources;
+    report.ignored = planner.ignored();
+  }
   if (options.progress) options.progress(SyncStage::kCommit, 0, 0);
   if (ChangesStored(report.counts)) FS_TRY(txn->RefreshSourceIdFindings());
   FS_TRY(txn->FinishRun(run_id, report.counts, now));

@@ -1,6 +1,7 @@
 #include "sync/sync_planner.h"
 
 #include <fmt/format.h>
+#include <xxhash.h>
 
 #include <algorithm>
 
@@ -58,86 +59,114 @@ std::string DatabaseChange(const IndexRow& row) {
 
 }  // namespace
 
-Result<WalkComparison> CompareWalk(const ScanResult& scan, SyncTransaction& txn) {
-  const std::vector<ScannedSource>& sources = scan.sources;
-  auto source_at = [&](std::string_view key) -> const ScannedSource* {
-    auto it = std::lower_bound(
-        sources.begin(), sources.end(), key,
-        [](const ScannedSource& s, std::string_view k) { return s.candidate.key < k; });
-    return it != sources.end() && it->candidate.key == key ? &*it : nullptr;
+Result<WalkComparison> CompareWalk(const WalkDigest& walk, SyncTransaction& txn) {
+  const std::vector<WalkDigest::Source>& sources = walk.sources;
+  auto index_of = [&](const WalkDigest::Source* s) {
+    return static_cast<size_t>(s - sources.data());
   };
   std::set<std::string_view> broken;
-  for (const ScanProblem& p : scan.broken) broken.insert(p.path);
-  // Per source: its live stored workflows, and whether the check fails.
+  for (const ScanProblem& p : walk.broken) broken.insert(p.path);
+  // Per source: its live stored workflows, whether the check fails, and
+  // whether its decision may involve another key (planned with the rest).
   struct Seen {
     uint32_t live = 0;
     bool differs = false;
+    bool entangled = false;
   };
   std::vector<Seen> seen(sources.size());
   WalkComparison out;
   FS_TRY(txn.ForEachIndexRow([&](const IndexRow& row) -> Status {
     ++out.rows;
+    out.id_hashes.push_back(XXH3_64bits(row.id.data(), row.id.size()));
     if (!row.deleted) ++out.live;
     if (!row.deleted && !row.base_path.empty() && row.base_path != row.path) {
       // Renamed in the database: whether a file is at its base path, and
       // which, decides it (DecideMissing, RenamedAwayFrom).
-      if (const ScannedSource* base = source_at(row.base_path)) {
-        seen[static_cast<size_t>(base - sources.data())].differs = true;
+      const WalkDigest::Source* base = walk.Find(row.base_path);
+      if (base == nullptr && row.format == Format::kN8n) {
+        // An element of an array export: decided with the export.
+        if (std::optional<std::string_view> file = ElementFile(row.base_path)) {
+          base = walk.Find(*file);
+        }
+      }
+      if (base != nullptr) {
+        seen[index_of(base)].differs = true;
+        seen[index_of(base)].entangled = true;
       } else {
         out.keys.insert(row.base_path);
       }
     }
     // The source the row belongs to, as TakeScan assigns rows: its path,
     // else, for an n8n workflow, the array export it is an element of.
-    const ScannedSource* source = source_at(row.path);
+    const WalkDigest::Source* source = walk.Find(row.path);
     bool of_broken = source == nullptr && broken.count(row.path) > 0;
+    bool element = false;
     if (source == nullptr && !of_broken && row.format == Format::kN8n) {
       if (std::optional<std::string_view> file = ElementFile(row.path)) {
-        source = source_at(*file);
+        source = walk.Find(*file);
         of_broken = source == nullptr && broken.count(*file) > 0;
+        element = true;
       }
     }
     if (source != nullptr) {
-      Seen& s = seen[static_cast<size_t>(source - sources.data())];
+      Seen& s = seen[index_of(source)];
+      if (element) s.entangled = true;
       if (row.deleted) {
-        // Deleted in the database (a base): decided with its source.
+        // A stored row to restore, or deleted in the database (a base):
+        // decided with its source.
+        s.entangled = true;
         if (!row.base_hash.empty()) s.differs = true;
         return Status::OK();
       }
       ++s.live;
-      if (row.source_sig.empty() || row.source_sig != source->sig ||
-          row.format != source->candidate.format || ChangedInDatabase(row)) {
+      if (ChangedInDatabase(row)) {
+        s.differs = true;
+        s.entangled = true;
+      } else if (!WalkDigest::SameSig(*source, row.source_sig) || row.format != source->format) {
         s.differs = true;
       }
       return Status::OK();
     }
     if (row.deleted || of_broken) return Status::OK();
     const bool unknowable =
-        std::any_of(scan.unreadable_dirs.begin(), scan.unreadable_dirs.end(),
+        std::any_of(walk.unreadable_dirs.begin(), walk.unreadable_dirs.end(),
                     [&](const ScanProblem& d) { return IsUnder(row.path, d.path); });
-    if (!unknowable) out.keys.insert(row.path);  // gone: renamed, deleted, missing
+    if (!unknowable) {
+      out.keys.insert(row.path);  // gone: renamed, deleted, missing
+      out.gone_hashes.insert(row.content_hash);
+    }
     return Status::OK();
   }));
+  std::sort(out.id_hashes.begin(), out.id_hashes.end());
   for (size_t i = 0; i < sources.size(); ++i) {
     // A file named like an element of an array export ("a.json#b") is
     // decided with that export (a workflow of it may name the same key).
-    std::optional<std::string_view> file = ElementFile(sources[i].candidate.key);
-    if (const ScannedSource* f = file ? source_at(*file) : nullptr) {
-      seen[i].differs = true;
-      seen[static_cast<size_t>(f - sources.data())].differs = true;
+    std::optional<std::string_view> file = ElementFile(walk.Key(sources[i]));
+    if (const WalkDigest::Source* f = file ? walk.Find(*file) : nullptr) {
+      seen[i] = {seen[i].live, true, true};
+      seen[index_of(f)] = {seen[index_of(f)].live, true, true};
     }
   }
   for (size_t i = 0; i < sources.size(); ++i) {
+    if (seen[i].live > 1) seen[i].entangled = true;  // an array export
     if (seen[i].live == 0 || seen[i].differs) {
-      out.keys.insert(sources[i].candidate.key);
+      if (seen[i].entangled) {
+        out.keys.insert(std::string(walk.Key(sources[i])));
+      } else {
+        out.plain.push_back(static_cast<uint32_t>(i));
+      }
     } else {
       ++out.settled_sources;
       out.settled_workflows += seen[i].live;
     }
   }
-  for (const ScanProblem& p : scan.broken) out.keys.insert(p.path);
-  for (const ScanProblem& d : scan.unreadable_dirs) out.keys.insert(d.path);
+  for (const ScanProblem& p : walk.broken) out.keys.insert(p.path);
+  for (const ScanProblem& d : walk.unreadable_dirs) out.keys.insert(d.path);
   return out;
+}
+
+bool WalkComparison::IdMayBeStored(const std::string& id) const {
+  return std::binary_search(id_hashes.begin(), id_hashes.end(), XXH3_64bits(id.data(), id.size()));
 }
 
 bool NeedsContent(ActionKind kind) {

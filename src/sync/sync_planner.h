@@ -47,6 +47,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "flowsync/sync.h"
@@ -172,22 +173,38 @@ class SyncPlanner {
 // stored index, streamed row by row (SyncTransaction::ForEachIndexRow), by
 // the planner's cheap check. What it settles (a source whose live stored
 // workflows all carry its signature, none changed in the database) needs
-// nothing more; the rest, usually a few keys, is planned as a scope
-// (SyncScope::subtrees) with the same rules, so that neither the stored
-// rows nor the decisions grow with the tree.
+// nothing more; the rest is planned as scopes (SyncScope::subtrees) with
+// the same rules, so that neither the stored rows nor the decisions are
+// held for the whole tree.
 struct WalkComparison {
-  // What a planner must decide: sources the check does not settle (one
-  // that holds no live stored workflow is read), stored paths whose source
-  // is gone, and what the walk could not examine.
+  // What a planner must decide beside the plain sources below: stored
+  // paths whose source is gone, what the walk could not examine, and
+  // sources whose decision may involve another key (renamed or edited in
+  // the database, array exports, soft-deleted rows, a file named like an
+  // element of an export).
   std::set<std::string> keys;
+  // Sources to read that hold no stored workflow, or one at their own key
+  // whose signature differs: each is decided on its own (a rename from a
+  // gone path is found through the store), so they may be planned in
+  // chunks before `keys`. Positions in the walk's sources.
+  std::vector<uint32_t> plain;
   int64_t settled_sources = 0;    // sources settled (of counts' scanned)
   int64_t settled_workflows = 0;  // their workflows (of counts' unchanged)
   int64_t live = 0;               // live stored workflows, for the guard rail
   int64_t rows = 0;               // stored rows, deleted ones too
+  // Content hashes of the live stored workflows whose source is gone: the
+  // only ones a rename can come from.
+  std::unordered_set<std::string> gone_hashes;
+  // XXH3-64 of every stored id, sorted.
+  std::vector<uint64_t> id_hashes;
+
+  size_t Leftover() const { return keys.size() + plain.size(); }
+  // False when no stored workflow has `id` (true: it may have).
+  bool IdMayBeStored(const std::string& id) const;
 };
 
-// REQUIRES: `scan` is of the whole tree (sources sorted by key).
-Result<WalkComparison> CompareWalk(const ScanResult& scan, SyncTransaction& txn);
+// REQUIRES: `walk` is of the whole tree.
+Result<WalkComparison> CompareWalk(const WalkDigest& walk, SyncTransaction& txn);
 
 // Writes decisions through a sync transaction, with their audit-log events.
 class PlanWriter {

@@ -159,7 +159,7 @@ class WalkCompareTest : public ::testing::TestWithParam<test::TestBackend> {
     }
   }
 
-  Result<SyncReport> Sync(int which, SyncMode mode, Prefer prefer) {
+  Result<SyncReport> Sync(int which, SyncMode mode, Prefer prefer, size_t chunk = 0) {
     SyncOptions o;
     o.root = Root();
     o.mode = mode;
@@ -167,6 +167,13 @@ class WalkCompareTest : public ::testing::TestWithParam<test::TestBackend> {
     o.threads = 2;
     o.clock = &clock_;
     o.whole_index = which == 0;
+    // In parts of one to three sources now and then (a run plans in parts
+    // when more keys are left than one part holds).
+    if (chunk > 0) {
+      o.plan_chunk = chunk;
+    } else if (which == 1 && Int(0, 1) == 0) {
+      o.plan_chunk = static_cast<size_t>(Int(1, 3));
+    }
     return RunSync(*stores_[which], o);
   }
 
@@ -235,15 +242,23 @@ TEST_P(WalkCompareTest, AnUnchangedTreeIsSettledWithoutPlanning) {
                             test::N8nWorkflow("X2", 1, "x2") + "]");
   tree_.Write("ignored.json", "[1]");
   ASSERT_OK(Sync(1, SyncMode::kFull, Prefer::kNone));
+  WalkDigest walk;
   auto compare = [&]() -> Result<WalkComparison> {
     auto txn = stores_[1]->BeginSync(/*read_only=*/true);
     if (!txn.ok()) return txn.status();
-    return CompareWalk(ScanTree(RealFileSystem(), Root(), 1), **txn);
+    walk = DigestTree(RealFileSystem(), Root(), 1);
+    return CompareWalk(walk, **txn);
+  };
+  auto plain = [&](const WalkComparison& c) {
+    std::set<std::string> out;
+    for (uint32_t i : c.plain) out.emplace(walk.Key(walk.sources[i]));
+    return out;
   };
   auto compared = compare();
   ASSERT_OK(compared);
-  // What holds no workflow is read every time.
-  EXPECT_EQ(compared->keys, std::set<std::string>{"ignored.json"});
+  // What holds no workflow is read every time, on its own.
+  EXPECT_EQ(compared->keys, std::set<std::string>{});
+  EXPECT_EQ(plain(*compared), std::set<std::string>{"ignored.json"});
   EXPECT_EQ(compared->settled_sources, 4);
   EXPECT_EQ(compared->settled_workflows, 5);
   EXPECT_EQ(compared->live, 5);
@@ -258,10 +273,34 @@ TEST_P(WalkCompareTest, AnUnchangedTreeIsSettledWithoutPlanning) {
           .Query("UPDATE workflows SET content_hash = 'edited' WHERE path = 'x.json#x2'", {}));
   compared = compare();
   ASSERT_OK(compared);
-  EXPECT_EQ(compared->keys,
-            (std::set<std::string>{"a.json", "f/b.json", "ignored.json", "x.json"}));
+  // The array export whose workflow the database edited, and the gone
+  // file, are planned together; the rewritten file on its own.
+  EXPECT_EQ(compared->keys, (std::set<std::string>{"a.json", "x.json"}));
+  EXPECT_EQ(plain(*compared), (std::set<std::string>{"f/b.json", "ignored.json"}));
   EXPECT_EQ(compared->settled_sources, 1);
   EXPECT_EQ(compared->settled_workflows, 1);
+}
+
+// A source planned in a part on its own that loses its stored workflow (a
+// file that becomes an array export: the workflow may have moved to a file
+// a later part reads) sends the run back to the whole index.
+TEST_P(WalkCompareTest, APartThatLosesAWorkflowIsPlannedWhole) {
+  tree_.Write("a.json", test::N8nWorkflow("A", 1));
+  tree_.Write("b.json", test::N8nWorkflow("B", 1));
+  for (int which : {0, 1}) ASSERT_OK(Sync(which, SyncMode::kFull, Prefer::kNone));
+  // a.json becomes an export of two new workflows, and its workflow moves
+  // to z.json, which a later part reads: a rename, as the whole index sees.
+  tree_.Write("a.json",
+              "[" + test::N8nWorkflow("E", 1, "e1") + ", " + test::N8nWorkflow("F", 1, "f1") + "]");
+  tree_.Write("b.json", test::N8nWorkflow("B", 2));
+  tree_.Write("z.json", test::N8nWorkflow("A", 1));
+  clock_.Advance(1000);
+  Result<SyncReport> whole = Sync(0, SyncMode::kFull, Prefer::kNone);
+  Result<SyncReport> parts = Sync(1, SyncMode::kFull, Prefer::kNone, /*chunk=*/1);
+  ASSERT_OK(parts);
+  EXPECT_EQ(parts->counts.renamed, 1);
+  EXPECT_EQ(Describe(whole), Describe(parts));
+  EXPECT_EQ(State(*stores_[0]), State(*stores_[1]));
 }
 
 // A scope may name one source twice: a folder and a file in it, or a stored
