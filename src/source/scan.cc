@@ -18,21 +18,6 @@
 namespace flowsync {
 namespace {
 
-void AddDigest(WalkDigest& digest, const ScannedSource& s) {
-  WalkDigest::Source d;
-  d.format = s.candidate.format;
-  d.has_sig = !s.sig.empty();
-  if (d.has_sig) {
-    const XXH128_hash_t h = XXH3_128bits(s.sig.data(), s.sig.size());
-    d.sig_low = h.low64;
-    d.sig_high = h.high64;
-  }
-  d.key_at = digest.keys.size();
-  d.key_size = static_cast<uint32_t>(s.candidate.key.size());
-  digest.keys += s.candidate.key;
-  digest.sources.push_back(d);
-}
-
 // Sorts problems by path, each once.
 void SortProblems(std::vector<ScanProblem>& problems) {
   std::sort(problems.begin(), problems.end(),
@@ -43,12 +28,12 @@ void SortProblems(std::vector<ScanProblem>& problems) {
       problems.end());
 }
 
-// What one thread of a walk found: its sources as ScannedSources, or,
-// digesting, as a WalkDigest.
+// What one thread of a walk found; digesting, its sources go to the one
+// shared digest instead.
 struct Part {
   ScanResult scan;
-  WalkDigest digest;
-  bool digesting = false;
+  WalkDigest* digest = nullptr;
+  std::mutex* digest_mu = nullptr;
 };
 
 // Walks folders from a shared queue on several threads; each thread keeps
@@ -60,7 +45,7 @@ class Walker {
 
   // Walks the folders `dirs` (relative, "" the root) and everything below.
   ScanResult Run(int threads, std::vector<std::string> dirs = {""}) {
-    std::vector<Part> parts = WalkParts(threads, std::move(dirs), false);
+    std::vector<Part> parts = WalkParts(threads, std::move(dirs), nullptr, nullptr);
     ScanResult out;
     // One allocation for the walk's sources (growing by doubling would hold
     // up to twice as much at the peak).
@@ -89,28 +74,11 @@ class Walker {
 
   // Run's walk of the whole tree, digested.
   WalkDigest Digest(int threads) {
-    std::vector<Part> parts = WalkParts(threads, {""}, true);
     WalkDigest out;
-    size_t total = 0, key_bytes = 0;
-    for (const Part& p : parts) {
-      total += p.digest.sources.size();
-      key_bytes += p.digest.keys.size();
-    }
-    out.sources.reserve(total);
-    out.keys.reserve(key_bytes);
-    for (Part& p : parts) {
-      for (WalkDigest::Source d : p.digest.sources) {
-        d.key_at += out.keys.size();
-        out.sources.push_back(d);
-      }
-      out.keys += p.digest.keys;
-      p.digest = WalkDigest{};  // freed as it goes
-      MoveProblems(p.scan, out.broken, out.unreadable_dirs);
-    }
-    std::sort(out.sources.begin(), out.sources.end(),
-              [&](const WalkDigest::Source& a, const WalkDigest::Source& b) {
-                return out.Key(a) < out.Key(b);
-              });
+    std::mutex mu;
+    std::vector<Part> parts = WalkParts(threads, {""}, &out, &mu);
+    for (Part& p : parts) MoveProblems(p.scan, out.broken, out.unreadable_dirs);
+    out.Sort();
     SortProblems(out.broken);
     SortProblems(out.unreadable_dirs);
     return out;
@@ -166,11 +134,15 @@ class Walker {
   }
 
  private:
-  std::vector<Part> WalkParts(int threads, std::vector<std::string> dirs, bool digesting) {
+  std::vector<Part> WalkParts(int threads, std::vector<std::string> dirs, WalkDigest* digest,
+                              std::mutex* digest_mu) {
     for (std::string& d : dirs) queue_.push_back(std::move(d));
     if (threads < 1) threads = 1;
     std::vector<Part> parts(static_cast<size_t>(threads));
-    for (Part& p : parts) p.digesting = digesting;
+    for (Part& p : parts) {
+      p.digest = digest;
+      p.digest_mu = digest_mu;
+    }
     std::vector<std::thread> workers;
     for (int i = 1; i < threads; ++i) {
       workers.emplace_back([this, &parts, i] { Work(parts[static_cast<size_t>(i)]); });
@@ -296,8 +268,9 @@ class Walker {
   }
 
   static void Emit(ScannedSource&& s, Part& part) {
-    if (part.digesting) {
-      AddDigest(part.digest, s);
+    if (part.digest != nullptr) {
+      std::lock_guard<std::mutex> lock(*part.digest_mu);
+      part.digest->Add(s);
     } else {
       part.scan.sources.push_back(std::move(s));
     }
@@ -356,10 +329,39 @@ WalkDigest DigestTree(const FileSystem& fs, const std::string& root, int threads
   return Walker(fs, root).Digest(threads);
 }
 
-const WalkDigest::Source* WalkDigest::Find(std::string_view key) const {
-  auto it = std::lower_bound(sources.begin(), sources.end(), key,
+void WalkDigest::Add(const ScannedSource& s) {
+  // Blocks of 1 MB (a longer key gets one of its own): the keys of a
+  // million sources are some 50 blocks, never copied to grow.
+  constexpr size_t kBlock = 1 << 20;
+  const std::string& key = s.candidate.key;
+  if (blocks_.empty() || blocks_.back().size() + key.size() > blocks_.back().capacity()) {
+    blocks_.emplace_back().reserve(std::max(kBlock, key.size()));
+  }
+  Source d;
+  d.format = s.candidate.format;
+  d.has_sig = !s.sig.empty();
+  if (d.has_sig) {
+    const XXH128_hash_t h = XXH3_128bits(s.sig.data(), s.sig.size());
+    d.sig_low = h.low64;
+    d.sig_high = h.high64;
+  }
+  d.block = static_cast<uint32_t>(blocks_.size() - 1);
+  d.offset = static_cast<uint32_t>(blocks_.back().size());
+  d.size = static_cast<uint32_t>(key.size());
+  blocks_.back() += key;
+  sources_.push_back(d);
+}
+
+void WalkDigest::Sort() {
+  std::sort(sources_.begin(), sources_.end(),
+            [&](const Source& a, const Source& b) { return Key(a) < Key(b); });
+}
+
+size_t WalkDigest::Find(std::string_view key) const {
+  auto it = std::lower_bound(sources_.begin(), sources_.end(), key,
                              [&](const Source& s, std::string_view k) { return Key(s) < k; });
-  return it != sources.end() && Key(*it) == key ? &*it : nullptr;
+  return it != sources_.end() && Key(*it) == key ? static_cast<size_t>(it - sources_.begin())
+                                                 : npos;
 }
 
 bool WalkDigest::SameSig(const Source& s, std::string_view sig) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <set>
 #include <string>
 #include <string_view>
@@ -41,28 +42,38 @@ struct ScanResult {
 
 // The walk of a whole tree held compactly, for a comparison with the
 // stored index (CompareWalk): per source its key, format and a 128-bit
-// hash of its signature, about 40 bytes beside the key (a ScannedSource
-// holds about 400).
-struct WalkDigest {
+// hash of its signature, 32 bytes beside the key (a ScannedSource holds
+// about 400). Nothing in it grows by doubling: its peak is its size.
+class WalkDigest {
+ public:
+  static constexpr size_t npos = static_cast<size_t>(-1);
   struct Source {
-    uint64_t sig_low = 0, sig_high = 0;  // XXH3-128 of the signature
-    uint64_t key_at = 0;                 // in `keys`
-    uint32_t key_size = 0;
+    uint64_t sig_low = 0, sig_high = 0;        // XXH3-128 of the signature
+    uint32_t block = 0, offset = 0, size = 0;  // the key, in the key blocks
     Format format = Format::kN8n;
     bool has_sig = false;  // false: a member could not be stat'ed (read it)
   };
-  std::string keys;             // every source's key, one after the other
-  std::vector<Source> sources;  // sorted by key (byte order)
-  std::vector<ScanProblem> broken;
-  std::vector<ScanProblem> unreadable_dirs;
 
+  // Adds a source (any order; Sort orders them).
+  void Add(const ScannedSource& s);
+  void Sort();
+  size_t size() const { return sources_.size(); }
+  const Source& operator[](size_t i) const { return sources_[i]; }
+  std::string_view Key(size_t i) const { return Key(sources_[i]); }
   std::string_view Key(const Source& s) const {
-    return std::string_view(keys).substr(s.key_at, s.key_size);
+    return std::string_view(blocks_[s.block]).substr(s.offset, s.size);
   }
-  // The source at `key`, or null.
-  const Source* Find(std::string_view key) const;
+  // The position of the source at `key` (REQUIRES: sorted), or npos.
+  size_t Find(std::string_view key) const;
   // Whether `sig` (a stored signature) is the source's; never for an empty one.
   static bool SameSig(const Source& s, std::string_view sig);
+
+  std::vector<ScanProblem> broken;           // sorted by path
+  std::vector<ScanProblem> unreadable_dirs;  // sorted by path
+
+ private:
+  std::deque<Source> sources_;
+  std::vector<std::string> blocks_;  // keys, one after the other, a block at a time
 };
 
 // The cheap change signature of one file: "size:mtime_ns:inode".

@@ -361,7 +361,7 @@ struct RunInput {
 // the whole index (an initial sync, say, leaves every key).
 bool FewKeys(const WalkComparison& c, const WalkDigest& walk, const SyncOptions& options) {
   return c.Leftover() <= std::min(std::max<size_t>(1, options.plan_chunk),
-                                  1000 + (walk.sources.size() + static_cast<size_t>(c.rows)) / 16);
+                                  1000 + (walk.size() + static_cast<size_t>(c.rows)) / 16);
 }
 
 // Walks (the whole tree, or the scope's parts) and loads what the planner
@@ -403,7 +403,7 @@ Result<RunInput> PrepareRun(SyncTransaction& txn, const FileSystem& fs, const Sy
     in.walk = std::move(walk);
     return in;
   }
-  for (uint32_t i : compared->plain) compared->keys.emplace(walk.Key(walk.sources[i]));
+  for (uint32_t i : compared->plain) compared->keys.emplace(walk.Key(i));
   walk = WalkDigest{};
   if (compared->keys.empty()) return in;  // nothing to plan
   in.options.scope.subtrees = std::move(compared->keys);
@@ -532,7 +532,7 @@ Result<PartsOutcome> RunInParts(SyncTransaction& txn, const FileSystem& fs, cons
     // The walk's own keys: already as a scope resolves them.
     SyncOptions o = in.options;
     for (size_t i = at; i < std::min(c.plain.size(), at + chunk); ++i) {
-      o.scope.subtrees.emplace(in.walk.Key(in.walk.sources[c.plain[i]]));
+      o.scope.subtrees.emplace(in.walk.Key(c.plain[i]));
     }
     FS_TRY(plan_part(std::move(o), false));
   }

@@ -60,10 +60,6 @@ std::string DatabaseChange(const IndexRow& row) {
 }  // namespace
 
 Result<WalkComparison> CompareWalk(const WalkDigest& walk, SyncTransaction& txn) {
-  const std::vector<WalkDigest::Source>& sources = walk.sources;
-  auto index_of = [&](const WalkDigest::Source* s) {
-    return static_cast<size_t>(s - sources.data());
-  };
   std::set<std::string_view> broken;
   for (const ScanProblem& p : walk.broken) broken.insert(p.path);
   // Per source: its live stored workflows, whether the check fails, and
@@ -73,7 +69,8 @@ Result<WalkComparison> CompareWalk(const WalkDigest& walk, SyncTransaction& txn)
     bool differs = false;
     bool entangled = false;
   };
-  std::vector<Seen> seen(sources.size());
+  std::vector<Seen> seen(walk.size());
+  constexpr size_t npos = WalkDigest::npos;
   WalkComparison out;
   FS_TRY(txn.ForEachIndexRow([&](const IndexRow& row) -> Status {
     ++out.rows;
@@ -82,34 +79,34 @@ Result<WalkComparison> CompareWalk(const WalkDigest& walk, SyncTransaction& txn)
     if (!row.deleted && !row.base_path.empty() && row.base_path != row.path) {
       // Renamed in the database: whether a file is at its base path, and
       // which, decides it (DecideMissing, RenamedAwayFrom).
-      const WalkDigest::Source* base = walk.Find(row.base_path);
-      if (base == nullptr && row.format == Format::kN8n) {
+      size_t base = walk.Find(row.base_path);
+      if (base == npos && row.format == Format::kN8n) {
         // An element of an array export: decided with the export.
         if (std::optional<std::string_view> file = ElementFile(row.base_path)) {
           base = walk.Find(*file);
         }
       }
-      if (base != nullptr) {
-        seen[index_of(base)].differs = true;
-        seen[index_of(base)].entangled = true;
+      if (base != npos) {
+        seen[base].differs = true;
+        seen[base].entangled = true;
       } else {
         out.keys.insert(row.base_path);
       }
     }
     // The source the row belongs to, as TakeScan assigns rows: its path,
     // else, for an n8n workflow, the array export it is an element of.
-    const WalkDigest::Source* source = walk.Find(row.path);
-    bool of_broken = source == nullptr && broken.count(row.path) > 0;
+    size_t source = walk.Find(row.path);
+    bool of_broken = source == npos && broken.count(row.path) > 0;
     bool element = false;
-    if (source == nullptr && !of_broken && row.format == Format::kN8n) {
+    if (source == npos && !of_broken && row.format == Format::kN8n) {
       if (std::optional<std::string_view> file = ElementFile(row.path)) {
         source = walk.Find(*file);
-        of_broken = source == nullptr && broken.count(*file) > 0;
+        of_broken = source == npos && broken.count(*file) > 0;
         element = true;
       }
     }
-    if (source != nullptr) {
-      Seen& s = seen[index_of(source)];
+    if (source != npos) {
+      Seen& s = seen[source];
       if (element) s.entangled = true;
       if (row.deleted) {
         // A stored row to restore, or deleted in the database (a base):
@@ -122,7 +119,8 @@ Result<WalkComparison> CompareWalk(const WalkDigest& walk, SyncTransaction& txn)
       if (ChangedInDatabase(row)) {
         s.differs = true;
         s.entangled = true;
-      } else if (!WalkDigest::SameSig(*source, row.source_sig) || row.format != source->format) {
+      } else if (!WalkDigest::SameSig(walk[source], row.source_sig) ||
+                 row.format != walk[source].format) {
         s.differs = true;
       }
       return Status::OK();
@@ -138,20 +136,20 @@ Result<WalkComparison> CompareWalk(const WalkDigest& walk, SyncTransaction& txn)
     return Status::OK();
   }));
   std::sort(out.id_hashes.begin(), out.id_hashes.end());
-  for (size_t i = 0; i < sources.size(); ++i) {
+  for (size_t i = 0; i < walk.size(); ++i) {
     // A file named like an element of an array export ("a.json#b") is
     // decided with that export (a workflow of it may name the same key).
-    std::optional<std::string_view> file = ElementFile(walk.Key(sources[i]));
-    if (const WalkDigest::Source* f = file ? walk.Find(*file) : nullptr) {
+    std::optional<std::string_view> file = ElementFile(walk.Key(i));
+    if (size_t f = file ? walk.Find(*file) : npos; f != npos) {
       seen[i] = {seen[i].live, true, true};
-      seen[index_of(f)] = {seen[index_of(f)].live, true, true};
+      seen[f] = {seen[f].live, true, true};
     }
   }
-  for (size_t i = 0; i < sources.size(); ++i) {
+  for (size_t i = 0; i < walk.size(); ++i) {
     if (seen[i].live > 1) seen[i].entangled = true;  // an array export
     if (seen[i].live == 0 || seen[i].differs) {
       if (seen[i].entangled) {
-        out.keys.insert(std::string(walk.Key(sources[i])));
+        out.keys.insert(std::string(walk.Key(i)));
       } else {
         out.plain.push_back(static_cast<uint32_t>(i));
       }

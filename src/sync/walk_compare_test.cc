@@ -251,7 +251,7 @@ TEST_P(WalkCompareTest, AnUnchangedTreeIsSettledWithoutPlanning) {
   };
   auto plain = [&](const WalkComparison& c) {
     std::set<std::string> out;
-    for (uint32_t i : c.plain) out.emplace(walk.Key(walk.sources[i]));
+    for (uint32_t i : c.plain) out.emplace(walk.Key(i));
     return out;
   };
   auto compared = compare();
