@@ -202,7 +202,8 @@ struct SyncReport {
   bool dry_run = false;
   RunCounts counts;
   // Every change, in path order; kMissing lists sources that are gone but
-  // were not deleted (incremental mode).
+  // were not deleted (incremental mode). Only errors, conflicts and missing
+  // sources when SyncOptions::report_every_change is false.
   std::vector<Change> changes;
   int64_t duration_ms = 0;
   int64_t scanned = 0;                 // workflow candidates found on disk
