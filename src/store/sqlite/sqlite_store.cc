@@ -57,10 +57,11 @@ class SqliteStore final : public SqlStore {
     }
     // synchronous=NORMAL is safe against process crashes (a run is all or
     // nothing); a power loss can lose the last committed run, never corrupt
-    // the file.
-    FS_TRY(
-        db_.Exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
-                 "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000"));
+    // the file. Temporary tables and sorts beyond the cache spill to a
+    // temporary file (SQLite's default), not to memory: the duplicate source
+    // id check of a million workflows sorts them all (480 MB in memory).
+    FS_TRY(db_.Exec(
+        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16000"));
     return UpgradeSchema();
   }
 
