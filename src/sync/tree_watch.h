@@ -29,7 +29,8 @@ using FileEventFilter = std::function<bool(const std::string& name, uint32_t mas
 
 // One batch: the whole tree (keys empty: kStart, kInterval, kOverflow,
 // kUnwatched, kManyPaths) or the changed paths, relative to the root as
-// path text; at most 2,000 of them, else their folders.
+// path text; at most 2,000 of them or a twentieth of the folders watched,
+// else their folders.
 struct TreeBatch {
   WatchTrigger trigger = WatchTrigger::kStart;
   std::set<std::string> keys;

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -43,9 +44,10 @@ std::string_view WatchTriggerName(WatchTrigger trigger) {
 
 namespace {
 
-// More changed paths than this in one batch are synced as their folders,
-// and more folders than this as the whole tree.
-constexpr size_t kMaxScopedPaths = 2000;
+// A batch names up to this many changed paths, or a twentieth of the
+// folders watched when that is more (TreeWatch::ScopedLimit); beyond it
+// their folders, and beyond that the whole tree.
+constexpr size_t kMinScopedPaths = 2000;
 
 class Fd {
  public:
@@ -115,19 +117,26 @@ class TreeWatch {
   const std::string& root_gone() const { return root_gone_; }
   const std::string& problem() const { return problem_; }
 
-  // The changed paths (keys, as path text), at most kMaxScopedPaths; empty
-  // when there are more folders than that (sync the whole tree).
+  // The changed paths (keys, as path text), or their folders when they are
+  // more than ScopedLimit(); empty when the folders are more than that too
+  // (sync the whole tree).
   std::set<std::string> ChangedKeys() const {
-    if (changed_.size() <= kMaxScopedPaths) return changed_;
+    const size_t limit = ScopedLimit();
+    if (changed_.size() <= limit) return changed_;
     std::set<std::string> folders;
     for (const std::string& key : changed_) {
       const size_t slash = key.rfind('/');
       if (slash == std::string::npos) return {};  // a change in the root folder
       folders.insert(key.substr(0, slash));
-      if (folders.size() > kMaxScopedPaths) return {};
+      if (folders.size() > limit) return {};
     }
     return folders;
   }
+
+  // How many paths a batch names before the whole tree is synced instead:
+  // a sync of the paths costs what they hold, a whole sync a walk of every
+  // folder, so the bigger the tree, the more paths are worth naming.
+  size_t ScopedLimit() const { return std::max(kMinScopedPaths, by_path_.size() / 20); }
 
   void Clear() {
     changed_.clear();
@@ -158,7 +167,7 @@ class TreeWatch {
       }
       return false;
     }
-    dirs_[wd] = rel;
+    Track(wd, rel);
     auto entries = fs_.ListDir(dir);
     if (!entries.ok()) return true;  // the sync reports an unreadable folder
     bool all = true;
@@ -176,8 +185,9 @@ class TreeWatch {
     }
     auto it = dirs_.find(ev.wd);
     if (it == dirs_.end()) return;
-    const std::string rel = it->second;
+    const std::string rel = it->second->first;
     if (ev.mask & IN_IGNORED) {
+      by_path_.erase(it->second);
       dirs_.erase(it);
       return;
     }
@@ -202,19 +212,35 @@ class TreeWatch {
     changed_.insert(PathToText(child));
   }
 
+  // Records the watch `wd` of the folder `rel`.
+  void Track(int wd, const std::string& rel) {
+    if (auto same = dirs_.find(wd); same != dirs_.end()) {
+      if (same->second->first == rel) return;
+      by_path_.erase(same->second);  // a folder watched before, now found elsewhere
+      dirs_.erase(same);
+    }
+    auto [at, fresh] = by_path_.try_emplace(rel, wd);
+    if (!fresh) {
+      dirs_.erase(at->second);  // a folder gone from there whose watch is not yet released
+      at->second = wd;
+    }
+    dirs_[wd] = at;
+  }
+
   // Stops watching the folder `rel` and those below it (moved away or
   // deleted; a folder moved within the tree is watched again at its new
-  // place).
+  // place): a lookup in the sorted paths, whatever the tree's size.
   void Forget(const std::string& rel) {
-    for (auto it = dirs_.begin(); it != dirs_.end();) {
-      const std::string& d = it->second;
-      if (d == rel ||
-          (d.size() > rel.size() && d.compare(0, rel.size(), rel) == 0 && d[rel.size()] == '/')) {
-        ::inotify_rm_watch(fd_, it->first);
-        it = dirs_.erase(it);
-      } else {
-        ++it;
-      }
+    auto drop = [&](FolderIndex::iterator at) {
+      ::inotify_rm_watch(fd_, at->second);
+      dirs_.erase(at->second);
+      return by_path_.erase(at);
+    };
+    if (auto at = by_path_.find(rel); at != by_path_.end()) drop(at);
+    const std::string below = rel + "/";
+    for (auto at = by_path_.lower_bound(below);
+         at != by_path_.end() && at->first.compare(0, below.size(), below) == 0;) {
+      at = drop(at);
     }
   }
 
@@ -223,7 +249,11 @@ class TreeWatch {
   std::string root_;
   int interval_s_;
   const FileEventFilter& wanted_;
-  std::unordered_map<int, std::string> dirs_;  // watch descriptor -> folder, relative
+  // The folders watched, relative, in order (a folder's subfolders follow
+  // it after its other children: "a", "a-b", "a/c"), and by watch descriptor.
+  using FolderIndex = std::map<std::string, int>;
+  FolderIndex by_path_;
+  std::unordered_map<int, FolderIndex::iterator> dirs_;
   std::set<std::string> changed_;
   bool overflow_ = false;
   bool unwatched_ = false;

@@ -170,6 +170,47 @@ class WatchTest(WatchCase):
         self.assertEqual(runs[-1]["watch"]["folders"], 4)
         self.stop_cleanly(proc)
 
+    def test_folders_deleted_made_again_or_moved_out_are_watched_as_they_are(self):
+        for i in range(40):
+            h.write_bundle(self.p("team", f"b{i:02}"), h.n8n_workflow(f"B{i}", seed=i))
+        outside = os.path.join(self.tmp, "outside")
+        os.makedirs(outside)
+        proc = self.start_watch("--full")
+        self.wait_runs(proc, 1, "the first sync")
+        # 15 bundles deleted as git does, file by file and then the folder
+        # (fewer than half: the guard rail lets a full sync delete them).
+        for i in range(15):
+            h.remove_tree(self.p("team", f"b{i:02}"))
+        runs = self.wait_until(proc, lambda rs: sum(r["deleted"] for r in rs) >= 15,
+                               "15 deletions")
+        self.assertEqual(runs[-1]["watch"]["folders"], 27)  # the root, team, 25 bundles
+        # Two made again under the same names: watched again.
+        for i in (3, 4):
+            h.write_bundle(self.p("team", f"b{i:02}"), h.n8n_workflow(f"B{i}", seed=i))
+        self.wait_until(proc, lambda rs: sum(r["added"] + r["restored"] for r in rs[1:]) >= 2,
+                        "the two bundles back")
+        h.write_json(self.p("team", "b03", "workflow.json"), h.n8n_workflow("B3", nodes=6, seed=3))
+        runs = self.wait_until(proc, lambda rs: any(c["path"] == "team/b03" and
+                                                    c["kind"] == "updated"
+                                                    for r in rs for c in r["changes"]),
+                               "an edit in a bundle made again")
+        self.assertEqual(runs[-1]["watch"]["folders"], 29)
+        # One moved out of the tree: gone, and no longer watched.
+        os.rename(self.p("team", "b35"), os.path.join(outside, "b35"))
+        runs = self.wait_until(proc, lambda rs: sum(r["deleted"] for r in rs) >= 16,
+                               "the bundle moved out")
+        h.write_json(os.path.join(outside, "b35", "workflow.json"),
+                     h.n8n_workflow("B35", nodes=6, seed=35))
+        h.write_json(self.p("last.json"), h.n8n_workflow("Last", seed=77))
+        runs = self.wait_until(proc, lambda rs: any(c["path"] == "last.json"
+                                                    for r in rs for c in r["changes"]),
+                               "a file written after the move")
+        self.assertEqual(runs[-1]["watch"]["folders"], 28)
+        self.assertEqual([c["kind"] for r in runs[1:] for c in r["changes"]
+                          if "b35" in c["path"]], ["deleted"])
+        self.assertEqual(len(self.ids()), 27)  # 25 bundles and last.json
+        self.stop_cleanly(proc)
+
     def test_the_root_deleted_stops_the_watch_with_a_message(self):
         h.write_json(self.p("a.json"), h.n8n_workflow("A", seed=1))
         proc = self.start_watch()
