@@ -57,6 +57,9 @@ struct WatchState {
   std::string problem;
 };
 
+// The syncs run on a thread of the watch's own while the calling thread
+// reads events, so on_run is called from that thread and on_state from the
+// calling one; never both at once.
 struct WatchCallbacks {
   // Each run's outcome (a failed run is reported, and watching goes on,
   // unless it is a guard-rail refusal or the database is unusable).

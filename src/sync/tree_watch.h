@@ -41,7 +41,8 @@ struct TreeBatch {
 
 struct TreeWatchHooks {
   FileEventFilter wanted;
-  // A batch's work; an error stops the watch and is returned.
+  // A batch's work, on the watch's worker thread, one batch at a time; an
+  // error stops the watch and is returned.
   std::function<Status(const TreeBatch&)> on_batch;
   std::function<void(const WatchState&)> on_state;  // may be empty
 };

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -15,6 +16,8 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <system_error>
+#include <thread>
 #include <unordered_map>
 
 #include "source/workflow_path.h"
@@ -305,27 +308,62 @@ Status WatchTree(const FileSystem& fs, const std::string& root, const WatchOptio
   if (inotify_fd.get() < 0) return PosixError("inotify_init1", errno);
   TreeWatch tree(inotify_fd.get(), fs, root, watch.interval_s, hooks.wanted);
 
+  // The batches run on a worker thread, one at a time, while this thread
+  // keeps reading events: during a long sync (the first, a whole one, many
+  // paths) the kernel's queue is drained, not left to overflow, and what
+  // changes meanwhile is the next batch. The worker inherits this thread's
+  // blocked signals.
+  Fd done(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (done.get() < 0) return PosixError("eventfd", errno);
+  Status batch_status;
+  std::optional<WatchTrigger> running;  // the batch under way
+  std::jthread worker;                  // joined before what it uses goes
+  auto start = [&](WatchTrigger trigger, std::set<std::string> keys,
+                   std::optional<SteadyClock::time_point> first_event) -> Status {
+    TreeBatch batch{trigger, std::move(keys), tree.events(), tree.folders(), first_event};
+    tree.Clear();
+    try {
+      worker = std::jthread([&hooks, &batch_status, fd = done.get(), batch = std::move(batch)] {
+        batch_status = hooks.on_batch(batch);
+        const uint64_t one = 1;
+        (void)!::write(fd, &one, sizeof(one));
+      });
+    } catch (const std::system_error& e) {
+      return Status::Internal(fmt::format("cannot start the watch's sync thread: {}", e.what()));
+    }
+    running = trigger;
+    return Status::OK();
+  };
+  // Waits for the batch under way, if any, and returns its outcome.
+  auto finish = [&]() -> Status {
+    if (!running) return Status::OK();
+    worker.join();
+    running.reset();
+    uint64_t n = 0;
+    (void)!::read(done.get(), &n, sizeof(n));
+    return batch_status;
+  };
+
+  // The state is reported between batches, never while one prints.
   std::string last_problem;
+  bool state_due = false;
   auto report_state = [&] {
     if (!hooks.on_state) return;
+    if (running) {
+      state_due = true;
+      return;
+    }
+    state_due = false;
     if (tree.problem() == last_problem && !last_problem.empty()) return;
     last_problem = tree.problem();
     hooks.on_state({root, tree.folders(), MaxUserWatches(), tree.problem()});
   };
 
-  // Hands one batch over: the whole tree, or `keys` when there are some.
-  auto run = [&](WatchTrigger trigger, const std::set<std::string>& keys,
-                 std::optional<SteadyClock::time_point> first_event) -> Status {
-    TreeBatch batch{trigger, keys, tree.events(), tree.folders(), first_event};
-    tree.Clear();
-    return hooks.on_batch(batch);
-  };
-
   // Watch before syncing, so that no change slips between the two.
   tree.Add("");
   report_state();
-  FS_TRY(run(WatchTrigger::kStart, {}, std::nullopt));
-  auto next_full = SteadyClock::now() + std::chrono::seconds(watch.interval_s);
+  FS_TRY(start(WatchTrigger::kStart, {}, std::nullopt));
+  auto next_full = SteadyClock::time_point::max();     // set as each whole sync ends
   std::optional<SteadyClock::time_point> first_event;  // of the batch not synced yet
   SteadyClock::time_point last_event;
   char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -333,25 +371,37 @@ Status WatchTree(const FileSystem& fs, const std::string& root, const WatchOptio
   while (true) {
     auto now = SteadyClock::now();
     auto deadline = SteadyClock::time_point::max();
-    if (first_event) {
-      deadline = std::min(last_event + std::chrono::milliseconds(watch.quiet_ms),
-                          *first_event + std::chrono::milliseconds(watch.debounce_ms));
+    if (!running) {
+      if (first_event) {
+        deadline = std::min(last_event + std::chrono::milliseconds(watch.quiet_ms),
+                            *first_event + std::chrono::milliseconds(watch.debounce_ms));
+      }
+      if (watch.interval_s > 0) deadline = std::min(deadline, next_full);
     }
-    if (watch.interval_s > 0) deadline = std::min(deadline, next_full);
     int timeout_ms = -1;
     if (deadline != SteadyClock::time_point::max()) {
       auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
       timeout_ms = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(wait, 1 << 30)));
     }
-    struct pollfd fds[2] = {{stop.get(), POLLIN, 0}, {inotify_fd.get(), POLLIN, 0}};
-    int n = ::poll(fds, 2, timeout_ms);
+    struct pollfd fds[3] = {
+        {stop.get(), POLLIN, 0}, {inotify_fd.get(), POLLIN, 0}, {done.get(), POLLIN, 0}};
+    int n = ::poll(fds, 3, timeout_ms);
     if (n < 0 && errno != EINTR) return PosixError("poll", errno);
     if (n > 0 && (fds[0].revents & POLLIN)) {
       if (by_signal) {
         struct signalfd_siginfo info;
         (void)!::read(stop.get(), &info, sizeof(info));
       }
-      return Status::OK();
+      return finish();  // the sync under way ends first
+    }
+    if (n > 0 && (fds[2].revents & POLLIN)) {
+      const WatchTrigger ended = running.value_or(WatchTrigger::kChanges);
+      FS_TRY(finish());
+      if (ended != WatchTrigger::kChanges && watch.interval_s > 0) {
+        next_full = SteadyClock::now() + std::chrono::seconds(watch.interval_s);
+      }
+      if (state_due) report_state();
+      continue;
     }
     if (n > 0 && (fds[1].revents & POLLIN)) {
       const bool had = tree.any();
@@ -360,12 +410,16 @@ Status WatchTree(const FileSystem& fs, const std::string& root, const WatchOptio
         if (len <= 0) break;
         tree.Take(buf, len);
       }
-      if (!tree.root_gone().empty()) return RootGone(root, tree.root_gone());
+      if (!tree.root_gone().empty()) {
+        FS_TRY(finish());
+        return RootGone(root, tree.root_gone());
+      }
       if (!tree.problem().empty()) report_state();
       last_event = SteadyClock::now();
       if (!had && tree.any()) first_event = last_event;
       continue;
     }
+    if (running) continue;
     now = SteadyClock::now();
     if (first_event && deadline <= now && watch.interval_s > 0 && now >= next_full) {
       // Both due: the full sync covers the changes.
@@ -394,10 +448,7 @@ Status WatchTree(const FileSystem& fs, const std::string& root, const WatchOptio
         tree.Add("");
         report_state();
       }
-      FS_TRY(run(trigger, keys, first));
-      if (trigger != WatchTrigger::kChanges) {
-        next_full = SteadyClock::now() + std::chrono::seconds(watch.interval_s);
-      }
+      FS_TRY(start(trigger, std::move(keys), first));
       continue;
     }
     if (watch.interval_s > 0 && now >= next_full) {
@@ -409,8 +460,7 @@ Status WatchTree(const FileSystem& fs, const std::string& root, const WatchOptio
       }
       std::optional<SteadyClock::time_point> first = first_event;
       first_event.reset();
-      FS_TRY(run(WatchTrigger::kInterval, {}, first));
-      next_full = SteadyClock::now() + std::chrono::seconds(watch.interval_s);
+      FS_TRY(start(WatchTrigger::kInterval, {}, first));
     }
   }
 }
