@@ -22,7 +22,10 @@
 #       stdout (it prints that line after the commit); the next edit waits until then;
 #     a checkout: C bundles' workflow.json rewritten as fast as python can, timed from the first write
 #       to the report that completes the C updates; how many syncs it took;
-#     then SIGTERM, and the watch's peak RSS over all of it.
+#     a branch switch: C other bundles' folders deleted (as git does, file by file), timed to the
+#       report that completes their C sources missing, then put back (copied in), timed to the
+#       report that has seen the C again; how many syncs each took;
+#     then SIGTERM, and the watch's peak RSS over all of it. The tree is as it was, but for names.
 set -euo pipefail
 
 die() { echo "watch_bench.sh: $*" >&2; exit 2; }
@@ -91,10 +94,11 @@ bench_backend() {
   noop_mb="$(peak_mb "$tmp/$backend-noop.time")" noop_s="$(wall_s "$tmp/$backend-noop.time")"
   log "[$backend] watch: $edits edits, a checkout of $checkout files"
   local result
-  result="$(python3 - "$flowsync" "$tree" "$db" "$edits" "$checkout" "$tmp/$backend-watch.time" <<'EOF'
-import json, os, random, signal, subprocess, sys, time
+  result="$(python3 - "$flowsync" "$tree" "$db" "$edits" "$checkout" "$tmp/$backend-watch.time" \
+    "$tmp/$backend-away" <<'EOF'
+import json, os, random, shutil, signal, subprocess, sys, time
 
-flowsync, tree, db, edits, checkout, time_file = sys.argv[1:7]
+flowsync, tree, db, edits, checkout, time_file, away = sys.argv[1:8]
 edits, checkout = int(edits), int(checkout)
 mains = []
 for dirpath, dirnames, filenames in os.walk(tree):
@@ -169,6 +173,39 @@ while updated < checkout:
     syncs += 1
     triggers[r["watch"]["trigger"]] = triggers.get(r["watch"]["trigger"], 0) + 1
 checkout_s = time.monotonic() - t0
+
+def until(count, want):
+    done = syncs = 0
+    while done < want:
+        r = next_run()
+        done += count(r)
+        syncs += 1
+    return syncs
+
+# A branch without C bundles, then back: their folders deleted file by file
+# (kept aside first), then copied back in.
+gone = [os.path.dirname(p) for p in rng.sample(sorted(set(mains) - set(victims)), checkout)]
+os.makedirs(away)
+kept = []
+for i, folder in enumerate(gone):
+    aside = os.path.join(away, str(i))
+    shutil.copytree(folder, aside)
+    kept.append((folder, aside))
+t0 = time.monotonic()
+for folder, _ in kept:
+    shutil.rmtree(folder)
+# Without --full a source gone is reported missing, its workflow kept.
+switch_syncs = until(lambda r: r["deleted"] + sum(c["kind"] == "missing" for c in r["changes"]),
+                     checkout)
+switch_s = time.monotonic() - t0
+t0 = time.monotonic()
+for folder, aside in kept:
+    shutil.copytree(aside, folder)
+# The same content again: unchanged (or restored, after a --full).
+back_syncs = until(lambda r: r["unchanged"] + r["updated"] + r["added"] + r["restored"] +
+                   r["renamed"], checkout)
+back_s = time.monotonic() - t0
+shutil.rmtree(away)
 # SIGTERM to flowsync itself: GNU time would die of it without its report.
 with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
     child = int(f.read().split()[0])
@@ -176,7 +213,9 @@ os.kill(child, signal.SIGTERM)
 proc.wait(timeout=60)
 print(json.dumps({"folders": state_folders, "p50": round(p50, 1), "p99": round(p99, 1),
                   "max": round(lat[-1], 1), "checkout_s": round(checkout_s, 2),
-                  "written_s": round(written, 2), "syncs": syncs, "triggers": triggers}))
+                  "written_s": round(written, 2), "syncs": syncs, "triggers": triggers,
+                  "switch_s": round(switch_s, 2), "switch_syncs": switch_syncs,
+                  "back_s": round(back_s, 2), "back_syncs": back_syncs}))
 EOF
 )"
   local watch_mb
@@ -184,7 +223,7 @@ EOF
   log "[$backend] $result"
   local get
   get() { python3 -c 'import json,sys; v = json.loads(sys.argv[1])[sys.argv[2]]; print(v)' "$result" "$1"; }
-  rows+=("| $backend | $(get folders) | $init_s s, $init_mb MB | $noop_s s, $noop_mb MB | $(get p50) / $(get p99) (max $(get max)) | $(get checkout_s) s in $(get syncs) syncs ($(get triggers | tr -d "{}'\"")) | $watch_mb MB |")
+  rows+=("| $backend | $(get folders) | $init_s s, $init_mb MB | $noop_s s, $noop_mb MB | $(get p50) / $(get p99) (max $(get max)) | $(get checkout_s) s in $(get syncs) syncs ($(get triggers | tr -d "{}'\"")) | $(get switch_s) s in $(get switch_syncs), $(get back_s) s in $(get back_syncs) | $watch_mb MB |")
 }
 
 if ((sqlite)); then
@@ -203,8 +242,8 @@ table="$(
   echo "Machine: $machine; load average at the end: $load."
   echo "Tree: $n bundles ($(du -sh "$tree" | cut -f1)); $edits single edits; a checkout of $checkout files."
   echo
-  echo "| backend | folders watched | initial sync | no-op sync | edit → database p50 / p99 ms | checkout of $checkout | watch peak RSS |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| backend | folders watched | initial sync | no-op sync | edit → database p50 / p99 ms | checkout of $checkout | $checkout folders deleted, then back | watch peak RSS |"
+  echo "|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
 )"
 echo "$table"
