@@ -33,6 +33,10 @@ enum class WatchTrigger {
 };
 std::string_view WatchTriggerName(WatchTrigger trigger);  // "start", "changes", ...
 
+// What to say after a kOverflow run: the kernel's limit of queued events
+// (fs.inotify.max_queued_events) with its number, and how to raise it.
+std::string WatchOverflowAdvice();
+
 // One sync of a watch.
 struct WatchRun {
   WatchTrigger trigger = WatchTrigger::kStart;

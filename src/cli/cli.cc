@@ -263,7 +263,12 @@ ExitCode RunSyncCommand(SyncCommand& o) {
       }
     };
     std::string last_error;  // said by on_run: a run that stops the watch is said once
+    bool overflow_said = false;
     callbacks.on_run = [&](const WatchRun& run, const Result<SyncReport>& r) {
+      if (run.trigger == WatchTrigger::kOverflow && !overflow_said) {
+        overflow_said = true;
+        std::fprintf(stderr, "flowsync: warning: %s\n", WatchOverflowAdvice().c_str());
+      }
       if (!r.ok()) {
         last_error = r.status().message();
         std::fprintf(stderr, "flowsync: error: %s\n", last_error.c_str());

@@ -70,11 +70,13 @@ constexpr uint32_t kWatchMask = IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRI
                                 IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF |
                                 IN_DONT_FOLLOW | IN_ONLYDIR;
 
-int64_t MaxUserWatches() {
-  std::ifstream in("/proc/sys/fs/inotify/max_user_watches");
+int64_t InotifyLimit(const char* name) {
+  std::ifstream in(std::string("/proc/sys/fs/inotify/") + name);
   int64_t n = 0;
   return (in >> n) ? n : 0;
 }
+
+int64_t MaxUserWatches() { return InotifyLimit("max_user_watches"); }
 
 std::string Child(const std::string& rel, const std::string& name) {
   return rel.empty() ? name : rel + "/" + name;
@@ -277,6 +279,16 @@ int64_t MillisBetween(SteadyClock::time_point a, SteadyClock::time_point b) {
 }
 
 }  // namespace
+
+std::string WatchOverflowAdvice() {
+  const int64_t limit = InotifyLimit("max_queued_events");
+  return fmt::format(
+      "more file events came at once than the kernel queues ({} events, "
+      "fs.inotify.max_queued_events); the whole tree was synced to catch up; for bursts that "
+      "big, raise it, e.g. `sudo sysctl fs.inotify.max_queued_events={}` (and a file in "
+      "/etc/sysctl.d/ to keep it)",
+      limit, std::max<int64_t>(limit * 8, 131072));
+}
 
 Status WatchTree(const FileSystem& fs, const std::string& root, const WatchOptions& watch,
                  const TreeWatchHooks& hooks) {

@@ -6,6 +6,7 @@ as JSON lines and stops with a clear message when the root goes away."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 import unittest
@@ -209,6 +210,41 @@ class WatchTest(WatchCase):
         self.assertEqual([c["kind"] for r in runs[1:] for c in r["changes"]
                           if "b35" in c["path"]], ["deleted"])
         self.assertEqual(len(self.ids()), 27)  # 25 bundles and last.json
+        self.stop_cleanly(proc)
+
+    def test_an_overflowed_event_queue_syncs_the_whole_tree_and_says_how_to_raise_it(self):
+        with open("/proc/sys/fs/inotify/max_queued_events") as f:
+            limit = int(f.read())
+        if limit > 200000:
+            self.skipTest(f"fs.inotify.max_queued_events is {limit}: too many events to make")
+        h.write_json(self.p("flows", "a.json"), h.n8n_workflow("A", seed=1))
+        h.write_json(self.p("flows", "b.json"), h.n8n_workflow("B", seed=2))
+        proc = self.start_watch()
+        self.wait_runs(proc, 1, "the first sync")
+        # Stopped, the watch reads nothing while more events than the kernel
+        # queues are made (two files in turn: the kernel merges an event only
+        # with the one before it).
+        os.kill(proc.pid, signal.SIGSTOP)
+        try:
+            with open(self.p("flows", "a.json"), "a") as a, open(self.p("flows", "b.json"), "a") as b:
+                for _ in range(limit // 2 + 500):
+                    a.write(" ")
+                    a.flush()
+                    b.write(" ")
+                    b.flush()
+            h.write_json(self.p("flows", "c.json"), h.n8n_workflow("C", seed=3))
+        finally:
+            os.kill(proc.pid, signal.SIGCONT)
+        runs = self.wait_runs(proc, 2, "the sync after the overflow")
+        self.assertEqual(runs[1]["watch"]["trigger"], "overflow")
+        self.assertEqual([(c["kind"], c["path"]) for c in runs[1]["changes"]],
+                         [("added", "flows/c.json")])
+        err = h.read_text(self.err_path)
+        self.assertIn(f"flowsync: warning: more file events came at once than the kernel queues "
+                      f"({limit} events, fs.inotify.max_queued_events); the whole tree was synced "
+                      f"to catch up; for bursts that big, raise it, e.g. `sudo sysctl "
+                      f"fs.inotify.max_queued_events={max(limit * 8, 131072)}`", err)
+        self.assertEqual(err.count("warning"), 1)
         self.stop_cleanly(proc)
 
     def test_the_root_deleted_stops_the_watch_with_a_message(self):
