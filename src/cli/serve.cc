@@ -133,7 +133,12 @@ ExitCode RunServe(ServeCommand& o) {
       WatchOptions watch;
       watch.stop_fd = stop_watch;
       WatchCallbacks callbacks;
-      callbacks.on_run = [](const WatchRun&, const Result<SyncReport>& r) {
+      callbacks.on_run = [overflow_said = false](const WatchRun& run,
+                                                 const Result<SyncReport>& r) mutable {
+        if (run.trigger == WatchTrigger::kOverflow && !overflow_said) {
+          overflow_said = true;
+          std::fprintf(stderr, "flowsync: warning: --watch: %s\n", WatchOverflowAdvice().c_str());
+        }
         if (!r.ok()) {
           std::fprintf(stderr, "flowsync: error: --watch: %s\n", r.status().message().c_str());
           return;
